@@ -1,0 +1,72 @@
+"""The server database: an engine from any SQLAlchemy URL, SQLite by default."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import Base, CatalogState
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def default_url(data_dir: Path) -> str:
+    return f"sqlite:///{(Path(data_dir) / 'server.sqlite3').resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout."""
+    is_sqlite = url.startswith("sqlite")
+    connect_args = {"check_same_thread": False} if is_sqlite else {}
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
+    if is_sqlite:
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+    return engine
+
+
+class Database:
+    """Engine plus session factory; creates the tables on first use."""
+
+    def __init__(self, data_dir: Path, url: str | None = None) -> None:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        self.url = url or default_url(data_dir)
+        self.engine = make_engine(self.url)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        with self.session() as s:
+            if s.get(CatalogState, 1) is None:
+                s.add(CatalogState(id=1, revision=0))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        with self._sessions() as s, s.begin():
+            yield s
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def current_revision(session: Session) -> int:
+    return session.execute(select(CatalogState.revision).where(CatalogState.id == 1)).scalar_one()
+
+
+def bump_revision(session: Session) -> int:
+    """Increase the catalog revision atomically (also across processes) and return it."""
+    from sqlalchemy import update
+
+    session.execute(update(CatalogState).where(CatalogState.id == 1).values(revision=CatalogState.revision + 1))
+    return current_revision(session)

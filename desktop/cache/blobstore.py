@@ -1,0 +1,59 @@
+"""The content-addressed media store: `blobs/ab/abcdef…`, named only by SHA-256.
+
+Nothing from the network becomes a path here: the only input is a hash, checked to be
+64 lowercase hex digits before it is joined to the store's root.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class LocalState(StrEnum):
+    absent = "absent"
+    queued = "queued"
+    partial = "partial"
+    present = "present"
+
+
+class BlobStore:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        if not _SHA256.match(sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256
+
+    def part_path_for(self, sha256: str) -> Path:
+        path = self.path_for(sha256)
+        return path.with_name(path.name + ".part")
+
+    def state(self, sha256: str) -> LocalState:
+        if self.path_for(sha256).is_file():
+            return LocalState.present
+        if self.part_path_for(sha256).is_file():
+            return LocalState.partial
+        return LocalState.absent
+
+    def bytes_used(self) -> int:
+        if not self.root.is_dir():
+            return 0
+        return sum(p.stat().st_size for p in self.root.glob("??/*") if p.is_file())
+
+
+def combined_state(states: list[LocalState]) -> LocalState:
+    """One activity's media state from its assets' states."""
+    if not states:
+        return LocalState.absent
+    if all(s is LocalState.present for s in states):
+        return LocalState.present
+    if any(s in (LocalState.present, LocalState.partial) for s in states):
+        return LocalState.partial
+    if any(s is LocalState.queued for s in states):
+        return LocalState.queued
+    return LocalState.absent

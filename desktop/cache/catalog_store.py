@@ -1,0 +1,100 @@
+"""Writing a validated catalog into the cache, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from desktop import protocol
+from desktop.cache import models as m
+from desktop.cache.db import Database
+
+
+class CatalogApplyError(RuntimeError):
+    pass
+
+
+def apply_catalog(
+    db: Database,
+    catalog: protocol.Catalog,
+    *,
+    server_url: str,
+    etag: str | None,
+    synced_at: datetime,
+    clock_offset_ms: int | None,
+) -> int:
+    """Apply `catalog` and the new sync state in one transaction; returns activities changed."""
+    with db.write() as session:
+        if catalog.full:
+            keep = {a.id for a in catalog.activities}
+            session.execute(delete(m.Activity).where(m.Activity.id.not_in(keep)))
+        if catalog.withdrawn:
+            session.execute(delete(m.Activity).where(m.Activity.id.in_(catalog.withdrawn)))
+        for activity in catalog.activities:
+            _upsert_activity(session, activity, synced_at)
+        session.flush()
+        if catalog.full:
+            count = session.scalar(select(func.count()).select_from(m.Activity))
+            if count != len(catalog.activities):  # Anki's habit: check before committing
+                raise CatalogApplyError(
+                    f"catalog held {len(catalog.activities)} activities but {count} were stored"
+                )
+        state = session.get(m.SyncState, server_url) or m.SyncState(server_url=server_url)
+        state.catalog_cursor = catalog.cursor
+        state.catalog_etag = etag
+        state.last_sync_at = synced_at
+        state.last_attempt_at = synced_at
+        state.last_error = None
+        state.clock_offset_ms = clock_offset_ms
+        session.add(state)
+    return len(catalog.activities) + len(catalog.withdrawn)
+
+
+def _upsert_activity(session: Session, src: protocol.Activity, synced_at: datetime) -> None:
+    row = session.get(m.Activity, src.id)
+    if row is None:
+        row = m.Activity(id=src.id)
+        session.add(row)
+    row.version = src.version
+    row.title = src.title
+    row.description = src.description
+    row.highlights = list(src.highlights)
+    row.format = src.format
+    row.audience = src.audience
+    row.release_date = src.release_date
+    row.review_date = src.review_date
+    row.termination_date = src.termination_date
+    row.estimated_minutes = src.estimated_minutes
+    row.providers = list(src.providers)
+    row.commercial_support = src.commercial_support
+    row.off_label_statement = src.off_label_statement
+    row.transcript_machine_generated = src.transcript_machine_generated
+    row.assessment = src.assessment.model_dump(mode="json") if src.assessment else None
+    row.evaluation = [q.model_dump(mode="json") for q in src.evaluation]
+    row.min_watched_share = src.participation.min_watched_share
+    row.synced_at = synced_at
+    # Children are replaced wholesale: the catalog is the truth for front matter.
+    row.faculty = [
+        m.Faculty(position=i, **f.model_dump()) for i, f in enumerate(src.faculty)
+    ]
+    row.disclosures = [
+        m.Disclosure(position=i, **d.model_dump()) for i, d in enumerate(src.disclosures)
+    ]
+    row.accreditation = [
+        m.AccreditationStatement(position=i, **a.model_dump(mode="json"))
+        for i, a in enumerate(src.accreditation)
+    ]
+    row.assets = [m.Asset(position=i, **a.model_dump(mode="json")) for i, a in enumerate(src.assets)]
+    row.objectives = list(_objective_rows(src.objectives, parent=None))
+
+
+def _objective_rows(objectives: Iterable[protocol.Objective], parent: m.Objective | None):
+    for i, objective in enumerate(objectives):
+        row = m.Objective(position=i, text=objective.text)
+        if parent is not None:
+            row.parent = parent
+        yield row
+        yield from _objective_rows(objective.children, parent=row)

@@ -1,0 +1,165 @@
+"""Opening the cache database: pragmas, write transactions, and in-place upgrades.
+
+Reads and writes use two engines on the same file. Writes start with `BEGIN IMMEDIATE`
+so a writer never fails half-way with SQLITE_BUSY on a read→write upgrade (busy_timeout
+does not cover that case); reads use plain deferred transactions and never block writers
+under WAL.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+# The newest migration. Checked against Alembic's scripts by a test, so start-up can
+# skip importing Alembic when the file is already current.
+SCHEMA_HEAD = "0001"
+BUSY_TIMEOUT_MS = 5000
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer CME Offline; we must not touch it."""
+
+
+def _make_engine(path: Path, begin_sql: str) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql(begin_sql)
+
+    return engine
+
+
+class Database:
+    """The cache file. `read()` and `write()` hand out sessions that end with the block."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._read_engine = _make_engine(path, "BEGIN")
+        self._write_engine = _make_engine(path, "BEGIN IMMEDIATE")
+        self._read = sessionmaker(self._read_engine, expire_on_commit=False)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session:
+            yield session
+            session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._write() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self._read_engine.dispose()
+        self._write_engine.dispose()
+
+
+def open_database(path: Path) -> Database:
+    """Open (creating or upgrading in place) the cache at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    upgrade_in_place(path)
+    return Database(path)
+
+
+def current_revision(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).fetchone()
+        if row is None:
+            return None
+        found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return found[0] if found else None
+    finally:
+        conn.close()
+
+
+def upgrade_in_place(path: Path) -> None:
+    """Bring the schema to SCHEMA_HEAD, backing the file up first if it holds data."""
+    revision = current_revision(path)
+    if revision == SCHEMA_HEAD:
+        return
+    if revision is not None and revision > SCHEMA_HEAD:
+        raise SchemaTooNewError(
+            f"{path} was written by a newer CME Offline (schema {revision}); "
+            "update the app to open it."
+        )
+    if revision is not None:
+        backup = path.with_name(f"{path.name}.before-{SCHEMA_HEAD}.bak")
+        _backup(path, backup)
+        log.info("upgrading cache schema %s -> %s (backup at %s)", revision, SCHEMA_HEAD, backup)
+    _run_alembic_upgrade(path)
+
+
+def _backup(path: Path, dest: Path) -> None:
+    # sqlite's backup API copies a consistent snapshot even with a WAL beside the file.
+    src = sqlite3.connect(path)
+    try:
+        dst = sqlite3.connect(dest)
+        with dst:
+            src.backup(dst)
+        dst.close()
+    finally:
+        src.close()
+
+
+def _run_alembic_upgrade(path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            # A batch table rebuild drops the old table; with foreign keys on, that drop
+            # would cascade-delete child rows. PRAGMA foreign_keys is a no-op inside a
+            # transaction, so it is set before Alembic begins one.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            conn.commit()
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS_DIR))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
+def alembic_head() -> str:
+    """The head revision according to Alembic's scripts (for the consistency test)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()

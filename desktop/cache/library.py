@@ -1,0 +1,214 @@
+"""Read-side queries for the library list and the activity page.
+
+Returns plain frozen dataclasses so views and the CLI never hold ORM objects or sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from desktop.cache import models as m
+from desktop.cache.blobstore import BlobStore, LocalState, combined_state
+from desktop.cache.db import Database
+
+# Short labels for the library's credits column.
+_CREDIT_ABBREV = {
+    "physician": "AMA",
+    "physician_assistant": "PA",
+    "nurse_practitioner": "NP",
+    "nurse": "RN",
+    "pharmacist": "ACPE",
+    "other": "Other",
+}
+
+
+@dataclass(frozen=True)
+class CreditOffer:
+    profession: str
+    credit_type: str
+    max_credits: float
+    contact_hours: float | None
+
+    @property
+    def label(self) -> str:
+        amount = self.contact_hours if self.contact_hours is not None else self.max_credits
+        return f"{amount:g} {_CREDIT_ABBREV.get(self.profession, self.profession)}"
+
+
+@dataclass(frozen=True)
+class LibraryRow:
+    id: str
+    title: str
+    faculty: str
+    credits: tuple[CreditOffer, ...]
+    release_date: date
+    termination_date: date
+    media_state: LocalState
+    media_bytes: int
+
+    def credits_label(self, profession: str | None = None) -> str:
+        """The learner's own credit first, then the others."""
+        ordered = sorted(self.credits, key=lambda c: c.profession != profession)
+        return " · ".join(dict.fromkeys(c.label for c in ordered))
+
+
+@dataclass(frozen=True)
+class AssetInfo:
+    kind: str
+    title: str
+    media_type: str
+    size: int
+    sha256: str
+    url: str
+    language: str
+    timed: bool
+    state: LocalState
+
+
+@dataclass(frozen=True)
+class ObjectiveInfo:
+    text: str
+    children: tuple[ObjectiveInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatementInfo:
+    profession: str
+    provider: str
+    credit_type: str
+    max_credits: float
+    statement: str
+    uan: str | None
+    activity_type: str | None
+    contact_hours: float | None
+
+
+@dataclass(frozen=True)
+class ActivityDetail:
+    id: str
+    version: int
+    title: str
+    description: str
+    highlights: tuple[str, ...]
+    format: str
+    audience: str
+    release_date: date
+    review_date: date | None
+    termination_date: date
+    estimated_minutes: int
+    providers: tuple[str, ...]
+    commercial_support: str
+    off_label_statement: str
+    transcript_machine_generated: bool
+    faculty: tuple[tuple[str, str, str, str], ...]  # name, credentials, title/affiliation, bio
+    disclosures: tuple[tuple[str, str, str, str, bool], ...]  # person, role, company, nature, mitigated
+    objectives: tuple[ObjectiveInfo, ...]
+    accreditation: tuple[StatementInfo, ...]
+    assets: tuple[AssetInfo, ...] = field(default=())
+
+    def statements_for(self, profession: str | None) -> list[StatementInfo]:
+        """The learner's profession first (UI.md), the rest after."""
+        return sorted(self.accreditation, key=lambda s: s.profession != profession)
+
+
+def library_rows(db: Database, blobs: BlobStore) -> list[LibraryRow]:
+    with db.read() as session:
+        activities = session.scalars(
+            select(m.Activity)
+            .options(
+                selectinload(m.Activity.faculty),
+                selectinload(m.Activity.accreditation),
+                selectinload(m.Activity.assets),
+            )
+            .order_by(m.Activity.title)
+        ).all()
+        return [_library_row(a, blobs) for a in activities]
+
+
+def _library_row(a: m.Activity, blobs: BlobStore) -> LibraryRow:
+    states = [blobs.state(asset.sha256) for asset in a.assets]
+    return LibraryRow(
+        id=a.id,
+        title=a.title,
+        faculty=", ".join(f.name for f in a.faculty),
+        credits=tuple(
+            CreditOffer(s.profession, s.credit_type, s.max_credits, s.contact_hours)
+            for s in a.accreditation
+        ),
+        release_date=a.release_date,
+        termination_date=a.termination_date,
+        media_state=combined_state(states),
+        media_bytes=sum(x.size for x, st in zip(a.assets, states) if st is LocalState.present),
+    )
+
+
+def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> ActivityDetail | None:
+    with db.read() as session:
+        a = session.get(m.Activity, activity_id)
+        if a is None:
+            return None
+        return ActivityDetail(
+            id=a.id,
+            version=a.version,
+            title=a.title,
+            description=a.description,
+            highlights=tuple(a.highlights),
+            format=a.format,
+            audience=a.audience,
+            release_date=a.release_date,
+            review_date=a.review_date,
+            termination_date=a.termination_date,
+            estimated_minutes=a.estimated_minutes,
+            providers=tuple(a.providers),
+            commercial_support=a.commercial_support,
+            off_label_statement=a.off_label_statement,
+            transcript_machine_generated=a.transcript_machine_generated,
+            faculty=tuple(
+                (f.name, f.credentials, ", ".join(x for x in (f.title, f.affiliation) if x), f.bio)
+                for f in a.faculty
+            ),
+            disclosures=tuple(
+                (d.person, d.role, d.company, d.nature, d.mitigated) for d in a.disclosures
+            ),
+            objectives=_objective_tree(a.objectives),
+            accreditation=tuple(
+                StatementInfo(
+                    s.profession, s.provider, s.credit_type, s.max_credits, s.statement,
+                    s.uan, s.activity_type, s.contact_hours,
+                )
+                for s in a.accreditation
+            ),
+            assets=tuple(
+                AssetInfo(
+                    x.kind, x.title, x.media_type, x.size, x.sha256, x.url, x.language, x.timed,
+                    blobs.state(x.sha256),
+                )
+                for x in a.assets
+            ),
+        )
+
+
+def _objective_tree(rows: list[m.Objective]) -> tuple[ObjectiveInfo, ...]:
+    children: dict[int | None, list[m.Objective]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+
+    def build(parent_id: int | None) -> tuple[ObjectiveInfo, ...]:
+        kids = sorted(children.get(parent_id, []), key=lambda r: r.position)
+        return tuple(ObjectiveInfo(r.text, build(r.id)) for r in kids)
+
+    return build(None)
+
+
+def sync_state(db: Database, server_url: str) -> m.SyncState | None:
+    with db.read() as session:
+        return session.get(m.SyncState, server_url)
+
+
+def last_sync_at(db: Database, server_url: str) -> datetime | None:
+    state = sync_state(db, server_url)
+    return state.last_sync_at if state else None

@@ -1,0 +1,177 @@
+"""The local cache's tables, as typed SQLAlchemy 2 models.
+
+Catalog data (activities and everything they hold) is shared by every learner on the
+machine; learner rows hold profiles only — never a token. The schema is owned by Alembic
+(`desktop/cache/migrations`): change these models only together with a new migration.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    highlights: Mapped[list] = mapped_column(JSON, default=list)
+    format: Mapped[str] = mapped_column(String(500), default="enduring material")
+    audience: Mapped[str] = mapped_column(String(500), default="")
+    release_date: Mapped[date] = mapped_column(Date)
+    review_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    termination_date: Mapped[date] = mapped_column(Date)
+    estimated_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    providers: Mapped[list] = mapped_column(JSON, default=list)
+    commercial_support: Mapped[str] = mapped_column(Text, default="")
+    off_label_statement: Mapped[str] = mapped_column(Text, default="")
+    transcript_machine_generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Assessment, evaluation and participation rules are read whole by `learning`;
+    # kept as the validated protocol JSON rather than spread over tables.
+    assessment: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    evaluation: Mapped[list] = mapped_column(JSON, default=list)
+    min_watched_share: Mapped[float] = mapped_column(Float, default=0.0)
+    synced_at: Mapped[datetime] = mapped_column(DateTime)
+
+    faculty: Mapped[list[Faculty]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Faculty.position"
+    )
+    disclosures: Mapped[list[Disclosure]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Disclosure.position"
+    )
+    objectives: Mapped[list[Objective]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Objective.position"
+    )
+    accreditation: Mapped[list[AccreditationStatement]] = relationship(
+        back_populates="activity",
+        cascade="all, delete-orphan",
+        order_by="AccreditationStatement.position",
+    )
+    assets: Mapped[list[Asset]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Asset.position"
+    )
+
+
+class Faculty(Base):
+    __tablename__ = "faculty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    credentials: Mapped[str] = mapped_column(String(500), default="")
+    title: Mapped[str] = mapped_column(String(500), default="")
+    affiliation: Mapped[str] = mapped_column(String(500), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+
+    activity: Mapped[Activity] = relationship(back_populates="faculty")
+
+
+class Disclosure(Base):
+    __tablename__ = "disclosures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    person: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(500))
+    company: Mapped[str] = mapped_column(String(500))
+    nature: Mapped[str] = mapped_column(String(500))
+    mitigated: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    activity: Mapped[Activity] = relationship(back_populates="disclosures")
+
+
+class Objective(Base):
+    __tablename__ = "objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objectives.id", ondelete="CASCADE"), nullable=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+    activity: Mapped[Activity] = relationship(back_populates="objectives")
+    parent: Mapped[Objective | None] = relationship(remote_side="Objective.id")
+
+
+class AccreditationStatement(Base):
+    __tablename__ = "accreditation_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    profession: Mapped[str] = mapped_column(String(40))
+    provider: Mapped[str] = mapped_column(String(500))
+    credit_type: Mapped[str] = mapped_column(String(500))
+    max_credits: Mapped[float] = mapped_column(Float)
+    statement: Mapped[str] = mapped_column(Text)
+    uan: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    activity_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    contact_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    activity: Mapped[Activity] = relationship(back_populates="accreditation")
+
+
+class Asset(Base):
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    language: Mapped[str] = mapped_column(String(20), default="en")
+    timed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    activity: Mapped[Activity] = relationship(back_populates="assets")
+
+
+class Learner(Base):
+    """A learner who signed in on this machine: profile only, the token is in the keyring."""
+
+    __tablename__ = "learners"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    server_url: Mapped[str] = mapped_column(String(2048))
+    username: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(500))
+    profession: Mapped[str] = mapped_column(String(40))
+    degree: Mapped[str] = mapped_column(String(500), default="")
+    board_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    licence_state: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    licence_number: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    birth_mmdd: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    signed_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SyncState(Base):
+    """One row per credit server: where the catalog sync stands and how the clocks differ."""
+
+    __tablename__ = "sync_state"
+
+    server_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    catalog_cursor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    catalog_etag: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # server time minus local time, in milliseconds, from the last response's Date header
+    clock_offset_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
