@@ -1,0 +1,3 @@
+"""CME Offline: take accredited CME/CE sessions offline."""
+
+__version__ = "0.1.0"

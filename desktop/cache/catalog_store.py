@@ -42,14 +42,13 @@ def apply_catalog(
                 raise CatalogApplyError(
                     f"catalog held {len(catalog.activities)} activities but {count} were stored"
                 )
-        state = session.get(m.SyncState, server_url) or m.SyncState(server_url=server_url)
+        state = _state(session, server_url)
         state.catalog_cursor = catalog.cursor
         state.catalog_etag = etag
         state.last_sync_at = synced_at
         state.last_attempt_at = synced_at
         state.last_error = None
         state.clock_offset_ms = clock_offset_ms
-        session.add(state)
     return len(catalog.activities) + len(catalog.withdrawn)
 
 
@@ -98,3 +97,31 @@ def _objective_rows(objectives: Iterable[protocol.Objective], parent: m.Objectiv
             row.parent = parent
         yield row
         yield from _objective_rows(objective.children, parent=row)
+
+
+def _state(session: Session, server_url: str) -> m.SyncState:
+    state = session.get(m.SyncState, server_url)
+    if state is None:
+        state = m.SyncState(server_url=server_url)
+        session.add(state)
+    return state
+
+
+def record_sync_not_modified(
+    db: Database, server_url: str, *, synced_at: datetime, clock_offset_ms: int | None
+) -> None:
+    with db.write() as session:
+        state = _state(session, server_url)
+        state.last_sync_at = synced_at
+        state.last_attempt_at = synced_at
+        state.last_error = None
+        if clock_offset_ms is not None:
+            state.clock_offset_ms = clock_offset_ms
+
+
+def record_sync_failure(db: Database, server_url: str, message: str, at: datetime) -> None:
+    """Remember the failure for the status bar; the catalog rows stay as they were."""
+    with db.write() as session:
+        state = _state(session, server_url)
+        state.last_attempt_at = at
+        state.last_error = message

@@ -1,0 +1,65 @@
+"""The FastAPI application: `create_app(data_dir, ...)`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from desktop.protocol import API_PREFIX, ServerInfo
+
+from . import auth, catalog, media, problems
+from .db import Database
+from .media import MediaStore
+from .requestlog import RequestLog, RequestLogMiddleware
+
+SERVER_NAME = "CME Offline reference credit server"
+
+info_router = APIRouter(tags=["info"])
+
+
+@info_router.get("/info", response_model=ServerInfo)
+def get_info() -> ServerInfo:
+    return ServerInfo(name=SERVER_NAME, time=datetime.now(UTC))
+
+
+def create_app(
+    data_dir: Path,
+    database_url: str | None = None,
+    demo: bool = False,
+    access_ttl_s: int = auth.DEFAULT_ACCESS_TTL_S,
+    request_log_size: int = 1000,
+) -> FastAPI:
+    """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`)."""
+    data_dir = Path(data_dir)
+    db = Database(data_dir, database_url)
+    store = MediaStore(data_dir / "media")
+    if demo:
+        from .demo import load_demo
+
+        load_demo(db, store)
+
+    app = FastAPI(
+        title=SERVER_NAME,
+        version="1",
+        description="Catalog, media and sign-in for CME Offline. Errors are RFC 9457 problem details.",
+    )
+    app.state.db = db
+    app.state.media = store
+    app.state.data_dir = data_dir
+    app.state.access_ttl_s = int(access_ttl_s)
+    app.state.request_log = RequestLog(request_log_size)
+
+    problems.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(info_router)
+    api.include_router(auth.router)
+    api.include_router(catalog.router)
+    api.include_router(media.router)
+    app.include_router(api)
+
+    # Added last = outermost: the log sees the 500 that CatchAll produces.
+    app.add_middleware(problems.CatchAllMiddleware)
+    app.add_middleware(RequestLogMiddleware, log=app.state.request_log)
+    return app

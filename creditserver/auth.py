@@ -1,0 +1,282 @@
+"""Learners, passwords and tokens; the `/auth/*` and `/me` routes.
+
+Passwords are kept as scrypt hashes with a per-learner salt. Tokens are random
+(`secrets.token_urlsafe(32)`) and only their SHA-256 is stored. An access token lives
+`access_ttl_s` (15 minutes by default); a refresh token 90 days and is not rotated.
+Revoking a refresh token also revokes every access token issued from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from desktop.protocol import LearnerProfile, Problem, Profession, RefreshRequest, TokenRequest, TokenResponse
+
+from . import problems
+from .db import Database
+from .models import AccessToken, Learner, RefreshToken, utcnow
+from .problems import ProblemError
+
+REFRESH_TTL = timedelta(days=90)
+DEFAULT_ACCESS_TTL_S = 900
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+_BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cme-credit-server"'}
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(digest_hex) // 2
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- learners
+
+
+@dataclass(frozen=True)
+class NewLearner:
+    username: str
+    password: str
+    profession: Profession
+    display_name: str
+    degree: str = ""
+    board_id: str | None = None
+    licence_state: str | None = None
+    licence_number: str | None = None
+    nabp_eprofile_id: str | None = None
+    birth_mmdd: str | None = None
+
+
+class LearnerExists(ValueError):
+    pass
+
+
+def add_learner(session: Session, new: NewLearner) -> LearnerProfile:
+    """Create a learner; raises LearnerExists if the username is taken, ValueError if invalid."""
+    if session.execute(select(Learner).where(Learner.username == new.username)).scalar_one_or_none():
+        raise LearnerExists(f"learner {new.username!r} already exists")
+    learner_id = uuid.uuid4().hex
+    # Validate with the protocol model before storing, so /me can always be built.
+    profile = LearnerProfile(
+        id=learner_id,
+        username=new.username,
+        display_name=new.display_name,
+        profession=Profession(new.profession),
+        degree=new.degree,
+        board_id=new.board_id,
+        licence_state=new.licence_state,
+        licence_number=new.licence_number,
+        nabp_eprofile_id=new.nabp_eprofile_id,
+        birth_mmdd=new.birth_mmdd,
+    )
+    if not new.password:
+        raise ValueError("password: must not be empty")
+    session.add(
+        Learner(
+            id=learner_id,
+            username=profile.username,
+            password_hash=hash_password(new.password),
+            display_name=profile.display_name,
+            profession=profile.profession.value,
+            degree=profile.degree,
+            board_id=profile.board_id,
+            licence_state=profile.licence_state,
+            licence_number=profile.licence_number,
+            nabp_eprofile_id=profile.nabp_eprofile_id,
+            birth_mmdd=profile.birth_mmdd,
+        )
+    )
+    return profile
+
+
+def profile_of(learner: Learner) -> LearnerProfile:
+    return LearnerProfile(
+        id=learner.id,
+        username=learner.username,
+        display_name=learner.display_name,
+        profession=Profession(learner.profession),
+        degree=learner.degree,
+        board_id=learner.board_id,
+        licence_state=learner.licence_state,
+        licence_number=learner.licence_number,
+        nabp_eprofile_id=learner.nabp_eprofile_id,
+        birth_mmdd=learner.birth_mmdd,
+    )
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def _issue_access(session: Session, learner_id: str, refresh_id: int, ttl_s: int) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AccessToken(
+            token_hash=token_hash(token),
+            learner_id=learner_id,
+            refresh_id=refresh_id,
+            expires_at=utcnow() + timedelta(seconds=ttl_s),
+        )
+    )
+    return token
+
+
+def expire_access_tokens(session: Session) -> int:
+    """Make every current access token expired (tests: exercise the refresh path)."""
+    past = utcnow() - timedelta(seconds=1)
+    result = session.execute(update(AccessToken).where(AccessToken.expires_at > past).values(expires_at=past))
+    return result.rowcount or 0
+
+
+def revoke_all_refresh_tokens(session: Session) -> int:
+    now = utcnow()
+    result = session.execute(update(RefreshToken).where(RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+    session.execute(update(AccessToken).values(revoked=True))
+    return result.rowcount or 0
+
+
+def _unauthorized(title: str, type_: str = problems.UNAUTHORIZED, detail: str = "") -> ProblemError:
+    return ProblemError(401, title, type=type_, detail=detail, headers=_BEARER_CHALLENGE)
+
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token or /auth/refresh.")
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def current_learner(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> LearnerProfile:
+    """The learner behind the request's Bearer access token, or a 401 problem."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise _unauthorized("Sign-in required", detail="Send an access token as 'Authorization: Bearer <token>'.")
+    db: Database = request.app.state.db
+    with db.session() as s:
+        row = s.execute(
+            select(AccessToken, Learner)
+            .join(Learner, Learner.id == AccessToken.learner_id)
+            .where(AccessToken.token_hash == token_hash(credentials.credentials))
+        ).one_or_none()
+        if row is None or row[0].revoked:
+            raise _unauthorized("The access token is not valid", detail="Sign in again or refresh the token.")
+        access, learner = row
+        if access.expires_at <= utcnow():
+            raise _unauthorized(
+                "The access token has expired", problems.TOKEN_EXPIRED, detail="Refresh it with POST /auth/refresh."
+            )
+        return profile_of(learner)
+
+
+CurrentLearner = Annotated[LearnerProfile, Depends(current_learner)]
+
+_401 = {401: {"model": Problem, "description": "Missing, invalid or expired token (problem+json)."}}
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenResponse, responses=_401)
+def sign_in(body: TokenRequest, request: Request) -> TokenResponse:
+    db: Database = request.app.state.db
+    ttl_s: int = request.app.state.access_ttl_s
+    with db.session() as s:
+        learner = s.execute(select(Learner).where(Learner.username == body.username)).scalar_one_or_none()
+        ok = verify_password(body.password, learner.password_hash if learner else _DUMMY_HASH)
+        if learner is None or not ok:
+            raise ProblemError(
+                401,
+                "Wrong username or password",
+                type=problems.INVALID_CREDENTIALS,
+                detail="Check the username and password and try again.",
+            )
+        refresh = secrets.token_urlsafe(32)
+        rt = RefreshToken(
+            token_hash=token_hash(refresh),
+            learner_id=learner.id,
+            device_name=body.device_name,
+            expires_at=utcnow() + REFRESH_TTL,
+        )
+        s.add(rt)
+        s.flush()
+        access = _issue_access(s, learner.id, rt.id, ttl_s)
+        return TokenResponse(access_token=access, refresh_token=refresh, expires_in=ttl_s, learner=profile_of(learner))
+
+
+def _live_refresh(s: Session, token: str) -> RefreshToken:
+    rt = s.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash(token))).scalar_one_or_none()
+    if rt is None or rt.revoked_at is not None:
+        raise _unauthorized("The refresh token has been revoked", problems.TOKEN_REVOKED, detail="Sign in again.")
+    if rt.expires_at <= utcnow():
+        raise _unauthorized("The refresh token has expired", problems.TOKEN_EXPIRED, detail="Sign in again.")
+    return rt
+
+
+@router.post("/auth/refresh", response_model=TokenResponse, responses=_401)
+def refresh_token(body: RefreshRequest, request: Request) -> TokenResponse:
+    db: Database = request.app.state.db
+    ttl_s: int = request.app.state.access_ttl_s
+    with db.session() as s:
+        rt = _live_refresh(s, body.refresh_token)
+        learner = s.get(Learner, rt.learner_id)
+        if learner is None:  # pragma: no cover - cascade deletes the token with the learner
+            raise _unauthorized("The refresh token has been revoked", problems.TOKEN_REVOKED)
+        access = _issue_access(s, learner.id, rt.id, ttl_s)
+        return TokenResponse(access_token=access, refresh_token=None, expires_in=ttl_s, learner=profile_of(learner))
+
+
+@router.post("/auth/revoke", status_code=204, response_class=Response)
+def revoke_token(body: RefreshRequest, request: Request) -> Response:
+    """Sign out: revoke the refresh token and every access token issued from it.
+
+    Revoking an unknown or already revoked token also answers 204 (RFC 7009 style).
+    """
+    db: Database = request.app.state.db
+    with db.session() as s:
+        rt = s.execute(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash(body.refresh_token))
+        ).scalar_one_or_none()
+        if rt is not None:
+            if rt.revoked_at is None:
+                rt.revoked_at = utcnow()
+            s.execute(update(AccessToken).where(AccessToken.refresh_id == rt.id).values(revoked=True))
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=LearnerProfile, responses=_401)
+def me(learner: CurrentLearner) -> LearnerProfile:
+    return learner

@@ -1,0 +1,86 @@
+"""`GET /catalog[?since=cursor]`: the catalog, assembled from the stored activity JSON.
+
+Each activity row carries the catalog revision at which it was last published or
+withdrawn. The `cursor` in a response is the current revision; a client sends it back
+as `since` to get only what changed after it. The ETag is `"catalog-<revision>"`, so
+`If-None-Match` with the last ETag answers 304 without a body when nothing changed.
+
+The activity JSON is served as stored (it was validated when published) and is not
+validated again here; that keeps catalog responses cheap and lets tests inject a
+malformed activity to check that clients refuse it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from desktop.protocol import Catalog, Problem
+
+from .auth import current_learner
+from .db import Database, current_revision
+from .models import ActivityRecord
+
+router = APIRouter(tags=["catalog"])
+
+
+def catalog_etag(revision: int) -> str:
+    return f'"catalog-{revision}"'
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]  # If-None-Match uses the weak comparison
+        if tag == etag:
+            return True
+    return False
+
+
+@router.get(
+    "/catalog",
+    response_model=Catalog,
+    responses={
+        200: {"model": Catalog},
+        304: {"description": "Not modified since the ETag given in If-None-Match (no body)."},
+        401: {"model": Problem},
+    },
+    dependencies=[Depends(current_learner)],
+)
+def get_catalog(
+    request: Request,
+    since: Annotated[int | None, Query(ge=0, description="The cursor of an earlier catalog response.")] = None,
+) -> Response:
+    db: Database = request.app.state.db
+    with db.session() as s:
+        revision = current_revision(s)
+        etag = catalog_etag(revision)
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        full = since is None or since > revision
+        query = select(ActivityRecord.id, ActivityRecord.withdrawn, ActivityRecord.json_text).order_by(
+            ActivityRecord.revision, ActivityRecord.id
+        )
+        if not full:
+            query = query.where(ActivityRecord.revision > since)
+        else:
+            query = query.where(ActivityRecord.withdrawn.is_(False))
+        rows = s.execute(query).all()
+
+    live = [r.json_text for r in rows if not r.withdrawn]
+    withdrawn = [r.id for r in rows if r.withdrawn]
+    body = (
+        f'{{"cursor":{revision},"full":{"true" if full else "false"},'
+        f'"activities":[{",".join(live)}],"withdrawn":{json.dumps(withdrawn)}}}'
+    )
+    return Response(body.encode(), media_type="application/json", headers=headers)

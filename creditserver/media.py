@@ -1,0 +1,223 @@
+"""The content-addressed media store and `GET|HEAD /media/{sha256}` with byte ranges.
+
+Files live at DATA_DIR/media/ab/<sha256>. Ranges follow RFC 9110 §14: one range
+(`a-b`, `a-`, `-n`) gives 206; a range that starts past the end gives 416; several
+ranges or a syntactically bad header give the whole file (200). `If-Range` with any
+value other than the file's strong ETag (a different ETag or a date) also gives 200.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from desktop.protocol import API_PREFIX, Problem
+
+from . import problems
+from .auth import current_learner
+from .db import Database
+from .models import MediaObject
+from .problems import ProblemError
+
+CHUNK_SIZE = 64 * 1024
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def media_url(sha256: str) -> str:
+    return f"{API_PREFIX}/media/{sha256}"
+
+
+class MediaStore:
+    """Files named by their SHA-256; written to a temp file, fsynced, then renamed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        if not re.fullmatch(SHA256_PATTERN, sha256):
+            raise ValueError("not a sha256")
+        return self.root / sha256[:2] / sha256
+
+    def put_file(self, source: Path) -> tuple[str, int]:
+        """Copy `source` into the store; return (sha256, size)."""
+        h = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                while chunk := src.read(1024 * 1024):
+                    h.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = h.hexdigest()
+            dest = self.path_for(sha)
+            if dest.exists() and dest.stat().st_size == size:
+                os.unlink(tmp_name)
+            else:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_name, dest)
+            return sha, size
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+
+    def put(self, session: Session, source: Path, media_type: str) -> MediaObject:
+        sha, size = self.put_file(source)
+        obj = session.get(MediaObject, sha)
+        if obj is None:
+            obj = MediaObject(sha256=sha, size=size, media_type=media_type)
+            session.add(obj)
+        return obj
+
+
+# ---------------------------------------------------------------- ranges
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+class Unsatisfiable(Exception):
+    pass
+
+
+_RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The single byte range asked for, or None for "send the whole file".
+
+    Raises Unsatisfiable for a well-formed single range that selects no byte.
+    """
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or not spec.strip():
+        return None
+    if "," in spec:
+        return None  # several ranges: we answer with the whole representation
+    m = _RANGE_RE.match(spec)
+    if not m:
+        return None
+    first, last = m.group(1), m.group(2)
+    if first == "" and last == "":
+        return None
+    if first == "":  # suffix: the last n bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            raise Unsatisfiable
+        return ByteRange(max(0, size - n), size - 1)
+    start = int(first)
+    if last != "" and int(last) < start:
+        return None  # invalid syntax: ignore the header
+    if start >= size:
+        raise Unsatisfiable
+    end = size - 1 if last == "" else min(int(last), size - 1)
+    return ByteRange(start, end)
+
+
+def _if_range_allows(if_range: str | None, etag: str) -> bool:
+    if if_range is None:
+        return True
+    value = if_range.strip()
+    # Only a strong ETag comparison may honour the range; a date (or a weak or other tag) cannot.
+    return value == etag
+
+
+def _stream(path: Path, start: int, length: int) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        f.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = f.read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+
+
+router = APIRouter(tags=["media"])
+
+_media_responses = {
+    200: {"description": "The whole file.", "content": {"application/octet-stream": {}}},
+    206: {"description": "The requested byte range.", "content": {"application/octet-stream": {}}},
+    401: {"model": Problem, "description": "Not signed in."},
+    404: {"model": Problem, "description": "No such media."},
+    416: {"model": Problem, "description": "The range starts past the end of the file."},
+}
+
+
+@router.api_route(
+    "/media/{sha256}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses=_media_responses,
+    dependencies=[Depends(current_learner)],
+)
+def get_media(
+    request: Request,
+    sha256: Annotated[str, PathParam(pattern=SHA256_PATTERN, description="SHA-256 of the file, lowercase hex")],
+) -> Response:
+    db: Database = request.app.state.db
+    store: MediaStore = request.app.state.media
+    with db.session() as s:
+        obj = s.get(MediaObject, sha256)
+        media_type = obj.media_type if obj else None
+    path = store.path_for(sha256)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = None
+    if media_type is None or size is None:
+        raise ProblemError(404, "No such media", detail=f"No file with SHA-256 {sha256} is stored here.")
+
+    etag = f'"{sha256}"'
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Cache-Control": "private, max-age=31536000, immutable",
+    }
+    rng: ByteRange | None = None
+    if _if_range_allows(request.headers.get("if-range"), etag):
+        try:
+            rng = parse_range(request.headers.get("range"), size)
+        except Unsatisfiable:
+            raise ProblemError(
+                416,
+                "Range not satisfiable",
+                detail=f"The file is {size} bytes long.",
+                headers={**headers, "Content-Range": f"bytes */{size}"},
+            ) from None
+
+    if rng is None:
+        status, start, length = 200, 0, size
+    else:
+        status, start, length = 206, rng.start, rng.length
+        headers["Content-Range"] = f"bytes {rng.start}-{rng.end}/{size}"
+    headers["Content-Length"] = str(length)
+
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(_stream(path, start, length), status_code=status, headers=headers, media_type=media_type)

@@ -1,0 +1,151 @@
+"""Run the credit server in a background thread: for tests and the desktop `--demo` mode.
+
+    with serve_in_thread(tmp_path, demo=True) as server:
+        httpx.get(server.url + "/api/v1/info")
+
+Importing this module is cheap; FastAPI and uvicorn are imported when a server starts.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from .publish import PublishResult
+
+STARTUP_TIMEOUT_S = 15.0
+
+
+class RunningServer:
+    """A credit server serving on loopback in a daemon thread. Use as a context manager or call stop()."""
+
+    def __init__(self, app: FastAPI, server: Any, thread: threading.Thread, url: str, data_dir: Path) -> None:
+        self.app = app
+        self.url = url
+        self.data_dir = data_dir
+        self._server = server
+        self._thread = thread
+
+    @property
+    def api_url(self) -> str:
+        """`url` plus `/api/v1`."""
+        from desktop.protocol import API_PREFIX
+
+        return self.url + API_PREFIX
+
+    @property
+    def request_log(self):
+        return self.app.state.request_log
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self.app.state.db.dispose()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- test helpers
+
+    def publish(self, folder: Path) -> PublishResult:
+        from .publish import publish_folder
+
+        return publish_folder(self.app.state.db, self.app.state.media, Path(folder))
+
+    def withdraw(self, activity_id: str) -> PublishResult:
+        from .publish import withdraw
+
+        return withdraw(self.app.state.db, activity_id)
+
+    def inject_raw_activity(self, activity_id: str, json_text: str) -> int:
+        """Serve `json_text` verbatim as an activity (no validation); returns the new revision."""
+        from .publish import inject_raw_activity
+
+        return inject_raw_activity(self.app.state.db, activity_id, json_text)
+
+    def add_learner(
+        self,
+        username: str,
+        password: str,
+        *,
+        profession: str = "physician",
+        display_name: str | None = None,
+        degree: str = "",
+        **fields: str | None,
+    ):
+        """Add a learner; returns its LearnerProfile."""
+        from desktop.protocol import Profession
+
+        from .auth import NewLearner, add_learner
+
+        new = NewLearner(
+            username=username,
+            password=password,
+            profession=Profession(profession),
+            display_name=display_name or username,
+            degree=degree,
+            **fields,
+        )
+        with self.app.state.db.session() as s:
+            return add_learner(s, new)
+
+    def expire_access_tokens(self) -> int:
+        from .auth import expire_access_tokens
+
+        with self.app.state.db.session() as s:
+            return expire_access_tokens(s)
+
+    def revoke_all_refresh_tokens(self) -> int:
+        from .auth import revoke_all_refresh_tokens
+
+        with self.app.state.db.session() as s:
+            return revoke_all_refresh_tokens(s)
+
+
+def serve_in_thread(
+    data_dir: Path,
+    *,
+    demo: bool = False,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    database_url: str | None = None,
+    access_ttl_s: int = 900,
+) -> RunningServer:
+    """Start a server and return once it accepts connections (port 0: a free port)."""
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(Path(data_dir), database_url=database_url, demo=demo, access_ttl_s=access_ttl_s)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, log_config=None, lifespan="off", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="cme-credit-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive():
+            sock.close()
+            raise RuntimeError("the credit server thread stopped during startup")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("the credit server did not start in time")
+        time.sleep(0.005)
+    url_host = f"[{host}]" if ":" in host else host
+    return RunningServer(app, server, thread, f"http://{url_host}:{bound_port}", Path(data_dir))

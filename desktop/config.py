@@ -1,0 +1,92 @@
+"""Where things live on disk, and the user's settings.
+
+One data dir per OS user (platformdirs), overridable with `--data-dir` (tests, IT). It
+holds the SQLite cache, the blob store, `settings.json` and logs. Nothing secret is ever
+written here: tokens live in the OS keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "CME Offline"
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "cache.sqlite3"
+
+    @property
+    def blobs(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def settings(self) -> Path:
+        return self.data_dir / "settings.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.data_dir / "logs"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    server_url: str | None = None
+    extra_ca_bundle: str | None = None  # PEM file added to the OS trust store (corporate CA)
+    sync_interval_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    max_catalog_mb: int = Field(default=64, ge=1, le=1024)
+    first_run_done: bool = False
+
+
+def load_settings(path: Path) -> Settings:
+    """Settings from `path`; a missing or unreadable file gives defaults and a log line."""
+    try:
+        return Settings.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValidationError, ValueError) as exc:
+        log.warning("settings file %s is unreadable (%s); using defaults", path, exc)
+        return Settings()
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Write atomically so a crash mid-write never leaves half a settings file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(settings.model_dump(), fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def normalise_server_url(url: str) -> str:
+    """`https://cme.example.org/` and `https://cme.example.org` name one server."""
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"server address must start with https:// (got {url!r})")
+    return url

@@ -1,0 +1,166 @@
+"""The services the GUI and the CLI share: one object per data dir and server.
+
+Views and CLI commands call these methods and nothing below them. Methods that touch the
+network may take seconds: the GUI runs them off its thread (views/tasks.py). httpx is
+imported only when the network is first used, so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from desktop.cache.blobstore import BlobStore
+from desktop.cache.db import Database, open_database
+from desktop.cache.learners import LearnerInfo
+from desktop.cache.library import ActivityDetail, LibraryRow, activity_detail, library_rows, sync_state
+from desktop.config import Paths, Settings, load_settings, normalise_server_url, save_settings
+from desktop.sync.errors import (
+    InvalidResponse,
+    NoServerConfigured,
+    ServerFailed,
+    ServerUnreachable,
+    SignInRequired,
+    WrongCredentials,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Status:
+    server_url: str | None
+    online: bool | None  # None: not tried since start
+    learner: LearnerInfo | None
+    last_sync_at: datetime | None  # naive UTC
+    last_error: str | None
+    clock_offset_ms: int | None
+    storage_bytes: int
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    not_modified: bool
+    changed: int
+    synced_at: datetime
+
+
+class Services:
+    def __init__(self, paths: Paths, *, server_url: str | None = None, settings: Settings | None = None):
+        self.paths = paths
+        self.settings = settings or load_settings(paths.settings)
+        url = server_url or self.settings.server_url
+        self.server_url = normalise_server_url(url) if url else None
+        self.db: Database = open_database(paths.database)
+        self.blobs = BlobStore(paths.blobs)
+        self.online: bool | None = None
+        self._net_lock = threading.Lock()
+        self._http = None
+        self._api = None
+        self._account = None
+
+    # ------------------------------------------------------------ offline reads
+
+    def library_rows(self) -> list[LibraryRow]:
+        return library_rows(self.db, self.blobs)
+
+    def activity_detail(self, activity_id: str) -> ActivityDetail | None:
+        return activity_detail(self.db, self.blobs, activity_id)
+
+    def current_learner(self) -> LearnerInfo | None:
+        if self.server_url is None:
+            return None
+        from desktop.cache.learners import current_learner
+
+        return current_learner(self.db, self.server_url)
+
+    def status(self) -> Status:
+        state = sync_state(self.db, self.server_url) if self.server_url else None
+        return Status(
+            server_url=self.server_url,
+            online=self.online,
+            learner=self.current_learner(),
+            last_sync_at=state.last_sync_at if state else None,
+            last_error=state.last_error if state else None,
+            clock_offset_ms=state.clock_offset_ms if state else None,
+            storage_bytes=self.blobs.bytes_used(),
+        )
+
+    # ------------------------------------------------------------ network
+
+    def sign_in(self, username: str, password: str) -> LearnerInfo:
+        return self._networked(lambda: self.account().sign_in(username, password))
+
+    def sign_out(self) -> LearnerInfo | None:
+        return self._networked(lambda: self.account().sign_out())
+
+    def sync(self) -> SyncReport:
+        from desktop.sync.catalog_sync import sync_catalog
+
+        result = self._networked(
+            lambda: sync_catalog(self.db, self.api(), self.account(), self._require_server())
+        )
+        return SyncReport(result.not_modified, result.changed, result.synced_at)
+
+    def set_server_url(self, url: str) -> None:
+        self.server_url = normalise_server_url(url)
+        self.settings = self.settings.model_copy(update={"server_url": self.server_url})
+        save_settings(self.paths.settings, self.settings)
+        self._close_http()
+
+    def account(self):
+        from desktop.sync.account import Account
+        from desktop.sync.credentials import TokenVault
+
+        if self._account is None:
+            server = self._require_server()
+            self._account = Account(self.db, self.api(), TokenVault(server), server, _device_name())
+        return self._account
+
+    def api(self):
+        from desktop.sync.api import CreditServerApi
+        from desktop.sync.http import build_client
+
+        if self._api is None:
+            self._http = build_client(
+                self._require_server(), extra_ca_bundle=self.settings.extra_ca_bundle
+            )
+            self._api = CreditServerApi(
+                self._http, max_catalog_bytes=self.settings.max_catalog_mb * 1024 * 1024
+            )
+        return self._api
+
+    def close(self) -> None:
+        self._close_http()
+        self.db.close()
+
+    def _close_http(self) -> None:
+        if self._http is not None:
+            self._http.close()
+        self._http = self._api = self._account = None
+
+    def _require_server(self) -> str:
+        if not self.server_url:
+            raise NoServerConfigured()
+        return self.server_url
+
+    def _networked(self, call):
+        """Run one network operation, keeping `online` true to what just happened."""
+        with self._net_lock:
+            try:
+                result = call()
+            except ServerUnreachable:
+                self.online = False
+                raise
+            except (ServerFailed, InvalidResponse, WrongCredentials, SignInRequired):
+                self.online = True  # the server answered, even if to say no
+                raise
+            self.online = True
+            return result
+
+
+def _device_name() -> str:
+    return f"CME Offline on {socket.gethostname()}"[:200]

@@ -1,0 +1,219 @@
+"""The credit-server API client: one method per endpoint, typed with the shared protocol.
+
+Every response is read with a size cap and validated before anything uses it; every
+failure becomes a `SyncError` whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from desktop import protocol
+from desktop.sync.errors import (
+    InvalidResponse,
+    ServerFailed,
+    ServerUnreachable,
+    SignInRequired,
+    SyncError,
+    WrongCredentials,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_MAX_JSON_BYTES = 2 * 1024 * 1024  # everything but the catalog is small
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    clock_offset_ms: int | None  # server Date minus local time
+
+
+@dataclass(frozen=True)
+class CatalogReply:
+    catalog: protocol.Catalog | None  # None: not modified since the ETag we sent
+    etag: str | None
+    clock_offset_ms: int | None
+
+
+class CreditServerApi:
+    def __init__(self, client: httpx.Client, *, max_catalog_bytes: int = 64 * 1024 * 1024):
+        self.client = client
+        self.max_catalog_bytes = max_catalog_bytes
+
+    # ------------------------------------------------------------ endpoints
+
+    def token(self, username: str, password: str, device_name: str) -> protocol.TokenResponse:
+        body = protocol.TokenRequest(username=username, password=password, device_name=device_name)
+        reply = self._send("POST", "/auth/token", json=body.model_dump())
+        if reply.status in (400, 401, 403):
+            raise WrongCredentials()
+        self._raise_for_status(reply)
+        return _parse(protocol.TokenResponse, reply.body, "sign-in reply")
+
+    def refresh(self, refresh_token: str) -> protocol.TokenResponse:
+        reply = self._send("POST", "/auth/refresh", json={"refresh_token": refresh_token})
+        if reply.status in (400, 401, 403):
+            raise SignInRequired()
+        self._raise_for_status(reply)
+        return _parse(protocol.TokenResponse, reply.body, "token refresh reply")
+
+    def revoke(self, refresh_token: str) -> None:
+        reply = self._send("POST", "/auth/revoke", json={"refresh_token": refresh_token})
+        if reply.status not in (200, 204, 401):  # already dead is as good as revoked
+            self._raise_for_status(reply)
+
+    def me(self, access_token: str) -> protocol.LearnerProfile:
+        reply = self._send("GET", "/me", token=access_token)
+        self._raise_for_status(reply)
+        return _parse(protocol.LearnerProfile, reply.body, "profile")
+
+    def catalog(self, access_token: str, *, since: int | None, etag: str | None) -> CatalogReply:
+        headers = {"If-None-Match": etag} if etag else {}
+        params = {"since": str(since)} if since is not None else None
+        reply = self._send(
+            "GET", "/catalog", token=access_token, headers=headers, params=params,
+            max_bytes=self.max_catalog_bytes,
+        )
+        if reply.status == 304:
+            return CatalogReply(None, etag, reply.clock_offset_ms)
+        self._raise_for_status(reply)
+        catalog = _parse(protocol.Catalog, reply.body, "catalog")
+        _check_catalog(catalog)
+        return CatalogReply(catalog, reply.headers.get("ETag"), reply.clock_offset_ms)
+
+    # ------------------------------------------------------------ plumbing
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: dict | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        max_bytes: int = DEFAULT_MAX_JSON_BYTES,
+    ) -> Reply:
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        started = time.time()
+        try:
+            with self.client.stream(
+                method, protocol.API_PREFIX + path, json=json, headers=all_headers, params=params
+            ) as response:
+                body = _read_capped(response, max_bytes)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                f"The credit server cannot be reached ({_describe(exc)}). You can keep studying "
+                "offline; the app will sync when the network is back."
+            ) from exc
+        offset = _clock_offset_ms(response.headers.get("Date"), (started + time.time()) / 2)
+        return Reply(response.status_code, response.headers, body, offset)
+
+    @staticmethod
+    def _raise_for_status(reply: Reply) -> None:
+        if 200 <= reply.status < 300:
+            return
+        title = _problem_title(reply.body)
+        if reply.status == 401:
+            raise SignInRequired()
+        if reply.status >= 500:
+            raise ServerFailed(
+                f"The credit server had a problem ({reply.status}{': ' + title if title else ''}). "
+                "Nothing here was changed; try again later."
+            )
+        raise ServerFailed(
+            f"The credit server refused the request ({reply.status}{': ' + title if title else ''})."
+        )
+
+
+def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise InvalidResponse(_too_big(max_bytes))
+    chunks, total = [], 0
+    for chunk in response.iter_bytes():
+        total += len(chunk)
+        if total > max_bytes:
+            raise InvalidResponse(_too_big(max_bytes))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_big(max_bytes: int) -> str:
+    return (
+        f"The credit server sent a reply larger than {max_bytes // (1024 * 1024) or 1} MB, "
+        "so it was refused and nothing was changed. Tell your provider."
+    )
+
+
+def _parse(model: type[M], body: bytes, what: str) -> M:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InvalidResponse(
+            f"The server's {what} is malformed at {where}: {first['msg']}. "
+            "It was refused and nothing was changed."
+        ) from exc
+
+
+def _check_catalog(catalog: protocol.Catalog) -> None:
+    seen: set[str] = set()
+    for activity in catalog.activities:
+        if activity.id in seen:
+            raise InvalidResponse(
+                f"The server's catalog lists activity {activity.id!r} twice. "
+                "It was refused and nothing was changed."
+            )
+        seen.add(activity.id)
+
+
+def _problem_title(body: bytes) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    if isinstance(data, dict):
+        return str(data.get("title") or "")[:200]
+    return ""
+
+
+def _clock_offset_ms(date_header: str | None, local_epoch_s: float) -> int | None:
+    if not date_header:
+        return None
+    try:
+        server = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+    if server.tzinfo is None:
+        server = server.replace(tzinfo=timezone.utc)
+    local = datetime.fromtimestamp(local_epoch_s, tz=timezone.utc)
+    return round((server - local).total_seconds() * 1000)
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+            return "its security certificate is not trusted; IT can add the corporate CA in Settings"
+        return "connection refused or no network"
+    return type(exc).__name__
+
+
+__all__ = ["CreditServerApi", "CatalogReply", "SyncError"]
