@@ -178,8 +178,11 @@ _media_responses = {
 )
 def get_media(
     request: Request,
-    sha256: Annotated[str, PathParam(pattern=SHA256_PATTERN, description="SHA-256 of the file, lowercase hex")],
+    sha256: Annotated[str, PathParam(max_length=200, description="SHA-256 of the file: 64 lowercase hex digits")],
 ) -> Response:
+    # Checked here, after sign-in, and before the value comes near the filesystem.
+    if not re.fullmatch(SHA256_PATTERN, sha256):
+        raise ProblemError(404, "No such media", detail="Media are named by a SHA-256: 64 lowercase hex digits.")
     db: Database = request.app.state.db
     store: MediaStore = request.app.state.media
     with db.session() as s:

@@ -1,0 +1,177 @@
+"""`cme-credit-server`: serve, publish, withdraw, and manage learners.
+
+    cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL]
+    cme-credit-server publish --data-dir DIR FOLDER
+    cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
+    cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
+        --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
+
+Exit codes: 0 done, 2 refused (bad input; one line on stderr says why), 1 other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from desktop.protocol import Profession
+
+PROG = "cme-credit-server"
+EXIT_REFUSED = 2
+
+
+def _common(p: argparse.ArgumentParser, *, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--data-dir", type=Path, default=default, help="where the database and media store live")
+    p.add_argument(
+        "--database-url",
+        default=default,
+        help="SQLAlchemy URL (default: SQLite at DATA_DIR/server.sqlite3), e.g. postgresql+psycopg://…",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="The CME Offline reference credit server.")
+    _common(parser, top=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    parser.add_argument("--demo", action="store_true", help="load the demo activity and learners (idempotent)")
+    parser.add_argument("--access-ttl", type=int, default=900, metavar="SECONDS", help="access token lifetime")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("publish", help="publish (or update) an activity from a folder")
+    _common(p, top=False)
+    p.add_argument("folder", type=Path, help="folder with activity.json and its files")
+
+    p = sub.add_parser("withdraw", help="withdraw an activity from the catalog")
+    _common(p, top=False)
+    p.add_argument("activity_id")
+
+    p = sub.add_parser("learner", help="manage learners")
+    learner_sub = p.add_subparsers(dest="learner_command", metavar="ACTION", required=True)
+    a = learner_sub.add_parser("add", help="add a learner")
+    _common(a, top=False)
+    a.add_argument("--username", required=True)
+    a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    a.add_argument("--profession", required=True, choices=[p.value for p in Profession])
+    a.add_argument("--display-name", required=True)
+    a.add_argument("--degree", default="")
+    a.add_argument("--board-id")
+    a.add_argument("--licence-state")
+    a.add_argument("--licence-number")
+    a.add_argument("--nabp-eprofile-id")
+    a.add_argument("--birth-mmdd", help="birth month and day, MMDD (pharmacists)")
+    return parser
+
+
+def _refuse(message: str) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def _open(args):
+    from .db import Database
+    from .media import MediaStore
+
+    return Database(args.data_dir, args.database_url), MediaStore(args.data_dir / "media")
+
+
+def _publish(args) -> int:
+    from .publish import PublishError, publish_folder
+
+    db, store = _open(args)
+    try:
+        result = publish_folder(db, store, args.folder)
+    except PublishError as exc:
+        return _refuse(str(exc))
+    finally:
+        db.dispose()
+    if result.changed:
+        print(f"published {result.activity_id} version {result.version} (catalog revision {result.revision})")
+    else:
+        print(f"unchanged: {result.activity_id} version {result.version} is already published")
+    return 0
+
+
+def _withdraw(args) -> int:
+    from .publish import UnknownActivity, withdraw
+
+    db, _store = _open(args)
+    try:
+        result = withdraw(db, args.activity_id)
+    except UnknownActivity as exc:
+        return _refuse(str(exc))
+    finally:
+        db.dispose()
+    verb = "withdrew" if result.changed else "already withdrawn:"
+    print(f"{verb} {result.activity_id} (catalog revision {result.revision})")
+    return 0
+
+
+def _learner_add(args) -> int:
+    from pydantic import ValidationError
+
+    from .auth import LearnerExists, NewLearner, add_learner
+    from .publish import format_validation_error
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+    if not password:
+        return _refuse("password: must not be empty")
+    new = NewLearner(
+        username=args.username,
+        password=password,
+        profession=Profession(args.profession),
+        display_name=args.display_name,
+        degree=args.degree,
+        board_id=args.board_id,
+        licence_state=args.licence_state,
+        licence_number=args.licence_number,
+        nabp_eprofile_id=args.nabp_eprofile_id,
+        birth_mmdd=args.birth_mmdd,
+    )
+    db, _store = _open(args)
+    try:
+        with db.session() as s:
+            profile = add_learner(s, new)
+    except ValidationError as exc:
+        return _refuse(format_validation_error(exc, prefix="learner"))
+    except LearnerExists as exc:
+        return _refuse(str(exc))
+    finally:
+        db.dispose()
+    print(f"added learner {profile.username} ({profile.profession.value}), id {profile.id}")
+    return 0
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(args.data_dir, database_url=args.database_url, demo=args.demo, access_ttl_s=args.access_ttl)
+    print(f"{PROG}: serving on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "data_dir", None) is None:
+        parser.error("--data-dir is required")
+    if args.command == "publish":
+        return _publish(args)
+    if args.command == "withdraw":
+        return _withdraw(args)
+    if args.command == "learner":
+        return _learner_add(args)
+    return _serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
