@@ -111,6 +111,18 @@ class Services:
         save_settings(self.paths.settings, self.settings)
         self._close_http()
 
+    def update_settings(self, **changes) -> Settings:
+        """Validate, apply and save other settings (the server: `set_server_url`).
+
+        Raises ValueError (pydantic's ValidationError) for an out-of-range value; the HTTP
+        client is rebuilt on next use so a new CA bundle takes effect.
+        """
+        changes.pop("server_url", None)
+        self.settings = Settings.model_validate({**self.settings.model_dump(), **changes})
+        save_settings(self.paths.settings, self.settings)
+        self._close_http()
+        return self.settings
+
     def account(self):
         from desktop.sync.account import Account
         from desktop.sync.credentials import TokenVault
