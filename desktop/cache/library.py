@@ -212,3 +212,17 @@ def sync_state(db: Database, server_url: str) -> m.SyncState | None:
 def last_sync_at(db: Database, server_url: str) -> datetime | None:
     state = sync_state(db, server_url)
     return state.last_sync_at if state else None
+
+
+def assets_by_activity(db: Database, blobs: BlobStore) -> dict[str, list[AssetInfo]]:
+    """Every cached asset with its local state, grouped by activity (one query)."""
+    with db.read() as session:
+        grouped: dict[str, list[AssetInfo]] = {}
+        for x in session.scalars(select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)):
+            grouped.setdefault(x.activity_id, []).append(
+                AssetInfo(
+                    x.kind, x.title, x.media_type, x.size, x.sha256, x.url, x.language, x.timed,
+                    blobs.state(x.sha256),
+                )
+            )
+        return grouped

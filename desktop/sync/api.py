@@ -165,10 +165,22 @@ def _parse(model: type[M], body: bytes, what: str) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        where += _naming_activity(body, first["loc"])
         raise InvalidResponse(
             f"The server's {what} is malformed at {where}: {first['msg']}. "
             "It was refused and nothing was changed."
         ) from exc
+
+
+def _naming_activity(body: bytes, loc: tuple) -> str:
+    """' (activity "x")' when the error sits inside a catalog entry that has a readable id."""
+    if len(loc) < 2 or loc[0] != "activities" or not isinstance(loc[1], int):
+        return ""
+    try:
+        entry = json.loads(body)["activities"][loc[1]]
+        return f" (activity {str(entry['id'])[:80]!r})"
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
 
 
 def _check_catalog(catalog: protocol.Catalog) -> None:

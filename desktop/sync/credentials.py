@@ -8,6 +8,7 @@ access tokens live in memory. keyring picks the backend, honouring
 from __future__ import annotations
 
 import keyring
+import keyring.backend
 import keyring.errors
 
 from desktop.sync.errors import KeyringUnavailable
@@ -37,3 +38,37 @@ class TokenVault:
             pass  # already gone
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailable() from exc
+
+
+def ensure_usable_keyring_for_demo() -> bool:
+    """For the built-in demo only: fall back to a process-local keyring if the OS has none.
+
+    The demo learner's token is worthless outside this process, so holding it in memory
+    is fine; real servers always need the OS keyring. Returns True if the fallback is used.
+    """
+    probe_service, probe_user = "CME Offline keyring probe", "probe"
+    try:
+        keyring.set_password(probe_service, probe_user, "x")
+        keyring.delete_password(probe_service, probe_user)
+        return False
+    except keyring.errors.KeyringError:
+        keyring.set_keyring(_MemoryKeyring())
+        return True
+
+
+class _MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self._secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self._secrets.get((service, username))
+
+    def set_password(self, service, username, password):
+        self._secrets[(service, username)] = password
+
+    def delete_password(self, service, username):
+        if self._secrets.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)

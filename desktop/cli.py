@@ -1,0 +1,148 @@
+"""Headless commands on the same services as the GUI (for IT, scripts and tests).
+
+Each command prints what it did, or one line saying why it failed, and exits non-zero
+on failure: 1 for a failure the user can act on, 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+
+from desktop.cache.library import assets_by_activity
+from desktop.services import Services
+from desktop.sync.errors import SyncError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    login = sub.add_parser("login", parents=[common], help="sign in and keep the token in the OS keyring")
+    login.add_argument("--username", required=True)
+    login.add_argument(
+        "--password-stdin", action="store_true", required=True,
+        help="read the password from standard input (never from the command line)",
+    )
+    login.set_defaults(command=cmd_login)
+
+    logout = sub.add_parser("logout", parents=[common], help="sign out and remove the token")
+    logout.set_defaults(command=cmd_logout)
+
+    sync = sub.add_parser("sync", parents=[common], help="refresh the catalog from the server")
+    sync.add_argument("--json", action="store_true", help="print the result as JSON")
+    sync.set_defaults(command=cmd_sync)
+
+    status = sub.add_parser("status", parents=[common], help="what is on this machine (offline)")
+    status.add_argument("--json", action="store_true", help="print as JSON")
+    status.set_defaults(command=cmd_status)
+
+
+def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
+    try:
+        services = make_services()
+    except ValueError as exc:  # e.g. a server address that is not http(s)
+        return fail(str(exc), EXIT_USAGE)
+    try:
+        return args.command(args, services)
+    except SyncError as exc:
+        return fail(str(exc))
+    finally:
+        services.close()
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"cme-offline: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_login(args, services: Services) -> int:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        return fail("no password on standard input", EXIT_USAGE)
+    if args.server:
+        services.set_server_url(args.server)  # remembered for the next commands
+    learner = services.sign_in(args.username, password)
+    print(f"Signed in as {learner.display_name} ({learner.profession}) on {services.server_url}")
+    return 0
+
+
+def cmd_logout(args, services: Services) -> int:
+    learner = services.sign_out()
+    print(f"Signed out {learner.username}" if learner else "No one was signed in")
+    return 0
+
+
+def cmd_sync(args, services: Services) -> int:
+    report = services.sync()
+    if args.json:
+        print(json.dumps({
+            "ok": True,
+            "not_modified": report.not_modified,
+            "changed": report.changed,
+            "synced_at": _iso(report.synced_at),
+        }))
+    elif report.not_modified:
+        print("Catalog is up to date")
+    else:
+        print(f"Catalog synced: {report.changed} activities changed")
+    return 0
+
+
+def cmd_status(args, services: Services) -> int:
+    status = services.status()
+    rows = services.library_rows()
+    assets = assets_by_activity(services.db, services.blobs)
+    data = {
+        "server": status.server_url,
+        "learner": (
+            {
+                "id": status.learner.id,
+                "username": status.learner.username,
+                "display_name": status.learner.display_name,
+                "profession": status.learner.profession,
+            }
+            if status.learner else None
+        ),
+        "last_sync_at": _iso(status.last_sync_at),
+        "last_error": status.last_error,
+        "clock_offset_ms": status.clock_offset_ms,
+        "storage_bytes": status.storage_bytes,
+        "activities": [
+            {
+                "id": row.id,
+                "title": row.title,
+                "release_date": row.release_date.isoformat(),
+                "termination_date": row.termination_date.isoformat(),
+                "state": row.media_state.value,
+                "assets": [
+                    {
+                        "kind": a.kind,
+                        "title": a.title,
+                        "media_type": a.media_type,
+                        "size": a.size,
+                        "sha256": a.sha256,
+                        "state": a.state.value,
+                    }
+                    for a in assets.get(row.id, [])
+                ],
+            }
+            for row in rows
+        ],
+    }
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"Server:    {data['server'] or '(none set)'}")
+    print(f"Learner:   {status.learner.display_name if status.learner else '(not signed in)'}")
+    print(f"Last sync: {data['last_sync_at'] or 'never'}" + (f"  ({status.last_error})" if status.last_error else ""))
+    for activity in data["activities"]:
+        print(f"  [{activity['state']:>7}] {activity['id']}: {activity['title']}")
+    return 0
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None

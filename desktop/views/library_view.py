@@ -1,0 +1,272 @@
+"""The library: one table model over the cached activities, sortable and filterable."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.cache.library import LibraryRow
+from desktop.views.text import format_date, media_text
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
+
+_MEDIA_ORDER = {"present": 0, "partial": 1, "queued": 2, "absent": 3}
+
+
+class LibraryModel(QAbstractTableModel):
+    TITLE, CREDITS, FACULTY, RELEASED, EXPIRES, MEDIA = range(6)
+    HEADERS = ("Title", "Credits", "Faculty", "Released", "Expires", "Media")
+
+    def __init__(self, rows: list[LibraryRow] | None = None, profession: str | None = None, parent=None):
+        super().__init__(parent)
+        self._rows: list[LibraryRow] = list(rows or [])
+        self._profession = profession
+
+    # -------------------------------------------------------------- updates
+
+    def set_rows(self, rows: list[LibraryRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def set_profession(self, profession: str | None) -> None:
+        if profession != self._profession:
+            self._profession = profession
+            if self._rows:
+                self.dataChanged.emit(
+                    self.index(0, self.CREDITS), self.index(len(self._rows) - 1, self.CREDITS)
+                )
+
+    def row_at(self, row: int) -> LibraryRow:
+        return self._rows[row]
+
+    # -------------------------------------------------------------- model API
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(r, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == self.CREDITS:
+                return "\n".join(f"{c.label} — {c.credit_type}" for c in r.credits)
+            return self._display(r, col)
+        if role == SORT_ROLE:
+            return self._sort_key(r, col)
+        if role == ID_ROLE:
+            return r.id
+        return None
+
+    def _display(self, r: LibraryRow, col: int) -> str:
+        if col == self.TITLE:
+            return r.title
+        if col == self.CREDITS:
+            return r.credits_label(self._profession)
+        if col == self.FACULTY:
+            return r.faculty
+        if col == self.RELEASED:
+            return format_date(r.release_date)
+        if col == self.EXPIRES:
+            return format_date(r.termination_date)
+        if col == self.MEDIA:
+            return media_text(r.media_state)
+        return ""
+
+    def _sort_key(self, r: LibraryRow, col: int):
+        if col == self.RELEASED:
+            return r.release_date.isoformat()
+        if col == self.EXPIRES:
+            return r.termination_date.isoformat()
+        if col == self.MEDIA:
+            return _MEDIA_ORDER.get(str(r.media_state), 9)
+        if col == self.CREDITS:
+            own = [c for c in r.credits if c.profession == self._profession] or list(r.credits)
+            return max((c.contact_hours or c.max_credits for c in own), default=0.0)
+        return self._display(r, col).casefold()
+
+
+class _FirstRowsPaint(QObject):
+    """Tells once when the table's viewport has painted with at least one row in it."""
+
+    def __init__(self, view: LibraryView):
+        super().__init__(view)
+        self._view = view
+        self.fired = False
+
+    def eventFilter(self, obj, event):
+        if not self.fired and event.type() == QEvent.Type.Paint and self._view.proxy.rowCount() > 0:
+            self.fired = True
+            self._view.first_rows_painted.emit()
+        return False
+
+
+class LibraryView(QWidget):
+    """Filter field over a sortable table, or the empty state when nothing is cached."""
+
+    open_activity = Signal(str)
+    first_rows_painted = Signal()
+
+    EMPTY_TEXT = "No activities yet — sign in and sync"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.model = LibraryModel(parent=self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter by title, faculty or credit…")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter the library")
+        self.filter_edit.setToolTip("Show only activities whose title, faculty or credits contain this text")
+        self.filter_edit.textChanged.connect(self._filter_changed)
+
+        self.count_label = QLabel(self)
+        self.count_label.setAccessibleName("Number of activities shown")
+        self.count_label.setToolTip("How many activities the table shows")
+
+        self.table = _LibraryTable(self)
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Library")
+        self.table.setToolTip("Your cached activities. Double-click or press Enter to open one.")
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(LibraryModel.TITLE, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(LibraryModel.TITLE, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(LibraryModel.HEADERS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.enter_pressed.connect(self._open_current)
+        self._first_paint = _FirstRowsPaint(self)
+        self.table.viewport().installEventFilter(self._first_paint)
+
+        self.empty_label = QLabel(self.EMPTY_TEXT, self)
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAccessibleName("Library is empty")
+        self.empty_label.setToolTip("Sign in and sync to fetch the activities your provider offers")
+
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.table)
+        self.pages.addWidget(self.empty_label)
+
+        top = QHBoxLayout()
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.pages, 1)
+        self._update_state()
+
+    # -------------------------------------------------------------- API
+
+    def set_rows(self, rows: list[LibraryRow], profession: str | None = None) -> None:
+        selected = self.selected_id()
+        self.model.set_profession(profession)
+        self.model.set_rows(rows)
+        self._update_state()
+        if selected:
+            self.select_id(selected)
+
+    def set_profession(self, profession: str | None) -> None:
+        self.model.set_profession(profession)
+
+    def visible_titles(self) -> list[str]:
+        """Titles in the order the table shows them (after sort and filter)."""
+        return [
+            self.proxy.index(i, LibraryModel.TITLE).data() for i in range(self.proxy.rowCount())
+        ]
+
+    def selected_id(self) -> str | None:
+        index = self.table.currentIndex()
+        return index.data(ID_ROLE) if index.isValid() else None
+
+    def select_id(self, activity_id: str) -> bool:
+        for i in range(self.proxy.rowCount()):
+            index = self.proxy.index(i, LibraryModel.TITLE)
+            if index.data(ID_ROLE) == activity_id:
+                self.table.setCurrentIndex(index)
+                return True
+        return False
+
+    def focus_table(self) -> None:
+        (self.table if self.pages.currentWidget() is self.table else self.filter_edit).setFocus()
+
+    # -------------------------------------------------------------- internals
+
+    def _filter_changed(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.strip())
+        self._update_state()
+
+    def _update_state(self) -> None:
+        total = self.model.rowCount()
+        shown = self.proxy.rowCount()
+        self.pages.setCurrentWidget(self.table if total else self.empty_label)
+        self.filter_edit.setEnabled(bool(total))
+        if not total:
+            self.count_label.setText("")
+        elif shown == total:
+            self.count_label.setText(f"{total} activit{'y' if total == 1 else 'ies'}")
+        else:
+            self.count_label.setText(f"{shown} of {total} shown")
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_activity.emit(index.data(ID_ROLE))
+
+    def _open_current(self) -> None:
+        self._open_index(self.table.currentIndex())
+
+
+class _LibraryTable(QTableView):
+    enter_pressed = Signal()
+
+    def keyPressEvent(self, event):
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.enter_pressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)

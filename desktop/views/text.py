@@ -1,0 +1,94 @@
+"""Small wording helpers shared by the views (no Qt here, so they are easy to test)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from desktop.cache.blobstore import LocalState
+from desktop.sync import errors
+
+PROFESSION_NAMES = {
+    "physician": "Physician",
+    "physician_assistant": "Physician assistant",
+    "nurse_practitioner": "Nurse practitioner",
+    "nurse": "Nurse",
+    "pharmacist": "Pharmacist",
+    "other": "Other health professional",
+}
+
+MEDIA_STATE = {
+    LocalState.present: ("●", "Downloaded"),
+    LocalState.partial: ("◐", "Partly downloaded"),
+    LocalState.queued: ("◌", "Queued"),
+    LocalState.absent: ("○", "Not downloaded"),
+}
+
+# Short forms of the sync layer's messages, for the status bar (the full one is the tooltip).
+_SHORT_ERRORS = {
+    errors.ServerUnreachable.message: "Server not reachable",
+    errors.WrongCredentials.message: "Sign-in required",
+    errors.SignInRequired.message: "Sign-in required",
+    errors.NotSignedIn.message: "Not signed in",
+    errors.ServerFailed.message: "Server error",
+    errors.InvalidResponse.message: "Server sent unusable data",
+    errors.KeyringUnavailable.message: "No password store (keyring)",
+    errors.NoServerConfigured.message: "No server set",
+}
+
+
+def profession_name(profession: str | None) -> str:
+    if not profession:
+        return ""
+    return PROFESSION_NAMES.get(profession, profession.replace("_", " ").capitalize())
+
+
+def media_text(state: LocalState) -> str:
+    symbol, words = MEDIA_STATE.get(state, ("○", str(state)))
+    return f"{symbol} {words}"
+
+
+def short_error(message: str | None) -> str:
+    if not message:
+        return ""
+    short = _SHORT_ERRORS.get(message)
+    if short:
+        return short
+    return message if len(message) <= 60 else message[:57].rstrip() + "…"
+
+
+def relative_time(then: datetime, now: datetime | None = None) -> str:
+    """'just now', '5 min ago', '2 h ago', '3 days ago' for a naive-UTC `then`."""
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} h ago"
+    days = hours // 24
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def human_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"  # pragma: no cover
+
+
+def format_date(d: date | None) -> str:
+    return f"{d:%d %b %Y}" if d else "—"
+
+
+def format_minutes(minutes: int) -> str:
+    if minutes <= 0:
+        return "—"
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
