@@ -18,8 +18,12 @@ def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
     path = log_dir / LOG_FILE
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.set_name("cme-offline-file")
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for old in [h for h in root.handlers if h.get_name() == "cme-offline-file"]:
+        root.removeHandler(old)  # set up again (tests, demo restart): one file handler only
+        old.close()
     root.addHandler(handler)
     for noisy in ("httpx", "httpcore", "uvicorn", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

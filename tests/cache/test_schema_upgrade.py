@@ -1,0 +1,75 @@
+"""The cache's schema is owned by Alembic and upgraded in place, never wiped."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from desktop.cache.blobstore import BlobStore
+from desktop.cache.db import SCHEMA_HEAD, SchemaTooNewError, alembic_head, current_revision, open_database
+from desktop.cache.learners import current_learner
+from desktop.cache.library import activity_detail, library_rows, sync_state
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "cache-schema-0001.sqlite3"
+
+
+def test_schema_head_constant_matches_the_migrations():
+    # start-up skips importing Alembic when the file is at SCHEMA_HEAD, so they must agree
+    assert SCHEMA_HEAD == alembic_head()
+
+
+def test_database_from_the_first_release_opens_with_every_row(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    shutil.copy(FIXTURE, path)
+    db = open_database(path)
+    try:
+        assert current_revision(path) == SCHEMA_HEAD
+        rows = library_rows(db, BlobStore(tmp_path / "blobs"))
+        assert [r.id for r in rows] == ["demo-home-bp-older-adults"]
+        detail = activity_detail(db, BlobStore(tmp_path / "blobs"), rows[0].id)
+        assert detail.version == 3
+        assert len(detail.disclosures) >= 2 and len(detail.faculty) == 2
+        assert all(o.children for o in detail.objectives)  # nesting survived
+        state = sync_state(db, "https://cme.example.org")
+        assert state.catalog_cursor == 7 and state.catalog_etag == '"catalog-7"'
+        assert state.clock_offset_ms == -1500
+        assert current_learner(db, "https://cme.example.org").display_name == "Dr. Fixture"
+    finally:
+        db.close()
+
+
+def test_upgrade_keeps_a_backup_of_the_old_file(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    shutil.copy(FIXTURE, path)
+    open_database(path).close()
+    if current_revision(FIXTURE) != SCHEMA_HEAD:
+        backup = path.with_name(f"{path.name}.before-{SCHEMA_HEAD}.bak")
+        assert current_revision(backup) == current_revision(FIXTURE)
+    else:  # nothing to upgrade yet: the file is left exactly as it was
+        assert not list(tmp_path.glob("*.bak"))
+
+
+def test_a_database_from_a_newer_app_is_refused_not_damaged(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    shutil.copy(FIXTURE, path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num='9999'")
+    before = path.read_bytes()
+    with pytest.raises(SchemaTooNewError, match="newer CME Offline"):
+        open_database(path)
+    assert path.read_bytes() == before
+
+
+def test_pragmas_are_set_on_every_connection(tmp_path):
+    db = open_database(tmp_path / "cache.sqlite3")
+    try:
+        with db.read() as session:
+            conn = session.connection()
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    finally:
+        db.close()
