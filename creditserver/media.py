@@ -169,9 +169,16 @@ _media_responses = {
 }
 
 
-@router.api_route(
+@router.get(
     "/media/{sha256}",
-    methods=["GET", "HEAD"],
+    operation_id="get_media",
+    response_class=Response,
+    responses=_media_responses,
+    dependencies=[Depends(current_learner)],
+)
+@router.head(
+    "/media/{sha256}",
+    operation_id="head_media",
     response_class=Response,
     responses=_media_responses,
     dependencies=[Depends(current_learner)],

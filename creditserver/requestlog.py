@@ -76,19 +76,14 @@ class RequestLogMiddleware:
             return
         status = 0
         sent = 0
-
-        async def _send(message):
-            nonlocal status, sent
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
-            await send(message)
-
+        logged = False
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        try:
-            await self.app(scope, receive, _send)
-        finally:
+
+        def record() -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
             self.log.append(
                 LoggedRequest(
                     method=scope.get("method", ""),
@@ -102,3 +97,29 @@ class RequestLogMiddleware:
                     at=time.time(),
                 )
             )
+
+        expected: int | None = None
+
+        # Record just before the response's last byte leaves, so a client that has the
+        # whole response can already see its request in the log.
+        async def _send(message):
+            nonlocal status, sent, expected
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for k, v in message.get("headers", []):
+                    if k.lower() == b"content-length":
+                        expected = int(v)
+                if scope.get("method") == "HEAD" or status in (204, 304) or status < 200:
+                    expected = 0
+                if expected == 0:
+                    record()
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+                if not message.get("more_body", False) or (expected is not None and sent >= expected):
+                    record()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        finally:
+            record()
