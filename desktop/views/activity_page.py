@@ -7,7 +7,6 @@ the catalog is ever interpreted as HTML.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -104,9 +103,14 @@ class ActivityPage(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.tabs, 1)
 
-        esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        esc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        esc.activated.connect(self.back_requested)
+
+    def keyPressEvent(self, event) -> None:
+        # Esc from anywhere on the page (children that do not use Esc pass it up here).
+        if event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            self.back_requested.emit()
+            return
+        super().keyPressEvent(event)
 
     # -------------------------------------------------------------- API
 

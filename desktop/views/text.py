@@ -24,15 +24,15 @@ MEDIA_STATE = {
 }
 
 # Short forms of the sync layer's messages, for the status bar (the full one is the tooltip).
-_SHORT_ERRORS = {
-    errors.ServerUnreachable.message: "Server not reachable",
-    errors.WrongCredentials.message: "Sign-in required",
-    errors.SignInRequired.message: "Sign-in required",
-    errors.NotSignedIn.message: "Not signed in",
-    errors.ServerFailed.message: "Server error",
-    errors.InvalidResponse.message: "Server sent unusable data",
-    errors.KeyringUnavailable.message: "No password store (keyring)",
-    errors.NoServerConfigured.message: "No server set",
+_SHORT_ERRORS: dict[type[errors.SyncError], str] = {
+    errors.ServerUnreachable: "Server not reachable",
+    errors.WrongCredentials: "Sign-in required",
+    errors.SignInRequired: "Sign-in required",
+    errors.NotSignedIn: "Not signed in",
+    errors.ServerFailed: "Server error",
+    errors.InvalidResponse: "Server sent unusable data",
+    errors.KeyringUnavailable: "No password store (keyring)",
+    errors.NoServerConfigured: "No server set",
 }
 
 
@@ -47,12 +47,19 @@ def media_text(state: LocalState) -> str:
     return f"{symbol} {words}"
 
 
-def short_error(message: str | None) -> str:
+def short_error(message: str | None, exc: BaseException | None = None) -> str:
+    """A few words for the status bar, from the exception or from a stored message."""
+    if exc is not None:
+        for cls in type(exc).__mro__:
+            if cls in _SHORT_ERRORS:
+                return _SHORT_ERRORS[cls]
     if not message:
         return ""
-    short = _SHORT_ERRORS.get(message)
-    if short:
-        return short
+    for cls, short in _SHORT_ERRORS.items():
+        # Messages may carry details after the class's standard opening words.
+        opening = cls.message.split(".")[0].split(" (")[0]
+        if message == cls.message or message.startswith(opening[:35]):
+            return short
     return message if len(message) <= 60 else message[:57].rstrip() + "…"
 
 

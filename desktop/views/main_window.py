@@ -1,0 +1,484 @@
+"""The main window: navigation, the library and activity pages, sync, and the status bar.
+
+Entry point: `run_gui(services, demo=False, demo_launcher=None) -> int`.
+
+Benchmark hook: with `CME_OFFLINE_BENCH_FIRST_PAINT=1` the window skips the start-up sync
+and the first-run dialog, and after the library table's first paint that shows rows it
+prints `first-paint-ms <ms>` to stdout and quits (exit code 0; 1 when the library is
+empty). The time is measured from `CME_OFFLINE_T0` (seconds since the epoch, as from
+`time.time()`) if set, else from the process start time the OS reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from desktop.sync.errors import SignInRequired, SyncError
+from desktop.views.activity_page import ActivityPage
+from desktop.views.library_view import LibraryView
+from desktop.views.pages import SettingsPage, credits_page, downloads_page
+from desktop.views.sign_in_dialog import SignInDialog, error_text
+from desktop.views.tasks import run_task, wait_for_tasks
+from desktop.views.text import human_bytes, relative_time, short_error
+
+log = logging.getLogger(__name__)
+
+_IMPORTED_AT = time.time()
+BENCH_ENV = "CME_OFFLINE_BENCH_FIRST_PAINT"
+T0_ENV = "CME_OFFLINE_T0"
+
+SECTIONS = ("Library", "Downloads", "My credits", "Settings")
+LIBRARY, DOWNLOADS, CREDITS, SETTINGS, ACTIVITY = range(5)
+STATUS_REFRESH_MS = 30_000
+
+
+def bench_mode() -> bool:
+    return os.environ.get(BENCH_ENV, "") not in ("", "0")
+
+
+def process_start_time() -> float:
+    """Seconds since the epoch when this process started (or the benchmark's T0)."""
+    env = os.environ.get(T0_ENV)
+    if env:
+        try:
+            return float(env)
+        except ValueError:
+            log.warning("%s=%r is not a number; using the process start", T0_ENV, env)
+    try:  # Linux: start time in clock ticks after boot, and the boot time
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat", encoding="ascii") as fh:
+            btime = next(int(line.split()[1]) for line in fh if line.startswith("btime"))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
+        return _IMPORTED_AT
+
+
+class MainWindow(QMainWindow):
+    sync_started = Signal()
+    sync_finished = Signal(object)  # a SyncReport, or the exception that ended the sync
+    services_changed = Signal(object)
+
+    def __init__(self, services, *, demo: bool = False, demo_launcher=None):
+        super().__init__()
+        self.services = services
+        self.demo = demo
+        self.demo_launcher = demo_launcher
+        self.owned_services: list = []  # Services this window created (the demo): closed by run_gui
+        self.syncing = False
+        self.sign_in_dialog: SignInDialog | None = None
+        self.welcome_dialog = None
+        self._session_error: str | None = None  # this session's last sync failure, if any
+        self._session_exc: BaseException | None = None
+        self._started = False
+        self._bench = bench_mode()
+        self.learner = services.current_learner()
+
+        self.setWindowTitle("CME Offline — demo" if demo else "CME Offline")
+        self.setAccessibleName("CME Offline")
+        self.resize(1100, 700)
+
+        self._build_top_bar()
+        self._build_body()
+        self._build_status_bar()
+
+        self.sync_timer = QTimer(self)
+        self.sync_timer.timeout.connect(lambda: self.sync_now(user=False))
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(STATUS_REFRESH_MS)
+        self.status_timer.timeout.connect(self.refresh_status)
+
+        if self._bench:
+            self.library.first_rows_painted.connect(self._bench_report)
+        self.reload_library()
+        self.refresh_status()
+
+    # ------------------------------------------------------------------ build
+
+    def _build_top_bar(self) -> None:
+        bar = QToolBar("Main", self)
+        bar.setObjectName("main-toolbar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.setAccessibleName("Main toolbar")
+        bar.setToolTip("Search and sync")
+        self.addToolBar(bar)
+        title = QLabel(" CME Offline ", bar)
+        title.setAccessibleName("CME Offline")
+        title.setToolTip("CME Offline: accredited activities, available without a network")
+        bar.addWidget(title)
+        spacer = QWidget(bar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.search_edit = QLineEdit(bar)
+        self.search_edit.setPlaceholderText("Search transcripts, summaries, titles…")
+        self.search_edit.setEnabled(False)
+        self.search_edit.setAccessibleName("Search")
+        self.search_edit.setToolTip("Search arrives with offline media")
+        self.search_edit.setMinimumWidth(320)
+        bar.addWidget(spacer)
+        bar.addWidget(self.search_edit)
+        self.sync_button = QPushButton("⟳ Sync now", bar)
+        self.sync_button.setAccessibleName("Sync now")
+        self.sync_button.setToolTip("Sync with the credit server now (Ctrl+R)")
+        self.sync_button.clicked.connect(lambda: self.sync_now(user=True))
+        bar.addWidget(self.sync_button)
+        self.sync_action = QAction("Sync now", self)
+        self.sync_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.sync_action.setToolTip("Sync with the credit server now")
+        self.sync_action.triggered.connect(lambda: self.sync_now(user=True))
+        self.addAction(self.sync_action)
+
+    def _build_body(self) -> None:
+        self.nav = QListWidget(self)
+        self.nav.setAccessibleName("Sections")
+        self.nav.setToolTip("Switch sections (Ctrl+1 to Ctrl+4)")
+        for i, name in enumerate(SECTIONS):
+            item = QListWidgetItem(name)
+            item.setToolTip(f"{name} (Ctrl+{i + 1})")
+            self.nav.addItem(item)
+        self.nav.setMaximumWidth(180)
+        self.nav.currentRowChanged.connect(self.show_section)
+
+        self.library = LibraryView(self)
+        self.library.open_activity.connect(self.open_activity)
+        self.activity_page = ActivityPage(self)
+        self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
+        self.settings_page = SettingsPage(self.services, self)
+        self.settings_page.sign_in_requested.connect(lambda: self.open_sign_in())
+        self.settings_page.settings_changed.connect(self._settings_changed)
+        self.settings_page.signed_out.connect(self._learner_changed)
+
+        self.stack = QStackedWidget(self)
+        self.stack.setAccessibleName("Section content")
+        for page in (self.library, downloads_page(), credits_page(), self.settings_page, self.activity_page):
+            self.stack.addWidget(page)
+
+        splitter = QSplitter(self)
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+        self.nav.setCurrentRow(LIBRARY)
+
+        for i in range(len(SECTIONS)):
+            action = QAction(f"Show {SECTIONS[i]}", self)
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _=False, i=i: self.show_section(i))
+            self.addAction(action)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setAccessibleName("Status")
+        bar.setSizeGripEnabled(True)
+
+        def label(name: str, tip: str) -> QLabel:
+            lab = QLabel(bar)
+            lab.setAccessibleName(name)
+            lab.setToolTip(tip)
+            return lab
+
+        self.connection_label = label("Connection", "Whether the credit server answered the last time the app tried")
+        self.last_sync_label = label("Last sync", "When the catalog was last synced with the server")
+        self.learner_label = label("Learner", "Who is signed in")
+        self.storage_label = label("Storage used", "Space the downloaded media take on this computer")
+        self.error_label = label("Sync problem", "The last sync problem")
+        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        for lab in (self.connection_label, self.last_sync_label, self.learner_label, self.storage_label):
+            bar.addWidget(lab)
+        bar.addWidget(self.error_label, 1)
+
+    # ------------------------------------------------------------------ navigation
+
+    def show_section(self, index: int) -> None:
+        if index < 0:
+            return
+        if self.nav.currentRow() != index and index < len(SECTIONS):
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(index)
+            self.nav.blockSignals(False)
+        self.stack.setCurrentIndex(index)
+        if index == LIBRARY:
+            self.library.focus_table()
+        elif index == SETTINGS:
+            self.settings_page.refresh()
+
+    def open_activity(self, activity_id: str) -> None:
+        detail = self.services.activity_detail(activity_id)
+        if detail is None:  # withdrawn by a sync in between
+            self.reload_library()
+            return
+        self.activity_page.show_activity(detail, self.profession)
+        self.stack.setCurrentIndex(ACTIVITY)
+        self.activity_page.back_button.setFocus()
+
+    @property
+    def profession(self) -> str | None:
+        return self.learner.profession if self.learner else None
+
+    # ------------------------------------------------------------------ data
+
+    def reload_library(self) -> None:
+        self.library.set_rows(self.services.library_rows(), self.profession)
+
+    def refresh_status(self) -> None:
+        try:
+            st = self.services.status()
+        except Exception:  # a closed or broken cache must not take the window down
+            log.exception("reading the status failed")
+            return
+        self.learner = st.learner
+        if st.online is True:
+            self.connection_label.setText("● Online")
+        elif st.online is False:
+            self.connection_label.setText("○ Offline")
+        else:
+            self.connection_label.setText("")
+        self.connection_label.setVisible(bool(self.connection_label.text()))
+        if self.syncing:
+            self.last_sync_label.setText("Syncing…")
+        elif st.last_sync_at is None:
+            self.last_sync_label.setText("Not yet synced")
+        else:
+            self.last_sync_label.setText(f"last synced {relative_time(st.last_sync_at)}")
+            self.last_sync_label.setToolTip(f"Last synced {st.last_sync_at:%Y-%m-%d %H:%M} UTC")
+        if st.learner:
+            self.learner_label.setText(st.learner.display_name or st.learner.username)
+        else:
+            self.learner_label.setText("Not signed in")
+        self.storage_label.setText(f"{human_bytes(st.storage_bytes)} used")
+        if st.server_url is None:
+            self.learner_label.setText("No server set")
+        error = self._session_error or st.last_error
+        exc = self._session_exc if self._session_error else None
+        self.error_label.setText(f"⚠ {short_error(error, exc)}" if error else "")
+        self.error_label.setToolTip(error or "No sync problem")
+        self.error_label.setAccessibleDescription(error or "")
+
+    def status_text(self) -> str:
+        """The status bar as one line, as a user reads it."""
+        parts = [
+            lab.text()
+            for lab in (self.connection_label, self.last_sync_label, self.learner_label,
+                        self.storage_label, self.error_label)
+            if lab.text()
+        ]
+        return " · ".join(parts)
+
+    # ------------------------------------------------------------------ sync
+
+    def sync_now(self, *, user: bool = True) -> bool:
+        """Start a sync in the background; False if one is running or it cannot start."""
+        if self.syncing:
+            return False
+        s = self.services
+        if s.server_url is None:
+            if user:
+                self._session_error = "No credit server is set. Enter your provider's server address in Settings."
+                self._session_exc = None
+                self.refresh_status()
+                self.show_section(SETTINGS)
+            return False
+        if s.current_learner() is None:
+            if user:
+                self.open_sign_in()
+            return False
+        self.syncing = True
+        self.sync_button.setEnabled(False)
+        self.sync_button.setText("Syncing…")
+        self.refresh_status()
+        self.sync_started.emit()
+        run_task(self, s.sync, self._sync_done, self._sync_failed)
+        return True
+
+    def _sync_ended(self) -> None:
+        self.syncing = False
+        self.sync_button.setEnabled(True)
+        self.sync_button.setText("⟳ Sync now")
+
+    def _sync_done(self, report) -> None:
+        self._sync_ended()
+        self._session_error = None
+        if not report.not_modified or self.library.model.rowCount() == 0:
+            self.reload_library()
+        self.refresh_status()
+        self.sync_finished.emit(report)
+
+    def _sync_failed(self, exc: BaseException) -> None:
+        self._sync_ended()
+        if not isinstance(exc, SyncError):
+            log.error("sync failed unexpectedly", exc_info=exc)
+        self._session_error = str(exc) if isinstance(exc, SyncError) else error_text(exc)
+        self._session_exc = exc
+        self.refresh_status()
+        self.sync_finished.emit(exc)
+        if isinstance(exc, SignInRequired):
+            self.open_sign_in(message=str(exc))
+
+    def _settings_changed(self) -> None:
+        self._restart_sync_timer()
+        self._learner_changed()
+
+    def _restart_sync_timer(self) -> None:
+        self.sync_timer.start(self.services.settings.sync_interval_minutes * 60_000)
+
+    def _learner_changed(self) -> None:
+        self.refresh_status()
+        self.library.set_profession(self.profession)
+        self.settings_page.refresh()
+
+    # ------------------------------------------------------------------ sign-in
+
+    def open_sign_in(self, message: str | None = None) -> SignInDialog:
+        if self.sign_in_dialog is not None:
+            self.sign_in_dialog.raise_()
+            self.sign_in_dialog.activateWindow()
+            return self.sign_in_dialog
+        dialog = SignInDialog(self.services, self, message=message)
+        dialog.signed_in.connect(self._signed_in)
+        dialog.finished.connect(self._sign_in_closed)
+        self.sign_in_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _sign_in_closed(self) -> None:
+        if self.sign_in_dialog is not None:
+            self.sign_in_dialog.deleteLater()
+        self.sign_in_dialog = None
+
+    def _signed_in(self, learner) -> None:
+        self._session_error = None
+        self._learner_changed()
+        self._restart_sync_timer()
+        self.sync_now(user=False)
+
+    # ------------------------------------------------------------------ services
+
+    def set_services(self, services, *, owned: bool = True) -> None:
+        """Switch to another Services (the demo's); the old one stays open for its caller."""
+        if owned:
+            self.owned_services.append(services)
+        self.services = services
+        self._session_error = None
+        self.settings_page.set_services(services)
+        self.learner = services.current_learner()
+        self.reload_library()
+        self.refresh_status()
+        self._restart_sync_timer()
+        self.show_section(LIBRARY)
+        self.services_changed.emit(services)
+
+    # ------------------------------------------------------------------ start and stop
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            QTimer.singleShot(0, self._on_first_show)
+
+    def _on_first_show(self) -> None:
+        if self._bench:
+            if self.library.model.rowCount() == 0:
+                print("first-paint-ms: the library is empty; nothing to measure", file=sys.stderr, flush=True)
+                QApplication.exit(1)
+            return
+        self.status_timer.start()
+        self._restart_sync_timer()
+        if self.services.server_url is None:
+            self.open_welcome()
+        elif self.services.current_learner() is not None:
+            self.sync_now(user=False)
+
+    def open_welcome(self):
+        from desktop.views.welcome_dialog import WelcomeDialog
+
+        dialog = WelcomeDialog(self.services, self.demo_launcher, self)
+        dialog.demo_ready.connect(self._demo_ready)
+        dialog.accepted.connect(lambda: self._welcome_done(dialog))
+        self.welcome_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _demo_ready(self, services) -> None:
+        self.demo = True
+        self.setWindowTitle("CME Offline — demo")
+        self.set_services(services)
+
+    def _welcome_done(self, dialog) -> None:
+        self.welcome_dialog = None
+        if dialog.choice == "server":
+            self.refresh_status()
+            self.settings_page.refresh()
+            self.open_sign_in()
+        dialog.deleteLater()
+
+    def _bench_report(self) -> None:
+        ms = (time.time() - process_start_time()) * 1000.0
+        print(f"first-paint-ms {ms:.1f}", flush=True)
+        QTimer.singleShot(0, QApplication.quit)
+
+    def shutdown(self) -> None:
+        """Stop timers; called on close and by run_gui before waiting for the task pool."""
+        self.sync_timer.stop()
+        self.status_timer.stop()
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        for dialog in (self.sign_in_dialog, self.welcome_dialog):
+            if dialog is not None:
+                dialog.done(0)
+        super().closeEvent(event)
+
+
+def ensure_app() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setApplicationName("CME Offline")
+        QApplication.setOrganizationName("CME Offline")
+        app = QApplication(sys.argv[:1])
+        app.setStyle("Fusion")
+    return app
+
+
+def run_gui(services, *, demo: bool = False, demo_launcher=None) -> int:
+    """Show the main window until it is closed; returns the exit code.
+
+    Services created here (the demo's) are closed before returning; `services` itself is
+    left open for the caller to close.
+    """
+    app = ensure_app()
+    window = MainWindow(services, demo=demo, demo_launcher=demo_launcher)
+    window.show()
+    try:
+        code = app.exec()
+    finally:
+        window.shutdown()
+        wait_for_tasks()
+        QApplication.processEvents()
+        for owned in window.owned_services:
+            try:
+                owned.close()
+            except Exception:  # closing must not hide the real exit code
+                log.exception("closing the demo services failed")
+        window.deleteLater()
+    return code
