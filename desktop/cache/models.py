@@ -175,3 +175,43 @@ class SyncState(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # server time minus local time, in milliseconds, from the last response's Date header
     clock_offset_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class DownloadJob(Base):
+    """One asset to fetch into the blob store; the queue survives restarts and crashes."""
+
+    __tablename__ = "download_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(String(2048))
+    size: Mapped[int] = mapped_column(Integer)
+    # 0 transcripts and summaries (small, fetched first), 1 video
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    # queued | running | paused | done | failed | cancelled
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    bytes_done: Mapped[int] = mapped_column(Integer, default=0)
+    etag: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WatchProgress(Base):
+    """Where a learner stopped in an activity's video and which parts they really watched."""
+
+    __tablename__ = "watch_progress"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    position_ms: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # [[start_ms, end_ms], …], sorted and merged: the share watched is their total length
+    watched: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

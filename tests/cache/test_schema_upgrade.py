@@ -37,6 +37,11 @@ def test_database_from_the_first_release_opens_with_every_row(tmp_path):
         assert state.catalog_cursor == 7 and state.catalog_etag == '"catalog-7"'
         assert state.clock_offset_ms == -1500
         assert current_learner(db, "https://cme.example.org").display_name == "Dr. Fixture"
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"download_jobs", "watch_progress", "search_text"} <= tables
     finally:
         db.close()
 
