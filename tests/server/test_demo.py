@@ -1,0 +1,116 @@
+"""The demo activity: valid, self-consistent, fictional, and safe to load twice."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import av
+import pytest
+
+from creditserver.demo import DEMO_ACTIVITY_ID, DEMO_FOLDER
+from creditserver.runner import serve_in_thread
+from desktop.protocol import Catalog
+
+from .conftest import bearer, client_for, sign_in
+
+
+@pytest.fixture
+def demo_activity(api, auth):
+    catalog = Catalog.model_validate_json(api.get("/catalog", headers=auth).content)
+    [activity] = catalog.activities
+    return activity
+
+
+def _vtt_end_seconds(text: str) -> float:
+    ends = re.findall(r"--> (\d+):(\d\d):(\d\d)\.(\d{3})", text)
+    h, m, s, ms = map(int, ends[-1])
+    return h * 3600 + m * 60 + s + ms / 1000
+
+
+def test_demo_activity_carries_the_front_matter_the_rules_require(demo_activity):
+    a = demo_activity
+    assert a.id == DEMO_ACTIVITY_ID
+    assert "the trial and data are fictional" in a.description
+    assert len(a.providers) == 2  # joint providership
+    assert len(a.faculty) == 2 and all(f.credentials and f.affiliation and f.bio for f in a.faculty)
+    assert {d.role for d in a.disclosures} >= {"faculty", "planner"} and all(d.mitigated for d in a.disclosures)
+    assert a.off_label_statement and a.commercial_support
+    assert len(a.objectives) == 3 and all(2 <= len(o.children) <= 3 for o in a.objectives)
+    assert (str(a.release_date), str(a.review_date), str(a.termination_date)) == ("2026-01-15", "2026-06-01", "2027-12-31")
+    by_profession = {s.profession: s for s in a.accreditation}
+    assert set(by_profession) == {"physician", "physician_assistant", "nurse_practitioner", "nurse", "pharmacist"}
+    assert by_profession["physician"].max_credits == 0.5
+    assert "AMA PRA Category 1" in by_profession["physician"].credit_type
+    pharmacist = by_profession["pharmacist"]
+    assert pharmacist.uan == "0000-9999-26-001-H01-P" and pharmacist.activity_type == "knowledge"
+    assert pharmacist.contact_hours == 0.5
+    assert by_profession["nurse"].contact_hours == 0.5
+    assert a.transcript_machine_generated is True
+    assert a.participation.min_watched_share == 0.8
+
+
+def test_demo_assessment_and_evaluation(demo_activity):
+    quiz = demo_activity.assessment
+    assert quiz is not None
+    assert (quiz.passing_score, quiz.attempts_allowed, quiz.shuffle_options) == (75, None, True)
+    assert len(quiz.questions) == 5
+    assert sum(q.kind == "multiple" for q in quiz.questions) == 1
+    for q in quiz.questions:
+        assert q.rationale
+        assert set(q.correct) <= {o.id for o in q.options}
+    assert {e.kind for e in demo_activity.evaluation} == {"rating", "text", "commitment"}
+
+
+def test_demo_video_lasts_as_long_as_the_transcript(api, auth, demo_activity, tmp_path):
+    assets = {a.kind: a for a in demo_activity.assets if a.kind != "summary"}
+    video = api.get(assets["video"].url.removeprefix("/api/v1"), headers=auth).content
+    vtt = api.get(assets["transcript"].url.removeprefix("/api/v1"), headers=auth).text
+    path = tmp_path / "demo.mp4"
+    path.write_bytes(video)
+
+    with av.open(str(path)) as container:
+        duration = container.duration / av.time_base
+        assert container.streams.video[0].codec_context.name == "h264"
+    assert 30 <= duration <= 60
+    assert len(video) <= 1_000_000
+    assert abs(duration - _vtt_end_seconds(vtt)) < 0.5
+    assert assets["transcript"].timed is True
+    assert 20 <= vtt.count("-->") <= 40
+    assert "PATINA" in vtt  # learners search the transcript for the trial's name
+
+
+def test_demo_summaries_are_markdown_and_html(demo_activity):
+    summaries = sorted(a.media_type for a in demo_activity.assets if a.kind == "summary")
+    assert summaries == ["text/html", "text/markdown"]
+
+
+def test_demo_learners_sign_in(api):
+    demo = sign_in(api, "demo", "demo")["learner"]
+    assert (demo["profession"], demo["degree"], demo["display_name"]) == ("physician", "MD", "Dr. Dana Demo")
+    assert demo["board_id"]
+    pharm = sign_in(api, "pharm", "demo")["learner"]
+    assert (pharm["profession"], pharm["degree"]) == ("pharmacist", "PharmD")
+
+
+def test_loading_the_demo_twice_duplicates_nothing(tmp_path):
+    data = tmp_path / "data"
+    with serve_in_thread(data, demo=True) as first, client_for(first) as client:
+        before = client.get("/catalog", headers=bearer(sign_in(client))).json()
+    with serve_in_thread(data, demo=True) as second, client_for(second) as client:
+        tokens = sign_in(client)
+        after = client.get("/catalog", headers=bearer(tokens)).json()
+        assert after == before  # same cursor, same single activity, same version
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{data / 'server.sqlite3'}")
+    with engine.connect() as conn:
+        usernames = [r[0] for r in conn.execute(text("select username from learners order by username"))]
+    engine.dispose()
+    assert usernames == ["demo", "pharm"]
+
+
+def test_demo_folder_is_a_valid_publish_folder():
+    doc = json.loads((DEMO_FOLDER / "activity.json").read_text(encoding="utf-8"))
+    for asset in doc["assets"]:
+        assert (DEMO_FOLDER / asset["path"]).is_file()
