@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 
+from desktop.cache.db import SchemaTooNewError
 from desktop.cache.library import assets_by_activity
 from desktop.services import Services
 from desktop.sync.errors import SyncError
@@ -46,6 +47,8 @@ def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
         services = make_services()
     except ValueError as exc:  # e.g. a server address that is not http(s)
         return fail(str(exc), EXIT_USAGE)
+    except SchemaTooNewError as exc:
+        return fail(str(exc))
     try:
         return args.command(args, services)
     except SyncError as exc:

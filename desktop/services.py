@@ -39,6 +39,7 @@ class Status:
     last_error: str | None
     clock_offset_ms: int | None
     storage_bytes: int
+    notice: str | None = None  # something the user should know once, e.g. a rebuilt cache
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,15 @@ class Services:
             last_error=state.last_error if state else None,
             clock_offset_ms=state.clock_offset_ms if state else None,
             storage_bytes=self.blobs.bytes_used(),
+            notice=self._notice(),
+        )
+
+    def _notice(self) -> str | None:
+        if self.db.damaged_copy is None:
+            return None
+        return (
+            "The local cache file was damaged, so a fresh one was started; the catalog comes "
+            f"back at the next sync. The damaged file is kept at {self.db.damaged_copy}."
         )
 
     # ------------------------------------------------------------ network

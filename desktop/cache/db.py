@@ -9,7 +9,9 @@ under WAL.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,17 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 class SchemaTooNewError(RuntimeError):
     """The database was written by a newer CME Offline; we must not touch it."""
+
+
+def _move_aside_damaged(path: Path) -> Path:
+    """Keep a damaged file (and its WAL) for the help desk, and let a fresh cache start."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = path.with_name(path.name + suffix)
+        if src.exists():
+            os.replace(src, kept.with_name(kept.name + suffix))
+    return kept
 
 
 def _make_engine(path: Path, begin_sql: str) -> Engine:
@@ -59,6 +72,7 @@ class Database:
 
     def __init__(self, path: Path):
         self.path = path
+        self.damaged_copy: Path | None = None  # set when a damaged file was moved aside
         self._read_engine = _make_engine(path, "BEGIN")
         self._write_engine = _make_engine(path, "BEGIN IMMEDIATE")
         self._read = sessionmaker(self._read_engine, expire_on_commit=False)
@@ -85,8 +99,16 @@ class Database:
 def open_database(path: Path) -> Database:
     """Open (creating or upgrading in place) the cache at `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    upgrade_in_place(path)
-    return Database(path)
+    damaged = None
+    try:
+        upgrade_in_place(path)
+    except sqlite3.DatabaseError as exc:  # "file is not a database", truncated file, …
+        damaged = _move_aside_damaged(path)
+        log.error("cache %s is damaged (%s); kept as %s and starting a fresh cache", path, exc, damaged)
+        upgrade_in_place(path)
+    db = Database(path)
+    db.damaged_copy = damaged
+    return db
 
 
 def current_revision(path: Path) -> str | None:

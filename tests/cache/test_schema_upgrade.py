@@ -78,3 +78,15 @@ def test_pragmas_are_set_on_every_connection(tmp_path):
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
     finally:
         db.close()
+
+
+def test_a_damaged_cache_file_is_kept_aside_and_a_fresh_one_opens(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    path.write_bytes(b"this is not a database, it was cut short by a power failure" * 100)
+    db = open_database(path)
+    try:
+        assert db.damaged_copy is not None and db.damaged_copy.read_bytes().startswith(b"this is not")
+        assert library_rows(db, BlobStore(tmp_path / "blobs")) == []
+        assert current_revision(path) == SCHEMA_HEAD
+    finally:
+        db.close()
