@@ -1,25 +1,45 @@
 """Run slow work off the GUI thread and hand the outcome back on it.
 
 Anki's QueryOp in miniature: `fn` runs on a worker of one shared QThreadPool and never
-touches a widget; `on_done(result)` or `on_error(exc)` then run on the GUI thread. The
-relay object is a child of `parent`, so if the widget is gone by the time the work ends,
-the outcome is dropped instead of landing on a deleted widget.
+touches a widget; `on_done(result)` or `on_error(exc)` then run on the GUI thread. If the
+`parent` widget has been deleted by the time the work ends, the outcome is dropped
+instead of landing on a dead widget.
+
+One long-lived relay object (living on the GUI thread) carries every outcome back through
+a queued signal; no per-task QObjects are created or deleted.
 
 At exit (and in tests) call `wait_for_tasks()` so no worker outlives the application.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
 _pool: QThreadPool | None = None
-_live: set[TaskHandle] = set()  # relays whose outcome has not been delivered yet
+_relay: _Relay | None = None
+_lock = threading.Lock()
+_ids = itertools.count(1)
+_tasks: dict[int, Task] = {}  # started, outcome not yet delivered
+
+
+@dataclass
+class Task:
+    id: int
+    parent: QObject | None
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    delivered: bool = False
+    outcome: Any = field(default=None, repr=False)
 
 
 def task_pool() -> QThreadPool:
@@ -32,7 +52,7 @@ def task_pool() -> QThreadPool:
 
 
 def wait_for_tasks(timeout_ms: int = -1) -> bool:
-    """Block until every started task has finished running (not necessarily delivered)."""
+    """Block until every started task has finished running (its outcome may still be queued)."""
     if _pool is None:
         return True
     return _pool.waitForDone(timeout_ms)
@@ -40,71 +60,63 @@ def wait_for_tasks(timeout_ms: int = -1) -> bool:
 
 def pending_tasks() -> int:
     """Tasks started whose outcome has not yet reached the GUI thread."""
-    return len(_live)
+    with _lock:
+        return len(_tasks)
 
 
-class TaskHandle(QObject):
-    """Relays one task's outcome to the GUI thread (queued: it lives there)."""
+class _Relay(QObject):
+    outcome = Signal(int, bool, object)  # task id, succeeded, result or exception
 
-    done = Signal(object)
-    failed = Signal(object)
-    finished = Signal()  # after on_done / on_error ran, either way
+    def __init__(self):
+        super().__init__()
+        self.outcome.connect(self._deliver)
 
-    def __init__(self, parent: QObject | None, on_done, on_error):
-        super().__init__(parent)
-        self._on_done = on_done
-        self._on_error = on_error
-        self.done.connect(self._deliver_done)
-        self.failed.connect(self._deliver_failed)
+    @Slot(int, bool, object)
+    def _deliver(self, task_id: int, ok: bool, value: Any) -> None:
+        with _lock:
+            task = _tasks.pop(task_id, None)
+        if task is None:
+            return
+        task.delivered = True
+        task.outcome = value
+        parent, task.parent = task.parent, None
+        if parent is not None and not shiboken6.isValid(parent):
+            return  # the widget that asked is gone
+        callback = task.on_done if ok else task.on_error
+        task.on_done = task.on_error = None
+        if callback is not None:
+            callback(value)
+        elif not ok:
+            log.error("background task failed", exc_info=value)
 
-    @Slot(object)
-    def _deliver_done(self, result: Any) -> None:
-        try:
-            if self._on_done is not None:
-                self._on_done(result)
-        finally:
-            self._release()
 
-    @Slot(object)
-    def _deliver_failed(self, exc: BaseException) -> None:
-        try:
-            if self._on_error is not None:
-                self._on_error(exc)
-            else:
-                log.error("background task failed", exc_info=exc)
-        finally:
-            self._release()
-
-    def _release(self) -> None:
-        _live.discard(self)
-        self.finished.emit()
-        self.deleteLater()
+def _get_relay() -> _Relay:
+    global _relay
+    if _relay is None or not shiboken6.isValid(_relay):
+        app = QCoreApplication.instance()
+        if app is None or QThread.currentThread() is not app.thread():
+            raise RuntimeError("run_task must be called on the GUI thread of a running QApplication")
+        _relay = _Relay()
+    return _relay
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[[], Any], handle: TaskHandle):
+    def __init__(self, fn: Callable[[], Any], task_id: int, relay: _Relay):
         super().__init__()
         self._fn = fn
-        self._handle = handle
+        self._task_id = task_id
+        self._relay = relay
 
     def run(self) -> None:  # on a worker thread
+        fn, self._fn = self._fn, None
         try:
-            result = self._fn()
+            result = fn()
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI
             if not _is_expected(exc):
                 log.exception("background task raised")
-            self._emit(self._handle.failed, exc)
+            self._relay.outcome.emit(self._task_id, False, exc)
         else:
-            self._emit(self._handle.done, result)
-        finally:
-            self._fn = None
-
-    def _emit(self, signal, value) -> None:
-        try:
-            signal.emit(value)
-        except RuntimeError:
-            # The parent widget (and with it the relay) was deleted: nobody to tell.
-            _live.discard(self._handle)
+            self._relay.outcome.emit(self._task_id, True, result)
 
 
 def _is_expected(exc: BaseException) -> bool:
@@ -118,9 +130,11 @@ def run_task(
     fn: Callable[[], Any],
     on_done: Callable[[Any], None] | None = None,
     on_error: Callable[[BaseException], None] | None = None,
-) -> TaskHandle:
+) -> Task:
     """Run `fn()` on the task pool; deliver its result or exception on the GUI thread."""
-    handle = TaskHandle(parent, on_done, on_error)
-    _live.add(handle)
-    task_pool().start(_Runnable(fn, handle))
-    return handle
+    relay = _get_relay()
+    task = Task(next(_ids), parent, on_done, on_error)
+    with _lock:
+        _tasks[task.id] = task
+    task_pool().start(_Runnable(fn, task.id, relay))
+    return task
