@@ -6,6 +6,8 @@ the catalog is ever interpreted as HTML.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,8 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.cache.library import ActivityDetail, ObjectiveInfo, StatementInfo
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
+
+if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer themselves
+    from desktop.cache.library import ActivityDetail, ObjectiveInfo, StatementInfo
 
 
 def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip: str = "",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
@@ -23,13 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.cache.library import LibraryRow
 from desktop.views.text import format_date, media_text
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _MEDIA_ORDER = {"present": 0, "partial": 1, "queued": 2, "absent": 3}
+
+if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer themselves
+    from desktop.cache.library import LibraryRow
 
 
 class LibraryModel(QAbstractTableModel):
