@@ -11,20 +11,21 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from desktop.protocol import Problem
+from desktop.protocol import PROBLEM_TYPE_BASE, Problem, ProblemType
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_BASE = "https://cme-offline.example/problems/"
+PROBLEM_BASE = PROBLEM_TYPE_BASE
 
-UNAUTHORIZED = PROBLEM_BASE + "unauthorized"
-INVALID_CREDENTIALS = PROBLEM_BASE + "invalid-credentials"
-TOKEN_EXPIRED = PROBLEM_BASE + "token-expired"
-TOKEN_REVOKED = PROBLEM_BASE + "token-revoked"
-NOT_FOUND = PROBLEM_BASE + "not-found"
-METHOD_NOT_ALLOWED = PROBLEM_BASE + "method-not-allowed"
-INVALID_REQUEST = PROBLEM_BASE + "invalid-request"
-RANGE_NOT_SATISFIABLE = PROBLEM_BASE + "range-not-satisfiable"
-SERVER_ERROR = PROBLEM_BASE + "server-error"
+# The stable type URIs; defined once in the protocol so clients can switch on them.
+UNAUTHORIZED = ProblemType.unauthorized.value
+INVALID_CREDENTIALS = ProblemType.invalid_credentials.value
+TOKEN_EXPIRED = ProblemType.token_expired.value
+TOKEN_REVOKED = ProblemType.token_revoked.value
+NOT_FOUND = ProblemType.not_found.value
+METHOD_NOT_ALLOWED = ProblemType.method_not_allowed.value
+INVALID_REQUEST = ProblemType.invalid_request.value
+RANGE_NOT_SATISFIABLE = ProblemType.range_not_satisfiable.value
+SERVER_ERROR = ProblemType.server_error.value
 HTTP_ERROR = "about:blank"
 
 ALL_TYPES = (

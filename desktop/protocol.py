@@ -238,3 +238,23 @@ class ServerInfo(Model):
     name: str
     api_version: Literal[1] = 1
     time: datetime
+
+
+PROBLEM_TYPE_BASE = "https://cme-offline.example/problems/"
+
+
+class ProblemType(StrEnum):
+    """The stable `type` URIs of the credit server's problem documents (docs/protocol.md).
+
+    Switch on these, not on titles. Other statuses use "about:blank".
+    """
+
+    invalid_credentials = PROBLEM_TYPE_BASE + "invalid-credentials"  # 401: wrong username or password
+    unauthorized = PROBLEM_TYPE_BASE + "unauthorized"  # 401: no, unknown or revoked access token
+    token_expired = PROBLEM_TYPE_BASE + "token-expired"  # 401: refresh the access token (or sign in)
+    token_revoked = PROBLEM_TYPE_BASE + "token-revoked"  # 401: the refresh token is dead: sign in again
+    not_found = PROBLEM_TYPE_BASE + "not-found"  # 404
+    method_not_allowed = PROBLEM_TYPE_BASE + "method-not-allowed"  # 405
+    invalid_request = PROBLEM_TYPE_BASE + "invalid-request"  # 422, with an `errors` list
+    range_not_satisfiable = PROBLEM_TYPE_BASE + "range-not-satisfiable"  # 416
+    server_error = PROBLEM_TYPE_BASE + "server-error"  # 500

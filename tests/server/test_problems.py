@@ -65,3 +65,13 @@ def test_openapi_docs_are_served(api, demo_server):
     assert "/api/v1/catalog" in schema["paths"]
     assert "/api/v1/media/{sha256}" in schema["paths"]
     assert httpx.get(demo_server.url + "/docs").status_code == 200
+
+
+def test_every_problem_type_is_documented():
+    from pathlib import Path
+
+    from desktop.protocol import ProblemType
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    for problem_type in ProblemType:
+        assert f"`{problem_type.value.rsplit('/', 1)[1]}`" in doc, problem_type
