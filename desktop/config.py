@@ -55,6 +55,10 @@ class Settings(BaseModel):
     extra_ca_bundle: str | None = None  # PEM file added to the OS trust store (corporate CA)
     sync_interval_minutes: int = Field(default=15, ge=1, le=24 * 60)
     max_catalog_mb: int = Field(default=64, ge=1, le=1024)
+    # Downloads: a cap in kilobits per second over all transfers together (None: no cap),
+    # and how many files are fetched at once.
+    bandwidth_cap_kbps: int | None = Field(default=None, ge=8, le=10_000_000)
+    parallel_downloads: int = Field(default=2, ge=1, le=8)
     first_run_done: bool = False
 
 

@@ -33,12 +33,24 @@ class BlobStore:
         path = self.path_for(sha256)
         return path.with_name(path.name + ".part")
 
-    def state(self, sha256: str) -> LocalState:
+    def state(self, sha256: str, *, queued: bool = False) -> LocalState:
+        """present > partial (a .part exists) > queued (a download job waits) > absent."""
         if self.path_for(sha256).is_file():
             return LocalState.present
         if self.part_path_for(sha256).is_file():
             return LocalState.partial
-        return LocalState.absent
+        return LocalState.queued if queued else LocalState.absent
+
+    def remove(self, sha256: str) -> int:
+        """Delete a stored blob and any partial download of it; returns the bytes freed."""
+        freed = 0
+        for path in (self.path_for(sha256), self.part_path_for(sha256)):
+            try:
+                freed += path.stat().st_size
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        return freed
 
     def bytes_used(self) -> int:
         if not self.root.is_dir():

@@ -115,8 +115,18 @@ class ActivityDetail:
         return sorted(self.accreditation, key=lambda s: s.profession != profession)
 
 
+def _queued_sha256s(session) -> set[str]:
+    """Blobs with a download job waiting, running or paused (shown as `queued`)."""
+    return set(
+        session.scalars(
+            select(m.DownloadJob.sha256).where(m.DownloadJob.state.in_(("queued", "running", "paused")))
+        )
+    )
+
+
 def library_rows(db: Database, blobs: BlobStore) -> list[LibraryRow]:
     with db.read() as session:
+        queued = _queued_sha256s(session)
         activities = session.scalars(
             select(m.Activity)
             .options(
@@ -126,11 +136,11 @@ def library_rows(db: Database, blobs: BlobStore) -> list[LibraryRow]:
             )
             .order_by(m.Activity.title)
         ).all()
-        return [_library_row(a, blobs) for a in activities]
+        return [_library_row(a, blobs, queued) for a in activities]
 
 
-def _library_row(a: m.Activity, blobs: BlobStore) -> LibraryRow:
-    states = [blobs.state(asset.sha256) for asset in a.assets]
+def _library_row(a: m.Activity, blobs: BlobStore, queued: set[str] = frozenset()) -> LibraryRow:
+    states = [blobs.state(asset.sha256, queued=asset.sha256 in queued) for asset in a.assets]
     return LibraryRow(
         id=a.id,
         title=a.title,
@@ -151,6 +161,7 @@ def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> Activit
         a = session.get(m.Activity, activity_id)
         if a is None:
             return None
+        queued = _queued_sha256s(session)
         return ActivityDetail(
             id=a.id,
             version=a.version,
@@ -185,7 +196,7 @@ def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> Activit
             assets=tuple(
                 AssetInfo(
                     x.kind, x.title, x.media_type, x.size, x.sha256, x.url, x.language, x.timed,
-                    blobs.state(x.sha256),
+                    blobs.state(x.sha256, queued=x.sha256 in queued),
                 )
                 for x in a.assets
             ),
@@ -217,12 +228,13 @@ def last_sync_at(db: Database, server_url: str) -> datetime | None:
 def assets_by_activity(db: Database, blobs: BlobStore) -> dict[str, list[AssetInfo]]:
     """Every cached asset with its local state, grouped by activity (one query)."""
     with db.read() as session:
+        queued = _queued_sha256s(session)
         grouped: dict[str, list[AssetInfo]] = {}
         for x in session.scalars(select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)):
             grouped.setdefault(x.activity_id, []).append(
                 AssetInfo(
                     x.kind, x.title, x.media_type, x.size, x.sha256, x.url, x.language, x.timed,
-                    blobs.state(x.sha256),
+                    blobs.state(x.sha256, queued=x.sha256 in queued),
                 )
             )
         return grouped
