@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import Base, CatalogState
@@ -46,9 +47,12 @@ class Database:
         self.engine = make_engine(self.url)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        with self.session() as s:
-            if s.get(CatalogState, 1) is None:
-                s.add(CatalogState(id=1, revision=0))
+        try:
+            with self.session() as s:
+                if s.get(CatalogState, 1) is None:
+                    s.add(CatalogState(id=1, revision=0))
+        except IntegrityError:
+            pass  # another process created it first
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from desktop.protocol import API_PREFIX, Problem
 
-from . import problems
 from .auth import current_learner
 from .db import Database
 from .models import MediaObject

@@ -113,3 +113,27 @@ def test_published_activity_json_round_trips_through_the_protocol(api, auth):
     assert Activity.model_validate(activity.model_dump(mode="json")) == activity
     for asset in activity.assets:
         assert asset.url == f"/api/v1/media/{asset.sha256}"
+
+
+def test_database_url_puts_the_database_where_the_operator_says(tmp_path):
+    from creditserver.runner import serve_in_thread
+
+    from .conftest import bearer, client_for, sign_in
+
+    db_file = tmp_path / "elsewhere" / "credit.db"
+    db_file.parent.mkdir()
+    with serve_in_thread(tmp_path / "data", demo=True, database_url=f"sqlite:///{db_file}") as server:
+        with client_for(server) as client:
+            assert client.get("/catalog", headers=bearer(sign_in(client))).json()["activities"]
+    assert db_file.is_file()
+    assert not (tmp_path / "data" / "server.sqlite3").exists()
+    assert (tmp_path / "data" / "media").is_dir()  # media stay in the data dir
+
+
+def test_sqlite_database_uses_wal_and_foreign_keys(demo_server):
+    from sqlalchemy import text
+
+    with demo_server.app.state.db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
