@@ -41,6 +41,16 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     status.add_argument("--json", action="store_true", help="print as JSON")
     status.set_defaults(command=cmd_status)
 
+    download = sub.add_parser(
+        "download", parents=[common],
+        help="download activities' video, transcript and summaries for offline use (blocks until done)",
+    )
+    download.add_argument("--all", action="store_true", help="every activity in the library")
+    download.add_argument("activity_ids", nargs="*", metavar="ACTIVITY_ID", help="activities to download")
+    download.add_argument("--json", action="store_true", help="print JSON lines: progress events, then a summary")
+    download.set_defaults(command=cmd_download)
+
+
 
 def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
     try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database, open_database
@@ -49,6 +51,25 @@ class SyncReport:
     synced_at: datetime
 
 
+@dataclass(frozen=True)
+class CompletedAsset:
+    """An asset whose file just arrived, verified, in the blob store (for `on_asset_complete`)."""
+
+    activity_id: str
+    kind: str  # video | transcript | summary
+    media_type: str
+    language: str
+    timed: bool
+    sha256: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class StorageUse:
+    total_bytes: int  # everything in the blob store, partial downloads included
+    by_activity: dict[str, int] = field(default_factory=dict)  # complete files each activity uses
+
+
 class Services:
     def __init__(self, paths: Paths, *, server_url: str | None = None, settings: Settings | None = None):
         self.paths = paths
@@ -62,6 +83,11 @@ class Services:
         self._http = None
         self._api = None
         self._account = None
+        self._downloads = None
+        # Called (on a download worker thread) for each asset whose file just arrived,
+        # e.g. to index a transcript or summary for search. A hook that raises is logged
+        # and does not affect the download.
+        self.on_asset_complete: list[Callable[[CompletedAsset], None]] = []
 
     # ------------------------------------------------------------ offline reads
 
@@ -131,6 +157,10 @@ class Services:
         self.settings = Settings.model_validate({**self.settings.model_dump(), **changes})
         save_settings(self.paths.settings, self.settings)
         self._close_http()
+        if self._downloads is not None and "bandwidth_cap_kbps" in changes:
+            from desktop.sync.downloads_ratelimit import kbps_to_bytes_per_s
+
+            self._downloads.set_bandwidth(kbps_to_bytes_per_s(self.settings.bandwidth_cap_kbps))
         return self.settings
 
     def account(self):
@@ -154,6 +184,123 @@ class Services:
                 self._http, max_catalog_bytes=self.settings.max_catalog_mb * 1024 * 1024
             )
         return self._api
+
+    # ------------------------------------------------------------ downloads
+
+    def downloads(self):
+        """The persisted download queue (desktop.sync.downloads.DownloadQueue)."""
+        from desktop.sync.downloads import DownloadQueue
+
+        if self._downloads is None:
+            self._downloads = DownloadQueue(self.db, self.blobs)
+        return self._downloads
+
+    def enqueue_downloads(self, activity_ids: list[str] | None = None):
+        """Queue the missing assets of these activities (None: every activity); list[JobInfo]."""
+        return self.downloads().enqueue(activity_ids)
+
+    def pause_download(self, job_id: int | None = None) -> int:
+        """Pause one job (None: all); what was received is kept. Returns how many changed."""
+        return self.downloads().pause(job_id)
+
+    def resume_download(self, job_id: int | None = None) -> int:
+        """Queue a paused, failed or cancelled job again (None: all); `run_downloads` fetches it."""
+        return self.downloads().resume(job_id)
+
+    def cancel_download(self, job_id: int | None = None) -> int:
+        """Cancel one job (None: all unfinished) and delete its partial file."""
+        return self.downloads().cancel(job_id)
+
+    def download_jobs(self):
+        """Every download job, most urgent first (list[JobInfo], plain dataclasses)."""
+        return self.downloads().jobs()
+
+    def run_downloads(self, listener=None, stop_event: threading.Event | None = None, *, policy=None):
+        """Fetch every queued job; blocks until the queue is empty or `stop_event` is set.
+
+        `listener(DownloadEvent)` is called from worker threads. Returns a DownloadSummary.
+        Raises SignInRequired/NotSignedIn if the server wants a sign-in (jobs stay queued).
+        """
+        import httpx
+
+        from desktop.sync.downloads import DownloadPolicy
+        from desktop.sync.downloads_transfer import BlobFetcher
+        from desktop.sync.http import build_client
+
+        policy = policy or DownloadPolicy.from_settings(self.settings)
+        server = self._require_server()
+        account = self.account()
+        client = build_client(
+            server, extra_ca_bundle=self.settings.extra_ca_bundle,
+            timeout=httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s),
+        )
+
+        def make_fetcher(limiter):
+            return BlobFetcher(
+                client, self.blobs, server_url=server, access_token=account.access_token,
+                forget_token=account.forget_access_token, limiter=limiter, chunk_size=policy.chunk_size,
+                disk_margin_bytes=policy.disk_margin_bytes,
+            )
+
+        try:
+            summary = self.downloads().run(
+                make_fetcher, policy=policy, listener=listener, stop_event=stop_event,
+                on_complete=self._asset_downloaded,
+            )
+        finally:
+            client.close()
+        if summary.bytes_fetched:
+            self.online = True
+        return summary
+
+    def remove_downloaded_video(self, activity_id: str) -> int:
+        """Delete this activity's video file unless another activity uses the same file.
+
+        Transcript, summaries and the learner's progress stay. Returns the bytes freed.
+        """
+        from sqlalchemy import select
+
+        from desktop.cache import models as m
+
+        with self.db.read() as s:
+            videos = set(s.scalars(
+                select(m.Asset.sha256).where(m.Asset.activity_id == activity_id, m.Asset.kind == "video")
+            ))
+            shared = set(s.scalars(
+                select(m.Asset.sha256).where(m.Asset.sha256.in_(videos), m.Asset.activity_id != activity_id)
+            ))
+        freed = 0
+        for sha in sorted(videos - shared):
+            self.downloads().forget(sha)
+            freed += self.blobs.remove(sha)
+        return freed
+
+    def storage_used(self) -> StorageUse:
+        """Bytes in the blob store in total, and the complete files each activity uses."""
+        return StorageUse(
+            total_bytes=self.blobs.bytes_used(),
+            by_activity={row.id: row.media_bytes for row in self.library_rows()},
+        )
+
+    def _asset_downloaded(self, job) -> None:
+        if not self.on_asset_complete:
+            return
+        from sqlalchemy import select
+
+        from desktop.cache import models as m
+
+        with self.db.read() as s:
+            assets = list(s.scalars(select(m.Asset).where(m.Asset.sha256 == job.sha256)))
+        for asset in assets:
+            done = CompletedAsset(
+                asset.activity_id, asset.kind, asset.media_type, asset.language, asset.timed,
+                asset.sha256, self.blobs.path_for(asset.sha256),
+            )
+            for hook in list(self.on_asset_complete):
+                try:
+                    hook(done)
+                except Exception:
+                    log.exception("on_asset_complete hook failed for %s", asset.activity_id)
 
     def close(self) -> None:
         self._close_http()
