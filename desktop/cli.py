@@ -157,5 +157,109 @@ def cmd_status(args, services: Services) -> int:
     return 0
 
 
+def cmd_download(args, services: Services) -> int:
+    import threading
+
+    if bool(args.all) == bool(args.activity_ids):
+        return fail("give either --all or one or more activity ids", EXIT_USAGE)
+    services.enqueue_downloads(None if args.all else args.activity_ids)
+    printer = _DownloadPrinter(args.json, sys.stdout.isatty())
+    stop = threading.Event()
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["summary"] = services.run_downloads(printer, stop)
+        except BaseException as exc:  # handed to the main thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="cme-download-cli", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        stop.set()  # stop after the current chunk; everything received is kept
+        worker.join()
+    printer.finish()
+    if "error" in outcome:
+        raise outcome["error"]
+    summary = outcome["summary"]
+    if args.json:
+        print(json.dumps({"event": "summary", **summary.as_dict()}), flush=True)
+    else:
+        print(
+            f"Downloaded {summary.done} file(s), {_size(summary.bytes_fetched)} received"
+            + (f"; {summary.failed} failed" if summary.failed else "")
+        )
+    if summary.failures:
+        first = summary.failures[0]
+        more = f" (and {summary.failed - 1} more)" if summary.failed > 1 else ""
+        return fail(f"the {first.kind} of {first.activity_id} could not be downloaded{more}: {first.error}")
+    if summary.stopped:
+        return fail("downloads stopped before finishing; run the command again to resume")
+    waiting = summary.remaining + summary.paused
+    if waiting:
+        return fail(f"{waiting} file(s) are paused or still waiting; resume them and run the command again")
+    return 0
+
+
+class _DownloadPrinter:
+    """The download listener for the CLI: JSON lines, a one-line bar on a TTY, or plain lines."""
+
+    def __init__(self, as_json: bool, tty: bool):
+        import threading
+
+        self.as_json = as_json
+        self.tty = tty
+        self.lock = threading.Lock()
+        self.jobs: dict[int, tuple[int, int, float, str]] = {}  # id -> bytes_done, size, speed, state
+        self.drawn = False
+
+    def __call__(self, event) -> None:
+        with self.lock:
+            if self.as_json:
+                print(json.dumps({"event": "progress", **event.as_dict()}), flush=True)
+                return
+            self.jobs[event.job_id] = (event.bytes_done, event.size, event.speed_bps, event.state)
+            label = f"{event.kind} of {event.activity_id}"
+            if event.state in ("done", "failed", "cancelled", "paused") or event.error:
+                if self.drawn:
+                    sys.stdout.write("\r\x1b[K")
+                    self.drawn = False
+                what = event.state if not (event.state == "queued" and event.error) else "retrying"
+                line = f"  {what:<9} {label}"
+                if event.error:
+                    line += f": {event.error}"
+                print(line, flush=True)
+            if self.tty:
+                self._draw(label)
+
+    def _draw(self, label: str) -> None:
+        done = sum(j[0] for j in self.jobs.values())
+        total = sum(j[1] for j in self.jobs.values()) or 1
+        speed = sum(j[2] for j in self.jobs.values() if j[3] == "running")
+        share = min(1.0, done / total)
+        bar = "#" * int(share * 24)
+        eta = f" ETA {int((total - done) / speed)}s" if speed > 0 else ""
+        line = f"[{bar:<24}] {share:4.0%} {_size(done)}/{_size(total)} {_size(int(speed))}/s{eta}  {label}"
+        sys.stdout.write("\r\x1b[K" + line[:120])
+        sys.stdout.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        with self.lock:
+            if self.drawn:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+                self.drawn = False
+
+
+def _size(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value else None
