@@ -100,7 +100,7 @@ class ActivityPage(QWidget):
             box = QVBoxLayout(page)
             box.addWidget(plain_label(text, page, name=f"{name} (coming)", tip=text), 0, Qt.AlignmentFlag.AlignTop)
             box.addStretch(1)
-            index = self.tabs.addTab(page, name)
+            index = self.tabs.addTab(page, name.replace("&", "&&"))  # "&" would be a mnemonic
             self.tabs.setTabToolTip(index, text)
 
         layout = QVBoxLayout(self)

@@ -177,9 +177,18 @@ class LibraryView(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        # Fixed starting widths (the user can drag them): ResizeToContents would measure
+        # every row, which costs first paint on a large library.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(LibraryModel.TITLE, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(LibraryModel.HEADERS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(60)
+        fm = self.fontMetrics()
+        for col, sample in ((LibraryModel.CREDITS, "0.75 AMA · 1.5 ACPE"),
+                            (LibraryModel.FACULTY, "Miriam Okafor, Tomas L"),
+                            (LibraryModel.RELEASED, "30 Sep 2026"), (LibraryModel.EXPIRES, "30 Sep 2026"),
+                            (LibraryModel.MEDIA, "◐ Partly downloaded")):
+            self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.doubleClicked.connect(self._open_index)
         self.table.enter_pressed.connect(self._open_current)
         self._first_paint = _FirstRowsPaint(self)

@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
+        splitter.setSizes([160, 940])
         self.setCentralWidget(splitter)
         self.nav.setCurrentRow(LIBRARY)
 
@@ -198,14 +199,10 @@ class MainWindow(QMainWindow):
             lab.setToolTip(tip)
             return lab
 
-        self.connection_label = label("Connection", "Whether the credit server answered the last time the app tried")
-        self.last_sync_label = label("Last sync", "When the catalog was last synced with the server")
-        self.learner_label = label("Learner", "Who is signed in")
-        self.storage_label = label("Storage used", "Space the downloaded media take on this computer")
+        self.status_label = label("Status", "Connection · last sync · who is signed in · storage used")
         self.error_label = label("Sync problem", "The last sync problem")
         self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        for lab in (self.connection_label, self.last_sync_label, self.learner_label, self.storage_label):
-            bar.addWidget(lab)
+        bar.addWidget(self.status_label)
         bar.addWidget(self.error_label, 1)
 
     # ------------------------------------------------------------------ navigation
@@ -248,27 +245,27 @@ class MainWindow(QMainWindow):
             log.exception("reading the status failed")
             return
         self.learner = st.learner
+        parts = []
         if st.online is True:
-            self.connection_label.setText("● Online")
+            parts.append("● Online")
         elif st.online is False:
-            self.connection_label.setText("○ Offline")
-        else:
-            self.connection_label.setText("")
-        self.connection_label.setVisible(bool(self.connection_label.text()))
+            parts.append("○ Offline")
         if self.syncing:
-            self.last_sync_label.setText("Syncing…")
+            parts.append("Syncing…")
         elif st.last_sync_at is None:
-            self.last_sync_label.setText("Not yet synced")
+            parts.append("Not yet synced")
         else:
-            self.last_sync_label.setText(f"last synced {relative_time(st.last_sync_at)}")
-            self.last_sync_label.setToolTip(f"Last synced {st.last_sync_at:%Y-%m-%d %H:%M} UTC")
-        if st.learner:
-            self.learner_label.setText(st.learner.display_name or st.learner.username)
-        else:
-            self.learner_label.setText("Not signed in")
-        self.storage_label.setText(f"{human_bytes(st.storage_bytes)} used")
+            parts.append(f"last synced {relative_time(st.last_sync_at)}")
         if st.server_url is None:
-            self.learner_label.setText("No server set")
+            parts.append("No server set")
+        elif st.learner:
+            parts.append(st.learner.display_name or st.learner.username)
+        else:
+            parts.append("Not signed in")
+        parts.append(f"{human_bytes(st.storage_bytes)} used")
+        self.status_label.setText(" · ".join(parts))
+        synced = f"Last synced {st.last_sync_at:%Y-%m-%d %H:%M} UTC" if st.last_sync_at else "Never synced"
+        self.status_label.setToolTip(f"{synced}. Server: {st.server_url or 'none set'}.")
         error = self._session_error or st.last_error
         exc = self._session_exc if self._session_error else None
         self.error_label.setText(f"⚠ {short_error(error, exc)}" if error else "")
@@ -277,13 +274,8 @@ class MainWindow(QMainWindow):
 
     def status_text(self) -> str:
         """The status bar as one line, as a user reads it."""
-        parts = [
-            lab.text()
-            for lab in (self.connection_label, self.last_sync_label, self.learner_label,
-                        self.storage_label, self.error_label)
-            if lab.text()
-        ]
-        return " · ".join(parts)
+        error = self.error_label.text()
+        return self.status_label.text() + (f" · {error}" if error else "")
 
     # ------------------------------------------------------------------ sync
 

@@ -84,3 +84,13 @@ def test_sign_in_then_sync_fills_the_library_from_the_demo_server(qtbot, make_se
     assert "last synced just now" in text
     assert "Not signed in" not in text
     assert "⚠" not in text
+
+    # Signing out from Settings keeps the cached library
+    window.show_section(3)
+    page = window.settings_page
+    assert page.learner_label.text().startswith("Signed in as")
+    with qtbot.waitSignal(page.signed_out, timeout=20_000):
+        page.sign_out_button.click()
+    assert page.learner_label.text() == "Not signed in"
+    assert "Not signed in" in window.status_text()
+    assert window.library.visible_titles() == titles
