@@ -50,6 +50,11 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     download.add_argument("--json", action="store_true", help="print JSON lines: progress events, then a summary")
     download.set_defaults(command=cmd_download)
 
+    search = sub.add_parser("search", parents=[common], help="search cached titles, summaries and transcripts (offline)")
+    search.add_argument("query", metavar="QUERY", help="words to find; the last may be a prefix")
+    search.add_argument("--limit", type=int, default=50, help="at most this many hits (default 50)")
+    search.add_argument("--json", action="store_true", help="print as JSON")
+    search.set_defaults(command=cmd_search)
 
 
 def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
@@ -155,6 +160,27 @@ def cmd_status(args, services: Services) -> int:
     for activity in data["activities"]:
         print(f"  [{activity['state']:>7}] {activity['id']}: {activity['title']}")
     return 0
+
+
+def cmd_search(args, services: Services) -> int:
+    hits = services.search(args.query, limit=args.limit)
+    if args.json:
+        print(json.dumps([
+            {"activity_id": h.activity_id, "kind": h.kind, "time_ms": h.time_ms, "snippet": h.snippet}
+            for h in hits
+        ], indent=2))
+        return 0
+    if not hits:
+        print(f"No matches for {args.query!r}")
+    for h in hits:
+        where = _clock(h.time_ms) if h.time_ms is not None else h.kind
+        print(f"  {h.activity_id} [{where}] {h.snippet}")
+    return 0
+
+
+def _clock(ms: int) -> str:
+    minutes, seconds = divmod(ms // 1000, 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"{minutes}:{seconds:02d}"
 
 
 def cmd_download(args, services: Services) -> int:

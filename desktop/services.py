@@ -19,6 +19,8 @@ from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database, open_database
 from desktop.cache.learners import LearnerInfo
 from desktop.cache.library import ActivityDetail, LibraryRow, activity_detail, library_rows, sync_state
+from desktop.cache.search import SearchHit
+from desktop.cache.search import search as search_cache
 from desktop.config import Paths, Settings, load_settings, normalise_server_url, save_settings
 from desktop.sync.errors import (
     InvalidResponse,
@@ -96,6 +98,10 @@ class Services:
 
     def activity_detail(self, activity_id: str) -> ActivityDetail | None:
         return activity_detail(self.db, self.blobs, activity_id)
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Titles, summaries and transcript cues matching what the user typed (offline)."""
+        return search_cache(self.db, query, limit=limit)
 
     def current_learner(self) -> LearnerInfo | None:
         if self.server_url is None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from desktop import protocol
 from desktop.cache import models as m
+from desktop.cache import search
 from desktop.cache.db import Database
 
 
@@ -33,9 +34,13 @@ def apply_catalog(
             session.execute(delete(m.Activity).where(m.Activity.id.not_in(keep)))
         if catalog.withdrawn:
             session.execute(delete(m.Activity).where(m.Activity.id.in_(catalog.withdrawn)))
+        if catalog.full or catalog.withdrawn:
+            # Bulk deletes bypass the ORM, and FTS rows have no foreign key: drop them here.
+            search.remove_orphans(session)
         for activity in catalog.activities:
             _upsert_activity(session, activity, synced_at)
         session.flush()
+        search.index_titles(session, [(a.id, a.title, a.description) for a in catalog.activities])
         if catalog.full:
             count = session.scalar(select(func.count()).select_from(m.Activity))
             if count != len(catalog.activities):  # Anki's habit: check before committing

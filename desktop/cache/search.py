@@ -1,0 +1,222 @@
+"""Full-text search over titles, summaries and transcript cues (SQLite FTS5).
+
+The table `search_text(activity_id UNINDEXED, kind UNINDEXED, time_ms UNINDEXED, body)`
+is created by migration 0002 (porter stemming, diacritics folded). Rows are written here:
+
+- kind `title`: one row per activity, title and description (from `apply_catalog`);
+- kind `summary`: one row per activity, the plain text of its summaries;
+- kind `transcript`: one row per cue, `time_ms` = the cue's start.
+
+Each `index_*` call replaces the earlier rows of the same (activity, kind). The
+downloads code calls `index_summary` / `index_transcript` after a verified download
+(`desktop.media.transcript.parse_transcript` turns the bytes into cues).
+
+Snippets mark matched words with `[` and `]` (SNIPPET_OPEN / SNIPPET_CLOSE) and elide
+with `…`; the UI turns the brackets into bold. User text never reaches FTS5's query
+syntax: each word becomes a quoted string (see `fts_query`), so quotes, AND/OR/NOT,
+NEAR(, `-` or `*` typed by a user cannot raise a syntax error.
+
+Deleting by activity scans the FTS table (UNINDEXED columns have no index), so
+removals are batched: one statement per catalog apply, not one per activity.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import nh3
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from desktop.cache.db import Database
+
+KIND_TITLE = "title"
+KIND_SUMMARY = "summary"
+KIND_TRANSCRIPT = "transcript"
+KINDS = (KIND_TITLE, KIND_SUMMARY, KIND_TRANSCRIPT)
+
+SNIPPET_OPEN = "["
+SNIPPET_CLOSE = "]"
+SNIPPET_ELLIPSIS = "…"
+SNIPPET_TOKENS = 12
+# A query longer than this is almost certainly pasted text, not a search; cap its cost.
+MAX_QUERY_WORDS = 12
+# bm25 scores are negative (lower is better); multiplying a title hit's score makes a
+# match in an activity's title outrank the same word said once in some transcript.
+TITLE_BOOST = 2.0
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+# Before these tags a space is inserted so "<li>a</li><li>b</li>" gives "a b", not "ab".
+_BLOCK_BOUNDARY = re.compile(
+    r"<(?=/?(?:h[1-6]|p|br|hr|li|tr|td|th|dt|dd|pre|blockquote|table|caption|div)\b)", re.I
+)
+
+
+class CueLike(Protocol):
+    start_ms: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    activity_id: str
+    activity_title: str
+    kind: str  # title | summary | transcript
+    time_ms: int | None  # the cue's start for transcript hits, else None
+    snippet: str  # matched words between SNIPPET_OPEN and SNIPPET_CLOSE
+
+
+# ---------------------------------------------------------------- writing
+
+def index_activity_titles(session: Session, activity_id: str, title: str, description: str) -> None:
+    """(Re)index one activity's title and description, inside the caller's transaction."""
+    index_titles(session, [(activity_id, title, description)])
+
+
+def index_titles(session: Session, activities: Iterable[tuple[str, str, str]]) -> None:
+    """(Re)index many (activity_id, title, description) at once: one delete scan in all."""
+    rows = list(activities)
+    if not rows:
+        return
+    _delete_rows(session, [activity_id for activity_id, _, _ in rows], kind=KIND_TITLE)
+    _insert_rows(
+        session,
+        [
+            {"a": activity_id, "k": KIND_TITLE, "t": None, "b": f"{title}\n{description}".strip()}
+            for activity_id, title, description in rows
+        ],
+    )
+
+
+def index_summary(db: Database, activity_id: str, body: str) -> None:
+    """Index an activity's summary text; HTML (e.g. `render_summary` output) is stripped.
+
+    Several summaries of one activity: join their texts and call once, as each call
+    replaces the activity's earlier summary rows.
+    """
+    with db.write() as session:
+        index_summary_in(session, activity_id, body)
+
+
+def index_summary_in(session: Session, activity_id: str, body: str) -> None:
+    plain = html_to_text(body) if "<" in body else _SPACES.sub(" ", body).strip()
+    _delete_rows(session, [activity_id], kind=KIND_SUMMARY)
+    if plain:
+        _insert_rows(session, [{"a": activity_id, "k": KIND_SUMMARY, "t": None, "b": plain}])
+
+
+def index_transcript(db: Database, activity_id: str, cues: Sequence[CueLike]) -> None:
+    """Index a transcript's cues (e.g. `parse_transcript(...).cues`), one row per cue."""
+    with db.write() as session:
+        index_transcript_in(session, activity_id, cues)
+
+
+def index_transcript_in(session: Session, activity_id: str, cues: Sequence[CueLike]) -> None:
+    _delete_rows(session, [activity_id], kind=KIND_TRANSCRIPT)
+    _insert_rows(
+        session,
+        [
+            {"a": activity_id, "k": KIND_TRANSCRIPT, "t": int(cue.start_ms), "b": cue.text}
+            for cue in cues
+            if cue.text.strip()
+        ],
+    )
+
+
+def remove_activity(session: Session, activity_id: str) -> None:
+    """Forget every row of an activity (it was withdrawn or deleted)."""
+    _delete_rows(session, [activity_id], kind=None)
+
+
+def remove_orphans(session: Session) -> None:
+    """Forget rows whose activity is no longer cached (after bulk deletes of activities)."""
+    session.execute(
+        text("DELETE FROM search_text WHERE activity_id NOT IN (SELECT id FROM activities)")
+    )
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment for the index: tags and scripts gone, words apart."""
+    spaced = _BLOCK_BOUNDARY.sub(" <", fragment)
+    stripped = nh3.clean(spaced, tags=set(), clean_content_tags={"script", "style"})
+    return _SPACES.sub(" ", html.unescape(stripped)).strip()
+
+
+def _delete_rows(session: Session, activity_ids: list[str], kind: str | None) -> None:
+    # json_each takes any number of ids as one parameter (no SQLite variable limit).
+    sql = "DELETE FROM search_text WHERE activity_id IN (SELECT value FROM json_each(:ids))"
+    params: dict[str, object] = {"ids": json.dumps(activity_ids)}
+    if kind is not None:
+        sql += " AND kind = :kind"
+        params["kind"] = kind
+    session.execute(text(sql), params)
+
+
+def _insert_rows(session: Session, rows: list[dict]) -> None:
+    if rows:  # a list of parameter sets: SQLAlchemy runs it as one executemany
+        session.execute(
+            text("INSERT INTO search_text (activity_id, kind, time_ms, body) VALUES (:a, :k, :t, :b)"),
+            rows,
+        )
+
+
+# ---------------------------------------------------------------- reading
+
+def fts_query(user_text: str) -> str | None:
+    """A safe FTS5 MATCH expression for what a user typed, or None if it has no words.
+
+    Every word is quoted (so FTS5 operators in user text are just words) and all must
+    match; the last gets a prefix `*` so results appear while the user is still typing.
+    """
+    words = _WORD.findall(user_text)[:MAX_QUERY_WORDS]
+    if not words:
+        return None
+    quoted = [f'"{word}"' for word in words]  # \w+ never contains a double quote
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def search(db: Database, query: str, limit: int = 50) -> list[SearchHit]:
+    """Best matches first (bm25, titles boosted); [] for a query with no words."""
+    match = fts_query(query)
+    if match is None or limit <= 0:
+        return []
+    sql = text(
+        f"""
+        SELECT s.activity_id, a.title, s.kind, s.time_ms,
+               snippet(search_text, 3, :open, :close, :ellipsis, {SNIPPET_TOKENS}) AS snip,
+               bm25(search_text) * CASE s.kind WHEN :title THEN :boost ELSE 1.0 END AS score
+        FROM search_text AS s
+        JOIN activities AS a ON a.id = s.activity_id
+        WHERE search_text MATCH :match
+        ORDER BY score, s.activity_id, s.time_ms
+        LIMIT :limit
+        """
+    )
+    params = {
+        "open": SNIPPET_OPEN,
+        "close": SNIPPET_CLOSE,
+        "ellipsis": SNIPPET_ELLIPSIS,
+        "title": KIND_TITLE,
+        "boost": TITLE_BOOST,
+        "match": match,
+        "limit": limit,
+    }
+    with db.read() as session:
+        rows = session.execute(sql, params).all()
+    return [
+        SearchHit(
+            activity_id=row[0],
+            activity_title=row[1],
+            kind=row[2],
+            time_ms=int(row[3]) if row[3] is not None and row[2] == KIND_TRANSCRIPT else None,
+            snippet=row[4],
+        )
+        for row in rows
+    ]
