@@ -211,7 +211,9 @@ class BlobFetcher:
                     etag = new_etag
                 os.lseek(fd, have, os.SEEK_SET)
                 base, base_hasher = have, hasher.copy()
-                for chunk in r.iter_raw(self.limiter.chunk_size(self.chunk_size)):
+                # No chunk_size here: httpx would hold back a partial chunk, and lose it if
+                # the connection then broke. Every byte that arrives is written at once.
+                for chunk in _pieces(r.iter_raw(), self.limiter.chunk_size(self.chunk_size)):
                     if stop.is_set() or not self.limiter.acquire(len(chunk), stop):
                         raise TransferInterrupted()
                     if got + len(chunk) > expected:
@@ -331,6 +333,17 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = when.replace(tzinfo=timezone.utc)
     now_dt = datetime.fromtimestamp(time.time() if now is None else now, tz=timezone.utc)
     return min(max(0.0, (when - now_dt).total_seconds()), MAX_RETRY_AFTER_S)
+
+
+def _pieces(chunks, size: int):
+    """Split what the network delivers into pieces of at most `size` (for the rate limiter)."""
+    for chunk in chunks:
+        if len(chunk) <= size:
+            yield chunk
+            continue
+        view = memoryview(chunk)
+        for i in range(0, len(chunk), size):
+            yield bytes(view[i:i + size])
 
 
 def _hash_existing(fd: int, length: int):

@@ -1,0 +1,254 @@
+"""A socket-level loopback proxy in front of the real server that can break responses.
+
+Unlike `fault_proxy.FaultProxy` (which buffers whole replies), this one relays bytes as
+they come, so it can do what real networks do to a download:
+
+* cut the connection after N bytes of response body (`cut_after`),
+* stall after N bytes for a while (`stall_after`, `stall_s`) — for read-timeout tests,
+* strip `Range`/`If-Range` from the request so the server answers 200 with the whole file
+  (`ignore_range`),
+* rewrite response headers (`set_headers`, e.g. a wrong `Content-Range`),
+* flip a byte of the body at an offset (`corrupt_at`),
+* answer by itself without asking the server (`answer=(status, headers, body)`, e.g. 429
+  with Retry-After or 503).
+
+Each connection carries one request (`Connection: close` both ways), so each request is
+judged on its own. Faults are matched in order; each applies `times` times (None: always).
+`log` records, per request: method, path, Range sent, status, body bytes relayed to the
+client and the fault applied. Everything else goes to the real server untouched.
+Body offsets count raw bytes after the header block (the server uses Content-Length).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Fault:
+    path_prefix: str = "/api/v1/media/"
+    times: int | None = 1
+    only_range: bool | None = None  # True: only requests with Range; False: only without
+    cut_after: int | None = None
+    stall_after: int | None = None
+    stall_s: float = 5.0
+    ignore_range: bool = False
+    set_headers: dict[str, str] = field(default_factory=dict)
+    corrupt_at: int | None = None
+    answer: tuple[int, dict[str, str], bytes] | None = None
+    used: int = 0
+
+    def matches(self, method: str, path: str, headers: dict[str, str]) -> bool:
+        if self.times is not None and self.used >= self.times:
+            return False
+        if not path.startswith(self.path_prefix):
+            return False
+        if self.only_range is not None and ("range" in headers) != self.only_range:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Seen:
+    method: str
+    path: str
+    range: str | None
+    if_range: str | None
+    authorization: bool
+    status: int
+    body_bytes: int  # response body bytes relayed to the client
+    fault: str | None
+    at: float
+
+
+class SocketProxy:
+    def __init__(self, upstream_url: str, host: str = "127.0.0.1"):
+        rest = upstream_url.split("://", 1)[1].rstrip("/")
+        up_host, _, up_port = rest.partition(":")
+        self.upstream = (up_host, int(up_port or 80))
+        self.faults: list[Fault] = []
+        self.log: list[Seen] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((host, 0))
+        self._listener.listen(64)
+        self.url = f"http://{host}:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept_loop, name="socket-proxy", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------ test API
+
+    def add(self, **kwargs) -> Fault:
+        fault = Fault(**kwargs)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def seen(self, path_prefix: str = "/api/v1/media/") -> list[Seen]:
+        with self._lock:
+            return [s for s in self.log if s.path.startswith(path_prefix)]
+
+    def body_bytes(self, path_prefix: str = "/api/v1/media/") -> int:
+        return sum(s.body_bytes for s in self.seen(path_prefix))
+
+    def stop(self) -> None:
+        self._stop.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() (close alone does not)
+        except OSError:
+            pass
+        try:
+            self._listener.close()
+        except OSError:
+            pass
+        self._thread.join(5)
+
+    # ------------------------------------------------------------ plumbing
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._stop.is_set():
+                conn.close()
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _pick(self, method: str, path: str, headers: dict[str, str]) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(method, path, headers):
+                    fault.used += 1
+                    return fault
+        return None
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = None
+        method = path = ""
+        headers: dict[str, str] = {}
+        status, sent, fault = 0, 0, None
+        try:
+            head, rest = _read_head(client)
+            if head is None:
+                return
+            lines = head.decode("latin-1").split("\r\n")
+            method, path, _version = lines[0].split(" ", 2)
+            raw_headers = [tuple(x.split(":", 1)) for x in lines[1:] if ":" in x]
+            headers = {k.strip().lower(): v.strip() for k, v in raw_headers}
+            length = int(headers.get("content-length") or 0)
+            while len(rest) < length:
+                more = client.recv(65536)
+                if not more:
+                    break
+                rest += more
+            fault = self._pick(method, path, headers)
+
+            if fault is not None and fault.answer is not None:
+                status, extra, body = fault.answer
+                out = [f"HTTP/1.1 {status} Canned", f"Content-Length: {len(body)}", "Connection: close"]
+                out += [f"{k}: {v}" for k, v in extra.items()]
+                client.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body)
+                sent = len(body)
+                return
+
+            drop = {"connection", "keep-alive", "proxy-connection"}
+            if fault is not None and fault.ignore_range:
+                drop |= {"range", "if-range"}
+            out_lines = [lines[0]] + [f"{k.strip()}:{v}" for k, v in raw_headers if k.strip().lower() not in drop]
+            out_lines.append("Connection: close")
+            upstream = socket.create_connection(self.upstream, timeout=30)
+            upstream.sendall(("\r\n".join(out_lines) + "\r\n\r\n").encode("latin-1") + rest)
+
+            resp_head, body_start = _read_head(upstream)
+            if resp_head is None:
+                return
+            resp_lines = resp_head.decode("latin-1").split("\r\n")
+            status = int(resp_lines[0].split(" ", 2)[1])
+            resp_headers = [tuple(x.split(":", 1)) for x in resp_lines[1:] if ":" in x]
+            overrides = {k.lower(): v for k, v in (fault.set_headers.items() if fault else [])}
+            kept = [
+                (k.strip(), v.strip()) for k, v in resp_headers
+                if k.strip().lower() not in overrides and k.strip().lower() not in ("connection", "keep-alive")
+            ]
+            kept += [(k, v) for k, v in (fault.set_headers.items() if fault else [])]
+            kept.append(("Connection", "close"))
+            client.sendall(
+                (resp_lines[0] + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in kept) + "\r\n").encode("latin-1")
+            )
+
+            limit = None
+            if fault is not None and fault.cut_after is not None:
+                limit = fault.cut_after
+            if fault is not None and fault.stall_after is not None:
+                limit = fault.stall_after
+            chunk = body_start
+            while True:
+                if chunk:
+                    if fault is not None and fault.corrupt_at is not None and sent <= fault.corrupt_at < sent + len(chunk):
+                        i = fault.corrupt_at - sent
+                        chunk = chunk[:i] + bytes([chunk[i] ^ 0xFF]) + chunk[i + 1:]
+                    if limit is not None and sent + len(chunk) >= limit:
+                        client.sendall(chunk[: limit - sent])
+                        sent = limit
+                        if fault.stall_after is not None:
+                            self._stop.wait(fault.stall_s)
+                        return  # cut: close both sides mid-body
+                    client.sendall(chunk)
+                    sent += len(chunk)
+                chunk = upstream.recv(65536)
+                if not chunk:
+                    return
+        except OSError:
+            return
+        finally:
+            for sock in (client, upstream):
+                if sock is not None:
+                    try:
+                        sock.close()
+                    except OSError:
+                        pass
+            if method:
+                with self._lock:
+                    self.log.append(
+                        Seen(
+                            method, path, headers.get("range"), headers.get("if-range"),
+                            "authorization" in headers, status, sent, _describe(fault), time.time(),
+                        )
+                    )
+
+
+def _read_head(sock: socket.socket) -> tuple[bytes | None, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = sock.recv(65536)
+        if not more:
+            return None, b""
+        data += more
+        if len(data) > 1024 * 1024:
+            return None, b""
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def _describe(fault: Fault | None) -> str | None:
+    if fault is None:
+        return None
+    for name in ("answer", "cut_after", "stall_after", "corrupt_at"):
+        if getattr(fault, name) is not None:
+            return name
+    if fault.ignore_range:
+        return "ignore_range"
+    if fault.set_headers:
+        return "set_headers"
+    return "none"
