@@ -105,3 +105,4 @@ def test_tokens_and_passwords_are_stored_only_as_hashes(demo_server, api):
     assert tokens["access_token"].encode() not in db_bytes
     assert tokens["refresh_token"].encode() not in db_bytes
     assert b"scrypt$" in db_bytes
+
