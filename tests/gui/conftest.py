@@ -93,7 +93,7 @@ def make_activity(n: int = 1, **overrides) -> protocol.Activity:
             ),
             protocol.AccreditationStatement(
                 profession="physician", provider="Example Academy", credit_type="AMA PRA Category 1 Credit",
-                max_credits=0.5 * n, statement="Physicians: designated for AMA PRA Category 1 Credit.",
+                max_credits=0.25 * (1 + (n - 1) % 8), statement="Physicians: designated for AMA PRA Category 1 Credit.",
             ),
         ],
         assets=[

@@ -51,7 +51,7 @@ def test_opens_on_cached_library_when_the_server_is_down(qtbot, make_services):
     assert window.sync_button.isEnabled()
     assert window.sign_in_dialog is None  # unreachable is not a reason to ask for the password
     # the physician's credit comes first in the credits column
-    assert window.library.model.index(0, LibraryModel.CREDITS).data().startswith("0.5 AMA")
+    assert window.library.model.index(0, LibraryModel.CREDITS).data().startswith("0.25 AMA")
 
 
 def test_empty_library_says_what_to_do(qtbot, make_services):
