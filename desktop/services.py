@@ -89,7 +89,7 @@ class Services:
         # Called (on a download worker thread) for each asset whose file just arrived,
         # e.g. to index a transcript or summary for search. A hook that raises is logged
         # and does not affect the download.
-        self.on_asset_complete: list[Callable[[CompletedAsset], None]] = []
+        self.on_asset_complete: list[Callable[[CompletedAsset], None]] = [self._index_for_search]
 
     # ------------------------------------------------------------ offline reads
 
@@ -307,6 +307,37 @@ class Services:
                     hook(done)
                 except Exception:
                     log.exception("on_asset_complete hook failed for %s", asset.activity_id)
+
+    def _index_for_search(self, done: CompletedAsset) -> None:
+        """A transcript or summary that just arrived becomes searchable (default hook)."""
+        if done.kind not in ("transcript", "summary"):
+            return
+        from sqlalchemy import select
+
+        from desktop.cache import models as m
+        from desktop.cache.search import index_summary, index_transcript
+
+        if done.kind == "transcript":
+            from desktop.media.transcript import parse_transcript
+
+            cues = parse_transcript(done.path.read_bytes(), done.media_type).cues
+            index_transcript(self.db, done.activity_id, cues)
+            return
+        from desktop.media.summary import render_summary
+
+        with self.db.read() as s:  # every summary of the activity present so far, in order
+            summaries = [
+                (a.sha256, a.media_type) for a in s.scalars(
+                    select(m.Asset).where(m.Asset.activity_id == done.activity_id, m.Asset.kind == "summary")
+                    .order_by(m.Asset.position)
+                )
+            ]
+        texts = []
+        for sha, media_type in summaries:
+            path = self.blobs.path_for(sha)
+            if path.is_file():
+                texts.append(render_summary(path.read_bytes(), media_type))
+        index_summary(self.db, done.activity_id, "\n".join(texts))
 
     def close(self) -> None:
         self._close_http()
