@@ -12,10 +12,13 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 
-from desktop.cache.db import SchemaTooNewError
-from desktop.cache.library import assets_by_activity
-from desktop.services import Services
+from typing import TYPE_CHECKING
+
+from desktop.cache.schema_version import SchemaTooNewError
 from desktop.sync.errors import SyncError
+
+if TYPE_CHECKING:  # the GUI builds this parser too; keep its import cheap
+    from desktop.services import Services
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -113,6 +116,8 @@ def cmd_sync(args, services: Services) -> int:
 def cmd_status(args, services: Services) -> int:
     status = services.status()
     rows = services.library_rows()
+    from desktop.cache.library import assets_by_activity
+
     assets = assets_by_activity(services.db, services.blobs)
     data = {
         "server": status.server_url,

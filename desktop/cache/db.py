@@ -20,17 +20,12 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from desktop.cache.schema_version import SCHEMA_HEAD, SchemaTooNewError, current_revision
+
 log = logging.getLogger(__name__)
 
-# The newest migration. Checked against Alembic's scripts by a test, so start-up can
-# skip importing Alembic when the file is already current.
-SCHEMA_HEAD = "0002"
 BUSY_TIMEOUT_MS = 5000
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer CME Offline; we must not touch it."""
 
 
 def _move_aside_damaged(path: Path) -> Path:
@@ -109,22 +104,6 @@ def open_database(path: Path) -> Database:
     db = Database(path)
     db.damaged_copy = damaged
     return db
-
-
-def current_revision(path: Path) -> str | None:
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(path)
-    try:
-        row = conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).fetchone()
-        if row is None:
-            return None
-        found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        return found[0] if found else None
-    finally:
-        conn.close()
 
 
 def upgrade_in_place(path: Path) -> None:

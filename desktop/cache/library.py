@@ -9,52 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore, LocalState, combined_state
 from desktop.cache.db import Database
-
-# Short labels for the library's credits column.
-_CREDIT_ABBREV = {
-    "physician": "AMA",
-    "physician_assistant": "PA",
-    "nurse_practitioner": "NP",
-    "nurse": "RN",
-    "pharmacist": "ACPE",
-    "other": "Other",
-}
-
-
-@dataclass(frozen=True)
-class CreditOffer:
-    profession: str
-    credit_type: str
-    max_credits: float
-    contact_hours: float | None
-
-    @property
-    def label(self) -> str:
-        amount = self.contact_hours if self.contact_hours is not None else self.max_credits
-        return f"{amount:g} {_CREDIT_ABBREV.get(self.profession, self.profession)}"
-
-
-@dataclass(frozen=True)
-class LibraryRow:
-    id: str
-    title: str
-    faculty: str
-    credits: tuple[CreditOffer, ...]
-    release_date: date
-    termination_date: date
-    media_state: LocalState
-    media_bytes: int
-
-    def credits_label(self, profession: str | None = None) -> str:
-        """The learner's own credit first, then the others."""
-        ordered = sorted(self.credits, key=lambda c: c.profession != profession)
-        return " · ".join(dict.fromkeys(c.label for c in ordered))
-
+from desktop.cache.library_snapshot import CreditOffer, LibraryRow, read_library  # noqa: F401 (re-exported)
 
 @dataclass(frozen=True)
 class AssetInfo:
@@ -125,35 +84,7 @@ def _queued_sha256s(session) -> set[str]:
 
 
 def library_rows(db: Database, blobs: BlobStore) -> list[LibraryRow]:
-    with db.read() as session:
-        queued = _queued_sha256s(session)
-        activities = session.scalars(
-            select(m.Activity)
-            .options(
-                selectinload(m.Activity.faculty),
-                selectinload(m.Activity.accreditation),
-                selectinload(m.Activity.assets),
-            )
-            .order_by(m.Activity.title)
-        ).all()
-        return [_library_row(a, blobs, queued) for a in activities]
-
-
-def _library_row(a: m.Activity, blobs: BlobStore, queued: set[str] = frozenset()) -> LibraryRow:
-    states = [blobs.state(asset.sha256, queued=asset.sha256 in queued) for asset in a.assets]
-    return LibraryRow(
-        id=a.id,
-        title=a.title,
-        faculty=", ".join(f.name for f in a.faculty),
-        credits=tuple(
-            CreditOffer(s.profession, s.credit_type, s.max_credits, s.contact_hours)
-            for s in a.accreditation
-        ),
-        release_date=a.release_date,
-        termination_date=a.termination_date,
-        media_state=combined_state(states),
-        media_bytes=sum(x.size for x, st in zip(a.assets, states) if st is LocalState.present),
-    )
+    return read_library(db.path, blobs)
 
 
 def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> ActivityDetail | None:

@@ -1,0 +1,107 @@
+"""The library list, read with the standard library's sqlite3 alone.
+
+This is the hot path of start-up: the first painted library needs these rows before
+SQLAlchemy or pydantic are imported, so the query is plain SQL over the tables the
+ORM models in `models.py` define (four narrow selects, no per-row queries).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from desktop.cache.blobstore import BlobStore, LocalState, combined_state
+
+ACTIVE_JOB_STATES = ("queued", "running", "paused")
+
+# Short labels for the library's credits column.
+_CREDIT_ABBREV = {
+    "physician": "AMA",
+    "physician_assistant": "PA",
+    "nurse_practitioner": "NP",
+    "nurse": "RN",
+    "pharmacist": "ACPE",
+    "other": "Other",
+}
+
+
+@dataclass(frozen=True)
+class CreditOffer:
+    profession: str
+    credit_type: str
+    max_credits: float
+    contact_hours: float | None
+
+    @property
+    def label(self) -> str:
+        amount = self.contact_hours if self.contact_hours is not None else self.max_credits
+        return f"{amount:g} {_CREDIT_ABBREV.get(self.profession, self.profession)}"
+
+
+@dataclass(frozen=True)
+class LibraryRow:
+    id: str
+    title: str
+    faculty: str
+    credits: tuple[CreditOffer, ...]
+    release_date: date
+    termination_date: date
+    media_state: LocalState
+    media_bytes: int
+
+    def credits_label(self, profession: str | None = None) -> str:
+        """The learner's own credit first, then the others."""
+        ordered = sorted(self.credits, key=lambda c: c.profession != profession)
+        return " · ".join(dict.fromkeys(c.label for c in ordered))
+
+
+
+def read_library(db_path: Path, blobs: BlobStore) -> list[LibraryRow]:
+    """Every cached activity as a library row, sorted by title."""
+    conn = sqlite3.connect(db_path)
+    try:
+        faculty = _grouped(conn, "SELECT activity_id, name FROM faculty ORDER BY activity_id, position")
+        credits = _grouped(
+            conn,
+            "SELECT activity_id, profession, credit_type, max_credits, contact_hours "
+            "FROM accreditation_statements ORDER BY activity_id, position",
+        )
+        assets = _grouped(conn, "SELECT activity_id, sha256, size FROM assets ORDER BY activity_id, position")
+        queued = {
+            sha for (sha,) in conn.execute(
+                "SELECT sha256 FROM download_jobs WHERE state IN (?, ?, ?)", ACTIVE_JOB_STATES
+            )
+        }
+        activities = conn.execute(
+            "SELECT id, title, release_date, termination_date FROM activities ORDER BY title"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [
+        _row(id_, title, release, termination, faculty.get(id_, []), credits.get(id_, []),
+             assets.get(id_, []), blobs, queued)
+        for id_, title, release, termination in activities
+    ]
+
+
+def _grouped(conn: sqlite3.Connection, sql: str) -> dict[str, list[tuple]]:
+    grouped: dict[str, list[tuple]] = {}
+    for activity_id, *rest in conn.execute(sql):
+        grouped.setdefault(activity_id, []).append(tuple(rest))
+    return grouped
+
+
+def _row(id_, title, release, termination, faculty, credits, assets, blobs: BlobStore, queued) -> LibraryRow:
+    states = [blobs.state(sha, queued=sha in queued) for sha, _size in assets]
+    return LibraryRow(
+        id=id_,
+        title=title,
+        faculty=", ".join(name for (name,) in faculty),
+        credits=tuple(CreditOffer(*c) for c in credits),
+        release_date=date.fromisoformat(release),
+        termination_date=date.fromisoformat(termination),
+        media_state=combined_state(states),
+        media_bytes=sum(size for (_sha, size), st in zip(assets, states) if st is LocalState.present),
+    )

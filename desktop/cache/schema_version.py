@@ -1,0 +1,33 @@
+"""Which schema a cache file is at, read with the standard library only.
+
+Start-up asks this before anything heavy is imported: when the file is already at
+SCHEMA_HEAD, neither Alembic nor SQLAlchemy is needed to paint the library.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+# The newest migration. A test checks it against Alembic's scripts.
+SCHEMA_HEAD = "0002"
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer CME Offline; we must not touch it."""
+
+
+def current_revision(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).fetchone()
+        if row is None:
+            return None
+        found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return found[0] if found else None
+    finally:
+        conn.close()
