@@ -235,7 +235,7 @@ class Services:
 
         policy = policy or DownloadPolicy.from_settings(self.settings)
         server = self._require_server()
-        account = self.account()
+        self.account()  # NoServerConfigured now rather than in a worker
         client = build_client(
             server, extra_ca_bundle=self.settings.extra_ca_bundle,
             timeout=httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s),
@@ -243,8 +243,10 @@ class Services:
 
         def make_fetcher(limiter):
             return BlobFetcher(
-                client, self.blobs, server_url=server, access_token=account.access_token,
-                forget_token=account.forget_access_token, limiter=limiter, chunk_size=policy.chunk_size,
+                # Looked up on each use: changing settings mid-run rebuilds the account.
+                client, self.blobs, server_url=server, access_token=lambda: self.account().access_token(),
+                forget_token=lambda: self.account().forget_access_token(), limiter=limiter,
+                chunk_size=policy.chunk_size,
                 disk_margin_bytes=policy.disk_margin_bytes,
             )
 

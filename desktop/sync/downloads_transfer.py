@@ -265,11 +265,22 @@ class BlobFetcher:
         if status in (401, 403):
             raise PermanentTransferError(f"The server refused access to this file ({status}).")
         length = _content_length(r)
+        encoding = r.headers.get("Content-Encoding", "identity").strip().lower()
+        if status in (200, 206) and encoding not in ("", "identity"):
+            raise RetryableTransferError(
+                f"The server sent the file compressed ({encoding}) although asked not to; it was not used."
+            )
         if status == 200:
             if length is not None and length != target.size:
                 raise RetryableTransferError(
                     f"The server offered a file of {length} bytes where the catalog says {target.size}; "
                     "it was not used (a proxy or login page may be in the way)."
+                )
+            if have > 0 and length is None and r.headers.get("ETag") != (target.etag or f'"{target.sha256}"'):
+                # Not clearly the whole file again (a proxy page?): keep the .part as it is.
+                raise RetryableTransferError(
+                    "The server answered a resume request with something that is not this file; "
+                    "what was received so far is kept."
                 )
             return 0, target.size
         if status == 206:

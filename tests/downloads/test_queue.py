@@ -277,3 +277,13 @@ def test_signed_out_run_asks_to_sign_in_and_keeps_the_queue(server, client_via):
     with pytest.raises(NotSignedIn):
         services.run_downloads(policy=fast_policy())
     assert {j.state for j in services.download_jobs()} == {"queued"}
+
+
+def test_expired_access_token_mid_queue_is_refreshed_silently(server, client_via):
+    services = client_via(server.url)
+    services.enqueue_downloads([DEMO_ID])
+    server.expire_access_tokens()  # the client still holds the old one in memory
+    server.request_log.clear()
+    assert services.run_downloads(policy=fast_policy(parallel=1)).done == 4
+    statuses = [r.status for r in requests_seen(server, "/api/v1/media/", count=5)]
+    assert statuses[0] == 401 and statuses.count(200) == 4
