@@ -66,6 +66,8 @@ PLACEHOLDERS = {
 
 class ActivityPage(QWidget):
     back_requested = Signal()
+    download_requested = Signal(list)  # [activity id] (Overview's Download button)
+    remove_video_requested = Signal(str)  # activity id (Overview's Remove video button)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -214,8 +216,31 @@ class ActivityPage(QWidget):
                 v.addWidget(plain_label(text, page, name=f"File: {title}"))
         else:
             v.addWidget(plain_label("This activity has no files.", page, name="Files"))
+        v.addLayout(self._file_buttons(d, page))
         v.addStretch(1)
         return page
+
+    def _file_buttons(self, d: ActivityDetail, page: QWidget) -> QHBoxLayout:
+        """Download / Remove video, under the Files list (the Downloads page does the work)."""
+        row = QHBoxLayout()
+        missing = [a for a in d.assets if str(a.state) != "present"]
+        self.download_button = QPushButton("⬇ Download", page)
+        self.download_button.setAccessibleName("Download this activity")
+        self.download_button.setToolTip("Fetch this activity's files for offline use")
+        self.download_button.setEnabled(bool(missing))
+        self.download_button.clicked.connect(lambda: self.download_requested.emit([d.id]))
+        self.remove_video_button = QPushButton("Remove downloaded video", page)
+        self.remove_video_button.setAccessibleName("Remove downloaded video")
+        self.remove_video_button.setToolTip("Delete the video file to free space; transcript, summaries and "
+                                            "your progress stay")
+        self.remove_video_button.setEnabled(
+            any(a.kind == "video" and str(a.state) in ("present", "partial") for a in d.assets)
+        )
+        self.remove_video_button.clicked.connect(lambda: self.remove_video_requested.emit(d.id))
+        row.addWidget(self.download_button)
+        row.addWidget(self.remove_video_button)
+        row.addStretch(1)
+        return row
 
     @staticmethod
     def _section(text: str, parent: QWidget) -> QLabel:
