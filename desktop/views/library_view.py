@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -44,6 +45,7 @@ class LibraryModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[LibraryRow] = list(rows or [])
         self._profession = profession
+        self._progress: dict[str, tuple[int, int]] = {}  # activity id -> (bytes done, bytes wanted)
 
     # -------------------------------------------------------------- updates
 
@@ -59,6 +61,21 @@ class LibraryModel(QAbstractTableModel):
                 self.dataChanged.emit(
                     self.index(0, self.CREDITS), self.index(len(self._rows) - 1, self.CREDITS)
                 )
+
+    def set_download_progress(self, progress: dict[str, tuple[int, int]]) -> None:
+        """Activities with unfinished download jobs -> (bytes received, bytes wanted).
+
+        The media column then reads "queued" or "n% downloaded" until the next reload
+        of the rows says the files are present.
+        """
+        if progress == self._progress:
+            return
+        changed = set(progress) | set(self._progress)
+        self._progress = dict(progress)
+        for i, r in enumerate(self._rows):
+            if r.id in changed:
+                index = self.index(i, self.MEDIA)
+                self.dataChanged.emit(index, index)
 
     def row_at(self, row: int) -> LibraryRow:
         return self._rows[row]
@@ -105,8 +122,19 @@ class LibraryModel(QAbstractTableModel):
         if col == self.EXPIRES:
             return format_date(r.termination_date)
         if col == self.MEDIA:
-            return media_text(r.media_state)
+            return self._media(r)
         return ""
+
+    def _media(self, r: LibraryRow) -> str:
+        progress = self._progress.get(r.id)
+        if progress is None or str(r.media_state) == "present":
+            return media_text(r.media_state)
+        done, wanted = progress
+        done += r.media_bytes
+        wanted += r.media_bytes
+        if done <= 0 or wanted <= 0:
+            return media_text(r.media_state.__class__("queued"))
+        return f"◐ {min(99, int(done * 100 / wanted))}% downloaded"
 
     def _sort_key(self, r: LibraryRow, col: int):
         if col == self.RELEASED:
@@ -140,6 +168,7 @@ class LibraryView(QWidget):
     """Filter field over a sortable table, or the empty state when nothing is cached."""
 
     open_activity = Signal(str)
+    download_requested = Signal(list)  # activity ids
     first_rows_painted = Signal()
 
     EMPTY_TEXT = "No activities yet — sign in and sync"
@@ -160,6 +189,12 @@ class LibraryView(QWidget):
         self.filter_edit.setToolTip("Show only activities whose title, faculty or credits contain this text")
         self.filter_edit.textChanged.connect(self._filter_changed)
 
+        self.download_button = QPushButton("⬇ Download", self)
+        self.download_button.setAccessibleName("Download selected activities")
+        self.download_button.setToolTip("Fetch the video, transcript and summaries of the selected activities")
+        self.download_button.setEnabled(False)
+        self.download_button.clicked.connect(self._download_selected)
+
         self.count_label = QLabel(self)
         self.count_label.setAccessibleName("Number of activities shown")
         self.count_label.setToolTip("How many activities the table shows")
@@ -171,7 +206,7 @@ class LibraryView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(LibraryModel.TITLE, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
@@ -191,6 +226,7 @@ class LibraryView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.doubleClicked.connect(self._open_index)
         self.table.enter_pressed.connect(self._open_current)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self._first_paint = _FirstRowsPaint(self)
         self.table.viewport().installEventFilter(self._first_paint)
 
@@ -208,6 +244,7 @@ class LibraryView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.count_label)
+        top.addWidget(self.download_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -236,6 +273,23 @@ class LibraryView(QWidget):
     def selected_id(self) -> str | None:
         index = self.table.currentIndex()
         return index.data(ID_ROLE) if index.isValid() else None
+
+    def selected_ids(self) -> list[str]:
+        """Every selected activity (the current one if nothing is selected)."""
+        rows = self.table.selectionModel().selectedRows(LibraryModel.TITLE)
+        ids = [index.data(ID_ROLE) for index in rows]
+        if not ids and self.selected_id():
+            ids = [self.selected_id()]
+        return ids
+
+    def set_download_progress(self, progress: dict[str, tuple[int, int]]) -> None:
+        self.model.set_download_progress(progress)
+
+    def media_text_of(self, activity_id: str) -> str | None:
+        for i in range(self.model.rowCount()):
+            if self.model.row_at(i).id == activity_id:
+                return self.model.index(i, LibraryModel.MEDIA).data()
+        return None
 
     def select_id(self, activity_id: str) -> bool:
         for i in range(self.proxy.rowCount()):
@@ -269,6 +323,14 @@ class LibraryView(QWidget):
     def _open_index(self, index: QModelIndex) -> None:
         if index.isValid():
             self.open_activity.emit(index.data(ID_ROLE))
+
+    def _selection_changed(self, *_args) -> None:
+        self.download_button.setEnabled(bool(self.selected_ids()))
+
+    def _download_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.download_requested.emit(ids)
 
     def _open_current(self) -> None:
         self._open_index(self.table.currentIndex())

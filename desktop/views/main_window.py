@@ -20,6 +20,8 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QStyle,
+    QSystemTrayIcon,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -35,8 +37,11 @@ from PySide6.QtWidgets import (
 
 from desktop.sync.errors import SignInRequired, SyncError
 from desktop.views.activity_page import ActivityPage
+from desktop.views.download_runner import DownloadRunner
+from desktop.views.downloads_page import DownloadsPage
 from desktop.views.library_view import LibraryView
-from desktop.views.pages import SettingsPage, credits_page, downloads_page
+from desktop.views.pages import SettingsPage, credits_page
+from desktop.views.search_panel import SearchPanel
 from desktop.views.sign_in_dialog import SignInDialog, error_text
 from desktop.views.tasks import run_task, wait_for_tasks
 from desktop.views.text import human_bytes, relative_time, short_error
@@ -78,6 +83,7 @@ class MainWindow(QMainWindow):
     sync_started = Signal()
     sync_finished = Signal(object)  # a SyncReport, or the exception that ended the sync
     services_changed = Signal(object)
+    notified = Signal(str)  # a notification was shown (tray, or the status bar without one)
 
     def __init__(self, services, *, demo: bool = False, demo_launcher=None):
         super().__init__()
@@ -93,6 +99,9 @@ class MainWindow(QMainWindow):
         self._started = False
         self._bench = bench_mode()
         self.learner = services.current_learner()
+        self.tray: QSystemTrayIcon | None = None
+        self.last_notification: str | None = None
+        self._shutting_down = False
 
         self.setWindowTitle("CME Offline — demo" if demo else "CME Offline")
         self.setAccessibleName("CME Offline")
@@ -147,6 +156,11 @@ class MainWindow(QMainWindow):
         self.sync_action.setToolTip("Sync with the credit server now")
         self.sync_action.triggered.connect(lambda: self.sync_now(user=True))
         self.addAction(self.sync_action)
+        self.search_action = QAction("Search", self)
+        self.search_action.setShortcuts([QKeySequence("Ctrl+K"), QKeySequence("Ctrl+F")])
+        self.search_action.setToolTip("Search titles, summaries and transcripts")
+        self.search_action.triggered.connect(self.focus_search)
+        self.addAction(self.search_action)
 
     def _build_body(self) -> None:
         self.nav = QListWidget(self)
@@ -163,6 +177,14 @@ class MainWindow(QMainWindow):
         self.library.open_activity.connect(self.open_activity)
         self.activity_page = ActivityPage(self)
         self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
+        self.downloads_page = DownloadsPage(self.services, self)
+        self.download_runner = DownloadRunner(self.services, self)
+        self._connect_downloads()
+        self.library.download_requested.connect(self.download_activities)
+        self.activity_page.download_requested.connect(self.download_activities)
+        self.activity_page.remove_video_requested.connect(lambda a: self.downloads_page.remove_videos([a]))
+        self.search_panel = SearchPanel(self.services, self.search_edit, self)
+        self.search_panel.open_hit.connect(self.open_search_hit)
         self.settings_page = SettingsPage(self.services, self)
         self.settings_page.sign_in_requested.connect(lambda: self.open_sign_in())
         self.settings_page.settings_changed.connect(self._settings_changed)
@@ -170,7 +192,7 @@ class MainWindow(QMainWindow):
 
         self.stack = QStackedWidget(self)
         self.stack.setAccessibleName("Section content")
-        for page in (self.library, downloads_page(), credits_page(), self.settings_page, self.activity_page):
+        for page in (self.library, self.downloads_page, credits_page(), self.settings_page, self.activity_page):
             self.stack.addWidget(page)
 
         splitter = QSplitter(self)
@@ -217,6 +239,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(index)
         if index == LIBRARY:
             self.library.focus_table()
+        elif index == DOWNLOADS:
+            self.downloads_page.refresh()
         elif index == SETTINGS:
             self.settings_page.refresh()
 
@@ -228,6 +252,18 @@ class MainWindow(QMainWindow):
         self.activity_page.show_activity(detail, self.profession)
         self.stack.setCurrentIndex(ACTIVITY)
         self.activity_page.back_button.setFocus()
+
+    def open_search_hit(self, activity_id: str, time_ms) -> None:
+        """A search result chosen: open its activity, at that moment for a transcript hit."""
+        self.open_activity(activity_id)
+        if self.stack.currentIndex() != ACTIVITY or time_ms is None:
+            return
+        open_at = getattr(self.activity_page, "open_at", None)  # the Watch tab's, when present
+        if callable(open_at):
+            open_at(int(time_ms))
+
+    def focus_search(self) -> None:
+        self.search_panel.focus()
 
     @property
     def profession(self) -> str | None:
@@ -262,6 +298,9 @@ class MainWindow(QMainWindow):
             parts.append(st.learner.display_name or st.learner.username)
         else:
             parts.append("Not signed in")
+        pending = self.downloads_page.model.active_count()
+        if pending:
+            parts.append(f"{pending} download{'s' * (pending != 1)} pending")
         parts.append(f"{human_bytes(st.storage_bytes)} used")
         self.status_label.setText(" · ".join(parts))
         synced = f"Last synced {st.last_sync_at:%Y-%m-%d %H:%M} UTC" if st.last_sync_at else "Never synced"
@@ -276,6 +315,72 @@ class MainWindow(QMainWindow):
         """The status bar as one line, as a user reads it."""
         error = self.error_label.text()
         return self.status_label.text() + (f" · {error}" if error else "")
+
+    # ------------------------------------------------------------------ downloads
+
+    def _connect_downloads(self) -> None:
+        page = self.downloads_page
+        self._connect_runner()
+        page.start_requested.connect(lambda: self.download_runner.start())
+        page.jobs_changed.connect(self._downloads_changed)
+        page.media_changed.connect(self._media_removed)
+        page.open_activity.connect(self.open_activity)
+
+    def _connect_runner(self) -> None:
+        self.download_runner.event.connect(self._download_event)
+        self.download_runner.run_finished.connect(self._downloads_run_finished)
+
+    def download_activities(self, activity_ids: list) -> None:
+        self.downloads_page.download_activities(list(activity_ids))
+
+    def _download_event(self, event) -> None:
+        page = self.downloads_page
+        page.apply_event(event)
+        self.library.set_download_progress(page.model.progress_by_activity())
+        if event.state == "done" and page.model.active_for(event.activity_id) == 0:
+            title = page._titles.get(event.activity_id) or event.activity_id
+            self.notify("Download finished", f"Downloaded: {title}")
+
+    def _downloads_changed(self) -> None:
+        """The job list was reloaded: badge, library media column, status bar."""
+        active = self.downloads_page.model.active_count()
+        item = self.nav.item(DOWNLOADS)
+        item.setText(f"Downloads {active}" if active else "Downloads")
+        item.setToolTip(f"Downloads: {active} active (Ctrl+2)" if active else "Downloads (Ctrl+2)")
+        self.reload_library()
+        self.library.set_download_progress(self.downloads_page.model.progress_by_activity())
+        self.refresh_status()
+
+    def _media_removed(self) -> None:
+        detail = self.activity_page.detail
+        if self.stack.currentIndex() == ACTIVITY and detail is not None:
+            self.open_activity(detail.id)  # the Files list and buttons show the change
+
+    def _downloads_run_finished(self, outcome) -> None:
+        if self._shutting_down:
+            return
+        if isinstance(outcome, BaseException):
+            text = str(outcome) if isinstance(outcome, SyncError) else error_text(outcome)
+            self.downloads_page._note(f"Downloads stopped: {text}")
+            if isinstance(outcome, SignInRequired):
+                self.open_sign_in(message=str(outcome))
+        self.downloads_page.schedule_refresh()
+
+    def notify(self, title: str, text: str) -> None:
+        """A tray message when the system has a tray, else a status-bar message."""
+        self.last_notification = text
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self.tray is None:
+                icon = self.windowIcon()
+                if icon.isNull():
+                    icon = self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowDown)
+                self.tray = QSystemTrayIcon(icon, self)
+                self.tray.setToolTip("CME Offline")
+                self.tray.show()
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
+        else:
+            self.statusBar().showMessage(text, 10_000)
+        self.notified.emit(text)
 
     # ------------------------------------------------------------------ sync
 
@@ -373,6 +478,12 @@ class MainWindow(QMainWindow):
         self.services = services
         self._session_error = None
         self.settings_page.set_services(services)
+        self.download_runner.stop()
+        self.download_runner.deleteLater()
+        self.download_runner = DownloadRunner(services, self)
+        self._connect_runner()
+        self.downloads_page.set_services(services)
+        self.search_panel.set_services(services)
         self.learner = services.current_learner()
         self.reload_library()
         self.refresh_status()
@@ -396,6 +507,7 @@ class MainWindow(QMainWindow):
             return
         self.status_timer.start()
         self._restart_sync_timer()
+        self.download_runner.start_if_queued()  # resume what a previous session left
         if self.services.server_url is None:
             self.open_welcome()
         elif self.services.current_learner() is not None:
@@ -431,8 +543,10 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop timers; called on close and by run_gui before waiting for the task pool."""
+        self._shutting_down = True
         self.sync_timer.stop()
         self.status_timer.stop()
+        self.download_runner.stop()  # jobs stay queued with their bytes; the next start resumes
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -1,4 +1,6 @@
-"""Settings, and the Downloads / My credits pages (placeholders until those features land)."""
+"""Settings, and the My credits page (a placeholder until that feature lands).
+
+The Downloads page lives in downloads_page.py."""
 
 from __future__ import annotations
 
@@ -35,15 +37,6 @@ def placeholder_page(title: str, text: str) -> QWidget:
     v.addWidget(plain_label(text, page, name=f"{title}: what this page will do", tip=text))
     v.addStretch(1)
     return page
-
-
-def downloads_page() -> QWidget:
-    return placeholder_page(
-        "Downloads",
-        "Downloads arrive with offline media. This page will list each video, transcript and "
-        "summary being fetched, with progress, speed and time left; pause, resume or cancel "
-        "each one; show the bandwidth cap and the free disk space.",
-    )
 
 
 def credits_page() -> QWidget:

@@ -1,0 +1,558 @@
+"""The Downloads page: one table row per download job, with progress, and the controls.
+
+A `QAbstractTableModel` over plain job records (no widget per row); the progress column
+is painted by a delegate with the style's own progress bar. Progress events arrive from
+`DownloadRunner.event` (already on the GUI thread, throttled) and update rows in place;
+changes of state reload the jobs from the queue. Every change goes through Services on
+the task pool, never on the GUI thread's time.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.views.activity_page import plain_label
+from desktop.views.sign_in_dialog import error_text
+from desktop.views.tasks import run_task
+from desktop.views.text import human_bytes
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running")  # jobs that will still move without the learner's help
+UNFINISHED = ("queued", "running", "paused", "failed")
+RESTARTABLE = ("paused", "failed", "cancelled")
+KIND_NAMES = {"video": "Video", "transcript": "Transcript", "summary": "Summary"}
+STATE_NAMES = {
+    "queued": "Queued", "running": "Downloading", "paused": "Paused", "done": "Downloaded",
+    "failed": "Failed", "cancelled": "Cancelled",
+}
+JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
+FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "—"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_speed(bps: float) -> str:
+    return f"{human_bytes(int(bps))}/s" if bps > 0 else "—"
+
+
+def bandwidth_text(kbps: int | None) -> str:
+    if not kbps:
+        return "Bandwidth: no cap"
+    if kbps >= 1000:
+        return f"Bandwidth cap: {kbps / 1000:g} Mbit/s"
+    return f"Bandwidth cap: {kbps} kbit/s"
+
+
+@dataclass
+class JobRow:
+    id: int
+    activity_id: str
+    title: str
+    kind: str
+    size: int
+    bytes_done: int
+    state: str
+    error: str | None
+    speed_bps: float = 0.0
+    eta_s: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        if self.state == "done":
+            return 1.0
+        return min(1.0, self.bytes_done / self.size) if self.size > 0 else 0.0
+
+
+class DownloadsModel(QAbstractTableModel):
+    ACTIVITY, ASSET, PROGRESS, BYTES, SPEED, ETA, STATE, ERROR = range(8)
+    HEADERS = ("Activity", "Asset", "Progress", "Bytes", "Speed", "Time left", "State", "Error")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[JobRow] = []
+        self._by_id: dict[int, int] = {}
+
+    # -------------------------------------------------------------- updates
+
+    def set_jobs(self, jobs, titles: dict[str, str]) -> None:
+        """Replace every row (JobInfo records); speed and ETA of running jobs are kept."""
+        old = {r.id: r for r in self._rows}
+        rows = []
+        for j in jobs:
+            prev = old.get(j.id)
+            running = j.state == "running" and prev is not None
+            rows.append(JobRow(
+                j.id, j.activity_id, titles.get(j.activity_id, j.activity_id), j.kind, j.size,
+                max(j.bytes_done, prev.bytes_done) if running else j.bytes_done, j.state, j.error,
+                prev.speed_bps if running else 0.0, prev.eta_s if running else None,
+            ))
+        self.beginResetModel()
+        self._rows = rows
+        self._by_id = {r.id: i for i, r in enumerate(rows)}
+        self.endResetModel()
+
+    def apply_event(self, event) -> bool:
+        """Update a row from a DownloadEvent; False if the job is not listed yet."""
+        i = self._by_id.get(event.job_id)
+        if i is None:
+            return False
+        r = self._rows[i]
+        r.bytes_done, r.size, r.state = event.bytes_done, event.size, event.state
+        r.speed_bps = event.speed_bps if event.state == "running" else 0.0
+        r.eta_s = event.eta_s if event.state == "running" else None
+        r.error = event.error
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.HEADERS) - 1))
+        return True
+
+    # -------------------------------------------------------------- queries
+
+    def rows(self) -> list[JobRow]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> JobRow:
+        return self._rows[row]
+
+    def row_of(self, job_id: int) -> int | None:
+        return self._by_id.get(job_id)
+
+    def active_count(self) -> int:
+        return sum(r.state in ACTIVE for r in self._rows)
+
+    def active_for(self, activity_id: str) -> int:
+        return sum(r.state in ACTIVE for r in self._rows if r.activity_id == activity_id)
+
+    def progress_by_activity(self) -> dict[str, tuple[int, int]]:
+        """Activities with unfinished jobs -> (bytes received, bytes wanted) over those jobs."""
+        out: dict[str, tuple[int, int]] = {}
+        for r in self._rows:
+            if r.state in ("queued", "running", "paused"):
+                done, size = out.get(r.activity_id, (0, 0))
+                out[r.activity_id] = (done + r.bytes_done, size + r.size)
+        return out
+
+    # -------------------------------------------------------------- model API
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._display(r, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == self.ERROR:
+                return r.error or "No problem"
+            if col == self.PROGRESS:
+                return f"{r.fraction:.0%} of {human_bytes(r.size)}"
+            return self._display(r, col)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.BYTES, self.SPEED, self.ETA):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == JOB_ID_ROLE:
+            return r.id
+        if role == FRACTION_ROLE:
+            return r.fraction
+        return None
+
+    def _display(self, r: JobRow, col: int) -> str:
+        if col == self.ACTIVITY:
+            return r.title
+        if col == self.ASSET:
+            return KIND_NAMES.get(r.kind, r.kind.capitalize())
+        if col == self.PROGRESS:
+            return f"{r.fraction:.0%}"
+        if col == self.BYTES:
+            done = r.size if r.state == "done" else r.bytes_done
+            return f"{human_bytes(done)} / {human_bytes(r.size)}"
+        if col == self.SPEED:
+            return format_speed(r.speed_bps) if r.state == "running" else "—"
+        if col == self.ETA:
+            return format_eta(r.eta_s) if r.state == "running" else "—"
+        if col == self.STATE:
+            return STATE_NAMES.get(r.state, r.state)
+        if col == self.ERROR:
+            return r.error or ""
+        return ""
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints the progress column as the style's own progress bar."""
+
+    def paint(self, painter, option, index) -> None:
+        fraction = index.data(FRACTION_ROLE)
+        if fraction is None:
+            super().paint(painter, option, index)
+            return
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(3, 3, -3, -3))
+        bar.minimum = 0
+        bar.maximum = 1000
+        bar.progress = int(round(fraction * 1000))
+        bar.text = f"{fraction:.0%}"
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        bar.palette = option.palette
+        bar.fontMetrics = option.fontMetrics
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+
+
+class DownloadsPage(QWidget):
+    """Jobs table, per-job and global controls, storage and disk space."""
+
+    jobs_changed = Signal()  # the job list was reloaded (states may have changed)
+    media_changed = Signal()  # files were removed: the library's media column is stale
+    start_requested = Signal()  # something was queued: the runner should run
+    open_activity = Signal(str)
+
+    def __init__(self, services, parent=None):
+        super().__init__(parent)
+        self.services = services
+        self.setAccessibleName("Downloads")
+        self._busy = 0
+        self._titles: dict[str, str] = {}
+
+        self.model = DownloadsModel(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Download jobs")
+        self.table.setToolTip("Files being fetched or waiting. Select rows to pause, resume or cancel them.")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table.setItemDelegateForColumn(DownloadsModel.PROGRESS, ProgressDelegate(self.table))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(DownloadsModel.ACTIVITY, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        fm = self.fontMetrics()
+        for col, sample in ((DownloadsModel.ASSET, "Transcript"), (DownloadsModel.PROGRESS, "████████████"),
+                            (DownloadsModel.BYTES, "999.9 MB / 999.9 MB"), (DownloadsModel.SPEED, "999.9 KB/s"),
+                            (DownloadsModel.ETA, "0:00:00"), (DownloadsModel.STATE, "Downloading"),
+                            (DownloadsModel.ERROR, "Server not reachable")):
+            self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.model.modelReset.connect(self._update_buttons)
+        self.model.dataChanged.connect(lambda *_: self._update_buttons())
+
+        def button(text: str, name: str, tip: str, slot) -> QPushButton:
+            b = QPushButton(text, self)
+            b.setAccessibleName(name)
+            b.setToolTip(tip)
+            b.clicked.connect(slot)
+            return b
+
+        self.pause_button = button("Pause", "Pause selected downloads",
+                                   "Pause the selected downloads; what arrived is kept", self.pause_selected)
+        self.resume_button = button("Resume", "Resume selected downloads",
+                                    "Resume the selected paused, failed or cancelled downloads", self.resume_selected)
+        self.cancel_button = button("Cancel", "Cancel selected downloads",
+                                    "Cancel the selected downloads and delete their partial files",
+                                    self.cancel_selected)
+        self.pause_all_button = button("Pause all", "Pause all downloads", "Pause every download", self.pause_all)
+        self.resume_all_button = button("Resume all", "Resume all downloads",
+                                        "Resume every paused or failed download", self.resume_all)
+        self.download_all_button = button("⬇ Download all", "Download all activities",
+                                          "Queue every file of every activity in the library", self.download_all)
+        self.remove_video_button = button("Remove downloaded video", "Remove downloaded video",
+                                          "Delete the video file of the selected activity to free space; "
+                                          "transcript, summaries and progress stay", self.remove_selected_videos)
+
+        self.summary_label = plain_label("", self, name="Download summary", selectable=False)
+        self.bandwidth_label = plain_label("", self, name="Bandwidth cap",
+                                           tip="The download speed limit; change it in Settings", selectable=False)
+        self.disk_label = plain_label("", self, name="Free disk space",
+                                      tip="Free space on the disk that holds the app's data", selectable=False)
+        self.storage_label = plain_label("", self, name="Storage used",
+                                         tip="Space the downloaded files take, partial downloads included",
+                                         selectable=False)
+        self.message_label = plain_label("", self, name="Downloads message")
+        self.message_label.setVisible(False)
+
+        self.storage_model = QStandardItemModel(0, 2, self)
+        self.storage_model.setHorizontalHeaderLabels(["Activity", "Stored"])
+        self.storage_table = QTableView(self)
+        self.storage_table.setModel(self.storage_model)
+        self.storage_table.setAccessibleName("Storage used per activity")
+        self.storage_table.setToolTip("Space the complete files of each activity take")
+        self.storage_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.storage_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.storage_table.verticalHeader().setVisible(False)
+        self.storage_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.storage_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(150)
+        self._refresh_timer.timeout.connect(self.refresh)
+
+        top = QHBoxLayout()
+        top.addWidget(plain_label("Downloads", self, name="Downloads", heading=True, selectable=False))
+        top.addStretch(1)
+        top.addWidget(self.download_all_button)
+        controls = QHBoxLayout()
+        for b in (self.pause_button, self.resume_button, self.cancel_button):
+            controls.addWidget(b)
+        controls.addSpacing(16)
+        controls.addWidget(self.pause_all_button)
+        controls.addWidget(self.resume_all_button)
+        controls.addStretch(1)
+        controls.addWidget(self.remove_video_button)
+        facts = QHBoxLayout()
+        for lab in (self.summary_label, self.bandwidth_label, self.disk_label, self.storage_label):
+            facts.addWidget(lab)
+            facts.addSpacing(12)
+        facts.addStretch(1)
+
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.table)
+        split.addWidget(self.storage_table)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+
+        v = QVBoxLayout(self)
+        v.addLayout(top)
+        v.addLayout(controls)
+        v.addWidget(self.message_label)
+        v.addWidget(split, 1)
+        v.addLayout(facts)
+        self.refresh()
+
+    # -------------------------------------------------------------- data
+
+    def set_services(self, services) -> None:
+        self.services = services
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the jobs, storage and disk figures (quick local reads)."""
+        self._refresh_timer.stop()
+        s = self.services
+        try:
+            rows = s.library_rows()
+            jobs = s.download_jobs()
+            storage = s.storage_used()
+        except Exception:  # a closed or broken cache must not take the window down
+            log.exception("reading the download queue failed")
+            return
+        self._titles = {r.id: r.title for r in rows}
+        selected = set(self.selected_job_ids())
+        self.model.set_jobs(jobs, self._titles)
+        self._reselect(selected)
+
+        self.storage_model.removeRows(0, self.storage_model.rowCount())
+        for activity_id, used in sorted(storage.by_activity.items(), key=lambda kv: -kv[1]):
+            if used <= 0:
+                continue
+            title = QStandardItem(self._titles.get(activity_id, activity_id))
+            title.setData(activity_id, Qt.ItemDataRole.UserRole)
+            size = QStandardItem(human_bytes(used))
+            size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.storage_model.appendRow([title, size])
+        self.storage_label.setText(f"Storage used: {human_bytes(storage.total_bytes)}")
+        self.bandwidth_label.setText(bandwidth_text(s.settings.bandwidth_cap_kbps))
+        self.disk_label.setText(self._free_space_text())
+        self._update_summary()
+        self.jobs_changed.emit()
+
+    def schedule_refresh(self) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def apply_event(self, event) -> None:
+        """A DownloadEvent from the runner: update the row; a change of state reloads."""
+        known = self.model.apply_event(event)
+        if not known or event.state != "running":
+            self.schedule_refresh()
+        self._update_summary()
+
+    def _free_space_text(self) -> str:
+        try:
+            free = shutil.disk_usage(self.services.paths.data_dir).free
+        except OSError:
+            return "Free disk space: unknown"
+        return f"Free disk space: {human_bytes(free)}"
+
+    def _update_summary(self) -> None:
+        rows = self.model.rows()
+        active = [r for r in rows if r.state in ACTIVE]
+        paused = sum(r.state == "paused" for r in rows)
+        failed = sum(r.state == "failed" for r in rows)
+        if not rows:
+            text = "Nothing to download. Use “Download” in the library, or “Download all”."
+        elif not active and not paused and not failed:
+            text = "All downloads finished."
+        else:
+            left = sum(max(0, r.size - r.bytes_done) for r in active)
+            parts = [f"{len(active)} active ({human_bytes(left)} to go)"] if active else []
+            if paused:
+                parts.append(f"{paused} paused")
+            if failed:
+                parts.append(f"{failed} failed")
+            text = " · ".join(parts)
+        self.summary_label.setText(text)
+
+    # -------------------------------------------------------------- selection
+
+    def selected_rows(self) -> list[JobRow]:
+        sel = self.table.selectionModel()
+        return [self.model.row_at(i.row()) for i in sel.selectedRows()] if sel is not None else []
+
+    def selected_job_ids(self) -> list[int]:
+        return [r.id for r in self.selected_rows()]
+
+    def select_jobs(self, job_ids) -> None:
+        self.table.clearSelection()
+        self._reselect(set(job_ids))
+
+    def _reselect(self, job_ids: set[int]) -> None:
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+        selection = QItemSelection()
+        for jid in job_ids:
+            row = self.model.row_of(jid)
+            if row is not None:
+                selection.select(self.model.index(row, 0), self.model.index(row, self.model.columnCount() - 1))
+        if not selection.isEmpty():
+            self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    def _update_buttons(self) -> None:
+        sel = self.selected_rows()
+        rows = self.model.rows()
+        self.pause_button.setEnabled(any(r.state in ACTIVE for r in sel))
+        self.resume_button.setEnabled(any(r.state in RESTARTABLE for r in sel))
+        self.cancel_button.setEnabled(any(r.state in UNFINISHED for r in sel))
+        self.remove_video_button.setEnabled(bool(sel))
+        self.pause_all_button.setEnabled(any(r.state in ACTIVE for r in rows))
+        self.resume_all_button.setEnabled(any(r.state in ("paused", "failed") for r in rows))
+
+    # -------------------------------------------------------------- actions
+
+    def pause_selected(self) -> None:
+        ids = [r.id for r in self.selected_rows() if r.state in ACTIVE]
+        self._change(lambda: sum(self.services.pause_download(i) for i in ids))
+
+    def resume_selected(self) -> None:
+        ids = [r.id for r in self.selected_rows() if r.state in RESTARTABLE]
+        self._change(lambda: sum(self.services.resume_download(i) for i in ids), start=True)
+
+    def cancel_selected(self) -> None:
+        ids = [r.id for r in self.selected_rows() if r.state in UNFINISHED]
+        self._change(lambda: sum(self.services.cancel_download(i) for i in ids))
+
+    def pause_all(self) -> None:
+        self._change(lambda: self.services.pause_download(None))
+
+    def resume_all(self) -> None:
+        self._change(lambda: self.services.resume_download(None), start=True)
+
+    def download_all(self) -> None:
+        self._change(lambda: self.services.enqueue_downloads(None), start=True)
+
+    def download_activities(self, activity_ids: list[str]) -> None:
+        if activity_ids:
+            self._change(lambda: self.services.enqueue_downloads(list(activity_ids)), start=True)
+
+    def remove_selected_videos(self) -> None:
+        self.remove_videos(list(dict.fromkeys(r.activity_id for r in self.selected_rows())))
+
+    def remove_videos(self, activity_ids: list[str]) -> None:
+        if activity_ids:
+            services = self.services
+
+            def remove():
+                return sum(services.remove_downloaded_video(a) for a in activity_ids)
+
+            self._change(remove, media=True, done_text=lambda freed: f"Removed the video; {human_bytes(freed)} freed.")
+
+    def _change(self, fn, *, start: bool = False, media: bool = False, done_text=None) -> None:
+        self._busy += 1
+        self.message_label.setVisible(False)
+
+        def done(result) -> None:
+            self._busy -= 1
+            if done_text is not None:
+                self._note(done_text(result))
+            self.refresh()
+            if media:
+                self.media_changed.emit()
+            if start:
+                self.start_requested.emit()
+
+        def failed(exc: BaseException) -> None:
+            self._busy -= 1
+            self._note(error_text(exc))
+            self.refresh()
+
+        run_task(self, fn, done, failed)
+
+    def _note(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_activity.emit(self.model.row_at(index.row()).activity_id)
+
+    def _context_menu(self, pos) -> None:
+        if not self.selected_rows():
+            return
+        menu = QMenu(self)
+        for text, button in (("Pause", self.pause_button), ("Resume", self.resume_button),
+                             ("Cancel", self.cancel_button), ("Remove downloaded video", self.remove_video_button)):
+            action = QAction(text, menu)
+            action.setEnabled(button.isEnabled())
+            action.triggered.connect(button.click)
+            menu.addAction(action)
+        menu.popup(self.table.viewport().mapToGlobal(pos))

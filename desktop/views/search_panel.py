@@ -1,0 +1,370 @@
+"""Global search: the top bar's field and a results popup grouped by activity.
+
+Typing starts a search 200 ms after the last key, on the task pool (`Services.search`);
+an answer to an older query than the field now holds is dropped. Results are a tree:
+one item per activity, its hits below it, each with its snippet (the matched words in
+bold: the text is HTML-escaped first, then the cache's `[`/`]` markers become <b>) and,
+for transcript hits, the time in the video. Enter or double-click opens the activity —
+at that moment for a transcript hit. Up/Down move through the results while the cursor
+stays in the field; Esc closes the popup.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPalette, QStandardItem, QStandardItemModel, QTextDocument
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.views.tasks import run_task
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 200
+MIN_CHARS = 2
+SNIPPET_OPEN, SNIPPET_CLOSE = "[", "]"  # desktop.cache.search's markers (views do not import the cache)
+
+ACTIVITY_ROLE = Qt.ItemDataRole.UserRole + 20
+TIME_ROLE = Qt.ItemDataRole.UserRole + 21
+HTML_ROLE = Qt.ItemDataRole.UserRole + 22
+KIND_ROLE = Qt.ItemDataRole.UserRole + 23
+
+KIND_LABELS = {"title": "Title", "summary": "Summary", "transcript": "Transcript"}
+
+
+def format_time(ms: int | None) -> str:
+    """mm:ss (h:mm:ss past an hour) for a transcript hit's start."""
+    if ms is None:
+        return ""
+    seconds = max(0, int(ms)) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def snippet_html(snippet: str) -> str:
+    """Escape the text, then turn the match markers into bold (never trust the text)."""
+    escaped = html.escape(snippet, quote=False)
+    out, depth = [], 0
+    for ch in escaped:
+        if ch == SNIPPET_OPEN and depth == 0:
+            out.append("<b>")
+            depth = 1
+        elif ch == SNIPPET_CLOSE and depth == 1:
+            out.append("</b>")
+            depth = 0
+        else:
+            out.append(ch)
+    if depth:
+        out.append("</b>")
+    return "".join(out).replace("\n", " ")
+
+
+def snippet_plain(snippet: str) -> str:
+    return snippet.replace(SNIPPET_OPEN, "").replace(SNIPPET_CLOSE, "").replace("\n", " ")
+
+
+class HtmlDelegate(QStyledItemDelegate):
+    """Paints an item's HTML_ROLE (escaped text + <b>) as rich text; else the default."""
+
+    def _document(self, option, index) -> QTextDocument | None:
+        markup = index.data(HTML_ROLE)
+        if markup is None:
+            return None
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)
+        doc.setDocumentMargin(2)
+        doc.setHtml(markup)
+        width = option.rect.width() if option.rect.width() > 0 else 480
+        doc.setTextWidth(width)
+        return doc
+
+    def paint(self, painter, option, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        doc = self._document(opt, index)
+        if doc is None:
+            super().paint(painter, option, index)
+            return
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        opt.text = ""
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+        doc.setTextWidth(text_rect.width())
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        ctx.palette.setColor(QPalette.ColorRole.Text, opt.palette.color(role))
+        painter.save()
+        painter.translate(text_rect.topLeft())
+        painter.setClipRect(QRectF(0, 0, text_rect.width(), text_rect.height()))
+        doc.documentLayout().draw(painter, ctx)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        doc = self._document(opt, index)
+        if doc is None:
+            return super().sizeHint(option, index)
+        return QSize(int(doc.idealWidth()), int(doc.size().height()))
+
+
+class SearchPopup(QFrame):
+    """The results list under the search field; never takes the keyboard focus."""
+
+    activated = Signal(QModelIndex)
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName("Search results")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.model = QStandardItemModel(self)
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.model)
+        self.tree.setHeaderHidden(True)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setItemsExpandable(False)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setWordWrap(True)
+        self.tree.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setAccessibleName("Search results")
+        self.tree.setToolTip("Enter or double-click opens the activity (at that moment for transcript hits)")
+        self.tree.setItemDelegate(HtmlDelegate(self.tree))
+        self.tree.doubleClicked.connect(self.activated)
+        self.status = QLabel(self)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setAccessibleName("Search status")
+        self.status.setToolTip("How many results were found")
+        v = QVBoxLayout(self)
+        v.setContentsMargins(2, 2, 2, 2)
+        v.addWidget(self.tree, 1)
+        v.addWidget(self.status)
+
+
+class SearchPanel(QObject):
+    """Drives the top bar's QLineEdit: debounced background search, results popup, open."""
+
+    open_hit = Signal(str, object)  # activity id, time in ms (None: not a transcript hit)
+    results_shown = Signal(str, int)  # the query, how many hits
+
+    def __init__(self, services, edit: QLineEdit, parent: QWidget):
+        super().__init__(parent)
+        self.services = services
+        self.edit = edit
+        self._generation = 0
+        self._shown_query: str | None = None
+        self.hits: list = []
+        edit.setEnabled(True)
+        edit.setClearButtonEnabled(True)
+        edit.setToolTip("Search titles, summaries and transcripts (Ctrl+K or Ctrl+F); Enter opens the result")
+        self.popup = SearchPopup(parent)
+        self.popup.activated.connect(self._open_index)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self.search_now)
+        edit.textEdited.connect(self._typed)
+        edit.textChanged.connect(self._changed)
+        edit.installEventFilter(self)
+
+    def set_services(self, services) -> None:
+        self.services = services
+        self._generation += 1
+        self.hide_popup()
+
+    # -------------------------------------------------------------- focus
+
+    def focus(self) -> None:
+        self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.edit.selectAll()
+        if self.model_has_results():
+            self.show_popup()
+
+    # -------------------------------------------------------------- searching
+
+    def _typed(self, _text: str) -> None:
+        self.timer.start()
+
+    def _changed(self, text: str) -> None:
+        if not text.strip():
+            self.timer.stop()
+            self._generation += 1
+            self._clear()
+            self.hide_popup()
+
+    def search_now(self) -> None:
+        self.timer.stop()
+        query = self.edit.text().strip()
+        self._generation += 1
+        generation = self._generation
+        if len(query) < MIN_CHARS:
+            self._clear()
+            self.hide_popup()
+            return
+        services = self.services
+        run_task(
+            self.edit,
+            lambda: services.search(query),
+            lambda hits: self._results(generation, query, hits),
+            lambda exc: self._failed(generation, query, exc),
+        )
+
+    def _results(self, generation: int, query: str, hits) -> None:
+        if generation != self._generation:
+            return  # the field changed since: a newer search is on its way
+        self.hits = list(hits)
+        self._fill(query, self.hits)
+        self.results_shown.emit(query, len(self.hits))
+
+    def _failed(self, generation: int, query: str, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        log.warning("search for %r failed: %s", query, exc)
+        self.hits = []
+        self._fill(query, [])
+        self.popup.status.setText("The search failed. Try other words.")
+        self.results_shown.emit(query, 0)
+
+    def _clear(self) -> None:
+        self.hits = []
+        self._shown_query = None
+        self.popup.model.clear()
+
+    def _fill(self, query: str, hits) -> None:
+        model = self.popup.model
+        model.clear()
+        self._shown_query = query
+        groups: dict[str, QStandardItem] = {}
+        for hit in hits:
+            group = groups.get(hit.activity_id)
+            if group is None:
+                group = QStandardItem(hit.activity_title)
+                font = group.font()
+                font.setBold(True)
+                group.setFont(font)
+                group.setData(hit.activity_id, ACTIVITY_ROLE)
+                group.setData(None, TIME_ROLE)
+                group.setToolTip(f"Open “{hit.activity_title}”")
+                group.setAccessibleText(f"Activity: {hit.activity_title}")
+                model.appendRow(group)
+                groups[hit.activity_id] = group
+            when = format_time(hit.time_ms) if hit.kind == "transcript" else ""
+            label = KIND_LABELS.get(hit.kind, hit.kind.capitalize())
+            prefix = f"{when} · " if when else f"{label}: "
+            item = QStandardItem(prefix + snippet_plain(hit.snippet))
+            item.setData(f"<span>{html.escape(prefix)}</span>{snippet_html(hit.snippet)}", HTML_ROLE)
+            item.setData(hit.activity_id, ACTIVITY_ROLE)
+            item.setData(hit.time_ms if hit.kind == "transcript" else None, TIME_ROLE)
+            item.setData(hit.kind, KIND_ROLE)
+            item.setToolTip(
+                f"{label} at {when} — Enter opens the video there" if when else f"{label} — Enter opens the activity"
+            )
+            group.appendRow(item)
+        tree = self.popup.tree
+        tree.expandAll()
+        n_acts = len(groups)
+        if hits:
+            self.popup.status.setText(
+                f"{len(hits)} result{'s' * (len(hits) != 1)} in {n_acts} activit{'y' if n_acts == 1 else 'ies'}"
+            )
+            first = model.index(0, 0)
+            first_hit = model.index(0, 0, first) if model.rowCount(first) else first
+            tree.setCurrentIndex(first_hit)
+        else:
+            self.popup.status.setText(f"Nothing found for “{query}”.")
+        self.show_popup()
+
+    def model_has_results(self) -> bool:
+        return self._shown_query is not None
+
+    # -------------------------------------------------------------- popup
+
+    def show_popup(self) -> None:
+        edit = self.edit
+        width = max(edit.width(), 480)
+        pos = edit.mapToGlobal(QPoint(edit.width() - width, edit.height()))
+        screen = edit.screen().availableGeometry() if edit.screen() is not None else None
+        if screen is not None and pos.x() < screen.left():
+            pos.setX(screen.left())
+        self.popup.setGeometry(pos.x(), pos.y(), width, 360)
+        self.popup.show()
+        self.popup.raise_()
+
+    def hide_popup(self) -> None:
+        self.popup.hide()
+
+    def current_index(self) -> QModelIndex:
+        return self.popup.tree.currentIndex()
+
+    def _move(self, step: int) -> None:
+        tree = self.popup.tree
+        if not self.popup.model.rowCount():
+            return
+        if not self.popup.isVisible():
+            self.show_popup()
+        current = tree.currentIndex()
+        nxt = tree.indexBelow(current) if step > 0 else tree.indexAbove(current)
+        if not current.isValid():
+            nxt = self.popup.model.index(0, 0)
+        if nxt.isValid():
+            tree.setCurrentIndex(nxt)
+            tree.scrollTo(nxt)
+
+    def open_current(self) -> bool:
+        if self.timer.isActive() or (self.edit.text().strip() and self._shown_query != self.edit.text().strip()):
+            self.search_now()  # Enter before the results came: search now; Enter again opens
+            return False
+        return self._open_index(self.current_index())
+
+    def _open_index(self, index: QModelIndex) -> bool:
+        if not index.isValid():
+            return False
+        activity_id = index.data(ACTIVITY_ROLE)
+        time_ms = index.data(TIME_ROLE)
+        if activity_id is None:
+            return False
+        self.hide_popup()
+        self.open_hit.emit(activity_id, time_ms)
+        return True
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.edit:
+            etype = event.type()
+            if etype == QEvent.Type.KeyPress:
+                key = event.key()
+                if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                    self._move(1 if key == Qt.Key.Key_Down else -1)
+                    return True
+                if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                    self.open_current()
+                    return True
+                if key == Qt.Key.Key_Escape and self.popup.isVisible():
+                    self.hide_popup()
+                    return True
+            elif etype == QEvent.Type.FocusOut:
+                QTimer.singleShot(150, self._hide_if_unfocused)
+        return False
+
+    def _hide_if_unfocused(self) -> None:
+        if not self.edit.hasFocus() and not self.popup.underMouse():
+            self.hide_popup()

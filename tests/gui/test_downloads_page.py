@@ -1,0 +1,190 @@
+"""Downloads in the GUI, against the real credit server: the library's Download button, the
+jobs table and its progress, pause/resume of a throttled job, the count badge, the
+"Downloaded" notification, removing a video, and a clean exit mid-download that resumes
+at the next start."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.views.downloads_page import DownloadsModel, ProgressDelegate, bandwidth_text, format_eta
+from desktop.views.main_window import DOWNLOADS, MainWindow
+
+DEMO_ID = "demo-home-bp-older-adults"
+
+
+@pytest.fixture
+def signed_in(make_services, credit_server):
+    services = make_services(credit_server.url)
+    services.sign_in("demo", "demo")
+    services.sync()
+    return services
+
+
+@pytest.fixture
+def open_window(qtbot, make_services):
+    """Windows are closed (download thread stopped) before their Services are closed."""
+    made = []
+
+    def open_(services) -> MainWindow:
+        window = MainWindow(services)
+        qtbot.addWidget(window)
+        made.append(window)
+        with qtbot.waitSignal(window.sync_finished, timeout=20_000):
+            window.show()
+        return window
+
+    yield open_
+    for window in made:
+        window.close()
+        assert not window.download_runner.is_running()
+
+
+def _rows(window):
+    return {r.kind: r for r in window.downloads_page.model.rows()}
+
+
+def _video(window):
+    return _rows(window).get("video")
+
+
+def test_download_button_fills_the_jobs_table_and_ends_with_everything_present(qtbot, signed_in, open_window):
+    window = open_window(signed_in)
+    title = window.library.model.row_at(0).title
+    events, badges = [], []
+    window.download_runner.event.connect(events.append)
+    window.downloads_page.jobs_changed.connect(lambda: badges.append(window.nav.item(DOWNLOADS).text()))
+    window.show_section(DOWNLOADS)
+    assert window.downloads_page.model.rowCount() == 0
+    assert "Nothing to download" in window.downloads_page.summary_label.text()
+    assert window.downloads_page.bandwidth_label.text() == "Bandwidth: no cap"
+    assert window.downloads_page.disk_label.text().startswith("Free disk space: ")
+
+    window.show_section(0)
+    assert window.library.select_id(DEMO_ID)
+    assert window.library.download_button.isEnabled()
+    with qtbot.waitSignal(window.notified, timeout=20_000) as notified:
+        window.library.download_button.click()
+        qtbot.waitUntil(lambda: window.downloads_page.model.rowCount() == 4)
+        window.show_section(DOWNLOADS)
+        assert {r.kind for r in window.downloads_page.model.rows()} == {"video", "transcript", "summary"}
+        window.downloads_page.table.grab()  # the progress delegate paints
+
+    assert notified.args == [f"Downloaded: {title}"]
+    assert window.last_notification == f"Downloaded: {title}"
+    assert window.statusBar().currentMessage() == f"Downloaded: {title}"  # no tray offscreen
+    qtbot.waitUntil(lambda: all(r.state == "done" for r in window.downloads_page.model.rows()))
+    qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Downloaded")
+    assert any(e.state == "running" and 0 < e.bytes_done < e.size for e in events if e.kind == "video") or any(
+        e.state == "running" for e in events
+    )
+    model = window.downloads_page.model
+    for row in range(model.rowCount()):
+        assert model.index(row, DownloadsModel.STATE).data() == "Downloaded"
+        assert model.index(row, DownloadsModel.PROGRESS).data() == "100%"
+    assert any(b.startswith("Downloads ") and b[-1].isdigit() for b in badges), badges
+    assert window.nav.item(DOWNLOADS).text() == "Downloads"
+    assert window.downloads_page.summary_label.text() == "All downloads finished."
+    assert window.downloads_page.storage_model.rowCount() == 1
+    assert window.downloads_page.storage_label.text().startswith("Storage used: ")
+    assert "pending" not in window.status_text()
+
+
+def test_pause_and_resume_a_throttled_video(qtbot, signed_in, open_window):
+    signed_in.update_settings(bandwidth_cap_kbps=160)  # 20 KB/s: the 175 KB video takes ~9 s
+    window = open_window(signed_in)
+    page = window.downloads_page
+    window.show_section(DOWNLOADS)
+    assert page.bandwidth_label.text() == "Bandwidth cap: 160 kbit/s"
+
+    with qtbot.waitSignal(window.download_runner.run_started, timeout=5_000):
+        page.download_all_button.click()
+    qtbot.waitUntil(lambda: _video(window) is not None and _video(window).state == "running"
+                    and _video(window).bytes_done > 0, timeout=10_000)
+    assert window.nav.item(DOWNLOADS).text().startswith("Downloads ")
+    assert "pending" in window.status_text()
+    page.table.grab()
+    speed_text = page.model.index(page.model.row_of(_video(window).id), DownloadsModel.SPEED).data()
+    assert speed_text.endswith("/s") or speed_text == "—"
+
+    page.select_jobs([_video(window).id])
+    assert page.pause_button.isEnabled()
+    page.pause_button.click()
+    qtbot.waitUntil(lambda: _video(window).state == "paused", timeout=5_000)
+    qtbot.waitUntil(lambda: not window.download_runner.is_running(), timeout=5_000)
+    stored = next(j for j in signed_in.download_jobs() if j.kind == "video")
+    assert stored.state == "paused" and 0 < stored.bytes_done < stored.size
+    part = signed_in.blobs.part_path_for(stored.sha256)
+    assert part.stat().st_size == stored.bytes_done  # what arrived is kept
+    assert window.library.media_text_of(DEMO_ID).endswith("% downloaded")
+    assert window.nav.item(DOWNLOADS).text() == "Downloads"  # paused is not active
+
+    signed_in.update_settings(bandwidth_cap_kbps=None)  # let the rest come quickly
+    page.select_jobs([stored.id])
+    assert page.resume_button.isEnabled() and not page.pause_button.isEnabled()
+    with qtbot.waitSignal(window.notified, timeout=20_000):
+        page.resume_button.click()
+    qtbot.waitUntil(lambda: _video(window).state == "done")
+    qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Downloaded")
+
+
+def test_remove_downloaded_video_from_the_overview_and_the_downloads_page(qtbot, signed_in, open_window):
+    signed_in.enqueue_downloads([DEMO_ID])
+    assert signed_in.run_downloads().ok
+    window = open_window(signed_in)
+    window.open_activity(DEMO_ID)
+    page = window.activity_page
+    assert page.remove_video_button.isEnabled() and not page.download_button.isEnabled()
+    with qtbot.waitSignal(window.downloads_page.media_changed, timeout=5_000):
+        page.remove_video_button.click()
+    qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "◐ Partly downloaded")
+    assert "freed" in window.downloads_page.message_label.text()
+    assert window.activity_page.download_button.isEnabled()  # the overview was rebuilt
+
+    with qtbot.waitSignal(window.notified, timeout=20_000):
+        window.activity_page.download_button.click()
+    qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Downloaded")
+
+    dl = window.downloads_page
+    dl.refresh()
+    dl.select_jobs([_video(window).id])
+    assert dl.remove_video_button.isEnabled()
+    with qtbot.waitSignal(dl.media_changed, timeout=5_000):
+        dl.remove_video_button.click()
+    qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "◐ Partly downloaded")
+
+
+def test_closing_mid_download_keeps_the_job_resumable_and_the_next_start_resumes_it(
+    qtbot, signed_in, open_window
+):
+    signed_in.update_settings(bandwidth_cap_kbps=160)
+    signed_in.enqueue_downloads([DEMO_ID])
+    window = open_window(signed_in)  # queued jobs at start-up: the runner starts by itself
+    qtbot.waitUntil(lambda: _video(window) is not None and _video(window).bytes_done > 0, timeout=10_000)
+    window.close()  # sets the stop event and waits for the thread
+    assert not window.download_runner.is_running()
+    stored = next(j for j in signed_in.download_jobs() if j.kind == "video")
+    assert stored.state == "queued" and 0 < stored.bytes_done < stored.size
+    assert signed_in.blobs.part_path_for(stored.sha256).stat().st_size == stored.bytes_done
+
+    signed_in.update_settings(bandwidth_cap_kbps=None)
+    again = MainWindow(signed_in)
+    qtbot.addWidget(again)
+    try:
+        with qtbot.waitSignal(again.notified, timeout=20_000):
+            again.show()
+        qtbot.waitUntil(lambda: next(j for j in signed_in.download_jobs() if j.kind == "video").state == "done")
+    finally:
+        again.close()
+    assert not again.download_runner.is_running()
+
+
+def test_wording_helpers():
+    assert format_eta(None) == "—"
+    assert format_eta(75) == "1:15"
+    assert format_eta(3725) == "1:02:05"
+    assert bandwidth_text(None) == "Bandwidth: no cap"
+    assert bandwidth_text(2000) == "Bandwidth cap: 2 Mbit/s"
+    assert ProgressDelegate is not None
+    assert Qt.ItemDataRole.UserRole  # keep the import used
