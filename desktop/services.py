@@ -110,6 +110,88 @@ class Services:
 
         return current_learner(self.db, self.server_url)
 
+    # ------------------------------------------------------------ media and watch progress
+
+    def media_file(self, activity_id: str, kind: str = "video") -> Path | None:
+        """The downloaded file of this activity's first asset of `kind`, or None if absent."""
+        from desktop.cache.progress_store import activity_assets
+
+        for asset in activity_assets(self.db, activity_id, kind):
+            path = self.blobs.path_for(asset.sha256)
+            if path.is_file():
+                return path
+        return None
+
+    def transcript(self, activity_id: str, duration_ms: int | None = None):
+        """The downloaded transcript (desktop.media.transcript.Transcript), or None.
+
+        A plain-text transcript has no timings: they are spread over `duration_ms` (the
+        video's length once the player knows it), else over the length last recorded for
+        this learner, else estimated from the words. Raises TranscriptError for a file
+        that cannot be read.
+        """
+        from desktop.cache.progress_store import activity_assets
+        from desktop.media.transcript import parse_transcript
+
+        for asset in activity_assets(self.db, activity_id, "transcript"):
+            path = self.blobs.path_for(asset.sha256)
+            if not path.is_file():
+                continue
+            if not duration_ms:
+                saved = self.watch_progress(activity_id)
+                duration_ms = saved.duration_ms if saved and saved.duration_ms else None
+            return parse_transcript(path.read_bytes(), asset.media_type, duration_ms)
+        return None
+
+    def summaries(self, activity_id: str) -> list[tuple[str, str]]:
+        """(title, safe HTML fragment) for each downloaded key clinical summary, in catalog order."""
+        import html
+
+        from desktop.cache.progress_store import activity_assets
+        from desktop.media.summary import SummaryError, render_summary
+
+        out = []
+        for asset in activity_assets(self.db, activity_id, "summary"):
+            path = self.blobs.path_for(asset.sha256)
+            if not path.is_file():
+                continue
+            title = asset.title or "Key clinical summary"
+            try:
+                out.append((title, render_summary(path.read_bytes(), asset.media_type)))
+            except SummaryError as exc:
+                out.append((title, f"<p>{html.escape(str(exc))}</p>"))
+        return out
+
+    def watch_progress(self, activity_id: str):
+        """The signed-in learner's WatchProgressInfo for this activity (None: nothing yet, or no one signed in)."""
+        from desktop.cache.progress_store import load_watch_progress
+
+        learner = self.current_learner()
+        if learner is None:
+            return None
+        return load_watch_progress(self.db, learner.id, activity_id)
+
+    def save_watch_progress(self, activity_id: str, position_ms: int, duration_ms: int, watched_intervals):
+        """Record the signed-in learner's position and watched ranges (merged with what is stored).
+
+        `watched_intervals`: a WatchedIntervals or [(start_ms, end_ms), …]. Returns the
+        stored WatchProgressInfo, or None when no one is signed in (nothing is saved).
+        """
+        from datetime import timezone
+
+        from desktop.cache.progress_store import save_watch_progress
+        from desktop.learning.progress import WatchedIntervals
+
+        learner = self.current_learner()
+        if learner is None:
+            return None
+        if not isinstance(watched_intervals, WatchedIntervals):
+            watched_intervals = WatchedIntervals(watched_intervals)
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        return save_watch_progress(
+            self.db, learner.id, activity_id, position_ms, duration_ms, watched_intervals, now
+        )
+
     def status(self) -> Status:
         state = sync_state(self.db, self.server_url) if self.server_url else None
         return Status(

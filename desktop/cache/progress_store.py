@@ -1,0 +1,94 @@
+"""The watch page's queries: an activity's media files, and a learner's watch progress.
+
+Plain dataclasses out; no ORM object leaves a session. Watch progress is per learner and
+activity (`watch_progress`); saving merges the watched ranges with what is stored, so a
+save can never forget something watched (two windows, or a save that arrives late).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from desktop.cache import models as m
+from desktop.cache.db import Database
+from desktop.learning.progress import WatchedIntervals
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    kind: str
+    title: str
+    media_type: str
+    sha256: str
+    language: str
+    timed: bool
+
+
+@dataclass(frozen=True)
+class WatchProgressInfo:
+    position_ms: int
+    duration_ms: int
+    watched: WatchedIntervals
+    updated_at: datetime | None
+
+    @property
+    def watched_share(self) -> float:
+        return self.watched.share(self.duration_ms)
+
+
+def activity_assets(db: Database, activity_id: str, kind: str | None = None) -> list[AssetRef]:
+    """An activity's assets in catalog order, optionally of one kind."""
+    query = select(m.Asset).where(m.Asset.activity_id == activity_id).order_by(m.Asset.position)
+    if kind is not None:
+        query = query.where(m.Asset.kind == kind)
+    with db.read() as s:
+        return [
+            AssetRef(a.kind, a.title, a.media_type, a.sha256, a.language, a.timed)
+            for a in s.scalars(query)
+        ]
+
+
+def load_watch_progress(db: Database, learner_id: str, activity_id: str) -> WatchProgressInfo | None:
+    with db.read() as s:
+        row = s.get(m.WatchProgress, (learner_id, activity_id))
+        if row is None:
+            return None
+        return WatchProgressInfo(row.position_ms, row.duration_ms, _watched(row.watched), row.updated_at)
+
+
+def save_watch_progress(
+    db: Database,
+    learner_id: str,
+    activity_id: str,
+    position_ms: int,
+    duration_ms: int,
+    watched: WatchedIntervals,
+    now: datetime,
+) -> WatchProgressInfo:
+    """Store where the learner is and what they watched (merged with what was stored)."""
+    with db.write() as s:
+        row = s.get(m.WatchProgress, (learner_id, activity_id))
+        if row is None:
+            row = m.WatchProgress(learner_id=learner_id, activity_id=activity_id)
+            s.add(row)
+            merged = WatchedIntervals(watched.intervals)
+        else:
+            merged = _watched(row.watched)
+            for start, end in watched.intervals:
+                merged.add(start, end)
+        row.position_ms = max(0, int(position_ms))
+        if duration_ms > 0 or not row.duration_ms:
+            row.duration_ms = max(0, int(duration_ms))
+        row.watched = merged.to_json()
+        row.updated_at = now
+        return WatchProgressInfo(row.position_ms, row.duration_ms, merged, now)
+
+
+def _watched(data: object) -> WatchedIntervals:
+    try:
+        return WatchedIntervals.from_json(data)
+    except ValueError:
+        return WatchedIntervals()  # a damaged row: start the record afresh rather than fail

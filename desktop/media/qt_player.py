@@ -1,0 +1,274 @@
+"""The player on the GUI thread: libvlc events as Qt signals, and a smooth position.
+
+`QtPlayer` owns a `Player` backend (libvlc, or a NullPlayer when libvlc is missing).
+libvlc's callbacks run on libvlc's thread; the backend forwards them here through a
+queued signal, so every slot below runs on the GUI thread, and libvlc is only ever
+called from the GUI thread.
+
+The position shown comes from a `PlaybackClock`, anchored on every time report, seek,
+pause and rate change; a 40 ms timer emits `position_changed(ms)` from it while playing
+(libvlc's own reports come only every 250–500 ms).
+
+QtCore only: the video surface (a widget) lives in views/player_widget.py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import queue
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Signal, Slot
+
+from desktop.media import player as backend
+from desktop.media.clock import PlaybackClock
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 40
+RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+
+
+def prefer_xcb_under_wayland() -> None:
+    """libvlc 3 cannot embed video under Wayland: ask Qt for XWayland (call before QApplication)."""
+    if (
+        sys.platform.startswith("linux")
+        and os.environ.get("XDG_SESSION_TYPE") == "wayland"
+        and not os.environ.get("QT_QPA_PLATFORM")
+    ):
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+
+
+class _EmitProbe(QObject):
+    fired = Signal()
+
+
+_emit_leaks_bool: bool | None = None
+
+
+def emit(signal, *args) -> None:
+    """`signal.emit(*args)`, safe from PySide6 6.12.0's reference bug on CPython 3.11.
+
+    PySide6 6.12.0 returns Py_True from `SignalInstance.emit()` without taking a reference,
+    so every emit from Python takes one reference off `True`; on CPython < 3.12 (mortal
+    bools) the process aborts ("bool_dealloc") after a few hundred emits. A 40 ms position
+    timer gets there in seconds. 6.11 and earlier are fine. We detect the bug once and give
+    the reference back; on a fixed PySide6 (or CPython >= 3.12) this is a plain emit.
+    Remove once PySide6-Essentials 6.12.0 is excluded in pyproject.toml.
+    """
+    if _emit_leaks_bool is None:
+        _detect_emit_bug()
+    result = signal.emit(*args)
+    if _emit_leaks_bool and isinstance(result, bool):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
+
+
+def _detect_emit_bug() -> None:
+    global _emit_leaks_bool
+    if _emit_leaks_bool is None:
+        probe = _EmitProbe()
+        before = sys.getrefcount(True)
+        for _ in range(8):
+            probe.fired.emit()
+        _emit_leaks_bool = before - sys.getrefcount(True) >= 8
+        if _emit_leaks_bool:
+            for _ in range(8):
+                ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+            log.warning("PySide6 %s leaks a reference on each emit: compensating", _pyside_version())
+
+
+def _pyside_version() -> str:
+    import PySide6
+
+    return PySide6.__version__
+
+
+class QtPlayer(QObject):
+    position_changed = Signal(int)  # interpolated media ms: every tick while playing, and on seek/pause
+    time_reported = Signal(int)  # libvlc's own TimeChanged, as it came
+    length_changed = Signal(int)
+    playing_changed = Signal(bool)
+    rate_changed = Signal(float)
+    ended = Signal()
+    error = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, *, player: backend.Player | None = None):
+        super().__init__(parent)
+        _detect_emit_bug()  # here, on the GUI thread, before any emit
+        # libvlc's events land in this queue (on libvlc's thread); `_drain` runs on ours.
+        self._inbox: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self.problem: str | None = None if player is not None else backend.probe_libvlc()
+        self.player: backend.Player = player or backend.create_player(self._post)
+        self.clock = PlaybackClock()
+        self._length = 0
+        self._loaded = False
+        self._playing = False
+        self._ended = False
+        self._pending_seek: int | None = None  # a seek asked for before libvlc could take it
+        self._volume = 100
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+
+    @property
+    def available(self) -> bool:
+        return self.problem is None
+
+    # ------------------------------------------------------------ commands (GUI thread)
+
+    def load(self, path: Path, start_ms: int = 0, length_ms: int = 0) -> None:
+        """Open a file, ready to play from `start_ms` (nothing plays until `play()`)."""
+        self._timer.stop()
+        self._set_playing(False)
+        self.player.load(path, start_ms)
+        self._loaded = True
+        self._ended = False
+        self._pending_seek = None
+        self.clock = PlaybackClock()
+        self.clock.set_rate(self.rate)
+        self.clock.seek(start_ms)
+        self._length = length_ms
+        emit(self.position_changed, self.clock.position_ms())
+
+    def play(self) -> None:
+        if not self._loaded or not self.available:
+            return
+        if self._ended:
+            # libvlc restarts an ended media from the start: go back to where we were asked.
+            self._pending_seek = self._pending_seek if self._pending_seek is not None else 0
+            self._ended = False
+        self.player.play()
+
+    def pause(self) -> None:
+        if not self._playing:
+            return
+        self.clock.pause()  # freeze the highlight now, not when libvlc confirms
+        self._timer.stop()
+        self.player.pause()
+        self._set_playing(False)
+        emit(self.position_changed, self.clock.position_ms())
+
+    def toggle(self) -> None:
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    def seek(self, ms: int) -> None:
+        ms = max(0, int(ms))
+        if self._length:
+            ms = min(ms, self._length)
+        self.clock.seek(ms)
+        if self.available and self._loaded:
+            if self.player.can_seek() and not self._ended:
+                self.player.seek(ms)
+                self._pending_seek = None
+            else:
+                self._pending_seek = ms  # applied when libvlc reports it is playing
+        emit(self.position_changed, self.clock.position_ms())
+
+    def skip(self, delta_ms: int) -> None:
+        self.seek(self.clock.position_ms() + delta_ms)
+
+    def set_rate(self, rate: float) -> None:
+        rate = float(rate)
+        if rate <= 0 or rate == self.clock.rate:
+            return
+        self.clock.set_rate(rate)
+        self.player.set_rate(rate)
+        emit(self.rate_changed, rate)
+
+    @property
+    def rate(self) -> float:
+        return self.clock.rate
+
+    def set_volume(self, percent: int) -> None:
+        self._volume = max(0, min(100, int(percent)))
+        self.player.set_volume(self._volume)
+
+    def position_ms(self) -> int:
+        return self.clock.position_ms()
+
+    def length_ms(self) -> int:
+        return self._length
+
+    def is_playing(self) -> bool:
+        return self._playing
+
+    def attach(self, window_id: int) -> None:
+        self.player.attach(window_id)
+
+    def release(self) -> None:
+        self._timer.stop()
+        self._set_playing(False)
+        self.player.release()
+        self._loaded = False
+
+    # ------------------------------------------------------------ libvlc events (GUI thread)
+
+    def _post(self, kind: str, value: int) -> None:
+        """On libvlc's thread: queue the event and wake the GUI thread. Nothing else."""
+        self._inbox.put((kind, value))
+        QMetaObject.invokeMethod(self, "_drain", Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _drain(self) -> None:
+        while True:
+            try:
+                kind, value = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._on_libvlc_event(kind, value)
+
+    def _on_libvlc_event(self, kind: str, value: int) -> None:
+        if not self._loaded:
+            return  # released, or an event from a media we have since replaced
+        if kind == backend.TIME:
+            self.clock.on_time(value)
+            emit(self.time_reported, value)
+        elif kind == backend.PLAYING:
+            if self._pending_seek is not None:
+                target, self._pending_seek = self._pending_seek, None
+                self.player.seek(target)
+                self.clock.seek(target)
+            self.player.set_rate(self.clock.rate)
+            self.player.set_volume(self._volume)
+            self.clock.play()
+            self._set_playing(True)
+            self._timer.start()
+        elif kind == backend.PAUSED:
+            if self._playing:  # paused by libvlc itself (we pause the clock on our own pause)
+                self.clock.pause()
+                self._timer.stop()
+                self._set_playing(False)
+        elif kind == backend.LENGTH:
+            if value > 0:
+                self._length = value
+                emit(self.length_changed, value)
+        elif kind == backend.ENDED:
+            self._timer.stop()
+            self.clock.pause()
+            if self._length:
+                self.clock.seek(self._length)
+            self._ended = True
+            self._set_playing(False)
+            emit(self.position_changed, self.clock.position_ms())
+            emit(self.ended)
+        elif kind == backend.ERROR:
+            self._timer.stop()
+            self.clock.pause()
+            self._set_playing(False)
+            emit(self.error, "The video could not be played. The file may be damaged: "
+                            "remove it and download it again.")
+
+    def _tick(self) -> None:
+        emit(self.position_changed, self.clock.position_ms())
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self._playing:
+            self._playing = playing
+            emit(self.playing_changed, playing)

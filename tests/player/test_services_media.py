@@ -1,0 +1,70 @@
+"""Services: media files, transcripts, summaries and learner-scoped watch progress."""
+
+from __future__ import annotations
+
+from desktop.learning.progress import WatchedIntervals
+from tests.player.demo_media import DEMO_VIDEO, SERVER_URL, install_demo
+
+
+def test_media_file_transcript_and_summaries(make_services):
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    path = services.media_file(activity_id)
+    assert path is not None and path.read_bytes() == DEMO_VIDEO.read_bytes()
+    transcript = services.transcript(activity_id)
+    assert transcript.timed and not transcript.estimated
+    assert transcript.cues[0].start_ms == 0 and transcript.cues[-1].end_ms <= 60_000
+    summaries = services.summaries(activity_id)
+    assert [t for t, _ in summaries] == [
+        "Key clinical summary: measuring blood pressure at home",
+        "Key clinical summary: what the PATINA trial illustrates",
+    ]
+    assert all("<script" not in html for _, html in summaries)
+
+
+def test_absent_files_give_none(make_services):
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services, kinds=("summary",))
+    assert services.media_file(activity_id) is None
+    assert services.transcript(activity_id) is None
+    assert len(services.summaries(activity_id)) == 2
+    assert services.media_file("no-such-activity") is None
+
+
+def test_plain_transcript_is_spread_over_the_given_duration(make_services, tmp_path):
+    from desktop import protocol
+    from tests.player.demo_media import demo_activity
+
+    services = make_services(SERVER_URL)
+    text = b"First sentence here. Second sentence there. Third and last one."
+    import hashlib
+
+    sha = hashlib.sha256(text).hexdigest()
+    activity, _ = demo_activity()
+    assets = [a for a in activity.assets if a.kind.value == "video"] + [
+        protocol.Asset(kind="transcript", media_type="text/plain", size=len(text), sha256=sha,
+                       url=f"/api/v1/media/{sha}", title="Transcript", timed=False)
+    ]
+    activity_id = install_demo(services, assets=assets)
+    target = services.blobs.path_for(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(text)
+    transcript = services.transcript(activity_id, duration_ms=60_000)
+    assert transcript.estimated and transcript.cues[-1].end_ms == 60_000
+    # Without a duration, the length the learner's player last saw is used.
+    services.save_watch_progress(activity_id, 1_000, 30_000, [])
+    assert services.transcript(activity_id).cues[-1].end_ms == 30_000
+
+
+def test_watch_progress_is_per_learner_and_merges(make_services):
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services, sign_in=False)
+    assert services.watch_progress(activity_id) is None
+    assert services.save_watch_progress(activity_id, 5_000, 60_000, [(0, 5_000)]) is None  # no one signed in
+    install_demo(services)  # signs learner-1 in
+    services.save_watch_progress(activity_id, 5_000, 60_000, [(0, 5_000)])
+    saved = services.save_watch_progress(activity_id, 20_000, 60_000, WatchedIntervals([(10_000, 20_000)]))
+    assert saved.watched.intervals == ((0, 5_000), (10_000, 20_000))
+    got = services.watch_progress(activity_id)
+    assert (got.position_ms, got.duration_ms) == (20_000, 60_000)
+    assert got.watched.watched_ms() == 15_000
