@@ -1,7 +1,9 @@
 """Runs the download queue on a worker thread and reports progress on the GUI thread.
 
 `Services.run_downloads(listener, stop_event)` blocks until the queue is empty, so it runs
-on a dedicated QThread. Its listener is called on the queue's own worker threads: it only
+on a dedicated thread (a daemon Python thread rather than a QThread: if a transfer were
+stuck past the wait at exit, a still-running QThread would abort the process, a daemon
+thread does not; the queue recovers a job left `running` at the next start). Its listener is called on the queue's own worker threads: it only
 emits a Qt signal (queued to the GUI thread), at most ~10 times a second per job, plus
 every change of state. The thread is stopped at exit: `stop()` sets the stop event and
 waits; the queue then keeps each job `queued` with the bytes received so far, so the
@@ -14,7 +16,7 @@ import logging
 import threading
 import time
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -22,26 +24,13 @@ EMIT_INTERVAL_S = 0.1  # at most ~10 progress updates per second per job
 RUNNING = "running"
 
 
-class _RunThread(QThread):
-    """One call of `run_downloads`; its outcome is kept for the GUI thread to read."""
+class _Run:
+    """One call of `run_downloads` on its own thread; the outcome is read on the GUI thread."""
 
-    def __init__(self, services, listener, stop_event: threading.Event, parent=None):
-        super().__init__(parent)
-        self.setObjectName("cme-download-runner")
-        self._services = services
-        self._listener = listener
-        self.stop_event = stop_event
+    def __init__(self):
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
         self.outcome: object = None  # DownloadSummary, or the exception that ended the run
-
-    def run(self) -> None:  # on the worker thread: no widgets here
-        try:
-            self.outcome = self._services.run_downloads(self._listener, self.stop_event)
-        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI
-            from desktop.sync.errors import SyncError
-
-            if not isinstance(exc, SyncError):
-                log.exception("the download run failed")
-            self.outcome = exc
 
 
 class DownloadRunner(QObject):
@@ -51,38 +40,54 @@ class DownloadRunner(QObject):
     run_started = Signal()
     run_finished = Signal(object)  # DownloadSummary, or the exception that ended the run
     _posted = Signal(object)  # from download worker threads to the GUI thread
+    _ended = Signal(object)  # a _Run, from its thread to the GUI thread
 
     def __init__(self, services, parent=None):
         super().__init__(parent)
         self.services = services
-        self._thread: _RunThread | None = None
-        self._stop_event: threading.Event | None = None
+        self._run: _Run | None = None
         self._closed = False
         self._again = False  # something was queued while a run was ending
         self._last_emit: dict[int, tuple[float, str]] = {}  # job id -> (monotonic, state)
         self._emit_lock = threading.Lock()
         self._posted.connect(self._deliver)
+        self._ended.connect(self._run_ended)
         self.last_error: BaseException | None = None
 
     # ------------------------------------------------------------ control (GUI thread)
 
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._run is not None
 
     def start(self) -> bool:
         """Run the queue if it is not running already; False if closed."""
         if self._closed:
             return False
-        if self._thread is not None:
+        if self._run is not None:
             self._again = True  # the run picks up new jobs; if it is just ending, go again
             return True
         self._again = False
-        self._stop_event = threading.Event()
-        thread = _RunThread(self.services, self._listen, self._stop_event)
-        thread.finished.connect(self._thread_finished)
-        self._thread = thread
+        run = _Run()
+        services, listener, ended = self.services, self._listen, self._ended
+
+        def work() -> None:  # on the runner thread: no widgets here
+            try:
+                run.outcome = services.run_downloads(listener, run.stop_event)
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI
+                from desktop.sync.errors import SyncError
+
+                if not isinstance(exc, SyncError):
+                    log.exception("the download run failed")
+                run.outcome = exc
+            try:
+                ended.emit(run)
+            except RuntimeError:  # the window is gone already
+                pass
+
+        run.thread = threading.Thread(target=work, name="cme-download-runner", daemon=True)
+        self._run = run
         self.last_error = None
-        thread.start()
+        run.thread.start()
         self.run_started.emit()
         return True
 
@@ -95,19 +100,21 @@ class DownloadRunner(QObject):
             return False
         return self.start() if pending else False
 
-    def stop(self, timeout_ms: int = 30_000) -> bool:
-        """Ask the run to stop and wait for its thread; jobs stay queued with their bytes."""
+    def stop(self, timeout_s: float = 40.0) -> bool:
+        """Ask the run to stop and wait for its thread; jobs stay queued with their bytes.
+
+        The wait covers a transfer blocked in a read (the read timeout is 30 s).
+        """
         self._closed = True
-        thread = self._thread
-        if thread is None:
+        run = self._run
+        if run is None:
             return True
-        if self._stop_event is not None:
-            self._stop_event.set()
-        finished = thread.wait(timeout_ms)
-        if not finished:
-            log.error("the download thread did not stop within %d ms", timeout_ms)
+        run.stop_event.set()
+        run.thread.join(timeout_s)
+        if run.thread.is_alive():
+            log.error("the download thread did not stop within %.0f s", timeout_s)
             return False
-        self._thread_finished()
+        self._run_ended(run)
         return True
 
     # ------------------------------------------------------------ worker side
@@ -131,13 +138,12 @@ class DownloadRunner(QObject):
     def _deliver(self, event) -> None:
         self.event.emit(event)
 
-    def _thread_finished(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        outcome = thread.outcome
-        thread.deleteLater()
-        self._stop_event = None
+    @Slot(object)
+    def _run_ended(self, run: _Run) -> None:
+        if run is not self._run:
+            return  # already handled by stop()
+        self._run = None
+        outcome = run.outcome
         if isinstance(outcome, BaseException):
             self.last_error = outcome
         self.run_finished.emit(outcome)

@@ -150,6 +150,10 @@ class DownloadsModel(QAbstractTableModel):
     def active_for(self, activity_id: str) -> int:
         return sum(r.state in ACTIVE for r in self._rows if r.activity_id == activity_id)
 
+    def unfinished_for(self, activity_id: str) -> int:
+        """Jobs of this activity not done yet (paused and failed ones included)."""
+        return sum(r.state in UNFINISHED for r in self._rows if r.activity_id == activity_id)
+
     def progress_by_activity(self) -> dict[str, tuple[int, int]]:
         """Activities with unfinished jobs -> (bytes received, bytes wanted) over those jobs."""
         out: dict[str, tuple[int, int]] = {}

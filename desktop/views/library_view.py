@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.cache.blobstore import LocalState  # a plain enum (no database code)
 from desktop.views.text import format_date, media_text
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -133,7 +134,7 @@ class LibraryModel(QAbstractTableModel):
         done += r.media_bytes
         wanted += r.media_bytes
         if done <= 0 or wanted <= 0:
-            return media_text(r.media_state.__class__("queued"))
+            return media_text(LocalState.queued)
         return f"◐ {min(99, int(done * 100 / wanted))}% downloaded"
 
     def _sort_key(self, r: LibraryRow, col: int):

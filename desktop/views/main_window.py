@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
         page = self.downloads_page
         page.apply_event(event)
         self.library.set_download_progress(page.model.progress_by_activity())
-        if event.state == "done" and page.model.active_for(event.activity_id) == 0:
+        if event.state == "done" and page.model.unfinished_for(event.activity_id) == 0:
             title = page._titles.get(event.activity_id) or event.activity_id
             self.notify("Download finished", f"Downloaded: {title}")
 
@@ -468,6 +468,7 @@ class MainWindow(QMainWindow):
         self._learner_changed()
         self._restart_sync_timer()
         self.sync_now(user=False)
+        self.download_runner.start_if_queued()  # downloads that stopped for a sign-in carry on
 
     # ------------------------------------------------------------------ services
 
