@@ -188,3 +188,54 @@ def test_wording_helpers():
     assert bandwidth_text(2000) == "Bandwidth cap: 2 Mbit/s"
     assert ProgressDelegate is not None
     assert Qt.ItemDataRole.UserRole  # keep the import used
+
+
+def test_the_app_process_exits_cleanly_mid_download(signed_in, data_dir):
+    """run_gui in its own process, closed while the throttled video is arriving: exit 0, no
+    abort, and the job is left queued with its bytes for the next start."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    signed_in.update_settings(bandwidth_cap_kbps=160)
+    signed_in.enqueue_downloads([DEMO_ID])
+    server_url = signed_in.server_url
+    signed_in.close()
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from PySide6.QtCore import QTimer\nfrom PySide6.QtWidgets import QApplication\n"
+        "from desktop.config import Paths\nfrom desktop.services import Services\n"
+        "from desktop.views.main_window import MainWindow, ensure_app, run_gui\n"
+        f"s = Services(Paths(Path({str(data_dir)!r})), server_url={server_url!r})\n"
+        "app = ensure_app()\n"
+        "def poll():\n"
+        "    for w in QApplication.topLevelWidgets():\n"
+        "        if isinstance(w, MainWindow):\n"
+        "            rows = [r for r in w.downloads_page.model.rows() if r.kind == 'video']\n"
+        "            if rows and rows[0].state == 'running' and rows[0].bytes_done > 0:\n"
+        "                print('closing mid-download', flush=True)\n"
+        "                w.close()\n"
+        "                return\n"
+        "    QTimer.singleShot(20, poll)\n"
+        "QTimer.singleShot(0, poll)\n"
+        "try:\n    sys.exit(run_gui(s))\nfinally:\n    s.close()\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "closing mid-download" in done.stdout
+    assert "Destroyed while thread" not in done.stderr
+
+    from desktop.config import Paths
+    from desktop.services import Services
+
+    after = Services(Paths(data_dir), server_url=server_url)
+    try:
+        video = next(j for j in after.download_jobs() if j.kind == "video")
+        assert video.state == "queued" and 0 < video.bytes_done < video.size
+        assert after.blobs.part_path_for(video.sha256).stat().st_size == video.bytes_done
+    finally:
+        after.close()
