@@ -354,6 +354,7 @@ class DownloadsPage(QWidget):
         controls.addWidget(self.remove_video_button)
         facts = QHBoxLayout()
         for lab in (self.summary_label, self.bandwidth_label, self.disk_label, self.storage_label):
+            lab.setWordWrap(False)
             facts.addWidget(lab)
             facts.addSpacing(12)
         facts.addStretch(1)
