@@ -77,13 +77,15 @@ _problem: str | None = None
 
 
 def vlc_args() -> list[str]:
+    """libvlc's options: ours, dummy outputs under Qt's offscreen platform, then the env's."""
+    headless = HEADLESS_VLC_ARGS if os.environ.get("QT_QPA_PLATFORM") == "offscreen" else ()
     extra = os.environ.get(VLC_ARGS_ENV, "")
     try:
         extra_args = shlex.split(extra)
     except ValueError:
         log.warning("ignoring %s: cannot split %r", VLC_ARGS_ENV, extra)
         extra_args = []
-    return [*BASE_VLC_ARGS, *extra_args]
+    return [*BASE_VLC_ARGS, *headless, *extra_args]
 
 
 def missing_message(detail: str = "") -> str:

@@ -149,8 +149,8 @@ class QtPlayer(QObject):
         self.clock.pause()  # freeze the highlight now, not when libvlc confirms
         self._timer.stop()
         self.player.pause()
+        emit(self.position_changed, self.clock.position_ms())  # the last moment played
         self._set_playing(False)
-        emit(self.position_changed, self.clock.position_ms())
 
     def toggle(self) -> None:
         if self._playing:
@@ -255,8 +255,8 @@ class QtPlayer(QObject):
             if self._length:
                 self.clock.seek(self._length)
             self._ended = True
+            emit(self.position_changed, self.clock.position_ms())  # played to the end
             self._set_playing(False)
-            emit(self.position_changed, self.clock.position_ms())
             emit(self.ended)
         elif kind == backend.ERROR:
             self._timer.stop()

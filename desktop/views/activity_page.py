@@ -1,14 +1,15 @@
-"""One activity: front matter on the Overview tab; the other tabs say what is coming.
+"""One activity: front matter (Overview), the video with its transcript (Watch), the key
+clinical summaries (Summaries); Assessment and Evaluation say what is coming.
 
 Everything shown here came from the server, so every label is plain text: nothing from
-the catalog is ever interpreted as HTML.
+the catalog is ever interpreted as HTML (summaries are sanitised HTML, see summaries_tab).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMetaMethod, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -28,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.media.qt_player import emit
+from desktop.views.summaries_tab import SummariesTab
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
 
 if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer themselves
@@ -54,9 +57,6 @@ def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip
 
 
 PLACEHOLDERS = {
-    "Watch": "Video and synced transcript arrive with offline media: the video on the left, "
-    "the transcript on the right, highlighted as it plays.",
-    "Summaries": "Key clinical summaries arrive with offline media, one readable page each.",
     "Assessment": "The post-test arrives with offline learning: pass mark and attempts first, "
     "one question per page, your answers kept as you choose them.",
     "Evaluation & credit": "The evaluation and credit claim arrive with offline learning: "
@@ -64,13 +64,17 @@ PLACEHOLDERS = {
 }
 
 
+OVERVIEW_TAB, WATCH_TAB, SUMMARIES_TAB = 0, 1, 2
+
+
 class ActivityPage(QWidget):
     back_requested = Signal()
-    download_requested = Signal(list)  # [activity id] (Overview's Download button)
+    download_requested = Signal(list)  # [activity id] (Overview's and Watch's Download buttons)
     remove_video_requested = Signal(str)  # activity id (Overview's Remove video button)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, services=None):
         super().__init__(parent)
+        self.services = services
         self.detail: ActivityDetail | None = None
         self.profession: str | None = None
         self.statement_boxes: list[QGroupBox] = []
@@ -95,7 +99,16 @@ class ActivityPage(QWidget):
         self.overview_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.overview_scroll.setAccessibleName("Overview")
         self.tabs.addTab(self.overview_scroll, "Overview")
-        self.tabs.setTabToolTip(0, "Front matter: faculty, dates, credit, objectives, disclosures")
+        self.tabs.setTabToolTip(OVERVIEW_TAB, "Front matter: faculty, dates, credit, objectives, disclosures")
+        from desktop.views.watch_tab import WatchTab  # loads the media layer only with the page
+
+        self.watch_tab = WatchTab(self)
+        self.watch_tab.request_download = self._download_from_watch
+        self.tabs.addTab(self.watch_tab, "Watch")
+        self.tabs.setTabToolTip(WATCH_TAB, "The video with its transcript, highlighted as it plays")
+        self.summaries_tab = SummariesTab(self)
+        self.tabs.addTab(self.summaries_tab, "Summaries")
+        self.tabs.setTabToolTip(SUMMARIES_TAB, "Key clinical summaries")
         for name, text in PLACEHOLDERS.items():
             page = QWidget()
             page.setAccessibleName(name)
@@ -120,7 +133,17 @@ class ActivityPage(QWidget):
 
     # -------------------------------------------------------------- API
 
-    def show_activity(self, detail: ActivityDetail, profession: str | None) -> None:
+    def set_services(self, services) -> None:
+        self.services = services
+
+    def _services(self):
+        # The main window owns Services; until it hands them over, find them on it.
+        if self.services is None:
+            self.services = getattr(self.window(), "services", None)
+        return self.services
+
+    def show_activity(self, detail: ActivityDetail, profession: str | None, start_ms: int | None = None) -> None:
+        """Show this activity on the Overview tab (on the Watch tab at `start_ms` if given)."""
         self.detail = detail
         self.profession = profession
         self.title_label.setText(detail.title)
@@ -131,6 +154,33 @@ class ActivityPage(QWidget):
             old.deleteLater()
         self.overview_scroll.setWidget(self._build_overview(detail, profession))
         self.overview_scroll.verticalScrollBar().setValue(0)
+        services = self._services()
+        self.watch_tab.show_activity(services, detail, start_ms)
+        has_summaries = any(a.kind == "summary" for a in detail.assets)
+        self.summaries_tab.show_summaries(
+            services.summaries(detail.id) if services is not None else [],
+            note="The summaries are not downloaded yet." if has_summaries else "This activity has no summaries.",
+        )
+        if start_ms is not None:
+            self.open_at(start_ms)
+
+    def open_at(self, ms: int) -> None:
+        """Watch from this moment (e.g. a search hit's timestamp): switch to Watch and play."""
+        self.tabs.setCurrentIndex(WATCH_TAB)
+        self.watch_tab.open_at(ms)
+
+    def _download_from_watch(self, activity_ids: list[str]) -> bool:
+        """Hand a Download click to the main window's downloads if it listens; False if not."""
+        if self.isSignalConnected(QMetaMethod.fromSignal(self.download_requested)):
+            emit(self.download_requested, activity_ids)
+            return True
+        return False
+
+    def hideEvent(self, event) -> None:
+        # Leaving the page (back to the library, another section): pause and keep the place.
+        if not event.spontaneous():
+            self.watch_tab.close_activity()
+        super().hideEvent(event)
 
     # -------------------------------------------------------------- overview
 

@@ -1,0 +1,124 @@
+"""The video surface (a native window libvlc draws into) and the seek bar.
+
+libvlc draws straight into a native window we hand it (`set_xwindow`/`set_hwnd`/
+`set_nsobject`), before play and again whenever Qt recreates that window (reparenting
+for fullscreen does). Under the offscreen or minimal platforms there is no window to
+draw into: nothing is attached (tests use libvlc's dummy video output).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QWidget
+
+from desktop.media.qt_player import QtPlayer, emit
+
+HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
+
+
+def format_time(ms: int) -> str:
+    seconds = max(0, int(ms)) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def can_embed_video() -> bool:
+    return QGuiApplication.platformName() not in HEADLESS_PLATFORMS
+
+
+class VideoSurface(QWidget):
+    """A black 16:9 native window for libvlc; keeps the player attached to it."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._player: QtPlayer | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors, True)
+        self.setAutoFillBackground(True)
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor("black"))
+        self.setPalette(palette)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.setMinimumSize(320, 180)
+        self.setAccessibleName("Video")
+        self.setToolTip("The video (Space plays or pauses, F for fullscreen)")
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width * 9 // 16
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 360)
+
+    def attach(self, player: QtPlayer) -> None:
+        """Draw `player`'s video here (call before it plays)."""
+        self._player = player
+        self._attach_window()
+
+    def _attach_window(self) -> None:
+        if self._player is not None and self._player.available and can_embed_video():
+            self._player.attach(int(self.winId()))
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.WinIdChange:
+            self._attach_window()  # the native window was recreated: hand libvlc the new one
+        return super().event(event)
+
+
+class SeekSlider(QSlider):
+    """A horizontal slider in media milliseconds; a click jumps there; watched parts drawn under it."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self._watched: tuple[tuple[int, int], ...] = ()
+        self.setRange(0, 0)
+        self.setSingleStep(5_000)
+        self.setPageStep(10_000)
+        self.setTracking(False)  # seek once, when the learner lets go
+        self.setAccessibleName("Position")
+        self.setToolTip("Position in the video; the band underneath shows what you have watched")
+        self.setMinimumHeight(max(self.sizeHint().height(), 22))
+
+    def set_watched(self, intervals: tuple[tuple[int, int], ...]) -> None:
+        if intervals != self._watched:
+            self._watched = intervals
+            self.update()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.maximum() > 0:
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            handle = self.style().subControlRect(
+                QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self
+            )
+            if not handle.contains(event.position().toPoint()):
+                value = QStyle.sliderValueFromPosition(
+                    self.minimum(), self.maximum(), int(event.position().x()) - handle.width() // 2,
+                    max(1, self.width() - handle.width()),
+                )
+                self.setSliderPosition(value)
+                self.triggerAction(QSlider.SliderAction.SliderMove)
+                emit(self.sliderReleased)  # a click is a finished move: seek now
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._watched or self.maximum() <= 0:
+            return
+        painter = QPainter(self)
+        color = self.palette().color(QPalette.ColorRole.Highlight)
+        color.setAlpha(160)
+        width, top, span = self.width(), self.height() - 3, self.maximum()
+        for start, end in self._watched:
+            x0 = int(width * min(start, span) / span)
+            x1 = max(x0 + 1, int(width * min(end, span) / span))
+            painter.fillRect(x0, top, x1 - x0, 3, color)
+        painter.end()

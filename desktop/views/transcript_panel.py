@@ -1,0 +1,334 @@
+"""The transcript beside the video: one list view over a model of cues.
+
+The current cue (CueIndex, a binary search per position tick) is shown bold on the
+highlight colour and kept in view, unless the learner scrolls by hand: then auto-follow
+stops and a "↓ Follow" button brings it back. Clicking a cue seeks there. A find box
+marks the matching cues and steps through them. Cue text is plain text, never HTML.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.media.qt_player import emit
+from desktop.media.transcript import CueIndex, Transcript
+from desktop.views.player_widget import format_time
+
+MACHINE_BANNER = "Machine-generated transcript, not checked by hand"
+ESTIMATED_BANNER = "Timings are estimated"
+MIN_FONT_PT, MAX_FONT_PT = 7.0, 30.0
+START_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class CueModel(QAbstractListModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.index_ = CueIndex(())
+        self.current: int | None = None
+        self.matches: frozenset[int] = frozenset()
+        self.bold_font: QFont | None = None  # the view's font, bold: for the current cue
+        self._labels: list[str] = []
+
+    def set_cues(self, index: CueIndex) -> None:
+        self.beginResetModel()
+        self.index_ = index
+        self.current = None
+        self.matches = frozenset()
+        self._labels = [f"{format_time(c.start_ms)}   {c.text}" for c in index.cues]
+        self.endResetModel()
+
+    def set_current(self, row: int | None) -> None:
+        if row == self.current:
+            return
+        old, self.current = self.current, row
+        for r in (old, row):
+            if r is not None:
+                i = self.index(r)
+                emit(self.dataChanged, i, i)
+
+    def set_matches(self, rows: list[int]) -> None:
+        changed = self.matches.symmetric_difference(rows)
+        self.matches = frozenset(rows)
+        if changed:
+            emit(self.dataChanged, self.index(min(changed)), self.index(max(changed)))
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._labels)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        row = index.row()
+        if not index.isValid() or row >= len(self._labels):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._labels[row]
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            cue = self.index_.cues[row]
+            where = " (now playing)" if row == self.current else ""
+            return f"{format_time(cue.start_ms)}{where}: {cue.text}. Click to play from here."
+        if role == START_ROLE:
+            return self.index_.cues[row].start_ms
+        if role == Qt.ItemDataRole.FontRole and row == self.current:
+            return self.bold_font
+        if role == Qt.ItemDataRole.BackgroundRole:
+            palette = self.parent().palette() if self.parent() is not None else QPalette()
+            if row == self.current:
+                color = palette.color(QPalette.ColorRole.Highlight)
+                color.setAlpha(70)
+                return color
+            if row in self.matches:
+                color = palette.color(QPalette.ColorRole.Link)
+                color.setAlpha(45)
+                return color
+        return None
+
+
+class TranscriptPanel(QWidget):
+    seek_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAccessibleName("Transcript")
+        self.index = CueIndex(())
+        self.following = True
+        self._auto_scrolling = False
+        self._matches: list[int] = []
+        self._match_at = -1
+
+        self.machine_banner = self._banner(MACHINE_BANNER, "This transcript was made by speech recognition")
+        self.estimated_banner = self._banner(
+            ESTIMATED_BANNER, "This transcript came without timings: where each line starts is an estimate"
+        )
+        self.empty_label = QLabel(self)
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAccessibleName("Transcript status")
+
+        self.find_edit = QLineEdit(self)
+        self.find_edit.setPlaceholderText("Find in transcript")
+        self.find_edit.setClearButtonEnabled(True)
+        self.find_edit.setAccessibleName("Find in transcript")
+        self.find_edit.setToolTip("Find words in the transcript (Enter: next match, Shift+Enter: previous)")
+        self.find_edit.textChanged.connect(self._find)
+        self.find_edit.returnPressed.connect(self.next_match)
+        back = QShortcut(QKeySequence("Shift+Return"), self.find_edit, context=Qt.ShortcutContext.WidgetShortcut)
+        back.activated.connect(self.previous_match)
+        self.prev_button = self._tool("‹", "Previous match", "Previous match (Shift+Enter)", self.previous_match)
+        self.next_button = self._tool("›", "Next match", "Next match (Enter)", self.next_match)
+        self.match_label = QLabel("", self)
+        self.match_label.setAccessibleName("Matches")
+        self.match_label.setToolTip("How many lines of the transcript match")
+        self.match_label.setMinimumWidth(70)
+        self.smaller_button = self._tool("A−", "Smaller text", "Make the transcript text smaller",
+                                         lambda: self.change_font_size(-1))
+        self.larger_button = self._tool("A+", "Larger text", "Make the transcript text larger",
+                                        lambda: self.change_font_size(+1))
+
+        self.model = CueModel(self)
+        self.view = QListView(self)
+        self.view.setModel(self.model)
+        self.view.setWordWrap(True)
+        self.view.setUniformItemSizes(False)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)
+        self.view.setBatchSize(200)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setSpacing(2)
+        self.view.setAccessibleName("Transcript lines")
+        self.view.setToolTip("Click a line to play from there")
+        self.model.bold_font = QFont(self.view.font())
+        self.model.bold_font.setBold(True)
+        self.view.clicked.connect(self._cue_clicked)
+        self.view.activated.connect(self._cue_clicked)
+        # What the learner does to scroll (wheel, scroll bar, keys) stops auto-follow;
+        # our own scrollTo and Qt's relayouts do not.
+        self.view.viewport().installEventFilter(self)
+        self.view.installEventFilter(self)
+        bar = self.view.verticalScrollBar()
+        bar.actionTriggered.connect(lambda _action: self._scrolled_by_hand())
+
+        self.follow_button = QPushButton("↓ Follow", self)
+        self.follow_button.setAccessibleName("Follow the video")
+        self.follow_button.setToolTip("Keep the line being spoken in view again")
+        self.follow_button.clicked.connect(self.resume_follow)
+        self.follow_button.setVisible(False)
+
+        find_row = QHBoxLayout()
+        find_row.addWidget(self.find_edit, 1)
+        find_row.addWidget(self.prev_button)
+        find_row.addWidget(self.next_button)
+        find_row.addWidget(self.match_label)
+        find_row.addWidget(self.smaller_button)
+        find_row.addWidget(self.larger_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.machine_banner)
+        layout.addWidget(self.estimated_banner)
+        layout.addLayout(find_row)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.set_transcript(None, machine_generated=False, note="No transcript.")
+
+    def _banner(self, text: str, tip: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setWordWrap(True)
+        label.setAccessibleName(text)
+        label.setToolTip(tip)
+        label.setFrameShape(QLabel.Shape.StyledPanel)
+        label.setStyleSheet("padding: 3px;")
+        label.setVisible(False)
+        return label
+
+    def _tool(self, text: str, name: str, tip: str, slot) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setAccessibleName(name)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    # -------------------------------------------------------------- content
+
+    def set_transcript(self, transcript: Transcript | None, *, machine_generated: bool, note: str = "") -> None:
+        """Show these cues (None: show `note` instead)."""
+        cues = transcript.cues if transcript is not None else ()
+        self.index = CueIndex(cues)
+        self.model.set_cues(self.index)
+        has = bool(cues)
+        self.machine_banner.setVisible(has and machine_generated)
+        self.estimated_banner.setVisible(has and transcript.estimated)
+        self.empty_label.setText(note if not has else "")
+        self.empty_label.setVisible(not has)
+        self.view.setVisible(has)
+        for w in (self.find_edit, self.prev_button, self.next_button, self.smaller_button, self.larger_button):
+            w.setEnabled(has)
+        self.resume_follow()
+        self._find(self.find_edit.text())
+
+    @property
+    def current_row(self) -> int | None:
+        return self.model.current
+
+    # -------------------------------------------------------------- following the video
+
+    def set_position(self, ms: int) -> None:
+        """The player's position (every tick): highlight the cue and keep it in view."""
+        row = self.index.index_at(ms)
+        if row == self.model.current:
+            return
+        self.model.set_current(row)
+        if row is not None and self.following:
+            self._scroll_to(row)
+
+    def _scroll_to(self, row: int) -> None:
+        self._auto_scrolling = True
+        try:
+            self.view.scrollTo(self.model.index(row), QAbstractItemView.ScrollHint.PositionAtCenter)
+        finally:
+            self._auto_scrolling = False
+
+    def resume_follow(self) -> None:
+        self.following = True
+        self.follow_button.setVisible(False)
+        if self.model.current is not None:
+            self._scroll_to(self.model.current)
+
+    def _scrolled_by_hand(self) -> None:
+        if self._auto_scrolling or not self.view.isVisible():
+            return
+        self.following = False
+        self.follow_button.setVisible(True)
+
+    def eventFilter(self, watched, event) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Wheel:
+            self._scrolled_by_hand()
+        elif kind == QEvent.Type.KeyPress and watched is self.view and event.key() in (
+            Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+            Qt.Key.Key_Home, Qt.Key.Key_End,
+        ):
+            self._scrolled_by_hand()
+        return super().eventFilter(watched, event)
+
+    def _cue_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.resume_follow()
+            emit(self.seek_requested, int(index.data(START_ROLE)))
+
+    # -------------------------------------------------------------- find
+
+    def _find(self, text: str) -> None:
+        self._matches = self.index.find(text)
+        self._match_at = -1
+        self.model.set_matches(self._matches)
+        self._show_match_count()
+
+    def _show_match_count(self) -> None:
+        text = self.find_edit.text().strip()
+        if not text:
+            self.match_label.setText("")
+        elif not self._matches:
+            self.match_label.setText("No matches")
+        elif self._match_at < 0:
+            n = len(self._matches)
+            self.match_label.setText(f"{n} match{'es' if n != 1 else ''}")
+        else:
+            self.match_label.setText(f"{self._match_at + 1} of {len(self._matches)}")
+        self.prev_button.setEnabled(bool(self._matches))
+        self.next_button.setEnabled(bool(self._matches))
+
+    def next_match(self) -> None:
+        self._step_match(+1)
+
+    def previous_match(self) -> None:
+        self._step_match(-1)
+
+    def _step_match(self, step: int) -> None:
+        if not self._matches:
+            return
+        if self._match_at < 0:
+            # Start from the line being spoken, so "next" means next after here.
+            here = self.model.current if self.model.current is not None else -1
+            after = [i for i, row in enumerate(self._matches) if (row > here if step > 0 else row < here)]
+            self._match_at = (after[0] if step > 0 else after[-1]) if after else (0 if step > 0 else len(self._matches) - 1)
+        else:
+            self._match_at = (self._match_at + step) % len(self._matches)
+        row = self._matches[self._match_at]
+        self.following = False
+        self.follow_button.setVisible(True)
+        self._auto_scrolling = True
+        try:
+            index = self.model.index(row)
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        finally:
+            self._auto_scrolling = False
+        self._show_match_count()
+
+    # -------------------------------------------------------------- text size
+
+    def change_font_size(self, step: int) -> None:
+        font = self.view.font()
+        size = min(MAX_FONT_PT, max(MIN_FONT_PT, font.pointSizeF() + step))
+        font.setPointSizeF(size)
+        self.view.setFont(font)
+        self.model.bold_font = QFont(font)
+        self.model.bold_font.setBold(True)
+        if self.following and self.model.current is not None:
+            self._scroll_to(self.model.current)
+
+    def font_size(self) -> float:
+        return self.view.font().pointSizeF()

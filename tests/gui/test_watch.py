@@ -1,0 +1,249 @@
+"""The Watch tab on the real demo video: real libvlc (dummy outputs), real SQLite, offscreen Qt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QThread
+
+from tests.player.demo_media import HEADLESS_VLC, SERVER_URL, install_demo
+
+pytestmark = pytest.mark.gui
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def headless_vlc(monkeypatch):
+    monkeypatch.setenv("CME_OFFLINE_VLC_ARGS", HEADLESS_VLC)
+    from desktop.media.player import probe_libvlc
+
+    if probe_libvlc():
+        pytest.skip(probe_libvlc())
+
+
+@pytest.fixture
+def page(qtbot, make_services):
+    from desktop.views.activity_page import ActivityPage
+
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    page.show_activity(services.activity_detail(activity_id), "physician")
+    page.tabs.setCurrentIndex(1)
+    yield page
+    page.watch_tab.close_activity()
+    if page.watch_tab.player is not None:
+        page.watch_tab.player.release()
+
+
+def test_highlight_follows_the_real_video_and_agrees_with_libvlc(qtbot, page):
+    tab = page.watch_tab
+    panel = tab.transcript_panel
+    player = tab.player
+    assert page.tabs.tabText(1) == "Watch" and panel.machine_banner.isVisible()
+    player.set_rate(2.0)
+    ticks, reports, threads = [], [], []
+
+    def on_tick(ms):
+        if player.is_playing():
+            ticks.append((ms, panel.current_row, panel.index.index_at(player.position_ms())))
+
+    def on_report(ms):
+        threads.append(QThread.currentThread() is qtbot_app().thread())
+        reports.append((ms, panel.current_row))
+
+    player.position_changed.connect(on_tick)
+    player.time_reported.connect(on_report)
+    with qtbot.waitSignal(player.playing_changed, timeout=5_000):
+        tab.play()
+    qtbot.waitUntil(lambda: len(reports) >= 8, timeout=10_000)
+    tab.pause()
+    assert threads and all(threads)
+    # At each tick the highlighted cue is the cue at the clock's position…
+    assert ticks and all(row == expected for _ms, row, expected in ticks)
+    # …and at each of libvlc's own reports it is within one cue of libvlc's time.
+    for ms, row in reports[1:]:
+        assert row is not None and abs(row - panel.index.index_at(ms)) <= 1, (ms, row)
+    assert panel.current_row == panel.index.index_at(player.position_ms()) > 0
+
+
+def qtbot_app():
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance()
+
+
+def test_clicking_a_cue_seeks_and_seeking_ahead_does_not_count_as_watched(qtbot, page):
+    tab = page.watch_tab
+    panel, player = tab.transcript_panel, tab.player
+    player.set_rate(2.0)
+    with qtbot.waitSignal(player.playing_changed, timeout=5_000):
+        tab.play()
+    qtbot.waitUntil(lambda: player.position_ms() >= 2_000, timeout=5_000)
+    watched_before = tab.tracker.watched.watched_ms()
+    assert watched_before >= 1_500
+
+    row = 15  # 37.5 s into the talk
+    rect = panel.view.visualRect(panel.model.index(row))
+    panel.view.scrollTo(panel.model.index(row))
+    rect = panel.view.visualRect(panel.model.index(row))
+    from PySide6.QtCore import Qt
+
+    with qtbot.waitSignal(player.time_reported, timeout=5_000, check_params_cb=lambda ms: ms >= 37_000):
+        qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    # The jump from ~2 s to 37.5 s is not watched time…
+    assert tab.tracker.watched.watched_ms() < watched_before + 1_000
+    assert panel.current_row in (row, row + 1)
+    start = tab.tracker.watched.watched_ms()
+    qtbot.waitUntil(lambda: player.position_ms() >= 40_000, timeout=5_000)
+    tab.pause()
+    # …while playing on from there is.
+    assert tab.tracker.watched.watched_ms() >= start + 1_500
+    assert any(s <= 38_000 and e >= 40_000 for s, e in tab.tracker.watched.intervals), tab.tracker.watched
+
+
+def test_position_and_watched_ranges_persist_and_resume(qtbot, page, make_services):
+    from desktop.views.activity_page import ActivityPage
+
+    tab = page.watch_tab
+    player = tab.player
+    player.set_rate(2.0)
+    tab.seek(20_000)
+    with qtbot.waitSignal(player.playing_changed, timeout=5_000):
+        tab.play()
+    qtbot.waitUntil(lambda: player.position_ms() >= 22_000, timeout=5_000)
+    with qtbot.waitSignal(player.playing_changed, timeout=5_000):
+        tab.pause()
+    stopped_at = player.position_ms()
+    services = tab.services
+    saved = services.watch_progress(tab.detail.id)
+    assert saved.position_ms == stopped_at and saved.duration_ms == 60_000
+    assert saved.watched.watched_ms() >= 1_500
+
+    again = ActivityPage(services=services)
+    qtbot.addWidget(again)
+    again.show_activity(services.activity_detail(tab.detail.id), "physician")
+    try:
+        assert again.watch_tab.player.position_ms() == stopped_at
+        assert again.watch_tab.transcript_panel.current_row == again.watch_tab.transcript_panel.index.index_at(stopped_at)
+        assert "Resuming at 0:2" in again.watch_tab.status_label.text()
+        assert again.watch_tab.tracker.watched == saved.watched
+        # It really plays from there.
+        with qtbot.waitSignal(again.watch_tab.player.time_reported, timeout=5_000):
+            again.watch_tab.play()
+        assert again.watch_tab.player.position_ms() >= stopped_at - 500
+    finally:
+        again.watch_tab.close_activity()
+        again.watch_tab.player.release()
+
+
+def test_open_at_plays_from_that_moment(qtbot, page):
+    tab = page.watch_tab
+    with qtbot.waitSignal(tab.player.time_reported, timeout=5_000, check_params_cb=lambda ms: ms >= 45_000):
+        page.open_at(45_000)
+    assert page.tabs.currentIndex() == 1
+    assert tab.transcript_panel.current_row == tab.transcript_panel.index.index_at(tab.player.position_ms())
+
+
+def test_keys_speed_and_skip(qtbot, page):
+    from PySide6.QtCore import Qt
+
+    tab = page.watch_tab
+    tab.setFocus()
+    qtbot.keyClick(tab, Qt.Key.Key_BracketRight)
+    assert tab.player.rate == 1.25 and tab.speed_combo.currentText() == "1.25×"
+    qtbot.keyClick(tab, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(tab, Qt.Key.Key_BracketLeft)
+    assert tab.player.rate == 0.75
+    before = tab.player.position_ms()
+    qtbot.keyClick(tab, Qt.Key.Key_Right)
+    assert tab.player.position_ms() == before + 10_000
+    qtbot.keyClick(tab, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert tab.player.position_ms() == before + 40_000
+    with qtbot.waitSignal(tab.player.playing_changed, timeout=5_000):
+        qtbot.keyClick(tab, Qt.Key.Key_Space)
+    assert tab.player.is_playing()
+    with qtbot.waitSignal(tab.player.playing_changed, timeout=5_000):
+        qtbot.keyClick(tab, Qt.Key.Key_Space)
+
+
+def test_find_box_and_follow_button(qtbot, page):
+    panel = page.watch_tab.transcript_panel
+    panel.find_edit.setText("pressure")
+    n = len(panel.index.find("pressure"))
+    assert n >= 2 and panel.match_label.text() == f"{n} matches"
+    panel.next_match()
+    assert panel.match_label.text() == f"1 of {n}"
+    assert not panel.following and panel.follow_button.isVisible()
+    panel.previous_match()
+    assert panel.match_label.text() == f"{n} of {n}"
+    panel.follow_button.click()
+    assert panel.following and not panel.follow_button.isVisible()
+    size = panel.font_size()
+    panel.larger_button.click()
+    assert panel.font_size() == size + 1
+    panel.find_edit.setText("zzzz-not-said")
+    assert panel.match_label.text() == "No matches"
+
+
+def test_not_downloaded_offers_download_and_keeps_the_transcript(qtbot, make_services):
+    from desktop.views.activity_page import ActivityPage
+
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services, kinds=("transcript",))
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.show_activity(services.activity_detail(activity_id), None)
+    tab = page.watch_tab
+    assert tab.player is None
+    assert "not downloaded" in tab.message.text()
+    assert tab.transcript_panel.model.rowCount() > 10
+    assert page.summaries_tab.note.text() == "The summaries are not downloaded yet."
+    queued = []
+    services.enqueue_downloads = lambda ids: queued.append(ids) or []
+    tab.download_button.click()
+    qtbot.waitUntil(lambda: "Downloads page" in tab.message.text(), timeout=5_000)
+    assert queued == [[activity_id]]
+    # Clicking a cue with no video just moves the highlight.
+    tab.seek(30_000)
+    assert tab.transcript_panel.current_row == tab.transcript_panel.index.index_at(30_000)
+
+
+def test_missing_libvlc_shows_the_message_and_does_not_crash(tmp_path):
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from desktop.media import player
+        assert player.probe_libvlc() is not None
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from desktop.config import Paths
+        from desktop.services import Services
+        from desktop.views.activity_page import ActivityPage
+        from tests.player.demo_media import SERVER_URL, install_demo
+        services = Services(Paths(__import__("pathlib").Path({str(tmp_path)!r})), server_url=SERVER_URL)
+        activity_id = install_demo(services)
+        page = ActivityPage(services=services)
+        page.show()
+        page.show_activity(services.activity_detail(activity_id), None)
+        tab = page.watch_tab
+        app.processEvents()
+        assert tab.player is None
+        assert tab.transcript_panel.model.rowCount() > 10
+        tab.seek(12_000)
+        tab.toggle()
+        print("MESSAGE:", tab.message.text())
+        services.close()
+    """)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_VLC_LIB_PATH": str(tmp_path / "no-libvlc.so")}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "sudo apt-get install libvlc5 vlc-plugin-base" in result.stdout
