@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from desktop.protocol import API_PREFIX, ServerInfo
 
-from . import auth, catalog, media, problems
+from . import auth, catalog, certificates, completions, keys, media, problems
 from .db import Database
 from .media import MediaStore
 from .requestlog import RequestLog, RequestLogMiddleware
@@ -30,11 +30,13 @@ def create_app(
     demo: bool = False,
     access_ttl_s: int = auth.DEFAULT_ACCESS_TTL_S,
     request_log_size: int = 1000,
+    completion_grace_days: int = completions.DEFAULT_GRACE_DAYS,
 ) -> FastAPI:
     """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`)."""
     data_dir = Path(data_dir)
     db = Database(data_dir, database_url)
     store = MediaStore(data_dir / "media")
+    signing_key = keys.load_or_create_key(data_dir)
     if demo:
         from .demo import load_demo
 
@@ -43,13 +45,18 @@ def create_app(
     app = FastAPI(
         title=SERVER_NAME,
         version="1",
-        description="Catalog, media and sign-in for CME Offline. Errors are RFC 9457 problem details.",
+        description=(
+            "Catalog, media, sign-in, completions and certificates for CME Offline. "
+            "Errors are RFC 9457 problem details."
+        ),
     )
     app.state.db = db
     app.state.media = store
     app.state.data_dir = data_dir
     app.state.access_ttl_s = int(access_ttl_s)
     app.state.request_log = RequestLog(request_log_size)
+    app.state.signing_key = signing_key
+    app.state.completion_settings = completions.CompletionSettings(grace_days=int(completion_grace_days))
 
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
@@ -57,7 +64,11 @@ def create_app(
     api.include_router(auth.router)
     api.include_router(catalog.router)
     api.include_router(media.router)
+    api.include_router(completions.router)
+    api.include_router(certificates.router)
+    api.include_router(keys.router)
     app.include_router(api)
+    completions.install_schemas(app)
 
     # Added last = outermost: the log sees the 500 that CatchAll produces.
     app.add_middleware(problems.CatchAllMiddleware)

@@ -210,6 +210,12 @@ _401 = {401: {"model": Problem, "description": "Missing, invalid or expired toke
 router = APIRouter(tags=["auth"])
 
 
+def _key_fields(request: Request) -> dict[str, str]:
+    """The credential-signing key for the sign-in reply, so clients can verify certificates offline."""
+    key = getattr(request.app.state, "signing_key", None)
+    return {"server_public_key": key.public_key_b64, "key_id": key.key_id} if key is not None else {}
+
+
 @router.post("/auth/token", response_model=TokenResponse, responses=_401)
 def sign_in(body: TokenRequest, request: Request) -> TokenResponse:
     db: Database = request.app.state.db
@@ -234,7 +240,13 @@ def sign_in(body: TokenRequest, request: Request) -> TokenResponse:
         s.add(rt)
         s.flush()
         access = _issue_access(s, learner.id, rt.id, ttl_s)
-        return TokenResponse(access_token=access, refresh_token=refresh, expires_in=ttl_s, learner=profile_of(learner))
+        return TokenResponse(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=ttl_s,
+            learner=profile_of(learner),
+            **_key_fields(request),
+        )
 
 
 def _live_refresh(s: Session, token: str) -> RefreshToken:
@@ -256,7 +268,9 @@ def refresh_token(body: RefreshRequest, request: Request) -> TokenResponse:
         if learner is None:  # pragma: no cover - cascade deletes the token with the learner
             raise _unauthorized("The refresh token has been revoked", problems.TOKEN_REVOKED)
         access = _issue_access(s, learner.id, rt.id, ttl_s)
-        return TokenResponse(access_token=access, refresh_token=None, expires_in=ttl_s, learner=profile_of(learner))
+        return TokenResponse(
+            access_token=access, refresh_token=None, expires_in=ttl_s, learner=profile_of(learner), **_key_fields(request)
+        )
 
 
 @router.post("/auth/revoke", status_code=204, response_class=Response)

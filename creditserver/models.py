@@ -6,9 +6,21 @@ processes can share one PostgreSQL database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -113,3 +125,116 @@ class AccessToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# ---------------------------------------------------------------- earning credit
+# Added after the first release: create_all adds these tables to an existing database
+# and alters none of the ones above.
+
+
+class ActivityVersion(Base):
+    """Every published version of an activity, kept so a completion of an older version is
+    re-graded against that version's answer key. (Versions published before this table
+    existed are read from `activities` while they are current.)"""
+
+    __tablename__ = "activity_versions"
+
+    activity_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    json_text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Completion(Base):
+    """An accepted (re-graded, passed, credited) completion with its claim.
+
+    The primary key is the client's UUID (the idempotency key). One credited completion
+    per learner and activity: a second one is refused, so two devices cannot double-credit.
+    """
+
+    __tablename__ = "completions"
+    __table_args__ = (UniqueConstraint("learner_id", "activity_id", name="uq_completion_learner_activity"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[str] = mapped_column(String(80), index=True)
+    activity_version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the canonical CompletionIn
+    body_json: Mapped[str] = mapped_column(Text)  # the canonical CompletionIn as received
+    result_json: Mapped[str] = mapped_column(Text)  # the CompletionResult given (without index)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    disclosures_acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at_corrected: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    watched_share: Mapped[float] = mapped_column(Float)
+    server_score: Mapped[float | None] = mapped_column(Float, default=None)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    # the claim (rule 6) and the reporting consent (rule 8)
+    profession: Mapped[str] = mapped_column(String(40))
+    credit_type: Mapped[str] = mapped_column(String(500))
+    credits_claimed: Mapped[float] = mapped_column(Float)
+    attested_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    reporting_consent: Mapped[bool] = mapped_column(Boolean)
+    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(12), default=None)
+    birth_mmdd: Mapped[str | None] = mapped_column(String(4), default=None)
+    board_id: Mapped[str | None] = mapped_column(String(500), default=None)
+    licence_state: Mapped[str | None] = mapped_column(String(500), default=None)
+    licence_number: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class CompletionAttempt(Base):
+    """Every post-test attempt of a completion, as submitted, with the server's grade (rule 4)."""
+
+    __tablename__ = "completion_attempts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    completion_id: Mapped[str] = mapped_column(ForeignKey("completions.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answers_json: Mapped[str] = mapped_column(Text)
+    local_score: Mapped[float] = mapped_column(Float)
+    local_passed: Mapped[bool] = mapped_column(Boolean)
+    server_score: Mapped[float | None] = mapped_column(Float, default=None)  # None: no post-test
+    server_passed: Mapped[bool | None] = mapped_column(Boolean, default=None)
+
+
+class CompletionEvaluation(Base):
+    """The learner's evaluation of the activity (rule 5)."""
+
+    __tablename__ = "completion_evaluations"
+
+    completion_id: Mapped[str] = mapped_column(ForeignKey("completions.id", ondelete="CASCADE"), primary_key=True)
+    ratings_json: Mapped[str] = mapped_column(Text)
+    texts_json: Mapped[str] = mapped_column(Text)
+    commitments_json: Mapped[str] = mapped_column(Text)
+    reminder_weeks: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class Certificate(Base):
+    """A certificate as issued (rule 7): a snapshot that later activity changes do not touch."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    completion_id: Mapped[str] = mapped_column(ForeignKey("completions.id", ondelete="CASCADE"), unique=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    record_json: Mapped[str] = mapped_column(Text)  # protocol.CertificateRecord
+    credential_json: Mapped[str] = mapped_column(Text)  # the signed OpenBadgeCredential
+    completion_date: Mapped[date] = mapped_column(Date)
+
+
+class CompletionRejection(Base):
+    """A log of refused items (conflicting resubmissions, failed checks), for the provider."""
+
+    __tablename__ = "completion_rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    completion_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    reason_code: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    body_json: Mapped[str] = mapped_column(Text)  # the item as received (truncated to 64 KiB)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,7 +23,7 @@ from desktop.protocol import Activity, AssetKind
 
 from .db import Database, bump_revision
 from .media import MediaStore, media_url
-from .models import ActivityRecord, utcnow
+from .models import ActivityRecord, ActivityVersion, utcnow
 
 # extension → (media type, asset kind, timed by default)
 EXTENSIONS: dict[str, tuple[str, AssetKind, bool]] = {
@@ -196,6 +196,9 @@ def _store_activity(s: Session, doc: dict[str, Any]) -> PublishResult:
         existing.json_text = text
         existing.content_hash = content_hash
         existing.updated_at = utcnow()
+    # Keep every version: completions of an older version are graded against its own key.
+    if s.get(ActivityVersion, (activity.id, activity.version)) is None:
+        s.add(ActivityVersion(activity_id=activity.id, version=activity.version, json_text=text))
     return PublishResult(activity.id, activity.version, revision, changed=True)
 
 

@@ -119,13 +119,20 @@ def serve_in_thread(
     port: int = 0,
     database_url: str | None = None,
     access_ttl_s: int = 900,
+    completion_grace_days: int = 30,
 ) -> RunningServer:
     """Start a server and return once it accepts connections (port 0: a free port)."""
     import uvicorn
 
     from .app import create_app
 
-    app = create_app(Path(data_dir), database_url=database_url, demo=demo, access_ttl_s=access_ttl_s)
+    app = create_app(
+        Path(data_dir),
+        database_url=database_url,
+        demo=demo,
+        access_ttl_s=access_ttl_s,
+        completion_grace_days=completion_grace_days,
+    )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

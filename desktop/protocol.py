@@ -12,8 +12,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 API_PREFIX = "/api/v1"
 
@@ -98,12 +99,21 @@ class LearnerProfile(Model):
     birth_mmdd: Mmdd | None = None
 
 
+KeyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+# A raw 32-byte Ed25519 public key, standard base64 (44 characters with padding).
+Ed25519PublicKeyB64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{43}=$")]
+
+
 class TokenResponse(Model):
     access_token: Annotated[str, StringConstraints(min_length=16, max_length=512)]
     refresh_token: Annotated[str, StringConstraints(min_length=16, max_length=512)] | None = None
     token_type: Literal["bearer"] = "bearer"
     expires_in: Annotated[int, Field(gt=0)]
     learner: LearnerProfile
+    # The key that signs certificate credentials (as in GET /keys), so a client can verify
+    # certificates offline. Optional: older servers do not send it.
+    server_public_key: Ed25519PublicKeyB64 | None = None
+    key_id: KeyId | None = None
 
 
 # ---------------------------------------------------------------- catalog
@@ -258,3 +268,195 @@ class ProblemType(StrEnum):
     invalid_request = PROBLEM_TYPE_BASE + "invalid-request"  # 422, with an `errors` list
     range_not_satisfiable = PROBLEM_TYPE_BASE + "range-not-satisfiable"  # 416
     server_error = PROBLEM_TYPE_BASE + "server-error"  # 500
+
+
+# ---------------------------------------------------------------- earning credit
+#
+# The client records a completion offline and sends it later in a batch; its `id` (a UUID
+# the client makes when the learner finishes) is the idempotency key. The server re-grades
+# the answers against its own answer key, checks the accreditation rules (DOMAIN.md 1-8)
+# and answers per item. See docs/protocol.md, "Completions".
+
+MAX_COMPLETION_BATCH = 500
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+OptionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+NabpEprofileId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
+CertificateId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class AttemptRecord(Model):
+    """One post-test attempt, as the learner submitted it. Every attempt is sent, never overwritten (rule 4)."""
+
+    id: UUID
+    number: Annotated[int, Field(ge=1, le=1000)]  # 1, 2, 3 … in order
+    started_at: AwareDatetime
+    submitted_at: AwareDatetime
+    answers: Annotated[dict[QuestionId, Annotated[list[OptionId], Field(max_length=12)]], Field(max_length=200)]
+    local_score: Annotated[float, Field(ge=0, le=100)]  # percent, as the client graded it (not trusted)
+    local_passed: bool
+
+
+class EvaluationResponse(Model):
+    """The learner's evaluation (rule 5): ratings and free text keyed by evaluation question id."""
+
+    ratings: Annotated[dict[QuestionId, Annotated[int, Field(ge=0, le=10)]], Field(max_length=100)] = {}
+    texts: Annotated[dict[QuestionId, LongText], Field(max_length=100)] = {}
+    commitments: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]], Field(max_length=3)] = []
+    reminder_weeks: Annotated[int, Field(ge=1, le=52)] | None = None  # "remind me about my commitments"
+
+
+class CreditClaim(Model):
+    """What the learner claims (rule 6) and whether the provider may report it (rule 8)."""
+
+    profession: Profession
+    credit_type: ShortText  # must equal the credit_type of the activity's statement for this profession
+    credits_claimed: Annotated[float, Field(ge=0, le=100)]
+    attested_minutes: Annotated[int, Field(ge=0, le=100_000)] | None = None  # required for AMA PRA claims
+    reporting_consent: bool  # permission to report to PARS / CME Passport or CPE Monitor, per claim
+    nabp_eprofile_id: NabpEprofileId | None = None  # pharmacists: required
+    birth_mmdd: Mmdd | None = None  # pharmacists: required; physicians: for PARS, optional
+    board_id: ShortText | None = None  # PARS, optional
+    licence_state: ShortText | None = None  # PARS, optional
+    licence_number: ShortText | None = None  # PARS, optional
+
+
+class CompletionIn(Model):
+    """One finished activity, sent from the client's outbox.
+
+    Times are UTC ISO 8601 with an offset. `completed_at` is the client's own clock;
+    `completed_at_corrected` is the same moment on the server-corrected clock (own clock +
+    the offset learnt from the server's `Date` header), which the server judges dates by.
+    """
+
+    id: UUID  # made by the client when the learner finishes; the idempotency key
+    activity_id: ActivityId
+    activity_version: Annotated[int, Field(ge=1)]
+    disclosures_acknowledged_at: AwareDatetime | None = None  # must be at or before started_at (rule 1)
+    started_at: AwareDatetime
+    completed_at: AwareDatetime
+    completed_at_corrected: AwareDatetime
+    watched_share: Annotated[float, Field(ge=0, le=1)]
+    attempts: Annotated[list[AttemptRecord], Field(max_length=1000)] = []
+    evaluation: EvaluationResponse | None = None
+    claim: CreditClaim
+
+
+class CompletionBatch(Model):
+    """`POST /completions`. The server validates each item on its own, so one malformed item
+    is rejected alone (its `reason` names the field) and the others still count."""
+
+    completions: Annotated[list[CompletionIn], Field(min_length=1, max_length=MAX_COMPLETION_BATCH)]
+
+
+class CompletionStatus(StrEnum):
+    accepted = "accepted"  # stored now; passed, a certificate was issued
+    duplicate = "duplicate"  # this id was stored before with the same content: the stored result again
+    rejected = "rejected"  # not stored, nothing credited; `reason` says why in plain words
+
+
+class RejectionCode(StrEnum):
+    """Why an item was rejected; stable, for clients to switch on (`reason` is for people)."""
+
+    invalid = "invalid"  # malformed item; reason names the field
+    conflicting_resubmission = "conflicting-resubmission"  # this id is already stored with other content
+    unknown_activity = "unknown-activity"
+    withdrawn = "withdrawn"
+    unknown_version = "unknown-version"
+    not_released = "not-released"
+    terminated = "terminated"  # completed after the termination date, or past the 3-year limit
+    grace_expired = "grace-expired"  # completed in time but synced after termination + the server's grace
+    clock = "clock"  # times out of order or in the future
+    disclosures = "disclosures"  # not acknowledged before starting (rule 1)
+    participation = "participation"  # watched share below the activity's minimum
+    attempts = "attempts"  # more attempts than the activity allows, or attempts not numbered 1..n
+    not_passed = "not-passed"  # the server's re-grade is below the passing score
+    evaluation = "evaluation"  # missing or incomplete evaluation (rule 5)
+    claim = "claim"  # claim breaks rule 6 (steps, maximum, attestation, credit type, profession)
+    pharmacist_ids = "pharmacist-ids"  # NABP e-Profile ID and birth MMDD missing (rule 6)
+    already_credited = "already-credited"  # another completion of this activity already earned credit
+
+
+class CompletionResult(Model):
+    """The server's answer for one item of a batch, in the order sent (`index`)."""
+
+    index: Annotated[int, Field(ge=0)]
+    id: UUID | None  # None only when the item carried no readable id
+    status: CompletionStatus
+    reason: ShortText = ""  # plain words for the learner; empty when accepted
+    reason_code: RejectionCode | None = None  # set when rejected
+    server_score: Annotated[float, Field(ge=0, le=100)] | None = None  # None: not graded (or no post-test)
+    passed: bool | None = None  # the server's verdict; None when not graded
+    certificate_id: CertificateId | None = None
+    credits_awarded: Annotated[float, Field(ge=0, le=100)] | None = None
+    credit_type: ShortText | None = None
+
+
+class CompletionBatchResult(Model):
+    results: Annotated[list[CompletionResult], Field(max_length=MAX_COMPLETION_BATCH)]
+    accepted: Annotated[int, Field(ge=0)] = 0
+    duplicate: Annotated[int, Field(ge=0)] = 0
+    rejected: Annotated[int, Field(ge=0)] = 0
+
+
+CPE_MONITOR_NOTE = (
+    "This certificate is a receipt. The official record of pharmacy continuing education credit "
+    "is the learner's NABP CPE Monitor transcript."
+)
+
+
+class CertificateRecord(Model):
+    """What a certificate shows (rule 7), as issued; it never changes afterwards."""
+
+    id: CertificateId
+    completion_id: UUID
+    issued_at: AwareDatetime
+    learner_name: ShortText
+    profession: Profession
+    providers: Annotated[list[ShortText], Field(min_length=1, max_length=5)]
+    activity_id: ActivityId
+    activity_version: Annotated[int, Field(ge=1)]
+    activity_title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    format: ShortText = "enduring material"
+    completion_date: date  # the UTC date of completed_at_corrected
+    credits_claimed: Annotated[float, Field(ge=0, le=100)]
+    credit_type: ShortText
+    contact_hours: Annotated[float, Field(ge=0, le=100)] | None = None
+    uan: ShortText | None = None  # pharmacists
+    cpe_monitor_note: ShortText | None = None  # pharmacists: CPE_MONITOR_NOTE
+    pdf_url: ShortText  # relative to the server: /api/v1/certificates/<id>
+    credential_url: ShortText  # /api/v1/certificates/<id>.json (signed, verify with desktop.credential)
+
+
+class MyCompletion(Model):
+    """`GET /me/completions`: one credited completion of the signed-in learner."""
+
+    id: UUID
+    activity_id: ActivityId
+    activity_version: Annotated[int, Field(ge=1)]
+    completed_at_corrected: AwareDatetime
+    received_at: AwareDatetime
+    status: Literal["accepted"] = "accepted"
+    server_score: Annotated[float, Field(ge=0, le=100)] | None = None
+    passed: bool
+    credits_awarded: Annotated[float, Field(ge=0, le=100)]
+    credit_type: ShortText
+    reporting_consent: bool
+    certificate: CertificateRecord | None = None
+
+
+class MyCompletions(Model):
+    completions: list[MyCompletion]
+
+
+class SigningKey(Model):
+    """A key that signs certificate credentials: raw Ed25519 public key, standard base64."""
+
+    key_id: KeyId
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    public_key: Ed25519PublicKeyB64
+
+
+class SigningKeys(Model):
+    """`GET /keys` (no sign-in): the server's credential-signing keys, current first."""
+
+    keys: Annotated[list[SigningKey], Field(min_length=1, max_length=20)]

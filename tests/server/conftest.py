@@ -91,3 +91,23 @@ def write_folder(folder: Path, doc: dict[str, Any] | str, files: dict[str, bytes
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return folder
+
+
+CREDIT_ACTIVITY = "credit-test"
+
+
+@pytest.fixture
+def credit_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A demo server (learners demo/demo: physician, pharm/demo: pharmacist) plus the demo
+    activity republished as `credit-test` with dates relative to today."""
+    from .credit_support import activity_doc, publish
+
+    with serve_in_thread(tmp_path / "server", demo=True) as running:
+        publish(running, tmp_path, activity_doc(CREDIT_ACTIVITY))
+        yield running
+
+
+@pytest.fixture
+def credit_api(credit_server: RunningServer) -> Iterator[httpx.Client]:
+    with client_for(credit_server) as client:
+        yield client
