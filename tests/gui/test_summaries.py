@@ -1,0 +1,99 @@
+"""The Summaries tab: sanitised rich text, no remote loading, links never followed inside."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+
+from desktop.media.summary import render_summary
+from tests.player.demo_media import SERVER_URL, demo_activity, install_demo
+
+pytestmark = pytest.mark.gui
+
+HOSTILE = b"""# Dosing
+
+<script>alert('owned')</script>
+<img src="http://tracker.example/pixel.png" onerror="alert(1)">
+
+Read the [guideline](https://example.org/guide) or [run this](javascript:alert(1)).
+"""
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    urls = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(url) or True))
+    return urls
+
+
+def test_demo_summaries_one_section_each(qtbot, make_services):
+    from desktop.views.activity_page import ActivityPage
+
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.show_activity(services.activity_detail(activity_id), None)
+    tab = page.summaries_tab
+    assert page.tabs.tabText(2) == "Summaries"
+    assert tab.titles == [t for t, _ in services.summaries(activity_id)] and len(tab.titles) == 2
+    text = tab.browser.toPlainText()
+    assert all(title in text for title in tab.titles)
+    assert tab.browser.maximumWidth() <= 800
+    page.watch_tab.close_activity()
+
+
+def test_hostile_summary_is_shown_safely_and_links_leave_the_app(qtbot, make_services, opened):
+    from desktop import protocol
+    from desktop.views.summaries_tab import SummariesTab
+
+    services = make_services(SERVER_URL)
+    sha = hashlib.sha256(HOSTILE).hexdigest()
+    activity, _ = demo_activity()
+    assets = [protocol.Asset(kind="summary", media_type="text/markdown", size=len(HOSTILE), sha256=sha,
+                             url=f"/api/v1/media/{sha}", title="Hostile")]
+    activity_id = install_demo(services, assets=assets)
+    target = services.blobs.path_for(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(HOSTILE)
+
+    tab = SummariesTab()
+    qtbot.addWidget(tab)
+    requested = []
+    original = tab.browser.loadResource
+    tab.browser.loadResource = lambda kind, url: requested.append(url.toString()) or original(kind, url)
+    tab.show_summaries(services.summaries(activity_id))
+    tab.resize(800, 600)
+    with qtbot.waitExposed(tab):
+        tab.show()
+    text = tab.browser.toPlainText()
+    assert "owned" not in text and "alert('" not in text  # the script and its text are gone
+    assert "guideline" in text
+    html = tab.browser.toHtml()
+    assert "tracker.example" not in html and 'href="javascript' not in html
+    assert not [u for u in requested if not u.startswith("data:")]
+
+    # Even HTML that did get an image past the sanitiser loads nothing remote.
+    assert tab.browser.loadResource(2, QUrl("http://tracker.example/pixel.png")) is None
+    assert tab.browser.loadResource(2, QUrl("file:///etc/passwd")) is None
+
+    # Clicking the link hands it to the system and leaves the browser where it was.
+    source_before = tab.browser.source()
+    cursor = tab.browser.document().find("guideline")
+    rect = tab.browser.cursorRect(cursor)
+    qtbot.mouseClick(tab.browser.viewport(), Qt.MouseButton.LeftButton, pos=rect.center() - QPoint(2, 0))
+    assert [u.toString() for u in opened] == ["https://example.org/guide"]
+    assert tab.browser.source() == source_before
+    assert "guideline" in tab.browser.toPlainText()
+
+    # Anything but http/https/mailto is not opened at all.
+    tab.browser.anchorClicked.emit(QUrl("file:///etc/passwd"))
+    tab.browser.anchorClicked.emit(QUrl("mailto:cme@example.org"))
+    assert [u.toString() for u in opened] == ["https://example.org/guide", "mailto:cme@example.org"]
+
+
+def test_render_summary_drops_images_before_the_browser_sees_them():
+    assert "<img" not in render_summary(HOSTILE, "text/markdown")

@@ -1,0 +1,84 @@
+"""The libvlc backend and its Qt adapter on the real demo video (dummy outputs)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QThread
+
+from desktop.media import player as backend
+from desktop.media.qt_player import QtPlayer
+from tests.player.demo_media import DEMO_LENGTH_MS, DEMO_VIDEO
+
+
+@pytest.fixture
+def qt_player(qapp, libvlc):
+    p = QtPlayer()
+    p.load(DEMO_VIDEO)
+    yield p
+    p.release()
+
+
+def test_plays_the_real_file_and_reports_on_the_gui_thread(qtbot, qt_player):
+    seen = []
+    qt_player.time_reported.connect(
+        lambda ms: seen.append((ms, QThread.currentThread() is QCoreApplication.instance().thread()))
+    )
+    qt_player.set_rate(2.0)
+    with qtbot.waitSignal(qt_player.length_changed, timeout=5_000) as length:
+        qt_player.play()
+    assert length.args == [DEMO_LENGTH_MS]
+    qtbot.waitUntil(lambda: len(seen) >= 3, timeout=5_000)
+    assert all(on_gui for _ms, on_gui in seen)
+    assert [ms for ms, _ in seen] == sorted(ms for ms, _ in seen)
+    assert qt_player.is_playing() and qt_player.rate == 2.0
+    # Between reports the clock moves on smoothly (ticks every 40 ms).
+    ticks = []
+    qt_player.position_changed.connect(ticks.append)
+    qtbot.waitUntil(lambda: len(ticks) >= 10, timeout=5_000)
+    assert len(set(ticks)) >= 8 and ticks == sorted(ticks)
+
+
+def test_seek_and_rate_change(qtbot, qt_player):
+    with qtbot.waitSignal(qt_player.playing_changed, timeout=5_000):
+        qt_player.play()
+    with qtbot.waitSignal(qt_player.time_reported, timeout=5_000, check_params_cb=lambda ms: 30_000 <= ms < 33_000):
+        qt_player.seek(30_000)
+    assert 30_000 <= qt_player.position_ms() < 33_000
+    assert 30_000 <= qt_player.player.time_ms() < 33_000
+    qt_player.set_rate(1.5)
+    reports = []
+    qt_player.time_reported.connect(reports.append)
+    qtbot.waitUntil(lambda: len(reports) >= 4, timeout=5_000)
+    # libvlc's own time advances ~1.5 s of media per second now.
+    assert reports[-1] - reports[0] >= 1_000
+    with qtbot.waitSignal(qt_player.playing_changed, timeout=5_000):
+        qt_player.pause()
+    held = qt_player.position_ms()
+    qtbot.waitUntil(lambda: not qt_player.player.is_playing(), timeout=5_000)  # libvlc agrees
+    assert qt_player.position_ms() == held and not qt_player.clock.playing
+
+
+def test_ended_media_plays_again_from_a_seek(qtbot, qt_player):
+    qt_player.set_rate(2.0)
+    qt_player.seek(58_500)  # before play: applied when libvlc is playing
+    with qtbot.waitSignal(qt_player.ended, timeout=8_000):
+        qt_player.play()
+    assert qt_player.position_ms() == DEMO_LENGTH_MS and not qt_player.is_playing()
+    qt_player.seek(10_000)
+    with qtbot.waitSignal(qt_player.time_reported, timeout=5_000, check_params_cb=lambda ms: 10_000 <= ms < 14_000):
+        qt_player.play()
+
+
+def test_null_player_when_libvlc_is_missing(qapp):
+    p = QtPlayer(player=backend.NullPlayer())
+    p.problem = backend.missing_message()
+    p.load(DEMO_VIDEO, start_ms=5_000)
+    p.play()
+    p.seek(12_000)
+    assert p.position_ms() == 12_000 and not p.is_playing()
+    assert "sudo apt-get install libvlc5 vlc-plugin-base" in p.problem
+
+
+def test_extra_libvlc_args_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv(backend.VLC_ARGS_ENV, "--aout=dummy '--sub-file=a b.vtt'")
+    assert backend.vlc_args()[-2:] == ["--aout=dummy", "--sub-file=a b.vtt"]
