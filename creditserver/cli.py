@@ -5,6 +5,7 @@
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
+    cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD]
 
 Exit codes: 0 done, 2 refused (bad input; one line on stderr says why), 1 other failure.
 """
@@ -39,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     parser.add_argument("--demo", action="store_true", help="load the demo activity and learners (idempotent)")
     parser.add_argument("--access-ttl", type=int, default=900, metavar="SECONDS", help="access token lifetime")
+    parser.add_argument(
+        "--completion-grace-days",
+        type=int,
+        default=30,
+        metavar="DAYS",
+        help="accept completions finished before an activity's termination date for this many days after it (default 30)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("publish", help="publish (or update) an activity from a folder")
@@ -63,7 +71,23 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--licence-number")
     a.add_argument("--nabp-eprofile-id")
     a.add_argument("--birth-mmdd", help="birth month and day, MMDD (pharmacists)")
+
+    p = sub.add_parser("report", help="accepted completions with the fields PARS and CPE Monitor reporting need")
+    _common(p, top=False)
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", dest="format", action="store_const", const="json", help="a JSON array")
+    fmt.add_argument("--csv", dest="format", action="store_const", const="csv", help="CSV with a header row")
+    p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only completions on or after this date")
     return parser
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _refuse(message: str) -> int:
@@ -148,12 +172,33 @@ def _learner_add(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from .report import build_report, to_csv, to_json, to_text
+
+    db, _store = _open(args)
+    try:
+        rows = build_report(db, since=args.since)
+    finally:
+        db.dispose()
+    render = {"json": to_json, "csv": to_csv}.get(args.format or "", to_text)
+    sys.stdout.write(render(rows))
+    if args.format == "json":
+        sys.stdout.write("\n")
+    return 0
+
+
 def _serve(args) -> int:
     import uvicorn
 
     from .app import create_app
 
-    app = create_app(args.data_dir, database_url=args.database_url, demo=args.demo, access_ttl_s=args.access_ttl)
+    app = create_app(
+        args.data_dir,
+        database_url=args.database_url,
+        demo=args.demo,
+        access_ttl_s=args.access_ttl,
+        completion_grace_days=args.completion_grace_days,
+    )
     print(f"{PROG}: serving on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
@@ -170,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         return _withdraw(args)
     if args.command == "learner":
         return _learner_add(args)
+    if args.command == "report":
+        return _report(args)
     return _serve(args)
 
 

@@ -107,3 +107,18 @@ def post(client: httpx.Client, headers: dict[str, str], *items: dict[str, Any]) 
 
 def signed_in(client: httpx.Client, username: str, password: str = "demo") -> dict[str, str]:
     return bearer(sign_in(client, username, password))
+
+
+def count_rows(server: RunningServer, model) -> int:
+    from sqlalchemy import func, select
+
+    with server.app.state.db.session() as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def publish_copies(server: RunningServer, tmp_path: Path, prefix: str, n: int, **kwargs: Any) -> list[str]:
+    """Publish `n` copies of the demo activity (`prefix-0` …); returns their ids."""
+    ids = [f"{prefix}-{i}" for i in range(n)]
+    for activity_id in ids:
+        publish(server, tmp_path, activity_doc(activity_id, **kwargs))
+    return ids

@@ -1,0 +1,162 @@
+"""`cme-credit-server report`: accepted completions with what ACCME PARS and NABP CPE Monitor need.
+
+One row per credited completion. `reportable` is true only when the learner consented to
+reporting in that claim (rule 8) and the credit has somewhere to go: physicians' (and
+PAs'/NPs') AMA PRA credit to PARS / CME Passport, pharmacists' ACPE credit to CPE Monitor.
+Pharmacy credit must reach CPE Monitor within 60 days of participation (rule 6): rows are
+flagged `due_soon` from day 30 and `late` after day 60, counted from the completion date.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from desktop.protocol import CertificateRecord
+
+from .db import Database
+from .models import Certificate, Completion, Learner, utcnow
+
+CPE_DEADLINE_DAYS = 60
+CPE_WARN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    completion_id: str
+    certificate_id: str
+    learner_id: str
+    learner_name: str
+    username: str
+    profession: str
+    degree: str
+    board_id: str
+    licence_state: str
+    licence_number: str
+    nabp_eprofile_id: str
+    birth_mmdd: str
+    activity_id: str
+    activity_version: int
+    activity_title: str
+    providers: str
+    uan: str
+    completion_date: str
+    credits: float
+    contact_hours: float | None
+    credit_type: str
+    reporting_consent: bool
+    report_to: str  # "PARS", "CPE Monitor" or "" (nowhere: a statement of participation)
+    reportable: bool
+    days_since_completion: int
+    report_by: str  # pharmacy: completion date + 60 days
+    due_soon: bool
+    late: bool
+    received_at: str
+
+
+FIELDS = list(ReportRow.__dataclass_fields__)
+
+
+def build_report(db: Database, since: date | None = None, today: date | None = None) -> list[ReportRow]:
+    today = today or utcnow().date()
+    rows: list[ReportRow] = []
+    with db.session() as s:
+        query = (
+            select(Completion, Learner, Certificate)
+            .join(Learner, Learner.id == Completion.learner_id)
+            .join(Certificate, Certificate.completion_id == Completion.id)
+            .where(Completion.passed.is_(True))
+            .order_by(Certificate.completion_date, Completion.received_at, Completion.id)
+        )
+        if since is not None:
+            query = query.where(Certificate.completion_date >= since)
+        for c, learner, cert in s.execute(query).all():
+            record = CertificateRecord.model_validate_json(cert.record_json)
+            if c.profession == "pharmacist":
+                report_to = "CPE Monitor"
+            elif "AMA PRA Category 1" in c.credit_type:
+                report_to = "PARS"
+            else:
+                report_to = ""
+            age = (today - record.completion_date).days
+            pharmacy = report_to == "CPE Monitor"
+            rows.append(
+                ReportRow(
+                    completion_id=c.id,
+                    certificate_id=cert.id,
+                    learner_id=learner.id,
+                    learner_name=record.learner_name,
+                    username=learner.username,
+                    profession=c.profession,
+                    degree=learner.degree,
+                    board_id=c.board_id or learner.board_id or "",
+                    licence_state=c.licence_state or learner.licence_state or "",
+                    licence_number=c.licence_number or learner.licence_number or "",
+                    nabp_eprofile_id=c.nabp_eprofile_id or "",
+                    birth_mmdd=c.birth_mmdd or "",
+                    activity_id=c.activity_id,
+                    activity_version=c.activity_version,
+                    activity_title=record.activity_title,
+                    providers=" and ".join(record.providers),
+                    uan=record.uan or "",
+                    completion_date=record.completion_date.isoformat(),
+                    credits=c.credits_claimed,
+                    contact_hours=record.contact_hours,
+                    credit_type=c.credit_type,
+                    reporting_consent=c.reporting_consent,
+                    report_to=report_to,
+                    reportable=bool(c.reporting_consent and report_to),
+                    days_since_completion=age,
+                    report_by=(
+                        date.fromordinal(record.completion_date.toordinal() + CPE_DEADLINE_DAYS).isoformat()
+                        if pharmacy
+                        else ""
+                    ),
+                    due_soon=pharmacy and CPE_WARN_DAYS <= age <= CPE_DEADLINE_DAYS,
+                    late=pharmacy and age > CPE_DEADLINE_DAYS,
+                    received_at=c.received_at.isoformat().replace("+00:00", "Z"),
+                )
+            )
+    return rows
+
+
+def to_json(rows: list[ReportRow]) -> str:
+    return json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2)
+
+
+def to_csv(rows: list[ReportRow]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in asdict(r).items()})
+    return out.getvalue()
+
+
+def to_text(rows: list[ReportRow]) -> str:
+    if not rows:
+        return "no accepted completions\n"
+    lines = []
+    for r in rows:
+        flags = []
+        if r.reportable:
+            flags.append(f"report to {r.report_to}")
+        elif r.report_to:
+            flags.append("NOT reportable (no consent)")
+        if r.late:
+            flags.append(f"LATE (due {r.report_by})")
+        elif r.due_soon:
+            flags.append(f"due by {r.report_by}")
+        lines.append(
+            f"{r.completion_date}  {r.learner_name} ({r.profession})  {r.activity_id}  "
+            f"{r.credits:g} {r.credit_type}{'  UAN ' + r.uan if r.uan else ''}  [{', '.join(flags) or 'no reporting'}]"
+        )
+    reportable = sum(r.reportable for r in rows)
+    late = sum(r.late for r in rows)
+    lines.append(f"{len(rows)} completions, {reportable} reportable, {late} late")
+    return "\n".join(lines) + "\n"
