@@ -1,0 +1,163 @@
+"""Certificates (rule 7): the PDF, the signed Open Badges credential, the key, and privacy."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+import os
+import stat
+
+import pytest
+from pypdf import PdfReader
+
+from creditserver.runner import serve_in_thread
+from desktop.credential import canonical_json, verify_credential
+from desktop.protocol import CPE_MONITOR_NOTE, SigningKeys, TokenResponse
+
+from .conftest import CREDIT_ACTIVITY, client_for, sign_in
+from .credit_support import claim_for, completion, post, signed_in
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+@pytest.fixture
+def physician_cert(credit_api):
+    auth = signed_in(credit_api, "demo")
+    [res] = post(credit_api, auth, completion(CREDIT_ACTIVITY, claim=claim_for("physician", credits_claimed=0.25, attested_minutes=20)))
+    assert res["status"] == "accepted", res["reason"]
+    return auth, res["certificate_id"]
+
+
+@pytest.fixture
+def pharmacist_cert(credit_api):
+    auth = signed_in(credit_api, "pharm")
+    [res] = post(credit_api, auth, completion(CREDIT_ACTIVITY, profession="pharmacist"))
+    assert res["status"] == "accepted", res["reason"]
+    return auth, res["certificate_id"]
+
+
+def test_physician_pdf_shows_name_providers_title_format_date_and_credits_claimed_rule_7(credit_api, physician_cert):
+    auth, cert_id = physician_cert
+    r = credit_api.get(f"/certificates/{cert_id}", headers=auth)
+
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF-")
+    text = pdf_text(r.content)
+    record = credit_api.get("/me/completions", headers=auth).json()["completions"][0]["certificate"]
+    assert "Dr. Dana Demo" in text
+    assert "Northwind Institute for Continuing Education (fictional)" in text
+    assert "Lakeside Geriatrics Society (fictional)" in text
+    assert "Home Blood-Pressure Monitoring in Older Adults" in text
+    assert "enduring material" in text
+    assert record["completion_date"] in text
+    assert "0.25 AMA PRA Category 1 Credits" in text  # claimed, not the 0.5 maximum
+    assert "0.5 AMA" not in text
+    assert "UAN" not in text and "CPE Monitor" not in text
+
+
+def test_pharmacist_pdf_carries_the_uan_and_says_cpe_monitor_holds_the_record_rule_7(credit_api, pharmacist_cert):
+    auth, cert_id = pharmacist_cert
+    text = pdf_text(credit_api.get(f"/certificates/{cert_id}", headers=auth).content)
+
+    assert "Pat Pharm" in text
+    assert "0000-9999-26-001-H01-P" in text
+    assert "0.5 contact hours" in text and "0.05 CEU" in text
+    assert " ".join(CPE_MONITOR_NOTE.split()) in text
+    [mine] = credit_api.get("/me/completions", headers=auth).json()["completions"]
+    assert mine["certificate"]["uan"] == "0000-9999-26-001-H01-P"
+    assert mine["certificate"]["cpe_monitor_note"] == CPE_MONITOR_NOTE
+
+
+def test_another_learner_cannot_fetch_or_list_a_certificate_learner_privacy(credit_server, credit_api, physician_cert):
+    _auth, cert_id = physician_cert
+    credit_server.add_learner("bob", "pw", profession="physician", display_name="Dr. Bob")
+    bob = signed_in(credit_api, "bob", "pw")
+
+    for path in (f"/certificates/{cert_id}", f"/certificates/{cert_id}.json", f"/certificates/{cert_id}?format=json"):
+        r = credit_api.get(path, headers=bob)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"] == "application/problem+json"
+    assert credit_api.get("/me/completions", headers=bob).json() == {"completions": []}
+    # Same answer as for a certificate that does not exist.
+    assert credit_api.get(f"/certificates/{'0' * 32}", headers=bob).json() == credit_api.get(
+        f"/certificates/{cert_id}", headers=bob).json()
+    assert credit_api.get(f"/certificates/{cert_id}").status_code == 401
+
+
+def test_signed_credential_verifies_with_the_published_key_and_fails_after_tampering(credit_api, physician_cert):
+    auth, cert_id = physician_cert
+    keys = SigningKeys.model_validate_json(credit_api.get("/keys").content)  # no sign-in needed
+    [key] = keys.keys
+    doc = credit_api.get(f"/certificates/{cert_id}.json", headers=auth).json()
+
+    assert doc["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert doc["@context"][0] == "https://www.w3.org/ns/credentials/v2"
+    subject = doc["credentialSubject"]
+    assert subject["name"] == "Dr. Dana Demo" and subject["creditsEarned"] == 0.25
+    assert subject["achievement"]["name"].startswith("Home Blood-Pressure Monitoring")
+    assert subject["activityEndDate"].endswith("Z") and doc["validFrom"].endswith("Z")
+    assert doc["proof"]["verificationMethod"].endswith(key.key_id)
+    assert verify_credential(doc, key.public_key)
+
+    for mutate in (
+        lambda d: d["credentialSubject"].__setitem__("creditsEarned", 0.5),
+        lambda d: d["credentialSubject"].__setitem__("name", "Dr. Mallory"),
+        lambda d: d["proof"].__setitem__("created", "2020-01-01T00:00:00Z"),
+        lambda d: d.__setitem__("extra", True),
+        lambda d: d.pop("proof"),
+    ):
+        tampered = copy.deepcopy(doc)
+        mutate(tampered)
+        assert not verify_credential(tampered, key.public_key)
+    other = base64.b64encode(bytes(32)).decode()
+    assert not verify_credential(doc, other)
+    assert not verify_credential(doc, "not base64!")
+    # Key order and whitespace do not matter: the proof covers the canonical form.
+    reordered = json.loads(json.dumps(doc, indent=3, sort_keys=False))
+    assert verify_credential(dict(reversed(list(reordered.items()))), key.public_key)
+
+
+def test_json_query_form_is_the_same_credential(credit_api, physician_cert):
+    auth, cert_id = physician_cert
+    a = credit_api.get(f"/certificates/{cert_id}.json", headers=auth)
+    b = credit_api.get(f"/certificates/{cert_id}", params={"format": "json"}, headers=auth)
+    assert a.status_code == b.status_code == 200
+    assert a.content == b.content and a.headers["content-type"] == "application/json"
+
+
+def test_pharmacist_credential_carries_uan_and_note_rule_7(credit_api, pharmacist_cert):
+    auth, cert_id = pharmacist_cert
+    doc = credit_api.get(f"/certificates/{cert_id}.json", headers=auth).json()
+    assert doc["credentialSubject"]["achievement"]["humanCode"] == "0000-9999-26-001-H01-P"
+    assert doc["credentialSubject"]["note"] == CPE_MONITOR_NOTE
+    key = credit_api.get("/keys").json()["keys"][0]["public_key"]
+    assert verify_credential(doc, key)
+
+
+def test_sign_in_reply_carries_the_signing_key(credit_api):
+    tokens = TokenResponse.model_validate(sign_in(credit_api, "demo", "demo"))
+    [key] = credit_api.get("/keys").json()["keys"]
+    assert (tokens.server_public_key, tokens.key_id) == (key["public_key"], key["key_id"])
+
+
+def test_key_is_made_once_kept_private_and_survives_a_restart(tmp_path):
+    data = tmp_path / "server"
+    with serve_in_thread(data) as server, client_for(server) as api:
+        first = api.get("/keys").json()
+    path = data / "signing-key.pem"
+    if os.name == "posix":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with serve_in_thread(data) as server, client_for(server) as api:
+        assert api.get("/keys").json() == first
+
+
+def test_canonical_json_is_sorted_compact_utf8():
+    doc = {"b": 1.0, "a": [0.25, True, None], "é": "ü™"}
+    assert canonical_json(doc) == '{"a":[0.25,true,null],"b":1,"é":"ü™"}'.encode()
+    with pytest.raises(ValueError):
+        canonical_json({"x": float("nan")})
