@@ -410,8 +410,9 @@ def _iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _store_accepted(s, item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,
-                    learner: LearnerProfile, key: ServerKey, now: datetime) -> CompletionResult:
+def _accepted_rows(item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,
+                   learner: LearnerProfile, key: ServerKey, now: datetime) -> tuple[CompletionResult, Completion, list[Any]]:
+    """The result and the rows to store: the completion, then its attempts, evaluation and certificate."""
     statement = graded.statement
     assert statement is not None
     claim = item.claim
@@ -454,39 +455,37 @@ def _store_accepted(s, item: CompletionIn, body: dict[str, Any], content_hash: s
         credit_type=statement.credit_type,
     )
     cid = str(item.id)
-    s.add(
-        Completion(
-            id=cid,
-            learner_id=learner.id,
-            activity_id=act.id,
-            activity_version=act.version,
-            content_hash=content_hash,
-            body_json=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-            result_json=result.model_dump_json(exclude={"index"}),
-            received_at=now,
-            disclosures_acknowledged_at=item.disclosures_acknowledged_at,
-            started_at=item.started_at,
-            completed_at=item.completed_at,
-            completed_at_corrected=item.completed_at_corrected,
-            watched_share=item.watched_share,
-            server_score=graded.score,
-            passed=True,
-            profession=claim.profession.value,
-            credit_type=statement.credit_type,
-            credits_claimed=claim.credits_claimed,
-            attested_minutes=claim.attested_minutes,
-            reporting_consent=claim.reporting_consent,
-            nabp_eprofile_id=claim.nabp_eprofile_id,
-            birth_mmdd=claim.birth_mmdd,
-            board_id=claim.board_id,
-            licence_state=claim.licence_state,
-            licence_number=claim.licence_number,
-        )
+    parent = Completion(
+        id=cid,
+        learner_id=learner.id,
+        activity_id=act.id,
+        activity_version=act.version,
+        content_hash=content_hash,
+        body_json=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        result_json=result.model_dump_json(exclude={"index"}),
+        received_at=now,
+        disclosures_acknowledged_at=item.disclosures_acknowledged_at,
+        started_at=item.started_at,
+        completed_at=item.completed_at,
+        completed_at_corrected=item.completed_at_corrected,
+        watched_share=item.watched_share,
+        server_score=graded.score,
+        passed=True,
+        profession=claim.profession.value,
+        credit_type=statement.credit_type,
+        credits_claimed=claim.credits_claimed,
+        attested_minutes=claim.attested_minutes,
+        reporting_consent=claim.reporting_consent,
+        nabp_eprofile_id=claim.nabp_eprofile_id,
+        birth_mmdd=claim.birth_mmdd,
+        board_id=claim.board_id,
+        licence_state=claim.licence_state,
+        licence_number=claim.licence_number,
     )
-    s.flush()  # the completion row before its children (foreign keys)
+    children: list[Any] = []
     grades: list[tuple[float | None, bool | None]] = list(graded.attempt_scores) or [(None, None)] * len(item.attempts)
     for a, (score, ok) in zip(item.attempts, grades, strict=True):
-        s.add(
+        children.append(
             CompletionAttempt(
                 id=str(a.id),
                 completion_id=cid,
@@ -502,7 +501,7 @@ def _store_accepted(s, item: CompletionIn, body: dict[str, Any], content_hash: s
         )
     if item.evaluation is not None:
         ev = item.evaluation
-        s.add(
+        children.append(
             CompletionEvaluation(
                 completion_id=cid,
                 ratings_json=json.dumps(ev.ratings, sort_keys=True, separators=(",", ":")),
@@ -511,7 +510,7 @@ def _store_accepted(s, item: CompletionIn, body: dict[str, Any], content_hash: s
                 reminder_weeks=ev.reminder_weeks,
             )
         )
-    s.add(
+    children.append(
         Certificate(
             id=cert_id,
             completion_id=cid,
@@ -522,7 +521,7 @@ def _store_accepted(s, item: CompletionIn, body: dict[str, Any], content_hash: s
             completion_date=record.completion_date,
         )
     )
-    return result
+    return result, parent, children
 
 
 # ---------------------------------------------------------------- the batch
@@ -641,6 +640,8 @@ def _process(db: Database, parsed: list[_Parsed], learner: LearnerProfile, key: 
                 versions[(row.activity_id, row.version)] = row.json_text
 
         rejections: list[CompletionRejection] = []
+        parents: list[Completion] = []
+        children: list[Any] = []
 
         def reject(p: _Parsed, code: RejectionCode, reason: str, score=None, passed=None) -> None:
             results.append(_rejected(p, code, reason, score, passed))
@@ -711,10 +712,16 @@ def _process(db: Database, parsed: list[_Parsed], learner: LearnerProfile, key: 
             except Rejected as r:
                 reject(p, r.code, r.reason, r.score, r.passed)
                 continue
-            result = _store_accepted(s, item, p.body or {}, p.content_hash, act, graded, learner, key, now)
+            result, parent, kids = _accepted_rows(item, p.body or {}, p.content_hash, act, graded, learner, key, now)
+            parents.append(parent)
+            children.extend(kids)
             results.append(result.model_copy(update={"index": p.index}))
             existing[cid] = (learner.id, p.content_hash, result.model_dump_json(exclude={"index"}))
             credited[item.activity_id] = item.completed_at_corrected
+        # Completions first (one flush), then the rows that point at them.
+        s.add_all(parents)
+        s.flush()
+        s.add_all(children)
         s.add_all(rejections)
     return results
 
