@@ -367,3 +367,29 @@ def test_a_data_dir_from_before_completions_still_starts_and_grades_the_current_
     with serve_in_thread(data, demo=True) as server, client_for(server) as api:
         [res] = post(api, signed_in(api, "demo"), completion("old-one"))
     assert res["status"] == "accepted"
+
+
+def test_two_devices_racing_with_the_same_batch_credit_once_idempotency(credit_server, credit_api, demo_auth, tmp_path):
+    import threading
+
+    ids = publish_copies(credit_server, tmp_path, "race", 20)
+    items = [completion(a) for a in ids]
+    barrier = threading.Barrier(2)
+    answers: list[list[dict]] = []
+
+    def deliver() -> None:
+        with client_for(credit_server) as api:
+            barrier.wait()
+            answers.append(post(api, demo_auth, *items))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert len(answers) == 2
+    for first, second in zip(*answers, strict=True):
+        assert sorted([first["status"], second["status"]]) == ["accepted", "duplicate"]
+        assert first["certificate_id"] == second["certificate_id"]
+    assert count_rows(credit_server, Certificate) == 20
