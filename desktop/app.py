@@ -58,7 +58,7 @@ def _default_data_dir() -> Path:
 
 
 def _services(data_dir: Path, server_url: str | None):
-    from desktop.config import Paths
+    from desktop.paths import Paths
     from desktop.services import Services
 
     return Services(Paths(data_dir), server_url=server_url)
@@ -80,10 +80,25 @@ def _run_gui(data_dir: Path, args) -> int:
     try:
         if args.demo:
             return run_gui(launch_demo(), demo=True)
-        return run_gui(_services(data_dir, args.server), demo_launcher=launch_demo)
+        # Paint the cached library straight away (stdlib sqlite3 only); the services
+        # (SQLAlchemy, a migration if one is due, settings) open on a worker meanwhile.
+        return run_gui(
+            open_services=lambda: _services(data_dir, args.server),
+            first_paint=_first_paint(data_dir),
+            demo_launcher=launch_demo,
+        )
     finally:
         for demo in started:
             demo.stop()
+
+
+def _first_paint(data_dir: Path):
+    from desktop.cache.blobstore import BlobStore
+    from desktop.cache.library_snapshot import read_first_paint
+    from desktop.paths import Paths
+
+    paths = Paths(data_dir)
+    return read_first_paint(paths.database, BlobStore(paths.blobs))
 
 
 def _prefer_xwayland() -> None:

@@ -11,41 +11,13 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "CME Offline"
-
-
-def default_data_dir() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path(APP_NAME, appauthor=False)
-
-
-@dataclass(frozen=True)
-class Paths:
-    data_dir: Path
-
-    @property
-    def database(self) -> Path:
-        return self.data_dir / "cache.sqlite3"
-
-    @property
-    def blobs(self) -> Path:
-        return self.data_dir / "blobs"
-
-    @property
-    def settings(self) -> Path:
-        return self.data_dir / "settings.json"
-
-    @property
-    def logs(self) -> Path:
-        return self.data_dir / "logs"
+from desktop.paths import APP_NAME, Paths, default_data_dir  # noqa: F401 (re-exported)
 
 
 class Settings(BaseModel):

@@ -7,7 +7,6 @@ applied. Pure pydantic: no Qt, no SQL, no HTTP.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal

@@ -6,7 +6,9 @@ Nothing from the network becomes a path here: the only input is a hash, checked 
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -41,6 +43,26 @@ class BlobStore:
             return LocalState.partial
         return LocalState.queued if queued else LocalState.absent
 
+    def scan(self) -> BlobScan:
+        """Every stored and partial blob, from one directory walk (for whole-library views)."""
+        present: set[str] = set()
+        partial: set[str] = set()
+        try:
+            top = os.scandir(self.root)
+        except FileNotFoundError:
+            return BlobScan(frozenset(), frozenset())
+        with top:
+            for folder in top:
+                if len(folder.name) != 2 or not folder.is_dir():
+                    continue
+                with os.scandir(folder.path) as files:
+                    for entry in files:
+                        if entry.name.endswith(".part"):
+                            partial.add(entry.name[:-5])
+                        elif len(entry.name) == 64:
+                            present.add(entry.name)
+        return BlobScan(frozenset(present), frozenset(partial))
+
     def remove(self, sha256: str) -> int:
         """Delete a stored blob and any partial download of it; returns the bytes freed."""
         freed = 0
@@ -56,6 +78,20 @@ class BlobStore:
         if not self.root.is_dir():
             return 0
         return sum(p.stat().st_size for p in self.root.glob("??/*") if p.is_file())
+
+
+@dataclass(frozen=True)
+class BlobScan:
+    present: frozenset[str]
+    partial: frozenset[str]
+
+    def state(self, sha256: str, *, queued: bool = False) -> LocalState:
+        """The same answer as BlobStore.state, without touching the disk again."""
+        if sha256 in self.present:
+            return LocalState.present
+        if sha256 in self.partial:
+            return LocalState.partial
+        return LocalState.queued if queued else LocalState.absent
 
 
 def combined_state(states: list[LocalState]) -> LocalState:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from desktop.cache import models as m
-from desktop.cache.blobstore import BlobStore, LocalState, combined_state
+from desktop.cache.blobstore import BlobStore, LocalState
 from desktop.cache.db import Database
 from desktop.cache.library_snapshot import CreditOffer, LibraryRow, read_library  # noqa: F401 (re-exported)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from desktop.cache.blobstore import BlobStore, LocalState, combined_state
+from desktop.cache.blobstore import BlobScan, BlobStore, LocalState, combined_state
 
 ACTIVE_JOB_STATES = ("queued", "running", "paused")
 
@@ -79,9 +79,10 @@ def read_library(db_path: Path, blobs: BlobStore) -> list[LibraryRow]:
         ).fetchall()
     finally:
         conn.close()
+    scan = blobs.scan()
     return [
         _row(id_, title, release, termination, faculty.get(id_, []), credits.get(id_, []),
-             assets.get(id_, []), blobs, queued)
+             assets.get(id_, []), scan, queued)
         for id_, title, release, termination in activities
     ]
 
@@ -93,8 +94,8 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict[str, list[tuple]]:
     return grouped
 
 
-def _row(id_, title, release, termination, faculty, credits, assets, blobs: BlobStore, queued) -> LibraryRow:
-    states = [blobs.state(sha, queued=sha in queued) for sha, _size in assets]
+def _row(id_, title, release, termination, faculty, credits, assets, scan: BlobScan, queued) -> LibraryRow:
+    states = [scan.state(sha, queued=sha in queued) for sha, _size in assets]
     return LibraryRow(
         id=id_,
         title=title,
@@ -105,3 +106,31 @@ def _row(id_, title, release, termination, faculty, credits, assets, blobs: Blob
         media_state=combined_state(states),
         media_bytes=sum(size for (_sha, size), st in zip(assets, states) if st is LocalState.present),
     )
+
+
+@dataclass(frozen=True)
+class FirstPaint:
+    """What the window needs to show the library before the services are open."""
+
+    rows: list[LibraryRow]
+    profession: str | None
+
+
+def read_first_paint(db_path: Path, blobs: BlobStore) -> FirstPaint | None:
+    """The library as cached, or None when the file is missing or needs an upgrade first."""
+    from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
+
+    try:
+        if current_revision(db_path) != SCHEMA_HEAD:
+            return None
+        rows = read_library(db_path, blobs)
+        conn = sqlite3.connect(db_path)
+        try:
+            found = conn.execute(
+                "SELECT profession FROM learners WHERE signed_in = 1 ORDER BY last_signed_in_at DESC LIMIT 1"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:  # damaged or locked: the services' own opening deals with it
+        return None
+    return FirstPaint(rows, found[0] if found else None)

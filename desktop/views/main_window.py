@@ -1,6 +1,9 @@
 """The main window: navigation, the library and activity pages, sync, and the status bar.
 
-Entry point: `run_gui(services, demo=False, demo_launcher=None) -> int`.
+Entry point: `run_gui(services, demo=False, demo_launcher=None) -> int`, or
+`run_gui(open_services=factory, first_paint=snapshot)` to paint the cached library at once
+and open the services (SQLAlchemy, migrations, settings) on a worker meanwhile: the window
+starts as a shell (library only) and `attach_services` builds the rest.
 
 Benchmark hook: with `CME_OFFLINE_BENCH_FIRST_PAINT=1` the window skips the start-up sync
 and the first-run dialog, and after the library table's first paint that shows rows it
@@ -35,16 +38,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from typing import TYPE_CHECKING
+
 from desktop.sync.errors import SignInRequired, SyncError
-from desktop.views.activity_page import ActivityPage
-from desktop.views.download_runner import DownloadRunner
-from desktop.views.downloads_page import DownloadsPage
 from desktop.views.library_view import LibraryView
-from desktop.views.pages import SettingsPage, credits_page
-from desktop.views.search_panel import SearchPanel
-from desktop.views.sign_in_dialog import SignInDialog, error_text
 from desktop.views.tasks import run_task, wait_for_tasks
-from desktop.views.text import human_bytes, relative_time, short_error
+from desktop.views.text import error_text, human_bytes, relative_time, short_error
+
+# The other pages (and the player, search, settings behind them) are imported when the
+# services arrive: the first paint of the library needs none of them.
+if TYPE_CHECKING:
+    from desktop.views.sign_in_dialog import SignInDialog
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +89,8 @@ class MainWindow(QMainWindow):
     services_changed = Signal(object)
     notified = Signal(str)  # a notification was shown (tray, or the status bar without one)
 
-    def __init__(self, services, *, demo: bool = False, demo_launcher=None):
+    def __init__(self, services=None, *, demo: bool = False, demo_launcher=None, first_paint=None):
         super().__init__()
-        self.services = services
         self.demo = demo
         self.demo_launcher = demo_launcher
         self.owned_services: list = []  # Services this window created (the demo): closed by run_gui
@@ -98,17 +101,19 @@ class MainWindow(QMainWindow):
         self._session_exc: BaseException | None = None
         self._started = False
         self._bench = bench_mode()
-        self.learner = services.current_learner()
+        self.learner = None
+        self.services = None
         self.tray: QSystemTrayIcon | None = None
         self.last_notification: str | None = None
         self._shutting_down = False
+        self._start_pending = False  # shown before the services arrived
 
         self.setWindowTitle("CME Offline — demo" if demo else "CME Offline")
         self.setAccessibleName("CME Offline")
         self.resize(1100, 700)
 
         self._build_top_bar()
-        self._build_body()
+        self._build_shell()
         self._build_status_bar()
 
         self.sync_timer = QTimer(self)
@@ -119,8 +124,11 @@ class MainWindow(QMainWindow):
 
         if self._bench:
             self.library.first_rows_painted.connect(self._bench_report)
-        self.reload_library()
-        self.refresh_status()
+        if services is not None:
+            self.attach_services(services)
+        elif first_paint is not None:
+            self.library.set_rows(first_paint.rows, first_paint.profession)
+            self.status_label.setText("Opening the local cache…")
 
     # ------------------------------------------------------------------ build
 
@@ -162,7 +170,8 @@ class MainWindow(QMainWindow):
         self.search_action.triggered.connect(self.focus_search)
         self.addAction(self.search_action)
 
-    def _build_body(self) -> None:
+    def _build_shell(self) -> None:
+        """Navigation and the library: all the first paint needs."""
         self.nav = QListWidget(self)
         self.nav.setAccessibleName("Sections")
         self.nav.setToolTip("Switch sections (Ctrl+1 to Ctrl+4)")
@@ -175,25 +184,9 @@ class MainWindow(QMainWindow):
 
         self.library = LibraryView(self)
         self.library.open_activity.connect(self.open_activity)
-        self.activity_page = ActivityPage(self)
-        self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
-        self.downloads_page = DownloadsPage(self.services, self)
-        self.download_runner = DownloadRunner(self.services, self)
-        self._connect_downloads()
-        self.library.download_requested.connect(self.download_activities)
-        self.activity_page.download_requested.connect(self.download_activities)
-        self.activity_page.remove_video_requested.connect(lambda a: self.downloads_page.remove_videos([a]))
-        self.search_panel = SearchPanel(self.services, self.search_edit, self)
-        self.search_panel.open_hit.connect(self.open_search_hit)
-        self.settings_page = SettingsPage(self.services, self)
-        self.settings_page.sign_in_requested.connect(lambda: self.open_sign_in())
-        self.settings_page.settings_changed.connect(self._settings_changed)
-        self.settings_page.signed_out.connect(self._learner_changed)
-
         self.stack = QStackedWidget(self)
         self.stack.setAccessibleName("Section content")
-        for page in (self.library, self.downloads_page, credits_page(), self.settings_page, self.activity_page):
-            self.stack.addWidget(page)
+        self.stack.addWidget(self.library)
 
         splitter = QSplitter(self)
         splitter.addWidget(self.nav)
@@ -209,6 +202,31 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
             action.triggered.connect(lambda _=False, i=i: self.show_section(i))
             self.addAction(action)
+
+    def _build_pages(self) -> None:
+        """The pages that work on the services; built once they are open."""
+        from desktop.views.activity_page import ActivityPage
+        from desktop.views.download_runner import DownloadRunner
+        from desktop.views.downloads_page import DownloadsPage
+        from desktop.views.pages import SettingsPage, credits_page
+        from desktop.views.search_panel import SearchPanel
+
+        self.activity_page = ActivityPage(self)
+        self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
+        self.downloads_page = DownloadsPage(self.services, self)
+        self.download_runner = DownloadRunner(self.services, self)
+        self._connect_downloads()
+        self.library.download_requested.connect(self.download_activities)
+        self.activity_page.download_requested.connect(self.download_activities)
+        self.activity_page.remove_video_requested.connect(lambda a: self.downloads_page.remove_videos([a]))
+        self.search_panel = SearchPanel(self.services, self.search_edit, self)
+        self.search_panel.open_hit.connect(self.open_search_hit)
+        self.settings_page = SettingsPage(self.services, self)
+        self.settings_page.sign_in_requested.connect(lambda: self.open_sign_in())
+        self.settings_page.settings_changed.connect(self._settings_changed)
+        self.settings_page.signed_out.connect(self._learner_changed)
+        for page in (self.downloads_page, credits_page(), self.settings_page, self.activity_page):
+            self.stack.addWidget(page)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -230,7 +248,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ navigation
 
     def show_section(self, index: int) -> None:
-        if index < 0:
+        if index < 0 or index >= self.stack.count():  # pages not built yet: stay on the library
             return
         if self.nav.currentRow() != index and index < len(SECTIONS):
             self.nav.blockSignals(True)
@@ -263,7 +281,8 @@ class MainWindow(QMainWindow):
             open_at(int(time_ms))
 
     def focus_search(self) -> None:
-        self.search_panel.focus()
+        if self.services is not None:
+            self.search_panel.focus()
 
     @property
     def profession(self) -> str | None:
@@ -275,6 +294,8 @@ class MainWindow(QMainWindow):
         self.library.set_rows(self.services.library_rows(), self.profession)
 
     def refresh_status(self) -> None:
+        if self.services is None:
+            return
         try:
             st = self.services.status()
         except Exception:  # a closed or broken cache must not take the window down
@@ -386,7 +407,7 @@ class MainWindow(QMainWindow):
 
     def sync_now(self, *, user: bool = True) -> bool:
         """Start a sync in the background; False if one is running or it cannot start."""
-        if self.syncing:
+        if self.syncing or self.services is None:
             return False
         s = self.services
         if s.server_url is None:
@@ -451,6 +472,8 @@ class MainWindow(QMainWindow):
             self.sign_in_dialog.raise_()
             self.sign_in_dialog.activateWindow()
             return self.sign_in_dialog
+        from desktop.views.sign_in_dialog import SignInDialog
+
         dialog = SignInDialog(self.services, self, message=message)
         dialog.signed_in.connect(self._signed_in)
         dialog.finished.connect(self._sign_in_closed)
@@ -472,8 +495,51 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ services
 
+    def attach_services(self, services) -> None:
+        """The services are open: build the pages that use them and start working."""
+        self.services = services
+        self.learner = services.current_learner()
+        self._build_pages()
+        self.reload_library()
+        self.refresh_status()
+        if self._start_pending:
+            self._start_pending = False
+            self._start_work()
+
+    def open_services_in_background(self, open_services) -> None:
+        """Run `open_services()` on a worker; attach what it returns (shell windows only).
+
+        It starts after the library's first paint: importing SQLAlchemy on the worker
+        holds the GIL in long stretches and would otherwise delay that paint.
+        """
+        started = []
+
+        def start() -> None:
+            if not started:
+                started.append(True)
+                run_task(self, open_services, self._services_opened, self._services_failed)
+
+        if self.library.model.rowCount() > 0:
+            self.library.first_rows_painted.connect(lambda: QTimer.singleShot(0, start))
+            QTimer.singleShot(1000, start)  # in case the window is never painted (minimised)
+        else:
+            QTimer.singleShot(0, start)
+
+    def _services_opened(self, services) -> None:
+        self.owned_services.append(services)
+        if not self._shutting_down:
+            self.attach_services(services)
+
+    def _services_failed(self, exc: BaseException) -> None:
+        log.error("opening the local cache failed", exc_info=exc)
+        self.status_label.setText("The local cache could not be opened")
+        self.error_label.setText(f"⚠ {exc}")
+        self.error_label.setToolTip(str(exc))
+
     def set_services(self, services, *, owned: bool = True) -> None:
         """Switch to another Services (the demo's); the old one stays open for its caller."""
+        from desktop.views.download_runner import DownloadRunner
+
         if owned:
             self.owned_services.append(services)
         self.services = services
@@ -506,6 +572,13 @@ class MainWindow(QMainWindow):
                 print("first-paint-ms: the library is empty; nothing to measure", file=sys.stderr, flush=True)
                 QApplication.exit(1)
             return
+        if self.services is None:
+            self._start_pending = True  # attach_services starts the work
+            return
+        self._start_work()
+
+    def _start_work(self) -> None:
+        """Timers, start-up sync, resumed downloads, or the first-run welcome."""
         self.status_timer.start()
         self._restart_sync_timer()
         self.download_runner.start_if_queued()  # resume what a previous session left
@@ -547,7 +620,8 @@ class MainWindow(QMainWindow):
         self._shutting_down = True
         self.sync_timer.stop()
         self.status_timer.stop()
-        self.download_runner.stop()  # jobs stay queued with their bytes; the next start resumes
+        if self.services is not None:
+            self.download_runner.stop()  # jobs stay queued with their bytes; the next start resumes
 
     def closeEvent(self, event) -> None:
         self.shutdown()
@@ -567,21 +641,27 @@ def ensure_app() -> QApplication:
     return app
 
 
-def run_gui(services, *, demo: bool = False, demo_launcher=None) -> int:
+def run_gui(
+    services=None, *, demo: bool = False, demo_launcher=None, open_services=None, first_paint=None
+) -> int:
     """Show the main window until it is closed; returns the exit code.
 
-    Services created here (the demo's) are closed before returning; `services` itself is
-    left open for the caller to close.
+    Give either `services` (left open for the caller to close) or `open_services`, a
+    function run on a worker whose result the window owns, with `first_paint` (the cached
+    library rows) to show meanwhile. Services created here are closed before returning.
     """
     app = ensure_app()
-    window = MainWindow(services, demo=demo, demo_launcher=demo_launcher)
+    window = MainWindow(services, demo=demo, demo_launcher=demo_launcher, first_paint=first_paint)
     window.show()
+    if services is None:
+        window.open_services_in_background(open_services)
     try:
         code = app.exec()
     finally:
         window.shutdown()
         wait_for_tasks()
         QApplication.processEvents()
+
         for owned in window.owned_services:
             try:
                 owned.close()

@@ -20,16 +20,7 @@ from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
 
-UNEXPECTED = "Signing in failed unexpectedly. Try again; if it keeps failing, tell your IT help desk."
-
-
-def error_text(exc: BaseException) -> str:
-    """The words to show for a failure from the services layer."""
-    if isinstance(exc, SyncError):
-        return str(exc)
-    if isinstance(exc, ValueError):
-        return f"That server address is not valid: {exc}. It should look like https://cme.example.org"
-    return UNEXPECTED
+from desktop.views.text import UNEXPECTED, error_text  # noqa: E402,F401 (re-exported)
 
 
 class SignInDialog(QDialog):

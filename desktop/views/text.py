@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 
 from desktop.cache.blobstore import LocalState
 from desktop.sync import errors
+from desktop.sync.errors import SyncError
 
 PROFESSION_NAMES = {
     "physician": "Physician",
@@ -99,3 +100,15 @@ def format_minutes(minutes: int) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+UNEXPECTED = "Signing in failed unexpectedly. Try again; if it keeps failing, tell your IT help desk."
+
+
+def error_text(exc: BaseException) -> str:
+    """The words to show for a failure from the services layer."""
+    if isinstance(exc, SyncError):
+        return str(exc)
+    if isinstance(exc, ValueError):
+        return f"That server address is not valid: {exc}. It should look like https://cme.example.org"
+    return UNEXPECTED
