@@ -272,7 +272,7 @@ class WatchTab(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         # The video may have arrived since the page was built (downloads run meanwhile).
-        if self.player is None and self.detail is not None and self.services is not None \
+        if self.video_path is None and self.detail is not None and self.services is not None \
                 and self.services.media_file(self.detail.id) is not None:
             self.show_activity(self.services, self.detail)
 
@@ -435,10 +435,14 @@ class WatchTab(QWidget):
             self.video_column.setParent(None)
             self.video_column.setWindowTitle(self.detail.title if self.detail else "Video")
             self.video_column.showFullScreen()
+            self.video_column.activateWindow()
+            self.play_button.setFocus()  # so the keys reach the fullscreen window
         else:
             self.splitter.insertWidget(0, self.video_column)
             self.video_column.show()
             self.splitter.setSizes(getattr(self, "_sizes", self.splitter.sizes()))
+            self.window().activateWindow()
+            self.play_button.setFocus()
         for s in self._fullscreen_keys:
             s.setEnabled(on)
         for s in self._page_keys:

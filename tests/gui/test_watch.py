@@ -247,3 +247,44 @@ def test_missing_libvlc_shows_the_message_and_does_not_crash(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "sudo apt-get install libvlc5 vlc-plugin-base" in result.stdout
+
+
+def test_scrolling_by_hand_stops_follow_until_asked(qtbot, page):
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    tab = page.watch_tab
+    panel = tab.transcript_panel
+    tab.seek(50_000)
+    assert panel.following
+    viewport = panel.view.viewport()
+    wheel = QWheelEvent(QPointF(10, 10), QPointF(viewport.mapToGlobal(QPoint(10, 10))), QPoint(0, 0),
+                        QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    assert not panel.following and panel.follow_button.isVisible()
+    top = panel.view.verticalScrollBar().value()
+    tab.seek(55_000)  # the highlight moves, the view stays where the learner put it
+    assert panel.current_row == panel.index.index_at(55_000)
+    assert panel.view.verticalScrollBar().value() == top
+    panel.follow_button.click()
+    assert panel.following
+    assert panel.view.visualRect(panel.model.index(panel.current_row)).intersects(viewport.rect())
+
+
+def test_fullscreen_with_f_and_back_with_esc(qtbot, page):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    tab = page.watch_tab
+    with qtbot.waitActive(page):
+        page.activateWindow()
+    tab.setFocus()
+    with qtbot.waitActive(tab.video_column):
+        qtbot.keyClick(tab, Qt.Key.Key_F)
+    assert tab.video_column.isWindow() and tab.video_column.isFullScreen()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is tab.play_button)
+    qtbot.keyClick(tab.play_button, Qt.Key.Key_Escape)
+    assert not tab.video_column.isWindow()
+    assert tab.splitter.widget(0) is tab.video_column and page.isVisible()
