@@ -137,10 +137,8 @@ class ActivityPage(QWidget):
         self.services = services
 
     def _services(self):
-        # The main window owns Services; until it hands them over, find them on it.
-        if self.services is None:
-            self.services = getattr(self.window(), "services", None)
-        return self.services
+        # Given ones first; else the main window's current ones (they are swapped for the demo).
+        return self.services if self.services is not None else getattr(self.window(), "services", None)
 
     def show_activity(self, detail: ActivityDetail, profession: str | None, start_ms: int | None = None) -> None:
         """Show this activity on the Overview tab (on the Watch tab at `start_ms` if given)."""
