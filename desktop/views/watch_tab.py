@@ -156,7 +156,7 @@ class WatchTab(QWidget):
         self._save_timer.timeout.connect(self.save_progress)
         app = QCoreApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(self.close_activity)
+            app.aboutToQuit.connect(self.shutdown)
 
         # Shortcuts: one set for the page, one for the video column while it is fullscreen
         # (a separate window then); only one set is enabled at a time.
@@ -283,6 +283,13 @@ class WatchTab(QWidget):
         self.save_progress()
         self._save_timer.stop()
         self.set_fullscreen(False)
+
+    def shutdown(self) -> None:
+        """At exit: keep the place, then let libvlc go before Qt and Python tear down."""
+        self.close_activity()
+        if self.player is not None:
+            self.player.release()
+            self.player = None
 
     def download(self) -> None:
         if self.services is None or self.detail is None:

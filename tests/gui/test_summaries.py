@@ -43,7 +43,7 @@ def test_demo_summaries_one_section_each(qtbot, make_services):
     text = tab.browser.toPlainText()
     assert all(title in text for title in tab.titles)
     assert tab.browser.maximumWidth() <= 800
-    page.watch_tab.close_activity()
+    page.watch_tab.shutdown()
 
 
 def test_hostile_summary_is_shown_safely_and_links_leave_the_app(qtbot, make_services, opened):

@@ -39,9 +39,7 @@ def page(qtbot, make_services):
     page.show_activity(services.activity_detail(activity_id), "physician")
     page.tabs.setCurrentIndex(1)
     yield page
-    page.watch_tab.close_activity()
-    if page.watch_tab.player is not None:
-        page.watch_tab.player.release()
+    page.watch_tab.shutdown()
 
 
 def test_highlight_follows_the_real_video_and_agrees_with_libvlc(qtbot, page):
@@ -141,8 +139,7 @@ def test_position_and_watched_ranges_persist_and_resume(qtbot, page, make_servic
             again.watch_tab.play()
         assert again.watch_tab.player.position_ms() >= stopped_at - 500
     finally:
-        again.watch_tab.close_activity()
-        again.watch_tab.player.release()
+        again.watch_tab.shutdown()
 
 
 def test_open_at_plays_from_that_moment(qtbot, page):
