@@ -14,7 +14,6 @@ QtCore only: the video surface (a widget) lives in views/player_widget.py.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import queue
@@ -42,44 +41,6 @@ def prefer_xcb_under_wayland() -> None:
         os.environ["QT_QPA_PLATFORM"] = "xcb"
 
 
-class _EmitProbe(QObject):
-    fired = Signal()
-
-
-_emit_leaks_bool: bool | None = None
-
-
-def emit(signal, *args) -> None:
-    """`signal.emit(*args)`, safe from PySide6 6.12.0's reference bug on CPython 3.11.
-
-    PySide6 6.12.0 returns Py_True from `SignalInstance.emit()` without taking a reference,
-    so every emit from Python takes one reference off `True`; on CPython < 3.12 (mortal
-    bools) the process aborts ("bool_dealloc") after a few hundred emits. A 40 ms position
-    timer gets there in seconds. 6.11 and earlier are fine. We detect the bug once and give
-    the reference back; on a fixed PySide6 (or CPython >= 3.12) this is a plain emit.
-    Remove once PySide6-Essentials 6.12.0 is excluded in pyproject.toml.
-    """
-    if _emit_leaks_bool is None:
-        _detect_emit_bug()
-    result = signal.emit(*args)
-    if _emit_leaks_bool and isinstance(result, bool):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
-
-
-def _detect_emit_bug() -> None:
-    global _emit_leaks_bool
-    if _emit_leaks_bool is None:
-        probe = _EmitProbe()
-        before = sys.getrefcount(True)
-        for _ in range(8):
-            probe.fired.emit()
-        _emit_leaks_bool = before - sys.getrefcount(True) >= 8
-        if _emit_leaks_bool:
-            for _ in range(8):
-                ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-            log.warning("PySide6 %s leaks a reference on each emit: compensating", _pyside_version())
-
-
 def _pyside_version() -> str:
     import PySide6
 
@@ -97,7 +58,6 @@ class QtPlayer(QObject):
 
     def __init__(self, parent: QObject | None = None, *, player: backend.Player | None = None):
         super().__init__(parent)
-        _detect_emit_bug()  # here, on the GUI thread, before any emit
         # libvlc's events land in this queue (on libvlc's thread); `_drain` runs on ours.
         self._inbox: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
         self.problem: str | None = None if player is not None else backend.probe_libvlc()
@@ -132,7 +92,7 @@ class QtPlayer(QObject):
         self.clock.set_rate(self.rate)
         self.clock.seek(start_ms)
         self._length = length_ms
-        emit(self.position_changed, self.clock.position_ms())
+        self.position_changed.emit(self.clock.position_ms())
 
     def play(self) -> None:
         if not self._loaded or not self.available:
@@ -149,7 +109,7 @@ class QtPlayer(QObject):
         self.clock.pause()  # freeze the highlight now, not when libvlc confirms
         self._timer.stop()
         self.player.pause()
-        emit(self.position_changed, self.clock.position_ms())  # the last moment played
+        self.position_changed.emit(self.clock.position_ms())  # the last moment played
         self._set_playing(False)
 
     def toggle(self) -> None:
@@ -169,7 +129,7 @@ class QtPlayer(QObject):
                 self._pending_seek = None
             else:
                 self._pending_seek = ms  # applied when libvlc reports it is playing
-        emit(self.position_changed, self.clock.position_ms())
+        self.position_changed.emit(self.clock.position_ms())
 
     def skip(self, delta_ms: int) -> None:
         self.seek(self.clock.position_ms() + delta_ms)
@@ -180,7 +140,7 @@ class QtPlayer(QObject):
             return
         self.clock.set_rate(rate)
         self.player.set_rate(rate)
-        emit(self.rate_changed, rate)
+        self.rate_changed.emit(rate)
 
     @property
     def rate(self) -> float:
@@ -229,7 +189,7 @@ class QtPlayer(QObject):
             return  # released, or an event from a media we have since replaced
         if kind == backend.TIME:
             self.clock.on_time(value)
-            emit(self.time_reported, value)
+            self.time_reported.emit(value)
         elif kind == backend.PLAYING:
             if self._pending_seek is not None:
                 target, self._pending_seek = self._pending_seek, None
@@ -248,27 +208,27 @@ class QtPlayer(QObject):
         elif kind == backend.LENGTH:
             if value > 0:
                 self._length = value
-                emit(self.length_changed, value)
+                self.length_changed.emit(value)
         elif kind == backend.ENDED:
             self._timer.stop()
             self.clock.pause()
             if self._length:
                 self.clock.seek(self._length)
             self._ended = True
-            emit(self.position_changed, self.clock.position_ms())  # played to the end
+            self.position_changed.emit(self.clock.position_ms())  # played to the end
             self._set_playing(False)
-            emit(self.ended)
+            self.ended.emit()
         elif kind == backend.ERROR:
             self._timer.stop()
             self.clock.pause()
             self._set_playing(False)
-            emit(self.error, "The video could not be played. The file may be damaged: "
+            self.error.emit("The video could not be played. The file may be damaged: "
                             "remove it and download it again.")
 
     def _tick(self) -> None:
-        emit(self.position_changed, self.clock.position_ms())
+        self.position_changed.emit(self.clock.position_ms())
 
     def _set_playing(self, playing: bool) -> None:
         if playing != self._playing:
             self._playing = playing
-            emit(self.playing_changed, playing)
+            self.playing_changed.emit(playing)

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.media.qt_player import emit
 from desktop.views.summaries_tab import SummariesTab
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
 
@@ -170,7 +169,7 @@ class ActivityPage(QWidget):
     def _download_from_watch(self, activity_ids: list[str]) -> bool:
         """Hand a Download click to the main window's downloads if it listens; False if not."""
         if self.isSignalConnected(QMetaMethod.fromSignal(self.download_requested)):
-            emit(self.download_requested, activity_ids)
+            self.download_requested.emit(activity_ids)
             return True
         return False
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QWidget
 
-from desktop.media.qt_player import QtPlayer, emit
+from desktop.media.qt_player import QtPlayer
 
 HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
 
@@ -104,7 +104,7 @@ class SeekSlider(QSlider):
                 )
                 self.setSliderPosition(value)
                 self.triggerAction(QSlider.SliderAction.SliderMove)
-                emit(self.sliderReleased)  # a click is a finished move: seek now
+                self.sliderReleased.emit()  # a click is a finished move: seek now
                 event.accept()
                 return
         super().mousePressEvent(event)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.media.qt_player import emit
 from desktop.media.transcript import CueIndex, Transcript
 from desktop.views.player_widget import format_time
 
@@ -56,13 +55,13 @@ class CueModel(QAbstractListModel):
         for r in (old, row):
             if r is not None:
                 i = self.index(r)
-                emit(self.dataChanged, i, i)
+                self.dataChanged.emit(i, i)
 
     def set_matches(self, rows: list[int]) -> None:
         changed = self.matches.symmetric_difference(rows)
         self.matches = frozenset(rows)
         if changed:
-            emit(self.dataChanged, self.index(min(changed)), self.index(max(changed)))
+            self.dataChanged.emit(self.index(min(changed)), self.index(max(changed)))
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._labels)
@@ -266,7 +265,7 @@ class TranscriptPanel(QWidget):
     def _cue_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
             self.resume_follow()
-            emit(self.seek_requested, int(index.data(START_ROLE)))
+            self.seek_requested.emit(int(index.data(START_ROLE)))
 
     # -------------------------------------------------------------- find
 
