@@ -102,8 +102,10 @@ def _first_paint(data_dir: Path):
 
 
 def _prefer_xwayland() -> None:
-    # libvlc 3 cannot embed video in a Wayland surface; XWayland can.
-    if os.environ.get("WAYLAND_DISPLAY") and "QT_QPA_PLATFORM" not in os.environ:
+    # libvlc 3 cannot embed video in a Wayland surface; XWayland can. Must run before
+    # the QApplication exists.
+    wayland = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland"
+    if wayland and sys.platform.startswith("linux") and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "xcb"
 
 

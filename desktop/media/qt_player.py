@@ -15,9 +15,7 @@ QtCore only: the video surface (a widget) lives in views/player_widget.py.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Signal, Slot
@@ -29,22 +27,6 @@ log = logging.getLogger(__name__)
 
 TICK_MS = 40
 RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
-
-
-def prefer_xcb_under_wayland() -> None:
-    """libvlc 3 cannot embed video under Wayland: ask Qt for XWayland (call before QApplication)."""
-    if (
-        sys.platform.startswith("linux")
-        and os.environ.get("XDG_SESSION_TYPE") == "wayland"
-        and not os.environ.get("QT_QPA_PLATFORM")
-    ):
-        os.environ["QT_QPA_PLATFORM"] = "xcb"
-
-
-def _pyside_version() -> str:
-    import PySide6
-
-    return PySide6.__version__
 
 
 class QtPlayer(QObject):
