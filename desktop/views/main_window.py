@@ -242,8 +242,9 @@ class MainWindow(QMainWindow):
         self.status_label = label("Status", "Connection · last sync · who is signed in · storage used")
         self.error_label = label("Sync problem", "The last sync problem")
         self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        bar.addWidget(self.status_label)
-        bar.addWidget(self.error_label, 1)
+        # Permanent widgets stay visible while a passing message (e.g. "Downloaded: …") shows.
+        bar.addPermanentWidget(self.error_label, 1)
+        bar.addPermanentWidget(self.status_label)
 
     # ------------------------------------------------------------------ navigation
 
