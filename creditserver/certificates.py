@@ -8,6 +8,7 @@ with their type, and for pharmacists the UAN and the CPE Monitor note).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -127,6 +128,8 @@ _404 = {404: {"model": Problem, "description": "No such certificate (or not your
 
 
 def _load(request: Request, learner_id: str, certificate_id: str) -> Certificate:
+    if not re.fullmatch(CERT_ID_PATTERN, certificate_id):
+        raise ProblemError(404, "No such certificate", detail="There is no certificate with this id for you.")
     db: Database = request.app.state.db
     with db.session() as s:
         cert = s.execute(
@@ -145,7 +148,7 @@ def _json_response(cert: Certificate) -> Response:
     )
 
 
-CertId = Annotated[str, PathParam(pattern=CERT_ID_PATTERN)]
+CertId = Annotated[str, PathParam(description="32 lowercase hex digits; anything else is a 404")]
 
 
 @router.get("/certificates/{certificate_id}.json", responses={200: {"content": {"application/json": {}}}, **_404})

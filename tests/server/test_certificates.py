@@ -9,6 +9,7 @@ import json
 import os
 import stat
 
+import httpx
 import pytest
 from pypdf import PdfReader
 
@@ -161,3 +162,14 @@ def test_canonical_json_is_sorted_compact_utf8():
     assert canonical_json(doc) == '{"a":[0.25,true,null],"b":1,"é":"ü™"}'.encode()
     with pytest.raises(ValueError):
         canonical_json({"x": float("nan")})
+
+
+def test_malformed_certificate_ids_are_404_and_the_openapi_document_lists_the_batch(credit_api):
+    auth = signed_in(credit_api, "demo")
+    for bad in ("nope", "..%2f..%2fetc", "A" * 32):
+        assert credit_api.get(f"/certificates/{bad}", headers=auth).status_code == 404
+        assert credit_api.get(f"/certificates/{bad}.json", headers=auth).status_code == 404
+    schema = httpx.get(str(credit_api.base_url).removesuffix("/api/v1/") + "/openapi.json").json()
+    body = schema["paths"]["/api/v1/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/CompletionBatch"}
+    assert "CompletionIn" in schema["components"]["schemas"]
