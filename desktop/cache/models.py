@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -175,6 +187,9 @@ class SyncState(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # server time minus local time, in milliseconds, from the last response's Date header
     clock_offset_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the key that signs this server's certificate credentials (from sign-in), for offline checks
+    signing_key_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    signing_public_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class DownloadJob(Base):
@@ -215,3 +230,109 @@ class WatchProgress(Base):
     # [[start_ms, end_ms], …], sorted and merged: the share watched is their total length
     watched: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# ---------------------------------------------------------------- learner records
+# Records of what a learner did never hang off the catalog by foreign key: a withdrawn
+# activity must not take a learner's attempts, claims or certificates with it.
+
+
+class DisclosureAck(Base):
+    """Rule 1: when the learner acknowledged an activity's disclosures (content unlocks)."""
+
+    __tablename__ = "disclosure_acks"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    activity_version: Mapped[int] = mapped_column(Integer)
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime)  # local clock, UTC
+    acknowledged_at_corrected: Mapped[datetime] = mapped_column(DateTime)  # server-corrected, UTC
+
+
+class Attempt(Base):
+    """One try at an activity's post-test. Every attempt is kept, never overwritten (rule 4)."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("learner_id", "activity_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID, sent to the server
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[str] = mapped_column(String(80), index=True)
+    activity_version: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … per learner and activity
+    # question id -> option ids in the order shown (shuffled per attempt when the activity says so)
+    option_order: Mapped[dict] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # question id -> chosen option ids
+    current_question: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    local_score: Mapped[float | None] = mapped_column(Float, nullable=True)  # percent, provisional
+    local_passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class EvaluationRecord(Base):
+    """Rule 5: the learner's evaluation of an activity, saved as it is filled in."""
+
+    __tablename__ = "evaluations"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # {"ratings": {qid: int}, "texts": {qid: str}, "commitments": [str], "reminder_weeks": int | None}
+    responses: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Completion(Base):
+    """A claim of credit (rule 6) and what the server said of it. The payload is immutable."""
+
+    __tablename__ = "completions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID: the idempotency key
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[str] = mapped_column(String(80), index=True)
+    activity_version: Mapped[int] = mapped_column(Integer)
+    activity_title: Mapped[str] = mapped_column(String(500))  # kept for My Credits after withdrawal
+    payload: Mapped[dict] = mapped_column(JSON)  # the protocol CompletionIn, exactly as sent
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    completed_at_corrected: Mapped[datetime] = mapped_column(DateTime)
+    credit_type: Mapped[str] = mapped_column(String(500))
+    credits_claimed: Mapped[float] = mapped_column(Float)
+    # pending (waiting to sync) | accepted | rejected
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    server_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    certificate_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class OutboxItem(Base):
+    """A completion waiting for delivery; written in the same transaction as the claim."""
+
+    __tablename__ = "outbox"
+
+    completion_id: Mapped[str] = mapped_column(
+        ForeignKey("completions.id", ondelete="CASCADE"), primary_key=True
+    )
+    learner_id: Mapped[str] = mapped_column(String(64), index=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Certificate(Base):
+    """A learner's certificate, kept for offline opening, printing and verification (rule 7)."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    completion_id: Mapped[str] = mapped_column(String(36), index=True)
+    record: Mapped[dict] = mapped_column(JSON)  # protocol CertificateRecord
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    credential: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the signed JSON form
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)  # signature checked offline
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)

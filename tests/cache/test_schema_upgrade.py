@@ -41,7 +41,7 @@ def test_database_from_the_first_release_opens_with_every_row(tmp_path):
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert {"download_jobs", "watch_progress", "search_text"} <= tables
+        assert {"download_jobs", "watch_progress", "search_text", "attempts", "completions", "outbox"} <= tables
     finally:
         db.close()
 
