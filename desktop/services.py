@@ -22,12 +22,29 @@ from desktop.cache.library import ActivityDetail, LibraryRow, activity_detail, l
 from desktop.cache.search import SearchHit
 from desktop.cache.search import search as search_cache
 from desktop.config import Paths, Settings, load_settings, normalise_server_url, save_settings
+from desktop.learning.records import (  # noqa: F401 (re-exported for the GUI and CLI)
+    AttemptResult,
+    AttemptSummary,
+    AttemptView,
+    ClaimOptions,
+    CompletionInfo,
+    CreditRow,
+    EvaluationDraft,
+    LearningState,
+    MyCredits,
+    OutboxReport,
+    QuestionResult,
+    QuestionView,
+    VerifyResult,
+)
 from desktop.sync.errors import (
     InvalidResponse,
     NoServerConfigured,
+    NotSignedIn,
     ServerFailed,
     ServerUnreachable,
     SignInRequired,
+    SyncError,
     WrongCredentials,
 )
 
@@ -51,6 +68,30 @@ class SyncReport:
     not_modified: bool
     changed: int
     synced_at: datetime
+    # Completions delivered after the catalog (None: not tried); a failure of one part does
+    # not hide the other's outcome.
+    completions: OutboxReport | None = None
+    completions_error: str | None = None  # delivery could not run at all (e.g. no server key/learner)
+
+
+class ContentLocked(SyncError):
+    """Rule 1: the activity's content stays locked until the learner acknowledges the disclosures."""
+
+    message = "Read and acknowledge the disclosures on the Overview tab first."
+
+
+class LearningRefused(SyncError):
+    """A learning step the rules do not allow now; `message` says why in plain words.
+
+    `code` names the rule when useful: "availability", "assessment", "attempt",
+    "evaluation", "claim", "pharmacist-ids", "certificate".
+    """
+
+    message = "This step is not possible now."
+
+    def __init__(self, message: str | None = None, code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -113,8 +154,16 @@ class Services:
     # ------------------------------------------------------------ media and watch progress
 
     def media_file(self, activity_id: str, kind: str = "video") -> Path | None:
-        """The downloaded file of this activity's first asset of `kind`, or None if absent."""
+        """The downloaded file of this activity's first asset of `kind`, or None if absent.
+
+        Raises ContentLocked until the current learner has acknowledged the disclosures
+        (rule 1), NotSignedIn when no one is signed in. An activity not in the library
+        gives None.
+        """
         from desktop.cache.progress_store import activity_assets
+
+        if not self._content_unlocked(activity_id):
+            return None
 
         for asset in activity_assets(self.db, activity_id, kind):
             path = self.blobs.path_for(asset.sha256)
@@ -128,10 +177,13 @@ class Services:
         A plain-text transcript has no timings: they are spread over `duration_ms` (the
         video's length once the player knows it), else over the length last recorded for
         this learner, else estimated from the words. Raises TranscriptError for a file
-        that cannot be read.
+        that cannot be read. ContentLocked / NotSignedIn as `media_file`.
         """
         from desktop.cache.progress_store import activity_assets
         from desktop.media.transcript import parse_transcript
+
+        if not self._content_unlocked(activity_id):
+            return None
 
         for asset in activity_assets(self.db, activity_id, "transcript"):
             path = self.blobs.path_for(asset.sha256)
@@ -144,8 +196,14 @@ class Services:
         return None
 
     def summaries(self, activity_id: str) -> list[tuple[str, str]]:
-        """(title, safe HTML fragment) for each downloaded key clinical summary, in catalog order."""
+        """(title, safe HTML fragment) for each downloaded key clinical summary, in catalog order.
+
+        ContentLocked / NotSignedIn as `media_file`.
+        """
         import html
+
+        if not self._content_unlocked(activity_id):
+            return []
 
         from desktop.cache.progress_store import activity_assets
         from desktop.media.summary import SummaryError, render_summary
@@ -161,6 +219,19 @@ class Services:
             except SummaryError as exc:
                 out.append((title, f"<p>{html.escape(str(exc))}</p>"))
         return out
+
+    def _content_unlocked(self, activity_id: str) -> bool:
+        """False: no such activity (nothing to show). Raises when the content is locked."""
+        from desktop.cache import models as m
+        from desktop.cache.learning_store import get_ack
+
+        with self.db.read() as s:
+            if s.get(m.Activity, activity_id) is None:
+                return False
+        learner = self._learner()
+        if get_ack(self.db, learner.id, activity_id) is None:
+            raise ContentLocked()
+        return True
 
     def watch_progress(self, activity_id: str):
         """The signed-in learner's WatchProgressInfo for this activity (None: nothing yet, or no one signed in)."""
@@ -222,12 +293,33 @@ class Services:
         return self._networked(lambda: self.account().sign_out())
 
     def sync(self) -> SyncReport:
+        """Refresh the catalog, then deliver waiting completions (and fetch certificates).
+
+        A catalog failure is raised as before, after the completions were tried (unless
+        the server is unreachable); the delivery outcome is then on the exception as
+        `completions` and, as always, in the cache (`pending_completions_count`,
+        `learning_state`). A delivery problem never hides a good catalog sync: it is in
+        the report (`completions.errors`, `completions_error`).
+        """
         from desktop.sync.catalog_sync import sync_catalog
 
-        result = self._networked(
-            lambda: sync_catalog(self.db, self.api(), self.account(), self._require_server())
-        )
-        return SyncReport(result.not_modified, result.changed, result.synced_at)
+        server = self._require_server()
+        failure: SyncError | None = None
+        result = None
+        try:
+            result = self._networked(lambda: sync_catalog(self.db, self.api(), self.account(), server))
+        except SyncError as exc:
+            failure = exc
+        completions, completions_error = None, None
+        if not isinstance(failure, ServerUnreachable):
+            try:
+                completions = self.deliver_completions()
+            except SyncError as exc:
+                completions_error = str(exc)
+        if failure is not None:
+            failure.completions = completions
+            raise failure
+        return SyncReport(result.not_modified, result.changed, result.synced_at, completions, completions_error)
 
     def set_server_url(self, url: str) -> None:
         self.server_url = normalise_server_url(url)
@@ -424,13 +516,433 @@ class Services:
         index_summary(self.db, done.activity_id, "\n".join(texts))
 
     def close(self) -> None:
+        from desktop.cache import learning_store
+
         self._close_http()
+        learning_store.close(self.db)
         self.db.close()
 
     def _close_http(self) -> None:
         if self._http is not None:
             self._http.close()
         self._http = self._api = self._account = None
+
+    # ------------------------------------------------------------ earning credit (rules 1-8)
+    # Everything below is scoped to the current learner (`current_learner()`) and raises
+    # NotSignedIn when no one is signed in. Refusals are LearningRefused (a SyncError)
+    # with the reason in plain words. All offline except deliver_completions and sync.
+
+    def learners(self) -> list[LearnerInfo]:
+        """Learners signed in on this computer for this server (the current one first)."""
+        from desktop.cache.learning_store import signed_in_learners
+
+        if self.server_url is None:
+            return []
+        return signed_in_learners(self.db, self.server_url)
+
+    def switch_learner(self, learner_id: str) -> LearnerInfo:
+        """Make another signed-in learner current; SignInRequired if their token is no longer kept."""
+        return self.account().switch_to(learner_id)
+
+    def learning_state(self, activity_id: str) -> LearningState:
+        """Where the current learner stands in this activity (see LearningState)."""
+        from desktop.learning.state import learning_state
+
+        learner = self._learner()
+        rules = self._rules(activity_id)
+        return learning_state(rules, self._records(learner.id, activity_id), self._corrected_now())
+
+    def acknowledge_disclosures(self, activity_id: str) -> datetime:
+        """Rule 1: record that the learner read the disclosures; unlocks the content.
+
+        Returns when it was acknowledged (naive UTC, device clock; the server-corrected
+        time is stored too). Idempotent: a second call returns the first time. Refused
+        (LearningRefused) for an activity that is over or not yet released (rule 3).
+        """
+        from desktop.cache import learning_store as store
+        from desktop.learning.availability import availability
+
+        learner = self._learner()
+        rules = self._rules(activity_id)
+        ack = store.get_ack(self.db, learner.id, activity_id)
+        if ack is not None:
+            return ack.acknowledged_at
+        corrected = self._corrected_now()
+        avail = availability(rules.release_date, rules.review_date, rules.termination_date, corrected)
+        if not avail.available:
+            raise LearningRefused(avail.reason, "availability")
+        return store.acknowledge(self.db, learner.id, activity_id, rules.version, _utcnow(),
+                                 _naive(corrected)).acknowledged_at
+
+    def start_attempt(self, activity_id: str) -> AttemptView:
+        """Resume the open post-test attempt, or start the next one if the rules allow (rule 4)."""
+        import uuid
+
+        from desktop.cache import learning_store as store
+        from desktop.learning.assessment import attempts_left, option_order
+
+        learner = self._learner()
+        rules = self._rules(activity_id)
+        state = self.learning_state(activity_id)
+        if not state.assessment_unlocked:
+            raise LearningRefused(state.assessment_reason, "assessment")
+        assessment = rules.assessment
+        attempt_id = str(uuid.uuid4())
+
+        def may_create(submitted: int) -> str:
+            if state.passed:
+                return "You have passed the post-test."
+            if attempts_left(assessment.attempts_allowed, submitted) == 0:
+                return "You have used all the attempts this activity allows."
+            return ""
+
+        try:
+            row = store.open_or_create_attempt(
+                self.db, learner.id, activity_id, rules.version, attempt_id, option_order(assessment, attempt_id),
+                _utcnow(), may_create=may_create,
+            )
+        except ValueError as exc:
+            raise LearningRefused(str(exc), "attempt") from None
+        return _attempt_view(row, assessment)
+
+    def save_answer(self, attempt_id: str, question_id: str, option_ids, current_question: int | None = None) -> None:
+        """Store one answer of an open attempt at once (fsynced), and where the learner is."""
+        from desktop.cache import learning_store as store
+        from desktop.learning.assessment import AnswerInvalid, check_answer
+
+        learner = self._learner()
+        row = self._attempt(learner.id, attempt_id)
+        rules = self._rules(row.activity_id)
+        try:
+            chosen = check_answer(rules.assessment, question_id, list(option_ids))
+            store.save_answer(self.db, learner.id, attempt_id, question_id, chosen, current_question)
+        except (AnswerInvalid, ValueError) as exc:
+            raise LearningRefused(str(exc), "attempt") from None
+
+    def submit_attempt(self, attempt_id: str) -> AttemptResult:
+        """Submit and grade an attempt here (provisional: the server re-grades). Kept forever (rule 4).
+
+        Submitting again returns the same result.
+        """
+        from desktop.cache import learning_store as store
+        from desktop.learning.assessment import attempts_left, grade
+
+        learner = self._learner()
+        row = self._attempt(learner.id, attempt_id)
+        rules = self._rules(row.activity_id)
+        g = grade(rules.assessment, row.answers)
+        row = store.submit_attempt(self.db, learner.id, attempt_id, g.score, g.passed, _utcnow())
+        texts = {q.id: q.text for q in rules.assessment.questions}
+        submitted = sum(1 for a in store.attempts(self.db, learner.id, row.activity_id) if a.submitted_at)
+        return AttemptResult(
+            attempt_id=row.id, number=row.number, score=row.local_score, passed=bool(row.local_passed),
+            passing_score=rules.assessment.passing_score,
+            questions=[QuestionResult(q.question_id, texts.get(q.question_id, ""), list(q.chosen), list(q.correct),
+                                      q.right, q.rationale) for q in g.questions],
+            attempts_left=attempts_left(rules.assessment.attempts_allowed, submitted),
+        )
+
+    def evaluation(self, activity_id: str) -> EvaluationDraft | None:
+        """The current learner's evaluation as saved (a draft or submitted), or None."""
+        from desktop.cache import learning_store as store
+        from desktop.learning import evaluation as ev
+
+        learner = self._learner()
+        rules = self._rules(activity_id)
+        row = store.get_evaluation(self.db, learner.id, activity_id)
+        if row is None:
+            return None
+        r = row.responses
+        clean = ev.CleanEvaluation(dict(r.get("ratings") or {}), dict(r.get("texts") or {}),
+                                   list(r.get("commitments") or []), r.get("reminder_weeks"))
+        return EvaluationDraft(clean.ratings, clean.texts, clean.commitments, clean.reminder_weeks, row.submitted_at,
+                               ev.missing(rules.evaluation, clean))
+
+    def save_evaluation(self, activity_id: str, ratings: dict, texts: dict, commitments: list,
+                        reminder_weeks: int | None = None, submit: bool = False) -> EvaluationDraft:
+        """Save the evaluation (rule 5) as a draft, or submit it (then every required question must be answered).
+
+        Up to 3 commitments to change; a reminder 1-52 weeks ahead. Refused once a claim
+        carrying it is waiting or accepted.
+        """
+        from desktop.cache import learning_store as store
+        from desktop.learning import evaluation as ev
+
+        learner = self._learner()
+        rules = self._rules(activity_id)
+        if not rules.evaluation:
+            raise LearningRefused("This activity has no evaluation.", "evaluation")
+        if store.get_ack(self.db, learner.id, activity_id) is None:
+            raise ContentLocked()
+        claim = store.latest_completion(self.db, learner.id, activity_id)
+        if claim is not None and claim.state in ("pending", "accepted"):
+            raise LearningRefused("Your evaluation was sent with your claim; it can no longer change.", "evaluation")
+        try:
+            clean = ev.clean(rules.evaluation, ratings or {}, texts or {}, commitments or [], reminder_weeks)
+            if submit:
+                ev.check_complete(rules.evaluation, clean)
+        except ev.EvaluationInvalid as exc:
+            raise LearningRefused(str(exc), "evaluation") from None
+        responses = {"ratings": clean.ratings, "texts": clean.texts, "commitments": clean.commitments,
+                     "reminder_weeks": clean.reminder_weeks}
+        row = store.save_evaluation(self.db, learner.id, activity_id, responses, _utcnow(), submit)
+        return EvaluationDraft(clean.ratings, clean.texts, clean.commitments, clean.reminder_weeks, row.submitted_at,
+                               ev.missing(rules.evaluation, clean))
+
+    def claim_credit(self, activity_id: str, credits: float, attested_minutes: int | None,
+                     reporting_consent: bool) -> CompletionInfo:
+        """Rule 6/8: claim credit; the completion and its outbox item are written in one transaction.
+
+        Checks every rule the server checks (LearningRefused with the reason, code
+        "claim" or "pharmacist-ids"), builds the protocol CompletionIn (a new UUID, every
+        attempt, the evaluation, the claim, the watched share, local and corrected
+        times) and returns it as pending. It goes to the server at the next sync.
+        """
+        from desktop.cache import learning_store as store
+        from desktop.learning import claims
+
+        learner = self._learner()
+        rules = self._rules(activity_id)
+        state = self.learning_state(activity_id)
+        ids = store.learner_ids(self.db, learner.id)
+        if not state.can_claim:
+            code = "pharmacist-ids" if state.claim_options.missing_pharmacist_ids and state.claim_reason.startswith(
+                "A pharmacist") else "claim"
+            raise LearningRefused(state.claim_reason, code)
+        try:
+            statement = claims.check_claim(
+                ids.profession, rules.statements, credits, attested_minutes, reporting_consent,
+                nabp_eprofile_id=ids.nabp_eprofile_id, birth_mmdd=ids.birth_mmdd,
+            )
+        except claims.ClaimRefused as exc:
+            raise LearningRefused(exc.reason, exc.code) from None
+        payload, corrected = self._completion_payload(learner.id, rules, ids, statement, credits, attested_minutes,
+                                                      reporting_consent)
+        try:
+            return store.add_completion(
+                self.db, learner_id=learner.id, payload=payload, title=rules.title, created_at=_utcnow(),
+                completed_at_corrected=_naive(corrected), credit_type=statement.credit_type,
+                credits=float(credits),
+            )
+        except store.ClaimExists as exc:
+            raise LearningRefused(str(exc), "claim") from None
+
+    def pending_completions_count(self, learner_only: bool = False) -> int:
+        """Completions waiting to be sent from this computer: every learner's (default), or
+        only the current learner's (`learner_only=True`; 0 when no one is signed in)."""
+        from desktop.cache.learning_store import count_pending
+
+        if learner_only:
+            learner = self.current_learner()
+            return count_pending(self.db, learner_id=learner.id) if learner else 0
+        return count_pending(self.db)
+
+    def deliver_completions(self, retry_now: bool = False) -> OutboxReport:
+        """Send every learner's waiting completions (each with their own token), then fetch
+        and verify new certificates. Never raises for a failed delivery: the items stay
+        (with their error and a backoff that `retry_now` skips) and the report says so.
+        """
+        from desktop.sync.outbox import deliver
+
+        server = self._require_server()
+        with self._net_lock:
+            report = deliver(self.db, self.api(), self.account(), server, retry_now=retry_now)
+        if any("cannot be reached" in e for e in report.errors):
+            self.online = False
+        elif report.requests:
+            self.online = True
+        return report
+
+    def my_credits(self, year: int | None = None) -> MyCredits:
+        """The current learner's claims: accepted ones count in the totals; pending and
+        rejected are listed with their state (and the server's reason)."""
+        from desktop.cache.learning_store import completion_rows
+
+        learner = self._learner()
+        rows, totals, all_time = [], {}, {}
+        for c in completion_rows(self.db, learner.id):
+            day = c.completed_at_corrected.date()
+            if c.state == "accepted":
+                all_time[c.credit_type] = round(all_time.get(c.credit_type, 0.0) + c.credits, 2)
+            if year is not None and day.year != year:
+                continue
+            rows.append(CreditRow(c.id, c.activity_id, c.title, day, c.credit_type, c.credits, c.state, c.reason,
+                                  c.certificate_id))
+            if c.state == "accepted":
+                key = (c.credit_type, day.year)
+                totals[key] = round(totals.get(key, 0.0) + c.credits, 2)
+        return MyCredits(rows, totals, all_time)
+
+    def certificate_pdf(self, certificate_id: str) -> bytes | None:
+        """The cached PDF of one of the current learner's certificates (offline), or None."""
+        from desktop.cache.learning_store import get_certificate
+
+        row = get_certificate(self.db, self._learner().id, certificate_id)
+        return row.pdf if row else None
+
+    def export_certificate(self, certificate_id: str, path) -> Path:
+        """Write the certificate to `path`: the PDF, or the signed credential if `path` ends in .json."""
+        import json
+
+        from desktop.cache.learning_store import get_certificate
+
+        row = get_certificate(self.db, self._learner().id, certificate_id)
+        path = Path(path)
+        if path.suffix.lower() == ".json":
+            if row is None or row.credential is None:
+                raise LearningRefused("This certificate's signed form is not on this computer yet; sync first.",
+                                      "certificate")
+            data = json.dumps(row.credential, ensure_ascii=False, indent=2).encode("utf-8")
+        else:
+            if row is None or row.pdf is None:
+                raise LearningRefused("This certificate is not on this computer yet; sync first.", "certificate")
+            data = row.pdf
+        _write_file(path, data)
+        return path
+
+    def export_credit_transcript(self, path, fmt: str = "csv") -> Path:
+        """Write My Credits (every claim, its state, and the accepted totals) as CSV or PDF."""
+        from desktop.learning.transcript_export import credits_csv, credits_pdf
+
+        if fmt not in ("csv", "pdf"):
+            raise ValueError("fmt must be 'csv' or 'pdf'")
+        learner = self._learner()
+        credits = self.my_credits()
+        data = credits_csv(credits) if fmt == "csv" else credits_pdf(credits, learner.display_name)
+        path = Path(path)
+        _write_file(path, data)
+        return path
+
+    def verify_certificate_file(self, path) -> VerifyResult:
+        """Check a signed certificate (JSON credential file) offline against the server's key kept here."""
+        import json
+
+        from desktop.cache.learning_store import signing_key
+        from desktop.credential import verify_credential
+
+        try:
+            doc = json.loads(Path(path).read_bytes())
+        except (OSError, ValueError) as exc:
+            return VerifyResult(False, f"The file could not be read as a signed certificate ({exc}).")
+        key = signing_key(self.db, self.server_url) if self.server_url else None
+        if key is None:
+            return VerifyResult(False, "This computer has no signing key from the credit server yet; sign in once, then check again.")
+        if not isinstance(doc, dict) or not verify_credential(doc, key[1]):
+            return VerifyResult(False, "The signature does not match: this certificate was changed, or was not "
+                                       "issued by this credit server.")
+        subject = doc.get("credentialSubject") or {}
+        what = subject.get("achievement", {}).get("name", "the activity")
+        return VerifyResult(True, f"Valid: {subject.get('creditsEarned')} {subject.get('creditType')} for "
+                                  f"{subject.get('name')}, {what}, signed by the credit server.")
+
+    # ------------------------------------------------------------ earning credit: helpers
+
+    def _learner(self) -> LearnerInfo:
+        learner = self.current_learner()
+        if learner is None:
+            raise NotSignedIn()
+        return learner
+
+    def _rules(self, activity_id: str):
+        from desktop.cache.learning_store import activity_rules
+
+        rules = activity_rules(self.db, activity_id)
+        if rules is None:
+            raise LearningRefused("This activity is not in the library on this computer; sync the catalog.", "activity")
+        return rules
+
+    def _attempt(self, learner_id: str, attempt_id: str):
+        from desktop.cache.learning_store import get_attempt
+
+        row = get_attempt(self.db, learner_id, attempt_id)
+        if row is None:
+            raise LearningRefused("There is no such attempt for the signed-in learner.", "attempt")
+        return row
+
+    def _corrected_now(self) -> datetime:
+        from desktop.cache.learning_store import clock_offset_ms
+        from desktop.learning.availability import corrected_now
+
+        return corrected_now(clock_offset_ms(self.db, self.server_url))
+
+    def _records(self, learner_id: str, activity_id: str):
+        from desktop.cache import learning_store as store
+        from desktop.cache.progress_store import load_watch_progress
+        from desktop.learning.state import LearnerRecords
+
+        ids = store.learner_ids(self.db, learner_id)
+        ack = store.get_ack(self.db, learner_id, activity_id)
+        wp = load_watch_progress(self.db, learner_id, activity_id)
+        ev = store.get_evaluation(self.db, learner_id, activity_id)
+        return LearnerRecords(
+            profession=ids.profession, nabp_eprofile_id=ids.nabp_eprofile_id, birth_mmdd=ids.birth_mmdd,
+            acknowledged_at=ack.acknowledged_at if ack else None,
+            attempts=store.summaries(store.attempts(self.db, learner_id, activity_id)),
+            watched_share=wp.watched_share if wp else 0.0,
+            watched_ms=wp.watched.watched_ms(wp.duration_ms or None) if wp else 0,
+            evaluation_submitted=bool(ev and ev.submitted_at),
+            completion=store.latest_completion(self.db, learner_id, activity_id),
+        )
+
+    def _completion_payload(self, learner_id, rules, ids, statement, credits, attested_minutes, consent):
+        """The protocol CompletionIn as JSON (stored and later sent exactly as is), and the corrected time."""
+        import uuid
+        from datetime import timezone
+
+        from desktop import protocol
+        from desktop.cache import learning_store as store
+        from desktop.cache.progress_store import load_watch_progress
+
+        def aware(t: datetime) -> datetime:
+            return t.replace(tzinfo=timezone.utc)
+
+        ack = store.get_ack(self.db, learner_id, rules.id)
+        rows = [a for a in store.attempts(self.db, learner_id, rules.id) if a.submitted_at is not None]
+        started = min([ack.acknowledged_at] + [a.started_at for a in rows])
+        now = _utcnow()
+        completed = max([now, started] + [a.submitted_at for a in rows])
+        corrected = self._corrected_now()
+        wp = load_watch_progress(self.db, learner_id, rules.id)
+        ev = store.get_evaluation(self.db, learner_id, rules.id)
+        evaluation = None
+        if ev is not None:
+            r = ev.responses
+            evaluation = protocol.EvaluationResponse(
+                ratings=r.get("ratings") or {}, texts=r.get("texts") or {},
+                commitments=r.get("commitments") or [], reminder_weeks=r.get("reminder_weeks"),
+            )
+        pharmacist = ids.profession == "pharmacist"
+        claim = protocol.CreditClaim(
+            profession=ids.profession, credit_type=statement.credit_type, credits_claimed=float(credits),
+            attested_minutes=int(attested_minutes) if attested_minutes is not None else None,
+            reporting_consent=consent,
+            nabp_eprofile_id=ids.nabp_eprofile_id if pharmacist else None,
+            birth_mmdd=ids.birth_mmdd,
+            board_id=None if pharmacist else ids.board_id,
+            licence_state=None if pharmacist else ids.licence_state,
+            licence_number=None if pharmacist else ids.licence_number,
+        )
+        item = protocol.CompletionIn(
+            id=uuid.uuid4(),
+            activity_id=rules.id,
+            activity_version=rules.version,
+            disclosures_acknowledged_at=aware(min(ack.acknowledged_at, started)),
+            started_at=aware(started),
+            completed_at=aware(completed),
+            completed_at_corrected=corrected,
+            watched_share=round(min(1.0, wp.watched_share if wp else 0.0), 4),
+            attempts=[
+                protocol.AttemptRecord(
+                    id=a.id, number=a.number, started_at=aware(a.started_at),
+                    submitted_at=aware(max(a.submitted_at, a.started_at)), answers=a.answers,
+                    local_score=a.local_score or 0.0, local_passed=bool(a.local_passed),
+                )
+                for a in rows
+            ],
+            evaluation=evaluation,
+            claim=claim,
+        )
+        return item.model_dump(mode="json"), corrected
 
     def _require_server(self) -> str:
         if not self.server_url:
@@ -450,6 +962,43 @@ class Services:
                 raise
             self.online = True
             return result
+
+
+def _utcnow() -> datetime:
+    """Naive UTC on the device clock, as the cache stores times."""
+    from datetime import timezone
+
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _naive(t: datetime) -> datetime:
+    from datetime import timezone
+
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write whole or not at all (a temporary file renamed into place)."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _attempt_view(row, assessment) -> AttemptView:
+    questions = []
+    for q in assessment.questions:
+        texts = {o.id: o.text for o in q.options}
+        order = [o for o in row.option_order.get(q.id, []) if o in texts]
+        order += [o for o in texts if o not in order]  # a question the stored order does not know
+        questions.append(QuestionView(q.id, q.text, q.kind, [(o, texts[o]) for o in order]))
+    return AttemptView(row.id, row.number, assessment.passing_score, questions,
+                       {k: list(v) for k, v in row.answers.items()}, row.current_question)
 
 
 def _device_name() -> str:

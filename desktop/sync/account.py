@@ -1,4 +1,10 @@
-"""Signing in and out, and handing out a fresh access token to whoever needs one."""
+"""Signing in and out, and handing out a fresh access token to whoever needs one.
+
+Several learners may be signed in on one workstation (each refresh token in the OS
+keyring under their username): signing in as another learner makes them current without
+signing the first out, and each keeps their own access token here, so the outbox can
+deliver every learner's completions with that learner's own token.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ class Account:
         self.server_url = server_url
         self.device_name = device_name
         self._lock = threading.Lock()
-        self._access: tuple[str, str, float] | None = None  # learner id, token, monotonic expiry
+        self._access: dict[str, tuple[str, float]] = {}  # learner id -> (token, monotonic expiry)
 
     def sign_in(self, username: str, password: str) -> LearnerInfo:
         reply = self.api.token(username, password, self.device_name)
@@ -37,8 +43,13 @@ class Account:
             raise SignInRequired("The server did not issue a sign-in that can be kept. Tell your provider.")
         self.vault.store(reply.learner.username, reply.refresh_token)
         learner = save_signed_in(self.db, reply.learner, self.server_url, utcnow())
+        if reply.server_public_key:
+            # The key that signs certificate credentials, for verifying them offline later.
+            from desktop.cache.learning_store import save_signing_key
+
+            save_signing_key(self.db, self.server_url, reply.key_id, reply.server_public_key)
         with self._lock:
-            self._access = (learner.id, reply.access_token, time.monotonic() + reply.expires_in)
+            self._access[learner.id] = (reply.access_token, time.monotonic() + reply.expires_in)
         return learner
 
     def sign_out(self) -> LearnerInfo | None:
@@ -55,32 +66,62 @@ class Account:
         self.vault.delete(learner.username)
         mark_signed_out(self.db, learner.id)
         with self._lock:
-            self._access = None
+            self._access.pop(learner.id, None)
         return learner
+
+    def switch_to(self, learner_id: str) -> LearnerInfo:
+        """Make a learner signed in earlier on this server current again (their token must be in the keyring)."""
+        from desktop.cache.learning_store import make_current
+
+        row = self._learner_ids(learner_id)
+        if row is None or not self.vault.load(row.username):
+            raise SignInRequired(
+                "That learner is not signed in on this computer any more. Sign in with their username and password."
+            )
+        return make_current(self.db, learner_id, utcnow())
+
+    def _learner_ids(self, learner_id: str):
+        from desktop.cache.learning_store import learner_ids
+
+        row = learner_ids(self.db, learner_id)
+        return row if row is not None and row.server_url == self.server_url else None
 
     def learner(self) -> LearnerInfo | None:
         return current_learner(self.db, self.server_url)
 
-    def access_token(self) -> str:
-        """A valid access token for the current learner, refreshing it if needed."""
-        learner = self.learner()
-        if learner is None:
-            raise NotSignedIn()
+    def access_token(self, learner_id: str | None = None) -> str:
+        """A valid access token for the current learner (or for `learner_id`, any learner
+        signed in on this server), refreshing it if needed."""
+        if learner_id is None:
+            learner = self.learner()
+            if learner is None:
+                raise NotSignedIn()
+            learner_id, username = learner.id, learner.username
+        else:
+            row = self._learner_ids(learner_id)
+            if row is None or not row.signed_in:
+                raise SignInRequired("This learner has signed out on this computer; they need to sign in again.")
+            username = row.username
         with self._lock:
-            if self._access and self._access[0] == learner.id and self._access[2] - EXPIRY_MARGIN_S > time.monotonic():
-                return self._access[1]
-            refresh = self.vault.load(learner.username)
+            held = self._access.get(learner_id)
+            if held and held[1] - EXPIRY_MARGIN_S > time.monotonic():
+                return held[0]
+            refresh = self.vault.load(username)
             if not refresh:
                 raise SignInRequired()
             try:
                 reply = self.api.refresh(refresh)
             except SignInRequired:
                 # The server no longer honours it: drop the dead token, keep every cached row.
-                self.vault.delete(learner.username)
+                self.vault.delete(username)
                 raise
-            self._access = (learner.id, reply.access_token, time.monotonic() + reply.expires_in)
+            self._access[learner_id] = (reply.access_token, time.monotonic() + reply.expires_in)
             return reply.access_token
 
-    def forget_access_token(self) -> None:
+    def forget_access_token(self, learner_id: str | None = None) -> None:
+        """Drop a held access token (None: every learner's), e.g. after the server said it expired."""
         with self._lock:
-            self._access = None
+            if learner_id is None:
+                self._access.clear()
+            else:
+                self._access.pop(learner_id, None)

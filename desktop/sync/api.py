@@ -92,6 +92,50 @@ class CreditServerApi:
         _check_catalog(catalog)
         return CatalogReply(catalog, reply.headers.get("ETag"), reply.clock_offset_ms)
 
+    # ------------------------------------------------------------ earning credit
+
+    def post_completions(self, access_token: str, payloads: list[dict]) -> protocol.CompletionBatchResult:
+        """`POST /completions` with a batch of CompletionIn (already JSON-ready dicts, sent as stored)."""
+        reply = self._send("POST", "/completions", token=access_token, json={"completions": payloads},
+                           max_bytes=16 * 1024 * 1024)
+        self._raise_for_status(reply)
+        result = _parse(protocol.CompletionBatchResult, reply.body, "completion results")
+        if len(result.results) != len(payloads):
+            raise InvalidResponse(
+                f"The server answered {len(result.results)} results for {len(payloads)} completions; "
+                "they were kept and will be sent again."
+            )
+        return result
+
+    def my_completions(self, access_token: str) -> protocol.MyCompletions:
+        reply = self._send("GET", "/me/completions", token=access_token, max_bytes=64 * 1024 * 1024)
+        self._raise_for_status(reply)
+        return _parse(protocol.MyCompletions, reply.body, "list of your completions")
+
+    def certificate_pdf(self, access_token: str, certificate_id: str) -> bytes:
+        reply = self._send("GET", f"/certificates/{_cert_id(certificate_id)}", token=access_token,
+                           headers={"Accept": "application/pdf"}, max_bytes=32 * 1024 * 1024)
+        self._raise_for_status(reply)
+        if not reply.body.startswith(b"%PDF"):
+            raise InvalidResponse("The server's certificate is not a PDF; it was not kept.")
+        return reply.body
+
+    def certificate_credential(self, access_token: str, certificate_id: str) -> dict:
+        reply = self._send("GET", f"/certificates/{_cert_id(certificate_id)}.json", token=access_token)
+        self._raise_for_status(reply)
+        try:
+            doc = json.loads(reply.body)
+        except ValueError as exc:
+            raise InvalidResponse("The server's signed certificate is not JSON; it was not kept.") from exc
+        if not isinstance(doc, dict):
+            raise InvalidResponse("The server's signed certificate is not a JSON object; it was not kept.")
+        return doc
+
+    def keys(self) -> protocol.SigningKeys:
+        reply = self._send("GET", "/keys")
+        self._raise_for_status(reply)
+        return _parse(protocol.SigningKeys, reply.body, "signing keys")
+
     # ------------------------------------------------------------ plumbing
 
     def _send(
@@ -137,6 +181,12 @@ class CreditServerApi:
         raise ServerFailed(
             f"The credit server refused the request ({reply.status}{': ' + title if title else ''})."
         )
+
+
+def _cert_id(certificate_id: str) -> str:
+    if not isinstance(certificate_id, str) or len(certificate_id) != 32 or any(c not in "0123456789abcdef" for c in certificate_id):
+        raise InvalidResponse(f"{certificate_id!r} is not a certificate id.")
+    return certificate_id
 
 
 def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:

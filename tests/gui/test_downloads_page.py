@@ -19,6 +19,7 @@ def signed_in(make_services, credit_server):
     services = make_services(credit_server.url)
     services.sign_in("demo", "demo")
     services.sync()
+    services.acknowledge_disclosures(DEMO_ID)  # rule 1: content unlocks after the disclosures
     return services
 
 

@@ -24,6 +24,13 @@ def _signed_in_physician(services, *, with_token: bool = True):
     return learner
 
 
+def _acknowledged(services, activity_id: str, learner_id: str = "learner-1") -> None:
+    """Rule 1: the learner acknowledged the disclosures (the Watch tab's content is unlocked)."""
+    from desktop.cache.learning_store import acknowledge
+
+    acknowledge(services.db, learner_id, activity_id, 1, datetime(2025, 1, 3), datetime(2025, 1, 3))
+
+
 def _window(qtbot, services) -> MainWindow:
     window = MainWindow(services)
     qtbot.addWidget(window)
@@ -130,6 +137,7 @@ def test_activity_page_shows_disclosures_and_physician_statement_first(qtbot, ma
     services = make_services(dead_url())
     fill_cache(services, [make_activity(1, title="Warfarin <b>reversal</b>")], services.server_url)
     _signed_in_physician(services)
+    _acknowledged(services, "act-001")
     window = _window(qtbot, services)
     window.show()
 

@@ -103,9 +103,24 @@ def test_settings_save_interval_and_reject_a_bad_address(qtbot, make_services):
     assert "does not exist" in page.connection_message.text()
 
 
+def _acknowledged_learner(services, activity_id: str) -> None:
+    """A signed-in learner who acknowledged the disclosures (rule 1), so the activity's tabs load."""
+    from datetime import datetime
+
+    from desktop import protocol
+    from desktop.cache.learners import save_signed_in
+    from desktop.cache.learning_store import acknowledge
+
+    profile = protocol.LearnerProfile(id="learner-1", username="drsmith", display_name="Dr Smith",
+                                      profession="physician")
+    save_signed_in(services.db, profile, services.server_url, datetime(2025, 1, 2))
+    acknowledge(services.db, "learner-1", activity_id, 1, datetime(2025, 1, 3), datetime(2025, 1, 3))
+
+
 def test_every_control_has_an_accessible_name_and_tooltip(qtbot, make_services):
     services = make_services(dead_url())
     fill_cache(services, [make_activity(1)], services.server_url)
+    _acknowledged_learner(services, "act-001")
     window = MainWindow(services)
     qtbot.addWidget(window)
     window.show()

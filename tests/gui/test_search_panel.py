@@ -19,6 +19,7 @@ def downloaded(make_services, credit_server):
     services = make_services(credit_server.url)
     services.sign_in("demo", "demo")
     services.sync()
+    services.acknowledge_disclosures(DEMO_ID)  # rule 1: the content unlocks after the disclosures
     services.enqueue_downloads([DEMO_ID])
     assert services.run_downloads().ok  # transcripts and summaries get indexed on arrival
     return services

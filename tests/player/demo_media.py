@@ -44,8 +44,13 @@ def demo_activity(**overrides) -> tuple[protocol.Activity, dict[str, Path]]:
     return activity, by_sha
 
 
-def install_demo(services, *, kinds=("video", "transcript", "summary"), sign_in: bool = True, **overrides) -> str:
-    """Put the demo activity in the cache, its files of `kinds` in the blob store; returns its id."""
+def install_demo(services, *, kinds=("video", "transcript", "summary"), sign_in: bool = True,
+                 acknowledge: bool = True, **overrides) -> str:
+    """Put the demo activity in the cache, its files of `kinds` in the blob store; returns its id.
+
+    With `sign_in`, learner-1 is signed in and (with `acknowledge`) has acknowledged the
+    disclosures, so the content is unlocked (DOMAIN rule 1: disclosure before content).
+    """
     activity, by_sha = demo_activity(**overrides)
     catalog = protocol.Catalog(cursor=1, full=True, activities=[activity])
     apply_catalog(services.db, catalog, server_url=SERVER_URL, etag=None,
@@ -59,4 +64,13 @@ def install_demo(services, *, kinds=("video", "transcript", "summary"), sign_in:
         profile = protocol.LearnerProfile(id="learner-1", username="demo", display_name="Dr. Dana Demo",
                                           profession="physician")
         save_signed_in(services.db, profile, SERVER_URL, datetime(2025, 1, 2))
+        if acknowledge:
+            acknowledge_disclosures(services, activity.id, profile.id)
     return activity.id
+
+
+def acknowledge_disclosures(services, activity_id: str, learner_id: str = "learner-1") -> None:
+    """Rule 1: the learner read the disclosures (written straight to the cache, whatever today's date)."""
+    from desktop.cache.learning_store import acknowledge
+
+    acknowledge(services.db, learner_id, activity_id, 1, datetime(2025, 1, 2), datetime(2025, 1, 2))

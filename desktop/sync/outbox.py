@@ -1,0 +1,215 @@
+"""Delivering finished activities: the outbox, per learner, in batches; then certificates.
+
+Each completion was written to the outbox in the same transaction as the claim, with a
+client-made UUID the server treats as an idempotency key, so a retry after a crash or a
+lost reply never credits twice (the server answers `duplicate`, counted as delivered).
+
+- Items go per learner, with that learner's own access token: several learners may have
+  items waiting on one workstation. A learner who signed out keeps theirs until they sign
+  in again (noted, not an error).
+- A batch the server answered: accepted and duplicate -> accepted; rejected -> rejected
+  with the server's reason, kept on the completion and shown to the learner. Either way
+  the item leaves the outbox in the same transaction that records the answer.
+- A batch that failed (no network, timeout, 5xx, an unreadable reply): every item stays,
+  with `tries`, `last_error` and `next_attempt_at` (exponential backoff) in the database,
+  so retries survive restarts. A "Sync now" may ignore the backoff (`retry_now`).
+- After acceptance the certificate is fetched and cached (record, PDF, signed JSON) and
+  its signature verified offline against the key kept from sign-in (else `GET /keys`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from desktop import protocol
+from desktop.cache import learning_store as store
+from desktop.cache.db import Database
+from desktop.credential import verify_credential
+from desktop.learning.records import OutboxReport
+from desktop.sync.account import Account, utcnow
+from desktop.sync.api import CreditServerApi
+from desktop.sync.errors import (
+    InvalidResponse,
+    KeyringUnavailable,
+    NotSignedIn,
+    ServerFailed,
+    ServerUnreachable,
+    SignInRequired,
+    SyncError,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 200  # the server takes up to protocol.MAX_COMPLETION_BATCH (500)
+
+
+def deliver(
+    db: Database,
+    api: CreditServerApi,
+    account: Account,
+    server_url: str,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    retry_now: bool = False,
+    fetch_certificates: bool = True,
+    now: Callable[[], datetime] = utcnow,
+) -> OutboxReport:
+    batch_size = max(1, min(batch_size, protocol.MAX_COMPLETION_BATCH))
+    due = store.due_outbox(db, server_url, now(), ignore_backoff=retry_now)
+    by_learner: dict[str, list[store.OutboxEntry]] = {}
+    for entry in due:
+        by_learner.setdefault(entry.learner_id, []).append(entry)
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "requests": 0}
+    errors: list[str] = []
+    notes: list[str] = []
+    unreachable = False
+    learners = {row.id: row for row in store.learners_on(db, server_url, list(by_learner))}
+    tokens: dict[str, str] = {}
+    for learner_id, entries in by_learner.items():
+        if unreachable:
+            break
+        who = learners.get(learner_id)
+        name = who.username if who else learner_id
+        try:
+            token = account.access_token(learner_id)
+        except (SignInRequired, NotSignedIn, KeyringUnavailable):
+            notes.append(f"{len(entries)} completion(s) of {name} wait until {name} signs in again on this computer.")
+            continue
+        except ServerUnreachable as exc:
+            errors.append(str(exc))
+            store.record_failure(db, [e.completion_id for e in entries], str(exc), now())
+            break
+        except SyncError as exc:
+            errors.append(str(exc))
+            store.record_failure(db, [e.completion_id for e in entries], str(exc), now())
+            continue
+        tokens[learner_id] = token
+        for start in range(0, len(entries), batch_size):
+            batch = entries[start : start + batch_size]
+            ids = [e.completion_id for e in batch]
+            try:
+                result = _post(api, account, learner_id, token, [e.payload for e in batch], counts)
+            except (SignInRequired, NotSignedIn):
+                notes.append(f"{len(entries) - start} completion(s) of {name} wait until {name} signs in again.")
+                break
+            except ServerUnreachable as exc:
+                store.record_failure(db, ids, str(exc), now())
+                errors.append(str(exc))
+                unreachable = True
+                break
+            except (ServerFailed, InvalidResponse, SyncError) as exc:
+                store.record_failure(db, ids, str(exc), now())
+                errors.append(str(exc))
+                break
+            answered: list[tuple[str, protocol.CompletionResult]] = []
+            mismatch = []
+            for entry, r in zip(batch, result.results, strict=True):
+                if r.id is not None and str(r.id) != entry.completion_id:
+                    mismatch.append(entry.completion_id)
+                    continue
+                answered.append((entry.completion_id, r))
+            store.record_results(db, answered, now())
+            if mismatch:
+                msg = "The server's answer did not match what was sent; those completions will be sent again."
+                store.record_failure(db, mismatch, msg, now())
+                errors.append(msg)
+            for _, r in answered:
+                if r.status == protocol.CompletionStatus.duplicate:
+                    counts["duplicate"] += 1
+                    counts["accepted"] += 1
+                elif r.status == protocol.CompletionStatus.accepted:
+                    counts["accepted"] += 1
+                else:
+                    counts["rejected"] += 1
+    if fetch_certificates and not unreachable:
+        for learner_id in _learners_with_missing_certificates(db, server_url, by_learner, tokens):
+            try:
+                token = tokens.get(learner_id) or account.access_token(learner_id)
+            except SyncError:
+                continue
+            try:
+                fetch_missing_certificates(db, api, account, server_url, learner_id, token, now)
+            except SyncError as exc:
+                errors.append(f"A certificate could not be fetched yet ({exc}); it will be fetched at the next sync.")
+                if isinstance(exc, ServerUnreachable):
+                    break
+    delivered = counts["accepted"] + counts["rejected"]
+    return OutboxReport(
+        delivered=delivered,
+        accepted=counts["accepted"],
+        duplicate=counts["duplicate"],
+        rejected=counts["rejected"],
+        remaining=store.count_pending(db, server_url=server_url),
+        errors=errors,
+        notes=notes,
+        requests=counts["requests"],
+    )
+
+
+def _post(api: CreditServerApi, account: Account, learner_id: str, token: str, payloads: list[dict],
+          counts: dict[str, int]) -> protocol.CompletionBatchResult:
+    counts["requests"] += 1
+    try:
+        return api.post_completions(token, payloads)
+    except SignInRequired:
+        # The access token may have expired in between: refresh once, then give up.
+        account.forget_access_token(learner_id)
+        fresh = account.access_token(learner_id)
+        counts["requests"] += 1
+        return api.post_completions(fresh, payloads)
+
+
+def _learners_with_missing_certificates(db: Database, server_url: str, by_learner: dict, tokens: dict) -> list[str]:
+    ids = set(by_learner) | set(tokens)
+    for row in store.learners_on(db, server_url):
+        if row.signed_in:
+            ids.add(row.id)
+    return [i for i in sorted(ids) if store.missing_certificates(db, i)]
+
+
+def server_key(db: Database, api: CreditServerApi, server_url: str, *, refresh: bool = False) -> tuple[str, str] | None:
+    """(key id, public key) for verifying credentials: the one kept from sign-in, else GET /keys."""
+    kept = store.signing_key(db, server_url)
+    if kept is not None and not refresh:
+        return kept
+    keys = api.keys()
+    key = keys.keys[0]
+    store.save_signing_key(db, server_url, key.key_id, key.public_key)
+    return key.key_id, key.public_key
+
+
+def fetch_missing_certificates(
+    db: Database, api: CreditServerApi, account: Account, server_url: str, learner_id: str, token: str,
+    now: Callable[[], datetime] = utcnow,
+) -> int:
+    """Fetch and cache the certificates of this learner's accepted claims not yet here; returns how many."""
+    missing = store.missing_certificates(db, learner_id)
+    if not missing:
+        return 0
+    try:
+        mine = api.my_completions(token)
+    except SignInRequired:
+        account.forget_access_token(learner_id)
+        token = account.access_token(learner_id)
+        mine = api.my_completions(token)
+    records = {c.certificate.id: c.certificate for c in mine.completions if c.certificate is not None}
+    key = server_key(db, api, server_url)
+    fetched = 0
+    for _completion_id, cert_id in missing:
+        record = records.get(cert_id)
+        if record is None:
+            continue
+        pdf = api.certificate_pdf(token, cert_id)
+        credential = api.certificate_credential(token, cert_id)
+        verified = bool(key) and verify_credential(credential, key[1])
+        if not verified:
+            # The server may have a new key since sign-in: ask once more before saying no.
+            key = server_key(db, api, server_url, refresh=True)
+            verified = bool(key) and verify_credential(credential, key[1])
+        if not verified:
+            log.warning("certificate %s: signature does not verify against the server's key", cert_id)
+        store.store_certificate(db, learner_id, record, pdf, credential, verified, now())
+        fetched += 1
+    return fetched
