@@ -3,7 +3,7 @@
 The table `search_text(activity_id UNINDEXED, kind UNINDEXED, time_ms UNINDEXED, body)`
 is created by migration 0002 (porter stemming, diacritics folded). Rows are written here:
 
-- kind `title`: one row per activity, title and description (from `apply_catalog`);
+- kind `title`: an activity's title and its description, a row each (from `apply_catalog`);
 - kind `summary`: one row per activity, the plain text of its summaries;
 - kind `transcript`: one row per cue, `time_ms` = the cue's start.
 
@@ -46,9 +46,9 @@ SNIPPET_ELLIPSIS = "…"
 SNIPPET_TOKENS = 12
 # A query longer than this is almost certainly pasted text, not a search; cap its cost.
 MAX_QUERY_WORDS = 12
-# bm25 scores are negative (lower is better); multiplying a title hit's score makes a
-# match in an activity's title outrank the same word said once in some transcript.
-TITLE_BOOST = 2.0
+# The last word is searched as a prefix only from this length on: a one- or two-letter
+# prefix expands to thousands of terms and costs seconds on a large cache.
+MIN_PREFIX_CHARS = 3
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -85,11 +85,16 @@ def index_titles(session: Session, activities: Iterable[tuple[str, str, str]]) -
     if not rows:
         return
     _delete_rows(session, [activity_id for activity_id, _, _ in rows], kind=KIND_TITLE)
+    # Title and description go in separate rows: bm25 favours short rows, so a word in
+    # the (short) title row outranks the same word in a transcript cue, while one buried
+    # in a long description does not. `search` keeps one title-kind hit per activity.
     _insert_rows(
         session,
         [
-            {"a": activity_id, "k": KIND_TITLE, "t": None, "b": f"{title}\n{description}".strip()}
+            {"a": activity_id, "k": KIND_TITLE, "t": None, "b": body}
             for activity_id, title, description in rows
+            for body in (title.strip(), description.strip())
+            if body
         ],
     )
 
@@ -168,55 +173,77 @@ def _insert_rows(session: Session, rows: list[dict]) -> None:
 
 # ---------------------------------------------------------------- reading
 
+_SEARCH_SQL = text(
+    f"""
+    SELECT activity_id, kind, time_ms,
+           snippet(search_text, 3, :open, :close, :ellipsis, {SNIPPET_TOKENS})
+    FROM search_text
+    WHERE search_text MATCH :match
+    ORDER BY bm25(search_text), rowid
+    LIMIT :limit
+    """
+)
+_TITLES_SQL = text("SELECT id, title FROM activities WHERE id IN (SELECT value FROM json_each(:ids))")
+
+
 def fts_query(user_text: str) -> str | None:
     """A safe FTS5 MATCH expression for what a user typed, or None if it has no words.
 
     Every word is quoted (so FTS5 operators in user text are just words) and all must
-    match; the last gets a prefix `*` so results appear while the user is still typing.
+    match; the last gets a prefix `*` (from MIN_PREFIX_CHARS letters on) so results appear
+    while the user is still typing.
     """
     words = _WORD.findall(user_text)[:MAX_QUERY_WORDS]
     if not words:
         return None
     quoted = [f'"{word}"' for word in words]  # \w+ never contains a double quote
-    quoted[-1] += "*"
+    if len(words[-1]) >= MIN_PREFIX_CHARS:
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
 def search(db: Database, query: str, limit: int = 50) -> list[SearchHit]:
-    """Best matches first (bm25, titles boosted); [] for a query with no words."""
+    """Best matches first (bm25); [] for a query with no words.
+
+    Ranking is plain bm25: it favours short rows, so a word in an activity's title
+    (one short row) outranks the same word in a longer transcript cue or summary. A
+    per-kind boost was tried and dropped: reading `kind` for every match tripled the
+    cost of common words (tests/bench/bench_search.py).
+    """
     match = fts_query(query)
     if match is None or limit <= 0:
         return []
-    sql = text(
-        f"""
-        SELECT s.activity_id, a.title, s.kind, s.time_ms,
-               snippet(search_text, 3, :open, :close, :ellipsis, {SNIPPET_TOKENS}) AS snip,
-               bm25(search_text) * CASE s.kind WHEN :title THEN :boost ELSE 1.0 END AS score
-        FROM search_text AS s
-        JOIN activities AS a ON a.id = s.activity_id
-        WHERE search_text MATCH :match
-        ORDER BY score, s.activity_id, s.time_ms
-        LIMIT :limit
-        """
-    )
-    params = {
-        "open": SNIPPET_OPEN,
-        "close": SNIPPET_CLOSE,
-        "ellipsis": SNIPPET_ELLIPSIS,
-        "title": KIND_TITLE,
-        "boost": TITLE_BOOST,
-        "match": match,
-        "limit": limit,
-    }
+    # Only bm25 is computed for every match; SQLite reads the other columns and builds
+    # snippets for the rows that survive ORDER BY … LIMIT. Anything else per match (a
+    # join, reading `kind` for a boost) multiplied the cost of common words (bench_search).
     with db.read() as session:
-        rows = session.execute(sql, params).all()
-    return [
-        SearchHit(
-            activity_id=row[0],
-            activity_title=row[1],
-            kind=row[2],
-            time_ms=int(row[3]) if row[3] is not None and row[2] == KIND_TRANSCRIPT else None,
-            snippet=row[4],
-        )
-        for row in rows
-    ]
+        rows = session.execute(
+            _SEARCH_SQL,
+            {
+                "match": match,
+                "limit": limit,
+                "open": SNIPPET_OPEN,
+                "close": SNIPPET_CLOSE,
+                "ellipsis": SNIPPET_ELLIPSIS,
+            },
+        ).all()
+        ids = sorted({row[0] for row in rows})
+        titles = dict(session.execute(_TITLES_SQL, {"ids": json.dumps(ids)}).all()) if ids else {}
+    hits = []
+    titled: set[str] = set()
+    for activity_id, kind, time_ms, snippet in rows:
+        title = titles.get(activity_id)
+        if title is None:
+            continue  # a row left behind by an activity no longer cached
+        if kind == KIND_TITLE:
+            if activity_id in titled:
+                continue  # the description row after the title row: one front-matter hit
+            titled.add(activity_id)
+        hits.append(SearchHit(
+            activity_id=activity_id,
+            activity_title=title,
+            kind=kind,
+            time_ms=int(time_ms) if time_ms is not None and kind == KIND_TRANSCRIPT else None,
+            snippet=snippet,
+        ))
+    return hits
