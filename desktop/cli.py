@@ -36,9 +36,14 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     logout = sub.add_parser("logout", parents=[common], help="sign out and remove the token")
     logout.set_defaults(command=cmd_logout)
 
-    sync = sub.add_parser("sync", parents=[common], help="refresh the catalog from the server")
+    sync = sub.add_parser("sync", parents=[common], help="refresh the catalog and send finished activities")
     sync.add_argument("--json", action="store_true", help="print the result as JSON")
     sync.set_defaults(command=cmd_sync)
+
+    credits = sub.add_parser("credits", parents=[common], help="my credits: claims, their state and totals (offline)")
+    credits.add_argument("--year", type=int, help="only this year's claims and totals")
+    credits.add_argument("--json", action="store_true", help="print as JSON")
+    credits.set_defaults(command=cmd_credits)
 
     status = sub.add_parser("status", parents=[common], help="what is on this machine (offline)")
     status.add_argument("--json", action="store_true", help="print as JSON")
@@ -98,18 +103,87 @@ def cmd_logout(args, services: Services) -> int:
 
 
 def cmd_sync(args, services: Services) -> int:
-    report = services.sync()
+    """Catalog, then completions. Rejected claims are an outcome (printed, exit 0); exit 1
+    only when something could not be done (catalog or delivery failed; items are kept)."""
+    try:
+        report = services.sync()
+    except SyncError as exc:
+        delivered = getattr(exc, "completions", None)
+        if delivered is not None and not args.json:
+            _print_completions(delivered)
+        raise
+    done = report.completions
     if args.json:
         print(json.dumps({
-            "ok": True,
+            "ok": not _delivery_failed(report),
             "not_modified": report.not_modified,
             "changed": report.changed,
             "synced_at": _iso(report.synced_at),
+            "completions": (
+                {"accepted": done.accepted, "duplicate": done.duplicate, "rejected": done.rejected,
+                 "remaining": done.remaining, "errors": done.errors, "notes": done.notes}
+                if done is not None else None
+            ),
+            "completions_error": report.completions_error,
         }))
-    elif report.not_modified:
-        print("Catalog is up to date")
     else:
-        print(f"Catalog synced: {report.changed} activities changed")
+        if report.not_modified:
+            print("Catalog is up to date")
+        else:
+            print(f"Catalog synced: {report.changed} activities changed")
+        if done is not None:
+            _print_completions(done)
+    if report.completions_error:
+        return fail(f"completions were not sent: {report.completions_error}")
+    if _delivery_failed(report):
+        return fail(f"some completions were not sent and are kept for the next sync: {done.errors[0]}")
+    return 0
+
+
+def _delivery_failed(report) -> bool:
+    return bool(report.completions_error) or bool(report.completions and report.completions.errors)
+
+
+def _print_completions(done) -> None:
+    if done.delivered or done.remaining or done.errors:
+        line = f"Completions: {done.accepted} accepted"
+        if done.duplicate:
+            line += f" ({done.duplicate} already received)"
+        line += f", {done.rejected} rejected, {done.remaining} waiting"
+        print(line)
+    if done.rejected:
+        print("  Rejected claims are listed, with the server's reason, by `cme-offline credits`.")
+    for note in done.notes:
+        print(f"  {note}")
+
+
+def cmd_credits(args, services: Services) -> int:
+    credits = services.my_credits(year=args.year)
+    if args.json:
+        print(json.dumps({
+            "learner": services.current_learner().username,
+            "rows": [
+                {"completion_id": r.completion_id, "activity_id": r.activity_id, "title": r.title,
+                 "date": r.date.isoformat(), "credit_type": r.credit_type, "credits": r.credits, "state": r.state,
+                 "reason": r.reason, "certificate_id": r.certificate_id}
+                for r in credits.rows
+            ],
+            "totals": [
+                {"credit_type": t, "year": y, "credits": v} for (t, y), v in sorted(credits.totals.items())
+            ],
+            "totals_all_time": credits.totals_all_time,
+            "pending": services.pending_completions_count(learner_only=True),
+        }, indent=2))
+        return 0
+    if not credits.rows:
+        print("No claims yet.")
+    for r in credits.rows:
+        line = f"  {r.date.isoformat()}  {r.credits:>5g} {r.credit_type}  [{r.state}]  {r.title}"
+        print(line)
+        if r.reason:
+            print(f"      {r.reason}")
+    for (credit_type, year), total in sorted(credits.totals.items(), key=lambda kv: (-kv[0][1], kv[0][0])):
+        print(f"Total {year}: {total:g} {credit_type}")
     return 0
 
 
