@@ -57,7 +57,10 @@ def ensure_usable_keyring_for_demo() -> bool:
 
 
 class _MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
+    # Below keyring's "fail" backend (0): every KeyringBackend subclass takes part in
+    # keyring's auto-detection, and on a machine with no real keyring a positive priority
+    # made this demo-only backend the default (login "succeeded", the token was lost).
+    priority = -1
 
     def __init__(self):
         super().__init__()
