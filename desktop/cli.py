@@ -208,6 +208,7 @@ def cmd_status(args, services: Services) -> int:
         "last_error": status.last_error,
         "clock_offset_ms": status.clock_offset_ms,
         "storage_bytes": status.storage_bytes,
+        "pending_completions": status.pending_completions,
         "activities": [
             {
                 "id": row.id,
@@ -236,6 +237,8 @@ def cmd_status(args, services: Services) -> int:
     print(f"Server:    {data['server'] or '(none set)'}")
     print(f"Learner:   {status.learner.display_name if status.learner else '(not signed in)'}")
     print(f"Last sync: {data['last_sync_at'] or 'never'}" + (f"  ({status.last_error})" if status.last_error else ""))
+    if status.pending_completions:
+        print(f"Waiting:   {status.pending_completions} completion(s) to send at the next sync")
     for activity in data["activities"]:
         print(f"  [{activity['state']:>7}] {activity['id']}: {activity['title']}")
     return 0

@@ -61,6 +61,7 @@ class Status:
     clock_offset_ms: int | None
     storage_bytes: int
     notice: str | None = None  # something the user should know once, e.g. a rebuilt cache
+    pending_completions: int = 0  # claims on this computer waiting to be sent (every learner's)
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,7 @@ class Services:
             clock_offset_ms=state.clock_offset_ms if state else None,
             storage_bytes=self.blobs.bytes_used(),
             notice=self._notice(),
+            pending_completions=self.pending_completions_count(),
         )
 
     def _notice(self) -> str | None:
