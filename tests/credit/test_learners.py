@@ -32,7 +32,7 @@ def test_second_learner_sees_none_of_the_firsts_records_and_the_first_delivers_l
         services.media_file(DEMO_ID)  # Dana's acknowledgement is hers
     assert services.pending_completions_count() == 1  # on this machine…
     assert services.pending_completions_count(learner_only=True) == 0  # …none of them Bob's
-    assert services.media_file  # the shared downloads are still here for everyone
+    assert next(r for r in services.library_rows() if r.id == DEMO_ID).media_state.value == "present"
 
     report = services.sync().completions  # Bob syncs; Dana's claim goes with Dana's token
     assert (report.accepted, report.remaining) == (1, 0)
@@ -53,8 +53,11 @@ def test_a_learner_who_signed_out_keeps_pending_claims_until_signing_in_again(se
     services = make_services(server.url)
     dana = services.sign_in("demo", "demo")
     services.sync()
+    services.enqueue_downloads([DEMO_ID])
+    assert services.run_downloads().ok
     dana_claim = claim(services)
-    services.sign_out()  # Dana leaves; her claim stays on this computer
+    services.sign_out()  # Dana leaves; her claim stays on this computer, and the shared downloads too
+    assert next(r for r in services.library_rows() if r.id == DEMO_ID).media_state.value == "present"
 
     bob = services.sign_in("bob", "pw")
     watch(services, 0.5)

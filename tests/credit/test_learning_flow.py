@@ -152,6 +152,15 @@ def test_rule4_answers_are_on_disk_at_once_sigkill_mid_test_loses_nothing(server
         again.close()
 
 
+def test_rule4_attempt_and_outbox_writes_are_fsynced_the_rest_stays_normal(learner):
+    from desktop.cache.learning_store import durable
+
+    with durable(learner.db) as s:
+        assert s.connection().exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    with learner.db.write() as s:
+        assert s.connection().exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
 def test_rule5_evaluation_required_questions_and_commitments(learner):
     learner.acknowledge_disclosures(DEMO_ID)
     draft = learner.save_evaluation(DEMO_ID, {"e1": 4}, {}, ["Teach cuff sizing"])
