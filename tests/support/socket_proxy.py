@@ -10,13 +10,23 @@ they come, so it can do what real networks do to a download:
 * rewrite response headers (`set_headers`, e.g. a wrong `Content-Range`),
 * flip a byte of the body at an offset (`corrupt_at`),
 * answer by itself without asking the server (`answer=(status, headers, body)`, e.g. 429
-  with Retry-After or 503).
+  with Retry-After or 503),
+* hold the server's reply back for a while before relaying it (`delay_s`; nothing is
+  reordered), e.g. past the client's read timeout after the server has acted,
+* cut the *request* after N bytes (`cut_request_after`): the server never gets it whole,
+* lose the reply (`drop_response`): the server acted on the request, the client hears
+  nothing; with `hold` the client is kept waiting until that event is set (at most
+  `stall_s`), so a test can kill it meanwhile. `answered` (an Event) is set once the
+  server has answered a request the fault applied to.
 
 Each connection carries one request (`Connection: close` both ways), so each request is
-judged on its own. Faults are matched in order; each applies `times` times (None: always).
-`log` records, per request: method, path, Range sent, status, body bytes relayed to the
-client and the fault applied. Everything else goes to the real server untouched.
-Body offsets count raw bytes after the header block (the server uses Content-Length).
+judged on its own. Faults are matched in order (`method`, `path_prefix`, `only_range`);
+each applies `times` times (None: always). When none matches, `chooser(method, path,
+headers)` may return a Fault for this one request (a seeded random schedule, see
+`tests/faults/schedule.py`). `log` records, per request: method, path, Range sent,
+status, body bytes relayed to the client and the fault applied. Everything else goes to
+the real server untouched. Body offsets count raw bytes after the header block (the
+server uses Content-Length).
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -31,6 +42,7 @@ from dataclasses import dataclass, field
 class Fault:
     path_prefix: str = "/api/v1/media/"
     times: int | None = 1
+    method: str | None = None  # None: any method
     only_range: bool | None = None  # True: only requests with Range; False: only without
     cut_after: int | None = None
     stall_after: int | None = None
@@ -38,11 +50,19 @@ class Fault:
     ignore_range: bool = False
     set_headers: dict[str, str] = field(default_factory=dict)
     corrupt_at: int | None = None
+    corrupt_xor: int = 0xFF
     answer: tuple[int, dict[str, str], bytes] | None = None
+    delay_s: float = 0.0
+    cut_request_after: int | None = None  # bytes of the request (head and body) the server gets
+    drop_response: bool = False
+    hold: threading.Event | None = None  # with drop_response: keep the client waiting until set
+    answered: threading.Event = field(default_factory=threading.Event)
     used: int = 0
 
     def matches(self, method: str, path: str, headers: dict[str, str]) -> bool:
         if self.times is not None and self.used >= self.times:
+            return False
+        if self.method is not None and method != self.method:
             return False
         if not path.startswith(self.path_prefix):
             return False
@@ -70,6 +90,7 @@ class SocketProxy:
         up_host, _, up_port = rest.partition(":")
         self.upstream = (up_host, int(up_port or 80))
         self.faults: list[Fault] = []
+        self.chooser: Callable[[str, str, dict[str, str]], Fault | None] | None = None
         self.log: list[Seen] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -92,6 +113,7 @@ class SocketProxy:
     def clear(self) -> None:
         with self._lock:
             self.faults.clear()
+            self.chooser = None
 
     def seen(self, path_prefix: str = "/api/v1/media/") -> list[Seen]:
         with self._lock:
@@ -131,6 +153,12 @@ class SocketProxy:
                 if fault.matches(method, path, headers):
                     fault.used += 1
                     return fault
+            chooser = self.chooser
+        if chooser is not None:
+            fault = chooser(method, path, headers)
+            if fault is not None:
+                fault.used += 1
+            return fault
         return None
 
     def _serve(self, client: socket.socket) -> None:
@@ -156,8 +184,11 @@ class SocketProxy:
 
             if fault is not None and fault.answer is not None:
                 status, extra, body = fault.answer
+                if fault.delay_s:
+                    self._stop.wait(fault.delay_s)
                 out = [f"HTTP/1.1 {status} Canned", f"Content-Length: {len(body)}", "Connection: close"]
                 out += [f"{k}: {v}" for k, v in extra.items()]
+                body = b"" if method == "HEAD" else body
                 client.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body)
                 sent = len(body)
                 return
@@ -168,11 +199,26 @@ class SocketProxy:
             out_lines = [lines[0]] + [f"{k.strip()}:{v}" for k, v in raw_headers if k.strip().lower() not in drop]
             out_lines.append("Connection: close")
             upstream = socket.create_connection(self.upstream, timeout=30)
-            upstream.sendall(("\r\n".join(out_lines) + "\r\n\r\n").encode("latin-1") + rest)
+            request = ("\r\n".join(out_lines) + "\r\n\r\n").encode("latin-1") + rest
+            if fault is not None and fault.cut_request_after is not None:
+                upstream.sendall(request[: fault.cut_request_after])
+                return  # the request breaks on the way: close both sides, no reply
 
+            upstream.sendall(request)
             resp_head, body_start = _read_head(upstream)
             if resp_head is None:
                 return
+            if fault is not None and fault.drop_response:
+                status = int(resp_head.split(b" ", 2)[1])
+                _drain(upstream, resp_head, body_start)  # the server finished its answer
+                fault.answered.set()
+                if fault.hold is not None:
+                    fault.hold.wait(fault.stall_s)
+                return  # ... which the client never hears
+            if fault is not None:
+                fault.answered.set()
+                if fault.delay_s:
+                    self._stop.wait(fault.delay_s)
             resp_lines = resp_head.decode("latin-1").split("\r\n")
             status = int(resp_lines[0].split(" ", 2)[1])
             resp_headers = [tuple(x.split(":", 1)) for x in resp_lines[1:] if ":" in x]
@@ -197,7 +243,7 @@ class SocketProxy:
                 if chunk:
                     if fault is not None and fault.corrupt_at is not None and sent <= fault.corrupt_at < sent + len(chunk):
                         i = fault.corrupt_at - sent
-                        chunk = chunk[:i] + bytes([chunk[i] ^ 0xFF]) + chunk[i + 1:]
+                        chunk = chunk[:i] + bytes([chunk[i] ^ fault.corrupt_xor]) + chunk[i + 1:]
                     if limit is not None and sent + len(chunk) >= limit:
                         client.sendall(chunk[: limit - sent])
                         sent = limit
@@ -241,14 +287,28 @@ def _read_head(sock: socket.socket) -> tuple[bytes | None, bytes]:
     return head, rest
 
 
+def _drain(sock: socket.socket, head: bytes, body_start: bytes) -> None:
+    """Read the rest of a response (by Content-Length, else to EOF) and throw it away."""
+    length = None
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length" and value.strip().isdigit():
+            length = int(value.strip())
+    got = len(body_start)
+    while length is None or got < length:
+        more = sock.recv(65536)
+        if not more:
+            return
+        got += len(more)
+
+
 def _describe(fault: Fault | None) -> str | None:
     if fault is None:
         return None
-    for name in ("answer", "cut_after", "stall_after", "corrupt_at"):
+    for name in ("answer", "cut_request_after", "cut_after", "stall_after", "corrupt_at"):
         if getattr(fault, name) is not None:
             return name
-    if fault.ignore_range:
-        return "ignore_range"
-    if fault.set_headers:
-        return "set_headers"
+    for name in ("drop_response", "ignore_range", "set_headers", "delay_s"):
+        if getattr(fault, name):
+            return name
     return "none"
