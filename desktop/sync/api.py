@@ -163,6 +163,12 @@ class CreditServerApi:
                 f"The credit server cannot be reached ({_describe(exc)}). You can keep studying "
                 "offline; the app will sync when the network is back."
             ) from exc
+        except httpx.DecodingError as exc:
+            # Not a TransportError: a body labelled gzip/deflate/br that is not (a proxy's doing).
+            raise InvalidResponse(
+                "The credit server's reply could not be decoded (something on the network may have "
+                "changed it), so it was refused and nothing was changed. Try again later."
+            ) from exc
         offset = _clock_offset_ms(response.headers.get("Date"), (started + time.time()) / 2)
         return Reply(response.status_code, response.headers, body, offset)
 
@@ -275,7 +281,9 @@ def _describe(exc: httpx.TransportError) -> str:
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
             return "its security certificate is not trusted; IT can add the corporate CA in Settings"
         return "connection refused or no network"
-    return type(exc).__name__
+    if isinstance(exc, (httpx.ProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError)):
+        return "the connection broke off"
+    return "a network error"
 
 
 __all__ = ["CreditServerApi", "CatalogReply", "SyncError"]
