@@ -644,6 +644,11 @@ class Services:
             attempts_left=attempts_left(rules.assessment.attempts_allowed, submitted),
         )
 
+    def evaluation_questions(self, activity_id: str) -> list:
+        """The activity's evaluation form (protocol.EvaluationQuestion: id, text, kind rating|text|commitment,
+        scale, required), offline; [] when it has none. LearningRefused if the activity is not here."""
+        return list(self._rules(activity_id).evaluation)
+
     def evaluation(self, activity_id: str) -> EvaluationDraft | None:
         """The current learner's evaluation as saved (a draft or submitted), or None."""
         from desktop.cache import learning_store as store

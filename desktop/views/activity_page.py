@@ -1,5 +1,12 @@
-"""One activity: front matter (Overview), the video with its transcript (Watch), the key
-clinical summaries (Summaries); Assessment and Evaluation say what is coming.
+"""One activity: front matter and the disclosure gate (Overview), the video with its
+transcript (Watch), the key clinical summaries (Summaries), the post-test (Assessment) and
+the evaluation and claim (Evaluation & credit).
+
+Rule 1: Watch, Summaries, Assessment and Evaluation & credit stay locked (disabled tabs,
+and a locked message inside each) until the learner presses "I have read the disclosures
+— start" on the Overview. Rule 3: an activity that is over shows why; it can be read, not
+started or claimed. Where the learner stands comes from `Services.learning_state` (a quick
+offline read); every write runs off the GUI thread.
 
 Everything shown here came from the server, so every label is plain text: nothing from
 the catalog is ever interpreted as HTML (summaries are sanitised HTML, see summaries_tab).
@@ -29,7 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.sync.errors import SyncError
+from desktop.views.learning_text import ACK_BUTTON, LOCKED, local_time, locked_text
 from desktop.views.summaries_tab import SummariesTab
+from desktop.views.tasks import run_task
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
 
 if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer themselves
@@ -55,21 +65,15 @@ def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip
     return label
 
 
-PLACEHOLDERS = {
-    "Assessment": "The post-test arrives with offline learning: pass mark and attempts first, "
-    "one question per page, your answers kept as you choose them.",
-    "Evaluation & credit": "The evaluation and credit claim arrive with offline learning: "
-    "evaluation, commitment to change, and claiming credit for your profession.",
-}
-
-
-OVERVIEW_TAB, WATCH_TAB, SUMMARIES_TAB = 0, 1, 2
+OVERVIEW_TAB, WATCH_TAB, SUMMARIES_TAB, ASSESSMENT_TAB, CREDIT_TAB = range(5)
+LOCKED_TABS = (WATCH_TAB, SUMMARIES_TAB, ASSESSMENT_TAB, CREDIT_TAB)
 
 
 class ActivityPage(QWidget):
     back_requested = Signal()
     download_requested = Signal(list)  # [activity id] (Overview's and Watch's Download buttons)
     remove_video_requested = Signal(str)  # activity id (Overview's Remove video button)
+    learning_changed = Signal()  # acknowledged, attempt, evaluation or claim: status bar and My credits refresh
 
     def __init__(self, parent=None, services=None):
         super().__init__(parent)
@@ -79,6 +83,10 @@ class ActivityPage(QWidget):
         self.statement_boxes: list[QGroupBox] = []
         self.disclosures_table: QTableWidget | None = None
         self.objectives_tree: QTreeWidget | None = None
+        self.state = None  # the learner's LearningState for this activity (None: no one signed in)
+        self.ack_button: QPushButton | None = None
+        self.gate_label: QLabel | None = None
+        self.availability_label: QLabel | None = None
 
         self.back_button = QPushButton("← Back to library", self)
         self.back_button.setAccessibleName("Back to library")
@@ -98,24 +106,31 @@ class ActivityPage(QWidget):
         self.overview_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.overview_scroll.setAccessibleName("Overview")
         self.tabs.addTab(self.overview_scroll, "Overview")
-        self.tabs.setTabToolTip(OVERVIEW_TAB, "Front matter: faculty, dates, credit, objectives, disclosures")
         from desktop.views.watch_tab import WatchTab  # loads the media layer only with the page
 
         self.watch_tab = WatchTab(self)
         self.watch_tab.request_download = self._download_from_watch
         self.tabs.addTab(self.watch_tab, "Watch")
-        self.tabs.setTabToolTip(WATCH_TAB, "The video with its transcript, highlighted as it plays")
         self.summaries_tab = SummariesTab(self)
         self.tabs.addTab(self.summaries_tab, "Summaries")
-        self.tabs.setTabToolTip(SUMMARIES_TAB, "Key clinical summaries")
-        for name, text in PLACEHOLDERS.items():
-            page = QWidget()
-            page.setAccessibleName(name)
-            box = QVBoxLayout(page)
-            box.addWidget(plain_label(text, page, name=f"{name} (coming)", tip=text), 0, Qt.AlignmentFlag.AlignTop)
-            box.addStretch(1)
-            index = self.tabs.addTab(page, name.replace("&", "&&"))  # "&" would be a mnemonic
-            self.tabs.setTabToolTip(index, text)
+        from desktop.views.assessment_tab import AssessmentTab
+        from desktop.views.credit_tab import CreditTab
+
+        self.assessment_tab = AssessmentTab(self)
+        self.tabs.addTab(self.assessment_tab, "Assessment")
+        self.credit_tab = CreditTab(self)
+        self.tabs.addTab(self.credit_tab, "Evaluation && credit")  # "&" alone would be a mnemonic
+        self.tab_tips = {
+            OVERVIEW_TAB: "Front matter: faculty, dates, credit, objectives, disclosures",
+            WATCH_TAB: "The video with its transcript, highlighted as it plays",
+            SUMMARIES_TAB: "Key clinical summaries",
+            ASSESSMENT_TAB: "The post-test: pass mark and attempts first, one question per page",
+            CREDIT_TAB: "Evaluation, commitment to change, and claiming your credit",
+        }
+        self.assessment_tab.changed.connect(self._learning_step)
+        self.assessment_tab.go_to_credit.connect(lambda: self.tabs.setCurrentIndex(CREDIT_TAB))
+        self.credit_tab.changed.connect(self._learning_step)
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
@@ -152,17 +167,133 @@ class ActivityPage(QWidget):
         self.overview_scroll.setWidget(self._build_overview(detail, profession))
         self.overview_scroll.verticalScrollBar().setValue(0)
         services = self._services()
-        self.watch_tab.show_activity(services, detail, start_ms)
-        has_summaries = any(a.kind == "summary" for a in detail.assets)
-        self.summaries_tab.show_summaries(
-            services.summaries(detail.id) if services is not None else [],
-            note="The summaries are not downloaded yet." if has_summaries else "This activity has no summaries.",
-        )
+        self.assessment_tab.set_activity(services, detail.id)  # a fresh start (maybe another learner)
+        self.credit_tab.set_activity(services, detail.id)
+        self.refresh_learning()
+        self._load_content(start_ms if self.unlocked() else None)
         if start_ms is not None:
             self.open_at(start_ms)
 
+    def _load_content(self, start_ms: int | None = None) -> None:
+        """Video, transcript and summaries; each shows a locked message instead while rule 1 holds."""
+        services, detail = self._services(), self.detail
+        self.watch_tab.show_activity(services, detail, start_ms)
+        has_summaries = any(a.kind == "summary" for a in detail.assets)
+        note = "The summaries are not downloaded yet." if has_summaries else "This activity has no summaries."
+        try:
+            summaries = services.summaries(detail.id) if services is not None else []
+        except SyncError as exc:  # ContentLocked (rule 1) or NotSignedIn: never raise out of a view
+            summaries, note = [], locked_text(exc)
+        self.summaries_tab.show_summaries(summaries, note=note)
+
+    def reload(self) -> None:
+        """Show the same activity again (another learner is current, or a sync changed it)."""
+        services = self._services()
+        if self.detail is None or services is None:
+            return
+        self.watch_tab.close_activity()
+        detail = services.activity_detail(self.detail.id)
+        if detail is None:
+            self.back_requested.emit()
+            return
+        learner = services.current_learner()
+        self.show_activity(detail, learner.profession if learner else None)
+
+    # -------------------------------------------------------------- learning state (rules 1, 3)
+
+    def unlocked(self) -> bool:
+        return self.state is not None and self.state.acknowledged_at is not None
+
+    def refresh_learning(self):
+        """Re-read where the learner stands (offline) and show it: gate, tab locks, assessment, credit."""
+        services, d = self._services(), self.detail
+        state, note = None, ""
+        if services is not None and d is not None:
+            try:
+                state = services.learning_state(d.id)
+            except SyncError as exc:
+                note = locked_text(exc)
+        self.state = state
+        unlocked = self.unlocked()
+        self._show_gate(state, note)
+        for index in LOCKED_TABS:
+            self.tabs.setTabEnabled(index, unlocked)
+            tip = self.tab_tips[index]
+            self.tabs.setTabToolTip(index, tip if unlocked else f"Locked. {note or LOCKED}")
+        self.tabs.setTabToolTip(OVERVIEW_TAB, self.tab_tips[OVERVIEW_TAB])
+        activity_id = d.id if d is not None else None
+        self.assessment_tab.show_state(services, activity_id, state, note or LOCKED)
+        self.credit_tab.show_state(services, activity_id, state, note or LOCKED)
+        return state
+
+    def _show_gate(self, state, note: str) -> None:
+        if self.ack_button is None or self.gate_label is None:
+            return
+        button, label, banner = self.ack_button, self.gate_label, self.availability_label
+        if state is None:
+            label.setText(note)
+            button.setVisible(True)
+            button.setEnabled(False)
+        elif state.acknowledged_at is not None:
+            label.setText(f"✓ You acknowledged the disclosures on {local_time(state.acknowledged_at)}. "
+                          "The video, summaries, post-test and credit are open.")
+            button.setVisible(False)
+        elif not state.can_acknowledge:
+            label.setText(f"{state.availability_reason} You can read the front matter, but not start the activity.")
+            button.setVisible(True)
+            button.setEnabled(False)
+        else:
+            label.setText("Read the disclosures above. The video, summaries, post-test and credit open when you "
+                          f"press “{ACK_BUTTON}”; the time is recorded.")
+            button.setVisible(True)
+            button.setEnabled(True)
+        if banner is not None:
+            over = state is not None and not state.available
+            if over:
+                extra = (" You can review what you did; starting the post-test and claiming credit are closed."
+                         if state.acknowledged_at is not None else " You can read it, but not start it.")
+                banner.setText(f"⚠ {state.availability_reason}{extra}")
+            banner.setVisible(over)
+
+    def acknowledge(self) -> None:
+        """Rule 1: record that the learner read the disclosures (off the GUI thread), then unlock."""
+        services, d = self._services(), self.detail
+        if services is None or d is None or self.ack_button is None:
+            return
+        self.ack_button.setEnabled(False)
+        self.gate_label.setText("Recording your acknowledgement…")
+        activity_id = d.id
+
+        def done(_when) -> None:
+            if self.detail is None or self.detail.id != activity_id:
+                return
+            self.refresh_learning()
+            self._load_content()
+            self.learning_changed.emit()
+
+        def failed(exc: BaseException) -> None:
+            if self.detail is None or self.detail.id != activity_id:
+                return
+            self.refresh_learning()
+            if self.gate_label is not None:
+                self.gate_label.setText(f"⚠ {locked_text(exc)}")
+
+        run_task(self, lambda: services.acknowledge_disclosures(activity_id), done, failed)
+
+    def _learning_step(self) -> None:
+        self.refresh_learning()
+        self.learning_changed.emit()
+
+    def _tab_changed(self, index: int) -> None:
+        if index in (ASSESSMENT_TAB, CREDIT_TAB) and self.detail is not None:
+            self.watch_tab.save_progress()  # what was just watched counts toward the gate
+            self.refresh_learning()
+
     def open_at(self, ms: int) -> None:
         """Watch from this moment (e.g. a search hit's timestamp): switch to Watch and play."""
+        if not self.unlocked():  # rule 1: the Overview (and its gate) first
+            self.tabs.setCurrentIndex(OVERVIEW_TAB)
+            return
         self.tabs.setCurrentIndex(WATCH_TAB)
         self.watch_tab.open_at(ms)
 
@@ -185,6 +316,10 @@ class ActivityPage(QWidget):
         page = QWidget()
         page.setMaximumWidth(1000)
         v = QVBoxLayout(page)
+        self.availability_label = plain_label("", page, name="Availability")
+        self.availability_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.availability_label.setVisible(False)
+        v.addWidget(self.availability_label)
 
         if d.description:
             v.addWidget(plain_label(d.description, page, name="Description"))
@@ -254,6 +389,7 @@ class ActivityPage(QWidget):
         v.addWidget(self._disclosures(d, page))
         if d.off_label_statement:
             v.addWidget(plain_label(d.off_label_statement, page, name="Off-label use statement"))
+        v.addWidget(self._gate_box(page))
 
         v.addWidget(self._section("Files", page))
         if d.assets:
@@ -266,6 +402,25 @@ class ActivityPage(QWidget):
         v.addLayout(self._file_buttons(d, page))
         v.addStretch(1)
         return page
+
+    def _gate_box(self, page: QWidget) -> QGroupBox:
+        """Rule 1: the acknowledgement that unlocks the content, right after the disclosures."""
+        box = QGroupBox("Before you start", page)
+        box.setAccessibleName("Disclosure acknowledgement")
+        box.setToolTip("The content opens once you have read the disclosures")
+        self.gate_label = plain_label("", box, name="Disclosure acknowledgement status")
+        self.ack_button = QPushButton(ACK_BUTTON, box)
+        self.ack_button.setAccessibleName(ACK_BUTTON)
+        self.ack_button.setToolTip("Record that you have read every disclosure above (the time is kept); "
+                                   "the video, summaries, post-test and credit then open")
+        self.ack_button.clicked.connect(self.acknowledge)
+        bv = QVBoxLayout(box)
+        bv.addWidget(self.gate_label)
+        row = QHBoxLayout()
+        row.addWidget(self.ack_button)
+        row.addStretch(1)
+        bv.addLayout(row)
+        return box
 
     def _file_buttons(self, d: ActivityDetail, page: QWidget) -> QHBoxLayout:
         """Download / Remove video, under the Files list (the Downloads page does the work)."""

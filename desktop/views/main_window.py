@@ -208,7 +208,9 @@ class MainWindow(QMainWindow):
         from desktop.views.activity_page import ActivityPage
         from desktop.views.download_runner import DownloadRunner
         from desktop.views.downloads_page import DownloadsPage
-        from desktop.views.pages import SettingsPage, credits_page
+        from desktop.views.credits_page import CreditsPage
+        from desktop.views.learner_menu import LearnerButton
+        from desktop.views.pages import SettingsPage
         from desktop.views.search_panel import SearchPanel
 
         self.activity_page = ActivityPage(self)
@@ -225,7 +227,15 @@ class MainWindow(QMainWindow):
         self.settings_page.sign_in_requested.connect(lambda: self.open_sign_in())
         self.settings_page.settings_changed.connect(self._settings_changed)
         self.settings_page.signed_out.connect(self._learner_changed)
-        for page in (self.downloads_page, credits_page(), self.settings_page, self.activity_page):
+        self.credits_page = CreditsPage(self.services, self)
+        self.activity_page.learning_changed.connect(self._learning_changed)
+        self.sync_finished.connect(self._learning_synced)
+        self.learner_button = LearnerButton(self.services, self)
+        self.learner_button.about_to_switch.connect(self.activity_page.watch_tab.close_activity)
+        self.learner_button.switched.connect(lambda _learner: self._learner_changed())
+        self.learner_button.sign_in_requested.connect(self._sign_in_as)
+        self.statusBar().addPermanentWidget(self.learner_button)
+        for page in (self.downloads_page, self.credits_page, self.settings_page, self.activity_page):
             self.stack.addWidget(page)
 
     def _build_status_bar(self) -> None:
@@ -262,6 +272,8 @@ class MainWindow(QMainWindow):
             self.downloads_page.refresh()
         elif index == SETTINGS:
             self.settings_page.refresh()
+        elif index == CREDITS:
+            self.credits_page.refresh()
 
     def open_activity(self, activity_id: str) -> None:
         detail = self.services.activity_detail(activity_id)
@@ -323,6 +335,9 @@ class MainWindow(QMainWindow):
         pending = self.downloads_page.model.active_count()
         if pending:
             parts.append(f"{pending} download{'s' * (pending != 1)} pending")
+        if st.pending_completions:
+            n = st.pending_completions
+            parts.append(f"{n} completion{'s' * (n != 1)} waiting to sync")
         parts.append(f"{human_bytes(st.storage_bytes)} used")
         self.status_label.setText(" · ".join(parts))
         synced = f"Last synced {st.last_sync_at:%Y-%m-%d %H:%M} UTC" if st.last_sync_at else "Never synced"
@@ -465,6 +480,38 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.library.set_profession(self.profession)
         self.settings_page.refresh()
+        # Learner-scoped views: My credits, the learner button, and the open activity's state.
+        self.credits_page.refresh()
+        self.learner_button.refresh()
+        if self.activity_page.detail is not None:
+            self.activity_page.reload()
+
+    def _learning_changed(self) -> None:
+        """An acknowledgement, attempt, evaluation or claim was recorded."""
+        self.refresh_status()
+        self.credits_page.refresh()
+
+    def _learning_synced(self, outcome) -> None:
+        """After every sync: claims may have been accepted or refused."""
+        report = getattr(outcome, "completions", None)
+        self.credits_page.refresh()
+        if self.activity_page.detail is not None:
+            self.activity_page.refresh_learning()
+        if report is not None and (report.accepted or report.rejected):
+            parts = []
+            if report.accepted:
+                parts.append(f"{report.accepted} claim{'s' * (report.accepted != 1)} accepted; the certificate is in "
+                             "My credits")
+            if report.rejected:
+                parts.append(f"{report.rejected} refused by the server (see My credits for why)")
+            self.notify("Credit", ". ".join(parts) + ".")
+
+    def _sign_in_as(self, username: str, message: str) -> None:
+        """Sign in another learner (or one whose sign-in ended); nobody is signed out."""
+        dialog = self.open_sign_in(message=message or None)
+        dialog.username_edit.setText(username)
+        dialog.password_edit.clear()
+        (dialog.password_edit if username else dialog.username_edit).setFocus()
 
     # ------------------------------------------------------------------ sign-in
 
@@ -546,6 +593,8 @@ class MainWindow(QMainWindow):
         self.services = services
         self._session_error = None
         self.settings_page.set_services(services)
+        self.credits_page.set_services(services)
+        self.learner_button.set_services(services)
         self.download_runner.stop()
         self.download_runner.deleteLater()
         self.download_runner = DownloadRunner(services, self)

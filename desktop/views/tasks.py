@@ -138,3 +138,57 @@ def run_task(
         _tasks[task.id] = task
     task_pool().start(_Runnable(fn, task.id, relay))
     return task
+
+
+class SerialQueue:
+    """Run calls on the pool one after another, in the order they were queued.
+
+    For writes whose order matters (a post-test's answers as chosen, then the submit; an
+    evaluation's drafts, then its submission): each call starts only when the previous
+    one's outcome has reached the GUI thread.
+    """
+
+    def __init__(self, parent: QObject):
+        from collections import deque
+
+        self.parent = parent
+        self._queue: deque = deque()
+        self._running = False
+
+    def add(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None) -> None:
+        self._queue.append((fn, on_done, on_error))
+        self._next()
+
+    def busy(self) -> bool:
+        return self._running or bool(self._queue)
+
+    def clear(self) -> None:
+        """Drop what has not started (the view moved to another activity or learner)."""
+        self._queue.clear()
+
+    def _next(self) -> None:
+        if self._running or not self._queue:
+            return
+        fn, on_done, on_error = self._queue.popleft()
+        self._running = True
+
+        def done(result: Any) -> None:
+            self._running = False
+            try:
+                if on_done is not None:
+                    on_done(result)
+            finally:
+                self._next()
+
+        def failed(exc: BaseException) -> None:
+            self._running = False
+            try:
+                if on_error is not None:
+                    on_error(exc)
+                else:
+                    log.error("queued task failed", exc_info=exc)
+            finally:
+                self._next()
+
+        run_task(self.parent, fn, done, failed)

@@ -34,6 +34,8 @@ from desktop.learning.progress import WatchedIntervals, WatchTracker
 from desktop.media.player import probe_libvlc
 from desktop.media.qt_player import RATES, QtPlayer
 from desktop.media.transcript import TranscriptError
+from desktop.sync.errors import SyncError
+from desktop.views.learning_text import locked_text
 from desktop.views.player_widget import SeekSlider, VideoSurface, format_time
 from desktop.views.tasks import run_task
 from desktop.views.transcript_panel import TranscriptPanel
@@ -62,6 +64,8 @@ class WatchTab(QWidget):
         self._fullscreen = False
         self._dragging = False
         self._dirty = False
+        self.locked_reason: str | None = None  # rule 1 (or no one signed in): why nothing is shown
+        self._learner_id: str | None = None  # whose progress this tab records
         # Set by the page: hands a Download click to the app's downloads; returns False if none.
         self.request_download = None
 
@@ -194,6 +198,8 @@ class WatchTab(QWidget):
         """Show this activity's video and transcript; resume where the learner stopped."""
         self.close_activity()
         self.services, self.detail = services, detail
+        learner = services.current_learner() if services is not None else None
+        self._learner_id = learner.id if learner else None
         saved = services.watch_progress(detail.id) if services is not None else None
         self.tracker = WatchTracker(WatchedIntervals(saved.watched.intervals) if saved else None)
         length = saved.duration_ms if saved else 0
@@ -203,7 +209,11 @@ class WatchTab(QWidget):
             start = 0 if near_end else saved.position_ms
         start = max(0, start or 0)
 
-        self.video_path = services.media_file(detail.id) if services is not None else None
+        self.locked_reason = None
+        try:
+            self.video_path = services.media_file(detail.id) if services is not None else None
+        except SyncError as exc:  # ContentLocked (rule 1), NotSignedIn: say so, never raise
+            self.video_path, self.locked_reason = None, locked_text(exc)
         self._load_transcript(length or None)
         self._show_video_state()
         self.seek_slider.setRange(0, max(0, length))
@@ -222,8 +232,16 @@ class WatchTab(QWidget):
 
     def _load_transcript(self, duration_ms: int | None) -> None:
         d = self.detail
+        if self.locked_reason is not None:
+            self.transcript = None
+            self.transcript_panel.set_transcript(None, machine_generated=False, note=self.locked_reason)
+            return
         try:
             transcript = self.services.transcript(d.id, duration_ms) if self.services else None
+        except SyncError as exc:
+            self.transcript = None
+            self.transcript_panel.set_transcript(None, machine_generated=False, note=locked_text(exc))
+            return
         except TranscriptError as exc:
             self.transcript = None
             self.transcript_panel.set_transcript(None, machine_generated=False,
@@ -239,6 +257,11 @@ class WatchTab(QWidget):
         problem = probe_libvlc()
         lines = []
         video = next((a for a in self.detail.assets if a.kind == "video"), None)
+        if self.locked_reason is not None:
+            self.message.setText(self.locked_reason)
+            self.download_button.setVisible(False)
+            self.video_stack.setCurrentIndex(1)
+            return
         if self.video_path is None:
             if video is None:
                 lines.append("This activity has no video.")
@@ -273,8 +296,14 @@ class WatchTab(QWidget):
         super().showEvent(event)
         # The video may have arrived since the page was built (downloads run meanwhile).
         if self.video_path is None and self.detail is not None and self.services is not None \
-                and self.services.media_file(self.detail.id) is not None:
+                and self._media_arrived():
             self.show_activity(self.services, self.detail)
+
+    def _media_arrived(self) -> bool:
+        try:
+            return self.services.media_file(self.detail.id) is not None
+        except SyncError:  # still locked (rule 1) or no one signed in: the message stays
+            return False
 
     def close_activity(self) -> None:
         """Stop playing and keep the learner's place (leaving the activity, or exit)."""
@@ -421,6 +450,9 @@ class WatchTab(QWidget):
         if not self._dirty and self.player.position_ms() == 0:
             return
         try:
+            learner = self.services.current_learner()
+            if learner is None or learner.id != self._learner_id:
+                return  # another learner is current now: this place is not theirs
             self.services.save_watch_progress(
                 self.detail.id, self.player.position_ms(), self.player.length_ms(), self.tracker.watched
             )

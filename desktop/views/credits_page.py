@@ -1,0 +1,256 @@
+"""My credits: totals per credit type (this year and all time), every completion with its
+state (waiting to sync / accepted / refused with the server's reason), the certificates
+(open, save, print — offline, from the copy kept here), the credit transcript (CSV/PDF)
+and checking a certificate file's signature.
+
+Everything is the current learner's (`Services.my_credits`); the window refreshes the page
+after each sync and when another learner becomes current.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.sync.errors import NotSignedIn, SyncError
+from desktop.views import certificate_actions
+from desktop.views.activity_page import plain_label
+from desktop.views.learning_text import credits_text, locked_text, state_text
+from desktop.views.tasks import run_task
+
+COLUMNS = ("Date", "Activity", "Credits", "Type", "Status")
+
+
+class CreditsModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list = []  # CreditRow, newest first
+
+    def set_rows(self, rows) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            values = (f"{r.date:%d %b %Y}", r.title, credits_text(r.credits), r.credit_type,
+                      state_text(r.state, r.reason))
+            return values[col]
+        if role == Qt.ItemDataRole.UserRole:  # sort keys
+            return (r.date.isoformat(), r.title.lower(), r.credits, r.credit_type, r.state)[col]
+        if role == Qt.ItemDataRole.ForegroundRole and col == 4 and r.state == "rejected":
+            from PySide6.QtGui import QColor
+
+            return QColor("#c62828")
+        return None
+
+
+class CreditsPage(QWidget):
+    refreshed = Signal()
+
+    def __init__(self, services, parent=None):
+        super().__init__(parent)
+        self.services = services
+        self.credits = None
+        self.setAccessibleName("My credits")
+
+        self.totals_label = plain_label("", self, name="Credit totals")
+        self.model = CreditsModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setAccessibleName("Completions")
+        self.table.setToolTip("Your claims: waiting to sync, accepted (with a certificate), or refused with the reason")
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _i: self.open_certificate())
+
+        def button(text: str, tip: str, slot) -> QPushButton:
+            b = QPushButton(text, self)
+            b.setAccessibleName(text.rstrip("…"))
+            b.setToolTip(tip)
+            b.clicked.connect(slot)
+            return b
+
+        self.open_button = button("Open certificate", "Open the selected certificate in your PDF viewer (works offline)",
+                                  self.open_certificate)
+        self.save_button = button("Save PDF…", "Save the selected certificate as a PDF", lambda: self._save(False))
+        self.save_json_button = button("Save signed certificate…",
+                                       "Save the selected certificate's signed form (JSON), verifiable without the "
+                                       "server", lambda: self._save(True))
+        self.print_button = button("Print…", "Print the selected certificate", self.print_certificate)
+        self.csv_button = button("Export transcript (CSV)…", "Save every claim and the totals as a CSV file",
+                                 lambda: self.export_transcript("csv"))
+        self.pdf_button = button("Export transcript (PDF)…", "Save every claim and the totals as a PDF",
+                                 lambda: self.export_transcript("pdf"))
+        self.verify_button = button("Verify a certificate file…",
+                                    "Check a signed certificate file (JSON) against the credit server's key, offline",
+                                    self.verify_file)
+        self.message = plain_label("", self, name="My credits message")
+
+        cert_row = QHBoxLayout()
+        for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
+            cert_row.addWidget(b)
+        cert_row.addStretch(1)
+        other_row = QHBoxLayout()
+        for b in (self.csv_button, self.pdf_button, self.verify_button):
+            other_row.addWidget(b)
+        other_row.addStretch(1)
+        v = QVBoxLayout(self)
+        v.addWidget(plain_label("My credits", self, name="My credits", heading=True, selectable=False))
+        v.addWidget(self.totals_label)
+        v.addWidget(self.table, 1)
+        v.addLayout(cert_row)
+        v.addLayout(other_row)
+        v.addWidget(self.message)
+        self.refresh()
+
+    def set_services(self, services) -> None:
+        self.services = services
+        self.refresh()
+
+    # -------------------------------------------------------------- data
+
+    def refresh(self) -> None:
+        """Re-read the current learner's credits (offline)."""
+        selected = self.selected_row()
+        self.credits = None
+        note = ""
+        if self.services is not None:
+            try:
+                self.credits = self.services.my_credits()
+            except SyncError as exc:
+                note = "Sign in to see your credits." if isinstance(exc, NotSignedIn) else locked_text(exc)
+        self.model.set_rows(self.credits.rows if self.credits else [])
+        if selected is not None:
+            self.select_completion(selected.completion_id)  # the same claim stays selected
+        self.totals_label.setText(self.totals_text() if self.credits else note)
+        signed_in = self.credits is not None
+        for b in (self.csv_button, self.pdf_button):
+            b.setEnabled(signed_in)
+        self.verify_button.setEnabled(self.services is not None)
+        self._selection_changed()
+        self.refreshed.emit()
+
+    def totals_text(self, today: date | None = None) -> str:
+        c = self.credits
+        year = (today or date.today()).year
+        this_year = {t: v for (t, y), v in c.totals.items() if y == year}
+
+        def line(totals: dict) -> str:
+            return "; ".join(f"{credits_text(v)} {t}" for t, v in sorted(totals.items())) or "none yet"
+
+        pending = sum(1 for r in c.rows if r.state == "pending")
+        text = f"This year ({year}): {line(this_year)}\nAll time: {line(c.totals_all_time)}"
+        if pending:
+            text += f"\n{pending} claim{'s' if pending != 1 else ''} waiting to sync (not counted yet)"
+        return text
+
+    def selected_row(self):
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.rows[self.proxy.mapToSource(rows[0]).row()]
+
+    def select_completion(self, completion_id: str) -> bool:
+        for i, r in enumerate(self.model.rows):
+            if r.completion_id == completion_id:
+                self.table.selectRow(self.proxy.mapFromSource(self.model.index(i, 0)).row())
+                return True
+        return False
+
+    def _selection_changed(self, *_args) -> None:
+        row = self.selected_row()
+        has_cert = bool(row and row.state == "accepted" and row.certificate_id)
+        for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
+            b.setEnabled(has_cert)
+
+    def _certificate_id(self) -> str | None:
+        row = self.selected_row()
+        if row is None or not row.certificate_id:
+            self.message.setText("Choose an accepted completion first.")
+            return None
+        return row.certificate_id
+
+    # -------------------------------------------------------------- actions
+
+    def open_certificate(self):
+        cert = self._certificate_id()
+        if cert is None:
+            return None
+        path, text = certificate_actions.open_certificate(self.services, cert)
+        self.message.setText(text)
+        return path
+
+    def _save(self, signed: bool) -> None:
+        cert = self._certificate_id()
+        if cert is not None:
+            certificate_actions.save_certificate_as(self, self.services, cert, signed=signed,
+                                                    on_message=self.message.setText)
+
+    def print_certificate(self) -> None:
+        cert = self._certificate_id()
+        if cert is not None:
+            self.message.setText(certificate_actions.print_certificate(self, self.services, cert))
+
+    def export_transcript(self, fmt: str) -> None:
+        label = "CSV (*.csv)" if fmt == "csv" else "PDF (*.pdf)"
+        path = certificate_actions.ask_save_path(self, "Export your credit transcript", f"credit-transcript.{fmt}",
+                                                 label)
+        if not path:
+            return
+        if not path.lower().endswith(f".{fmt}"):
+            path += f".{fmt}"
+        services = self.services
+        self.message.setText("Exporting…")
+        run_task(self, lambda: services.export_credit_transcript(path, fmt),
+                 lambda p: self.message.setText(f"Saved your credit transcript to {p}."),
+                 lambda exc: self.message.setText(f"Could not export: {locked_text(exc)}"))
+
+    def verify_file(self) -> None:
+        path = certificate_actions.ask_open_path(self, "Verify a signed certificate",
+                                                 "Signed certificates (*.json);;All files (*)")
+        if not path:
+            return
+        services = self.services
+        self.message.setText("Checking…")
+
+        def done(result) -> None:
+            self.last_verify = result
+            self.message.setText(("✓ " if result.valid else "✗ ") + result.message)
+
+        run_task(self, lambda: services.verify_certificate_file(path), done,
+                 lambda exc: self.message.setText(f"Could not check the file: {locked_text(exc)}"))

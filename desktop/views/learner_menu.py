@@ -1,0 +1,103 @@
+"""Several learners on one workstation: a learner button in the status bar.
+
+Its menu lists the learners signed in on this computer (`Services.learners`), the current
+one ticked; choosing another makes them current (`switch_learner`, off the GUI thread)
+without signing anyone out. A learner whose sign-in is no longer kept gets the sign-in
+dialog with their username filled in. "Sign in as another learner…" opens the sign-in
+dialog; the first learner stays signed in. The window reloads learner-scoped views on
+`switched`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+
+from desktop.sync.errors import SignInRequired
+from desktop.views.tasks import run_task
+from desktop.views.text import profession_name
+
+
+class LearnerButton(QToolButton):
+    about_to_switch = Signal()  # before another learner becomes current (save the player's place)
+    switched = Signal(object)  # LearnerInfo now current
+    sign_in_requested = Signal(str, str)  # username ("" for a new learner), message
+    switch_failed = Signal(str)
+
+    def __init__(self, services, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.services = services
+        self.setText("Learners")
+        self.setAccessibleName("Learners on this computer")
+        self.setToolTip("Learners signed in on this computer: switch to another, or sign in as another learner "
+                        "(no one is signed out)")
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu_ = QMenu(self)
+        self.menu_.setAccessibleName("Learners")
+        self.menu_.setToolTipsVisible(True)
+        self.menu_.aboutToShow.connect(self.rebuild)
+        self.setMenu(self.menu_)
+        self._busy = False
+        self.refresh()
+
+    def set_services(self, services) -> None:
+        self.services = services
+        self.refresh()
+
+    def refresh(self) -> None:
+        learner = self.services.current_learner() if self.services is not None else None
+        name = (learner.display_name or learner.username) if learner else "Not signed in"
+        self.setText(f"👤 {name} ▾")
+        self.setAccessibleDescription(f"Current learner: {name}")
+
+    def rebuild(self) -> list[QAction]:
+        """Fill the menu (also called by tests); returns the switch actions."""
+        menu = self.menu_
+        menu.clear()
+        actions = []
+        learners = self.services.learners() if self.services is not None else []
+        current = self.services.current_learner() if self.services is not None else None
+        for learner in learners:
+            name = learner.display_name or learner.username
+            extra = profession_name(learner.profession)
+            is_current = current is not None and learner.id == current.id
+            action = QAction(f"{name} ({extra})" if extra else name, menu)
+            action.setCheckable(True)
+            action.setChecked(is_current)
+            action.setToolTip("The current learner" if is_current else f"Switch to {name}")
+            action.setData(learner.id)
+            action.triggered.connect(lambda _=False, lr=learner: self.switch_to(lr))
+            menu.addAction(action)
+            actions.append(action)
+        if not learners:
+            none = menu.addAction("No one is signed in on this computer")
+            none.setEnabled(False)
+        menu.addSeparator()
+        self.sign_in_action = menu.addAction("Sign in as another learner…")
+        self.sign_in_action.setToolTip("Sign in someone else; the learners above stay signed in")
+        self.sign_in_action.triggered.connect(lambda: self.sign_in_requested.emit("", ""))
+        return actions
+
+    def switch_to(self, learner) -> None:
+        current = self.services.current_learner()
+        if self._busy or (current is not None and current.id == learner.id):
+            return
+        self._busy = True
+        self.about_to_switch.emit()
+        services = self.services
+
+        def done(info) -> None:
+            self._busy = False
+            self.refresh()
+            self.switched.emit(info)
+
+        def failed(exc: BaseException) -> None:
+            self._busy = False
+            self.refresh()
+            if isinstance(exc, SignInRequired):
+                self.sign_in_requested.emit(learner.username, str(exc))
+            else:
+                self.switch_failed.emit(str(exc))
+
+        run_task(self, lambda: services.switch_learner(learner.id), done, failed)

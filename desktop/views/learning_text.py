@@ -1,0 +1,56 @@
+"""Wording for earning credit, shared by the activity tabs and My credits (no Qt here)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from desktop.sync.errors import NotSignedIn, SyncError
+
+ACK_BUTTON = "I have read the disclosures — start"
+LOCKED = f"Read the disclosures on the Overview tab and press “{ACK_BUTTON}”."
+NOT_SIGNED_IN = "Sign in to take part in this activity: the video, transcript, summaries and post-test open " \
+                "once you have read the disclosures."
+
+STATE_WORDS = {"pending": "Waiting to sync", "accepted": "Accepted", "rejected": "Refused"}
+
+
+def locked_text(exc: BaseException) -> str:
+    """What a view shows instead of content it may not show (rule 1), from the services' error."""
+    if type(exc).__name__ == "ContentLocked":  # desktop.services.ContentLocked (views never import services)
+        return LOCKED
+    if isinstance(exc, NotSignedIn):
+        return NOT_SIGNED_IN
+    if isinstance(exc, SyncError):
+        return str(exc)
+    return f"This could not be shown: {exc}"
+
+
+def local_time(utc_naive: datetime | None) -> str:
+    """A naive-UTC time from the cache as the learner's local time, e.g. '3 Mar 2026, 14:05'."""
+    if utc_naive is None:
+        return "—"
+    local = utc_naive.replace(tzinfo=timezone.utc).astimezone()
+    return f"{local:%d %b %Y, %H:%M}"
+
+
+def percent(share: float) -> str:
+    """0.349 -> '34%' (never rounds up to a threshold the learner has not reached)."""
+    return f"{int(share * 100 + 1e-9)}%"
+
+
+def credits_text(value: float) -> str:
+    return f"{value:g}"
+
+
+def state_text(state: str, reason: str | None = None) -> str:
+    words = STATE_WORDS.get(state, state)
+    if state == "rejected" and reason:
+        return f"{words}: {reason}"
+    return words
+
+
+def attempts_text(allowed: int | None, used: int) -> str:
+    if allowed is None:
+        return f"Attempts: unlimited until you pass ({used} used)"
+    left = max(0, allowed - used)
+    return f"Attempts: {allowed} allowed, {left} left"

@@ -1,0 +1,415 @@
+"""Earning credit offline in the GUI, against the real reference server on loopback (real
+SQLite, the real keyring file backend, offscreen Qt). The demo activity: pass mark 75%,
+5 questions with shuffled options, unlimited attempts, 80% of the video to watch, an
+evaluation with a commitment to change. DOMAIN rules are named where a test checks one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from desktop.views import certificate_actions
+from desktop.views.activity_page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS, OVERVIEW_TAB, WATCH_TAB
+from desktop.views.learning_text import ACK_BUTTON, LOCKED
+from desktop.views.main_window import CREDITS, MainWindow
+from tests.gui.test_run_gui import _unexplained_controls
+from tests.server.credit_support import CORRECT, WRONG, activity_doc, publish, today
+
+pytestmark = pytest.mark.gui
+
+DEMO_ID = "demo-home-bp-older-adults"
+VIDEO_MS = 60_000
+T = 20_000  # ms to wait for a worker or the server
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Certificates 'opened' in the system viewer (the hand-off is replaced, the temp file is real)."""
+    urls = []
+    monkeypatch.setattr(certificate_actions, "open_url", lambda url: urls.append(url) or True)
+    return urls
+
+
+def make_window(qtbot, services) -> MainWindow:
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    if services.current_learner() is not None:  # the start-up sync runs first: let it finish
+        with qtbot.waitSignal(window.sync_finished, timeout=T):
+            window.show()
+    else:
+        window.show()
+    return window
+
+
+def sign_in_gui(qtbot, window, username: str, password: str) -> None:
+    """Sign in through the dialog; the window's sync that follows is awaited."""
+    dialog = window.open_sign_in()
+    dialog.username_edit.setText(username)
+    dialog.password_edit.setText(password)
+    with qtbot.waitSignal(window.sync_finished, timeout=T, check_params_cb=lambda r: not isinstance(r, Exception)):
+        dialog.sign_in_button.click()
+
+
+def signed_in(services, username="demo", password="demo"):
+    services.sign_in(username, password)
+    services.sync()
+    return services
+
+
+def watch(services, share: float, activity_id: str = DEMO_ID) -> None:
+    services.save_watch_progress(activity_id, int(VIDEO_MS * share), VIDEO_MS, [(0, int(VIDEO_MS * share))])
+
+
+def ready_to_claim(services, activity_id: str = DEMO_ID) -> None:
+    """Rules 1, 4, 5 done through the services (for the tests that are about the claim form)."""
+    services.acknowledge_disclosures(activity_id)
+    watch(services, 0.9, activity_id)
+    view = services.start_attempt(activity_id)
+    for qid, options in CORRECT.items():
+        services.save_answer(view.id, qid, options)
+    services.submit_attempt(view.id)
+    services.save_evaluation(activity_id, {"e1": 5, "e2": 4}, {}, ["Ask for a 7-day home log"], submit=True)
+
+
+def click(qtbot, button) -> None:
+    """A real mouse click on a radio button / check box (on its indicator) or a push button."""
+    qtbot.waitUntil(button.isVisible, timeout=T)
+    assert button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
+
+
+def open_activity(window, activity_id: str = DEMO_ID):
+    window.open_activity(activity_id)
+    return window.activity_page
+
+
+def take_attempt(qtbot, tab, key: dict) -> object:
+    """Answer every question by clicking the option widgets, page by page, then submit."""
+    n = len(tab.view.questions)
+    for i in range(n):
+        q = tab.view.questions[tab.index]
+        assert tab.progress_label.text() == f"Question {i + 1} of {n}"
+        assert (q.kind == "single") == tab.group.exclusive()
+        for oid, button in tab.option_buttons:
+            if oid in key[q.id]:
+                with qtbot.waitSignal(tab.answer_saved, timeout=T):
+                    click(qtbot, button)
+        if i < n - 1:
+            click(qtbot, tab.next_button)
+    assert not tab.unanswered()
+    with qtbot.waitSignal(tab.submitted, timeout=T) as result:
+        click(qtbot, tab.submit_button)
+    return result.args[0]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened):
+    services = make_services(server.url)
+    window = make_window(qtbot, services)
+    sign_in_gui(qtbot, window, "demo", "demo")
+    page = open_activity(window)
+
+    # Rule 1: content locked until the disclosures are acknowledged.
+    assert all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
+    assert "Locked" in page.tabs.tabToolTip(WATCH_TAB)
+    assert page.watch_tab.message.text() == LOCKED and page.summaries_tab.note.text() == LOCKED
+    assert page.ack_button.isVisible() and page.ack_button.accessibleName() == ACK_BUTTON
+    assert page.ack_button.toolTip()
+    page.open_at(5_000)  # a search hit into a locked activity stays on the Overview
+    assert page.tabs.currentIndex() == OVERVIEW_TAB
+    with qtbot.waitSignal(page.learning_changed, timeout=T):
+        qtbot.mouseClick(page.ack_button, Qt.MouseButton.LeftButton)
+    assert all(page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
+    assert page.gate_label.text().startswith("✓ You acknowledged the disclosures on ")
+    assert not page.ack_button.isVisible()
+    assert services.learning_state(DEMO_ID).acknowledged_at is not None
+    assert page.watch_tab.message.text() != LOCKED
+
+    # Rule 4: the pass mark is shown before starting; the post-test waits for 80% watched.
+    tab = page.assessment_tab
+    page.tabs.setCurrentIndex(ASSESSMENT_TAB)
+    assert tab.pass_label.text() == "Pass mark: 75%"
+    assert "unlimited" in tab.attempts_label.text()
+    assert tab.lock_label.text() == "Watch at least 80% of the video (you have watched 0%)."
+    assert not tab.start_button.isEnabled()
+    watch(services, 0.35)
+    page.tabs.setCurrentIndex(OVERVIEW_TAB)
+    page.tabs.setCurrentIndex(ASSESSMENT_TAB)
+    assert tab.lock_label.text() == "Watch at least 80% of the video (you have watched 35%)."
+    watch(services, 0.85)
+    page.tabs.setCurrentIndex(OVERVIEW_TAB)
+    page.tabs.setCurrentIndex(ASSESSMENT_TAB)
+    assert not tab.lock_label.isVisible() and tab.start_button.isEnabled()
+
+    # Fail once…
+    with qtbot.waitSignal(tab.changed, timeout=T):
+        click(qtbot, tab.start_button)
+    assert tab.stack.currentWidget() is tab.question_page
+    assert not _unexplained_controls(window)
+    result = take_attempt(qtbot, tab, WRONG)
+    assert not result.passed and result.score == 0
+    assert tab.score_label.text() == "Attempt 1: 0% — Not passed (pass mark 75%)"
+    texts = [w.text() for w in tab.result_widget.findChildren(type(tab.score_label))]
+    assert sum(t.startswith("Right answer: ") for t in texts) == 5
+    assert any(t.startswith("Why: Office readings higher than home readings") for t in texts)
+    assert "Right answer: The white-coat effect" in texts
+    assert tab.retake_button.isVisible() and not tab.to_credit_button.isVisible()
+
+    # …retake and pass; every attempt is kept.
+    with qtbot.waitSignal(tab.changed, timeout=T):
+        click(qtbot, tab.retake_button)
+    assert tab.view.number == 2 and tab.progress_label.text() == "Question 1 of 5"
+    result = take_attempt(qtbot, tab, CORRECT)
+    assert result.passed and result.score == 100
+    assert not tab.retake_button.isVisible() and tab.to_credit_button.isVisible()
+    assert tab.attempts_table.rowCount() == 2
+    assert [tab.attempts_table.item(r, 4).text() for r in range(2)] == ["Passed", "Not passed"]
+    click(qtbot, tab.to_credit_button)
+    assert page.tabs.currentIndex() == CREDIT_TAB
+
+    # Rule 5: the evaluation with a commitment to change, saved as typed and restored.
+    credit = page.credit_tab
+    assert not credit.claim_button.isEnabled()
+    assert "Complete the evaluation first" in credit.claim_reason.text()
+    credit.rating_boxes["e1"].setCurrentIndex(credit.rating_boxes["e1"].findData(5))
+    credit.rating_boxes["e2"].setCurrentIndex(credit.rating_boxes["e2"].findData(4))
+    with qtbot.waitSignal(credit.draft_saved, timeout=T):
+        qtbot.keyClicks(credit.commitment_edits[0], "Ask for a 7-day home log")
+        credit.reminder_check.setChecked(True)
+    credit.set_activity(services, DEMO_ID)  # as when the tab opens again
+    assert credit.rating_boxes["e1"].currentData() == 5 and credit.rating_boxes["e2"].currentData() == 4
+    assert credit.commitment_edits[0].text() == "Ask for a 7-day home log"
+    assert credit.reminder_check.isChecked() and credit.reminder_spin.value() == 6
+    page.refresh_learning()
+    with qtbot.waitSignal(credit.changed, timeout=T):
+        click(qtbot, credit.eval_submit)
+    assert services.evaluation(DEMO_ID).submitted_at is not None
+    assert not credit.eval_form.isEnabled()
+
+    # Rules 6 and 8: 0.5 AMA PRA credit, attested time, attestation and reporting consent.
+    assert credit.claim_reason.text() == ""
+    assert [credit.credits_combo.itemData(i) for i in range(credit.credits_combo.count())] == [0.25, 0.5]
+    assert credit.minutes_spin.value() == 1  # prefilled from 51 s watched
+    assert "PARS" in credit.consent_label.text() and "board ID" in credit.consent_label.text()
+    assert not credit.claim_button.isEnabled()  # attestation first
+    credit.credits_combo.setCurrentIndex(credit.credits_combo.findData(0.5))
+    credit.minutes_spin.setValue(30)
+    click(qtbot, credit.attest_check)
+    click(qtbot, credit.consent_check)
+    assert credit.attest_check.text().startswith("I claim only the credit commensurate")
+    assert not _unexplained_controls(window)
+    with qtbot.waitSignal(credit.claim_finished, timeout=T) as claimed:
+        click(qtbot, credit.claim_button)
+    info = claimed.args[0]
+    assert info.state == "pending" and info.credits_claimed == 0.5
+    assert credit.status_label.text() == "Waiting to sync"
+    assert "1 completion waiting to sync" in window.status_text()
+    window.show_section(CREDITS)
+    row = window.credits_page.model.rows[0]
+    assert (row.state, row.credits) == ("pending", 0.5)
+    assert window.credits_page.model.index(0, 4).data() == "Waiting to sync"
+    assert "waiting to sync" in window.credits_page.totals_label.text()
+
+    # Sync now: accepted, the certificate with the claimed credits (rule 7), opened offline.
+    with qtbot.waitSignal(window.sync_finished, timeout=T):
+        window.sync_button.click()
+    assert "waiting to sync" not in window.status_text()
+    assert credit.status_label.text() == "Accepted — certificate ready"
+    assert credit.open_button.isEnabled()
+    page_credits = window.credits_page
+    row = page_credits.model.rows[0]
+    assert (row.state, row.credits, row.credit_type) == ("accepted", 0.5, "AMA PRA Category 1 Credit")
+    assert page_credits.model.index(0, 4).data() == "Accepted"
+    assert "0.5 AMA PRA Category 1 Credit" in page_credits.totals_label.text()
+    assert page_credits.select_completion(row.completion_id)
+    assert page_credits.open_button.isEnabled()
+    click(qtbot, page_credits.open_button)
+    path = page_credits.open_certificate()
+    assert opened and opened[-1].toLocalFile() == str(path)
+    assert path.read_bytes().startswith(b"%PDF")
+    assert not _unexplained_controls(window)
+
+
+def test_save_verify_and_export_from_my_credits(qtbot, server, make_services, monkeypatch, tmp_path, opened):
+    services = signed_in(make_services(server.url))
+    ready_to_claim(services)
+    services.claim_credit(DEMO_ID, 0.5, 30, True)
+    services.sync()
+    window = make_window(qtbot, services)
+    window.show_section(CREDITS)
+    page = window.credits_page
+    assert page.select_completion(page.model.rows[0].completion_id)
+    target = tmp_path / "out" / "cert"
+    monkeypatch.setattr(certificate_actions, "ask_save_path", lambda *a: str(target))
+    page.save_json_button.click()
+    qtbot.waitUntil(lambda: page.message.text().startswith("Saved to"), timeout=T)
+    signed = target.with_suffix(".json")
+    assert signed.is_file()
+    monkeypatch.setattr(certificate_actions, "ask_open_path", lambda *a: str(signed))
+    page.verify_button.click()
+    qtbot.waitUntil(lambda: page.message.text().startswith(("✓", "✗")), timeout=T)
+    assert page.last_verify.valid and page.message.text().startswith("✓ Valid: 0.5")
+    signed.write_text(signed.read_text().replace('"creditsEarned": 0.5', '"creditsEarned": 5'))
+    page.verify_button.click()
+    qtbot.waitUntil(lambda: page.message.text().startswith("✗"), timeout=T)
+    assert not page.last_verify.valid
+    csv_path = tmp_path / "transcript"
+    monkeypatch.setattr(certificate_actions, "ask_save_path", lambda *a: str(csv_path))
+    page.csv_button.click()
+    qtbot.waitUntil(lambda: page.message.text().startswith("Saved your credit transcript"), timeout=T)
+    assert "AMA PRA Category 1 Credit" in csv_path.with_suffix(".csv").read_text()
+    page.print_button.click()  # no QtPdf in PySide6-Essentials: the system viewer, and it says so
+    assert "print it from there" in page.message.text() and opened
+
+
+def test_pharmacist_sees_contact_hours_and_uan(qtbot, server, make_services):
+    services = signed_in(make_services(server.url), "pharm", "demo")
+    ready_to_claim(services)
+    window = make_window(qtbot, services)
+    page = open_activity(window)
+    page.tabs.setCurrentIndex(CREDIT_TAB)
+    credit = page.credit_tab
+    assert credit.credit_type_label.text() == "Your credit: ACPE contact hours"
+    assert credit.hours_label.text() == "0.5 contact hours (0.05 CEU)"
+    assert credit.uan_label.text() == "0000-9999-26-001-H01-P"
+    assert not credit.credits_combo.isVisible() and credit.hours_label.isVisible()
+    assert "CPE Monitor" in credit.consent_label.text() and "NABP e-Profile ID" in credit.consent_label.text()
+    assert not credit.ids_label.isVisible()
+    click(qtbot, credit.attest_check)
+    click(qtbot, credit.consent_check)
+    with qtbot.waitSignal(credit.claim_finished, timeout=T) as claimed:
+        click(qtbot, credit.claim_button)
+    assert claimed.args[0].credits_claimed == 0.5 and claimed.args[0].credit_type == "ACPE contact hours"
+    assert credit.status_label.text() == "Waiting to sync"
+
+
+def test_pharmacist_without_nabp_id_is_refused_with_what_to_do(qtbot, server, make_services):
+    server.add_learner("rx", "pw", profession="pharmacist", display_name="Pat Pharmacist")
+    services = signed_in(make_services(server.url), "rx", "pw")
+    ready_to_claim(services)
+    window = make_window(qtbot, services)
+    page = open_activity(window)
+    page.tabs.setCurrentIndex(CREDIT_TAB)
+    credit = page.credit_tab
+    assert credit.ids_label.isVisible() and "NABP e-Profile ID" in credit.ids_label.text()
+    assert "provider" in credit.ids_label.text()
+    assert "NABP e-Profile ID" in credit.claim_reason.text()
+    assert not credit.attest_check.isEnabled() and not credit.claim_button.isEnabled()
+    credit.attest_check.setChecked(True)
+    credit._update_claim_button()
+    assert not credit.claim_button.isEnabled()
+    assert services.learning_state(DEMO_ID).completion is None
+
+
+def test_an_expired_activity_can_be_read_but_not_started(qtbot, server, make_services, tmp_path):
+    doc = activity_doc("expired-bp", title="An activity that is over", release=today() - timedelta(days=400),
+                       termination=today() - timedelta(days=2))
+    publish(server, tmp_path, doc)
+    services = signed_in(make_services(server.url))
+    window = make_window(qtbot, services)
+    page = open_activity(window, "expired-bp")
+    assert page.detail.id == "expired-bp"
+    state = page.state
+    assert not state.available and not state.can_acknowledge
+    assert page.availability_label.isVisible() and state.availability_reason in page.availability_label.text()
+    assert not page.ack_button.isEnabled()
+    assert state.availability_reason in page.gate_label.text()
+    assert all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
+    assert not page.assessment_tab.start_button.isEnabled()
+    page.acknowledge()  # even if asked directly, the services refuse (rule 3) and the page says why
+    qtbot.waitUntil(lambda: page.gate_label.text().startswith("⚠"), timeout=T)
+    assert services.learning_state("expired-bp").acknowledged_at is None
+
+
+def test_learner_b_switched_in_sees_none_of_as_records(qtbot, server, make_services):
+    server.add_learner("bob", "pw", profession="physician", display_name="Dr. Bob")
+    services = signed_in(make_services(server.url))
+    dana = services.current_learner()
+    ready_to_claim(services)
+    services.claim_credit(DEMO_ID, 0.5, 30, True)
+    window = make_window(qtbot, services)
+    page = open_activity(window)
+    assert page.unlocked() and page.assessment_tab.attempts_table.rowCount() == 1
+    assert len(window.credits_page.model.rows) == 1
+
+    # "Sign in as another learner": Dana stays signed in.
+    window.learner_button.rebuild()
+    window.learner_button.sign_in_action.trigger()
+    dialog = window.sign_in_dialog
+    assert dialog is not None and dialog.username_edit.text() == ""
+    dialog.username_edit.setText("bob")
+    dialog.password_edit.setText("pw")
+    with qtbot.waitSignal(window.sync_finished, timeout=T):
+        dialog.sign_in_button.click()
+    assert services.current_learner().username == "bob"
+    assert window.learner_button.text() == "👤 Dr. Bob ▾"
+    assert not page.unlocked() and all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
+    assert page.ack_button.isEnabled() and page.assessment_tab.attempts_table.rowCount() == 0
+    assert window.credits_page.model.rows == []
+    assert "none yet" in window.credits_page.totals_label.text()
+
+    # Switch back to Dana from the learner menu (no password: her sign-in is kept).
+    actions = window.learner_button.rebuild()
+    assert sorted(a.text() for a in actions) == ["Dr. Bob (Physician)", "Dr. Dana Demo (Physician)"]
+    assert [a.isChecked() for a in actions if a.text().startswith("Dr. Bob")] == [True]
+    to_dana = next(a for a in actions if a.data() == dana.id)
+    with qtbot.waitSignal(window.learner_button.switched, timeout=T):
+        to_dana.trigger()
+    assert services.current_learner().id == dana.id
+    assert page.unlocked() and page.assessment_tab.attempts_table.rowCount() == 1
+    # Bob's sync delivered Dana's claim too, with her own token; the certificate is hers.
+    assert page.credit_tab.status_label.text() == "Accepted — certificate ready"
+    assert [r.state for r in window.credits_page.model.rows] == ["accepted"]
+
+
+def test_switching_to_a_learner_whose_sign_in_ended_opens_the_sign_in_dialog(qtbot, server, make_services):
+    server.add_learner("bob", "pw", profession="physician", display_name="Dr. Bob")
+    services = signed_in(make_services(server.url))
+    dana = services.current_learner()
+    services.sign_in("bob", "pw")
+    from desktop.sync.credentials import TokenVault
+
+    TokenVault(services.server_url).delete(dana.username)  # her refresh token is gone from the keyring
+    window = make_window(qtbot, services)
+    to_dana = next(a for a in window.learner_button.rebuild() if a.data() == dana.id)
+    to_dana.trigger()
+    qtbot.waitUntil(lambda: window.sign_in_dialog is not None, timeout=T)
+    assert window.sign_in_dialog.username_edit.text() == "demo"
+    assert services.current_learner().username == "bob"
+    window.sign_in_dialog.reject()
+
+
+def test_opening_an_unacknowledged_activity_never_raises(qtbot, make_services):
+    from tests.player.demo_media import install_demo
+
+    services = make_services("http://127.0.0.1:9")
+    activity_id = install_demo(services, acknowledge=False)
+    window = make_window(qtbot, services)
+    page = open_activity(window, activity_id)
+    assert page.watch_tab.locked_reason == LOCKED and page.watch_tab.player is None
+    assert page.watch_tab.transcript is None and page.summaries_tab.note.text() == LOCKED
+    assert page.assessment_tab.lock_label.text() == LOCKED
+    page.watch_tab.hide()
+    page.watch_tab.show()  # showEvent looks for the video again: still locked, no exception
+    page.open_at(10_000)
+    assert page.tabs.currentIndex() == OVERVIEW_TAB
+    window.show_section(CREDITS)
+
+
+def test_no_one_signed_in_sees_a_sign_in_message_not_an_error(qtbot, make_services):
+    from tests.player.demo_media import install_demo
+
+    services = make_services("http://127.0.0.1:9")
+    activity_id = install_demo(services, sign_in=False)
+    window = make_window(qtbot, services)
+    page = open_activity(window, activity_id)
+    assert page.state is None and "Sign in" in page.gate_label.text()
+    assert not page.ack_button.isEnabled()
+    assert "Sign in" in page.watch_tab.message.text()
+    window.show_section(CREDITS)
+    assert window.credits_page.totals_label.text() == "Sign in to see your credits."
