@@ -19,11 +19,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from desktop.protocol import Catalog, Problem
+from desktop.credential import sign_activity
+from desktop.protocol import Catalog, Problem, SignedActivity
 
 from .auth import current_learner
 from .db import Database, current_revision
 from .models import ActivityRecord
+from .problems import ProblemError
 
 router = APIRouter(tags=["catalog"])
 
@@ -84,3 +86,23 @@ def get_catalog(
         f'"activities":[{",".join(live)}],"withdrawn":{json.dumps(withdrawn)}}}'
     )
     return Response(body.encode(), media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/activities/{activity_id}/signed",
+    response_model=SignedActivity,
+    responses={401: {"model": Problem}, 404: {"model": Problem}},
+    dependencies=[Depends(current_learner)],
+)
+def get_signed_activity(request: Request, activity_id: str) -> SignedActivity:
+    """One published activity's JSON exactly as the catalog serves it, signed with the
+    server's Ed25519 key (the key of `GET /keys`), for content packs checked offline."""
+    db: Database = request.app.state.db
+    with db.session() as s:
+        rec = s.get(ActivityRecord, activity_id)
+        text = rec.json_text if rec is not None and not rec.withdrawn else None
+    if text is None:
+        raise ProblemError(404, "No such activity", detail="There is no published activity with this id.")
+    activity = json.loads(text)
+    key = request.app.state.signing_key
+    return SignedActivity(activity=activity, key_id=key.key_id, signature=sign_activity(activity, key.private_key))

@@ -39,16 +39,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    data_dir = (args.data_dir or _default_data_dir()).expanduser().resolve()
+    from desktop.policy import load_policy
+
+    # Machine policy first (tomllib; pydantic only if the file sets something). Its one
+    # log line about a bad file is written once logging is set up below.
+    import logging
+
+    held = _HoldLogs()
+    logging.getLogger("desktop.policy").addHandler(held)
+    try:
+        policy = load_policy()
+    finally:
+        logging.getLogger("desktop.policy").removeHandler(held)
+    data_dir = (args.data_dir or policy.storage_dir() or _default_data_dir()).expanduser().resolve()
 
     from desktop.logs import setup_logging
 
-    setup_logging(data_dir / "logs", verbose=args.verbose)
+    # The log goes to the platform's log folder; with --data-dir (tests, IT staging) under it.
+    setup_logging(data_dir / "logs" if args.data_dir else _default_log_dir(), verbose=args.verbose)
+    held.replay()
+    if args.server and policy.is_set("server_url"):
+        from desktop.config import normalise_server_url
+
+        try:
+            same = normalise_server_url(args.server) == policy.get("server_url")
+        except ValueError:
+            same = False
+        if not same:
+            print(f"cme-offline: --server {args.server} is ignored: the machine policy "
+                  f"({policy.sources['server_url']}) sets the server to {policy.get('server_url')}", file=sys.stderr)
+        args.server = None
+    if args.demo and policy.get("demo_allowed") is False:
+        print(f"cme-offline: the demo is turned off by your organisation's policy ({policy.sources['demo_allowed']})",
+              file=sys.stderr)
+        return 1
     if getattr(args, "command", None) is not None:
         from desktop import cli
 
-        return cli.run(args, lambda: _services(data_dir, args.server))
-    return _run_gui(data_dir, args)
+        return cli.run(args, lambda: _services(data_dir, args.server, policy))
+    return _run_gui(data_dir, args, policy)
 
 
 def _default_data_dir() -> Path:
@@ -57,14 +86,39 @@ def _default_data_dir() -> Path:
     return default_data_dir()
 
 
-def _services(data_dir: Path, server_url: str | None):
+def _default_log_dir() -> Path:
+    from desktop.paths import default_log_dir
+
+    return default_log_dir()
+
+
+class _HoldLogs:
+    """Keeps records logged before the log file exists, to write them once it does."""
+
+    level = 0
+
+    def __init__(self):
+        self.records = []
+
+    def handle(self, record) -> None:
+        self.records.append(record)
+
+    def replay(self) -> None:
+        import logging
+
+        for record in self.records:
+            logging.getLogger(record.name).handle(record)
+        self.records.clear()
+
+
+def _services(data_dir: Path, server_url: str | None, policy=None):
     from desktop.paths import Paths
     from desktop.services import Services
 
-    return Services(Paths(data_dir), server_url=server_url)
+    return Services(Paths(data_dir), server_url=server_url, policy=policy)
 
 
-def _run_gui(data_dir: Path, args) -> int:
+def _run_gui(data_dir: Path, args, policy=None) -> int:
     _prefer_xwayland()
     from desktop.views.main_window import run_gui
 
@@ -82,10 +136,11 @@ def _run_gui(data_dir: Path, args) -> int:
             return run_gui(launch_demo(), demo=True)
         # Paint the cached library straight away (stdlib sqlite3 only); the services
         # (SQLAlchemy, a migration if one is due, settings) open on a worker meanwhile.
+        demo_allowed = policy is None or policy.get("demo_allowed") is not False
         return run_gui(
-            open_services=lambda: _services(data_dir, args.server),
+            open_services=lambda: _services(data_dir, args.server, policy),
             first_paint=_first_paint(data_dir),
-            demo_launcher=launch_demo,
+            demo_launcher=launch_demo if demo_allowed else None,
         )
     finally:
         for demo in started:

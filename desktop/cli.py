@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,30 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     search.add_argument("--json", action="store_true", help="print as JSON")
     search.set_defaults(command=cmd_search)
 
+    diagnostics = sub.add_parser("diagnostics", parents=[common],
+                                 help="what the help desk needs: versions, paths, policy, settings, sync, last log lines")
+    diagnostics.add_argument("--json", action="store_true", help="print as JSON")
+    diagnostics.set_defaults(command=cmd_diagnostics)
+
+    prefetch = sub.add_parser(
+        "prefetch", parents=[common],
+        help="IT: fill a shared content folder with activities' files (resumable, verified; quiet unless it fails)",
+    )
+    prefetch.add_argument("--into", type=Path, required=True, metavar="DIR", help="the shared content folder")
+    prefetch.add_argument("--all", action="store_true", help="every activity in the catalog")
+    prefetch.add_argument("activity_ids", nargs="*", metavar="ACTIVITY_ID", help="activities to fetch")
+    prefetch.set_defaults(command=cmd_prefetch)
+
+    pack = sub.add_parser("pack", help="content packs: activities and their media in one file, for offline machines")
+    pack_sub = pack.add_subparsers(title="pack commands", metavar="PACK_COMMAND", required=True)
+    export = pack_sub.add_parser("export", parents=[common], help="write a pack (needs the server and a sign-in)")
+    export.add_argument("activity_ids", nargs="+", metavar="ACTIVITY_ID")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE", help="the pack file to write")
+    export.set_defaults(command=cmd_pack_export)
+    imp = pack_sub.add_parser("import", parents=[common], help="check a pack whole and add it (works offline)")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.set_defaults(command=cmd_pack_import)
+
 
 def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
     try:
@@ -72,9 +97,11 @@ def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
         return fail(str(exc), EXIT_USAGE)
     except SchemaTooNewError as exc:
         return fail(str(exc))
+    from desktop.policy import SettingLocked
+
     try:
         return args.command(args, services)
-    except SyncError as exc:
+    except (SyncError, SettingLocked) as exc:
         return fail(str(exc))
     finally:
         services.close()
@@ -283,9 +310,15 @@ def cmd_download(args, services: Services) -> int:
 
     worker = threading.Thread(target=work, name="cme-download-cli", daemon=True)
     worker.start()
+    told = False
     try:
         while worker.is_alive():
             worker.join(0.2)
+            queue = services.downloads()
+            if not told and queue.waiting.is_set():
+                told = True
+                print(f"cme-offline: {queue.waiting_message} Waiting (Ctrl+C stops; the queue is kept).",
+                      file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         stop.set()  # stop after the current chunk; everything received is kept
         worker.join()
@@ -371,3 +404,39 @@ def _size(n: int) -> str:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value else None
+
+
+def cmd_diagnostics(args, services: Services) -> int:
+    from desktop.diagnostics import as_json, as_text
+
+    data = services.diagnostics()
+    print(as_json(data) if args.json else as_text(data), end="" if not args.json else "\n")
+    return 0
+
+
+def cmd_prefetch(args, services: Services) -> int:
+    """Quiet on success (a scheduled task); one line per failed file on stderr, exit 1."""
+    if bool(args.all) == bool(args.activity_ids):
+        return fail("give either --all or one or more activity ids", EXIT_USAGE)
+    report = services.prefetch(args.into, None if args.all else args.activity_ids)
+    for f in report.failures:
+        print(f"cme-offline: prefetch: the {f.kind} of {f.activity_id} ({f.sha256[:12]}…) failed: {f.error}",
+              file=sys.stderr)
+    return EXIT_FAILED if report.failures else 0
+
+
+def cmd_pack_export(args, services: Services) -> int:
+    report = services.export_pack(args.activity_ids, args.out)
+    print(f"Wrote {report.path}: {len(report.activity_ids)} activities, {report.blobs} files, {_size(report.bytes)}")
+    return 0
+
+
+def cmd_pack_import(args, services: Services) -> int:
+    report = services.import_pack(args.file)
+    line = f"Imported {len(report.activity_ids)} activities, {report.blobs_added} new files"
+    if report.blobs_present:
+        line += f" ({report.blobs_present} already here)"
+    print(line)
+    if report.kept_newer:
+        print(f"  Kept the newer version already here of: {', '.join(report.kept_newer)}")
+    return 0

@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,24 @@ class Settings(BaseModel):
     bandwidth_cap_kbps: int | None = Field(default=None, ge=8, le=10_000_000)
     parallel_downloads: int = Field(default=2, ge=1, le=8)
     first_run_done: bool = False
+    # Also settable by machine policy (desktop/policy.py), which then wins and locks them.
+    proxy: str | None = None  # explicit proxy URL (else the environment / OS settings)
+    download_hours: str | None = None  # "19:00-07:00": downloads run only in this local window
+    shared_content_dir: str | None = None  # read-only folder of blobs (ab/<sha256>) looked in first
+    demo_allowed: bool = True
+    idle_sign_out_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+
+    @field_validator("download_hours")
+    @classmethod
+    def _hours(cls, v):
+        from desktop.policy import HoursWindow
+
+        return str(HoursWindow.parse(v)) if v else None
+
+    @field_validator("proxy", "shared_content_dir", "extra_ca_bundle")
+    @classmethod
+    def _blank_is_none(cls, v):
+        return v.strip() or None if isinstance(v, str) else v
 
 
 def load_settings(path: Path) -> Settings:

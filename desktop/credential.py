@@ -125,3 +125,39 @@ def verify_credential(doc: dict[str, Any], public_key_b64: str) -> bool:
     except (InvalidSignature, KeyError, TypeError, ValueError, AttributeError, binascii.Error):
         return False
     return True
+
+
+# ---------------------------------------------------------------- signed activity metadata
+# Content packs carry each activity's JSON exactly as the server published it, signed by
+# the same Ed25519 key as certificates. The signature covers the canonical JSON of
+# {"purpose": ACTIVITY_PURPOSE, "activity": <the activity>}, so a certificate signature
+# can never pass as an activity signature or the other way round.
+
+ACTIVITY_PURPOSE = "cme-offline-signed-activity-v1"
+
+
+def activity_signing_input(activity: dict[str, Any]) -> bytes:
+    return canonical_json({"purpose": ACTIVITY_PURPOSE, "activity": activity})
+
+
+def sign_activity(activity: dict[str, Any], private_key: Any) -> str:
+    """base64url Ed25519 signature of the activity JSON (private_key: Ed25519PrivateKey)."""
+    return _b64url(private_key.sign(activity_signing_input(activity)))
+
+
+def verify_activity(activity: Any, signature: Any, public_key_b64: str, key_id: Any = None) -> bool:
+    """True when `signature` was made over `activity` by the key `public_key_b64` (and,
+    if given, `key_id` names that key). Never raises for malformed input."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        if not isinstance(activity, dict) or not isinstance(signature, str):
+            return False
+        raw = base64.b64decode(public_key_b64, validate=True)
+        if key_id is not None and key_id != key_id_for(raw):
+            return False
+        Ed25519PublicKey.from_public_bytes(raw).verify(_b64url_decode(signature), activity_signing_input(activity))
+    except (InvalidSignature, TypeError, ValueError, AttributeError, binascii.Error, RecursionError):
+        return False
+    return True

@@ -42,7 +42,11 @@ def start_demo(data_dir: Path) -> Demo:
         server = serve_in_thread(root / "server", demo=True, port=0)
     if ensure_usable_keyring_for_demo():
         log.info("no OS keyring: the demo keeps its token in memory")
-    services = Services(Paths(root / "client"), server_url=server.url)
+    from desktop.policy import load_policy
+
+    # The demo talks to its own loopback server: the policy's server and proxy do not apply.
+    policy = load_policy().without("server_url", "proxy", "download_hours", "shared_content_dir")
+    services = Services(Paths(root / "client"), server_url=server.url, policy=policy)
     try:
         services.sign_in(DEMO_USERNAME, DEMO_PASSWORD)
         services.sync()

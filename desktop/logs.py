@@ -1,16 +1,57 @@
-"""Logging: a rotating file in the data dir, and nothing secret in it.
+"""Logging: a rotating file, and nothing secret in it.
 
-HTTP libraries are kept at WARNING: their INFO lines carry URLs and headers we do not
-need, and no request of ours ever puts a token in a URL.
+The file goes to the platform's log folder (`platformdirs.user_log_path`), or under the
+data dir when `--data-dir` is given (tests, IT staging). HTTP libraries are kept at
+WARNING: their INFO lines carry URLs and headers we do not need, and no request of ours
+ever puts a token in a URL. As defence in depth a filter on the file handler redacts
+anything shaped like a bearer token, a token field or a password field before it is written.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
+from collections import deque
 from pathlib import Path
 
 LOG_FILE = "cme-offline.log"
+HANDLER_NAME = "cme-offline-file"
+REDACTED = "[redacted]"
+
+_PATTERNS = (
+    # Authorization: Bearer <token>
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 " + REDACTED),
+    # refresh_token=..., "access_token": "...", password=..., passwd: ..., token=...
+    (re.compile(
+        r"""(?ix)\b((?:refresh|access|id)?_?token|password|passwd|pwd|secret)(["']?\s*[=:]\s*["']?)"""
+        r"""(?!\[redacted\])[^\s"'&,;)}\]]+"""
+    ), r"\1\2" + REDACTED),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record's message (and traceback) with secrets replaced by [redacted]."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep the raw text
+            message = str(record.msg)
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
 
 
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
@@ -18,13 +59,36 @@ def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
     path = log_dir / LOG_FILE
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.set_name("cme-offline-file")
+    handler.set_name(HANDLER_NAME)
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for old in [h for h in root.handlers if h.get_name() == "cme-offline-file"]:
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)  # set up again (tests, demo restart): one file handler only
         old.close()
     root.addHandler(handler)
     for noisy in ("httpx", "httpcore", "uvicorn", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return path
+
+
+def current_log_file() -> Path | None:
+    """The file the app is logging to now, if setup_logging ran in this process."""
+    for h in logging.getLogger().handlers:
+        if h.get_name() == HANDLER_NAME and isinstance(h, logging.FileHandler):
+            return Path(h.baseFilename)
+    return None
+
+
+def tail(path: Path | None, lines: int = 200) -> list[str]:
+    """The last `lines` lines of the log (redacted again), or [] if there is none."""
+    if path is None:
+        return []
+    for h in logging.getLogger().handlers:
+        if h.get_name() == HANDLER_NAME:
+            h.flush()
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return [redact(line.rstrip("\n")) for line in deque(fh, maxlen=lines)]
+    except OSError:
+        return []

@@ -18,6 +18,13 @@ def default_data_dir() -> Path:
     return user_data_path(APP_NAME, appauthor=False)
 
 
+def default_log_dir() -> Path:
+    """The platform's per-user log folder (e.g. ~/.local/state/CME Offline/log on Linux)."""
+    from platformdirs import user_log_path
+
+    return user_log_path(APP_NAME, appauthor=False)
+
+
 @dataclass(frozen=True)
 class Paths:
     data_dir: Path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
@@ -241,6 +241,17 @@ class Problem(Model):
     title: str
     status: int
     detail: str = ""
+
+
+class SignedActivity(Model):
+    """`GET /activities/{id}/signed`: an activity's JSON exactly as published, with the
+    server's Ed25519 signature over it (desktop.credential.activity_signing_input), for
+    content packs that are checked offline. `activity` is kept as raw JSON: re-serialising
+    it through the model could change what was signed."""
+
+    activity: dict[str, Any]
+    key_id: KeyId
+    signature: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{80,100}$")]
 
 
 class ServerInfo(Model):

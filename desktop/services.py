@@ -115,9 +115,20 @@ class StorageUse:
 
 
 class Services:
-    def __init__(self, paths: Paths, *, server_url: str | None = None, settings: Settings | None = None):
+    def __init__(self, paths: Paths, *, server_url: str | None = None, settings: Settings | None = None,
+                 policy=None):
+        from desktop.policy import effective_settings, load_policy
+
         self.paths = paths
-        self.settings = settings or load_settings(paths.settings)
+        # Machine policy (desktop/policy.py) wins over the user's settings.json; `settings`
+        # holds the effective values, `user_settings` what the user chose.
+        self.policy = policy if policy is not None else load_policy()
+        self.user_settings = settings or load_settings(paths.settings)
+        self.settings = effective_settings(self.user_settings, self.policy)
+        if self.policy.is_set("server_url"):
+            if server_url and normalise_server_url(server_url) != self.policy.get("server_url"):
+                log.warning("server %s not used: the machine policy sets %s", server_url, self.policy.get("server_url"))
+            server_url = self.policy.get("server_url")
         url = server_url or self.settings.server_url
         self.server_url = normalise_server_url(url) if url else None
         self.db: Database = open_database(paths.database)
@@ -324,10 +335,30 @@ class Services:
         return SyncReport(result.not_modified, result.changed, result.synced_at, completions, completions_error)
 
     def set_server_url(self, url: str) -> None:
-        self.server_url = normalise_server_url(url)
-        self.settings = self.settings.model_copy(update={"server_url": self.server_url})
-        save_settings(self.paths.settings, self.settings)
+        from desktop.policy import SettingLocked, effective_settings
+
+        url = normalise_server_url(url)
+        locked = self.locked_settings()
+        if "server_url" in locked:
+            if url == self.server_url:
+                return
+            raise SettingLocked("server_url", locked["server_url"])
+        self.server_url = url
+        self.user_settings = self.user_settings.model_copy(update={"server_url": self.server_url})
+        save_settings(self.paths.settings, self.user_settings)
+        self.settings = effective_settings(self.user_settings, self.policy)
         self._close_http()
+
+    def locked_settings(self) -> dict[str, str]:
+        """Settings the machine policy sets: name -> why it cannot change ("Set by your organisation's policy (file)")."""
+        return self.policy.locked()
+
+    def diagnostics(self) -> dict:
+        """What the help desk needs (versions, paths, effective settings and their source, policy
+        problems, sync state, storage, queue, the last log lines) — never a token."""
+        from desktop.diagnostics import collect
+
+        return collect(self)
 
     def update_settings(self, **changes) -> Settings:
         """Validate, apply and save other settings (the server: `set_server_url`).
@@ -335,9 +366,17 @@ class Services:
         Raises ValueError (pydantic's ValidationError) for an out-of-range value; the HTTP
         client is rebuilt on next use so a new CA bundle takes effect.
         """
+        from desktop.policy import SettingLocked, effective_settings
+
         changes.pop("server_url", None)
-        self.settings = Settings.model_validate({**self.settings.model_dump(), **changes})
-        save_settings(self.paths.settings, self.settings)
+        locked = self.locked_settings()
+        for name in [k for k in changes if k in locked]:
+            if changes[name] != getattr(self.settings, name, None):
+                raise SettingLocked(name, locked[name])
+            del changes[name]  # unchanged: nothing to refuse, nothing to save
+        self.user_settings = Settings.model_validate({**self.user_settings.model_dump(), **changes})
+        save_settings(self.paths.settings, self.user_settings)
+        self.settings = effective_settings(self.user_settings, self.policy)
         self._close_http()
         if self._downloads is not None and "bandwidth_cap_kbps" in changes:
             from desktop.sync.downloads_ratelimit import kbps_to_bytes_per_s
@@ -360,7 +399,7 @@ class Services:
 
         if self._api is None:
             self._http = build_client(
-                self._require_server(), extra_ca_bundle=self.settings.extra_ca_bundle
+                self._require_server(), extra_ca_bundle=self.settings.extra_ca_bundle, proxy=self.settings.proxy
             )
             self._api = CreditServerApi(
                 self._http, max_catalog_bytes=self.settings.max_catalog_mb * 1024 * 1024
@@ -413,7 +452,7 @@ class Services:
         server = self._require_server()
         self.account()  # NoServerConfigured now rather than in a worker
         client = build_client(
-            server, extra_ca_bundle=self.settings.extra_ca_bundle,
+            server, extra_ca_bundle=self.settings.extra_ca_bundle, proxy=self.settings.proxy,
             timeout=httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s),
         )
 
@@ -424,6 +463,7 @@ class Services:
                 forget_token=lambda: self.account().forget_access_token(), limiter=limiter,
                 chunk_size=policy.chunk_size,
                 disk_margin_bytes=policy.disk_margin_bytes,
+                shared_dir=self.shared_content_dir(),
             )
 
         try:
@@ -458,6 +498,45 @@ class Services:
             self.downloads().forget(sha)
             freed += self.blobs.remove(sha)
         return freed
+
+    def shared_content_dir(self) -> Path | None:
+        """The read-only shared content folder (policy or settings), looked in before any download."""
+        from desktop.policy import expand_path
+
+        raw = self.settings.shared_content_dir
+        return expand_path(raw) if raw else None
+
+    # ------------------------------------------------------------ IT: prefetch and content packs
+
+    def prefetch(self, folder, activity_ids: list[str] | None = None, *, sync_first: bool = True):
+        """Fill `folder` (a shared content folder, ab/<sha256>) with these activities' files
+        (None: all). Resumable (.part files in `folder`), verified. Returns a PrefetchReport."""
+        from desktop.sync.prefetch import prefetch
+
+        return prefetch(self, Path(folder), activity_ids, sync_first=sync_first)
+
+    def export_pack(self, activity_ids: list[str], out) -> object:
+        """Write a content pack (server-signed metadata + media) for these activities; needs the server."""
+        from desktop.sync.packs import export_pack
+
+        return export_pack(self, list(activity_ids), Path(out))
+
+    def import_pack(self, path) -> object:
+        """Verify a content pack whole (hashes, the server's signature) and add it; works offline."""
+        from desktop.sync.packs import import_pack
+
+        return import_pack(self, Path(path))
+
+    def sign_out_everyone(self) -> int:
+        """Sign out every learner signed in on this computer (idle sign-out on shared
+        workstations). Downloaded content stays. Returns how many were signed out."""
+        n = 0
+        for _ in range(1000):  # each round signs out the current learner; the next becomes current
+            if not self.server_url or self.current_learner() is None:
+                break
+            if self.sign_out() is not None:
+                n += 1
+        return n
 
     def storage_used(self) -> StorageUse:
         """Bytes in the blob store in total, and the complete files each activity uses."""

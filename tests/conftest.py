@@ -26,6 +26,15 @@ def keyring_home(tmp_path_factory, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_machine_policy(tmp_path_factory, monkeypatch) -> Path:
+    """Tests never read this machine's policy file: CME_OFFLINE_POLICY_FILE names an absent
+    file (a policy test writes it)."""
+    path = tmp_path_factory.mktemp("policy") / "policy.toml"
+    monkeypatch.setenv("CME_OFFLINE_POLICY_FILE", str(path))
+    return path
+
+
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
     path = tmp_path / "data"

@@ -57,6 +57,23 @@ def apply_catalog(
     return len(catalog.activities) + len(catalog.withdrawn)
 
 
+def apply_activities(db: Database, activities: list[protocol.Activity], *, synced_at: datetime) -> list[str]:
+    """Add or update these activities in one transaction without touching the sync state
+    (a content pack: the catalog cursor and ETag stay the server's). An activity already
+    cached in a newer version is left as it is. Returns the ids written."""
+    written = []
+    with db.write() as session:
+        for activity in activities:
+            row = session.get(m.Activity, activity.id)
+            if row is not None and row.version > activity.version:
+                continue
+            _upsert_activity(session, activity, synced_at)
+            written.append(activity.id)
+        session.flush()
+        search.index_titles(session, [(a.id, a.title, a.description) for a in activities if a.id in written])
+    return written
+
+
 def _upsert_activity(session: Session, src: protocol.Activity, synced_at: datetime) -> None:
     row = session.get(m.Activity, src.id)
     if row is None:

@@ -131,6 +131,15 @@ class CreditServerApi:
             raise InvalidResponse("The server's signed certificate is not a JSON object; it was not kept.")
         return doc
 
+    def signed_activity(self, access_token: str, activity_id: str) -> protocol.SignedActivity:
+        """`GET /activities/{id}/signed`: the activity as published, with the server's signature (content packs)."""
+        if not isinstance(activity_id, str) or not activity_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise InvalidResponse(f"{activity_id!r} is not an activity id.")
+        reply = self._send("GET", f"/activities/{activity_id}/signed", token=access_token,
+                           max_bytes=self.max_catalog_bytes)
+        self._raise_for_status(reply)
+        return _parse(protocol.SignedActivity, reply.body, "signed activity")
+
     def keys(self) -> protocol.SigningKeys:
         reply = self._send("GET", "/keys")
         self._raise_for_status(reply)

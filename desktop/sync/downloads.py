@@ -37,6 +37,7 @@ from sqlalchemy import func, or_, select, update
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
+from desktop.policy import HoursWindow
 from desktop.sync.errors import NotSignedIn, SignInRequired, SyncError
 
 log = logging.getLogger(__name__)
@@ -145,11 +146,17 @@ class DownloadPolicy:
     chunk_size: int = 64 * 1024
     progress_interval_s: float = 0.25
     db_interval_s: float = 1.0  # how often bytes_done is saved and a pause from elsewhere noticed
+    # Downloads start only inside this daily local-time window (machine policy or settings);
+    # outside it the queue waits. `local_clock` is the local wall clock (tests replace it).
+    download_window: HoursWindow | None = None
+    local_clock: Callable[[], datetime] = datetime.now
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> DownloadPolicy:
         from desktop.sync.downloads_ratelimit import kbps_to_bytes_per_s
 
+        hours = getattr(settings, "download_hours", None)
+        overrides.setdefault("download_window", HoursWindow.parse(hours) if hours else None)
         return cls(
             parallel=settings.parallel_downloads,
             bandwidth_bytes_per_s=kbps_to_bytes_per_s(settings.bandwidth_cap_kbps),
@@ -172,6 +179,9 @@ class DownloadQueue:
         self._lock = threading.Lock()
         self._running: dict[int, threading.Event] = {}  # job id -> its stop event, this process
         self._limiter = None
+        # Set while a run waits for its download hours (`waiting_message` says until when).
+        self.waiting = threading.Event()
+        self.waiting_message: str | None = None
 
     # ------------------------------------------------------------ what to fetch
 
@@ -314,6 +324,8 @@ class DownloadQueue:
                 return run.go()
             finally:
                 self._limiter = None
+                self.waiting.clear()
+                self.waiting_message = None
 
     def _recover_stale_running(self) -> None:
         """Jobs left `running` by a process that died: back to queued (their .part is kept)."""
@@ -395,8 +407,31 @@ class _Run:
                 log.exception("download job %s crashed", job.id)
                 self._finish(job, FAILED, error=f"Unexpected error: {exc}")
 
+    def _outside_hours(self) -> float:
+        """Seconds until the download window opens (0: downloads may run now)."""
+        window = self.policy.download_window
+        if window is None:
+            return 0.0
+        wait = window.seconds_until_open(self.policy.local_clock())
+        q = self.q
+        if wait > 0 and not q.waiting.is_set():
+            q.waiting_message = (
+                f"Downloads wait for the download hours set on this computer ({window}, local time)."
+            )
+            log.info("%s Next start in %.0f min.", q.waiting_message, wait / 60)
+            q.waiting.set()
+        elif wait == 0 and q.waiting.is_set():
+            q.waiting.clear()
+            q.waiting_message = None
+        return wait
+
     def _claim(self) -> tuple[m.DownloadJob | None, float | None]:
         now = utcnow()
+        hours_wait = self._outside_hours()
+        if hours_wait > 0:
+            with self.db.read() as s:
+                queued = s.scalar(select(func.count()).select_from(m.DownloadJob).where(m.DownloadJob.state == QUEUED))
+            return None, (hours_wait if queued else None)
         with self.db.write() as s:
             job = s.scalars(
                 select(m.DownloadJob)

@@ -127,8 +127,12 @@ class BlobFetcher:
         limiter: BandwidthLimiter | None = None,
         chunk_size: int = 64 * 1024,
         disk_margin_bytes: int = 64 * 1024 * 1024,
+        shared_dir: Path | None = None,
     ):
         self.client = client
+        # A read-only folder with the same ab/<sha256> layout (IT's shared content folder):
+        # a verified copy from there replaces the download. Never written to.
+        self.shared = BlobStore(Path(shared_dir)) if shared_dir else None
         self.blobs = blobs
         self.server_url = server_url.rstrip("/")
         self.access_token = access_token
@@ -145,6 +149,8 @@ class BlobFetcher:
             return FetchResult(final, target.etag, already_present=True)
         part = self.blobs.part_path_for(target.sha256)
         part.parent.mkdir(parents=True, exist_ok=True)
+        if self.shared is not None and self._copy_from_shared(target, progress, stop):
+            return FetchResult(final, target.etag, already_present=False)
         fd = os.open(part, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         try:
             have = os.fstat(fd).st_size
@@ -186,6 +192,60 @@ class BlobFetcher:
         os.replace(part, final)
         _fsync_dir(final.parent)
         return FetchResult(final, etag, already_present=False)
+
+    # ------------------------------------------------------------ the shared content folder
+
+    def _copy_from_shared(self, target: FetchTarget, progress: ProgressFn, stop: threading.Event) -> bool:
+        """Copy the blob from the shared folder, verified; False (and a log line) if it is not usable."""
+        src = self.shared.path_for(target.sha256)
+        try:
+            if not src.is_file():
+                return False
+            size = src.stat().st_size
+        except OSError as exc:
+            log.warning("shared content %s cannot be read (%s); downloading instead", src, exc)
+            return False
+        if size != target.size:
+            log.warning("shared content %s has %d bytes where the catalog says %d; ignored, downloading instead",
+                        src, size, target.size)
+            return False
+        final = self.blobs.path_for(target.sha256)
+        tmp = final.with_name(f".shared-{target.sha256}.tmp")  # not a .part: keeps any download's bytes
+        hasher = hashlib.sha256()
+        copied = 0
+        try:
+            check_free_space(final.parent, size, self.disk_margin_bytes)
+            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                while block := fin.read(1024 * 1024):
+                    if stop.is_set():
+                        raise TransferInterrupted()
+                    fout.write(block)
+                    hasher.update(block)
+                    copied += len(block)
+                    progress(copied, 0)
+                fout.flush()
+                os.fsync(fout.fileno())
+        except TransferInterrupted:
+            tmp.unlink(missing_ok=True)
+            raise
+        except DiskFull:
+            tmp.unlink(missing_ok=True)
+            raise
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            log.warning("shared content %s could not be copied (%s); downloading instead", src, exc)
+            return False
+        if copied != target.size or hasher.hexdigest() != target.sha256:
+            tmp.unlink(missing_ok=True)
+            log.warning("shared content %s does not match its SHA-256 (damaged or replaced); ignored, "
+                        "downloading instead", src)
+            progress(0, 0)
+            return False
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        self.blobs.part_path_for(target.sha256).unlink(missing_ok=True)
+        log.info("%s copied from the shared content folder", target.sha256[:12])
+        return True
 
     # ------------------------------------------------------------ one HTTP exchange
 

@@ -1,4 +1,4 @@
-"""The one place an HTTP client is built: TLS always verified, proxies from the OS.
+"""The one place an HTTP client is built: TLS always verified, proxies from policy or the OS.
 
 The OS trust store is used through truststore, so hospitals whose proxy re-signs TLS
 with a corporate CA work once IT has installed that CA; an extra PEM bundle can be added
@@ -31,12 +31,16 @@ def build_client(
     *,
     extra_ca_bundle: str | Path | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    proxy: str | None = None,
 ) -> httpx.Client:
+    """`proxy`: an explicit proxy URL (machine policy or settings) for every request; without
+    it the environment (HTTPS_PROXY, NO_PROXY) and the OS settings apply. PAC files are not read."""
     return httpx.Client(
         base_url=base_url,
         verify=tls_context(extra_ca_bundle),
         timeout=timeout,
-        trust_env=True,  # HTTPS_PROXY / NO_PROXY and the OS proxy settings
+        proxy=proxy or None,
+        trust_env=True,  # HTTPS_PROXY / NO_PROXY and the OS proxy settings (an explicit proxy wins)
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )

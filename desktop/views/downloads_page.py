@@ -406,7 +406,14 @@ class DownloadsPage(QWidget):
             size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.storage_model.appendRow([title, size])
         self.storage_label.setText(f"Storage used: {human_bytes(storage.total_bytes)}")
-        self.bandwidth_label.setText(bandwidth_text(s.settings.bandwidth_cap_kbps))
+        text = bandwidth_text(s.settings.bandwidth_cap_kbps)
+        hours = getattr(s.settings, "download_hours", None)
+        if hours:
+            text += f" · downloads run {hours}"
+        locked = s.locked_settings() if hasattr(s, "locked_settings") else {}
+        reason = locked.get("bandwidth_cap_kbps") or locked.get("download_hours")
+        self.bandwidth_label.setText(text + (" (set by your organisation)" if reason else ""))
+        self.bandwidth_label.setToolTip(reason or "The download speed limit; change it in Settings")
         self.disk_label.setText(self._free_space_text())
         self._update_summary()
         self.jobs_changed.emit()

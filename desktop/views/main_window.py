@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
     sync_finished = Signal(object)  # a SyncReport, or the exception that ended the sync
     services_changed = Signal(object)
     notified = Signal(str)  # a notification was shown (tray, or the status bar without one)
+    idle_signed_out = Signal(int)  # policy idle sign-out happened: how many learners were signed out
 
     def __init__(self, services=None, *, demo: bool = False, demo_launcher=None, first_paint=None):
         super().__init__()
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.last_notification: str | None = None
         self._shutting_down = False
         self._start_pending = False  # shown before the services arrived
+        self.idle_watcher = None  # machine policy idle_sign_out_minutes (views/idle.py)
 
         self.setWindowTitle("CME Offline — demo" if demo else "CME Offline")
         self.setAccessibleName("CME Offline")
@@ -550,6 +552,7 @@ class MainWindow(QMainWindow):
         self._build_pages()
         self.reload_library()
         self.refresh_status()
+        self._setup_idle()
         if self._start_pending:
             self._start_pending = False
             self._start_work()
@@ -605,8 +608,44 @@ class MainWindow(QMainWindow):
         self.reload_library()
         self.refresh_status()
         self._restart_sync_timer()
+        self._setup_idle()
         self.show_section(LIBRARY)
         self.services_changed.emit(services)
+
+    # ------------------------------------------------------------------ idle sign-out (policy)
+
+    def _setup_idle(self) -> None:
+        from desktop.views.idle import IdleWatcher
+
+        if self.idle_watcher is not None:
+            self.idle_watcher.stop()
+            self.idle_watcher.deleteLater()
+            self.idle_watcher = None
+        minutes = getattr(self.services.settings, "idle_sign_out_minutes", None)
+        if minutes:
+            self.idle_watcher = IdleWatcher(float(minutes), self)
+            self.idle_watcher.timed_out.connect(self._idle_timeout)
+
+    def _idle_timeout(self) -> None:
+        """Nobody touched the app for the policy's idle time: sign everyone out, keep the content."""
+        if self._shutting_down or self.services is None or self.services.current_learner() is None:
+            return
+        log.info("idle sign-out after %s minutes without input", self.services.settings.idle_sign_out_minutes)
+        if self.sign_in_dialog is not None:
+            self.sign_in_dialog.done(0)
+        self.show_section(LIBRARY)  # leaves the activity page (the player pauses when hidden)
+        services = self.services
+        run_task(self, services.sign_out_everyone, self._idle_signed_out, self._idle_sign_out_failed)
+
+    def _idle_signed_out(self, count: int) -> None:
+        self._session_error = None
+        self._learner_changed()
+        self.status_label.setText("Signed out after a period without use. Downloaded activities stay on this computer.")
+        self.idle_signed_out.emit(count)
+
+    def _idle_sign_out_failed(self, exc: BaseException) -> None:
+        log.error("idle sign-out failed", exc_info=exc)
+        self.refresh_status()
 
     # ------------------------------------------------------------------ start and stop
 
@@ -670,6 +709,8 @@ class MainWindow(QMainWindow):
         self._shutting_down = True
         self.sync_timer.stop()
         self.status_timer.stop()
+        if self.idle_watcher is not None:
+            self.idle_watcher.stop()
         if self.services is not None:
             self.download_runner.stop()  # jobs stay queued with their bytes; the next start resumes
 

@@ -113,9 +113,17 @@ class SettingsPage(QWidget):
         self.save_button.clicked.connect(self.save)
         self.connection_message = plain_label("", connection, name="Connection settings message")
         self.connection_message.setVisible(False)
+        self.proxy_edit = QLineEdit(connection)
+        self.proxy_edit.setPlaceholderText("Optional: http://proxy.example.org:8080")
+        self.proxy_edit.setAccessibleName("Proxy")
+        self.proxy_edit.setToolTip(
+            "A proxy for every connection. Leave empty to use the system's proxy settings "
+            "(proxy auto-config files are not read)."
+        )
         form = QFormLayout(connection)
         form.addRow("Server address", self.server_edit)
         form.addRow("Extra CA bundle", ca_row)
+        form.addRow("Proxy", self.proxy_edit)
         form.addRow("Sync every", self.interval_spin)
         save_row = QHBoxLayout()
         save_row.addWidget(self.save_button)
@@ -123,11 +131,57 @@ class SettingsPage(QWidget):
         form.addRow("", save_row)
         form.addRow(self.connection_message)
 
+        # ---- downloads and storage
+        downloads = QGroupBox("Downloads and storage", self)
+        self.bandwidth_spin = QSpinBox(downloads)
+        self.bandwidth_spin.setRange(0, 10_000_000)
+        self.bandwidth_spin.setSingleStep(256)
+        self.bandwidth_spin.setSuffix(" kbit/s")
+        self.bandwidth_spin.setSpecialValueText("No cap")
+        self.bandwidth_spin.setMaximumWidth(160)
+        self.bandwidth_spin.setAccessibleName("Bandwidth cap")
+        self.bandwidth_spin.setToolTip("The most all downloads together may use (No cap: as fast as the network allows)")
+        self.hours_edit = QLineEdit(downloads)
+        self.hours_edit.setPlaceholderText("Any time (e.g. 19:00-07:00)")
+        self.hours_edit.setAccessibleName("Download hours")
+        self.hours_edit.setToolTip("Downloads run only between these local times; outside them they wait")
+        self.shared_edit = QLineEdit(downloads)
+        self.shared_edit.setPlaceholderText("Optional: a folder IT filled with activity files")
+        self.shared_edit.setAccessibleName("Shared content folder")
+        self.shared_edit.setToolTip("A read-only folder looked in before anything is downloaded")
+        dform = QFormLayout(downloads)
+        dform.addRow("Bandwidth cap", self.bandwidth_spin)
+        dform.addRow("Download hours", self.hours_edit)
+        dform.addRow("Shared content folder", self.shared_edit)
+        self.save_button.setToolTip("Apply the connection and download settings")
+
+        # ---- policy and help
+        help_box = QGroupBox("Help", self)
+        self.policy_label = plain_label("", help_box, name="Machine policy")
+        self.diagnostics_button = QPushButton("Copy diagnostics", help_box)
+        self.diagnostics_button.setAccessibleName("Copy diagnostics")
+        self.diagnostics_button.setToolTip(
+            "Copy versions, paths, settings, sync state and recent log lines (never passwords or tokens) "
+            "to paste into a message to your IT help desk"
+        )
+        self.diagnostics_button.clicked.connect(self.copy_diagnostics)
+        self.diagnostics_message = plain_label("", help_box, name="Diagnostics message")
+        self.diagnostics_message.setVisible(False)
+        hv = QVBoxLayout(help_box)
+        hv.addWidget(self.policy_label)
+        row = QHBoxLayout()
+        row.addWidget(self.diagnostics_button)
+        row.addWidget(self.diagnostics_message, 1)
+        hv.addLayout(row)
+
         v = QVBoxLayout(self)
         v.addWidget(plain_label("Settings", self, name="Settings", heading=True, selectable=False))
         v.addWidget(account)
         v.addWidget(connection)
+        v.addWidget(downloads)
+        v.addWidget(help_box)
         v.addStretch(1)
+        self._tips = {w: w.toolTip() for w in self._policy_widgets_all()}
         self.refresh()
 
     def set_services(self, services) -> None:
@@ -148,6 +202,65 @@ class SettingsPage(QWidget):
         self.server_edit.setText(s.server_url or "")
         self.ca_edit.setText(s.settings.extra_ca_bundle or "")
         self.interval_spin.setValue(s.settings.sync_interval_minutes)
+        self.proxy_edit.setText(s.settings.proxy or "")
+        self.bandwidth_spin.setValue(s.settings.bandwidth_cap_kbps or 0)
+        self.hours_edit.setText(s.settings.download_hours or "")
+        self.shared_edit.setText(s.settings.shared_content_dir or "")
+        self._show_locks()
+
+    # -------------------------------------------------------------- machine policy
+
+    def _policy_widgets(self) -> dict[str, list]:
+        return {
+            "server_url": [self.server_edit],
+            "extra_ca_bundle": [self.ca_edit, self.ca_browse],
+            "proxy": [self.proxy_edit],
+            "bandwidth_cap_kbps": [self.bandwidth_spin],
+            "download_hours": [self.hours_edit],
+            "shared_content_dir": [self.shared_edit],
+        }
+
+    def _policy_widgets_all(self) -> list:
+        return [w for ws in self._policy_widgets().values() for w in ws]
+
+    def locked(self) -> dict[str, str]:
+        try:
+            return self.services.locked_settings()
+        except AttributeError:
+            return {}
+
+    def _show_locks(self) -> None:
+        locked = self.locked()
+        for name, widgets in self._policy_widgets().items():
+            for w in widgets:
+                reason = locked.get(name)
+                w.setEnabled(reason is None)
+                w.setToolTip(reason if reason else self._tips.get(w, w.toolTip()))
+                w.setAccessibleDescription(reason or "")
+        policy = getattr(self.services, "policy", None)
+        lines = []
+        if locked:
+            lines.append("Some settings are set by your organisation's policy and cannot be changed here.")
+        if policy is not None and policy.problems:
+            lines.append("The machine policy has problems (ignored values): " + "; ".join(policy.problems))
+        self.policy_label.setText("\n".join(lines))
+        self.policy_label.setVisible(bool(lines))
+
+    def copy_diagnostics(self) -> str:
+        """Put the diagnostics block on the clipboard; returns it."""
+        from PySide6.QtWidgets import QApplication
+
+        from desktop.diagnostics import as_text
+
+        try:
+            text = as_text(self.services.diagnostics())
+        except Exception as exc:  # the help desk still gets something
+            log.exception("collecting diagnostics failed")
+            text = f"Diagnostics could not be collected: {exc}\n"
+        QApplication.clipboard().setText(text)
+        self.diagnostics_message.setText("Copied. Paste it into your message to the IT help desk.")
+        self.diagnostics_message.setVisible(True)
+        return text
 
     # -------------------------------------------------------------- actions
 
@@ -161,14 +274,25 @@ class SettingsPage(QWidget):
         except ValueError as exc:
             self._connection_note(error_text(exc))
             return
+        locked = self.locked()
         ca = self.ca_edit.text().strip() or None
-        if ca is not None and not Path(ca).is_file():
+        if "extra_ca_bundle" not in locked and ca is not None and not Path(ca).is_file():
             self._connection_note("That CA bundle file does not exist. Check the path, or leave it empty.")
             return
+        changes = {
+            "extra_ca_bundle": ca,
+            "sync_interval_minutes": self.interval_spin.value(),
+            "proxy": self.proxy_edit.text().strip() or None,
+            "bandwidth_cap_kbps": self.bandwidth_spin.value() or None,
+            "download_hours": self.hours_edit.text().strip() or None,
+            "shared_content_dir": self.shared_edit.text().strip() or None,
+        }
+        for name in locked:  # set by policy: never sent back as a change
+            changes.pop(name, None)
         try:
-            if url and url != s.server_url:
+            if "server_url" not in locked and url and url != s.server_url:
                 s.set_server_url(url)
-            s.update_settings(extra_ca_bundle=ca, sync_interval_minutes=self.interval_spin.value())
+            s.update_settings(**changes)
         except (OSError, ValueError) as exc:
             log.warning("saving settings failed: %s", exc)
             self._connection_note(f"The settings could not be saved: {exc}")

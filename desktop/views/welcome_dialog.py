@@ -41,7 +41,9 @@ class WelcomeDialog(QDialog):
         intro = plain_label(
             "CME Offline keeps accredited activities on this computer so you can study without a "
             "network, and sends your completions to your provider's credit server later.\n\n"
-            "To start, enter the address of your provider's server, or try the built-in demo.",
+            + ("To start, enter the address of your provider's server, or try the built-in demo."
+               if getattr(services.settings, "demo_allowed", True) is not False else
+               "To start, enter the address of your provider's server."),
             self, name="Welcome explanation",
         )
 
@@ -52,6 +54,11 @@ class WelcomeDialog(QDialog):
         if demo_launcher is None:
             self.demo_button.setToolTip("The demo is not available in this installation")
         self.demo_button.clicked.connect(self._use_demo)
+        self.demo_allowed = getattr(services.settings, "demo_allowed", True) is not False
+        if not self.demo_allowed:  # machine policy: demo_allowed = false hides it
+            self.demo_launcher = None
+            self.demo_button.setEnabled(False)
+            self.demo_button.setVisible(False)
 
         self.server_edit = QLineEdit(self)
         self.server_edit.setPlaceholderText("https://cme.example.org")

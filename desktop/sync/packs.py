@@ -1,0 +1,430 @@
+"""Content packs: activities and their media in one file, for machines with no network.
+
+A pack is a zip file holding exactly:
+
+* `manifest.json` — `{"format": "cme-offline-content-pack", "format_version": 1,
+  "created_at", "server_url", "activities": [{"activity", "key_id", "signature"}],
+  "blobs": [{"sha256", "size"}]}`; each `activity` is the JSON exactly as the credit
+  server published and signed it (`GET /activities/{id}/signed`);
+* `blobs/<sha256>` — one member per blob in the manifest, nothing else.
+
+Never learner data: no attempts, claims, progress, tokens or settings.
+
+Import is all or nothing. The whole pack is checked before anything changes: the member
+list (only the names above: a `../` or absolute name is refused, and member names are
+never used as paths — blobs are addressed by the manifest's SHA-256 only), the manifest
+(schema, size caps), each activity's Ed25519 signature against the server key this
+computer already has (kept at sign-in, or the policy's `server_public_key`), every asset
+of every activity present in the pack with its size, every blob's SHA-256 (streamed into
+a staging folder beside the blob store). Only then are the blobs renamed into the store
+and the activities written in one transaction; if that transaction fails, the blobs just
+placed are removed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from desktop import protocol
+from desktop.sync.errors import SyncError
+
+log = logging.getLogger(__name__)
+
+FORMAT = "cme-offline-content-pack"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+MAX_ACTIVITIES = 2000
+MAX_BLOBS = 20_000
+_BLOB_MEMBER = re.compile(r"^blobs/([0-9a-f]{64})$")
+
+
+class PackRefused(SyncError):
+    """The pack was not imported (or not exported); `message` says why. Nothing was changed."""
+
+    message = "The content pack was refused; nothing was changed."
+
+
+# ---------------------------------------------------------------- the manifest
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PackActivity(_Strict):
+    activity: dict[str, Any]
+    key_id: protocol.KeyId
+    signature: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{80,100}$")]
+
+
+class PackBlob(_Strict):
+    sha256: protocol.Sha256
+    size: Annotated[int, Field(ge=0, le=50 * 1024**3)]
+
+
+class PackManifest(_Strict):
+    format: Literal["cme-offline-content-pack"]
+    format_version: Literal[1]
+    created_at: Annotated[str, StringConstraints(max_length=64)]
+    server_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    activities: Annotated[list[PackActivity], Field(min_length=1, max_length=MAX_ACTIVITIES)]
+    blobs: Annotated[list[PackBlob], Field(max_length=MAX_BLOBS)]
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    path: Path
+    activity_ids: list[str]
+    blobs: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    activity_ids: list[str]  # activities written to the library
+    kept_newer: list[str] = field(default_factory=list)  # already here in a newer version: left as they were
+    blobs_added: int = 0
+    blobs_present: int = 0  # verified in the pack, already in the store
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_pack(services, activity_ids: list[str], out: Path) -> ExportReport:
+    """Sign-in and network needed: the signed metadata comes from the server now; media
+    come from this computer's store, downloaded first if missing."""
+    from desktop.credential import verify_activity
+    from desktop.sync.downloads import DownloadPolicy
+    from desktop.sync.errors import SignInRequired
+
+    ids = list(dict.fromkeys(activity_ids))
+    if not ids:
+        raise PackRefused("Name at least one activity to put in the pack.")
+    services.sync()  # the catalog as the server has it now (and proof that it is reachable)
+    key = _known_keys(services)
+    signed: list[protocol.SignedActivity] = []
+    for activity_id in ids:
+        try:
+            item = services.api().signed_activity(services.account().access_token(), activity_id)
+        except SignInRequired:
+            services.account().forget_access_token()
+            item = services.api().signed_activity(services.account().access_token(), activity_id)
+        pub = key.get(item.key_id)
+        if pub is None:
+            pub = _fetch_key(services, item.key_id)
+        if not verify_activity(item.activity, item.signature, pub, item.key_id):
+            raise PackRefused(f"The server's signature on {activity_id!r} does not verify; no pack was written.")
+        signed.append(item)
+    activities = [_activity_model(item.activity, f"activity {i + 1}") for i, item in enumerate(signed)]
+
+    blobs: dict[str, int] = {}
+    for activity in activities:
+        for asset in activity.assets:
+            blobs[asset.sha256] = asset.size
+    if any(not services.blobs.path_for(sha).is_file() for sha in blobs):
+        services.enqueue_downloads(ids)
+        services.run_downloads(policy=DownloadPolicy.from_settings(services.settings, download_window=None))
+    missing = [sha for sha in blobs if not services.blobs.path_for(sha).is_file()]
+    if missing:
+        raise PackRefused(
+            f"{len(missing)} file(s) of these activities could not be downloaded (see `cme-offline status`); "
+            "no pack was written."
+        )
+
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "server_url": services.server_url,
+        "activities": [{"activity": i.activity, "key_id": i.key_id, "signature": i.signature} for i in signed],
+        "blobs": [{"sha256": sha, "size": size} for sha, size in blobs.items()],
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    total = 0
+    try:
+        with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.writestr(zipfile.ZipInfo(MANIFEST, date_time=(1980, 1, 1, 0, 0, 0)),
+                        json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"),
+                        compress_type=zipfile.ZIP_DEFLATED)
+            for sha, size in blobs.items():
+                info = zipfile.ZipInfo(f"blobs/{sha}", date_time=(1980, 1, 1, 0, 0, 0))
+                with open(services.blobs.path_for(sha), "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+                    shutil.copyfileobj(src, dst, 1024 * 1024)
+                total += size
+        with open(part, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(part, out)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    log.info("content pack %s written: %d activities, %d files", out, len(ids), len(blobs))
+    return ExportReport(out, ids, len(blobs), total)
+
+
+def _fetch_key(services, key_id: str) -> str:
+    for k in services.api().keys().keys:
+        if k.key_id == key_id:
+            return k.public_key
+    raise PackRefused(f"The server signed with a key ({key_id}) it does not list; no pack was written.")
+
+
+# ---------------------------------------------------------------- import
+
+
+def import_pack(services, path: Path) -> ImportReport:
+    path = Path(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise PackRefused(f"There is no file {str(path)!r}.") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise PackRefused(f"{path.name} is not a readable content pack (damaged or incomplete: {exc}); "
+                          "nothing was imported.") from None
+    staging = services.paths.blobs / f".pack-import-{uuid.uuid4().hex}"
+    try:
+        with zf:
+            manifest, activities, blobs = _check_pack(services, zf, path.name)
+            present = _stage_blobs(services, zf, blobs, staging, path.name)
+        return _apply(services, activities, blobs, present, staging)
+    except PackRefused:
+        raise
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError) as exc:
+        raise PackRefused(f"{path.name} is damaged or incomplete ({exc}); nothing was imported.") from None
+    except OSError as exc:
+        raise PackRefused(f"{path.name} could not be read or stored ({exc.strerror or exc}); "
+                          "nothing was imported.") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_pack(services, zf: zipfile.ZipFile, name: str):
+    from desktop.credential import verify_activity
+
+    def refuse(why: str) -> PackRefused:
+        return PackRefused(f"{name} was refused: {why}. Nothing was imported.")
+
+    infos = zf.infolist()
+    seen: set[str] = set()
+    for info in infos:
+        member = info.filename
+        if member in seen:
+            raise refuse(f"it holds {member!r} twice")
+        seen.add(member)
+        if member != MANIFEST and not _BLOB_MEMBER.match(member):
+            raise refuse(f"it holds an unexpected entry {member[:120]!r} (a pack holds only "
+                         "manifest.json and blobs/<sha256>)")
+        if info.flag_bits & 0x1:
+            raise refuse(f"{member!r} is encrypted")
+    if MANIFEST not in seen:
+        raise refuse("it has no manifest.json")
+    if zf.getinfo(MANIFEST).file_size > MAX_MANIFEST_BYTES:
+        raise refuse("its manifest is too large")
+    with zf.open(MANIFEST) as fh:
+        raw = fh.read(MAX_MANIFEST_BYTES + 1)
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise refuse("its manifest is too large")
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise refuse(f"its manifest is not JSON ({str(exc)[:200]})") from None
+    try:
+        manifest = PackManifest.model_validate(doc)
+    except ValidationError as exc:
+        raise refuse(f"its manifest is malformed at {_where(exc)}") from None
+
+    keys = _known_keys(services)
+    if not keys:
+        raise PackRefused(
+            "This computer has no key to check the pack's signatures with: sign in to the credit server once "
+            "(the key is kept), or ask IT to set server_public_key in the machine policy. Nothing was imported."
+        )
+    activities: list[protocol.Activity] = []
+    ids: set[str] = set()
+    for i, item in enumerate(manifest.activities):
+        label = _label(item.activity, i)
+        pub = keys.get(item.key_id)
+        if pub is None:
+            raise refuse(f"{label} is signed with key {item.key_id}, which this computer does not know "
+                         "(a pack from another credit server?)")
+        if not verify_activity(item.activity, item.signature, pub, item.key_id):
+            raise refuse(f"the credit server's signature on {label} does not match (the metadata was changed)")
+        try:
+            activity = _activity_model(item.activity, label)
+        except PackRefused as exc:
+            raise refuse(exc.message) from None
+        if activity.id in ids:
+            raise refuse(f"it lists activity {activity.id!r} twice")
+        ids.add(activity.id)
+        activities.append(activity)
+
+    blobs: dict[str, int] = {}
+    for b in manifest.blobs:
+        if b.sha256 in blobs:
+            raise refuse(f"its manifest lists file {b.sha256[:12]}… twice")
+        blobs[b.sha256] = b.size
+    wanted: dict[str, int] = {}
+    for activity in activities:
+        for asset in activity.assets:
+            if blobs.get(asset.sha256) != asset.size:
+                raise refuse(f"the {asset.kind} of {activity.id!r} is missing from the pack (or has the wrong size)")
+            wanted[asset.sha256] = asset.size
+    extra = set(blobs) - set(wanted)
+    if extra:
+        raise refuse(f"it holds file {sorted(extra)[0][:12]}… that none of its activities uses")
+    members = {m for m in seen if m != MANIFEST}
+    for sha, size in blobs.items():
+        member = f"blobs/{sha}"
+        if member not in members:
+            raise refuse(f"file {sha[:12]}… is listed but not in the pack (truncated?)")
+        if zf.getinfo(member).file_size != size:
+            raise refuse(f"file {sha[:12]}… has the wrong size")
+    stray = members - {f"blobs/{sha}" for sha in blobs}
+    if stray:
+        raise refuse(f"it holds {sorted(stray)[0]!r}, which its manifest does not list")
+    return manifest, activities, blobs
+
+
+def _stage_blobs(services, zf: zipfile.ZipFile, blobs: dict[str, int], staging: Path, name: str) -> set[str]:
+    """Copy every blob to `staging`, verifying size and SHA-256; returns those already in the store."""
+    from desktop.sync.downloads_transfer import check_free_space
+
+    store = services.blobs
+    present = {sha for sha in blobs if store.path_for(sha).is_file()}
+    store.root.mkdir(parents=True, exist_ok=True)
+    staging.mkdir()
+    try:
+        check_free_space(staging, sum(size for sha, size in blobs.items() if sha not in present), 0)
+    except SyncError:
+        raise
+    except Exception as exc:  # DiskFull is a TransferError (not a SyncError)
+        raise PackRefused(f"{exc} Nothing was imported.") from None
+    for sha, size in blobs.items():
+        hasher = hashlib.sha256()
+        got = 0
+        target = staging / sha  # named by the manifest's checked digest, never by a member name
+        keep = sha not in present
+        with zf.open(f"blobs/{sha}") as src, (open(target, "wb") if keep else _Discard()) as dst:
+            while block := src.read(1024 * 1024):
+                got += len(block)
+                if got > size:
+                    break
+                hasher.update(block)
+                dst.write(block)
+            if keep:
+                dst.flush()
+                os.fsync(dst.fileno())
+        if got != size or hasher.hexdigest() != sha:
+            raise PackRefused(f"{name} was refused: file {sha[:12]}… in it is damaged (its SHA-256 does not "
+                              "match). Nothing was imported.")
+    return present
+
+
+class _Discard:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def write(self, data) -> None:
+        pass
+
+
+def _apply(services, activities: list[protocol.Activity], blobs: dict[str, int], present: set[str],
+           staging: Path) -> ImportReport:
+    from types import SimpleNamespace
+
+    from desktop.cache.catalog_store import apply_activities
+    from desktop.sync.downloads_transfer import _fsync_dir
+
+    placed: list[Path] = []
+    try:
+        for sha in blobs:
+            if sha in present:
+                continue
+            final = services.blobs.path_for(sha)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.is_file():
+                continue  # arrived meanwhile (a download): the same verified bytes
+            os.replace(staging / sha, final)
+            placed.append(final)
+        for folder in {p.parent for p in placed}:
+            _fsync_dir(folder)
+        written = apply_activities(services.db, activities, synced_at=datetime.now(timezone.utc).replace(tzinfo=None))
+    except BaseException:
+        for p in placed:
+            p.unlink(missing_ok=True)
+        raise
+    kept = [a.id for a in activities if a.id not in written]
+    # Transcripts and summaries become searchable as if they had been downloaded.
+    for activity in activities:
+        for asset in activity.assets:
+            if asset.kind in ("transcript", "summary"):
+                services._asset_downloaded(SimpleNamespace(sha256=asset.sha256))
+    log.info("content pack imported: %d activities (%d kept newer), %d files added, %d already here",
+             len(written), len(kept), len(placed), len(present))
+    return ImportReport(written, kept, len(placed), len(present))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _known_keys(services) -> dict[str, str]:
+    """key id -> public key (base64): the one kept at sign-in, and the policy's server_public_key."""
+    import base64
+
+    from desktop.cache.learning_store import signing_key
+    from desktop.credential import key_id_for
+
+    keys: dict[str, str] = {}
+    candidates = []
+    if services.server_url:
+        stored = signing_key(services.db, services.server_url)
+        if stored:
+            candidates.append(stored[1])
+    policy_key = services.policy.get("server_public_key")
+    if policy_key:
+        candidates.append(policy_key)
+    for pub in candidates:
+        try:
+            keys[key_id_for(base64.b64decode(pub, validate=True))] = pub
+        except ValueError:
+            continue
+    return keys
+
+
+def _activity_model(doc: dict, label: str) -> protocol.Activity:
+    try:
+        return protocol.Activity.model_validate(doc)
+    except ValidationError as exc:
+        raise PackRefused(f"{label} is not a valid activity ({_where(exc)})") from None
+    except (RecursionError, TypeError, ValueError) as exc:
+        raise PackRefused(f"{label} is not a valid activity ({type(exc).__name__})") from None
+
+
+def _where(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    return f"{where[:200]}: {str(first['msg'])[:200]}"
+
+
+def _label(activity: Any, i: int) -> str:
+    if isinstance(activity, dict) and isinstance(activity.get("id"), str):
+        return f"activity {activity['id'][:80]!r}"
+    return f"activity {i + 1}"

@@ -1,0 +1,141 @@
+"""`cme-offline prefetch --into DIR`: fill a shared content folder for IT (a scheduled task).
+
+DIR gets the blob store's layout (`ab/<sha256>`), so clients whose policy names it as
+`shared_content_dir` copy files from there instead of downloading them. The transfer is
+the app's own `BlobFetcher` with a `BlobStore` rooted at DIR: resumable (`.part` files in
+DIR, continued with Range/If-Range), verified by SHA-256 before the rename, retried with
+backoff on connection trouble. The learner's own download queue and blob store are not
+touched, and nothing about any learner is written to DIR.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from desktop.cache import models as m
+from desktop.cache.blobstore import BlobStore
+from desktop.sync.downloads import DownloadPolicy, UnknownActivity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrefetchFailure:
+    activity_id: str
+    kind: str
+    sha256: str
+    error: str
+
+
+@dataclass
+class PrefetchReport:
+    fetched: int = 0  # files that arrived in this run
+    present: int = 0  # files DIR already had
+    bytes_fetched: int = 0
+    failures: list[PrefetchFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def prefetch(services, folder: Path, activity_ids: list[str] | None, *, sync_first: bool = True,
+             policy: DownloadPolicy | None = None, stop: threading.Event | None = None) -> PrefetchReport:
+    import httpx
+
+    from desktop.sync.downloads_ratelimit import BandwidthLimiter
+    from desktop.sync.downloads_transfer import (
+        BlobFetcher,
+        FetchTarget,
+        TransferError,
+        TransferInterrupted,
+    )
+    from desktop.sync.http import build_client
+
+    if sync_first:
+        services.sync()
+    targets = _targets(services, activity_ids)
+    folder.mkdir(parents=True, exist_ok=True)
+    store = BlobStore(folder)
+    policy = policy or DownloadPolicy.from_settings(services.settings)
+    stop = stop or threading.Event()
+    server = services._require_server()
+    account = services.account()
+    client = build_client(
+        server, extra_ca_bundle=services.settings.extra_ca_bundle, proxy=services.settings.proxy,
+        timeout=httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s),
+    )
+    fetcher = BlobFetcher(
+        client, store, server_url=server, access_token=account.access_token,
+        forget_token=account.forget_access_token, limiter=BandwidthLimiter(policy.bandwidth_bytes_per_s),
+        chunk_size=policy.chunk_size, disk_margin_bytes=policy.disk_margin_bytes,
+    )
+    report = PrefetchReport()
+    try:
+        for asset in targets:
+            if store.path_for(asset.sha256).is_file():
+                report.present += 1
+                continue
+            received = [0]
+
+            def progress(_in_part: int, got: int) -> None:
+                received[0] += got
+
+            target = FetchTarget(asset.sha256, asset.size, asset.url)
+            for attempt in range(1, policy.max_attempts + 1):
+                try:
+                    fetcher.fetch(target, progress=progress, stop=stop)
+                except TransferInterrupted:
+                    return report
+                except TransferError as exc:
+                    if exc.retryable and attempt < policy.max_attempts:
+                        delay = exc.retry_after if exc.retry_after is not None else policy.backoff_s(attempt)
+                        log.info("prefetch %s attempt %d: %s; retry in %.1fs", asset.sha256[:12], attempt,
+                                 exc.message, delay)
+                        if stop.wait(delay):
+                            return report
+                        continue
+                    report.failures.append(PrefetchFailure(asset.activity_id, asset.kind, asset.sha256,
+                                                           exc.what if exc.retryable else exc.message))
+                    break
+                else:
+                    report.fetched += 1
+                    break
+            report.bytes_fetched += received[0]
+    finally:
+        client.close()
+    return report
+
+
+@dataclass(frozen=True)
+class _Target:
+    activity_id: str
+    kind: str
+    sha256: str
+    size: int
+    url: str
+
+
+def _targets(services, activity_ids: list[str] | None) -> list[_Target]:
+    with services.db.read() as s:
+        if activity_ids is not None:
+            known = set(s.scalars(select(m.Activity.id).where(m.Activity.id.in_(activity_ids))))
+            missing = [a for a in activity_ids if a not in known]
+            if missing:
+                raise UnknownActivity(f"No activity {missing[0]!r} is in the catalog of {services.server_url}.")
+        query = select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)
+        if activity_ids is not None:
+            query = query.where(m.Asset.activity_id.in_(activity_ids))
+        seen: set[str] = set()
+        out = []
+        for a in s.scalars(query):
+            if a.sha256 in seen:
+                continue
+            seen.add(a.sha256)
+            out.append(_Target(a.activity_id, a.kind, a.sha256, a.size, a.url))
+    return out
