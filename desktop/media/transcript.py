@@ -172,6 +172,8 @@ def _parse_srt(text: str) -> tuple[Cue, ...]:
         ) from None
     except ValueError as exc:  # srt raises TimestampParseError (a ValueError) for odd times
         raise TranscriptError(f"line {_first_timing_line(text)}: {exc}") from None
+    except OverflowError:  # e.g. 24000000000:00:00,000: more days than a timedelta holds
+        raise TranscriptError(f"line {_first_timing_line(text)}: a cue time is out of range") from None
     cues = []
     for sub in subtitles:
         start = int(sub.start.total_seconds() * 1000)
