@@ -12,7 +12,7 @@ Catalog text is shown literally (plain-text labels; "&" escaped on buttons).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,

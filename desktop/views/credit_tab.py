@@ -14,7 +14,7 @@ with Open / Save / Print, or "Refused by the server: <reason>" — never silentl
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.learning.claims import supported_by_minutes
 from desktop.views import certificate_actions
 from desktop.views.activity_page import plain_label
 from desktop.views.learning_text import LOCKED, credits_text, local_time, locked_text
@@ -65,6 +66,7 @@ class CreditTab(QWidget):
         self.activity_id: str | None = None
         self.state = None
         self.questions: list = []
+        self.draft = None  # the EvaluationDraft as last saved or restored
         self.rating_boxes: dict[str, QComboBox] = {}
         self.text_edits: dict[str, QPlainTextEdit] = {}
         self.commitment_edits: list[QLineEdit] = []
@@ -113,11 +115,15 @@ class CreditTab(QWidget):
         self.credits_combo.setToolTip("Claim only the credit commensurate with your participation (steps of 0.25)")
         self.credits_combo.view().setAccessibleName("Credit amounts")
         self.credits_combo.view().setToolTip("Credit amounts in steps of 0.25")
+        self.credits_combo.setMaximumWidth(320)
+        self.credits_combo.currentIndexChanged.connect(self._show_supported)
+        self.supported_label = plain_label("", self.claim_box, name="What your attested time supports")
         self.hours_label = plain_label("", self.claim_box, name="Contact hours")
         self.uan_label = plain_label("", self.claim_box, name="Universal Activity Number")
         self.minutes_spin = QSpinBox(self.claim_box)
         self.minutes_spin.setRange(0, 100_000)
         self.minutes_spin.setSuffix(" min")
+        self.minutes_spin.setMaximumWidth(140)
         self.minutes_spin.setAccessibleName("Attested minutes")
         self.minutes_spin.setToolTip("The time you actually spent on the activity (prefilled from what you watched)")
         self._minutes_touched = self._setting_minutes = False
@@ -144,6 +150,7 @@ class CreditTab(QWidget):
         self.form.addRow("Contact hours", self.hours_label)
         self.form.addRow("UAN", self.uan_label)
         self.form.addRow("Time spent", self.minutes_spin)
+        self.form.addRow("", self.supported_label)
         cv = QVBoxLayout(self.claim_box)
         cv.addWidget(self.claim_reason)
         cv.addWidget(self.credit_type_label)
@@ -380,6 +387,7 @@ class CreditTab(QWidget):
         self.state = state
         if state is None:
             self.status_label.setText("")
+            self.status_label.setVisible(False)
             self.note_label.setText(note)
             for box in (self.eval_box, self.claim_box, self.cert_box):
                 box.setVisible(False)
@@ -393,11 +401,14 @@ class CreditTab(QWidget):
             self.eval_form.setEnabled(editable)
         self.eval_submit.setVisible(editable)
         self.eval_submit.setEnabled(editable)
+        if state.evaluation_done and (self.draft is None or self.draft.submitted_at is None):
+            self._restore()  # submitted elsewhere (another window, the CLI): show what was sent
         if state.evaluation_done:
-            when = local_time(self.draft.submitted_at) if getattr(self, "draft", None) else ""
+            when = local_time(self.draft.submitted_at) if self.draft is not None else ""
             self.eval_note.setText(f"Evaluation submitted{' on ' + when if when and when != '—' else ''}.")
         # status, certificate
         self._show_completion(state)
+        self.status_label.setVisible(bool(self.status_label.text()))
         # claim form
         self._show_claim(state)
 
@@ -474,6 +485,7 @@ class CreditTab(QWidget):
         self._set_row(self.hours_label, bool(hours_text))
         self._set_row(self.uan_label, bool(o.uan))
         self._set_row(self.minutes_spin, kind in ("ama", "participation"))
+        self._set_row(self.supported_label, ama)
         if not self._minutes_touched:  # prefilled from the watched time until the learner changes it
             self._setting_minutes = True
             self.minutes_spin.setValue(o.suggested_minutes)
@@ -493,11 +505,27 @@ class CreditTab(QWidget):
         self.window_warning.setVisible(bool(warning))
         for w in (self.credits_combo, self.minutes_spin, self.attest_check, self.consent_check):
             w.setEnabled(state.can_claim)
+        self._show_supported()
         self._update_claim_button()
 
     def _minutes_changed(self, _value: int) -> None:
         if not self._setting_minutes:
             self._minutes_touched = True
+        self._show_supported()
+
+    def _show_supported(self, *_args) -> None:
+        """AMA PRA credit: the attested time must support the credits claimed (minutes / 60, to 0.25)."""
+        o = self.state.claim_options if self.state is not None else None
+        if o is None or o.kind != "ama" or self.credits_combo.currentData() is None:
+            self.supported_label.setText("")
+            return
+        minutes, credits = self.minutes_spin.value(), float(self.credits_combo.currentData())
+        supported = supported_by_minutes(minutes)
+        if credits > supported + 1e-9:
+            self.supported_label.setText(f"⚠ {minutes} minutes support at most {supported:g} credits: enter the time "
+                                         "you actually spent, or claim less.")
+        else:
+            self.supported_label.setText("")
 
     def _set_row(self, field: QWidget, visible: bool) -> None:
         self.form.setRowVisible(field, visible)

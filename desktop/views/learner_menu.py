@@ -28,7 +28,7 @@ class LearnerButton(QToolButton):
     def __init__(self, services, parent: QWidget | None = None):
         super().__init__(parent)
         self.services = services
-        self.setText("Learners")
+        self.setText("Switch learner")
         self.setAccessibleName("Learners on this computer")
         self.setToolTip("Learners signed in on this computer: switch to another, or sign in as another learner "
                         "(no one is signed out)")
@@ -47,9 +47,10 @@ class LearnerButton(QToolButton):
 
     def refresh(self) -> None:
         learner = self.services.current_learner() if self.services is not None else None
-        name = (learner.display_name or learner.username) if learner else "Not signed in"
-        self.setText(f"👤 {name} ▾")
+        name = (learner.display_name or learner.username) if learner else "no one"
         self.setAccessibleDescription(f"Current learner: {name}")
+        self.setToolTip(f"Signed in now: {name}. Switch to another learner signed in on this computer, or sign in "
+                        "as another learner (no one is signed out)")
 
     def rebuild(self) -> list[QAction]:
         """Fill the menu (also called by tests); returns the switch actions."""

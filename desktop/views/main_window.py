@@ -510,6 +510,7 @@ class MainWindow(QMainWindow):
 
     def _sign_in_as(self, username: str, message: str) -> None:
         """Sign in another learner (or one whose sign-in ended); nobody is signed out."""
+        self.activity_page.watch_tab.close_activity()  # keep the current learner's place first
         dialog = self.open_sign_in(message=message or None)
         dialog.username_edit.setText(username)
         dialog.password_edit.clear()

@@ -1,6 +1,6 @@
-"""Settings, and the My credits page (a placeholder until that feature lands).
+"""The Settings page.
 
-The Downloads page lives in downloads_page.py."""
+The Downloads page lives in downloads_page.py, My credits in credits_page.py."""
 
 from __future__ import annotations
 
@@ -27,25 +27,6 @@ from desktop.views.tasks import run_task
 from desktop.views.text import profession_name
 
 log = logging.getLogger(__name__)
-
-
-def placeholder_page(title: str, text: str) -> QWidget:
-    page = QWidget()
-    page.setAccessibleName(title)
-    v = QVBoxLayout(page)
-    v.addWidget(plain_label(title, page, name=title, heading=True, selectable=False))
-    v.addWidget(plain_label(text, page, name=f"{title}: what this page will do", tip=text))
-    v.addStretch(1)
-    return page
-
-
-def credits_page() -> QWidget:
-    return placeholder_page(
-        "My credits",
-        "Credits arrive with offline learning. This page will total your credits per type for "
-        "this year and all time, list your completions (waiting to sync, accepted, or refused "
-        "with the reason), and open, print or export your certificates and transcript.",
-    )
 
 
 class SettingsPage(QWidget):

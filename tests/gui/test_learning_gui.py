@@ -347,7 +347,7 @@ def test_learner_b_switched_in_sees_none_of_as_records(qtbot, server, make_servi
     with qtbot.waitSignal(window.sync_finished, timeout=T):
         dialog.sign_in_button.click()
     assert services.current_learner().username == "bob"
-    assert window.learner_button.text() == "👤 Dr. Bob ▾"
+    assert window.learner_button.accessibleDescription() == "Current learner: Dr. Bob"
     assert not page.unlocked() and all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
     assert page.ack_button.isEnabled() and page.assessment_tab.attempts_table.rowCount() == 0
     assert window.credits_page.model.rows == []
@@ -413,3 +413,52 @@ def test_no_one_signed_in_sees_a_sign_in_message_not_an_error(qtbot, make_servic
     assert "Sign in" in page.watch_tab.message.text()
     window.show_section(CREDITS)
     assert window.credits_page.totals_label.text() == "Sign in to see your credits."
+
+
+def test_a_claim_the_server_refuses_is_shown_with_its_reason(qtbot, server, make_services):
+    """Rule 4: the server re-grades; a refusal is never silent (tab, My credits, notification)."""
+    from tests.credit.conftest import sql
+
+    services = signed_in(make_services(server.url))
+    services.acknowledge_disclosures(DEMO_ID)
+    watch(services, 0.9)
+    view = services.start_attempt(DEMO_ID)
+    for qid, options in WRONG.items():
+        services.save_answer(view.id, qid, options)
+    failed = services.submit_attempt(view.id)
+    sql(services, "UPDATE attempts SET local_score = 100, local_passed = 1 WHERE id = ?", failed.attempt_id)
+    services.save_evaluation(DEMO_ID, {"e1": 5, "e2": 4}, {}, [], submit=True)
+    window = make_window(qtbot, services)
+    page = open_activity(window)
+    page.tabs.setCurrentIndex(CREDIT_TAB)
+    credit = page.credit_tab
+    click(qtbot, credit.attest_check)
+    credit.minutes_spin.setValue(30)
+    with qtbot.waitSignal(credit.claim_finished, timeout=T):
+        click(qtbot, credit.claim_button)
+    assert credit.status_label.text() == "Waiting to sync"
+    with qtbot.waitSignal(window.sync_finished, timeout=T):
+        window.sync_button.click()
+    assert credit.status_label.text().startswith("Refused by the server: ")
+    assert "Your device had marked it as passed" in credit.status_label.text()
+    assert window.last_notification and "refused by the server" in window.last_notification
+    notice = page.assessment_tab.server_notice
+    assert not notice.isHidden() and "graded your answers differently" in notice.text()
+    assert page.assessment_tab.start_button.isEnabled()  # the learner may retake
+    window.show_section(CREDITS)
+    assert window.credits_page.model.index(0, 4).data().startswith("Refused: ")
+
+
+def test_pharmacist_sees_the_cpe_monitor_reporting_window_warning(qtbot, server, make_services):
+    from dataclasses import replace
+
+    services = signed_in(make_services(server.url), "pharm", "demo")
+    ready_to_claim(services)
+    window = make_window(qtbot, services)
+    page = open_activity(window)
+    page.tabs.setCurrentIndex(CREDIT_TAB)
+    credit = page.credit_tab
+    assert credit.window_warning.isHidden()  # took part today: no warning yet
+    warning = "Your provider must report pharmacy credit to CPE Monitor within 60 days"
+    credit.show_state(services, DEMO_ID, replace(page.state, reporting_window_warning=warning))
+    assert credit.window_warning.isVisible() and credit.window_warning.text() == warning
