@@ -82,6 +82,7 @@ class _Loop:
         # Roughly how long each command takes when left alone (updated as they finish).
         self.estimate_s = {"download": 4.0, "sync": 2.5}
         self.report = CrashLoopReport()
+        self.t0 = time.monotonic()
 
     # ------------------------------------------------------------ set-up and refills
 
@@ -119,21 +120,25 @@ class _Loop:
         self.expected[username] = made
 
     def pending(self) -> int:
-        services = self.services()
-        try:
-            return services.pending_completions_count()
-        finally:
-            services.close()
+        return self._count("SELECT count(*) FROM outbox")
 
     def downloads_left(self) -> bool:
         from tests.support.media_publish import store_files
 
-        services = self.services()
-        try:
-            wanted = {a.sha256 for aid in self.activity_ids for a in services.activity_detail(aid).assets}
-        finally:
-            services.close()
+        wanted = {sha for (sha,) in self._rows("SELECT DISTINCT sha256 FROM assets")}
         return not wanted <= set(store_files(self.data_dir / "blobs"))
+
+    def _rows(self, sql: str) -> list[tuple]:
+        import sqlite3
+
+        conn = sqlite3.connect(f"file:{self._db_path()}?mode=ro", uri=True)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+
+    def _count(self, sql: str) -> int:
+        return self._rows(sql)[0][0]
 
     def remove_videos(self) -> None:
         services = self.services()
@@ -182,7 +187,7 @@ class _Loop:
             proc.send_signal(signal.SIGKILL)
             proc.wait(30)
             self.report.kills += 1
-            self.log(f"kill {self.report.kills}: {name} after {delay:.2f}s")
+            self.log(f"[{time.monotonic() - self.t0:6.1f}s] kill {self.report.kills}: {name} after {delay:.2f}s")
         else:
             self.report.finished_before_kill += 1
             err = proc.stderr.read().decode(errors="replace").strip()
