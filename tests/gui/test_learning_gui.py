@@ -462,3 +462,28 @@ def test_pharmacist_sees_the_cpe_monitor_reporting_window_warning(qtbot, server,
     warning = "Your provider must report pharmacy credit to CPE Monitor within 60 days"
     credit.show_state(services, DEMO_ID, replace(page.state, reporting_window_warning=warning))
     assert credit.window_warning.isVisible() and credit.window_warning.text() == warning
+
+
+def test_sync_now_sends_a_claim_whose_last_delivery_failed(qtbot, server, make_services):
+    """'Sync now' delivers waiting completions at once, even right after a failed try (which
+    otherwise backs off for 30 s or more)."""
+    from tests.support.socket_proxy import SocketProxy
+
+    proxy = SocketProxy(server.url)
+    try:
+        services = signed_in(make_services(proxy.url))
+        ready_to_claim(services)
+        services.claim_credit(DEMO_ID, 0.5, 30, True)
+        proxy.add(path_prefix="/api/v1/completions", method="POST", answer=(503, {}, b"busy"))
+        assert services.sync().completions.remaining == 1  # the try failed: the claim backs off
+        window = make_window(qtbot, services)  # its start-up sync honours the backoff
+        assert "1 completion waiting to sync" in window.status_text()
+        with qtbot.waitSignal(window.sync_finished, timeout=T) as done:
+            window.sync_button.click()
+        assert done.args[0].completions.accepted == 1
+        assert "waiting to sync" not in window.status_text()
+        window.show_section(CREDITS)
+        assert [r.state for r in window.credits_page.model.rows] == ["accepted"]
+        assert "accepted" in window.last_notification
+    finally:
+        proxy.stop()
