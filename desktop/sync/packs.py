@@ -31,6 +31,7 @@ import re
 import shutil
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -193,8 +194,8 @@ def import_pack(services, path: Path) -> ImportReport:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise PackRefused(f"There is no file {str(path)!r}.") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise PackRefused(f"{path.name} is not a readable content pack (damaged or incomplete: {exc}); "
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise PackRefused(f"{path.name} is not a readable content pack (damaged or incomplete: {_brief(exc)}); "
                           "nothing was imported.") from None
     staging = services.paths.blobs / f".pack-import-{uuid.uuid4().hex}"
     try:
@@ -204,10 +205,11 @@ def import_pack(services, path: Path) -> ImportReport:
         return _apply(services, activities, blobs, present, staging)
     except PackRefused:
         raise
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError) as exc:
-        raise PackRefused(f"{path.name} is damaged or incomplete ({exc}); nothing was imported.") from None
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
+            zlib.error) as exc:
+        raise PackRefused(f"{path.name} is damaged or incomplete ({_brief(exc)}); nothing was imported.") from None
     except OSError as exc:
-        raise PackRefused(f"{path.name} could not be read or stored ({exc.strerror or exc}); "
+        raise PackRefused(f"{path.name} could not be read or stored ({_brief(exc.strerror or exc)}); "
                           "nothing was imported.") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -242,7 +244,7 @@ def _check_pack(services, zf: zipfile.ZipFile, name: str):
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise refuse(f"its manifest is not JSON ({str(exc)[:200]})") from None
+        raise refuse(f"its manifest is not JSON ({_brief(exc)})") from None
     try:
         manifest = PackManifest.model_validate(doc)
     except ValidationError as exc:
@@ -416,6 +418,14 @@ def _activity_model(doc: dict, label: str) -> protocol.Activity:
         raise PackRefused(f"{label} is not a valid activity ({_where(exc)})") from None
     except (RecursionError, TypeError, ValueError) as exc:
         raise PackRefused(f"{label} is not a valid activity ({type(exc).__name__})") from None
+
+
+def _brief(exc) -> str:
+    """An exception's text fit for a one-line message: printable, no raw bytes, at most 120 characters."""
+    text = str(exc)
+    text = re.sub(r"b'[^']*'|b\"[^\"]*\"", "…", text)  # zipfile quotes raw header bytes
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= 120 else text[:117] + "…"
 
 
 def _where(exc: ValidationError) -> str:
