@@ -71,8 +71,8 @@ def test_a_damaged_pack_file_is_imported_or_refused_cleanly(server, make_service
     importer = Services(Paths(tmp_path / "importer"), server_url=server.url)
     importer.sign_in("demo", "demo")  # keeps the server's key, to check signatures with
     outcomes = {"imported": 0, "refused": 0}
-    # Open findings in desktop/sync/packs.py (work in progress by its owner, not changed here):
-    # recorded, every other check still applies, and the test reports them as xfail.
+    # What this test first found in desktop/sync/packs.py (fixed by its owner in c271b05):
+    # recorded, every other check still applies, and they fail the test with a clear name.
     findings: set[str] = set()
     try:
         @FUZZ
@@ -107,4 +107,4 @@ def test_a_damaged_pack_file_is_imported_or_refused_cleanly(server, make_service
         importer.close()
     assert outcomes["refused"], outcomes
     if findings:
-        pytest.xfail("FINDINGS for desktop/sync/packs.py: " + "; ".join(sorted(findings)))
+        pytest.fail("desktop/sync/packs.py: " + "; ".join(sorted(findings)))
