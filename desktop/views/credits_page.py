@@ -108,7 +108,8 @@ class CreditsPage(QWidget):
             b.clicked.connect(slot)
             return b
 
-        self.open_button = button("Open certificate", "Open the selected certificate in your PDF viewer (works offline)",
+        self.open_button = button("Open certificate",
+                                  "Open the selected certificate in your PDF viewer (works offline)",
                                   self.open_certificate)
         self.save_button = button("Save PDF…", "Save the selected certificate as a PDF", lambda: self._save(False))
         self.save_json_button = button("Save signed certificate…",

@@ -740,7 +740,8 @@ def sync_now_delivering(services):
         merged = first if later is None else replace(
             first, delivered=first.delivered + later.delivered, accepted=first.accepted + later.accepted,
             duplicate=first.duplicate + later.duplicate, rejected=first.rejected + later.rejected,
-            remaining=later.remaining, errors=later.errors or first.errors, notes=later.notes, requests=first.requests + later.requests,
+            remaining=later.remaining, errors=later.errors or first.errors, notes=later.notes,
+            requests=first.requests + later.requests,
         )
         report = replace(report, completions=merged)
     return report
