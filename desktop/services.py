@@ -305,8 +305,12 @@ class Services:
     def sign_out(self) -> LearnerInfo | None:
         return self._networked(lambda: self.account().sign_out())
 
-    def sync(self) -> SyncReport:
+    def sync(self, *, retry_now: bool = True) -> SyncReport:
         """Refresh the catalog, then deliver waiting completions (and fetch certificates).
+
+        An explicit sync (the default: "Sync now", `cme-offline sync`) sends waiting claims
+        at once, even those backing off after a failed try; the GUI's timer passes
+        `retry_now=False` so a struggling server is not hammered.
 
         A catalog failure is raised as before, after the completions were tried (unless
         the server is unreachable); the delivery outcome is then on the exception as
@@ -326,7 +330,7 @@ class Services:
         completions, completions_error = None, None
         if not isinstance(failure, ServerUnreachable):
             try:
-                completions = self.deliver_completions()
+                completions = self.deliver_completions(retry_now=retry_now)
             except SyncError as exc:
                 completions_error = str(exc)
         if failure is not None:

@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
         self.sync_button.setText("Syncing…")
         self.refresh_status()
         self.sync_started.emit()
-        run_task(self, (lambda: sync_now_delivering(s)) if user else s.sync, self._sync_done, self._sync_failed)
+        run_task(self, lambda: s.sync(retry_now=user), self._sync_done, self._sync_failed)
         return True
 
     def _sync_ended(self) -> None:
@@ -721,30 +721,6 @@ class MainWindow(QMainWindow):
             if dialog is not None:
                 dialog.done(0)
         super().closeEvent(event)
-
-
-def sync_now_delivering(services):
-    """'Sync now' pressed: waiting claims go now, even those backing off after a failed try
-    (`Services.sync` honours the outbox's backoff), then the usual sync. Runs on a worker."""
-    first = None
-    if services.pending_completions_count():
-        try:
-            first = services.deliver_completions(retry_now=True)
-        except SyncError:  # no server key or learner yet: the sync below says what is wrong
-            first = None
-    report = services.sync()
-    if first is not None and (first.delivered or first.errors):
-        from dataclasses import replace
-
-        later = report.completions
-        merged = first if later is None else replace(
-            first, delivered=first.delivered + later.delivered, accepted=first.accepted + later.accepted,
-            duplicate=first.duplicate + later.duplicate, rejected=first.rejected + later.rejected,
-            remaining=later.remaining, errors=later.errors or first.errors, notes=later.notes,
-            requests=first.requests + later.requests,
-        )
-        report = replace(report, completions=merged)
-    return report
 
 
 def ensure_app() -> QApplication:

@@ -107,11 +107,6 @@ def test_completions_survive_a_row_of_network_faults_then_arrive_once_each(serve
     assert {r.state for r in services.my_credits().rows} == {"accepted"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FINDING: Services.sync() never passes retry_now, so after one failed delivery `cme-offline sync` skips "
-    "the waiting claims for 30 s .. 1 h (exit 0, 'N waiting'), though desktop/sync/outbox.py says an explicit "
-    "sync may ignore the backoff. The GUI's Sync now was fixed in 0f75d62 (retry_now before the sync); the "
-    "CLI's cmd_sync and Services.sync are not. Owner: services/cli."))
 def test_an_explicit_sync_right_after_a_failed_delivery_sends_the_waiting_claims(server, proxy, learner):
     services = learner
     claimed = {claim_activity(services, DEMO_ID)}
