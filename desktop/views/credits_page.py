@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,36 +26,29 @@ from desktop.sync.errors import NotSignedIn, SyncError
 from desktop.views import certificate_actions
 from desktop.views.activity_page import plain_label
 from desktop.views.learning_text import credits_text, locked_text, state_text
+from desktop.views.row_model import RowTableModel
 from desktop.views.tasks import run_task
 
 COLUMNS = ("Date", "Activity", "Credits", "Type", "Status")
 
 
-class CreditsModel(QAbstractTableModel):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list = []  # CreditRow, newest first
+class CreditsModel(RowTableModel):
+    HEADERS = COLUMNS
+
+    @property
+    def rows(self) -> list:
+        """CreditRow, newest first."""
+        return self._rows
 
     def set_rows(self, rows) -> None:
         self.beginResetModel()
-        self.rows = list(rows)
+        self._rows = list(rows)
         self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        r = self.rows[index.row()]
+        r = self._rows[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             values = (f"{r.date:%d %b %Y}", r.title, credits_text(r.credits), r.credit_type,

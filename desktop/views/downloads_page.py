@@ -13,14 +13,13 @@ import logging
 import shutil
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMenu,
     QPushButton,
     QSplitter,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop.views.activity_page import plain_label
 from desktop.views.sign_in_dialog import error_text
+from desktop.views.row_model import RowTableModel
 from desktop.views.tasks import run_task
 from desktop.views.text import human_bytes
 
@@ -92,7 +92,7 @@ class JobRow:
         return min(1.0, self.bytes_done / self.size) if self.size > 0 else 0.0
 
 
-class DownloadsModel(QAbstractTableModel):
+class DownloadsModel(RowTableModel):
     ACTIVITY, ASSET, PROGRESS, BYTES, SPEED, ETA, STATE, ERROR = range(8)
     HEADERS = ("Activity", "Asset", "Progress", "Bytes", "Speed", "Time left", "State", "Error")
 
@@ -138,9 +138,6 @@ class DownloadsModel(QAbstractTableModel):
     def rows(self) -> list[JobRow]:
         return list(self._rows)
 
-    def row_at(self, row: int) -> JobRow:
-        return self._rows[row]
-
     def row_of(self, job_id: int) -> int | None:
         return self._by_id.get(job_id)
 
@@ -164,17 +161,6 @@ class DownloadsModel(QAbstractTableModel):
         return out
 
     # -------------------------------------------------------------- model API
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QEvent,
-    QModelIndex,
-    QObject,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.cache.blobstore import LocalState  # a plain enum (no database code)
+from desktop.views.row_model import RowTableModel
 from desktop.views.text import format_date, media_text
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -38,7 +31,7 @@ if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer the
     from desktop.cache.library import LibraryRow
 
 
-class LibraryModel(QAbstractTableModel):
+class LibraryModel(RowTableModel):
     TITLE, CREDITS, FACULTY, RELEASED, EXPIRES, MEDIA = range(6)
     HEADERS = ("Title", "Credits", "Faculty", "Released", "Expires", "Media")
 
@@ -99,21 +92,7 @@ class LibraryModel(QAbstractTableModel):
                 index = self.index(i, self.MEDIA)
                 self.dataChanged.emit(index, index)
 
-    def row_at(self, row: int) -> LibraryRow:
-        return self._rows[row]
-
     # -------------------------------------------------------------- model API
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
