@@ -513,8 +513,12 @@ class _Run:
                 message = f"{exc.what}. Gave up after {attempts} attempts; resume the download to try again."
             self._finish(job, FAILED, error=message, meter=meter, attempts=attempts)
             return
-        retry_after = exc.retry_after
-        delay = retry_after if retry_after is not None else self.policy.backoff_s(attempts)
+        # A connection that broke after delivering bytes was working: reconnect at once
+        # (as `curl -C -` would). Backoff is for attempts that got nowhere.
+        if exc.retry_after is not None:
+            delay = exc.retry_after
+        else:
+            delay = 0.0 if progressed else self.policy.backoff_s(attempts)
         log.info("download %s attempt %d failed (%s); retry in %.1fs", job.sha256[:12], attempts, message, delay)
         self._finish(
             job, QUEUED, error=message, meter=meter, attempts=attempts,
