@@ -601,10 +601,7 @@ class Services:
         index_summary(self.db, done.activity_id, "\n".join(texts))
 
     def close(self) -> None:
-        from desktop.cache import learning_store
-
         self._close_http()
-        learning_store.close(self.db)
         self.db.close()
 
     def _close_http(self) -> None:

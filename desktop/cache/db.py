@@ -39,7 +39,7 @@ def _move_aside_damaged(path: Path) -> Path:
     return kept
 
 
-def _make_engine(path: Path, begin_sql: str) -> Engine:
+def _make_engine(path: Path, begin_sql: str, synchronous: str = "NORMAL") -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -52,7 +52,7 @@ def _make_engine(path: Path, begin_sql: str) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -63,7 +63,12 @@ def _make_engine(path: Path, begin_sql: str) -> Engine:
 
 
 class Database:
-    """The cache file. `read()` and `write()` hand out sessions that end with the block."""
+    """The cache file. `read()`, `write()` and `durable()` hand out sessions that end with the block.
+
+    Writes run with `synchronous=NORMAL` (WAL: survives an app crash); `durable()` writes
+    (a learner's answers, claims and their outbox items) with FULL, which also survives a
+    power cut. SQLite cannot change `synchronous` inside a transaction, hence an engine each.
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -72,6 +77,8 @@ class Database:
         self._write_engine = _make_engine(path, "BEGIN IMMEDIATE")
         self._read = sessionmaker(self._read_engine, expire_on_commit=False)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._durable_engine = _make_engine(path, "BEGIN IMMEDIATE", synchronous="FULL")
+        self._durable = sessionmaker(self._durable_engine, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -86,9 +93,15 @@ class Database:
         with self._write() as session, session.begin():
             yield session
 
+    @contextmanager
+    def durable(self) -> Iterator[Session]:
+        """Like `write()`, but committed with `synchronous=FULL` (fsynced before returning)."""
+        with self._durable() as session, session.begin():
+            yield session
+
     def close(self) -> None:
-        self._read_engine.dispose()
-        self._write_engine.dispose()
+        for engine in (self._read_engine, self._write_engine, self._durable_engine):
+            engine.dispose()
 
 
 def open_database(path: Path) -> Database:

@@ -4,67 +4,23 @@ outbox and certificates. SQL only; the rules live in `desktop.learning`.
 Every function takes the learner id and touches only that learner's rows. Plain
 dataclasses out; no ORM object leaves a session. Writes that must survive a crash or a
 power cut (answers, submitted attempts, claims with their outbox item, delivery results)
-go through `durable()`: a write transaction on a connection with `synchronous=FULL`
-(the rest of the cache runs with NORMAL, which survives app crashes but not power loss).
-SQLite refuses to change `synchronous` inside a transaction, so durable writes have their
-own engine on the same file.
+go through `Database.durable()`, committed with `synchronous=FULL` (the rest of the
+cache runs with NORMAL, which survives app crashes but not power loss).
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session, sessionmaker
 
 from desktop import protocol
 from desktop.cache import models as m
-from desktop.cache.db import Database, _make_engine
+from desktop.cache.db import Database
 from desktop.learning.records import AttemptSummary, CompletionInfo
 from desktop.learning.state import ActivityRules
-
-# ---------------------------------------------------------------- durable writes
-
-_durable: weakref.WeakKeyDictionary[Database, sessionmaker] = weakref.WeakKeyDictionary()
-_durable_lock = threading.Lock()
-
-
-def _durable_sessions(db: Database) -> sessionmaker:
-    with _durable_lock:
-        maker = _durable.get(db)
-        if maker is None:
-            engine = _make_engine(db.path, "BEGIN IMMEDIATE")
-
-            @sa_event.listens_for(engine, "connect")
-            def _full(dbapi_conn, _record):  # runs after db's own pragmas (NORMAL)
-                dbapi_conn.execute("PRAGMA synchronous=FULL")
-
-            maker = sessionmaker(engine, expire_on_commit=False)
-            _durable[db] = maker
-            weakref.finalize(db, engine.dispose)
-        return maker
-
-
-@contextmanager
-def durable(db: Database) -> Iterator[Session]:
-    """One write transaction, committed with `synchronous=FULL` (fsynced before returning)."""
-    with _durable_sessions(db)() as session, session.begin():
-        yield session
-
-
-def close(db: Database) -> None:
-    """Release the durable engine's connections (Services.close)."""
-    with _durable_lock:
-        maker = _durable.pop(db, None)
-    if maker is not None:
-        maker.kw["bind"].dispose()
-
 
 # ---------------------------------------------------------------- activity and learner
 
@@ -147,7 +103,7 @@ def get_ack(db: Database, learner_id: str, activity_id: str) -> Ack | None:
 
 def acknowledge(db: Database, learner_id: str, activity_id: str, version: int, at: datetime, at_corrected: datetime) -> Ack:
     """Record the acknowledgement unless one exists (idempotent: the first one stands)."""
-    with durable(db) as s:
+    with db.durable() as s:
         row = s.get(m.DisclosureAck, (learner_id, activity_id))
         if row is None:
             row = m.DisclosureAck(learner_id=learner_id, activity_id=activity_id, activity_version=version,
@@ -207,7 +163,7 @@ def open_or_create_attempt(
     `may_create(submitted_count)` returns "" to allow a new attempt or the reason not to.
     Raises ValueError(reason) when refused.
     """
-    with durable(db) as s:
+    with db.durable() as s:
         rows = list(s.scalars(select(m.Attempt).where(m.Attempt.learner_id == learner_id,
                                                       m.Attempt.activity_id == activity_id).order_by(m.Attempt.number)))
         open_row = next((r for r in rows if r.submitted_at is None), None)
@@ -226,7 +182,7 @@ def open_or_create_attempt(
 
 def save_answer(db: Database, learner_id: str, attempt_id: str, question_id: str, option_ids: list[str],
                 current_question: int | None) -> AttemptRow:
-    with durable(db) as s:
+    with db.durable() as s:
         row = s.get(m.Attempt, attempt_id)
         if row is None or row.learner_id != learner_id:
             raise LookupError("There is no such attempt.")
@@ -241,7 +197,7 @@ def save_answer(db: Database, learner_id: str, attempt_id: str, question_id: str
 
 
 def submit_attempt(db: Database, learner_id: str, attempt_id: str, score: float, passed: bool, now: datetime) -> AttemptRow:
-    with durable(db) as s:
+    with db.durable() as s:
         row = s.get(m.Attempt, attempt_id)
         if row is None or row.learner_id != learner_id:
             raise LookupError("There is no such attempt.")
@@ -270,7 +226,7 @@ def get_evaluation(db: Database, learner_id: str, activity_id: str) -> Evaluatio
 
 def save_evaluation(db: Database, learner_id: str, activity_id: str, responses: dict, now: datetime,
                     submit: bool) -> EvaluationRow:
-    with durable(db) as s:
+    with db.durable() as s:
         r = s.get(m.EvaluationRecord, (learner_id, activity_id))
         if r is None:
             r = m.EvaluationRecord(learner_id=learner_id, activity_id=activity_id)
@@ -317,7 +273,7 @@ def latest_completion(db: Database, learner_id: str, activity_id: str) -> Comple
 def add_completion(db: Database, *, learner_id: str, payload: dict, title: str, created_at: datetime,
                    completed_at_corrected: datetime, credit_type: str, credits: float) -> CompletionInfo:
     """The claim and its outbox item in ONE transaction; refuses a second pending/accepted claim."""
-    with durable(db) as s:
+    with db.durable() as s:
         existing = s.scalar(select(m.Completion.state).where(
             m.Completion.learner_id == learner_id, m.Completion.activity_id == payload["activity_id"],
             m.Completion.state.in_(("pending", "accepted"))).limit(1))
@@ -377,7 +333,7 @@ def backoff(tries: int) -> timedelta:
 
 def record_failure(db: Database, completion_ids: Sequence[str], error: str, now: datetime) -> None:
     """A delivery try failed (network, server error): keep the items, back off, remember why."""
-    with durable(db) as s:
+    with db.durable() as s:
         for item in s.scalars(select(m.OutboxItem).where(m.OutboxItem.completion_id.in_(list(completion_ids)))):
             item.tries = (item.tries or 0) + 1
             item.last_error = error
@@ -390,7 +346,7 @@ def record_results(db: Database, results: Sequence[tuple[str, protocol.Completio
     Either way the item leaves the outbox, in the same transaction; nothing is dropped
     silently: a rejection stays on the completion for the learner to see.
     """
-    with durable(db) as s:
+    with db.durable() as s:
         for completion_id, r in results:
             c = s.get(m.Completion, completion_id)
             if c is None:

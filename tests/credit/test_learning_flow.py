@@ -153,9 +153,7 @@ def test_rule4_answers_are_on_disk_at_once_sigkill_mid_test_loses_nothing(server
 
 
 def test_rule4_attempt_and_outbox_writes_are_fsynced_the_rest_stays_normal(learner):
-    from desktop.cache.learning_store import durable
-
-    with durable(learner.db) as s:
+    with learner.db.durable() as s:
         assert s.connection().exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     with learner.db.write() as s:
         assert s.connection().exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
