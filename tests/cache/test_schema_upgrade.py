@@ -37,6 +37,10 @@ def test_database_from_the_first_release_opens_with_every_row(tmp_path):
         assert state.catalog_cursor == 7 and state.catalog_etag == '"catalog-7"'
         assert state.clock_offset_ms == -1500
         assert current_learner(db, "https://cme.example.org").display_name == "Dr. Fixture"
+        # activities cached before the search index existed are found by their title
+        from desktop.cache.search import search
+
+        assert [h.activity_id for h in search(db, "PATINA")] == ["demo-home-bp-older-adults"]
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
