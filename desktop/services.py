@@ -235,13 +235,12 @@ class Services:
     def _content_unlocked(self, activity_id: str) -> bool:
         """False: no such activity (nothing to show). Raises when the content is locked."""
         from desktop.cache import models as m
-        from desktop.cache.learning_store import get_ack
 
         with self.db.read() as s:
             if s.get(m.Activity, activity_id) is None:
                 return False
         learner = self._learner()
-        if get_ack(self.db, learner.id, activity_id) is None:
+        if self._current_ack(learner.id, activity_id) is None:
             raise ContentLocked()
         return True
 
@@ -646,7 +645,7 @@ class Services:
 
         learner = self._learner()
         rules = self._rules(activity_id)
-        ack = store.get_ack(self.db, learner.id, activity_id)
+        ack = self._current_ack(learner.id, activity_id)
         if ack is not None:
             return ack.acknowledged_at
         corrected = self._corrected_now()
@@ -759,7 +758,7 @@ class Services:
         rules = self._rules(activity_id)
         if not rules.evaluation:
             raise LearningRefused("This activity has no evaluation.", "evaluation")
-        if store.get_ack(self.db, learner.id, activity_id) is None:
+        if self._current_ack(learner.id, activity_id) is None:
             raise ContentLocked()
         claim = store.latest_completion(self.db, learner.id, activity_id)
         if claim is not None and claim.state in ("pending", "accepted"):
@@ -930,6 +929,20 @@ class Services:
             raise NotSignedIn()
         return learner
 
+    def _current_ack(self, learner_id: str, activity_id: str):
+        """The learner's acknowledgement of the disclosures of the version cached now (rule 1).
+
+        An acknowledgement of an older version does not count: a new version may disclose
+        new relationships, so the learner reads and acknowledges them again.
+        """
+        from desktop.cache.learning_store import activity_rules, get_ack
+
+        ack = get_ack(self.db, learner_id, activity_id)
+        rules = activity_rules(self.db, activity_id)
+        if ack is None or (rules is not None and ack.activity_version < rules.version):
+            return None
+        return ack
+
     def _rules(self, activity_id: str):
         from desktop.cache.learning_store import activity_rules
 
@@ -958,7 +971,7 @@ class Services:
         from desktop.learning.state import LearnerRecords
 
         ids = store.learner_ids(self.db, learner_id)
-        ack = store.get_ack(self.db, learner_id, activity_id)
+        ack = self._current_ack(learner_id, activity_id)
         wp = load_watch_progress(self.db, learner_id, activity_id)
         ev = store.get_evaluation(self.db, learner_id, activity_id)
         return LearnerRecords(

@@ -102,13 +102,20 @@ def get_ack(db: Database, learner_id: str, activity_id: str) -> Ack | None:
 
 
 def acknowledge(db: Database, learner_id: str, activity_id: str, version: int, at: datetime, at_corrected: datetime) -> Ack:
-    """Record the acknowledgement unless one exists (idempotent: the first one stands)."""
+    """Record the acknowledgement of `version`'s disclosures.
+
+    Idempotent per version: the first acknowledgement of a version stands. A newer version
+    (its disclosures may have changed) is acknowledged afresh and replaces the old record.
+    """
     with db.durable() as s:
         row = s.get(m.DisclosureAck, (learner_id, activity_id))
         if row is None:
-            row = m.DisclosureAck(learner_id=learner_id, activity_id=activity_id, activity_version=version,
-                                  acknowledged_at=at, acknowledged_at_corrected=at_corrected)
+            row = m.DisclosureAck(learner_id=learner_id, activity_id=activity_id)
             s.add(row)
+        if row.activity_version is None or row.activity_version < version:
+            row.activity_version = version
+            row.acknowledged_at = at
+            row.acknowledged_at_corrected = at_corrected
         return Ack(row.activity_version, row.acknowledged_at, row.acknowledged_at_corrected)
 
 

@@ -41,6 +41,29 @@ def test_rule1_content_stays_locked_until_the_disclosures_are_acknowledged(learn
         learner.learning_state(DEMO_ID)
 
 
+def test_rule1_a_new_version_asks_for_the_disclosures_again(server, learner, tmp_path):
+    doc = activity_doc("versioned-activity")
+    publish(server, tmp_path, doc)
+    learner.sync()
+    first = learner.acknowledge_disclosures("versioned-activity")
+    assert learner.summaries("versioned-activity") == []  # unlocked (this copy has no media)
+
+    doc["disclosures"] = doc["disclosures"] + [
+        {"person": "A new planner", "role": "planner", "company": "Newco Pharma", "nature": "advisory board",
+         "mitigated": True}
+    ]
+    assert publish(server, tmp_path, doc) == 2
+    learner.sync()
+    assert learner.activity_detail("versioned-activity").version == 2
+    with pytest.raises(ContentLocked):  # the new relationship must be seen before the content
+        learner.summaries("versioned-activity")
+    assert learner.learning_state("versioned-activity").acknowledged_at is None
+
+    again = learner.acknowledge_disclosures("versioned-activity")
+    assert again >= first and learner.acknowledge_disclosures("versioned-activity") == again
+    assert learner.summaries("versioned-activity") == []
+
+
 def test_rule3_an_ended_activity_can_be_read_but_not_started_or_claimed(server, learner, tmp_path):
     doc = activity_doc("ended-activity", release=today() - timedelta(days=400), termination=today() - timedelta(days=1))
     publish(server, tmp_path, doc)
