@@ -522,7 +522,8 @@ class CreditTab(QWidget):
         minutes, credits = self.minutes_spin.value(), float(self.credits_combo.currentData())
         supported = supported_by_minutes(minutes)
         if credits > supported + 1e-9:
-            self.supported_label.setText(f"⚠ {minutes} minutes support at most {supported:g} credits: enter the time "
+            spent = f"{minutes} minute{'s' * (minutes != 1)}"
+            self.supported_label.setText(f"⚠ {spent} support at most {supported:g} credits: enter the time "
                                          "you actually spent, or claim less.")
         else:
             self.supported_label.setText("")
