@@ -46,15 +46,6 @@ def save_signed_in(db: Database, profile: protocol.LearnerProfile, server_url: s
         return _info(row)
 
 
-def update_profile(db: Database, profile: protocol.LearnerProfile) -> None:
-    with db.write() as session:
-        row = session.get(m.Learner, profile.id)
-        if row is not None:
-            for name, value in profile.model_dump(mode="json").items():
-                if name != "id":
-                    setattr(row, name, value)
-
-
 def mark_signed_out(db: Database, learner_id: str) -> None:
     with db.write() as session:
         session.execute(update(m.Learner).where(m.Learner.id == learner_id).values(signed_in=False))

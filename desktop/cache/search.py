@@ -74,11 +74,6 @@ class SearchHit:
 
 # ---------------------------------------------------------------- writing
 
-def index_activity_titles(session: Session, activity_id: str, title: str, description: str) -> None:
-    """(Re)index one activity's title and description, inside the caller's transaction."""
-    index_titles(session, [(activity_id, title, description)])
-
-
 def index_titles(session: Session, activities: Iterable[tuple[str, str, str]]) -> None:
     """(Re)index many (activity_id, title, description) at once: one delete scan in all."""
     rows = list(activities)

@@ -237,10 +237,6 @@ class DownloadQueue:
                 query = query.where(m.DownloadJob.state.in_(list(states)))
             return [_info(j) for j in s.scalars(query)]
 
-    def active_sha256s(self) -> set[str]:
-        with self.db.read() as s:
-            return set(s.scalars(select(m.DownloadJob.sha256).where(m.DownloadJob.state.in_(ACTIVE_STATES))))
-
     # ------------------------------------------------------------ pause, resume, cancel
 
     def pause(self, job_id: int | None = None) -> int:

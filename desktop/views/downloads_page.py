@@ -144,9 +144,6 @@ class DownloadsModel(RowTableModel):
     def active_count(self) -> int:
         return sum(r.state in ACTIVE for r in self._rows)
 
-    def active_for(self, activity_id: str) -> int:
-        return sum(r.state in ACTIVE for r in self._rows if r.activity_id == activity_id)
-
     def unfinished_for(self, activity_id: str) -> int:
         """Jobs of this activity not done yet (paused and failed ones included)."""
         return sum(r.state in UNFINISHED for r in self._rows if r.activity_id == activity_id)
