@@ -37,11 +37,7 @@ class BlobStore:
 
     def state(self, sha256: str, *, queued: bool = False) -> LocalState:
         """present > partial (a .part exists) > queued (a download job waits) > absent."""
-        if self.path_for(sha256).is_file():
-            return LocalState.present
-        if self.part_path_for(sha256).is_file():
-            return LocalState.partial
-        return LocalState.queued if queued else LocalState.absent
+        return _state(self.path_for(sha256).is_file(), self.part_path_for(sha256).is_file(), queued)
 
     def scan(self) -> BlobScan:
         """Every stored and partial blob, from one directory walk (for whole-library views)."""
@@ -87,11 +83,15 @@ class BlobScan:
 
     def state(self, sha256: str, *, queued: bool = False) -> LocalState:
         """The same answer as BlobStore.state, without touching the disk again."""
-        if sha256 in self.present:
-            return LocalState.present
-        if sha256 in self.partial:
-            return LocalState.partial
-        return LocalState.queued if queued else LocalState.absent
+        return _state(sha256 in self.present, sha256 in self.partial, queued)
+
+
+def _state(present: bool, partial: bool, queued: bool) -> LocalState:
+    if present:
+        return LocalState.present
+    if partial:
+        return LocalState.partial
+    return LocalState.queued if queued else LocalState.absent
 
 
 def combined_state(states: list[LocalState]) -> LocalState:

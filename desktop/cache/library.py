@@ -6,14 +6,14 @@ Returns plain frozen dataclasses so views and the CLI never hold ORM objects or 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 
 from desktop.cache import models as m
-from desktop.cache.blobstore import BlobStore, LocalState
+from desktop.cache.blobstore import BlobScan, BlobStore, LocalState
 from desktop.cache.db import Database
-from desktop.cache.library_snapshot import CreditOffer, LibraryRow, read_library  # noqa: F401 (re-exported)
+from desktop.cache.library_snapshot import ACTIVE_JOB_STATES, CreditOffer, LibraryRow, read_library  # noqa: F401 (re-exported)
 
 @dataclass(frozen=True)
 class AssetInfo:
@@ -76,10 +76,13 @@ class ActivityDetail:
 
 def _queued_sha256s(session) -> set[str]:
     """Blobs with a download job waiting, running or paused (shown as `queued`)."""
-    return set(
-        session.scalars(
-            select(m.DownloadJob.sha256).where(m.DownloadJob.state.in_(("queued", "running", "paused")))
-        )
+    return set(session.scalars(select(m.DownloadJob.sha256).where(m.DownloadJob.state.in_(ACTIVE_JOB_STATES))))
+
+
+def _asset_info(x: m.Asset, blobs: BlobStore | BlobScan, queued: set[str]) -> AssetInfo:
+    return AssetInfo(
+        x.kind, x.title, x.media_type, x.size, x.sha256, x.url, x.language, x.timed,
+        blobs.state(x.sha256, queued=x.sha256 in queued),
     )
 
 
@@ -124,13 +127,7 @@ def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> Activit
                 )
                 for s in a.accreditation
             ),
-            assets=tuple(
-                AssetInfo(
-                    x.kind, x.title, x.media_type, x.size, x.sha256, x.url, x.language, x.timed,
-                    blobs.state(x.sha256, queued=x.sha256 in queued),
-                )
-                for x in a.assets
-            ),
+            assets=tuple(_asset_info(x, blobs, queued) for x in a.assets),
         )
 
 
@@ -151,21 +148,12 @@ def sync_state(db: Database, server_url: str) -> m.SyncState | None:
         return session.get(m.SyncState, server_url)
 
 
-def last_sync_at(db: Database, server_url: str) -> datetime | None:
-    state = sync_state(db, server_url)
-    return state.last_sync_at if state else None
-
-
 def assets_by_activity(db: Database, blobs: BlobStore) -> dict[str, list[AssetInfo]]:
-    """Every cached asset with its local state, grouped by activity (one query)."""
+    """Every cached asset with its local state, grouped by activity (one query, one disk scan)."""
+    scan = blobs.scan()
     with db.read() as session:
         queued = _queued_sha256s(session)
         grouped: dict[str, list[AssetInfo]] = {}
         for x in session.scalars(select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)):
-            grouped.setdefault(x.activity_id, []).append(
-                AssetInfo(
-                    x.kind, x.title, x.media_type, x.size, x.sha256, x.url, x.language, x.timed,
-                    blobs.state(x.sha256, queued=x.sha256 in queued),
-                )
-            )
+            grouped.setdefault(x.activity_id, []).append(_asset_info(x, scan, queued))
         return grouped
