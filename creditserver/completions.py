@@ -31,6 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from desktop.credential import canonical_json, sign_credential
+# The accreditation rules are written once, as pure functions the client also applies
+# offline; the server's verdict stays final because it runs them on its own data.
+from desktop.learning.assessment import grade
+from desktop.learning.availability import ENDURING_LIMIT_YEARS, enduring_limit
+from desktop.learning.claims import is_ama, on_step, statement_for
 from desktop.protocol import (
     API_PREFIX,
     CPE_MONITOR_NOTE,
@@ -69,7 +74,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_DAYS = 30
 CLOCK_TOLERANCE = timedelta(hours=1)  # a corrected completion time this far in the future is still believed
-ENDURING_LIMIT_YEARS = 3
 _REJECTION_BODY_LIMIT = 64 * 1024
 _EPS = 1e-9
 
@@ -133,36 +137,8 @@ def _fmt_time(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _add_years(d: date, years: int) -> date:
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year + years, day=28)
-
-
 def _end_of_day(d: date) -> datetime:
     return datetime.combine(d + timedelta(days=1), time(0), tzinfo=UTC)
-
-
-def _quarters(x: float) -> bool:
-    return abs(x * 4 - round(x * 4)) < _EPS
-
-
-def _statement_for(act: Activity, profession: Profession) -> AccreditationStatement | None:
-    by_prof = {s.profession: s for s in act.accreditation}
-    if profession in by_prof:
-        return by_prof[profession]
-    # Rule 6: nurses and other professionals get a statement of participation; PAs and NPs
-    # too when no statement of their own exists.
-    if profession in (Profession.physician_assistant, Profession.nurse_practitioner, Profession.nurse, Profession.other):
-        for fallback in (Profession.other, Profession.nurse):
-            if fallback in by_prof:
-                return by_prof[fallback]
-    return None
-
-
-def _is_ama(statement: AccreditationStatement) -> bool:
-    return "AMA PRA Category 1" in statement.credit_type
 
 
 def judge(item: CompletionIn, act: Activity, learner: LearnerProfile, now: datetime, settings: CompletionSettings) -> Graded:
@@ -198,8 +174,7 @@ def judge(item: CompletionIn, act: Activity, learner: LearnerProfile, now: datet
     done_day = done.astimezone(UTC).date()
     if done_day < act.release_date:
         raise Rejected(RejectionCode.not_released, f"The activity was completed before its release date {act.release_date}.")
-    base = max(act.release_date, act.review_date or act.release_date)
-    limit = _add_years(base, ENDURING_LIMIT_YEARS)
+    limit = enduring_limit(act.release_date, act.review_date)
     end = min(act.termination_date, limit)
     if done_day > act.termination_date:
         raise Rejected(
@@ -211,7 +186,8 @@ def judge(item: CompletionIn, act: Activity, learner: LearnerProfile, now: datet
         raise Rejected(
             RejectionCode.terminated,
             f"The activity was completed on {done_day}, more than {ENDURING_LIMIT_YEARS} years after its "
-            f"release or last review ({base}); credit can no longer be claimed.",
+            f"release or last review ({max(act.release_date, act.review_date or act.release_date)}); "
+            "credit can no longer be claimed.",
         )
     if now >= _end_of_day(end) + timedelta(days=settings.grace_days):
         raise Rejected(
@@ -254,9 +230,8 @@ def judge(item: CompletionIn, act: Activity, learner: LearnerProfile, now: datet
                     RejectionCode.invalid,
                     f"Attempt {a.number} answers question {unknown[0]!r}, which version {act.version} of this activity does not have.",
                 )
-            correct = sum(1 for qid, right in key.items() if set(a.answers.get(qid, ())) == right)
-            score = round(100.0 * correct / len(key), 2)
-            graded.attempt_scores.append((score, score + _EPS >= assessment.passing_score))
+            result = grade(assessment, a.answers)
+            graded.attempt_scores.append((result.score, result.passed))
         passing = [s for s, ok in graded.attempt_scores if ok]
         best = max(s for s, _ in graded.attempt_scores)
         if not passing:
@@ -303,7 +278,7 @@ def judge(item: CompletionIn, act: Activity, learner: LearnerProfile, now: datet
             f"The claim is for a {claim.profession.value.replace('_', ' ')}, but your profile says "
             f"{learner.profession.value.replace('_', ' ')}.",
         )
-    statement = _statement_for(act, claim.profession)
+    statement = statement_for(act.accreditation, claim.profession)
     if statement is None:
         raise Rejected(RejectionCode.claim, f"This activity offers no credit for a {claim.profession.value.replace('_', ' ')}.")
     if claim.credit_type != statement.credit_type:
@@ -323,10 +298,10 @@ def judge(item: CompletionIn, act: Activity, learner: LearnerProfile, now: datet
             raise Rejected(
                 RejectionCode.claim, f"This activity provides {hours:g} contact hours; claim exactly {hours:g}, not {credits:g}."
             )
-    elif _is_ama(statement):
+    elif is_ama(statement):
         if credits <= 0:
             raise Rejected(RejectionCode.claim, "Claim at least 0.25 credits.")
-        if not _quarters(credits):
+        if not on_step(credits):
             raise Rejected(RejectionCode.claim, f"AMA PRA Category 1 Credits are claimed in steps of 0.25; {credits:g} is not one.")
         if credits > statement.max_credits + _EPS:
             raise Rejected(
@@ -421,7 +396,7 @@ def _accepted_rows(item: CompletionIn, body: dict[str, Any], content_hash: str, 
     contact_hours = None
     if pharmacist:
         contact_hours = statement.contact_hours if statement.contact_hours is not None else claim.credits_claimed
-    elif not _is_ama(statement):
+    elif not is_ama(statement):
         contact_hours = claim.credits_claimed
     record = CertificateRecord(
         id=cert_id,

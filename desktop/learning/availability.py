@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-ENDURING_LIMIT_YEARS = 3  # the server's ENDURING_LIMIT_YEARS
+ENDURING_LIMIT_YEARS = 3  # enduring material: 3 years past release or last review (rule 3)
 
 
 def utcnow() -> datetime:
