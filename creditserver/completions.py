@@ -35,7 +35,7 @@ from desktop.credential import canonical_json, sign_credential
 # offline; the server's verdict stays final because it runs them on its own data.
 from desktop.learning.assessment import grade
 from desktop.learning.availability import ENDURING_LIMIT_YEARS, enduring_limit
-from desktop.learning.claims import is_ama, on_step, statement_for
+from desktop.learning.claims import ClaimRefused, check_claim, is_ama
 from desktop.protocol import (
     API_PREFIX,
     CPE_MONITOR_NOTE,
@@ -278,48 +278,17 @@ def judge(item: CompletionIn, act: Activity, learner: LearnerProfile, now: datet
             f"The claim is for a {claim.profession.value.replace('_', ' ')}, but your profile says "
             f"{learner.profession.value.replace('_', ' ')}.",
         )
-    statement = statement_for(act.accreditation, claim.profession)
-    if statement is None:
-        raise Rejected(RejectionCode.claim, f"This activity offers no credit for a {claim.profession.value.replace('_', ' ')}.")
+    try:  # the same rule the client applies before it lets the learner claim
+        statement = check_claim(
+            claim.profession, act.accreditation, claim.credits_claimed, claim.attested_minutes,
+            claim.reporting_consent, nabp_eprofile_id=claim.nabp_eprofile_id, birth_mmdd=claim.birth_mmdd,
+        )
+    except ClaimRefused as refused:
+        raise Rejected(RejectionCode(refused.code), refused.reason) from None
     if claim.credit_type != statement.credit_type:
         raise Rejected(
             RejectionCode.claim, f"The claim is for {claim.credit_type!r}, but this activity offers {statement.credit_type!r}."
         )
-    credits = claim.credits_claimed
-    if claim.profession == Profession.pharmacist:
-        if not claim.nabp_eprofile_id or not claim.birth_mmdd:
-            raise Rejected(
-                RejectionCode.pharmacist_ids,
-                "A pharmacist's claim needs the NABP e-Profile ID and birth date (MMDD), so the credit can be "
-                "reported to CPE Monitor. Add them and claim again.",
-            )
-        hours = statement.contact_hours if statement.contact_hours is not None else statement.max_credits
-        if abs(credits - hours) > _EPS:
-            raise Rejected(
-                RejectionCode.claim, f"This activity provides {hours:g} contact hours; claim exactly {hours:g}, not {credits:g}."
-            )
-    elif is_ama(statement):
-        if credits <= 0:
-            raise Rejected(RejectionCode.claim, "Claim at least 0.25 credits.")
-        if not on_step(credits):
-            raise Rejected(RejectionCode.claim, f"AMA PRA Category 1 Credits are claimed in steps of 0.25; {credits:g} is not one.")
-        if credits > statement.max_credits + _EPS:
-            raise Rejected(
-                RejectionCode.claim, f"{credits:g} credits is more than this activity's maximum of {statement.max_credits:g}."
-            )
-        if not claim.attested_minutes:
-            raise Rejected(RejectionCode.claim, "Say how many minutes you actually spent on the activity (attested time).")
-        supported = round(claim.attested_minutes / 15) / 4
-        if credits > supported + _EPS:
-            raise Rejected(
-                RejectionCode.claim,
-                f"You attested {claim.attested_minutes} minutes, which supports at most {supported:g} credits; "
-                "claim only the credit commensurate with your participation.",
-            )
-    else:
-        most = statement.contact_hours if statement.contact_hours is not None else statement.max_credits
-        if credits <= 0 or credits > most + _EPS:
-            raise Rejected(RejectionCode.claim, f"Claim more than 0 and at most {most:g} {statement.credit_type}.")
     graded.statement = statement
     return graded
 
