@@ -43,7 +43,7 @@ class ClaimRefused(ValueError):
 
 
 def statement_for(statements: Sequence[AccreditationStatement], profession: str | Profession) -> AccreditationStatement | None:
-    """The statement a learner of `profession` claims under (the server's fallback rule)."""
+    """The statement a learner of `profession` claims under (PA, NP, nurses, others fall back)."""
     prof = Profession(profession)
     by_prof = {s.profession: s for s in statements}
     if prof in by_prof:
@@ -65,7 +65,7 @@ def on_step(x: float) -> bool:
 
 def supported_by_minutes(attested_minutes: int) -> float:
     """The most AMA PRA credit `attested_minutes` supports: minutes / 60 to the nearest 0.25."""
-    return round(attested_minutes / 15) / 4  # exactly the server's expression
+    return round(attested_minutes / 15) / 4
 
 
 def claim_kind(profession: str | Profession, statement: AccreditationStatement | None) -> str | None:
@@ -147,7 +147,7 @@ def check_claim(
     nabp_eprofile_id: str | None = None,
     birth_mmdd: str | None = None,
 ) -> AccreditationStatement:
-    """The statement the claim is made under; raises ClaimRefused as the server would."""
+    """The statement the claim is made under; raises ClaimRefused (the server uses this too)."""
     if not isinstance(reporting_consent, bool):
         raise ClaimRefused(
             "claim",
