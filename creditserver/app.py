@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
-from desktop.protocol import API_PREFIX, ServerInfo
+from cmecore.protocol import API_PREFIX, ServerInfo
 
 from . import auth, catalog, certificates, completions, keys, media, problems
 from .db import Database

@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from desktop.protocol import LearnerProfile, Problem, Profession, RefreshRequest, TokenRequest, TokenResponse
+from cmecore.protocol import LearnerProfile, Problem, Profession, RefreshRequest, TokenRequest, TokenResponse
 
 from . import problems
 from .db import Database

@@ -19,8 +19,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from desktop.credential import sign_activity
-from desktop.protocol import Catalog, Problem, SignedActivity
+from cmecore.signatures import sign_activity
+from cmecore.protocol import Catalog, Problem, SignedActivity
 
 from .auth import current_learner
 from .db import Database, current_revision

@@ -19,7 +19,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from desktop.protocol import CertificateRecord, Problem, Profession
+from cmecore.protocol import CertificateRecord, Problem, Profession
 
 from .auth import CurrentLearner
 from .db import Database
@@ -153,7 +153,7 @@ CertId = Annotated[str, PathParam(description="32 lowercase hex digits; anything
 
 @router.get("/certificates/{certificate_id}.json", responses={200: {"content": {"application/json": {}}}, **_404})
 def get_certificate_json(certificate_id: CertId, request: Request, learner: CurrentLearner) -> Response:
-    """The certificate as a signed Open Badges 3.0 credential (verify with desktop.credential)."""
+    """The certificate as a signed Open Badges 3.0 credential (verify with cmecore.signatures)."""
     return _json_response(_load(request, learner.id, certificate_id))
 
 

@@ -17,7 +17,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from desktop.protocol import Profession
+from cmecore.protocol import Profession
 
 PROG = "cme-credit-server"
 EXIT_REFUSED = 2

@@ -30,13 +30,13 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from desktop.credential import canonical_json, sign_credential
+from cmecore.signatures import canonical_json, sign_credential
 # The accreditation rules are written once, as pure functions the client also applies
 # offline; the server's verdict stays final because it runs them on its own data.
-from desktop.learning.assessment import grade
-from desktop.learning.availability import ENDURING_LIMIT_YEARS, enduring_limit
-from desktop.learning.claims import ClaimRefused, check_claim, is_ama
-from desktop.protocol import (
+from cmecore.rules.assessment import grade
+from cmecore.rules.availability import ENDURING_LIMIT_YEARS, enduring_limit
+from cmecore.rules.claims import ClaimRefused, check_claim, is_ama
+from cmecore.protocol import (
     API_PREFIX,
     CPE_MONITOR_NOTE,
     MAX_COMPLETION_BATCH,

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Request
 
-from desktop.credential import key_id_for
-from desktop.protocol import SigningKey, SigningKeys
+from cmecore.signatures import key_id_for
+from cmecore.protocol import SigningKey, SigningKeys
 
 KEY_FILE = "signing-key.pem"
 

@@ -22,7 +22,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from desktop.protocol import API_PREFIX, Problem
+from cmecore.protocol import API_PREFIX, Problem
 
 from .auth import current_learner
 from .db import Database

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from desktop.protocol import PROBLEM_TYPE_BASE, Problem, ProblemType
+from cmecore.protocol import PROBLEM_TYPE_BASE, Problem, ProblemType
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = PROBLEM_TYPE_BASE

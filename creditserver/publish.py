@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from desktop.protocol import Activity, AssetKind
+from cmecore.protocol import Activity, AssetKind
 
 from .db import Database, bump_revision
 from .media import MediaStore, media_url

@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from desktop.protocol import CertificateRecord
+from cmecore.protocol import CertificateRecord
 
 from .db import Database
 from .models import Certificate, Completion, Learner, utcnow

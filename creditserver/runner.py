@@ -35,7 +35,7 @@ class RunningServer:
     @property
     def api_url(self) -> str:
         """`url` plus `/api/v1`."""
-        from desktop.protocol import API_PREFIX
+        from cmecore.protocol import API_PREFIX
 
         return self.url + API_PREFIX
 
@@ -83,7 +83,7 @@ class RunningServer:
         **fields: str | None,
     ):
         """Add a learner; returns its LearnerProfile."""
-        from desktop.protocol import Profession
+        from cmecore.protocol import Profession
 
         from .auth import NewLearner, add_learner
 

@@ -641,7 +641,7 @@ class Services:
         (LearningRefused) for an activity that is over or not yet released (rule 3).
         """
         from desktop.cache import learning_store as store
-        from desktop.learning.availability import availability
+        from cmecore.rules.availability import availability
 
         learner = self._learner()
         rules = self._rules(activity_id)
@@ -660,7 +660,7 @@ class Services:
         import uuid
 
         from desktop.cache import learning_store as store
-        from desktop.learning.assessment import attempts_left, option_order
+        from cmecore.rules.assessment import attempts_left, option_order
 
         learner = self._learner()
         rules = self._rules(activity_id)
@@ -689,7 +689,7 @@ class Services:
     def save_answer(self, attempt_id: str, question_id: str, option_ids, current_question: int | None = None) -> None:
         """Store one answer of an open attempt at once (fsynced), and where the learner is."""
         from desktop.cache import learning_store as store
-        from desktop.learning.assessment import AnswerInvalid, check_answer
+        from cmecore.rules.assessment import AnswerInvalid, check_answer
 
         learner = self._learner()
         row = self._attempt(learner.id, attempt_id)
@@ -706,7 +706,7 @@ class Services:
         Submitting again returns the same result.
         """
         from desktop.cache import learning_store as store
-        from desktop.learning.assessment import attempts_left, grade
+        from cmecore.rules.assessment import attempts_left, grade
 
         learner = self._learner()
         row = self._attempt(learner.id, attempt_id)
@@ -731,7 +731,7 @@ class Services:
     def evaluation(self, activity_id: str) -> EvaluationDraft | None:
         """The current learner's evaluation as saved (a draft or submitted), or None."""
         from desktop.cache import learning_store as store
-        from desktop.learning import evaluation as ev
+        from cmecore.rules import evaluation as ev
 
         learner = self._learner()
         rules = self._rules(activity_id)
@@ -752,7 +752,7 @@ class Services:
         carrying it is waiting or accepted.
         """
         from desktop.cache import learning_store as store
-        from desktop.learning import evaluation as ev
+        from cmecore.rules import evaluation as ev
 
         learner = self._learner()
         rules = self._rules(activity_id)
@@ -785,7 +785,7 @@ class Services:
         times) and returns it as pending. It goes to the server at the next sync.
         """
         from desktop.cache import learning_store as store
-        from desktop.learning import claims
+        from cmecore.rules import claims
 
         learner = self._learner()
         rules = self._rules(activity_id)
@@ -904,7 +904,7 @@ class Services:
         import json
 
         from desktop.cache.learning_store import signing_key
-        from desktop.credential import verify_credential
+        from cmecore.signatures import verify_credential
 
         try:
             doc = json.loads(Path(path).read_bytes())
@@ -961,7 +961,7 @@ class Services:
 
     def _corrected_now(self) -> datetime:
         from desktop.cache.learning_store import clock_offset_ms
-        from desktop.learning.availability import corrected_now
+        from cmecore.rules.availability import corrected_now
 
         return corrected_now(clock_offset_ms(self.db, self.server_url))
 
@@ -989,7 +989,7 @@ class Services:
         import uuid
         from datetime import timezone
 
-        from desktop import protocol
+        from cmecore import protocol
         from desktop.cache import learning_store as store
         from desktop.cache.progress_store import load_watch_progress
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from desktop.protocol import Profession
+from cmecore.protocol import Profession
 
 DEMO_FOLDER = Path(__file__).resolve().parent
 DEMO_ACTIVITY_ID = "demo-home-bp-older-adults"

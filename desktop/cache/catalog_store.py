@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.cache import models as m
 from desktop.cache import search
 from desktop.cache.db import Database

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.cache import models as m
 from desktop.cache.db import Database
 

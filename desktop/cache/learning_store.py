@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.cache import models as m
 from desktop.cache.db import Database
 from desktop.learning.records import AttemptSummary, CompletionInfo

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from desktop.learning.claims import ClaimOptions
+from cmecore.rules.claims import ClaimOptions
 
 __all__ = [
     "AttemptSummary", "CompletionInfo", "ClaimOptions", "LearningState", "QuestionView", "AttemptView",

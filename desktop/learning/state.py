@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from desktop.learning import assessment as asm
-from desktop.learning import claims
-from desktop.learning.availability import availability
+from cmecore.rules import assessment as asm
+from cmecore.rules import claims
+from cmecore.rules.availability import availability
 from desktop.learning.records import AttemptSummary, CompletionInfo, LearningState
-from desktop.protocol import AccreditationStatement, Assessment, EvaluationQuestion
+from cmecore.protocol import AccreditationStatement, Assessment, EvaluationQuestion
 
 
 @dataclass(frozen=True)

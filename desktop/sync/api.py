@@ -16,7 +16,7 @@ from typing import TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.sync.errors import (
     InvalidResponse,
     ServerFailed,

@@ -23,10 +23,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.cache import learning_store as store
 from desktop.cache.db import Database
-from desktop.credential import verify_credential
+from cmecore.signatures import verify_credential
 from desktop.learning.records import OutboxReport
 from desktop.sync.account import Account, utcnow
 from desktop.sync.api import CreditServerApi

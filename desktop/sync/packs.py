@@ -39,7 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.sync.errors import SyncError
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class ImportReport:
 def export_pack(services, activity_ids: list[str], out: Path) -> ExportReport:
     """Sign-in and network needed: the signed metadata comes from the server now; media
     come from this computer's store, downloaded first if missing."""
-    from desktop.credential import verify_activity
+    from cmecore.signatures import verify_activity
     from desktop.sync.downloads import DownloadPolicy
     from desktop.sync.errors import SignInRequired
 
@@ -216,7 +216,7 @@ def import_pack(services, path: Path) -> ImportReport:
 
 
 def _check_pack(services, zf: zipfile.ZipFile, name: str):
-    from desktop.credential import verify_activity
+    from cmecore.signatures import verify_activity
 
     def refuse(why: str) -> PackRefused:
         return PackRefused(f"{name} was refused: {why}. Nothing was imported.")
@@ -392,7 +392,7 @@ def _known_keys(services) -> dict[str, str]:
     import base64
 
     from desktop.cache.learning_store import signing_key
-    from desktop.credential import key_id_for
+    from cmecore.signatures import key_id_for
 
     keys: dict[str, str] = {}
     candidates = []

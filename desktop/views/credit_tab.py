@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.learning.claims import supported_by_minutes
+from cmecore.rules.claims import supported_by_minutes
 from desktop.views import certificate_actions
 from desktop.views.activity_page import plain_label
 from desktop.views.learning_text import LOCKED, credits_text, local_time, locked_text

@@ -41,7 +41,7 @@ def main() -> int:
 
     from creditserver.publish import _store_activity
     from creditserver.runner import serve_in_thread
-    from desktop import protocol
+    from cmecore import protocol
     from desktop.cache import learning_store as store
     from desktop.config import Paths
     from desktop.services import Services

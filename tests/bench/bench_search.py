@@ -47,7 +47,7 @@ def make_vocabulary(rng: random.Random) -> list[str]:
 def build_index(db, rng: random.Random) -> list[str]:
     from sqlalchemy import text
 
-    from desktop import protocol
+    from cmecore import protocol
     from desktop.cache.catalog_store import apply_catalog
 
     vocabulary = make_vocabulary(rng)

@@ -48,7 +48,7 @@ sys.exit(app.exec())
 
 
 def make_library(data_dir: Path) -> None:
-    from desktop import protocol
+    from cmecore import protocol
     from desktop.cache.catalog_store import apply_catalog
     from desktop.cache.db import open_database
 

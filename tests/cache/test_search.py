@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.app import main
 from desktop.cache.catalog_store import apply_catalog
 from desktop.cache.db import Database, open_database

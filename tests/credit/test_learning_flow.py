@@ -225,7 +225,7 @@ def test_rule6_claim_needs_every_step_and_physicians_claim_quarter_steps(learner
 
 
 def test_rule6_claim_payload_is_the_protocol_completion_with_every_attempt(learner):
-    from desktop import protocol
+    from cmecore import protocol
     from tests.credit.conftest import sql
 
     learner.acknowledge_disclosures(DEMO_ID)

@@ -13,7 +13,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from desktop import protocol  # noqa: E402
+from cmecore import protocol  # noqa: E402
 from desktop.cache.catalog_store import apply_catalog  # noqa: E402
 from desktop.config import Paths  # noqa: E402
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from PySide6.QtCore import Qt
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.cache.learners import save_signed_in
 from desktop.sync.credentials import TokenVault
 from desktop.views.library_view import LibraryModel, LibraryView

@@ -107,7 +107,7 @@ def _acknowledged_learner(services, activity_id: str) -> None:
     """A signed-in learner who acknowledged the disclosures (rule 1), so the activity's tabs load."""
     from datetime import datetime
 
-    from desktop import protocol
+    from cmecore import protocol
     from desktop.cache.learners import save_signed_in
     from desktop.cache.learning_store import acknowledge
 

@@ -47,7 +47,7 @@ def test_demo_summaries_one_section_each(qtbot, make_services):
 
 
 def test_hostile_summary_is_shown_safely_and_links_leave_the_app(qtbot, make_services, opened):
-    from desktop import protocol
+    from cmecore import protocol
     from desktop.views.summaries_tab import SummariesTab
 
     services = make_services(SERVER_URL)

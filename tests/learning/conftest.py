@@ -7,7 +7,7 @@ import json
 import pytest
 
 from creditserver.demo import DEMO_FOLDER
-from desktop import protocol
+from cmecore import protocol
 
 CORRECT = {"q1": ["b"], "q2": ["a", "b", "d"], "q3": ["c"], "q4": ["b"], "q5": ["a"]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.learning.assessment import (
+from cmecore.rules.assessment import (
     AnswerInvalid,
     assessment_gate,
     attempts_left,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from desktop.learning.availability import add_years, availability, corrected_now, enduring_limit
+from cmecore.rules.availability import add_years, availability, corrected_now, enduring_limit
 
 
 def at(d: date, hour: int = 12) -> datetime:
@@ -47,7 +47,7 @@ def test_rule3_dates_are_judged_on_the_server_corrected_clock():
 def test_rule3_matches_the_server_day_by_day():
     """The server's own check (creditserver.completions.judge) and ours agree around every boundary."""
     from creditserver.completions import CompletionSettings, Rejected, judge
-    from desktop import protocol
+    from cmecore import protocol
     from tests.learning.conftest import demo_doc
     from tests.server.credit_support import completion
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from desktop import protocol
-from desktop.learning.claims import (
+from cmecore import protocol
+from cmecore.rules.claims import (
     ClaimRefused,
     check_claim,
     claim_options,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.learning.evaluation import EvaluationInvalid, check_complete, clean, missing
+from cmecore.rules.evaluation import EvaluationInvalid, check_complete, clean, missing
 
 
 def test_rule5_required_questions_and_rating_range(demo):

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.credential import key_id_for, sign_activity
+from cmecore.signatures import key_id_for, sign_activity
 from desktop.sync.packs import PackRefused
 from tests.gui.conftest import make_activity
 from tests.support.media_publish import store_files
@@ -26,7 +26,7 @@ SHA = hashlib.sha256(BLOB).hexdigest()
 
 
 def base_activity() -> dict:
-    from desktop import protocol
+    from cmecore import protocol
 
     a = make_activity(1, assets=[protocol.Asset(kind="transcript", media_type="text/vtt", size=len(BLOB), sha256=SHA,
                                                 url=f"/api/v1/media/{SHA}", title="Transcript", timed=True)])

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from desktop.app import main
-from desktop.credential import verify_activity
+from cmecore.signatures import verify_activity
 from desktop.sync.packs import PackRefused
 from tests.support.media_publish import assert_store_verified, store_files
 
@@ -200,7 +200,7 @@ def test_a_pack_signed_by_another_server_is_refused(keyed, tmp_path):
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from desktop.credential import key_id_for, sign_activity
+    from cmecore.signatures import key_id_for, sign_activity
 
     pack, pub, services = keyed
     other = Ed25519PrivateKey.generate()
@@ -222,7 +222,7 @@ def test_a_pack_signed_by_another_server_is_refused(keyed, tmp_path):
 def test_a_newer_cached_version_is_kept(keyed, tmp_path):
     from datetime import datetime
 
-    from desktop import protocol
+    from cmecore import protocol
     from desktop.cache.catalog_store import apply_activities
 
     pack, pub, services = keyed

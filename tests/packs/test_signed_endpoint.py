@@ -6,8 +6,8 @@ import json
 
 import httpx
 
-from desktop import protocol
-from desktop.credential import verify_activity
+from cmecore import protocol
+from cmecore.signatures import verify_activity
 
 DEMO_ID = "demo-home-bp-older-adults"
 
@@ -34,7 +34,7 @@ def test_signed_activity_is_the_catalog_json_and_verifies_with_the_published_key
     assert not verify_activity(changed, signed.signature, key["public_key"])
     assert not verify_activity(signed.activity, signed.signature, key["public_key"], "0" * 16)
     # a certificate-style signature over the bare activity JSON is not accepted
-    from desktop.credential import _b64url, canonical_json
+    from cmecore.signatures import _b64url, canonical_json
 
     bare = _b64url(server.app.state.signing_key.private_key.sign(canonical_json(signed.activity)))
     assert not verify_activity(signed.activity, bare, key["public_key"])

@@ -12,7 +12,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from desktop import protocol
+from cmecore import protocol
 from desktop.cache.catalog_store import apply_catalog
 from desktop.cache.learners import save_signed_in
 

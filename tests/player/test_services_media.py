@@ -32,7 +32,7 @@ def test_absent_files_give_none(make_services):
 
 
 def test_plain_transcript_is_spread_over_the_given_duration(make_services, tmp_path):
-    from desktop import protocol
+    from cmecore import protocol
     from tests.player.demo_media import demo_activity
 
     services = make_services(SERVER_URL)

@@ -10,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-from desktop import protocol  # noqa: E402
+from cmecore import protocol  # noqa: E402
 from desktop.cache.learners import save_signed_in  # noqa: E402
 from desktop.sync.credentials import TokenVault  # noqa: E402
 from tests.gui.conftest import dead_url, fill_cache, make_activity  # noqa: E402

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.protocol import LearnerProfile, Problem, TokenResponse
+from cmecore.protocol import LearnerProfile, Problem, TokenResponse
 
 from .conftest import bearer, sign_in
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.protocol import Activity, Catalog
+from cmecore.protocol import Activity, Catalog
 
 from .conftest import minimal_activity, write_folder
 

@@ -14,8 +14,8 @@ import pytest
 from pypdf import PdfReader
 
 from creditserver.runner import serve_in_thread
-from desktop.credential import canonical_json, verify_credential
-from desktop.protocol import CPE_MONITOR_NOTE, SigningKeys, TokenResponse
+from cmecore.signatures import canonical_json, verify_credential
+from cmecore.protocol import CPE_MONITOR_NOTE, SigningKeys, TokenResponse
 
 from .conftest import CREDIT_ACTIVITY, client_for, sign_in
 from .credit_support import claim_for, completion, post, signed_in

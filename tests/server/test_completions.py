@@ -13,7 +13,7 @@ import pytest
 
 from creditserver.models import Certificate, Completion, CompletionAttempt, CompletionEvaluation, CompletionRejection
 from creditserver.runner import serve_in_thread
-from desktop.protocol import CompletionBatchResult, MyCompletions
+from cmecore.protocol import CompletionBatchResult, MyCompletions
 
 from .conftest import CREDIT_ACTIVITY, client_for
 from .credit_support import (

@@ -10,7 +10,7 @@ import pytest
 
 from creditserver.demo import DEMO_ACTIVITY_ID, DEMO_FOLDER
 from creditserver.runner import serve_in_thread
-from desktop.protocol import Catalog
+from cmecore.protocol import Catalog
 
 from .conftest import bearer, client_for, sign_in
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from desktop.protocol import Catalog
+from cmecore.protocol import Catalog
 
 PROBLEMS = "https://cme-offline.example/problems/"
 

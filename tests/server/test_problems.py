@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.protocol import Problem, ServerInfo
+from cmecore.protocol import Problem, ServerInfo
 
 PROBLEMS = "https://cme-offline.example/problems/"
 
@@ -70,7 +70,7 @@ def test_openapi_docs_are_served(api, demo_server):
 def test_every_problem_type_is_documented():
     from pathlib import Path
 
-    from desktop.protocol import ProblemType
+    from cmecore.protocol import ProblemType
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
     for problem_type in ProblemType:

@@ -11,7 +11,7 @@ import pytest
 
 from creditserver.cli import main
 from creditserver.runner import serve_in_thread
-from desktop.protocol import Catalog
+from cmecore.protocol import Catalog
 
 from .conftest import client_for, minimal_activity, sign_in, write_folder
 

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from desktop.protocol import Assessment
+from cmecore.protocol import Assessment
 
 _EPS = 1e-9  # the server's tolerance
 

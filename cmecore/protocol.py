@@ -245,7 +245,7 @@ class Problem(Model):
 
 class SignedActivity(Model):
     """`GET /activities/{id}/signed`: an activity's JSON exactly as published, with the
-    server's Ed25519 signature over it (desktop.credential.activity_signing_input), for
+    server's Ed25519 signature over it (cmecore.signatures.activity_signing_input), for
     content packs that are checked offline. `activity` is kept as raw JSON: re-serialising
     it through the model could change what was signed."""
 
@@ -434,7 +434,7 @@ class CertificateRecord(Model):
     uan: ShortText | None = None  # pharmacists
     cpe_monitor_note: ShortText | None = None  # pharmacists: CPE_MONITOR_NOTE
     pdf_url: ShortText  # relative to the server: /api/v1/certificates/<id>
-    credential_url: ShortText  # /api/v1/certificates/<id>.json (signed, verify with desktop.credential)
+    credential_url: ShortText  # /api/v1/certificates/<id>.json (signed, verify with cmecore.signatures)
 
 
 class MyCompletion(Model):

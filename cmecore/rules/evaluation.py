@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from desktop.protocol import EvaluationQuestion
+from cmecore.protocol import EvaluationQuestion
 
 MAX_COMMITMENTS = 3
 MAX_COMMITMENT_CHARS = 2000

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from desktop.protocol import AccreditationStatement, Profession
+from cmecore.protocol import AccreditationStatement, Profession
 
 STEP = 0.25
 _EPS = 1e-9

@@ -1,0 +1,6 @@
+"""The pure core shared by the desktop client and the credit server.
+
+No I/O, no Qt, no database: the /api/v1 protocol models (`protocol`), canonical JSON and
+Ed25519 signatures (`signatures`) and the accreditation rules (`rules`). Both sides import
+these so that the client's provisional verdict and the server's final one cannot drift.
+"""

@@ -1,0 +1,1 @@
+"""Accreditation rules as pure functions: availability, assessment, evaluation, claims."""
