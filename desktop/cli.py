@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.cache.schema_version import SchemaTooNewError
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError
 
 if TYPE_CHECKING:  # the GUI builds this parser too; keep its import cheap
     from desktop.services import Services
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
 
     try:
         return args.command(args, services)
-    except (SyncError, SettingLocked) as exc:
+    except (CmeError, SettingLocked) as exc:
         return fail(str(exc))
     finally:
         services.close()
@@ -134,7 +134,7 @@ def cmd_sync(args, services: Services) -> int:
     only when something could not be done (catalog or delivery failed; items are kept)."""
     try:
         report = services.sync()
-    except SyncError as exc:
+    except CmeError as exc:
         delivered = getattr(exc, "completions", None)
         if delivered is not None and not args.json:
             _print_completions(delivered)

@@ -13,7 +13,7 @@ from pathlib import Path
 from desktop.config import Paths
 from desktop.services import Services
 from desktop.sync.credentials import ensure_usable_keyring_for_demo
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,6 @@ def start_demo(data_dir: Path) -> Demo:
     try:
         services.sign_in(DEMO_USERNAME, DEMO_PASSWORD)
         services.sync()
-    except SyncError as exc:  # the library still opens; the status bar says why
+    except CmeError as exc:  # the library still opens; the status bar says why
         log.warning("demo start: %s", exc)
     return Demo(services, server)

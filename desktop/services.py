@@ -37,14 +37,16 @@ from desktop.learning.records import (  # noqa: F401 (re-exported for the GUI an
     QuestionView,
     VerifyResult,
 )
-from desktop.sync.errors import (
+from desktop.errors import (  # noqa: F401 (ContentLocked, RuleError re-exported)
+    ContentLocked,
+    RuleError,
     InvalidResponse,
     NoServerConfigured,
     NotSignedIn,
     ServerFailed,
     ServerUnreachable,
     SignInRequired,
-    SyncError,
+    CmeError,
     WrongCredentials,
 )
 
@@ -73,26 +75,6 @@ class SyncReport:
     # not hide the other's outcome.
     completions: OutboxReport | None = None
     completions_error: str | None = None  # delivery could not run at all (e.g. no server key/learner)
-
-
-class ContentLocked(SyncError):
-    """Rule 1: the activity's content stays locked until the learner acknowledges the disclosures."""
-
-    message = "Read and acknowledge the disclosures on the Overview tab first."
-
-
-class LearningRefused(SyncError):
-    """A learning step the rules do not allow now; `message` says why in plain words.
-
-    `code` names the rule when useful: "availability", "assessment", "attempt",
-    "evaluation", "claim", "pharmacist-ids", "certificate".
-    """
-
-    message = "This step is not possible now."
-
-    def __init__(self, message: str | None = None, code: str = ""):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -320,17 +302,17 @@ class Services:
         from desktop.sync.catalog_sync import sync_catalog
 
         server = self._require_server()
-        failure: SyncError | None = None
+        failure: CmeError | None = None
         result = None
         try:
             result = self._networked(lambda: sync_catalog(self.db, self.api(), self.account(), server))
-        except SyncError as exc:
+        except CmeError as exc:
             failure = exc
         completions, completions_error = None, None
         if not isinstance(failure, ServerUnreachable):
             try:
                 completions = self.deliver_completions(retry_now=retry_now)
-            except SyncError as exc:
+            except CmeError as exc:
                 completions_error = str(exc)
         if failure is not None:
             failure.completions = completions
@@ -610,7 +592,7 @@ class Services:
 
     # ------------------------------------------------------------ earning credit (rules 1-8)
     # Everything below is scoped to the current learner (`current_learner()`) and raises
-    # NotSignedIn when no one is signed in. Refusals are LearningRefused (a SyncError)
+    # NotSignedIn when no one is signed in. Refusals are RuleError (a CmeError)
     # with the reason in plain words. All offline except deliver_completions and sync.
 
     def learners(self) -> list[LearnerInfo]:
@@ -638,7 +620,7 @@ class Services:
 
         Returns when it was acknowledged (naive UTC, device clock; the server-corrected
         time is stored too). Idempotent: a second call returns the first time. Refused
-        (LearningRefused) for an activity that is over or not yet released (rule 3).
+        (RuleError) for an activity that is over or not yet released (rule 3).
         """
         from desktop.cache import learning_store as store
         from cmecore.rules.availability import availability
@@ -651,7 +633,7 @@ class Services:
         corrected = self._corrected_now()
         avail = availability(rules.release_date, rules.review_date, rules.termination_date, corrected)
         if not avail.available:
-            raise LearningRefused(avail.reason, "availability")
+            raise RuleError(avail.reason, "availability")
         return store.acknowledge(self.db, learner.id, activity_id, rules.version, _utcnow(),
                                  _naive(corrected)).acknowledged_at
 
@@ -666,7 +648,7 @@ class Services:
         rules = self._rules(activity_id)
         state = self.learning_state(activity_id)
         if not state.assessment_unlocked:
-            raise LearningRefused(state.assessment_reason, "assessment")
+            raise RuleError(state.assessment_reason, "assessment")
         assessment = rules.assessment
         attempt_id = str(uuid.uuid4())
 
@@ -683,7 +665,7 @@ class Services:
                 _utcnow(), may_create=may_create,
             )
         except ValueError as exc:
-            raise LearningRefused(str(exc), "attempt") from None
+            raise RuleError(str(exc), "attempt") from None
         return _attempt_view(row, assessment)
 
     def save_answer(self, attempt_id: str, question_id: str, option_ids, current_question: int | None = None) -> None:
@@ -698,7 +680,7 @@ class Services:
             chosen = check_answer(rules.assessment, question_id, list(option_ids))
             store.save_answer(self.db, learner.id, attempt_id, question_id, chosen, current_question)
         except (AnswerInvalid, ValueError) as exc:
-            raise LearningRefused(str(exc), "attempt") from None
+            raise RuleError(str(exc), "attempt") from None
 
     def submit_attempt(self, attempt_id: str) -> AttemptResult:
         """Submit and grade an attempt here (provisional: the server re-grades). Kept forever (rule 4).
@@ -725,7 +707,7 @@ class Services:
 
     def evaluation_questions(self, activity_id: str) -> list:
         """The activity's evaluation form (protocol.EvaluationQuestion: id, text, kind rating|text|commitment,
-        scale, required), offline; [] when it has none. LearningRefused if the activity is not here."""
+        scale, required), offline; [] when it has none. RuleError if the activity is not here."""
         return list(self._rules(activity_id).evaluation)
 
     def evaluation(self, activity_id: str) -> EvaluationDraft | None:
@@ -757,18 +739,18 @@ class Services:
         learner = self._learner()
         rules = self._rules(activity_id)
         if not rules.evaluation:
-            raise LearningRefused("This activity has no evaluation.", "evaluation")
+            raise RuleError("This activity has no evaluation.", "evaluation")
         if self._current_ack(learner.id, activity_id) is None:
             raise ContentLocked()
         claim = store.latest_completion(self.db, learner.id, activity_id)
         if claim is not None and claim.state in ("pending", "accepted"):
-            raise LearningRefused("Your evaluation was sent with your claim; it can no longer change.", "evaluation")
+            raise RuleError("Your evaluation was sent with your claim; it can no longer change.", "evaluation")
         try:
             clean = ev.clean(rules.evaluation, ratings or {}, texts or {}, commitments or [], reminder_weeks)
             if submit:
                 ev.check_complete(rules.evaluation, clean)
         except ev.EvaluationInvalid as exc:
-            raise LearningRefused(str(exc), "evaluation") from None
+            raise RuleError(str(exc), "evaluation") from None
         responses = {"ratings": clean.ratings, "texts": clean.texts, "commitments": clean.commitments,
                      "reminder_weeks": clean.reminder_weeks}
         row = store.save_evaluation(self.db, learner.id, activity_id, responses, _utcnow(), submit)
@@ -779,7 +761,7 @@ class Services:
                      reporting_consent: bool) -> CompletionInfo:
         """Rule 6/8: claim credit; the completion and its outbox item are written in one transaction.
 
-        Checks every rule the server checks (LearningRefused with the reason, code
+        Checks every rule the server checks (RuleError with the reason, code
         "claim" or "pharmacist-ids"), builds the protocol CompletionIn (a new UUID, every
         attempt, the evaluation, the claim, the watched share, local and corrected
         times) and returns it as pending. It goes to the server at the next sync.
@@ -794,14 +776,14 @@ class Services:
         if not state.can_claim:
             code = "pharmacist-ids" if state.claim_options.missing_pharmacist_ids and state.claim_reason.startswith(
                 "A pharmacist") else "claim"
-            raise LearningRefused(state.claim_reason, code)
+            raise RuleError(state.claim_reason, code)
         try:
             statement = claims.check_claim(
                 ids.profession, rules.statements, credits, attested_minutes, reporting_consent,
                 nabp_eprofile_id=ids.nabp_eprofile_id, birth_mmdd=ids.birth_mmdd,
             )
         except claims.ClaimRefused as exc:
-            raise LearningRefused(exc.reason, exc.code) from None
+            raise RuleError(exc.reason, exc.code) from None
         payload, corrected = self._completion_payload(learner.id, rules, ids, statement, credits, attested_minutes,
                                                       reporting_consent)
         try:
@@ -811,7 +793,7 @@ class Services:
                 credits=float(credits),
             )
         except store.ClaimExists as exc:
-            raise LearningRefused(str(exc), "claim") from None
+            raise RuleError(str(exc), "claim") from None
 
     def pending_completions_count(self, learner_only: bool = False) -> int:
         """Completions waiting to be sent from this computer: every learner's (default), or
@@ -876,12 +858,12 @@ class Services:
         path = Path(path)
         if path.suffix.lower() == ".json":
             if row is None or row.credential is None:
-                raise LearningRefused("This certificate's signed form is not on this computer yet; sync first.",
+                raise RuleError("This certificate's signed form is not on this computer yet; sync first.",
                                       "certificate")
             data = json.dumps(row.credential, ensure_ascii=False, indent=2).encode("utf-8")
         else:
             if row is None or row.pdf is None:
-                raise LearningRefused("This certificate is not on this computer yet; sync first.", "certificate")
+                raise RuleError("This certificate is not on this computer yet; sync first.", "certificate")
             data = row.pdf
         _write_file(path, data)
         return path
@@ -948,7 +930,7 @@ class Services:
 
         rules = activity_rules(self.db, activity_id)
         if rules is None:
-            raise LearningRefused("This activity is not in the library on this computer; sync the catalog.", "activity")
+            raise RuleError("This activity is not in the library on this computer; sync the catalog.", "activity")
         return rules
 
     def _attempt(self, learner_id: str, attempt_id: str):
@@ -956,7 +938,7 @@ class Services:
 
         row = get_attempt(self.db, learner_id, attempt_id)
         if row is None:
-            raise LearningRefused("There is no such attempt for the signed-in learner.", "attempt")
+            raise RuleError("There is no such attempt for the signed-in learner.", "attempt")
         return row
 
     def _corrected_now(self) -> datetime:

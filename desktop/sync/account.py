@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 from datetime import datetime, timezone
 
 from desktop.cache.db import Database
 from desktop.cache.learners import LearnerInfo, current_learner, mark_signed_out, save_signed_in
 from desktop.sync.api import CreditServerApi
 from desktop.sync.credentials import TokenVault
-from desktop.sync.errors import NotSignedIn, ServerUnreachable, SignInRequired
+from desktop.errors import AccessExpired, NotSignedIn, ServerUnreachable, SignInRequired
+
+T = TypeVar("T")
 
 # Refresh a little before the server's expiry so a long request never carries a dead token.
 EXPIRY_MARGIN_S = 30
@@ -117,6 +121,16 @@ class Account:
                 raise
             self._access[learner_id] = (reply.access_token, time.monotonic() + reply.expires_in)
             return reply.access_token
+
+    def authorized(self, call: Callable[[str], T], learner_id: str | None = None) -> T:
+        """`call(access_token)` for the current learner (or `learner_id`); if the server says
+        the token has expired (`AccessExpired`), drop it and call once more with a fresh one.
+        The one place that refreshes on 401."""
+        try:
+            return call(self.access_token(learner_id))
+        except AccessExpired:
+            self.forget_access_token(learner_id)
+            return call(self.access_token(learner_id))
 
     def forget_access_token(self, learner_id: str | None = None) -> None:
         """Drop a held access token (None: every learner's), e.g. after the server said it expired."""

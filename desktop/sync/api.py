@@ -1,7 +1,7 @@
 """The credit-server API client: one method per endpoint, typed with the shared protocol.
 
 Every response is read with a size cap and validated before anything uses it; every
-failure becomes a `SyncError` whose message says what to do.
+failure becomes a `CmeError` whose message says what to do.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from cmecore import protocol
-from desktop.sync.errors import (
+from desktop.errors import (
     InvalidResponse,
     ServerFailed,
     ServerUnreachable,
+    AccessExpired,
     SignInRequired,
-    SyncError,
+    CmeError,
     WrongCredentials,
 )
 
@@ -187,7 +188,7 @@ class CreditServerApi:
             return
         title = _problem_title(reply.body)
         if reply.status == 401:
-            raise SignInRequired()
+            raise AccessExpired()
         if reply.status >= 500:
             raise ServerFailed(
                 f"The credit server had a problem ({reply.status}{': ' + title if title else ''}). "
@@ -295,4 +296,4 @@ def _describe(exc: httpx.TransportError) -> str:
     return "a network error"
 
 
-__all__ = ["CreditServerApi", "CatalogReply", "SyncError"]
+__all__ = ["CreditServerApi", "CatalogReply", "CmeError"]

@@ -10,7 +10,7 @@ from desktop.cache.db import Database
 from desktop.cache.library import sync_state
 from desktop.sync.account import Account, utcnow
 from desktop.sync.api import CatalogReply, CreditServerApi
-from desktop.sync.errors import SignInRequired, SyncError
+from desktop.errors import CmeError
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,10 @@ def sync_catalog(db: Database, api: CreditServerApi, account: Account, server_ur
             clock_offset_ms=reply.clock_offset_ms,
         )
         return CatalogSyncResult(False, changed, reply.catalog.cursor, now)
-    except SyncError as exc:
+    except CmeError as exc:
         record_sync_failure(db, server_url, str(exc), utcnow())
         raise
 
 
 def _fetch(api: CreditServerApi, account: Account, since: int | None, etag: str | None) -> CatalogReply:
-    try:
-        return api.catalog(account.access_token(), since=since, etag=etag)
-    except SignInRequired:
-        # The access token may have expired in between: refresh once, then give up.
-        account.forget_access_token()
-        return api.catalog(account.access_token(), since=since, etag=etag)
+    return account.authorized(lambda token: api.catalog(token, since=since, etag=etag))

@@ -11,7 +11,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 
-from desktop.sync.errors import KeyringUnavailable
+from desktop.errors import KeyringUnavailable
 
 
 class TokenVault:

@@ -38,7 +38,7 @@ from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
 from desktop.policy import HoursWindow
-from desktop.sync.errors import NotSignedIn, SignInRequired, SyncError
+from desktop.errors import CmeError, DownloadsBusy, NotSignedIn, SignInRequired, UnknownActivity  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +52,6 @@ PRIORITY = {"transcript": 0, "summary": 0, "video": 1}
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-class UnknownActivity(SyncError):
-    message = "That activity is not in the library. Sync the catalog first."
-
-
-class DownloadsBusy(SyncError):
-    message = (
-        "Downloads are already running in another CME Offline window or command on this "
-        "computer; they will carry on there."
-    )
 
 
 # ---------------------------------------------------------------- plain data for callers
@@ -474,7 +463,7 @@ class _Run:
             self._finish(job, QUEUED, error=None, meter=meter, emit=False)
             self.fatal = exc
             return
-        except SyncError as exc:  # the token refresh could not reach the server, etc.
+        except CmeError as exc:  # the token refresh could not reach the server, etc.
             self._failed_attempt(job, meter, RetryableTransferError(exc.message), False)
             return
         finally:

@@ -42,7 +42,7 @@ import httpx
 
 from desktop.cache.blobstore import BlobStore
 from desktop.sync.downloads_ratelimit import BandwidthLimiter
-from desktop.sync.errors import SignInRequired
+from desktop.errors import SignInRequired
 
 log = logging.getLogger(__name__)
 

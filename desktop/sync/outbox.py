@@ -30,14 +30,14 @@ from cmecore.signatures import verify_credential
 from desktop.learning.records import OutboxReport
 from desktop.sync.account import Account, utcnow
 from desktop.sync.api import CreditServerApi
-from desktop.sync.errors import (
+from desktop.errors import (
     InvalidResponse,
     KeyringUnavailable,
     NotSignedIn,
     ServerFailed,
     ServerUnreachable,
     SignInRequired,
-    SyncError,
+    CmeError,
 )
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def deliver(
             errors.append(str(exc))
             store.record_failure(db, [e.completion_id for e in entries], str(exc), now())
             break
-        except SyncError as exc:
+        except CmeError as exc:
             errors.append(str(exc))
             store.record_failure(db, [e.completion_id for e in entries], str(exc), now())
             continue
@@ -99,7 +99,7 @@ def deliver(
                 errors.append(str(exc))
                 unreachable = True
                 break
-            except (ServerFailed, InvalidResponse, SyncError) as exc:
+            except (ServerFailed, InvalidResponse, CmeError) as exc:
                 store.record_failure(db, ids, str(exc), now())
                 errors.append(str(exc))
                 break
@@ -127,11 +127,11 @@ def deliver(
         for learner_id in _learners_with_missing_certificates(db, server_url, by_learner, tokens):
             try:
                 token = tokens.get(learner_id) or account.access_token(learner_id)
-            except SyncError:
+            except CmeError:
                 continue
             try:
                 fetch_missing_certificates(db, api, account, server_url, learner_id, token, now)
-            except SyncError as exc:
+            except CmeError as exc:
                 errors.append(f"A certificate could not be fetched yet ({exc}); it will be fetched at the next sync.")
                 if isinstance(exc, ServerUnreachable):
                     break

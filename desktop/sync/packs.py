@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from cmecore import protocol
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError, PackRefused  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,6 @@ MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 MAX_ACTIVITIES = 2000
 MAX_BLOBS = 20_000
 _BLOB_MEMBER = re.compile(r"^blobs/([0-9a-f]{64})$")
-
-
-class PackRefused(SyncError):
-    """The pack was not imported (or not exported); `message` says why. Nothing was changed."""
-
-    message = "The content pack was refused; nothing was changed."
 
 
 # ---------------------------------------------------------------- the manifest
@@ -110,7 +104,7 @@ def export_pack(services, activity_ids: list[str], out: Path) -> ExportReport:
     come from this computer's store, downloaded first if missing."""
     from cmecore.signatures import verify_activity
     from desktop.sync.downloads import DownloadPolicy
-    from desktop.sync.errors import SignInRequired
+    from desktop.errors import SignInRequired
 
     ids = list(dict.fromkeys(activity_ids))
     if not ids:
@@ -312,9 +306,9 @@ def _stage_blobs(services, zf: zipfile.ZipFile, blobs: dict[str, int], staging: 
     staging.mkdir()
     try:
         check_free_space(staging, sum(size for sha, size in blobs.items() if sha not in present), 0)
-    except SyncError:
+    except CmeError:
         raise
-    except Exception as exc:  # DiskFull is a TransferError (not a SyncError)
+    except Exception as exc:  # DiskFull is a TransferError (not a CmeError)
         raise PackRefused(f"{exc} Nothing was imported.") from None
     for sha, size in blobs.items():
         hasher = hashlib.sha256()

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore
-from desktop.sync.downloads import DownloadPolicy, UnknownActivity
+from desktop.errors import UnknownActivity
+from desktop.sync.downloads import DownloadPolicy
 
 log = logging.getLogger(__name__)
 

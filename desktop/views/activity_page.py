@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError
 from desktop.views.learning_text import ACK_BUTTON, LOCKED, local_time, locked_text
 from desktop.views.summaries_tab import SummariesTab
 from desktop.views.tasks import run_task
@@ -182,7 +182,7 @@ class ActivityPage(QWidget):
         note = "The summaries are not downloaded yet." if has_summaries else "This activity has no summaries."
         try:
             summaries = services.summaries(detail.id) if services is not None else []
-        except SyncError as exc:  # ContentLocked (rule 1) or NotSignedIn: never raise out of a view
+        except CmeError as exc:  # ContentLocked (rule 1) or NotSignedIn: never raise out of a view
             summaries, note = [], locked_text(exc)
         self.summaries_tab.show_summaries(summaries, note=note)
 
@@ -211,7 +211,7 @@ class ActivityPage(QWidget):
         if services is not None and d is not None:
             try:
                 state = services.learning_state(d.id)
-            except SyncError as exc:
+            except CmeError as exc:
                 note = locked_text(exc)
         self.state = state
         unlocked = self.unlocked()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.sync.errors import NotSignedIn, SyncError
+from desktop.errors import NotSignedIn, CmeError
 from desktop.views import certificate_actions
 from desktop.views.activity_page import plain_label
 from desktop.views.learning_text import credits_text, locked_text, state_text
@@ -149,7 +149,7 @@ class CreditsPage(QWidget):
         if self.services is not None:
             try:
                 self.credits = self.services.my_credits()
-            except SyncError as exc:
+            except CmeError as exc:
                 note = "Sign in to see your credits." if isinstance(exc, NotSignedIn) else locked_text(exc)
         self.model.set_rows(self.credits.rows if self.credits else [])
         if selected is not None:

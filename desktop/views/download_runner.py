@@ -74,9 +74,9 @@ class DownloadRunner(QObject):
             try:
                 run.outcome = services.run_downloads(listener, run.stop_event)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI
-                from desktop.sync.errors import SyncError
+                from desktop.errors import CmeError
 
-                if not isinstance(exc, SyncError):
+                if not isinstance(exc, CmeError):
                     log.exception("the download run failed")
                 run.outcome = exc
             try:

@@ -14,7 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
-from desktop.sync.errors import SignInRequired
+from desktop.errors import SignInRequired
 from desktop.views.tasks import run_task
 from desktop.views.text import profession_name
 

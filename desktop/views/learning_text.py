@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from desktop.sync.errors import NotSignedIn, SyncError
+from desktop.errors import NotSignedIn, CmeError
 
 ACK_BUTTON = "I have read the disclosures — start"
 LOCKED = f"Read the disclosures on the Overview tab and press “{ACK_BUTTON}”."
@@ -20,7 +20,7 @@ def locked_text(exc: BaseException) -> str:
         return LOCKED
     if isinstance(exc, NotSignedIn):
         return NOT_SIGNED_IN
-    if isinstance(exc, SyncError):
+    if isinstance(exc, CmeError):
         return str(exc)
     return f"This could not be shown: {exc}"
 

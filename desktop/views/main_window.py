@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from typing import TYPE_CHECKING
 
-from desktop.sync.errors import SignInRequired, SyncError
+from desktop.errors import SignInRequired, CmeError
 from desktop.views.library_view import LibraryView
 from desktop.views.tasks import run_task, wait_for_tasks
 from desktop.views.text import error_text, human_bytes, relative_time, short_error
@@ -399,7 +399,7 @@ class MainWindow(QMainWindow):
         if self._shutting_down:
             return
         if isinstance(outcome, BaseException):
-            text = str(outcome) if isinstance(outcome, SyncError) else error_text(outcome)
+            text = str(outcome) if isinstance(outcome, CmeError) else error_text(outcome)
             self.downloads_page._note(f"Downloads stopped: {text}")
             if isinstance(outcome, SignInRequired):
                 self.open_sign_in(message=str(outcome))
@@ -462,9 +462,9 @@ class MainWindow(QMainWindow):
 
     def _sync_failed(self, exc: BaseException) -> None:
         self._sync_ended()
-        if not isinstance(exc, SyncError):
+        if not isinstance(exc, CmeError):
             log.error("sync failed unexpectedly", exc_info=exc)
-        self._session_error = str(exc) if isinstance(exc, SyncError) else error_text(exc)
+        self._session_error = str(exc) if isinstance(exc, CmeError) else error_text(exc)
         self._session_exc = exc
         self.refresh_status()
         self.sync_finished.emit(exc)

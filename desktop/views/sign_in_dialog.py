@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import normalise_server_url
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError
 from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class SignInDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        if not isinstance(exc, (SyncError, ValueError)):
+        if not isinstance(exc, (CmeError, ValueError)):
             log.error("sign-in failed unexpectedly", exc_info=exc)
         self._set_busy(False)
         self.show_error(error_text(exc))

@@ -120,9 +120,9 @@ class _Runnable(QRunnable):
 
 
 def _is_expected(exc: BaseException) -> bool:
-    from desktop.sync.errors import SyncError
+    from desktop.errors import CmeError
 
-    return isinstance(exc, (SyncError, ValueError))
+    return isinstance(exc, (CmeError, ValueError))
 
 
 def run_task(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from desktop.cache.blobstore import LocalState
-from desktop.sync import errors
-from desktop.sync.errors import SyncError
+from desktop import errors
+from desktop.errors import CmeError
 
 PROFESSION_NAMES = {
     "physician": "Physician",
@@ -25,7 +25,7 @@ MEDIA_STATE = {
 }
 
 # Short forms of the sync layer's messages, for the status bar (the full one is the tooltip).
-_SHORT_ERRORS: dict[type[errors.SyncError], str] = {
+_SHORT_ERRORS: dict[type[errors.CmeError], str] = {
     errors.ServerUnreachable: "Server not reachable",
     errors.WrongCredentials: "Sign-in required",
     errors.SignInRequired: "Sign-in required",
@@ -107,7 +107,7 @@ UNEXPECTED = "Signing in failed unexpectedly. Try again; if it keeps failing, te
 
 def error_text(exc: BaseException) -> str:
     """The words to show for a failure from the services layer."""
-    if isinstance(exc, SyncError):
+    if isinstance(exc, CmeError):
         return str(exc)
     if isinstance(exc, ValueError):
         return f"That server address is not valid: {exc}. It should look like https://cme.example.org"

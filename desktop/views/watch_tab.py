@@ -34,7 +34,7 @@ from desktop.learning.progress import WatchedIntervals, WatchTracker
 from desktop.media.player import probe_libvlc
 from desktop.media.qt_player import RATES, QtPlayer
 from desktop.media.transcript import TranscriptError
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError
 from desktop.views.learning_text import locked_text
 from desktop.views.player_widget import SeekSlider, VideoSurface, format_time
 from desktop.views.tasks import run_task
@@ -212,7 +212,7 @@ class WatchTab(QWidget):
         self.locked_reason = None
         try:
             self.video_path = services.media_file(detail.id) if services is not None else None
-        except SyncError as exc:  # ContentLocked (rule 1), NotSignedIn: say so, never raise
+        except CmeError as exc:  # ContentLocked (rule 1), NotSignedIn: say so, never raise
             self.video_path, self.locked_reason = None, locked_text(exc)
         self._load_transcript(length or None)
         self._show_video_state()
@@ -238,7 +238,7 @@ class WatchTab(QWidget):
             return
         try:
             transcript = self.services.transcript(d.id, duration_ms) if self.services else None
-        except SyncError as exc:
+        except CmeError as exc:
             self.transcript = None
             self.transcript_panel.set_transcript(None, machine_generated=False, note=locked_text(exc))
             return
@@ -302,7 +302,7 @@ class WatchTab(QWidget):
     def _media_arrived(self) -> bool:
         try:
             return self.services.media_file(self.detail.id) is not None
-        except SyncError:  # still locked (rule 1) or no one signed in: the message stays
+        except CmeError:  # still locked (rule 1) or no one signed in: the message stays
             return False
 
     def close_activity(self) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import normalise_server_url
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError
 from desktop.views.activity_page import plain_label
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.tasks import run_task
@@ -130,9 +130,9 @@ class WelcomeDialog(QDialog):
 
     def _demo_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
-        if not isinstance(exc, SyncError):
+        if not isinstance(exc, CmeError):
             log.error("the demo did not start", exc_info=exc)
-        self._note(f"The demo could not start: {exc}" if isinstance(exc, SyncError) else
+        self._note(f"The demo could not start: {exc}" if isinstance(exc, CmeError) else
                    "The demo could not start. Enter your provider's server address instead, "
                    "or try again.")
 

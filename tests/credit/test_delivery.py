@@ -207,7 +207,7 @@ def test_sync_reports_catalog_and_completions_and_a_catalog_failure_hides_neithe
     services.sync()
     claim(services)
     fault_proxy.answer("/api/v1/catalog", Canned(503, b"{}"))
-    from desktop.sync.errors import ServerFailed
+    from desktop.errors import ServerFailed
 
     with pytest.raises(ServerFailed) as err:
         services.sync()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.services import ContentLocked
-from desktop.sync.errors import SignInRequired
+from desktop.errors import ContentLocked
+from desktop.errors import SignInRequired
 from tests.credit.conftest import DEMO_ID, claim, server_completions, watch
 
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from desktop.services import ContentLocked, LearningRefused
-from desktop.sync.errors import NotSignedIn
+from desktop.errors import ContentLocked, RuleError
+from desktop.errors import NotSignedIn
 from tests.credit.conftest import CORRECT, DEMO_ID, ROOT, WRONG, claim, evaluate, ready_to_claim, take_test, watch
 from tests.server.credit_support import activity_doc, publish, today
 
@@ -71,12 +71,12 @@ def test_rule3_an_ended_activity_can_be_read_but_not_started_or_claimed(server, 
     assert learner.activity_detail("ended-activity").disclosures  # the front matter is still there to read
     state = learner.learning_state("ended-activity")
     assert not state.available and "ended on" in state.availability_reason and not state.can_acknowledge
-    with pytest.raises(LearningRefused, match="can no longer be started") as err:
+    with pytest.raises(RuleError, match="can no longer be started") as err:
         learner.acknowledge_disclosures("ended-activity")
     assert err.value.code == "availability"
     with pytest.raises(ContentLocked):
         learner.summaries("ended-activity")
-    with pytest.raises(LearningRefused):
+    with pytest.raises(RuleError):
         learner.claim_credit("ended-activity", 0.5, 30, True)
 
 
@@ -86,7 +86,7 @@ def test_rule4_post_test_unlocks_at_80_percent_watched(learner):
     state = learner.learning_state(DEMO_ID)
     assert state.passing_score == 75 and state.attempts_allowed is None  # shown before starting
     assert not state.assessment_unlocked and "80%" in state.assessment_reason and "50%" in state.assessment_reason
-    with pytest.raises(LearningRefused, match="80%"):
+    with pytest.raises(RuleError, match="80%"):
         learner.start_attempt(DEMO_ID)
     watch(learner, 0.8)
     state = learner.learning_state(DEMO_ID)
@@ -113,13 +113,13 @@ def test_rule4_fail_then_pass_every_attempt_kept_with_feedback(learner):
     assert orders[0] != orders[1]  # shuffled per attempt
     passed = take_test(learner, CORRECT)
     assert passed.passed and passed.score == 100.0
-    with pytest.raises(LearningRefused):
+    with pytest.raises(RuleError):
         learner.save_answer(first.id, "q1", ["b"])  # a submitted attempt never changes
 
     state = learner.learning_state(DEMO_ID)
     assert [(a.number, a.local_passed) for a in state.attempts] == [(1, False), (2, True)]
     assert state.passed and not state.assessment_unlocked and state.open_attempt_id is None
-    with pytest.raises(LearningRefused, match="passed"):
+    with pytest.raises(RuleError, match="passed"):
         learner.start_attempt(DEMO_ID)
 
 
@@ -135,7 +135,7 @@ def test_rule4_attempts_policy_of_two(server, learner, tmp_path):
     assert result.attempts_left == 0
     state = learner.learning_state("two-tries")
     assert not state.assessment_unlocked and "all 2 attempts" in state.assessment_reason
-    with pytest.raises(LearningRefused, match="all 2 attempts"):
+    with pytest.raises(RuleError, match="all 2 attempts"):
         learner.start_attempt("two-tries")
 
 
@@ -187,10 +187,10 @@ def test_rule5_evaluation_required_questions_and_commitments(learner):
     draft = learner.save_evaluation(DEMO_ID, {"e1": 4}, {}, ["Teach cuff sizing"])
     assert draft.missing == ["e2"] and draft.submitted_at is None
     assert learner.evaluation(DEMO_ID).ratings == {"e1": 4}  # a draft is kept
-    with pytest.raises(LearningRefused, match="required question") as err:
+    with pytest.raises(RuleError, match="required question") as err:
         learner.save_evaluation(DEMO_ID, {"e1": 4}, {}, [], submit=True)
     assert err.value.code == "evaluation"
-    with pytest.raises(LearningRefused, match="at most 3"):
+    with pytest.raises(RuleError, match="at most 3"):
         learner.save_evaluation(DEMO_ID, {"e1": 4, "e2": 5}, {}, ["a", "b", "c", "d"], submit=True)
     done = evaluate(learner)
     assert done.submitted_at is not None and done.reminder_weeks == 6
@@ -210,14 +210,14 @@ def test_rule6_claim_needs_every_step_and_physicians_claim_quarter_steps(learner
     assert state.claim_options.suggested_minutes == 1  # 90% of the one-minute demo video
     for credits, minutes, words in [(0.3, 30, "steps of 0.25"), (0.75, 60, "maximum"),
                                     (0.5, 20, "supports at most 0.25")]:
-        with pytest.raises(LearningRefused, match=words) as err:
+        with pytest.raises(RuleError, match=words) as err:
             learner.claim_credit(DEMO_ID, credits, minutes, True)
         assert err.value.code == "claim"
     assert learner.pending_completions_count() == 0  # nothing written for a refused claim
 
     info = learner.claim_credit(DEMO_ID, 0.25, 20, False)
     assert info.state == "pending" and info.credits_claimed == 0.25 and info.attempts_sent == 1
-    with pytest.raises(LearningRefused, match="waiting to be sent"):
+    with pytest.raises(RuleError, match="waiting to be sent"):
         learner.claim_credit(DEMO_ID, 0.25, 20, False)
     state = learner.learning_state(DEMO_ID)
     assert state.completion.id == info.id and not state.can_claim and "next sync" in state.claim_reason
@@ -257,7 +257,7 @@ def test_rule6_pharmacist_without_nabp_id_is_refused_locally(server, make_servic
     assert state.claim_options.needs_pharmacist_ids and state.claim_options.missing_pharmacist_ids
     assert state.claim_options.fixed_contact_hours == 0.5
     assert not state.can_claim and "NABP e-Profile ID" in state.claim_reason
-    with pytest.raises(LearningRefused, match="NABP e-Profile ID") as err:
+    with pytest.raises(RuleError, match="NABP e-Profile ID") as err:
         services.claim_credit(DEMO_ID, 0.5, None, True)
     assert err.value.code == "pharmacist-ids"
     assert services.pending_completions_count() == 0
@@ -268,7 +268,7 @@ def test_rule6_pharmacist_with_ids_claims_contact_hours(server, make_services):
     services.sign_in("pharm", "demo")  # the demo pharmacist has an NABP e-Profile ID and birth MMDD
     services.sync()
     ready_to_claim(services)
-    with pytest.raises(LearningRefused, match="claim exactly 0.5"):
+    with pytest.raises(RuleError, match="claim exactly 0.5"):
         services.claim_credit(DEMO_ID, 0.25, None, True)
     info = services.claim_credit(DEMO_ID, 0.5, None, True)
     assert info.credit_type == "ACPE contact hours"

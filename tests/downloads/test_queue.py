@@ -259,7 +259,7 @@ def _served_activity(server, activity_id):
 
 
 def test_unknown_activity_is_refused_plainly(server, client_via):
-    from desktop.sync.downloads import UnknownActivity
+    from desktop.errors import UnknownActivity
 
     services = client_via(server.url)
     with pytest.raises(UnknownActivity) as err:
@@ -269,7 +269,7 @@ def test_unknown_activity_is_refused_plainly(server, client_via):
 
 
 def test_signed_out_run_asks_to_sign_in_and_keeps_the_queue(server, client_via):
-    from desktop.sync.errors import NotSignedIn
+    from desktop.errors import NotSignedIn
 
     services = client_via(server.url)
     services.enqueue_downloads([DEMO_ID])

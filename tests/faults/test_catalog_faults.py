@@ -11,7 +11,7 @@ import json
 import httpx
 import pytest
 
-from desktop.sync.errors import InvalidResponse, ServerFailed, ServerUnreachable, SyncError
+from desktop.errors import InvalidResponse, ServerFailed, ServerUnreachable, CmeError
 from tests.faults.checks import cached_versions, catalog_snapshot, sqlite_problems
 from tests.support.media_publish import publish_activity
 
@@ -57,8 +57,8 @@ def catalog_length(server) -> int:
         return len(api.get("/catalog", headers={"Authorization": f"Bearer {token['access_token']}"}).content)
 
 
-def assert_refused_and_unchanged(services, before, error_type) -> SyncError:
-    with pytest.raises(SyncError) as err:
+def assert_refused_and_unchanged(services, before, error_type) -> CmeError:
+    with pytest.raises(CmeError) as err:
         services.sync()
     exc = err.value
     assert isinstance(exc, error_type), f"{type(exc).__name__}: {exc}"

@@ -5,7 +5,7 @@ and taken through the whole client path (`Services.sync` → `CreditServerApi.ca
 parsing and checks → the one-transaction apply).
 
 Every reply is either applied whole (the cache then holds exactly that catalog) or refused
-with a SyncError whose message is one plain sentence, and the cache is then unchanged.
+with a CmeError whose message is one plain sentence, and the cache is then unchanged.
 Nothing else may come out."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError
 from tests.faults.checks import cached_versions, catalog_snapshot
 from tests.fuzz.settings import FUZZ
 from tests.support.media_publish import publish_activity
@@ -114,7 +114,7 @@ def test_any_catalog_reply_is_applied_whole_or_refused_plainly(server, proxy, ma
         before = catalog_snapshot(services.db.path)
         try:
             services.sync()
-        except SyncError as exc:
+        except CmeError as exc:
             message = str(exc)
             assert message.strip() and "\n" not in message and len(message) < 1000, repr(message)
             assert "Traceback" not in message

@@ -1,6 +1,6 @@
 """Fuzzing content packs as files: a real exported pack damaged on its way (a USB stick, a
 share): bytes flipped, dropped, inserted or cut, biased towards the deflated manifest and
-the zip's own directory. Importing it either works or is refused with a SyncError in one
+the zip's own directory. Importing it either works or is refused with a CmeError in one
 plain sentence, and a refused pack leaves the library, the blob store and no staging
 folder behind.
 
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop.sync.errors import SyncError
+from desktop.errors import CmeError
 from tests.faults.checks import blob_problems, catalog_snapshot
 from tests.fuzz.settings import FUZZ
 from tests.support.media_publish import publish_activity, store_files
@@ -84,7 +84,7 @@ def test_a_damaged_pack_file_is_imported_or_refused_cleanly(server, make_service
             before = catalog_snapshot(importer.db.path), set(store_files(importer.paths.blobs))
             try:
                 importer.import_pack(path)
-            except SyncError as exc:
+            except CmeError as exc:
                 message = str(exc)
                 assert message.strip() and "\n" not in message, repr(message)
                 if len(message) >= 1000:

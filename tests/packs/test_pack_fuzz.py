@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmecore.signatures import key_id_for, sign_activity
-from desktop.sync.packs import PackRefused
+from desktop.errors import PackRefused
 from tests.gui.conftest import make_activity
 from tests.support.media_publish import store_files
 

@@ -11,7 +11,7 @@ import pytest
 
 from desktop.app import main
 from cmecore.signatures import verify_activity
-from desktop.sync.packs import PackRefused
+from desktop.errors import PackRefused
 from tests.support.media_publish import assert_store_verified, store_files
 
 DEMO_ID = "demo-home-bp-older-adults"

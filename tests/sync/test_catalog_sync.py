@@ -7,7 +7,7 @@ import json
 import keyring
 import pytest
 
-from desktop.sync.errors import InvalidResponse, ServerFailed, ServerUnreachable, SignInRequired, WrongCredentials
+from desktop.errors import InvalidResponse, ServerFailed, ServerUnreachable, SignInRequired, WrongCredentials
 from tests.support.fault_proxy import Canned
 from tests.support.requests_seen import requests_seen
 

@@ -1,0 +1,167 @@
+"""Every failure the app reports to a person, as one tree with a machine-readable `code`.
+
+`str(err)` (and `err.message`) is one plain sentence saying what happened and what to do;
+the GUI shows it inline and the CLI prints it as its one-line reason. Callers decide what
+to do from the *type* (`except NetworkError`) or the `code` (`err.code == "pharmacist-ids"`),
+never from the message text, so wording can change without changing behaviour.
+
+    CmeError
+    ├── NetworkError    the server could not be used: unreachable, failed, sent nonsense
+    ├── AuthError       who you are: wrong password, sign-in ended, nobody signed in, no keyring
+    ├── ConfigError     settings or policy: no server set, a bad server address
+    ├── RuleError       an accreditation rule says no now (locked content, a refused step)
+    └── ContentError    content that cannot be used: unknown activity, refused pack, busy store
+
+Plain Python, no Qt: imported by the cache, sync, services, views and the CLI alike.
+"""
+
+from __future__ import annotations
+
+
+class CmeError(Exception):
+    """Base of every failure shown to a person; `str(err)` is the user message."""
+
+    message = "Something went wrong."
+    code = "error"
+
+    def __init__(self, message: str | None = None, code: str | None = None):
+        if message:
+            self.message = message
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+
+# ---------------------------------------------------------------- network
+
+
+class NetworkError(CmeError):
+    """The credit server could not be used for this request (the app stays usable offline)."""
+
+    message = "Something went wrong talking to the credit server."
+    code = "network"
+
+
+class ServerUnreachable(NetworkError):
+    message = (
+        "The credit server cannot be reached. You can keep studying offline; "
+        "the app will sync when the network is back."
+    )
+    code = "unreachable"
+
+
+class ServerFailed(NetworkError):
+    message = "The credit server had a problem (it answered with an error). Try again later."
+    code = "server-failed"
+
+
+class InvalidResponse(NetworkError):
+    message = "The credit server sent something this app cannot use, so it was ignored and nothing was changed."
+    code = "invalid-response"
+
+
+# ---------------------------------------------------------------- who you are
+
+
+class AuthError(CmeError):
+    message = "You need to sign in."
+    code = "auth"
+
+
+class WrongCredentials(AuthError):
+    message = "The server refused the username or password. Check them, or ask your IT help desk to reset the password."
+    code = "wrong-credentials"
+
+
+class SignInRequired(AuthError):
+    message = "Your sign-in has ended (it expired or was revoked). Sign in again; nothing on this computer was lost."
+    code = "sign-in-required"
+
+
+
+
+class AccessExpired(SignInRequired):
+    """The server answered 401 to an access token: `Account.authorized` refreshes it once and
+    tries again. A SignInRequired, so if the retry fails too the learner is asked to sign in."""
+
+    code = "access-expired"
+
+
+class NotSignedIn(AuthError):
+    message = "No one is signed in. Sign in first."
+    code = "not-signed-in"
+
+
+class KeyringUnavailable(AuthError):
+    message = (
+        "No secure password store (keyring) is available on this computer, so the app cannot "
+        "keep you signed in. Install and unlock one (e.g. GNOME Keyring or KWallet), or ask IT."
+    )
+    code = "no-keyring"
+
+
+# ---------------------------------------------------------------- configuration
+
+
+class ConfigError(CmeError):
+    message = "A setting is not usable."
+    code = "config"
+
+
+class NoServerConfigured(ConfigError):
+    message = "No credit server is set. Enter your provider's server address in Settings (or use --server)."
+    code = "no-server"
+
+
+class BadServerAddress(ConfigError):
+    message = "That is not a usable server address. Use the https:// address your provider gave you."
+    code = "bad-server-address"
+
+
+# ---------------------------------------------------------------- accreditation rules
+
+
+class RuleError(CmeError):
+    """A learning step the rules do not allow now; `message` says why in plain words.
+
+    `code` names the rule: "locked", "availability", "assessment", "attempt", "evaluation",
+    "claim", "pharmacist-ids", "certificate".
+    """
+
+    message = "This step is not possible now."
+    code = "rule"
+
+
+class ContentLocked(RuleError):
+    """Rule 1: the activity's content stays locked until the learner acknowledges the disclosures."""
+
+    message = "Read and acknowledge the disclosures on the Overview tab first."
+    code = "locked"
+
+
+# ---------------------------------------------------------------- content
+
+
+class ContentError(CmeError):
+    message = "This content cannot be used."
+    code = "content"
+
+
+class UnknownActivity(ContentError):
+    message = "That activity is not in the library. Sync the catalog first."
+    code = "unknown-activity"
+
+
+class DownloadsBusy(ContentError):
+    message = (
+        "Downloads are already running in another CME Offline window or command on this "
+        "computer; they will carry on there."
+    )
+    code = "downloads-busy"
+
+
+class PackRefused(ContentError):
+    """The pack was not imported (or not exported); `message` says why. Nothing was changed."""
+
+    message = "The content pack was refused; nothing was changed."
+    code = "pack-refused"
