@@ -40,7 +40,7 @@ ENDED = "ended"
 ERROR = "error"
 
 MISSING_MESSAGE = {
-    "linux": "Install VLC's library: sudo apt-get install libvlc5 vlc-plugin-base "
+    "linux": "Install VLC's library: sudo apt-get install libvlc5 vlc-plugin-base vlc-plugin-video-output "
     "(Fedora: sudo dnf install vlc-libs), then start CME Offline again.",
     "win32": "Install VLC (64-bit) from https://www.videolan.org/vlc/, then start CME Offline again.",
     "darwin": "Install VLC from https://www.videolan.org/vlc/ into Applications "

@@ -243,7 +243,7 @@ def test_missing_libvlc_shows_the_message_and_does_not_crash(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_VLC_LIB_PATH": str(tmp_path / "no-libvlc.so")}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "sudo apt-get install libvlc5 vlc-plugin-base" in result.stdout
+    assert "sudo apt-get install libvlc5 vlc-plugin-base vlc-plugin-video-output" in result.stdout
 
 
 def test_scrolling_by_hand_stops_follow_until_asked(qtbot, page):

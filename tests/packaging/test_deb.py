@@ -153,7 +153,7 @@ def test_control_fields(deb):
     assert control["Package"] == "cme-offline"
     assert control["Version"] == project_version()
     depends = [d.strip().split(" ")[0] for d in control["Depends"].split(",")]
-    for needed in ("libvlc5", "vlc-plugin-base", "libegl1", "libgl1", "libxcb-cursor0", "libfontconfig1", "libc6"):
+    for needed in ("libvlc5", "vlc-plugin-base", "vlc-plugin-video-output", "libegl1", "libgl1", "libxcb-cursor0", "libfontconfig1", "libc6"):
         assert needed in depends, f"{needed} missing from Depends: {control['Depends']}"
     print(f"\nDepends: {control['Depends']}")
 

@@ -76,7 +76,7 @@ def test_null_player_when_libvlc_is_missing(qapp):
     p.play()
     p.seek(12_000)
     assert p.position_ms() == 12_000 and not p.is_playing()
-    assert "sudo apt-get install libvlc5 vlc-plugin-base" in p.problem
+    assert "sudo apt-get install libvlc5 vlc-plugin-base vlc-plugin-video-output" in p.problem
 
 
 def test_extra_libvlc_args_come_from_the_environment(monkeypatch):
