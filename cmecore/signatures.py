@@ -34,6 +34,9 @@ import json
 import math
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "cme-offline-ed25519-2026"
 KEY_URN_PREFIX = "urn:cme-offline:key:"
@@ -109,9 +112,6 @@ def verify_credential(doc: dict[str, Any], public_key_b64: str) -> bool:
     of the document, including the proof's own metadata, makes it False. Never raises
     for a malformed document or key: that is simply not verified.
     """
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     try:
         raw = base64.b64decode(public_key_b64, validate=True)
         public_key = Ed25519PublicKey.from_public_bytes(raw)
@@ -148,9 +148,6 @@ def sign_activity(activity: dict[str, Any], private_key: Any) -> str:
 def verify_activity(activity: Any, signature: Any, public_key_b64: str, key_id: Any = None) -> bool:
     """True when `signature` was made over `activity` by the key `public_key_b64` (and,
     if given, `key_id` names that key). Never raises for malformed input."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     try:
         if not isinstance(activity, dict) or not isinstance(signature, str):
             return False

@@ -9,19 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_data_path, user_log_path
+
 APP_NAME = "CME Offline"
 
 
 def default_data_dir() -> Path:
-    from platformdirs import user_data_path
-
     return user_data_path(APP_NAME, appauthor=False)
 
 
 def default_log_dir() -> Path:
     """The platform's per-user log folder (e.g. ~/.local/state/CME Offline/log on Linux)."""
-    from platformdirs import user_log_path
-
     return user_log_path(APP_NAME, appauthor=False)
 
 
