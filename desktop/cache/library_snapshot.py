@@ -13,8 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState, combined_state
-
-ACTIVE_JOB_STATES = ("queued", "running", "paused")
+from desktop.cache.job_state import ACTIVE_JOB_STATES
 
 # Short labels for the library's credits column.
 _CREDIT_ABBREV = {
@@ -71,7 +70,8 @@ def read_library(db_path: Path, blobs: BlobStore) -> list[LibraryRow]:
         assets = _grouped(conn, "SELECT activity_id, sha256, size FROM assets ORDER BY activity_id, position")
         queued = {
             sha for (sha,) in conn.execute(
-                "SELECT sha256 FROM download_jobs WHERE state IN (?, ?, ?)", ACTIVE_JOB_STATES
+                f"SELECT sha256 FROM download_jobs WHERE state IN ({', '.join('?' * len(ACTIVE_JOB_STATES))})",
+                ACTIVE_JOB_STATES,
             )
         }
         activities = conn.execute(
