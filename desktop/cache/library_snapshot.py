@@ -14,6 +14,7 @@ from pathlib import Path
 
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState, combined_state
 from desktop.cache.job_state import ACTIVE_JOB_STATES
+from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
 
 # Short labels for the library's credits column.
 _CREDIT_ABBREV = {
@@ -118,8 +119,6 @@ class FirstPaint:
 
 def read_first_paint(db_path: Path, blobs: BlobStore) -> FirstPaint | None:
     """The library as cached, or None when the file is missing or needs an upgrade first."""
-    from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
-
     try:
         if current_revision(db_path) != SCHEMA_HEAD:
             return None

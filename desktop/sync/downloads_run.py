@@ -17,7 +17,6 @@ import time
 from collections import deque
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 
@@ -35,15 +34,13 @@ from desktop.errors import (
 from desktop.sync.downloads_data import DownloadEvent, DownloadPolicy, DownloadSummary, job_info, utcnow
 from desktop.sync.sources import BlobFetcher, FetchTarget
 
-if TYPE_CHECKING:
-    from desktop.sync.downloads import DownloadQueue
-
 if os.name == "nt":  # the OS file lock: one module per platform
     import msvcrt
 else:
     import fcntl
 
 log = logging.getLogger(__name__)
+
 
 class RunningJobs:
     """The stop events of the jobs this process is running, so a pause or cancel reaches them."""
@@ -76,9 +73,9 @@ class RunningJobs:
 
 
 class DownloadRun:
-    """One call of `DownloadQueue.run`: its workers, counters and listener."""
+    """One call of `DownloadQueue.run` (the `queue`): its workers, counters and listener."""
 
-    def __init__(self, queue: DownloadQueue, fetcher: BlobFetcher, policy: DownloadPolicy, listener, stop_event,
+    def __init__(self, queue, fetcher: BlobFetcher, policy: DownloadPolicy, listener, stop_event,
                  on_complete):
         self.q = queue
         self.db = queue.db
