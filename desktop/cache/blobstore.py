@@ -131,8 +131,8 @@ class BlobStore:
         final.parent.mkdir(parents=True, exist_ok=True)
         part = self._open(target, source, progress or _no_progress, stop or threading.Event())
         try:
-            part.report()
             check_free_space(final.parent, target.size - part.have, disk_margin)
+            part.report()
             source.fill(part, target)
             if not part.holds(target):
                 part.discard()

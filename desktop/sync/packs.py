@@ -192,7 +192,7 @@ def import_pack(services, path: Path) -> ImportReport:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
         raise PackRefused(f"{path.name} is not a readable content pack (damaged or incomplete: {_brief(exc)}); "
                           "nothing was imported.") from None
-    staging = BlobStore(services.paths.blobs / f".pack-import-{uuid.uuid4().hex}")
+    staging = services.paths.blobs / f".pack-import-{uuid.uuid4().hex}"
     try:
         with zf:
             manifest, activities, blobs = _check_pack(services, zf, path.name)
@@ -207,7 +207,7 @@ def import_pack(services, path: Path) -> ImportReport:
         raise PackRefused(f"{path.name} could not be read or stored ({_brief(exc.strerror or exc)}); "
                           "nothing was imported.") from None
     finally:
-        shutil.rmtree(staging.root, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _check_pack(services, zf: zipfile.ZipFile, name: str):
@@ -297,29 +297,29 @@ def _check_pack(services, zf: zipfile.ZipFile, name: str):
     return manifest, activities, blobs
 
 
-def _stage_blobs(services, zf: zipfile.ZipFile, blobs: dict[str, int], staging: BlobStore, name: str) -> set[str]:
-    """Ingest every blob the store lacks into `staging` (verified: size and SHA-256) and check
-    the others without keeping them; returns those already in the store."""
+def _stage_blobs(services, zf: zipfile.ZipFile, blobs: dict[str, int], staging: Path, name: str) -> set[str]:
+    """Ingest every blob the store lacks into a store at `staging` (verified: size and SHA-256)
+    and check the others without keeping them; returns those already in the store."""
     store = services.blobs
     present = {sha for sha in blobs if store.path_for(sha).is_file()}
     store.root.mkdir(parents=True, exist_ok=True)
-    staging.root.mkdir()
+    staging.mkdir()
     source = PackSource(zf, name)
     try:
-        check_free_space(staging.root, sum(size for sha, size in blobs.items() if sha not in present), 0)
+        check_free_space(staging, sum(size for sha, size in blobs.items() if sha not in present), 0)
         for sha, size in blobs.items():
             target = FetchTarget(sha, size)  # named by the manifest's checked digest, never by a member name
             if sha in present:
                 store.check(source, target)
             else:
-                staging.ingest(source, target)
+                BlobStore(staging).ingest(source, target)
     except TransferError as exc:  # a full disk, a file that cannot be written
         raise PackRefused(f"{exc} Nothing was imported.") from None
     return present
 
 
 def _apply(services, activities: list[protocol.Activity], blobs: dict[str, int], present: set[str],
-           staging: BlobStore) -> ImportReport:
+           staging: Path) -> ImportReport:
     from types import SimpleNamespace
 
     from desktop.cache.catalog_store import apply_activities
@@ -328,7 +328,7 @@ def _apply(services, activities: list[protocol.Activity], blobs: dict[str, int],
     try:
         for sha in blobs:
             # None: arrived meanwhile (a download), the same verified bytes
-            if sha not in present and (path := services.blobs.adopt(staging, sha)) is not None:
+            if sha not in present and (path := services.blobs.adopt(BlobStore(staging), sha)) is not None:
                 placed.append(path)
         written = apply_activities(services.db, activities, synced_at=datetime.now(timezone.utc).replace(tzinfo=None))
     except BaseException:
