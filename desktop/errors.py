@@ -165,3 +165,54 @@ class PackRefused(ContentError):
 
     message = "The content pack was refused; nothing was changed."
     code = "pack-refused"
+
+
+# ---------------------------------------------------------------- transfers into the blob store
+
+
+class TransferError(ContentError):
+    """A file did not arrive in the store this time; `message` is one plain sentence for the learner.
+
+    `retryable`: whether trying again can help. `retry_after`: the seconds the server asked
+    us to wait. `discarded`: the bytes received were thrown away (they are not progress).
+    """
+
+    message = "The file could not be fetched."
+    code = "transfer"
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None, discarded: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.discarded = discarded
+
+    @property
+    def what(self) -> str:
+        """The message without its promise to retry, for the final message after giving up."""
+        return self.message.split("; it will be fetched again")[0].split("; the download will")[0].rstrip(".")
+
+
+class RetryableTransferError(TransferError):
+    """Connection trouble, a timeout, 5xx, 429, a confused reply: worth another try."""
+
+    code = "transfer-retry"
+
+
+class DamagedInTransit(RetryableTransferError):
+    message = "The downloaded file was damaged in transit and was discarded; it will be fetched again."
+    code = "damaged-in-transit"
+
+    def __init__(self) -> None:
+        super().__init__(discarded=True)
+
+
+class PermanentTransferError(TransferError):
+    """Retrying will not help (404, 403, a full disk): the job fails with this message."""
+
+    code = "transfer-refused"
+    retryable = False
+
+
+class DiskFull(PermanentTransferError):
+    message = "The disk is full: free some space, then resume the download."
+    code = "disk-full"

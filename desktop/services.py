@@ -430,8 +430,9 @@ class Services:
         import httpx
 
         from desktop.sync.downloads import DownloadPolicy
-        from desktop.sync.downloads_transfer import BlobFetcher
+        from desktop.sync.downloads_transfer import ServerSource
         from desktop.sync.http import build_client
+        from desktop.sync.sources import BlobFetcher, SharedFolderSource
 
         policy = policy or DownloadPolicy.from_settings(self.settings)
         server = self._require_server()
@@ -442,14 +443,14 @@ class Services:
         )
 
         def make_fetcher(limiter):
-            return BlobFetcher(
+            shared = self.shared_content_dir()
+            server_source = ServerSource(
                 # Looked up on each use: changing settings mid-run rebuilds the account.
-                client, self.blobs, server_url=server, access_token=lambda: self.account().access_token(),
-                forget_token=lambda: self.account().forget_access_token(), limiter=limiter,
-                chunk_size=policy.chunk_size,
-                disk_margin_bytes=policy.disk_margin_bytes,
-                shared_dir=self.shared_content_dir(),
+                client, server_url=server, authorized=lambda call, learner_id=None: self.account().authorized(call, learner_id),
+                limiter=limiter, chunk_size=policy.chunk_size,
             )
+            sources = [SharedFolderSource(shared)] if shared else []
+            return BlobFetcher(self.blobs, [*sources, server_source], disk_margin_bytes=policy.disk_margin_bytes)
 
         try:
             summary = self.downloads().run(

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState
 from desktop.cache.db import Database
-from desktop.cache.library_snapshot import ACTIVE_JOB_STATES, CreditOffer, LibraryRow, read_library  # noqa: F401 (re-exported)
+from desktop.cache.job_state import ACTIVE_JOB_STATES
+from desktop.cache.library_snapshot import CreditOffer, LibraryRow, read_library  # noqa: F401 (re-exported)
 
 @dataclass(frozen=True)
 class AssetInfo:

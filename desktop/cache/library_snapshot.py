@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState, combined_state
-
-ACTIVE_JOB_STATES = ("queued", "running", "paused")
+from desktop.cache.job_state import ACTIVE_JOB_STATES
+from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
 
 # Short labels for the library's credits column.
 _CREDIT_ABBREV = {
@@ -71,7 +71,8 @@ def read_library(db_path: Path, blobs: BlobStore) -> list[LibraryRow]:
         assets = _grouped(conn, "SELECT activity_id, sha256, size FROM assets ORDER BY activity_id, position")
         queued = {
             sha for (sha,) in conn.execute(
-                "SELECT sha256 FROM download_jobs WHERE state IN (?, ?, ?)", ACTIVE_JOB_STATES
+                f"SELECT sha256 FROM download_jobs WHERE state IN ({', '.join('?' * len(ACTIVE_JOB_STATES))})",
+                ACTIVE_JOB_STATES,
             )
         }
         activities = conn.execute(
@@ -118,8 +119,6 @@ class FirstPaint:
 
 def read_first_paint(db_path: Path, blobs: BlobStore) -> FirstPaint | None:
     """The library as cached, or None when the file is missing or needs an upgrade first."""
-    from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
-
     try:
         if current_revision(db_path) != SCHEMA_HEAD:
             return None

@@ -16,14 +16,13 @@ never used as paths — blobs are addressed by the manifest's SHA-256 only), the
 (schema, size caps), each activity's Ed25519 signature against the server key this
 computer already has (kept at sign-in, or the policy's `server_public_key`), every asset
 of every activity present in the pack with its size, every blob's SHA-256 (streamed into
-a staging folder beside the blob store). Only then are the blobs renamed into the store
-and the activities written in one transaction; if that transaction fails, the blobs just
-placed are removed again.
+a staging store beside the blob store, by `BlobStore.ingest` with a `PackSource`). Only
+then are the blobs moved into the store and the activities written in one transaction; if
+that transaction fails, the blobs just placed are removed again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -40,7 +39,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from cmecore import protocol
-from desktop.errors import CmeError, PackRefused  # noqa: F401
+from desktop.cache.blobstore import BlobStore, check_free_space
+from desktop.errors import CmeError, PackRefused, TransferError  # noqa: F401
+from desktop.sync.sources import FetchTarget, PackSource
 
 log = logging.getLogger(__name__)
 
@@ -297,49 +298,24 @@ def _check_pack(services, zf: zipfile.ZipFile, name: str):
 
 
 def _stage_blobs(services, zf: zipfile.ZipFile, blobs: dict[str, int], staging: Path, name: str) -> set[str]:
-    """Copy every blob to `staging`, verifying size and SHA-256; returns those already in the store."""
-    from desktop.sync.downloads_transfer import check_free_space
-
+    """Ingest every blob the store lacks into a store at `staging` (verified: size and SHA-256)
+    and check the others without keeping them; returns those already in the store."""
     store = services.blobs
     present = {sha for sha in blobs if store.path_for(sha).is_file()}
     store.root.mkdir(parents=True, exist_ok=True)
     staging.mkdir()
+    source = PackSource(zf, name)
     try:
         check_free_space(staging, sum(size for sha, size in blobs.items() if sha not in present), 0)
-    except CmeError:
-        raise
-    except Exception as exc:  # DiskFull is a TransferError (not a CmeError)
+        for sha, size in blobs.items():
+            target = FetchTarget(sha, size)  # named by the manifest's checked digest, never by a member name
+            if sha in present:
+                store.check(source, target)
+            else:
+                BlobStore(staging).ingest(source, target)
+    except TransferError as exc:  # a full disk, a file that cannot be written
         raise PackRefused(f"{exc} Nothing was imported.") from None
-    for sha, size in blobs.items():
-        hasher = hashlib.sha256()
-        got = 0
-        target = staging / sha  # named by the manifest's checked digest, never by a member name
-        keep = sha not in present
-        with zf.open(f"blobs/{sha}") as src, (open(target, "wb") if keep else _Discard()) as dst:
-            while block := src.read(1024 * 1024):
-                got += len(block)
-                if got > size:
-                    break
-                hasher.update(block)
-                dst.write(block)
-            if keep:
-                dst.flush()
-                os.fsync(dst.fileno())
-        if got != size or hasher.hexdigest() != sha:
-            raise PackRefused(f"{name} was refused: file {sha[:12]}… in it is damaged (its SHA-256 does not "
-                              "match). Nothing was imported.")
     return present
-
-
-class _Discard:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def write(self, data) -> None:
-        pass
 
 
 def _apply(services, activities: list[protocol.Activity], blobs: dict[str, int], present: set[str],
@@ -347,21 +323,13 @@ def _apply(services, activities: list[protocol.Activity], blobs: dict[str, int],
     from types import SimpleNamespace
 
     from desktop.cache.catalog_store import apply_activities
-    from desktop.sync.downloads_transfer import _fsync_dir
 
     placed: list[Path] = []
     try:
         for sha in blobs:
-            if sha in present:
-                continue
-            final = services.blobs.path_for(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            if final.is_file():
-                continue  # arrived meanwhile (a download): the same verified bytes
-            os.replace(staging / sha, final)
-            placed.append(final)
-        for folder in {p.parent for p in placed}:
-            _fsync_dir(folder)
+            # None: arrived meanwhile (a download), the same verified bytes
+            if sha not in present and (path := services.blobs.adopt(BlobStore(staging), sha)) is not None:
+                placed.append(path)
         written = apply_activities(services.db, activities, synced_at=datetime.now(timezone.utc).replace(tzinfo=None))
     except BaseException:
         for p in placed:

@@ -2,7 +2,7 @@
 
 DIR gets the blob store's layout (`ab/<sha256>`), so clients whose policy names it as
 `shared_content_dir` copy files from there instead of downloading them. The transfer is
-the app's own `BlobFetcher` with a `BlobStore` rooted at DIR: resumable (`.part` files in
+the app's own: `BlobStore(DIR).ingest` from a `ServerSource`, resumable (`.part` files in
 DIR, continued with Range/If-Range), verified by SHA-256 before the rename, retried with
 backoff on connection trouble. The learner's own download queue and blob store are not
 touched, and nothing about any learner is written to DIR.
@@ -18,9 +18,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from desktop.cache import models as m
-from desktop.cache.blobstore import BlobStore
-from desktop.errors import UnknownActivity
-from desktop.sync.downloads import DownloadPolicy
+from desktop.cache.blobstore import BlobStore, TransferInterrupted
+from desktop.errors import TransferError, UnknownActivity
+from desktop.sync.downloads_data import DownloadPolicy
+from desktop.sync.sources import BlobFetcher, FetchTarget
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,7 @@ def prefetch(services, folder: Path, activity_ids: list[str] | None, *, sync_fir
     import httpx
 
     from desktop.sync.downloads_ratelimit import BandwidthLimiter
-    from desktop.sync.downloads_transfer import (
-        BlobFetcher,
-        FetchTarget,
-        TransferError,
-        TransferInterrupted,
-    )
+    from desktop.sync.downloads_transfer import ServerSource
     from desktop.sync.http import build_client
 
     if sync_first:
@@ -71,11 +67,9 @@ def prefetch(services, folder: Path, activity_ids: list[str] | None, *, sync_fir
         server, extra_ca_bundle=services.settings.extra_ca_bundle, proxy=services.settings.proxy,
         timeout=httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s),
     )
-    fetcher = BlobFetcher(
-        client, store, server_url=server, access_token=account.access_token,
-        forget_token=account.forget_access_token, limiter=BandwidthLimiter(policy.bandwidth_bytes_per_s),
-        chunk_size=policy.chunk_size, disk_margin_bytes=policy.disk_margin_bytes,
-    )
+    server_source = ServerSource(client, server_url=server, authorized=account.authorized,
+                                 limiter=BandwidthLimiter(policy.bandwidth_bytes_per_s), chunk_size=policy.chunk_size)
+    fetcher = BlobFetcher(store, [server_source], disk_margin_bytes=policy.disk_margin_bytes)
     report = PrefetchReport()
     try:
         for asset in targets:

@@ -18,10 +18,12 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.cache.job_state import JobState
+
 log = logging.getLogger(__name__)
 
 EMIT_INTERVAL_S = 0.1  # at most ~10 progress updates per second per job
-RUNNING = "running"
+RUNNING = JobState.RUNNING
 
 
 class _Run:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.cache.job_state import MOVING_JOB_STATES
 from desktop.views.activity_page import plain_label
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.row_model import RowTableModel
@@ -39,7 +40,7 @@ from desktop.views.text import human_bytes
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("queued", "running")  # jobs that will still move without the learner's help
+ACTIVE = MOVING_JOB_STATES  # jobs that will still move without the learner's help
 UNFINISHED = ("queued", "running", "paused", "failed")
 RESTARTABLE = ("paused", "failed", "cancelled")
 KIND_NAMES = {"video": "Video", "transcript": "Transcript", "summary": "Summary"}

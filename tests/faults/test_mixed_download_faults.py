@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.sync.downloads import DONE, DownloadPolicy
+from desktop.cache.job_state import JobState
+from desktop.sync.downloads import DownloadPolicy
 from tests.downloads.conftest import FAST
 from tests.faults.checks import blob_problems, sqlite_problems
 from tests.faults.schedule import RandomFaults
@@ -36,7 +37,7 @@ def test_random_faults_across_a_multi_asset_download_end_with_every_blob_verifie
     summary = services.run_downloads(policy=policy)
 
     assert summary.ok and summary.failed == 0 and summary.remaining == 0, summary.failures
-    assert {j.state for j in services.download_jobs()} == {DONE}
+    assert {j.state for j in services.download_jobs()} == {JobState.DONE}
     stored = {p.name for p in (data_dir / "blobs").glob("??/*")}
     assert {j.sha256 for j in jobs} <= stored
     assert blob_problems(data_dir / "blobs", allow_partial=False) == []

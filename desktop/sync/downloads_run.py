@@ -1,0 +1,380 @@
+"""One run of the download queue: worker threads, retries, progress, the store lock.
+
+`DownloadQueue.run` (downloads.py) starts a `DownloadRun`: a few worker threads take the
+most urgent due job, fetch it with the `BlobFetcher` (desktop/sync/sources.py) and record
+the outcome. Retries wait with exponential backoff and jitter (or the server's Retry-After)
+without holding a worker: the job goes back to `queued` with `next_attempt_at` set. A
+failed attempt that still brought new bytes does not count towards giving up. Progress
+goes to the listener from the worker threads, throttled by `JobMeter`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, or_, select
+
+from desktop.cache import models as m
+from desktop.cache.blobstore import TransferInterrupted
+from desktop.cache.job_state import JobState
+from desktop.errors import (
+    CmeError,
+    DownloadsBusy,
+    NotSignedIn,
+    RetryableTransferError,
+    SignInRequired,
+    TransferError,
+)
+from desktop.sync.downloads_data import DownloadEvent, DownloadPolicy, DownloadSummary, job_info, utcnow
+from desktop.sync.sources import BlobFetcher, FetchTarget
+
+if os.name == "nt":  # the OS file lock: one module per platform
+    import msvcrt
+else:
+    import fcntl
+
+log = logging.getLogger(__name__)
+
+
+class RunningJobs:
+    """The stop events of the jobs this process is running, so a pause or cancel reaches them."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._events: dict[int, threading.Event] = {}
+
+    def start(self, job_id: int) -> threading.Event:
+        with self._lock:
+            event = self._events[job_id] = threading.Event()
+            return event
+
+    def end(self, job_id: int) -> None:
+        with self._lock:
+            self._events.pop(job_id, None)
+
+    def stop(self, job_id: int) -> bool:
+        """Ask a running job to stop after its current piece; False if it is not running here."""
+        with self._lock:
+            event = self._events.get(job_id)
+            if event is not None:
+                event.set()
+            return event is not None
+
+    def stop_all(self) -> None:
+        with self._lock:
+            for event in self._events.values():
+                event.set()
+
+
+class DownloadRun:
+    """One call of `DownloadQueue.run` (the `queue`): its workers, counters and listener."""
+
+    def __init__(self, queue, fetcher: BlobFetcher, policy: DownloadPolicy, listener, stop_event,
+                 on_complete):
+        self.q = queue
+        self.db = queue.db
+        self.fetcher = fetcher
+        self.policy = policy
+        self.listener = listener
+        self.stop_event = stop_event
+        self.on_complete = on_complete
+        self.outcomes: dict[int, str] = {}
+        self.bytes_fetched = 0
+        self.fatal: BaseException | None = None
+        self._count_lock = threading.Lock()
+
+    def go(self) -> DownloadSummary:
+        workers = [
+            threading.Thread(target=self._worker, name=f"cme-download-{i}", daemon=True)
+            for i in range(max(1, self.policy.parallel))
+        ]
+        for w in workers:
+            w.start()
+        while any(w.is_alive() for w in workers):
+            if self.stop_event.wait(0.05) or self.fatal is not None:
+                self.q.running.stop_all()
+            for w in workers:
+                w.join(0.01)
+        if self.fatal is not None:
+            raise self.fatal
+        return self._summary()
+
+    def _summary(self) -> DownloadSummary:
+        with self.db.read() as s:
+            remaining = s.scalar(select(func.count()).select_from(m.DownloadJob).where(m.DownloadJob.state == JobState.QUEUED))
+        by_state = list(self.outcomes.values())
+        failures = tuple(j for j in self.q.jobs([JobState.FAILED]) if self.outcomes.get(j.id) == JobState.FAILED)
+        return DownloadSummary(
+            done=by_state.count(JobState.DONE),
+            failed=by_state.count(JobState.FAILED),
+            paused=by_state.count(JobState.PAUSED),
+            cancelled=by_state.count(JobState.CANCELLED),
+            remaining=remaining or 0,
+            bytes_fetched=self.bytes_fetched,
+            failures=failures,
+            stopped=self.stop_event.is_set(),
+        )
+
+    # ------------------------------------------------------------ worker
+
+    def _worker(self) -> None:
+        while not self.stop_event.is_set() and self.fatal is None:
+            job, wait_s = self._claim()
+            if job is None:
+                if wait_s is None:
+                    return  # nothing left to do
+                self.stop_event.wait(min(wait_s, 0.25))
+                continue
+            try:
+                self._process(job)
+            except BaseException as exc:  # never lose a worker silently
+                log.exception("download job %s crashed", job.id)
+                self._finish(job, JobState.FAILED, error=f"Unexpected error: {exc}")
+
+    def _outside_hours(self) -> float:
+        """Seconds until the download window opens (0: downloads may run now)."""
+        window = self.policy.download_window
+        if window is None:
+            return 0.0
+        wait = window.seconds_until_open(self.policy.local_clock())
+        q = self.q
+        if wait > 0 and not q.waiting.is_set():
+            q.waiting_message = (
+                f"Downloads wait for the download hours set on this computer ({window}, local time)."
+            )
+            log.info("%s Next start in %.0f min.", q.waiting_message, wait / 60)
+            q.waiting.set()
+        elif wait == 0 and q.waiting.is_set():
+            q.waiting.clear()
+            q.waiting_message = None
+        return wait
+
+    def _claim(self) -> tuple[m.DownloadJob | None, float | None]:
+        now = utcnow()
+        hours_wait = self._outside_hours()
+        if hours_wait > 0:
+            with self.db.read() as s:
+                queued = s.scalar(select(func.count()).select_from(m.DownloadJob).where(m.DownloadJob.state == JobState.QUEUED))
+            return None, (hours_wait if queued else None)
+        with self.db.write() as s:
+            job = s.scalars(
+                select(m.DownloadJob)
+                .where(m.DownloadJob.state == JobState.QUEUED)
+                .where(or_(m.DownloadJob.next_attempt_at.is_(None), m.DownloadJob.next_attempt_at <= now))
+                .order_by(m.DownloadJob.priority, m.DownloadJob.id)
+                .limit(1)
+            ).first()
+            if job is None:
+                due = s.scalar(select(func.min(m.DownloadJob.next_attempt_at)).where(m.DownloadJob.state == JobState.QUEUED))
+                queued = s.scalar(select(func.count()).select_from(m.DownloadJob).where(m.DownloadJob.state == JobState.QUEUED))
+                if not queued:
+                    return None, None
+                return None, max(0.0, (due - now).total_seconds()) if due else 0.05
+            job.state, job.updated_at = JobState.RUNNING, now
+            s.flush()
+            s.expunge(job)
+        return job, None
+
+    def _process(self, job: m.DownloadJob) -> None:
+        stop = self.q.running.start(job.id)
+        meter = JobMeter(job, self)
+        meter.emit(JobState.RUNNING, force=True)
+        try:
+            result = self.fetcher.fetch(
+                FetchTarget(job.sha256, job.size, job.url, job.etag), progress=meter.progress, stop=stop
+            )
+        except TransferInterrupted:
+            self._interrupted(job, meter)
+            return
+        except TransferError as exc:
+            self._failed_attempt(job, meter, exc, meter.fresh_bytes > 0 and not exc.discarded)
+            return
+        except (SignInRequired, NotSignedIn) as exc:
+            self._finish(job, JobState.QUEUED, error=None, meter=meter, emit=False)
+            self.fatal = exc
+            return
+        except CmeError as exc:  # the token refresh could not reach the server, etc.
+            self._failed_attempt(job, meter, RetryableTransferError(exc.message), False)
+            return
+        finally:
+            self.q.running.end(job.id)
+        meter.done = job.size
+        self._finish(job, JobState.DONE, error=None, meter=meter, etag=result.etag)
+        if self.on_complete is not None:
+            try:
+                self.on_complete(job_info(job, JobState.DONE, job.size))
+            except Exception:
+                log.exception("on_complete hook failed for %s", job.sha256[:12])
+
+    def _interrupted(self, job: m.DownloadJob, meter: JobMeter) -> None:
+        with self.db.read() as s:
+            row = s.get(m.DownloadJob, job.id)
+            state = row.state if row is not None else None
+        if state == JobState.CANCELLED or state is None:
+            self.q.blobs.part_path_for(job.sha256).unlink(missing_ok=True)
+            meter.done = 0
+            self._finish(job, JobState.CANCELLED, error=None, meter=meter, keep_state=True)
+        elif state == JobState.PAUSED:
+            self._finish(job, JobState.PAUSED, error=None, meter=meter, keep_state=True)
+        else:  # the run was stopped: the job waits for the next run
+            self._finish(job, JobState.QUEUED, error=None, meter=meter)
+
+    def _failed_attempt(self, job, meter, exc, progressed: bool) -> None:
+        attempts = 1 if progressed else job.attempts + 1
+        message = exc.message
+        if not exc.retryable or attempts >= self.policy.max_attempts:
+            if exc.retryable:
+                message = f"{exc.what}. Gave up after {attempts} attempts; resume the download to try again."
+            self._finish(job, JobState.FAILED, error=message, meter=meter, attempts=attempts)
+            return
+        # A connection that broke after delivering bytes was working: reconnect at once
+        # (as `curl -C -` would). Backoff is for attempts that got nowhere.
+        if exc.retry_after is not None:
+            delay = exc.retry_after
+        else:
+            delay = 0.0 if progressed else self.policy.backoff_s(attempts)
+        log.info("download %s attempt %d failed (%s); retry in %.1fs", job.sha256[:12], attempts, message, delay)
+        self._finish(
+            job, JobState.QUEUED, error=message, meter=meter, attempts=attempts,
+            next_attempt_at=utcnow() + timedelta(seconds=delay), retry_in_s=delay,
+        )
+
+    def _finish(self, job, state: str, *, error, meter: JobMeter | None = None, attempts: int | None = None,
+                next_attempt_at: datetime | None = None, etag: str | None = None, retry_in_s: float | None = None,
+                keep_state: bool = False, emit: bool = True) -> None:
+        done = meter.done if meter is not None else job.bytes_done
+        with self.db.write() as s:
+            row = s.get(m.DownloadJob, job.id)
+            if row is not None:
+                if not keep_state:
+                    if row.state == JobState.RUNNING or state in (JobState.DONE, JobState.FAILED):
+                        row.state = state
+                    # else: paused/cancelled from elsewhere meanwhile — theirs wins
+                state = row.state
+                row.bytes_done = done
+                row.error = error
+                row.updated_at = utcnow()
+                if attempts is not None:
+                    row.attempts = attempts
+                row.next_attempt_at = next_attempt_at
+                if etag:
+                    row.etag = etag
+        if state != JobState.QUEUED or error is not None:
+            self.outcomes[job.id] = state
+        if state == JobState.QUEUED and error is None:
+            self.outcomes.pop(job.id, None)
+        if emit and meter is not None:
+            meter.emit(state, error=error, retry_in_s=retry_in_s, force=True)
+
+    def emit(self, event: DownloadEvent) -> None:
+        if self.listener is None:
+            return
+        try:
+            self.listener(event)
+        except Exception:
+            log.exception("download listener failed")
+
+
+class JobMeter:
+    """Progress of one running job: speed over a sliding window, throttled events and saves."""
+
+    WINDOW_S = 3.0
+
+    def __init__(self, job: m.DownloadJob, run: DownloadRun):
+        self.job = job
+        self.run = run
+        self.done = job.bytes_done
+        self.fresh_bytes = 0
+        self.samples: deque[tuple[float, int]] = deque()
+        self.last_emit = 0.0
+        self.last_save = time.monotonic()
+
+    def progress(self, bytes_in_part: int, received: int) -> None:
+        now = time.monotonic()
+        self.done = bytes_in_part
+        if received:
+            self.fresh_bytes += received
+            with self.run._count_lock:
+                self.run.bytes_fetched += received
+        self.samples.append((now, self.fresh_bytes))
+        while self.samples and now - self.samples[0][0] > self.WINDOW_S:
+            self.samples.popleft()
+        if now - self.last_save >= self.run.policy.db_interval_s:
+            self.last_save = now
+            self._save_and_check()
+        self.emit(JobState.RUNNING)
+
+    def _save_and_check(self) -> None:
+        """Save bytes_done; notice a pause or cancel made by another process."""
+        with self.run.db.write() as s:
+            row = s.get(m.DownloadJob, self.job.id)
+            if row is None or row.state != JobState.RUNNING:
+                self.run.q.running.stop(self.job.id)
+                return
+            row.bytes_done = self.done
+            row.updated_at = utcnow()
+
+    def speed(self) -> float:
+        if len(self.samples) < 2:
+            return 0.0
+        (t0, b0), (t1, b1) = self.samples[0], self.samples[-1]
+        return (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def emit(self, state: str, *, error: str | None = None, retry_in_s: float | None = None, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_emit < self.run.policy.progress_interval_s:
+            return
+        self.last_emit = now
+        speed = self.speed() if state == JobState.RUNNING else 0.0
+        eta = (self.job.size - self.done) / speed if speed > 0 else None
+        self.run.emit(
+            DownloadEvent(
+                job_id=self.job.id, activity_id=self.job.activity_id, kind=self.job.kind, sha256=self.job.sha256,
+                bytes_done=self.done, size=self.job.size, speed_bps=round(speed, 1),
+                eta_s=round(eta, 1) if eta is not None else None, state=state, error=error, retry_in_s=retry_in_s,
+            )
+        )
+
+
+class StoreLock:
+    """An exclusive OS lock on a file beside the blobs: one downloading process per store.
+
+    The OS drops the lock when the process dies, so a killed download never blocks the next.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh = None
+
+    def __enter__(self) -> StoreLock:
+        self._fh = open(self.path, "a+b")
+        try:
+            if os.name == "nt":
+                self._fh.seek(0)
+                msvcrt.locking(self._fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._fh.close()
+            self._fh = None
+            raise DownloadsBusy() from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fh is None:
+            return
+        try:
+            if os.name == "nt":
+                self._fh.seek(0)
+                msvcrt.locking(self._fh.fileno(), msvcrt.LK_UNLCK, 1)
+            else:
+                fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+        finally:
+            self._fh.close()
+            self._fh = None
