@@ -109,7 +109,7 @@ def verify_credential(doc: dict[str, Any], public_key_b64: str) -> bool:
     of the document, including the proof's own metadata, makes it False. Never raises
     for a malformed document or key: that is simply not verified.
     """
-    from cryptography.exceptions import InvalidSignature  # deferred: start-up speed (client imports this module)
+    from cryptography.exceptions import InvalidSignature  # deferred: start-up speed
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # deferred: start-up speed
 
     try:
@@ -148,7 +148,7 @@ def sign_activity(activity: dict[str, Any], private_key: Any) -> str:
 def verify_activity(activity: Any, signature: Any, public_key_b64: str, key_id: Any = None) -> bool:
     """True when `signature` was made over `activity` by the key `public_key_b64` (and,
     if given, `key_id` names that key). Never raises for malformed input."""
-    from cryptography.exceptions import InvalidSignature  # deferred: start-up speed (client imports this module)
+    from cryptography.exceptions import InvalidSignature  # deferred: start-up speed
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # deferred: start-up speed
 
     try:
