@@ -15,6 +15,9 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from cmecore import profile
+from cmecore.profile import Profession  # a profile field; the protocol's users import it from here too
+
 API_PREFIX = "/api/v1"
 
 # Identifiers that come from the network never become file paths, but they are still
@@ -23,7 +26,20 @@ ActivityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
-Mmdd = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$")]
+
+
+def _profile_constraints(field: profile.ProfileField) -> StringConstraints:
+    """A profile field's limits (cmecore.profile) as pydantic constraints: its pattern, or its lengths."""
+    if field.pattern is not None:
+        return StringConstraints(pattern=field.pattern)
+    return StringConstraints(min_length=field.min_length or None, max_length=field.max_length)
+
+
+LearnerId = Annotated[str, _profile_constraints(profile.LEARNER_ID)]
+Username = Annotated[str, _profile_constraints(profile.USERNAME)]
+ProfileText = Annotated[str, _profile_constraints(profile.DISPLAY_NAME)]  # every free-text profile field
+NabpEprofileId = Annotated[str, _profile_constraints(profile.NABP_EPROFILE_ID)]
+Mmdd = Annotated[str, _profile_constraints(profile.BIRTH_MMDD)]
 
 
 def _check_asset_url(url: str) -> str:
@@ -57,15 +73,6 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Profession(StrEnum):
-    physician = "physician"
-    physician_assistant = "physician_assistant"
-    nurse_practitioner = "nurse_practitioner"
-    nurse = "nurse"
-    pharmacist = "pharmacist"
-    other = "other"
-
-
 class AssetKind(StrEnum):
     video = "video"
     transcript = "transcript"
@@ -86,15 +93,17 @@ class RefreshRequest(Model):
 
 
 class LearnerProfile(Model):
-    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-    username: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    display_name: ShortText
+    """`GET /me`: who the learner is. Fields and limits: cmecore.profile.LEARNER_FIELDS."""
+
+    id: LearnerId
+    username: Username
+    display_name: ProfileText
     profession: Profession
-    degree: ShortText = ""
-    board_id: ShortText | None = None
-    licence_state: ShortText | None = None
-    licence_number: ShortText | None = None
-    nabp_eprofile_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")] | None = None
+    degree: ProfileText = ""
+    board_id: ProfileText | None = None
+    licence_state: ProfileText | None = None
+    licence_number: ProfileText | None = None
+    nabp_eprofile_id: NabpEprofileId | None = None
     birth_mmdd: Mmdd | None = None
 
 
@@ -290,7 +299,6 @@ class ProblemType(StrEnum):
 MAX_COMPLETION_BATCH = 500
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 OptionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-NabpEprofileId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
 CertificateId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 
 
@@ -325,9 +333,9 @@ class CreditClaim(Model):
     reporting_consent: bool  # permission to report to PARS / CME Passport or CPE Monitor, per claim
     nabp_eprofile_id: NabpEprofileId | None = None  # pharmacists: required
     birth_mmdd: Mmdd | None = None  # pharmacists: required; physicians: for PARS, optional
-    board_id: ShortText | None = None  # PARS, optional
-    licence_state: ShortText | None = None  # PARS, optional
-    licence_number: ShortText | None = None  # PARS, optional
+    board_id: ProfileText | None = None  # PARS, optional
+    licence_state: ProfileText | None = None  # PARS, optional
+    licence_number: ProfileText | None = None  # PARS, optional
 
 
 class CompletionIn(Model):

@@ -11,6 +11,7 @@ from cmecore.protocol import API_PREFIX, ServerInfo
 
 from . import auth, catalog, certificates, completions, keys, media, problems
 from .db import Database
+from .demo import load_demo
 from .media import MediaStore
 from .requestlog import RequestLog, RequestLogMiddleware
 
@@ -38,8 +39,6 @@ def create_app(
     store = MediaStore(data_dir / "media")
     signing_key = keys.load_or_create_key(data_dir)
     if demo:
-        from .demo import load_demo
-
         load_demo(db, store)
 
     app = FastAPI(

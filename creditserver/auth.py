@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cmecore.profile import profile_values
 from cmecore.protocol import LearnerProfile, Problem, Profession, RefreshRequest, TokenRequest, TokenResponse
 
 from . import problems
@@ -69,6 +70,8 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class NewLearner:
+    """A learner to add: how they sign in, and their profile (cmecore.profile.PROFILE_FIELDS)."""
+
     username: str
     password: str
     profession: Profession
@@ -89,53 +92,16 @@ def add_learner(session: Session, new: NewLearner) -> LearnerProfile:
     """Create a learner; raises LearnerExists if the username is taken, ValueError if invalid."""
     if session.execute(select(Learner).where(Learner.username == new.username)).scalar_one_or_none():
         raise LearnerExists(f"learner {new.username!r} already exists")
-    learner_id = uuid.uuid4().hex
     # Validate with the protocol model before storing, so /me can always be built.
-    profile = LearnerProfile(
-        id=learner_id,
-        username=new.username,
-        display_name=new.display_name,
-        profession=Profession(new.profession),
-        degree=new.degree,
-        board_id=new.board_id,
-        licence_state=new.licence_state,
-        licence_number=new.licence_number,
-        nabp_eprofile_id=new.nabp_eprofile_id,
-        birth_mmdd=new.birth_mmdd,
-    )
+    profile = LearnerProfile(id=uuid.uuid4().hex, username=new.username, **profile_values(new))
     if not new.password:
         raise ValueError("password: must not be empty")
-    session.add(
-        Learner(
-            id=learner_id,
-            username=profile.username,
-            password_hash=hash_password(new.password),
-            display_name=profile.display_name,
-            profession=profile.profession.value,
-            degree=profile.degree,
-            board_id=profile.board_id,
-            licence_state=profile.licence_state,
-            licence_number=profile.licence_number,
-            nabp_eprofile_id=profile.nabp_eprofile_id,
-            birth_mmdd=profile.birth_mmdd,
-        )
-    )
+    session.add(Learner(password_hash=hash_password(new.password), **profile.model_dump(mode="json")))
     return profile
 
 
 def profile_of(learner: Learner) -> LearnerProfile:
-    return LearnerProfile(
-        id=learner.id,
-        username=learner.username,
-        display_name=learner.display_name,
-        profession=Profession(learner.profession),
-        degree=learner.degree,
-        board_id=learner.board_id,
-        licence_state=learner.licence_state,
-        licence_number=learner.licence_number,
-        nabp_eprofile_id=learner.nabp_eprofile_id,
-        birth_mmdd=learner.birth_mmdd,
-    )
+    return LearnerProfile.model_validate(learner, from_attributes=True)
 
 
 # ---------------------------------------------------------------- tokens

@@ -76,7 +76,7 @@ def _credits_line(cert: CertificateRecord) -> str:
 
 
 def render_pdf(cert: CertificateRecord) -> bytes:
-    from fpdf import FPDF
+    from fpdf import FPDF  # deferred: start-up speed; fpdf2 is slow to import and only certificate PDFs need it
 
     pdf = FPDF(orientation="landscape", unit="mm", format="Letter")
     pdf.set_title(f"Certificate - {cert.activity_title}")

@@ -8,6 +8,9 @@
     cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD]
 
 Exit codes: 0 done, 2 refused (bad input; one line on stderr says why), 1 other failure.
+
+Each command imports only the server modules it uses, inside its function: `report`
+needs no FastAPI and `--help` no SQLAlchemy, and FastAPI alone costs about 0.3 s.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from datetime import date
 from pathlib import Path
 
+from cmecore.profile import PROFESSION, PROFILE_FIELDS, profile_values
 from cmecore.protocol import Profession
 
 PROG = "cme-credit-server"
@@ -63,14 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(a, top=False)
     a.add_argument("--username", required=True)
     a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    a.add_argument("--profession", required=True, choices=[p.value for p in Profession])
-    a.add_argument("--display-name", required=True)
-    a.add_argument("--degree", default="")
-    a.add_argument("--board-id")
-    a.add_argument("--licence-state")
-    a.add_argument("--licence-number")
-    a.add_argument("--nabp-eprofile-id")
-    a.add_argument("--birth-mmdd", help="birth month and day, MMDD (pharmacists)")
+    _profile_options(a)
 
     p = sub.add_parser("report", help="accepted completions with the fields PARS and CPE Monitor reporting need")
     _common(p, top=False)
@@ -81,9 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _date(text: str):
-    from datetime import date
+def _profile_options(parser: argparse.ArgumentParser) -> None:
+    """`--display-name`, `--profession`, `--degree`, `--board-id` …: one per profile field."""
+    for field in PROFILE_FIELDS:
+        choices = [p.value for p in Profession] if field is PROFESSION else None
+        parser.add_argument(
+            "--" + field.name.replace("_", "-"),
+            required=field.required,
+            default=None if field.required else field.default,
+            choices=choices,
+            help=field.label,
+        )
 
+
+def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -96,14 +105,14 @@ def _refuse(message: str) -> int:
 
 
 def _open(args):
-    from .db import Database
-    from .media import MediaStore
+    from .db import Database  # deferred: see the module docstring
+    from .media import MediaStore  # deferred: see the module docstring
 
     return Database(args.data_dir, args.database_url), MediaStore(args.data_dir / "media")
 
 
 def _publish(args) -> int:
-    from .publish import PublishError, publish_folder
+    from .publish import PublishError, publish_folder  # deferred: see the module docstring
 
     db, store = _open(args)
     try:
@@ -120,7 +129,7 @@ def _publish(args) -> int:
 
 
 def _withdraw(args) -> int:
-    from .publish import UnknownActivity, withdraw
+    from .publish import UnknownActivity, withdraw  # deferred: see the module docstring
 
     db, _store = _open(args)
     try:
@@ -135,10 +144,10 @@ def _withdraw(args) -> int:
 
 
 def _learner_add(args) -> int:
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # deferred: see the module docstring
 
-    from .auth import LearnerExists, NewLearner, add_learner
-    from .publish import format_validation_error
+    from .auth import LearnerExists, NewLearner, add_learner  # deferred: see the module docstring
+    from .publish import format_validation_error  # deferred: see the module docstring
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -146,18 +155,7 @@ def _learner_add(args) -> int:
         password = getpass.getpass(f"Password for {args.username}: ")
     if not password:
         return _refuse("password: must not be empty")
-    new = NewLearner(
-        username=args.username,
-        password=password,
-        profession=Profession(args.profession),
-        display_name=args.display_name,
-        degree=args.degree,
-        board_id=args.board_id,
-        licence_state=args.licence_state,
-        licence_number=args.licence_number,
-        nabp_eprofile_id=args.nabp_eprofile_id,
-        birth_mmdd=args.birth_mmdd,
-    )
+    new = NewLearner(username=args.username, password=password, **profile_values(args))
     db, _store = _open(args)
     try:
         with db.session() as s:
@@ -173,7 +171,7 @@ def _learner_add(args) -> int:
 
 
 def _report(args) -> int:
-    from .report import build_report, to_csv, to_json, to_text
+    from .report import build_report, to_csv, to_json, to_text  # deferred: see the module docstring
 
     db, _store = _open(args)
     try:
@@ -188,9 +186,9 @@ def _report(args) -> int:
 
 
 def _serve(args) -> int:
-    import uvicorn
+    import uvicorn  # deferred: see the module docstring
 
-    from .app import create_app
+    from .app import create_app  # deferred: see the module docstring
 
     app = create_app(
         args.data_dir,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,7 +70,5 @@ def current_revision(session: Session) -> int:
 
 def bump_revision(session: Session) -> int:
     """Increase the catalog revision atomically (also across processes) and return it."""
-    from sqlalchemy import update
-
     session.execute(update(CatalogState).where(CatalogState.id == 1).values(revision=CatalogState.revision + 1))
     return current_revision(session)

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from cmecore import profile
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on every backend (SQLite too)."""
@@ -86,20 +88,27 @@ class MediaObject(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def _sized(field: profile.ProfileField) -> String:
+    """A column for a learner profile field, as long as cmecore.profile allows."""
+    return String(field.max_length)
+
+
 class Learner(Base):
+    """A learner and their profile (the fields of cmecore.profile.LEARNER_FIELDS)."""
+
     __tablename__ = "learners"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    username: Mapped[str] = mapped_column(String(200), unique=True)
+    id: Mapped[str] = mapped_column(_sized(profile.LEARNER_ID), primary_key=True)
+    username: Mapped[str] = mapped_column(_sized(profile.USERNAME), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
-    display_name: Mapped[str] = mapped_column(String(500))
-    profession: Mapped[str] = mapped_column(String(40))
-    degree: Mapped[str] = mapped_column(String(500), default="")
-    board_id: Mapped[str | None] = mapped_column(String(500), default=None)
-    licence_state: Mapped[str | None] = mapped_column(String(500), default=None)
-    licence_number: Mapped[str | None] = mapped_column(String(500), default=None)
-    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(12), default=None)
-    birth_mmdd: Mapped[str | None] = mapped_column(String(4), default=None)
+    display_name: Mapped[str] = mapped_column(_sized(profile.DISPLAY_NAME))
+    profession: Mapped[str] = mapped_column(_sized(profile.PROFESSION))
+    degree: Mapped[str] = mapped_column(_sized(profile.DEGREE), default="")
+    board_id: Mapped[str | None] = mapped_column(_sized(profile.BOARD_ID), default=None)
+    licence_state: Mapped[str | None] = mapped_column(_sized(profile.LICENCE_STATE), default=None)
+    licence_number: Mapped[str | None] = mapped_column(_sized(profile.LICENCE_NUMBER), default=None)
+    nabp_eprofile_id: Mapped[str | None] = mapped_column(_sized(profile.NABP_EPROFILE_ID), default=None)
+    birth_mmdd: Mapped[str | None] = mapped_column(_sized(profile.BIRTH_MMDD), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -170,17 +179,17 @@ class Completion(Base):
     watched_share: Mapped[float] = mapped_column(Float)
     server_score: Mapped[float | None] = mapped_column(Float, default=None)
     passed: Mapped[bool] = mapped_column(Boolean)
-    # the claim (rule 6) and the reporting consent (rule 8)
-    profession: Mapped[str] = mapped_column(String(40))
+    # the claim (rule 6) and the reporting consent (rule 8), with the ids it carries (cmecore.profile.CLAIM_IDS)
+    profession: Mapped[str] = mapped_column(_sized(profile.PROFESSION))
     credit_type: Mapped[str] = mapped_column(String(500))
     credits_claimed: Mapped[float] = mapped_column(Float)
     attested_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
     reporting_consent: Mapped[bool] = mapped_column(Boolean)
-    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(12), default=None)
-    birth_mmdd: Mapped[str | None] = mapped_column(String(4), default=None)
-    board_id: Mapped[str | None] = mapped_column(String(500), default=None)
-    licence_state: Mapped[str | None] = mapped_column(String(500), default=None)
-    licence_number: Mapped[str | None] = mapped_column(String(500), default=None)
+    nabp_eprofile_id: Mapped[str | None] = mapped_column(_sized(profile.NABP_EPROFILE_ID), default=None)
+    birth_mmdd: Mapped[str | None] = mapped_column(_sized(profile.BIRTH_MMDD), default=None)
+    board_id: Mapped[str | None] = mapped_column(_sized(profile.BOARD_ID), default=None)
+    licence_state: Mapped[str | None] = mapped_column(_sized(profile.LICENCE_STATE), default=None)
+    licence_number: Mapped[str | None] = mapped_column(_sized(profile.LICENCE_NUMBER), default=None)
 
 
 class CompletionAttempt(Base):

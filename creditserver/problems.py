@@ -9,7 +9,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
 from cmecore.protocol import PROBLEM_TYPE_BASE, Problem, ProblemType
 
@@ -72,8 +78,6 @@ def problem_body(problem: Problem, extra: Mapping[str, Any] | None = None) -> by
 
 
 def problem_response(problem: Problem, headers: Mapping[str, str] | None = None, extra: Mapping[str, Any] | None = None):
-    from starlette.responses import Response
-
     return Response(
         problem_body(problem, extra),
         status_code=problem.status,
@@ -84,9 +88,6 @@ def problem_response(problem: Problem, headers: Mapping[str, str] | None = None,
 
 def install(app) -> None:
     """Make every error FastAPI/Starlette can produce come out as problem+json."""
-    from fastapi.exceptions import RequestValidationError
-    from starlette.exceptions import HTTPException as StarletteHTTPException
-    from starlette.requests import Request
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError):
@@ -94,8 +95,6 @@ def install(app) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        from http import HTTPStatus
-
         try:
             phrase = HTTPStatus(exc.status_code).phrase
         except ValueError:

@@ -17,6 +17,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from cmecore.profile import BOARD_ID, CLAIM_IDS, LICENCE_NUMBER, LICENCE_STATE
 from cmecore.protocol import CertificateRecord
 
 from .db import Database
@@ -94,11 +95,7 @@ def build_report(db: Database, since: date | None = None, today: date | None = N
                     username=learner.username,
                     profession=c.profession,
                     degree=learner.degree,
-                    board_id=c.board_id or learner.board_id or "",
-                    licence_state=c.licence_state or learner.licence_state or "",
-                    licence_number=c.licence_number or learner.licence_number or "",
-                    nabp_eprofile_id=c.nabp_eprofile_id or "",
-                    birth_mmdd=c.birth_mmdd or "",
+                    **reported_ids(c, learner),
                     activity_id=c.activity_id,
                     activity_version=c.activity_version,
                     activity_title=record.activity_title,
@@ -123,6 +120,19 @@ def build_report(db: Database, since: date | None = None, today: date | None = N
                 )
             )
     return rows
+
+
+def reported_ids(claim: Completion, learner: Learner) -> dict[str, str]:
+    """The ids reported with a credit (cmecore.profile.CLAIM_IDS), "" where there is none.
+
+    They come from the claim. A board or licence the claim left out is taken from the
+    profile; the NABP e-Profile ID and birth MMDD never are: they are reported only as the
+    learner sent them with this claim and its consent (rule 8).
+    """
+    ids = {f.name: getattr(claim, f.name) or "" for f in CLAIM_IDS}
+    for f in (BOARD_ID, LICENCE_STATE, LICENCE_NUMBER):
+        ids[f.name] = ids[f.name] or getattr(learner, f.name) or ""
+    return ids
 
 
 def to_json(rows: list[ReportRow]) -> str:

@@ -3,7 +3,9 @@
     with serve_in_thread(tmp_path, demo=True) as server:
         httpx.get(server.url + "/api/v1/info")
 
-Importing this module is cheap; FastAPI and uvicorn are imported when a server starts.
+Importing this module is cheap, because the desktop app imports it for `--demo` and its
+start-up time counts: FastAPI, uvicorn, pydantic and the server's own modules are
+imported inside the functions that use them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from cmecore.profile import Profession
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -35,7 +39,7 @@ class RunningServer:
     @property
     def api_url(self) -> str:
         """`url` plus `/api/v1`."""
-        from cmecore.protocol import API_PREFIX
+        from cmecore.protocol import API_PREFIX  # deferred: start-up speed (module docstring)
 
         return self.url + API_PREFIX
 
@@ -57,18 +61,18 @@ class RunningServer:
     # ---------------------------------------------------------------- test helpers
 
     def publish(self, folder: Path) -> PublishResult:
-        from .publish import publish_folder
+        from .publish import publish_folder  # deferred: start-up speed (module docstring)
 
         return publish_folder(self.app.state.db, self.app.state.media, Path(folder))
 
     def withdraw(self, activity_id: str) -> PublishResult:
-        from .publish import withdraw
+        from .publish import withdraw  # deferred: start-up speed (module docstring)
 
         return withdraw(self.app.state.db, activity_id)
 
     def inject_raw_activity(self, activity_id: str, json_text: str) -> int:
         """Serve `json_text` verbatim as an activity (no validation); returns the new revision."""
-        from .publish import inject_raw_activity
+        from .publish import inject_raw_activity  # deferred: start-up speed (module docstring)
 
         return inject_raw_activity(self.app.state.db, activity_id, json_text)
 
@@ -83,9 +87,7 @@ class RunningServer:
         **fields: str | None,
     ):
         """Add a learner; returns its LearnerProfile."""
-        from cmecore.protocol import Profession
-
-        from .auth import NewLearner, add_learner
+        from .auth import NewLearner, add_learner  # deferred: start-up speed (module docstring)
 
         new = NewLearner(
             username=username,
@@ -99,13 +101,13 @@ class RunningServer:
             return add_learner(s, new)
 
     def expire_access_tokens(self) -> int:
-        from .auth import expire_access_tokens
+        from .auth import expire_access_tokens  # deferred: start-up speed (module docstring)
 
         with self.app.state.db.session() as s:
             return expire_access_tokens(s)
 
     def revoke_all_refresh_tokens(self) -> int:
-        from .auth import revoke_all_refresh_tokens
+        from .auth import revoke_all_refresh_tokens  # deferred: start-up speed (module docstring)
 
         with self.app.state.db.session() as s:
             return revoke_all_refresh_tokens(s)
@@ -122,9 +124,9 @@ def serve_in_thread(
     completion_grace_days: int = 30,
 ) -> RunningServer:
     """Start a server and return once it accepts connections (port 0: a free port)."""
-    import uvicorn
+    import uvicorn  # deferred: start-up speed (module docstring)
 
-    from .app import create_app
+    from .app import create_app  # deferred: start-up speed (module docstring)
 
     app = create_app(
         Path(data_dir),

@@ -1,6 +1,6 @@
 """Rule 4 (the post-test): option order, grading, attempts policy, the participation gate.
 
-Pure: no SQL, no Qt, no HTTP. Grading is the server's (creditserver/completions.py,
+Pure: no SQL, no Qt, no HTTP. Grading is the server's (creditserver/completions/judging.py,
 `judge`): a question is right when the set of chosen options equals the set of correct
 ones; the score is right / questions x 100 rounded to 2 places; an attempt passes at
 score >= passing_score. The client's grade is provisional; the server re-grades and its

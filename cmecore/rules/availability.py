@@ -4,7 +4,7 @@ No starting and no claiming after the termination date; not before the release d
 enduring material no more than 3 years past its release or last review. Dates are judged
 by the UTC date of the server-corrected clock (the device clock plus the offset learnt
 from the server's `Date` header), as the credit server judges `completed_at_corrected`
-(creditserver/completions.py: `judge`). A completion finished in time but synced later
+(creditserver/completions/judging.py: `judge`). A completion finished in time but synced later
 is the server's business (its grace); the client only refuses to *start* or *claim* late.
 """
 

@@ -1,8 +1,9 @@
 """Rule 6 (claiming credit) and rule 8 (reporting consent), as the server checks them.
 
-Pure: no SQL, no Qt, no HTTP. Mirrors creditserver/completions.py (`_statement_for`,
-`judge`): where the two ever differ the server's rule is final, and the parity tests in
-tests/learning compare them claim by claim.
+Pure: no SQL, no Qt, no HTTP. The server judges claims with `check_claim` too
+(creditserver/completions/judging.py: `check_credit_claim`), and the parity tests in
+tests/learning compare the two claim by claim. Which ids each profession must supply is
+cmecore.profile's (`ids_required_to_claim`).
 
 - Physicians (and PAs/NPs whose statement is AMA PRA Category 1): steps of 0.25, more
   than 0, at most the maximum, and at most what the attested time supports:
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from cmecore.profile import missing_to_claim
 from cmecore.protocol import AccreditationStatement, Profession
 
 STEP = 0.25
@@ -130,7 +132,7 @@ def claim_options(
         choices=choices,
         fixed_contact_hours=hours if pharmacy else None,
         needs_pharmacist_ids=pharmacy,
-        missing_pharmacist_ids=pharmacy and not (nabp_eprofile_id and birth_mmdd),
+        missing_pharmacist_ids=bool(missing_to_claim(profession, nabp_eprofile_id=nabp_eprofile_id, birth_mmdd=birth_mmdd)),
         suggested_minutes=suggested,
         statement=statement.statement,
         uan=statement.uan if pharmacy else None,
@@ -167,7 +169,7 @@ def check_claim(
     if attested_minutes is not None and (isinstance(attested_minutes, bool) or not 0 <= int(attested_minutes) <= 100_000):
         raise ClaimRefused("claim", "The attested time must be a number of minutes (0 to 100,000).")
     if prof == Profession.pharmacist:
-        if not nabp_eprofile_id or not birth_mmdd:
+        if missing_to_claim(prof, nabp_eprofile_id=nabp_eprofile_id, birth_mmdd=birth_mmdd):
             raise ClaimRefused(
                 "pharmacist-ids",
                 "A pharmacist's claim needs the NABP e-Profile ID and birth date (MMDD), so the credit can be "

@@ -1,6 +1,6 @@
 """Rule 5 (the evaluation): tied to the learner, up to three commitment-to-change statements.
 
-Pure: no SQL, no Qt, no HTTP. The checks are the server's (creditserver/completions.py,
+Pure: no SQL, no Qt, no HTTP. The checks are the server's (creditserver/completions/judging.py,
 `judge`) plus the protocol's limits (`EvaluationResponse`), so an evaluation that passes
 here is not refused there: required questions answered, ratings within 1..scale, no
 unknown question, at most 3 commitments of 1-2,000 characters, texts up to 20,000

@@ -13,14 +13,16 @@ from sqlalchemy import select
 
 from cmecore.protocol import Profession
 
+from ..auth import NewLearner, add_learner
+from ..models import Learner
+from ..publish import publish_folder
+
 DEMO_FOLDER = Path(__file__).resolve().parent
 DEMO_ACTIVITY_ID = "demo-home-bp-older-adults"
 DEMO_PASSWORD = "demo"
 
 
-def demo_learners():
-    from ..auth import NewLearner
-
+def demo_learners() -> list[NewLearner]:
     return [
         NewLearner(
             username="demo",
@@ -46,10 +48,6 @@ def demo_learners():
 
 def load_demo(db, store) -> None:
     """Publish the demo activity and add the demo learners if they are missing."""
-    from ..auth import add_learner
-    from ..models import Learner
-    from ..publish import publish_folder
-
     publish_folder(db, store, DEMO_FOLDER)
     with db.session() as s:
         for new in demo_learners():

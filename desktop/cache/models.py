@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from cmecore import profile
+
 
 class Base(DeclarativeBase):
     pass
@@ -159,17 +161,21 @@ class Learner(Base):
 
     __tablename__ = "learners"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The profile columns take their lengths from cmecore.profile, as the server's do.
+    # nabp_eprofile_id was declared String(20) by migration 0001 and is String(12) now, the
+    # protocol's limit: SQLite does not enforce VARCHAR lengths, so the stored schema needs
+    # no migration (an autogenerate that proposes altering this column can drop the change).
+    id: Mapped[str] = mapped_column(String(profile.LEARNER_ID.max_length), primary_key=True)
     server_url: Mapped[str] = mapped_column(String(2048))
-    username: Mapped[str] = mapped_column(String(200))
-    display_name: Mapped[str] = mapped_column(String(500))
-    profession: Mapped[str] = mapped_column(String(40))
-    degree: Mapped[str] = mapped_column(String(500), default="")
-    board_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    licence_state: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    licence_number: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    birth_mmdd: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    username: Mapped[str] = mapped_column(String(profile.USERNAME.max_length))
+    display_name: Mapped[str] = mapped_column(String(profile.DISPLAY_NAME.max_length))
+    profession: Mapped[str] = mapped_column(String(profile.PROFESSION.max_length))
+    degree: Mapped[str] = mapped_column(String(profile.DEGREE.max_length), default="")
+    board_id: Mapped[str | None] = mapped_column(String(profile.BOARD_ID.max_length), nullable=True)
+    licence_state: Mapped[str | None] = mapped_column(String(profile.LICENCE_STATE.max_length), nullable=True)
+    licence_number: Mapped[str | None] = mapped_column(String(profile.LICENCE_NUMBER.max_length), nullable=True)
+    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(profile.NABP_EPROFILE_ID.max_length), nullable=True)
+    birth_mmdd: Mapped[str | None] = mapped_column(String(profile.BIRTH_MMDD.max_length), nullable=True)
     signed_in: Mapped[bool] = mapped_column(Boolean, default=False)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 

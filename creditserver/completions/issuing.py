@@ -1,0 +1,231 @@
+"""What an accepted completion leaves behind: the certificate, its signed credential, and
+the rows that record the completion with every attempt and the evaluation.
+
+A certificate is a snapshot (rule 7): it shows the credits claimed, the accreditation
+statement for the learner's profession and, for pharmacists, the UAN and the CPE Monitor
+note; later changes to the activity never touch it. The credential is an Open Badges 3.0
+`OpenBadgeCredential` signed with the server's Ed25519 key (cmecore.signatures), so
+anyone can check it without the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from cmecore.protocol import (
+    API_PREFIX,
+    CPE_MONITOR_NOTE,
+    AccreditationStatement,
+    Activity,
+    CertificateRecord,
+    CompletionIn,
+    CompletionResult,
+    CompletionStatus,
+    LearnerProfile,
+    Profession,
+)
+from cmecore.rules.claims import is_ama
+from cmecore.signatures import sign_credential
+
+from ..keys import ServerKey
+from ..models import Certificate, Completion, CompletionAttempt, CompletionEvaluation
+from .judging import Graded
+
+
+def accepted_rows(item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,
+                  learner: LearnerProfile, key: ServerKey, now: datetime) -> tuple[CompletionResult, Completion, list[Any]]:
+    """The result and the rows to store: the completion, then its attempts, evaluation and certificate."""
+    statement = graded.statement
+    assert statement is not None
+    record = certificate_record(item, act, statement, learner, now)
+    credential = signed_credential(record, act, statement, learner.id, item.completed_at_corrected, key, _iso(now))
+    result = CompletionResult(
+        index=0,
+        id=item.id,
+        status=CompletionStatus.accepted,
+        server_score=graded.score,
+        passed=True,
+        certificate_id=record.id,
+        credits_awarded=item.claim.credits_claimed,
+        credit_type=statement.credit_type,
+    )
+    parent = _completion_row(item, body, content_hash, act, graded, statement, result, learner, now)
+    children: list[Any] = [*_attempt_rows(item, graded), *_evaluation_rows(item)]
+    children.append(
+        Certificate(
+            id=record.id,
+            completion_id=parent.id,
+            learner_id=learner.id,
+            issued_at=now,
+            record_json=record.model_dump_json(),
+            credential_json=json.dumps(credential, ensure_ascii=False, separators=(",", ":")),
+            completion_date=record.completion_date,
+        )
+    )
+    return result, parent, children
+
+
+def certificate_record(
+    item: CompletionIn, act: Activity, statement: AccreditationStatement, learner: LearnerProfile, now: datetime
+) -> CertificateRecord:
+    """What the certificate shows (rule 7): the credits claimed, and contact hours where they apply."""
+    claim = item.claim
+    cert_id = uuid.uuid4().hex
+    pharmacist = claim.profession == Profession.pharmacist
+    contact_hours = None
+    if pharmacist:
+        contact_hours = statement.contact_hours if statement.contact_hours is not None else claim.credits_claimed
+    elif not is_ama(statement):
+        contact_hours = claim.credits_claimed
+    return CertificateRecord(
+        id=cert_id,
+        completion_id=item.id,
+        issued_at=now,
+        learner_name=learner.display_name,
+        profession=claim.profession,
+        providers=act.providers,
+        activity_id=act.id,
+        activity_version=act.version,
+        activity_title=act.title,
+        format=act.format,
+        completion_date=item.completed_at_corrected.astimezone(UTC).date(),
+        credits_claimed=claim.credits_claimed,
+        credit_type=statement.credit_type,
+        contact_hours=contact_hours,
+        uan=statement.uan if pharmacist else None,
+        cpe_monitor_note=CPE_MONITOR_NOTE if pharmacist else None,
+        pdf_url=f"{API_PREFIX}/certificates/{cert_id}",
+        credential_url=f"{API_PREFIX}/certificates/{cert_id}.json",
+    )
+
+
+def signed_credential(
+    cert: CertificateRecord, act: Activity, statement: AccreditationStatement, learner_id: str, completed: datetime,
+    key: ServerKey, issued: str,
+) -> dict[str, Any]:
+    """The certificate as an Open Badges 3.0 credential, signed by `key`."""
+    passing = act.assessment.passing_score if act.assessment else None
+    steps = ["Review the disclosures", "take part in the activity"]
+    if passing is not None:
+        steps.append(f"pass the post-test ({passing}%)")
+    if act.evaluation:
+        steps.append("complete the evaluation")
+    steps.append("claim credit")
+    achievement: dict[str, Any] = {
+        "id": f"urn:cme-offline:activity:{act.id}:v{act.version}",
+        "type": ["Achievement"],
+        "achievementType": "CertificateOfCompletion",
+        "name": act.title,
+        "description": statement.statement,
+        "criteria": {"narrative": ", ".join(steps) + "."},
+        "creditsAvailable": statement.max_credits,
+        "creator": {"id": f"urn:cme-offline:provider:{hashlib.sha256(statement.provider.encode()).hexdigest()[:16]}",
+                    "type": ["Profile"], "name": statement.provider},
+        "format": act.format,
+    }
+    if cert.uan:
+        achievement["humanCode"] = cert.uan
+    subject: dict[str, Any] = {
+        "type": ["AchievementSubject"],
+        "id": f"urn:cme-offline:learner:{learner_id}",
+        "name": cert.learner_name,
+        "profession": cert.profession.value,
+        "activityEndDate": _iso(completed),
+        "creditsEarned": cert.credits_claimed,
+        "creditType": cert.credit_type,
+        "achievement": achievement,
+    }
+    if cert.contact_hours is not None:
+        subject["contactHours"] = cert.contact_hours
+    if cert.cpe_monitor_note:
+        subject["note"] = cert.cpe_monitor_note
+    doc = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": f"urn:uuid:{uuid.UUID(hex=cert.id)}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"{cert.credit_type}: {cert.activity_title}",
+        "issuer": {"id": f"urn:cme-offline:issuer:{key.key_id}", "type": ["Profile"], "name": " and ".join(cert.providers)},
+        "validFrom": issued,
+        "credentialSubject": subject,
+    }
+    return sign_credential(doc, key.private_key, key.key_id, issued)
+
+
+def _completion_row(item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,
+                    statement: AccreditationStatement, result: CompletionResult, learner: LearnerProfile,
+                    now: datetime) -> Completion:
+    """The completion with its claim, the ids the claim carries and the reporting consent (rules 6, 8)."""
+    claim = item.claim
+    return Completion(
+        id=str(item.id),
+        learner_id=learner.id,
+        activity_id=act.id,
+        activity_version=act.version,
+        content_hash=content_hash,
+        body_json=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        result_json=result.model_dump_json(exclude={"index"}),
+        received_at=now,
+        disclosures_acknowledged_at=item.disclosures_acknowledged_at,
+        started_at=item.started_at,
+        completed_at=item.completed_at,
+        completed_at_corrected=item.completed_at_corrected,
+        watched_share=item.watched_share,
+        server_score=graded.score,
+        passed=True,
+        profession=claim.profession.value,
+        credit_type=statement.credit_type,
+        credits_claimed=claim.credits_claimed,
+        attested_minutes=claim.attested_minutes,
+        reporting_consent=claim.reporting_consent,
+        nabp_eprofile_id=claim.nabp_eprofile_id,
+        birth_mmdd=claim.birth_mmdd,
+        board_id=claim.board_id,
+        licence_state=claim.licence_state,
+        licence_number=claim.licence_number,
+    )
+
+
+def _attempt_rows(item: CompletionIn, graded: Graded) -> list[CompletionAttempt]:
+    """Every attempt as submitted, with the server's grade beside the device's (rule 4)."""
+    grades: list[tuple[float | None, bool | None]] = list(graded.attempt_scores) or [(None, None)] * len(item.attempts)
+    return [
+        CompletionAttempt(
+            id=str(a.id),
+            completion_id=str(item.id),
+            number=a.number,
+            started_at=a.started_at,
+            submitted_at=a.submitted_at,
+            answers_json=json.dumps(a.answers, sort_keys=True, separators=(",", ":")),
+            local_score=a.local_score,
+            local_passed=a.local_passed,
+            server_score=score,
+            server_passed=ok,
+        )
+        for a, (score, ok) in zip(item.attempts, grades, strict=True)
+    ]
+
+
+def _evaluation_rows(item: CompletionIn) -> list[CompletionEvaluation]:
+    ev = item.evaluation
+    if ev is None:
+        return []
+    return [
+        CompletionEvaluation(
+            completion_id=str(item.id),
+            ratings_json=json.dumps(ev.ratings, sort_keys=True, separators=(",", ":")),
+            texts_json=json.dumps(ev.texts, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
+            commitments_json=json.dumps(ev.commitments, ensure_ascii=False, separators=(",", ":")),
+            reminder_weeks=ev.reminder_weeks,
+        )
+    ]
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
