@@ -35,7 +35,8 @@ def main() -> int:
     from creditserver.models import ActivityRecord
     from creditserver.publish import _store_activity
     from creditserver.runner import serve_in_thread
-    from tests.server.credit_support import activity_doc, completion, signed_in
+    from tests.server.credit_support import completion, signed_in
+    from tests.support.activities import activity_doc
 
     server = serve_in_thread(tmp / "server", demo=True)
     try:

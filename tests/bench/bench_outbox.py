@@ -46,7 +46,8 @@ def main() -> int:
     from desktop.config import Paths
     from desktop.services import Services
     from desktop.sync.outbox import deliver
-    from tests.server.credit_support import activity_doc, completion
+    from tests.server.credit_support import completion
+    from tests.support.activities import activity_doc
 
     server = serve_in_thread(tmp / "server", demo=True)
     services = None

@@ -21,16 +21,15 @@ from desktop.cache.search import (
 )
 from desktop.media.summary import render_summary
 from desktop.media.transcript import Cue, parse_transcript
+from tests.support.activities import activity_doc
 
 DEMO = Path(__file__).parents[2] / "creditserver" / "demo"
 SERVER = "https://cme.example.org"
 
 
 def activity(activity_id: str, title: str, description: str = "") -> protocol.Activity:
-    raw = json.loads((DEMO / "activity.json").read_text())
-    raw.update(id=activity_id, title=title, description=description, version=1)
-    raw["assets"] = []
-    return protocol.Activity.model_validate(raw)
+    """The demo activity (its real texts) under another id and title, as a catalog entry."""
+    return protocol.Activity.model_validate(activity_doc(activity_id, title=title, description=description, version=1))
 
 
 def apply(db: Database, *activities: protocol.Activity, full: bool = True, withdrawn=()) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -12,16 +11,8 @@ from pathlib import Path
 
 import keyring
 
-from desktop.app import main
-
-DEMO_ID = "demo-home-bp-older-adults"
-
-
-def run_cli(monkeypatch, capsys, *args, stdin: str = ""):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.activities import DEMO_ID
+from tests.support.cli import run_cli
 
 
 def test_login_sync_status_logout(server, data_dir, monkeypatch, capsys):

@@ -10,11 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.credit_support import CORRECT, WRONG  # the server's answer key (demo activity.json)
+from tests.support.activities import CORRECT, DEMO_ID
 
-__all__ = ["CORRECT", "WRONG", "DEMO_ID", "ROOT"]
-
-DEMO_ID = "demo-home-bp-older-adults"
 VIDEO_MS = 60_000
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,10 +15,7 @@ import textwrap
 import pytest
 
 from tests.credit.conftest import (
-    CORRECT,
-    DEMO_ID,
     ROOT,
-    WRONG,
     claim,
     evaluate,
     server_completions,
@@ -26,6 +23,7 @@ from tests.credit.conftest import (
     take_test,
     watch,
 )
+from tests.support.activities import CORRECT, DEMO_ID, WRONG
 from tests.support.fault_proxy import Canned
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from desktop.errors import ContentLocked
 from desktop.errors import SignInRequired
-from tests.credit.conftest import DEMO_ID, claim, server_completions, watch
+from tests.credit.conftest import claim, server_completions, watch
+from tests.support.activities import DEMO_ID
 
 
 def test_second_learner_sees_none_of_the_firsts_records_and_the_first_delivers_later(server, make_services):

@@ -14,8 +14,9 @@ import pytest
 
 from desktop.errors import ContentLocked, RuleError
 from desktop.errors import NotSignedIn
-from tests.credit.conftest import CORRECT, DEMO_ID, ROOT, WRONG, claim, evaluate, ready_to_claim, take_test, watch
-from tests.server.credit_support import activity_doc, publish, today
+from tests.credit.conftest import ROOT, claim, evaluate, ready_to_claim, take_test, watch
+from tests.server.credit_support import publish
+from tests.support.activities import CORRECT, DEMO_ID, WRONG, activity_doc, today
 
 
 def test_rule1_content_stays_locked_until_the_disclosures_are_acknowledged(learner):

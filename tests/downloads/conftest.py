@@ -1,5 +1,5 @@
-"""Fixtures for the download tests: a byte-level fault proxy in front of the real server,
-a signed-in client, fast retry settings, and a check that the store holds only good files."""
+"""Fixtures for the download tests: a signed-in client (behind `proxy` or not), fast retry
+settings, and a check that the store holds only good files."""
 
 from __future__ import annotations
 
@@ -21,15 +21,6 @@ def fast_policy(**overrides) -> DownloadPolicy:
 def store_is_verified_at_the_end(data_dir):
     yield
     assert_store_verified(data_dir / "blobs")
-
-
-@pytest.fixture
-def proxy(server):
-    from tests.support.socket_proxy import SocketProxy
-
-    p = SocketProxy(server.url)
-    yield p
-    p.stop()
 
 
 @pytest.fixture

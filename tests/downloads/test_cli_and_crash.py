@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -10,18 +9,10 @@ import subprocess
 import sys
 import time
 
-from desktop.app import main
+from tests.support.activities import DEMO_ID
+from tests.support.cli import run_cli
 from tests.support.media_publish import publish_activity, store_files
 from tests.support.requests_seen import requests_seen
-
-DEMO_ID = "demo-home-bp-older-adults"
-
-
-def run_cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_download_json_lines_then_status_shows_present(server, client_via, data_dir, monkeypatch, capsys):

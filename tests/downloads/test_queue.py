@@ -13,10 +13,9 @@ import pytest
 from desktop.cache import models as m
 from desktop.cache.blobstore import LocalState
 from tests.downloads.conftest import Recorder, fast_policy
+from tests.support.activities import DEMO_ID
 from tests.support.media_publish import assert_store_verified, publish_activity, store_files
 from tests.support.requests_seen import requests_seen
-
-DEMO_ID = "demo-home-bp-older-adults"
 
 
 def row(services, activity_id):

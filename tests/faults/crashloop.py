@@ -39,7 +39,8 @@ from tests.faults.checks import (
     local_delivery_problems,
     sqlite_problems,
 )
-from tests.faults.learning import DEMO_ID, claim_activity
+from tests.faults.learning import claim_activity
+from tests.support.activities import DEMO_ID
 from tests.support.media_publish import publish_activity
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,7 @@ import json
 import httpx
 
 from creditserver.demo import DEMO_FOLDER
-
-DEMO_ID = "demo-home-bp-older-adults"
+from tests.support.activities import DEMO_ID
 VIDEO_MS = 60_000
 
 

@@ -13,9 +13,8 @@ import pytest
 
 from desktop.errors import InvalidResponse, ServerFailed, ServerUnreachable, CmeError
 from tests.faults.checks import cached_versions, catalog_snapshot, sqlite_problems
+from tests.support.activities import DEMO_ID
 from tests.support.media_publish import publish_activity
-
-DEMO_ID = "demo-home-bp-older-adults"
 
 
 @pytest.fixture

@@ -12,14 +12,16 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.checks import completion_problems, local_delivery_problems, sqlite_problems
-from tests.faults.learning import DEMO_ID, claim_activity, with_read_timeout
+from tests.faults.learning import claim_activity, with_read_timeout
+from tests.support.activities import DEMO_ID
 from tests.support.media_publish import publish_activity
 
 ACTIVITIES = [DEMO_ID, "talk-a", "talk-b", "talk-c", "talk-d"]
 
 
 @pytest.fixture
-def learner(server, proxy, make_services, tmp_path):
+def learner_behind_proxy(server, proxy, make_services, tmp_path):
+    """The demo physician signed in through `proxy`, with four more activities to finish."""
     for activity_id in ACTIVITIES[1:]:
         publish_activity(server, tmp_path / activity_id, activity_id, video_size=10_000)
     services = make_services(proxy.url)
@@ -51,8 +53,8 @@ def check_nothing_lost(server, services, claimed: set[str]) -> set[str]:
     return held
 
 
-def test_completions_survive_a_row_of_network_faults_then_arrive_once_each(server, proxy, learner):
-    services = learner
+def test_completions_survive_a_row_of_network_faults_then_arrive_once_each(server, proxy, learner_behind_proxy):
+    services = learner_behind_proxy
     post = dict(path_prefix="/api/v1/completions", method="POST")
     claimed: set[str] = set()
 
@@ -107,8 +109,8 @@ def test_completions_survive_a_row_of_network_faults_then_arrive_once_each(serve
     assert {r.state for r in services.my_credits().rows} == {"accepted"}
 
 
-def test_an_explicit_sync_right_after_a_failed_delivery_sends_the_waiting_claims(server, proxy, learner):
-    services = learner
+def test_an_explicit_sync_right_after_a_failed_delivery_sends_the_waiting_claims(server, proxy, learner_behind_proxy):
+    services = learner_behind_proxy
     claimed = {claim_activity(services, DEMO_ID)}
     proxy.add(path_prefix="/api/v1/completions", method="POST", answer=(503, {}, b"busy"))
     assert services.sync().completions.remaining == 1

@@ -5,18 +5,20 @@ at the next start."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QProxyStyle, QStyle, QTableView
 
 from desktop.views.downloads_page import DownloadsModel, ProgressDelegate, bandwidth_text, format_eta
 from desktop.views.main_window import DOWNLOADS, MainWindow
-
-DEMO_ID = "demo-home-bp-older-adults"
+from tests.support.activities import DEMO_ID
 
 
 @pytest.fixture
-def signed_in(make_services, credit_server):
-    services = make_services(credit_server.url)
+def signed_in(make_services, server):
+    services = make_services(server.url)
     services.sign_in("demo", "demo")
     services.sync()
     services.acknowledge_disclosures(DEMO_ID)  # rule 1: content unlocks after the disclosures
@@ -187,8 +189,36 @@ def test_wording_helpers():
     assert format_eta(3725) == "1:02:05"
     assert bandwidth_text(None) == "Bandwidth: no cap"
     assert bandwidth_text(2000) == "Bandwidth cap: 2 Mbit/s"
-    assert ProgressDelegate is not None
-    assert Qt.ItemDataRole.UserRole  # keep the import used
+
+
+def test_the_progress_column_is_a_bar_showing_each_rows_percentage(qtbot):
+    """What the delegate asks the style to draw: a progress bar at the job's share, labelled
+    with it (a finished job is full whatever its byte count)."""
+    painted = []
+
+    class RecordingStyle(QProxyStyle):
+        def drawControl(self, element, option, painter, widget=None):
+            if element == QStyle.ControlElement.CE_ProgressBar:
+                painted.append((option.progress, option.maximum, option.text))
+            super().drawControl(element, option, painter, widget)
+
+    def job(job_id, bytes_done, state):
+        return SimpleNamespace(id=job_id, activity_id=DEMO_ID, kind="video", size=1000, bytes_done=bytes_done,
+                               state=state, error=None)
+
+    model = DownloadsModel()
+    model.set_jobs([job(1, 420, "paused"), job(2, 0, "done")], {DEMO_ID: "Home blood pressure"})
+    view = QTableView()
+    qtbot.addWidget(view)
+    style = RecordingStyle("Fusion")
+    view.setStyle(style)
+    view.setModel(model)
+    view.setItemDelegateForColumn(DownloadsModel.PROGRESS, ProgressDelegate(view))
+    view.resize(1000, 200)
+    view.grab()
+
+    assert painted == [(420, 1000, "42%"), (1000, 1000, "100%")]
+    assert model.index(0, DownloadsModel.PROGRESS).data(Qt.ItemDataRole.ToolTipRole) == "42% of 1000 bytes"
 
 
 def test_the_app_process_exits_cleanly_mid_download(signed_in, data_dir):

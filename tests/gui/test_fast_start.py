@@ -7,7 +7,8 @@ import threading
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.library_snapshot import read_first_paint
 from desktop.views.main_window import DOWNLOADS, MainWindow
-from tests.gui.conftest import dead_url, fill_cache, make_activity
+from tests.support.activities import make_activity
+from tests.support.clients import dead_url, fill_cache
 
 
 def test_library_shows_before_the_services_open_and_the_rest_follows(qtbot, make_services, data_dir):

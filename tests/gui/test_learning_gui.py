@@ -15,21 +15,13 @@ from desktop.views.activity_page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS,
 from desktop.views.learning_text import ACK_BUTTON, LOCKED
 from desktop.views.main_window import CREDITS, MainWindow
 from tests.gui.test_run_gui import _unexplained_controls
-from tests.server.credit_support import CORRECT, WRONG, activity_doc, publish, today
+from tests.server.credit_support import publish
+from tests.support.activities import CORRECT, DEMO_ID, WRONG, activity_doc, today
 
 pytestmark = pytest.mark.gui
 
-DEMO_ID = "demo-home-bp-older-adults"
 VIDEO_MS = 60_000
 T = 20_000  # ms to wait for a worker or the server
-
-
-@pytest.fixture
-def opened(monkeypatch):
-    """Certificates 'opened' in the system viewer (the hand-off is replaced, the temp file is real)."""
-    urls = []
-    monkeypatch.setattr(certificate_actions, "open_url", lambda url: urls.append(url) or True)
-    return urls
 
 
 def make_window(qtbot, services) -> MainWindow:

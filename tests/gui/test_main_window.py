@@ -11,7 +11,8 @@ from desktop.cache.learners import save_signed_in
 from desktop.sync.credentials import TokenVault
 from desktop.views.library_view import LibraryModel, LibraryView
 from desktop.views.main_window import ACTIVITY, LIBRARY, SETTINGS, MainWindow
-from tests.gui.conftest import dead_url, fill_cache, make_activity
+from tests.support.activities import make_activity
+from tests.support.clients import dead_url, fill_cache
 
 
 def _signed_in_physician(services, *, with_token: bool = True):

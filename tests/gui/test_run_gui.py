@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 from desktop.config import Paths
 from desktop.services import Services
 from desktop.views.main_window import MainWindow
-from tests.gui.conftest import dead_url, fill_cache, make_activity
+from tests.support.activities import make_activity
+from tests.support.clients import dead_url, fill_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,12 +50,12 @@ def test_bench_first_paint_prints_and_quits(make_services, data_dir):
     assert 0 < ms < 60_000
 
 
-def test_welcome_dialog_starts_the_demo_and_swaps_to_it(qtbot, make_services, credit_server, tmp_path):
+def test_welcome_dialog_starts_the_demo_and_swaps_to_it(qtbot, make_services, server, tmp_path):
     first = make_services(None)
     demo_services = []
 
     def demo_launcher():  # what app.py provides: a new, signed-in, synced Services
-        s = Services(Paths(tmp_path / "demo-data"), server_url=credit_server.url)
+        s = Services(Paths(tmp_path / "demo-data"), server_url=server.url)
         demo_services.append(s)
         s.sign_in("demo", "demo")
         s.sync()

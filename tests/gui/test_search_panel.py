@@ -10,13 +10,12 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.views.main_window import ACTIVITY, MainWindow
 from desktop.views.search_panel import HTML_ROLE, TIME_ROLE, format_time, snippet_html
-
-DEMO_ID = "demo-home-bp-older-adults"
+from tests.support.activities import DEMO_ID
 
 
 @pytest.fixture
-def downloaded(make_services, credit_server):
-    services = make_services(credit_server.url)
+def downloaded(make_services, server):
+    services = make_services(server.url)
     services.sign_in("demo", "demo")
     services.sync()
     services.acknowledge_disclosures(DEMO_ID)  # rule 1: the content unlocks after the disclosures

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from desktop.views.main_window import MainWindow
 from desktop.views.sign_in_dialog import SignInDialog
-from tests.gui.conftest import dead_url
+from tests.support.clients import dead_url
 
 
 def _dialog(qtbot, services) -> SignInDialog:
@@ -24,8 +24,8 @@ def _sign_in(qtbot, dialog, username, password, server=None):
         assert dialog.sign_in_button.text() in ("Signing in…", "Sign in")
 
 
-def test_wrong_password_is_shown_inline_and_the_dialog_stays_open(qtbot, make_services, credit_server):
-    services = make_services(credit_server.url)
+def test_wrong_password_is_shown_inline_and_the_dialog_stays_open(qtbot, make_services, server):
+    services = make_services(server.url)
     dialog = _dialog(qtbot, services)
     dialog.username_edit.setText("demo")
     dialog.password_edit.setText("not-the-password")
@@ -57,17 +57,17 @@ def test_a_bad_address_is_explained_not_raised(qtbot, make_services):
     assert services.server_url is None
 
 
-def test_sign_in_then_sync_fills_the_library_from_the_demo_server(qtbot, make_services, credit_server):
+def test_sign_in_then_sync_fills_the_library_from_the_demo_server(qtbot, make_services, server):
     services = make_services(None)
     window = MainWindow(services)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.welcome_dialog is not None)  # first run: no server yet
-    window.welcome_dialog.server_edit.setText(credit_server.url)
+    window.welcome_dialog.server_edit.setText(server.url)
     window.welcome_dialog.continue_button.click()
     qtbot.waitUntil(lambda: window.sign_in_dialog is not None and window.sign_in_dialog.isVisible())
     dialog = window.sign_in_dialog
-    assert dialog.server_edit.text() == credit_server.url
+    assert dialog.server_edit.text() == server.url
     assert window.library.empty_label.isVisible()
 
     dialog.username_edit.setText("demo")

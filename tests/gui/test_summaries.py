@@ -6,7 +6,6 @@ import hashlib
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
 
 from desktop.media.summary import render_summary
 from tests.player.demo_media import SERVER_URL, demo_activity, install_demo
@@ -20,13 +19,6 @@ HOSTILE = b"""# Dosing
 
 Read the [guideline](https://example.org/guide) or [run this](javascript:alert(1)).
 """
-
-
-@pytest.fixture
-def opened(monkeypatch):
-    urls = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(url) or True))
-    return urls
 
 
 def test_demo_summaries_one_section_each(qtbot, make_services):

@@ -11,19 +11,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QThread
 
-from tests.player.demo_media import HEADLESS_VLC, SERVER_URL, install_demo
+from tests.player.demo_media import SERVER_URL, install_demo
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("libvlc")]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def headless_vlc(monkeypatch):
-    monkeypatch.setenv("CME_OFFLINE_VLC_ARGS", HEADLESS_VLC)
-    from desktop.media.player import probe_libvlc
-
-    if probe_libvlc():
-        pytest.skip(probe_libvlc())
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from cmecore.rules.assessment import (
     grade,
     option_order,
 )
-from tests.learning.conftest import CORRECT
+from tests.support.activities import CORRECT
 
 
 def test_rule4_shuffle_is_deterministic_per_attempt_and_differs_between_attempts(demo):

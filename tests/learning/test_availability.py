@@ -48,12 +48,11 @@ def test_rule3_matches_the_server_day_by_day():
     """The server's own check (creditserver.completions.judge) and ours agree around every boundary."""
     from creditserver.completions import CompletionSettings, Rejected, judge
     from cmecore import protocol
-    from tests.learning.conftest import demo_doc
     from tests.server.credit_support import completion
+    from tests.support.activities import activity_doc
 
     release, review, termination = date(2022, 1, 10), date(2023, 2, 1), date(2026, 1, 5)
-    doc = demo_doc() | {"release_date": release.isoformat(), "review_date": review.isoformat(),
-                        "termination_date": termination.isoformat()}
+    doc = activity_doc(release=release, review=review, termination=termination, version=1)
     act = protocol.Activity.model_validate(doc)
     learner = protocol.LearnerProfile(id="l1", username="u", display_name="U", profession="physician")
     for day in [release - timedelta(days=1), release, date(2026, 1, 1), date(2026, 1, 2), termination,

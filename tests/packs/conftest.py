@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.activities import DEMO_ID
 from tests.support.media_publish import publish_activity
 
 
@@ -13,24 +14,16 @@ def exported(server, make_services, tmp_path):
     pub = publish_activity(server, tmp_path / "pub", "talk-a", video_size=200_000)
     services = make_services(server.url)
     services.sign_in("demo", "demo")
-    report = services.export_pack(["talk-a", "demo-home-bp-older-adults"], tmp_path / "out" / "pack.zip")
+    report = services.export_pack(["talk-a", DEMO_ID], tmp_path / "out" / "pack.zip")
     key = server.app.state.signing_key.public_key_b64
     return report.path, pub, key
 
 
 @pytest.fixture
-def fresh(tmp_path):
-    """Services on a new data dir (closed at teardown)."""
-    from desktop.config import Paths
-    from desktop.services import Services
-
-    made = []
+def fresh(make_services, tmp_path):
+    """`fresh(name="fresh", **kwargs)`: Services on a new data dir of that name (closed at teardown)."""
 
     def make(name: str = "fresh", **kwargs):
-        s = Services(Paths(tmp_path / name), **kwargs)
-        made.append(s)
-        return s
+        return make_services(kwargs.pop("server_url", None), at=tmp_path / name, **kwargs)
 
-    yield make
-    for s in made:
-        s.close()
+    return make

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cmecore.signatures import key_id_for, sign_activity
 from desktop.errors import PackRefused
-from tests.gui.conftest import make_activity
+from tests.support.activities import make_activity
 from tests.support.media_publish import store_files
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

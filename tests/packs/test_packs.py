@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 import zipfile
 
 import pytest
 
-from desktop.app import main
 from cmecore.signatures import verify_activity
 from desktop.errors import PackRefused
+from tests.support.activities import DEMO_ID
+from tests.support.cli import run_cli
 from tests.support.media_publish import assert_store_verified, store_files
-
-DEMO_ID = "demo-home-bp-older-adults"
-
-
-def run_cli(monkeypatch, capsys, *args, stdin: str = ""):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rewrite(src, dst, *, manifest=None, members=None, drop=(), extra=()):

@@ -8,8 +8,7 @@ import httpx
 
 from cmecore import protocol
 from cmecore.signatures import verify_activity
-
-DEMO_ID = "demo-home-bp-older-adults"
+from tests.support.activities import DEMO_ID
 
 
 def token(server) -> str:

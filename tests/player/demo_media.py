@@ -21,7 +21,6 @@ DEMO_VIDEO = DEMO_FOLDER / "media" / "home-bp-monitoring.mp4"
 DEMO_VTT = DEMO_FOLDER / "media" / "home-bp-monitoring.en.vtt"
 DEMO_LENGTH_MS = 60_000
 SERVER_URL = "http://127.0.0.1:9"
-HEADLESS_VLC = "--intf=dummy --vout=dummy --aout=dummy --no-video-title-show"
 
 
 def demo_activity(**overrides) -> tuple[protocol.Activity, dict[str, Path]]:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import sys
 
-from desktop.app import main
 from desktop.logs import redact, setup_logging
 from desktop.sync.credentials import TokenVault
-
-
-def run_cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import run_cli
 
 
 def test_diagnostics_has_what_the_help_desk_needs_and_no_token(

@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from cmecore import protocol  # noqa: E402
 from desktop.cache.learners import save_signed_in  # noqa: E402
 from desktop.sync.credentials import TokenVault  # noqa: E402
-from tests.gui.conftest import dead_url, fill_cache, make_activity  # noqa: E402
+from tests.support.activities import make_activity  # noqa: E402
+from tests.support.clients import dead_url, fill_cache  # noqa: E402
 
 pytestmark = pytest.mark.gui
 

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
 
-from desktop.app import main
 from desktop.policy import SettingLocked
-
-
-def run_cli(monkeypatch, capsys, *args, stdin: str = ""):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import run_cli
 
 
 def test_policy_wins_is_locked_and_not_written_to_settings_json(no_machine_policy, make_services, data_dir):

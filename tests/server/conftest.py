@@ -1,4 +1,5 @@
-"""Fixtures for the credit-server tests: a real server on loopback over real SQLite."""
+"""Fixtures for the credit-server tests: an HTTP client on the demo server (`api`, `auth`),
+and `credit_server`, the demo server plus an activity dated relative to today."""
 
 from __future__ import annotations
 
@@ -10,20 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from creditserver.runner import RunningServer, serve_in_thread
-
-
-@pytest.fixture
-def demo_server(tmp_path: Path) -> Iterator[RunningServer]:
-    with serve_in_thread(tmp_path / "server", demo=True) as running:
-        yield running
-
-
-@pytest.fixture
-def empty_server(tmp_path: Path) -> Iterator[RunningServer]:
-    with serve_in_thread(tmp_path / "server") as running:
-        running.add_learner("alice", "correct horse", profession="nurse", display_name="Alice Nurse", degree="RN")
-        yield running
+from creditserver.runner import RunningServer
+from tests.support.activities import activity_doc
 
 
 def client_for(server: RunningServer) -> httpx.Client:
@@ -31,8 +20,8 @@ def client_for(server: RunningServer) -> httpx.Client:
 
 
 @pytest.fixture
-def api(demo_server: RunningServer) -> Iterator[httpx.Client]:
-    with client_for(demo_server) as client:
+def api(server: RunningServer) -> Iterator[httpx.Client]:
+    with client_for(server) as client:
         yield client
 
 
@@ -49,32 +38,6 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture
 def auth(api: httpx.Client) -> dict[str, str]:
     return bearer(sign_in(api))
-
-
-def minimal_activity(activity_id: str = "test-activity", **overrides: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "id": activity_id,
-        "title": "A test activity",
-        "release_date": "2026-01-01",
-        "termination_date": "2027-01-01",
-        "providers": ["Test Provider"],
-        "accreditation": [
-            {
-                "profession": "nurse",
-                "provider": "Test Provider",
-                "credit_type": "Participation",
-                "max_credits": 0.25,
-                "contact_hours": 0.25,
-                "statement": "A statement of participation for 0.25 contact hours.",
-            }
-        ],
-        "assets": [
-            {"path": "talk.mp4", "title": "Talk"},
-            {"path": "talk.vtt", "kind": "transcript"},
-        ],
-    }
-    doc.update(overrides)
-    return doc
 
 
 def write_folder(folder: Path, doc: dict[str, Any] | str, files: dict[str, bytes] | None = None) -> Path:
@@ -97,14 +60,12 @@ CREDIT_ACTIVITY = "credit-test"
 
 
 @pytest.fixture
-def credit_server(tmp_path: Path) -> Iterator[RunningServer]:
+def credit_server(start_server, tmp_path: Path) -> RunningServer:
     """A demo server (learners demo/demo: physician, pharm/demo: pharmacist) plus the demo
     activity republished as `credit-test` with dates relative to today."""
-    from .credit_support import activity_doc, publish
-
-    with serve_in_thread(tmp_path / "server", demo=True) as running:
-        publish(running, tmp_path, activity_doc(CREDIT_ACTIVITY))
-        yield running
+    running = start_server()
+    running.publish(write_folder(tmp_path / f"pub-{CREDIT_ACTIVITY}", activity_doc(CREDIT_ACTIVITY), files={}))
+    return running
 
 
 @pytest.fixture

@@ -1,44 +1,19 @@
-"""Helpers for the completion and certificate tests: activities with dates relative to
-today (built from the demo's activity.json) and well-formed completions for them."""
+"""Helpers for the completion and certificate tests: publishing activities (built with
+tests.support.activities) and well-formed completions for them."""
 
 from __future__ import annotations
 
-import copy
-import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from creditserver.demo import DEMO_FOLDER
 from creditserver.runner import RunningServer
+from tests.support.activities import CORRECT, activity_doc
 
 from .conftest import bearer, sign_in, write_folder
-
-# The demo post-test's answer key (creditserver/demo/activity.json).
-CORRECT = {"q1": ["b"], "q2": ["a", "b", "d"], "q3": ["c"], "q4": ["b"], "q5": ["a"]}
-WRONG = {"q1": ["a"], "q2": ["c"], "q3": ["a"], "q4": ["a"], "q5": ["b"]}
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def activity_doc(activity_id: str, *, release: date | None = None, termination: date | None = None,
-                 review: date | None = None, **overrides: Any) -> dict[str, Any]:
-    """The demo activity under another id, without media, released 100 days ago and
-    ending in a year unless dates are given."""
-    doc = json.loads((DEMO_FOLDER / "activity.json").read_text(encoding="utf-8"))
-    doc = copy.deepcopy(doc)
-    doc["id"] = activity_id
-    doc["assets"] = []
-    doc["release_date"] = (release or today() - timedelta(days=100)).isoformat()
-    doc["review_date"] = review.isoformat() if review else None
-    doc["termination_date"] = (termination or today() + timedelta(days=365)).isoformat()
-    doc.update(overrides)
-    return doc
 
 
 def publish(server: RunningServer, tmp_path: Path, doc: dict[str, Any]) -> int:

@@ -45,9 +45,9 @@ def test_me_without_or_with_a_bad_token_is_401_with_a_bearer_challenge(api):
         assert r.json()["type"] == PROBLEMS + "unauthorized"
 
 
-def test_expired_access_token_is_refreshed_without_a_new_refresh_token(demo_server, api):
+def test_expired_access_token_is_refreshed_without_a_new_refresh_token(server, api):
     tokens = sign_in(api)
-    demo_server.expire_access_tokens()
+    server.expire_access_tokens()
 
     r = api.get("/me", headers=bearer(tokens))
     assert r.status_code == 401
@@ -79,12 +79,12 @@ def test_revoke_signs_out_the_refresh_token_and_its_access_tokens(api):
     assert api.get("/me", headers=bearer(other_device)).status_code == 200
 
 
-def test_unknown_or_server_revoked_refresh_tokens_are_token_revoked(demo_server, api):
+def test_unknown_or_server_revoked_refresh_tokens_are_token_revoked(server, api):
     r = api.post("/auth/refresh", json={"refresh_token": "x" * 43})
     assert r.status_code == 401 and r.json()["type"] == PROBLEMS + "token-revoked"
 
     tokens = sign_in(api)
-    demo_server.revoke_all_refresh_tokens()
+    server.revoke_all_refresh_tokens()
     r = api.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert r.status_code == 401 and r.json()["type"] == PROBLEMS + "token-revoked"
     assert api.get("/me", headers=bearer(tokens)).status_code == 401
@@ -99,9 +99,9 @@ def test_short_access_ttl_is_reported_to_the_client(tmp_path):
         assert sign_in(client)["expires_in"] == 60
 
 
-def test_tokens_and_passwords_are_stored_only_as_hashes(demo_server, api):
+def test_tokens_and_passwords_are_stored_only_as_hashes(server, api):
     tokens = sign_in(api)
-    db_bytes = b"".join(p.read_bytes() for p in demo_server.data_dir.glob("server.sqlite3*"))
+    db_bytes = b"".join(p.read_bytes() for p in server.data_dir.glob("server.sqlite3*"))
     assert tokens["access_token"].encode() not in db_bytes
     assert tokens["refresh_token"].encode() not in db_bytes
     assert b"scrypt$" in db_bytes

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cmecore.protocol import Activity, Catalog
 
-from .conftest import minimal_activity, write_folder
+from tests.support.activities import DEMO_ID, minimal_activity
 
-DEMO_ID = "demo-home-bp-older-adults"
+from .conftest import write_folder
 
 
 def test_catalog_needs_sign_in(api):
@@ -26,24 +26,24 @@ def test_full_catalog_validates_and_carries_a_cursor_and_etag(api, auth):
     assert r.headers["cache-control"] == "private, no-cache"
 
 
-def test_second_sync_with_if_none_match_transfers_no_body(demo_server, api, auth):
+def test_second_sync_with_if_none_match_transfers_no_body(server, api, auth):
     first = api.get("/catalog", headers=auth)
-    demo_server.request_log.clear()
+    server.request_log.clear()
 
     second = api.get("/catalog", headers={**auth, "If-None-Match": first.headers["etag"]})
 
     assert second.status_code == 304
     assert second.content == b""
     assert second.headers["etag"] == first.headers["etag"]
-    [logged] = demo_server.request_log.matching("/api/v1/catalog")
+    [logged] = server.request_log.matching("/api/v1/catalog")
     assert (logged.status, logged.if_none_match, logged.bytes_sent) == (304, first.headers["etag"], 0)
 
 
-def test_publish_changes_the_etag_and_since_returns_only_the_change(demo_server, api, auth, tmp_path):
+def test_publish_changes_the_etag_and_since_returns_only_the_change(server, api, auth, tmp_path):
     first = Catalog.model_validate_json(api.get("/catalog", headers=auth).content)
     etag = f'"catalog-{first.cursor}"'
 
-    demo_server.publish(write_folder(tmp_path / "new", minimal_activity("new-one")))
+    server.publish(write_folder(tmp_path / "new", minimal_activity("new-one")))
 
     stale = api.get("/catalog", headers={**auth, "If-None-Match": etag})
     assert stale.status_code == 200  # the old ETag no longer matches
@@ -57,10 +57,10 @@ def test_publish_changes_the_etag_and_since_returns_only_the_change(demo_server,
     assert (nothing.full, nothing.activities, nothing.withdrawn) == (False, [], [])
 
 
-def test_withdrawal_appears_in_withdrawn_and_leaves_the_full_catalog(demo_server, api, auth):
+def test_withdrawal_appears_in_withdrawn_and_leaves_the_full_catalog(server, api, auth):
     before = Catalog.model_validate_json(api.get("/catalog", headers=auth).content)
 
-    demo_server.withdraw(DEMO_ID)
+    server.withdraw(DEMO_ID)
 
     delta = Catalog.model_validate_json(api.get("/catalog", params={"since": before.cursor}, headers=auth).content)
     assert delta.withdrawn == [DEMO_ID]
@@ -68,7 +68,7 @@ def test_withdrawal_appears_in_withdrawn_and_leaves_the_full_catalog(demo_server
     full = Catalog.model_validate_json(api.get("/catalog", headers=auth).content)
     assert full.full is True and full.activities == []
     # Withdrawing again is not another change.
-    assert demo_server.withdraw(DEMO_ID).changed is False
+    assert server.withdraw(DEMO_ID).changed is False
 
 
 def test_unknown_future_cursor_gets_the_full_catalog(api, auth):
@@ -78,13 +78,13 @@ def test_unknown_future_cursor_gets_the_full_catalog(api, auth):
     assert [a.id for a in catalog.activities] == [DEMO_ID]
 
 
-def test_republishing_a_changed_folder_bumps_version_and_revision(demo_server, api, auth, tmp_path):
+def test_republishing_a_changed_folder_bumps_version_and_revision(server, api, auth, tmp_path):
     folder = write_folder(tmp_path / "a", minimal_activity("evolving"))
-    first = demo_server.publish(folder)
-    assert demo_server.publish(folder).changed is False  # same content: no new revision
+    first = server.publish(folder)
+    assert server.publish(folder).changed is False  # same content: no new revision
 
     write_folder(folder, minimal_activity("evolving", title="A better title"))
-    second = demo_server.publish(folder)
+    second = server.publish(folder)
 
     assert (first.version, second.version) == (1, 2)
     assert second.revision == first.revision + 1
@@ -93,9 +93,9 @@ def test_republishing_a_changed_folder_bumps_version_and_revision(demo_server, a
     assert (activity.title, activity.version) == ("A better title", 2)
 
 
-def test_injected_raw_activity_is_served_verbatim(demo_server, api, auth):
+def test_injected_raw_activity_is_served_verbatim(server, api, auth):
     raw = '{"id": "broken", "version": 1, "title": ""}'
-    revision = demo_server.inject_raw_activity("broken", raw)
+    revision = server.inject_raw_activity("broken", raw)
 
     r = api.get("/catalog", params={"since": revision - 1}, headers=auth)
     assert r.status_code == 200
@@ -130,10 +130,10 @@ def test_database_url_puts_the_database_where_the_operator_says(tmp_path):
     assert (tmp_path / "data" / "media").is_dir()  # media stay in the data dir
 
 
-def test_sqlite_database_uses_wal_and_foreign_keys(demo_server):
+def test_sqlite_database_uses_wal_and_foreign_keys(server):
     from sqlalchemy import text
 
-    with demo_server.app.state.db.engine.connect() as conn:
+    with server.app.state.db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 1000

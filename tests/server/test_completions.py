@@ -15,20 +15,10 @@ from creditserver.models import Certificate, Completion, CompletionAttempt, Comp
 from creditserver.runner import serve_in_thread
 from cmecore.protocol import CompletionBatchResult, MyCompletions
 
+from tests.support.activities import CORRECT, WRONG, activity_doc, today
+
 from .conftest import CREDIT_ACTIVITY, client_for
-from .credit_support import (
-    CORRECT,
-    WRONG,
-    activity_doc,
-    claim_for,
-    completion,
-    count_rows,
-    post,
-    publish,
-    publish_copies,
-    signed_in,
-    today,
-)
+from .credit_support import claim_for, completion, count_rows, post, publish, publish_copies, signed_in
 
 
 @pytest.fixture

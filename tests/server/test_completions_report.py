@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from creditserver.cli import main
 
+from tests.support.activities import WRONG, today
+
 from .conftest import CREDIT_ACTIVITY
-from .credit_support import WRONG, claim_for, completion, post, publish_copies, signed_in, today
+from .credit_support import claim_for, completion, post, publish_copies, signed_in
 
 
 def run_report(capsys, data_dir, *args: str) -> str:

@@ -39,9 +39,9 @@ def test_media_needs_sign_in(api, video):
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_range_resumes_a_download_with_206(demo_server, api, auth, video):
+def test_range_resumes_a_download_with_206(server, api, auth, video):
     whole = api.get(_path(video), headers=auth).content
-    demo_server.request_log.clear()
+    server.request_log.clear()
 
     head = api.get(_path(video), headers={**auth, "Range": "bytes=0-999"})
     tail = api.get(_path(video), headers={**auth, "Range": "bytes=1000-", "If-Range": f'"{video.sha256}"'})
@@ -51,7 +51,7 @@ def test_range_resumes_a_download_with_206(demo_server, api, auth, video):
     assert tail.headers["content-range"] == f"bytes 1000-{video.size - 1}/{video.size}"
     assert head.content + tail.content == whole
     assert int(tail.headers["content-length"]) == video.size - 1000
-    seen = demo_server.request_log.matching("/api/v1/media/")
+    seen = server.request_log.matching("/api/v1/media/")
     assert [r.range for r in seen] == ["bytes=0-999", "bytes=1000-"]
     assert [r.bytes_sent for r in seen] == [1000, video.size - 1000]
 
@@ -94,8 +94,8 @@ def test_several_ranges_get_the_whole_file(api, auth, video):
     assert len(r.content) == video.size
 
 
-def test_head_gives_the_headers_without_a_body(demo_server, api, auth, video):
-    demo_server.request_log.clear()
+def test_head_gives_the_headers_without_a_body(server, api, auth, video):
+    server.request_log.clear()
     r = api.head(_path(video), headers=auth)
     ranged = api.head(_path(video), headers={**auth, "Range": "bytes=10-19"})
 
@@ -103,12 +103,16 @@ def test_head_gives_the_headers_without_a_body(demo_server, api, auth, video):
     assert int(r.headers["content-length"]) == video.size
     assert r.headers["etag"] == f'"{video.sha256}"'
     assert ranged.status_code == 206 and ranged.headers["content-range"] == f"bytes 10-19/{video.size}"
-    assert [e.bytes_sent for e in demo_server.request_log] == [0, 0]
+    assert [e.bytes_sent for e in server.request_log] == [0, 0]
 
 
-def test_large_file_is_streamed_in_chunks_and_arrives_whole(empty_server, tmp_path):
-    from .conftest import client_for, minimal_activity, sign_in, write_folder
+def test_large_file_is_streamed_in_chunks_and_arrives_whole(start_server, tmp_path):
+    from tests.support.activities import minimal_activity
 
+    from .conftest import client_for, sign_in, write_folder
+
+    empty_server = start_server(demo=False)
+    empty_server.add_learner("alice", "correct horse", profession="nurse", display_name="Alice Nurse", degree="RN")
     blob = hashlib.sha256(b"seed").digest() * 40_000  # 1.28 MB, many 64 KiB chunks
     folder = write_folder(tmp_path / "big", minimal_activity("big"), {"talk.mp4": blob, "talk.vtt": b"WEBVTT\n"})
     empty_server.publish(folder)

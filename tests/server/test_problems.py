@@ -46,25 +46,25 @@ def test_malformed_json_is_a_422_problem(api):
     assert _problem(r, 422).type == PROBLEMS + "invalid-request"
 
 
-def test_unhandled_error_is_a_500_problem_without_internals(demo_server, api):
+def test_unhandled_error_is_a_500_problem_without_internals(server, api):
     def boom():
         raise RuntimeError("secret internal detail")
 
-    demo_server.app.add_api_route("/api/v1/boom", boom)
+    server.app.add_api_route("/api/v1/boom", boom)
     r = api.get("/boom")
     problem = _problem(r, 500)
     assert problem.type == PROBLEMS + "server-error"
     assert "secret internal detail" not in r.text
-    assert demo_server.request_log[-1].status == 500
+    assert server.request_log[-1].status == 500
 
 
-def test_openapi_docs_are_served(api, demo_server):
+def test_openapi_docs_are_served(api, server):
     import httpx
 
-    schema = httpx.get(demo_server.url + "/openapi.json").json()
+    schema = httpx.get(server.url + "/openapi.json").json()
     assert "/api/v1/catalog" in schema["paths"]
     assert "/api/v1/media/{sha256}" in schema["paths"]
-    assert httpx.get(demo_server.url + "/docs").status_code == 200
+    assert httpx.get(server.url + "/docs").status_code == 200
 
 
 def test_every_problem_type_is_documented():

@@ -13,7 +13,9 @@ from creditserver.cli import main
 from creditserver.runner import serve_in_thread
 from cmecore.protocol import Catalog
 
-from .conftest import client_for, minimal_activity, sign_in, write_folder
+from tests.support.activities import minimal_activity
+
+from .conftest import client_for, sign_in, write_folder
 
 
 def _refused(capsys, argv) -> str:

@@ -8,11 +8,11 @@ import pytest
 from creditserver.runner import serve_in_thread
 
 
-def test_a_busy_port_is_reported_so_the_caller_can_fall_back(demo_server, tmp_path):
-    busy_port = int(demo_server.url.rsplit(":", 1)[1])
+def test_a_busy_port_is_reported_so_the_caller_can_fall_back(server, tmp_path):
+    busy_port = int(server.url.rsplit(":", 1)[1])
     with pytest.raises(OSError):
         serve_in_thread(tmp_path / "second", port=busy_port)
-    assert httpx.get(demo_server.api_url + "/info").status_code == 200  # the first server is untouched
+    assert httpx.get(server.api_url + "/info").status_code == 200  # the first server is untouched
 
 
 def test_stop_closes_the_port_and_the_data_survives_a_restart(tmp_path):

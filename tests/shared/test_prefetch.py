@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import io
-import sys
-
-from desktop.app import main
 from desktop.cache.blobstore import BlobStore
+from tests.support.cli import run_cli
 from tests.support.media_publish import assert_store_verified, publish_activity, store_files
-
-DEMO_ID = "demo-home-bp-older-adults"
-
-
-def run_cli(monkeypatch, capsys, *args, stdin: str = ""):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def login(monkeypatch, capsys, data_dir, url):

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-DEMO_ACTIVITY = Path(__file__).resolve().parents[2] / "creditserver" / "demo" / "activity.json"
+from tests.support.activities import demo_doc
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,7 @@ def publish_activity(server, folder: Path, activity_id: str, *, video_size: int 
     (folder / "video.mp4").write_bytes(video)
     (folder / "talk.vtt").write_bytes(transcript)
     (folder / "summary.md").write_bytes(summary)
-    doc = json.loads(DEMO_ACTIVITY.read_text(encoding="utf-8"))
-    doc.pop("version", None)
+    doc = demo_doc()
     doc["id"] = activity_id
     doc["title"] = f"Test activity {activity_id}"
     doc["assets"] = [

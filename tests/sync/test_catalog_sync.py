@@ -8,10 +8,9 @@ import keyring
 import pytest
 
 from desktop.errors import InvalidResponse, ServerFailed, ServerUnreachable, SignInRequired, WrongCredentials
+from tests.support.activities import DEMO_ID
 from tests.support.fault_proxy import Canned
 from tests.support.requests_seen import requests_seen
-
-DEMO_ID = "demo-home-bp-older-adults"
 
 
 def signed_in(make_services, url):

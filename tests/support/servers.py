@@ -1,0 +1,59 @@
+"""The reference credit server on loopback, and the proxies tests put in front of it.
+
+`start_server` is the one way a test gets a running server: a factory, so a test can have
+several or pass options; every server it started is stopped when the test ends. `server`
+is the demo server most tests want (learners demo/demo, a physician, and pharm/demo, a
+pharmacist; the demo activity). The proxies forward to `server`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from creditserver.runner import RunningServer, serve_in_thread
+from tests.support.fault_proxy import FaultProxy
+from tests.support.socket_proxy import SocketProxy
+
+StartServer = Callable[..., RunningServer]
+
+
+@pytest.fixture
+def start_server(tmp_path_factory) -> Iterator[StartServer]:
+    """`start_server(*, demo=True, **options) -> RunningServer`: a server on its own data
+    folder; `options` are serve_in_thread's (access_ttl_s, completion_grace_days,
+    database_url, port). Without `demo` it has no learner and no activity."""
+    started: list[RunningServer] = []
+
+    def start(*, demo: bool = True, **options: Any) -> RunningServer:
+        running = serve_in_thread(tmp_path_factory.mktemp("server"), demo=demo, **options)
+        started.append(running)
+        return running
+
+    yield start
+    for running in reversed(started):
+        running.stop()
+
+
+@pytest.fixture
+def server(start_server: StartServer) -> RunningServer:
+    """The demo server."""
+    return start_server()
+
+
+@pytest.fixture
+def proxy(server: RunningServer) -> Iterator[SocketProxy]:
+    """A byte-level proxy in front of `server` that can cut, stall or corrupt replies."""
+    p = SocketProxy(server.url)
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def fault_proxy(server: RunningServer) -> Iterator[FaultProxy]:
+    """A proxy in front of `server` that can answer a path with a canned reply."""
+    p = FaultProxy(server.url)
+    yield p
+    p.stop()
