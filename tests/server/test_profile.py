@@ -118,7 +118,8 @@ def test_sign_up_the_cli_and_the_report_cover_every_profile_field():
     assert {f.name for f in CLAIM_IDS} <= set(ReportRow.__dataclass_fields__)
 
 
-def test_a_full_profile_round_trips_through_the_server_to_me(empty_server):
+def test_a_full_profile_round_trips_through_the_server_to_me(start_server):
+    empty_server = start_server(demo=False)
     every = {f.name: _value(f, f.max_length) for f in PROFILE_FIELDS if f not in (PROFESSION,)}
     every["display_name"] = "Dr. Full Profile"
     added = empty_server.add_learner("full", "pw", profession="pharmacist", **every)
