@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from desktop.app import main
-from desktop.policy import SettingLocked
+from desktop.errors import SettingLocked
 
 
 def run_cli(monkeypatch, capsys, *args, stdin: str = ""):
