@@ -38,7 +38,7 @@ from desktop.services.deployment import DeploymentService
 from desktop.services.downloads import CompletedAsset, DownloadsService, StorageUse
 from desktop.services.learning import LearningService
 from desktop.services.library import LibraryService
-from desktop.services.sync import Status, SyncReport, SyncService
+from desktop.services.syncing import Status, SyncReport, SyncService
 
 __all__ = ["Services", "Status", "SyncReport", "CompletedAsset", "StorageUse"]
 
@@ -49,6 +49,8 @@ class Services:
         """Raises BadServerAddress for a `server_url` that is not http(s), SchemaTooNewError
         for a cache written by a newer app."""
         self.paths = paths
+        # `config`, not `settings`: `services.settings` is the effective Settings values read
+        # everywhere (`services.settings.extra_ca_bundle`); `services.config` changes them.
         self.config = ConfigService(paths, policy if policy is not None else load_policy(),
                                     settings or load_settings(paths.settings), server_url)
         self.db: Database = open_database(paths.database)
@@ -57,6 +59,7 @@ class Services:
         self.library = LibraryService(self.db, self.blobs)
         self.account = AccountService(self.db, self.connection)
         self.content = ContentService(self.db, self.blobs, self.account)
+        # `syncing`, not `sync`: `services.sync()` is the verb the views and tests call today.
         self.syncing = SyncService(self.db, self.blobs, self.connection, self.account)
         self.downloads = DownloadsService(self.db, self.blobs, self.connection, self.config)
         self.learning = LearningService(self.db, self.connection, self.account)

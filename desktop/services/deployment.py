@@ -14,7 +14,7 @@ from desktop.cache.db import Database
 from desktop.services.config import ConfigService
 from desktop.services.connection import Connection
 from desktop.services.downloads import DownloadsService
-from desktop.services.sync import SyncService
+from desktop.services.syncing import SyncService
 from desktop.sync.downloads import DownloadPolicy, DownloadSummary
 from desktop.sync.packs import ExportReport, ImportReport, export_pack, import_pack
 from desktop.sync.prefetch import PrefetchReport, prefetch

@@ -1,8 +1,8 @@
 """Syncing with the credit server: the catalog, then the completions waiting in the outbox
 (and their certificates); and the status line that says how that went.
 
-Named `services.syncing` on `Services`, because `services.sync()` is the verb the views and
-the CLI call ("Sync now").
+Named `services.syncing` on `Services`, because `services.sync()` is the verb the views call
+today ("Sync now").
 """
 
 from __future__ import annotations
