@@ -7,16 +7,21 @@ need them, so both `cme-offline status` and the GUI's first paint stay quick.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
-from desktop import __version__
+from desktop import __version__, cli
+from desktop.cache.blobstore import BlobStore
+from desktop.cache.library_snapshot import read_first_paint
+from desktop.errors import BadServerAddress
+from desktop.logs import setup_logging
+from desktop.paths import Paths, default_data_dir, default_log_dir
+from desktop.policy import load_policy
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop import cli
-
     def common(default):
         parser = argparse.ArgumentParser(add_help=False)
         parser.add_argument("--data-dir", type=Path, default=default, help="where the cache and downloads live")
@@ -39,31 +44,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from desktop.policy import load_policy
-
     # Machine policy first (tomllib; pydantic only if the file sets something). Its one
     # log line about a bad file is written once logging is set up below.
-    import logging
-
     held = _HoldLogs()
     logging.getLogger("desktop.policy").addHandler(held)
     try:
         policy = load_policy()
     finally:
         logging.getLogger("desktop.policy").removeHandler(held)
-    data_dir = (args.data_dir or policy.storage_dir() or _default_data_dir()).expanduser().resolve()
-
-    from desktop.logs import setup_logging
+    data_dir = (args.data_dir or policy.storage_dir() or default_data_dir()).expanduser().resolve()
 
     # The log goes to the platform's log folder; with --data-dir (tests, IT staging) under it.
-    setup_logging(data_dir / "logs" if args.data_dir else _default_log_dir(), verbose=args.verbose)
+    setup_logging(data_dir / "logs" if args.data_dir else default_log_dir(), verbose=args.verbose)
     held.replay()
     if args.server and policy.is_set("server_url"):
-        from desktop.config import normalise_server_url
+        from desktop.config import normalise_server_url  # start-up speed: desktop.config loads pydantic
 
         try:
             same = normalise_server_url(args.server) == policy.get("server_url")
-        except ValueError:
+        except BadServerAddress:
             same = False
         if not same:
             print(f"cme-offline: --server {args.server} is ignored: the machine policy "
@@ -74,22 +73,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     if getattr(args, "command", None) is not None:
-        from desktop import cli
-
         return cli.run(args, lambda: _services(data_dir, args.server, policy))
     return _run_gui(data_dir, args, policy)
-
-
-def _default_data_dir() -> Path:
-    from desktop.config import default_data_dir
-
-    return default_data_dir()
-
-
-def _default_log_dir() -> Path:
-    from desktop.paths import default_log_dir
-
-    return default_log_dir()
 
 
 class _HoldLogs:
@@ -104,28 +89,25 @@ class _HoldLogs:
         self.records.append(record)
 
     def replay(self) -> None:
-        import logging
-
         for record in self.records:
             logging.getLogger(record.name).handle(record)
         self.records.clear()
 
 
 def _services(data_dir: Path, server_url: str | None, policy=None):
-    from desktop.paths import Paths
-    from desktop.services import Services
+    from desktop.services import Services  # start-up speed: SQLAlchemy and httpx load after the first paint
 
     return Services(Paths(data_dir), server_url=server_url, policy=policy)
 
 
 def _run_gui(data_dir: Path, args, policy=None) -> int:
     _prefer_xwayland()
-    from desktop.views.main_window import run_gui
+    from desktop.views.main_window import run_gui  # start-up speed: Qt is loaded for the GUI only, never for a command
 
     started = []
 
     def launch_demo():
-        from desktop.demo import start_demo
+        from desktop.demo import start_demo  # start-up speed: the demo server (FastAPI) loads only when asked for
 
         demo = start_demo(data_dir)
         started.append(demo)
@@ -148,10 +130,6 @@ def _run_gui(data_dir: Path, args, policy=None) -> int:
 
 
 def _first_paint(data_dir: Path):
-    from desktop.cache.blobstore import BlobStore
-    from desktop.cache.library_snapshot import read_first_paint
-    from desktop.paths import Paths
-
     paths = Paths(data_dir)
     return read_first_paint(paths.database, BlobStore(paths.blobs))
 

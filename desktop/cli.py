@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from desktop.cache.schema_version import SchemaTooNewError
-from desktop.errors import CmeError
+from desktop.errors import CmeError, ConfigError
 
-if TYPE_CHECKING:  # the GUI builds this parser too; keep its import cheap
+if TYPE_CHECKING:  # the GUI builds this parser before its first paint; keep this module's imports cheap
     from desktop.services import Services
 
 EXIT_FAILED = 1
@@ -93,15 +92,13 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
     try:
         services = make_services()
-    except ValueError as exc:  # e.g. a server address that is not http(s)
+    except ConfigError as exc:  # e.g. a server address that is not http(s)
         return fail(str(exc), EXIT_USAGE)
-    except SchemaTooNewError as exc:
+    except CmeError as exc:  # e.g. a cache written by a newer CME Offline
         return fail(str(exc))
-    from desktop.policy import SettingLocked
-
     try:
         return args.command(args, services)
-    except (CmeError, SettingLocked) as exc:
+    except CmeError as exc:
         return fail(str(exc))
     finally:
         services.close()
@@ -117,14 +114,14 @@ def cmd_login(args, services: Services) -> int:
     if not password:
         return fail("no password on standard input", EXIT_USAGE)
     if args.server:
-        services.set_server_url(args.server)  # remembered for the next commands
-    learner = services.sign_in(args.username, password)
-    print(f"Signed in as {learner.display_name} ({learner.profession}) on {services.server_url}")
+        services.config.set_server_url(args.server)  # remembered for the next commands
+    learner = services.account.sign_in(args.username, password)
+    print(f"Signed in as {learner.display_name} ({learner.profession}) on {services.config.server_url}")
     return 0
 
 
 def cmd_logout(args, services: Services) -> int:
-    learner = services.sign_out()
+    learner = services.account.sign_out()
     print(f"Signed out {learner.username}" if learner else "No one was signed in")
     return 0
 
@@ -133,7 +130,7 @@ def cmd_sync(args, services: Services) -> int:
     """Catalog, then completions. Rejected claims are an outcome (printed, exit 0); exit 1
     only when something could not be done (catalog or delivery failed; items are kept)."""
     try:
-        report = services.sync()
+        report = services.syncing.sync()
     except CmeError as exc:
         delivered = getattr(exc, "completions", None)
         if delivered is not None and not args.json:
@@ -185,10 +182,10 @@ def _print_completions(done) -> None:
 
 
 def cmd_credits(args, services: Services) -> int:
-    credits = services.my_credits(year=args.year)
+    credits = services.credits.my_credits(year=args.year)
     if args.json:
         print(json.dumps({
-            "learner": services.current_learner().username,
+            "learner": services.account.current_learner().username,
             "rows": [
                 {"completion_id": r.completion_id, "activity_id": r.activity_id, "title": r.title,
                  "date": r.date.isoformat(), "credit_type": r.credit_type, "credits": r.credits, "state": r.state,
@@ -199,7 +196,7 @@ def cmd_credits(args, services: Services) -> int:
                 {"credit_type": t, "year": y, "credits": v} for (t, y), v in sorted(credits.totals.items())
             ],
             "totals_all_time": credits.totals_all_time,
-            "pending": services.pending_completions_count(learner_only=True),
+            "pending": services.syncing.pending_completions_count(learner_only=True),
         }, indent=2))
         return 0
     if not credits.rows:
@@ -215,11 +212,9 @@ def cmd_credits(args, services: Services) -> int:
 
 
 def cmd_status(args, services: Services) -> int:
-    status = services.status()
-    rows = services.library_rows()
-    from desktop.cache.library import assets_by_activity
-
-    assets = assets_by_activity(services.db, services.blobs)
+    status = services.syncing.status()
+    rows = services.library.library_rows()
+    assets = services.library.assets()
     data = {
         "server": status.server_url,
         "learner": (
@@ -272,7 +267,7 @@ def cmd_status(args, services: Services) -> int:
 
 
 def cmd_search(args, services: Services) -> int:
-    hits = services.search(args.query, limit=args.limit)
+    hits = services.library.search(args.query, limit=args.limit)
     if args.json:
         print(json.dumps([
             {"activity_id": h.activity_id, "kind": h.kind, "time_ms": h.time_ms, "snippet": h.snippet}
@@ -293,18 +288,17 @@ def _clock(ms: int) -> str:
 
 
 def cmd_download(args, services: Services) -> int:
-    import threading
-
     if bool(args.all) == bool(args.activity_ids):
         return fail("give either --all or one or more activity ids", EXIT_USAGE)
-    services.enqueue_downloads(None if args.all else args.activity_ids)
+    downloads = services.downloads
+    downloads.enqueue(None if args.all else args.activity_ids)
     printer = _DownloadPrinter(args.json, sys.stdout.isatty())
     stop = threading.Event()
     outcome: dict = {}
 
     def work():
         try:
-            outcome["summary"] = services.run_downloads(printer, stop)
+            outcome["summary"] = downloads.run(printer, stop)
         except BaseException as exc:  # handed to the main thread below
             outcome["error"] = exc
 
@@ -314,7 +308,7 @@ def cmd_download(args, services: Services) -> int:
     try:
         while worker.is_alive():
             worker.join(0.2)
-            queue = services.downloads()
+            queue = downloads.queue
             if not told and queue.waiting.is_set():
                 told = True
                 print(f"cme-offline: {queue.waiting_message} Waiting (Ctrl+C stops; the queue is kept).",
@@ -349,8 +343,6 @@ class _DownloadPrinter:
     """The download listener for the CLI: JSON lines, a one-line bar on a TTY, or plain lines."""
 
     def __init__(self, as_json: bool, tty: bool):
-        import threading
-
         self.as_json = as_json
         self.tty = tty
         self.lock = threading.Lock()
@@ -407,7 +399,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def cmd_diagnostics(args, services: Services) -> int:
-    from desktop.diagnostics import as_json, as_text
+    from desktop.diagnostics import as_json, as_text  # start-up speed: the GUI imports this module before its first paint
 
     data = services.diagnostics()
     print(as_json(data) if args.json else as_text(data), end="" if not args.json else "\n")
@@ -418,7 +410,7 @@ def cmd_prefetch(args, services: Services) -> int:
     """Quiet on success (a scheduled task); one line per failed file on stderr, exit 1."""
     if bool(args.all) == bool(args.activity_ids):
         return fail("give either --all or one or more activity ids", EXIT_USAGE)
-    report = services.prefetch(args.into, None if args.all else args.activity_ids)
+    report = services.deployment.prefetch(args.into, None if args.all else args.activity_ids)
     for f in report.failures:
         print(f"cme-offline: prefetch: the {f.kind} of {f.activity_id} ({f.sha256[:12]}…) failed: {f.error}",
               file=sys.stderr)
@@ -426,13 +418,13 @@ def cmd_prefetch(args, services: Services) -> int:
 
 
 def cmd_pack_export(args, services: Services) -> int:
-    report = services.export_pack(args.activity_ids, args.out)
+    report = services.deployment.export_pack(args.activity_ids, args.out)
     print(f"Wrote {report.path}: {len(report.activity_ids)} activities, {report.blobs} files, {_size(report.bytes)}")
     return 0
 
 
 def cmd_pack_import(args, services: Services) -> int:
-    report = services.import_pack(args.file)
+    report = services.deployment.import_pack(args.file)
     line = f"Imported {len(report.activity_ids)} activities, {report.blobs_added} new files"
     if report.blobs_present:
         line += f" ({report.blobs_present} already here)"

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-log = logging.getLogger(__name__)
-
+from desktop.errors import BadServerAddress
 from desktop.paths import APP_NAME, Paths, default_data_dir  # noqa: F401 (re-exported)
+from desktop.policy import HoursWindow
+
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseModel):
@@ -42,8 +44,6 @@ class Settings(BaseModel):
     @field_validator("download_hours")
     @classmethod
     def _hours(cls, v):
-        from desktop.policy import HoursWindow
-
         return str(HoursWindow.parse(v)) if v else None
 
     @field_validator("proxy", "shared_content_dir", "extra_ca_bundle")
@@ -79,8 +79,14 @@ def save_settings(path: Path, settings: Settings) -> None:
 
 
 def normalise_server_url(url: str) -> str:
-    """`https://cme.example.org/` and `https://cme.example.org` name one server."""
+    """`https://cme.example.org/` and `https://cme.example.org` name one server.
+
+    Raises BadServerAddress (a ConfigError) for anything that is not http(s).
+    """
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"server address must start with https:// (got {url!r})")
+        raise BadServerAddress(
+            f"That server address is not valid: it must start with https:// (got {url!r}). "
+            "It should look like https://cme.example.org"
+        )
     return url

@@ -10,10 +10,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from creditserver.runner import RunningServer, serve_in_thread
 from desktop.config import Paths
+from desktop.errors import CmeError
+from desktop.policy import load_policy
 from desktop.services import Services
 from desktop.sync.credentials import ensure_usable_keyring_for_demo
-from desktop.errors import CmeError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ PREFERRED_PORT = 48765  # a stable address keeps the demo cache's sync state acr
 @dataclass
 class Demo:
     services: Services
-    server: object  # creditserver.runner.RunningServer
+    server: RunningServer
 
     def stop(self) -> None:
         self.services.close()
@@ -33,8 +35,6 @@ class Demo:
 
 
 def start_demo(data_dir: Path) -> Demo:
-    from creditserver.runner import serve_in_thread
-
     root = data_dir / "demo"
     try:
         server = serve_in_thread(root / "server", demo=True, port=PREFERRED_PORT)
@@ -42,14 +42,12 @@ def start_demo(data_dir: Path) -> Demo:
         server = serve_in_thread(root / "server", demo=True, port=0)
     if ensure_usable_keyring_for_demo():
         log.info("no OS keyring: the demo keeps its token in memory")
-    from desktop.policy import load_policy
-
     # The demo talks to its own loopback server: the policy's server and proxy do not apply.
     policy = load_policy().without("server_url", "proxy", "download_hours", "shared_content_dir")
     services = Services(Paths(root / "client"), server_url=server.url, policy=policy)
     try:
-        services.sign_in(DEMO_USERNAME, DEMO_PASSWORD)
-        services.sync()
+        services.account.sign_in(DEMO_USERNAME, DEMO_PASSWORD)
+        services.syncing.sync()
     except CmeError as exc:  # the library still opens; the status bar says why
         log.warning("demo start: %s", exc)
     return Demo(services, server)

@@ -1,5 +1,6 @@
 """What the help desk needs to see, in one block: `Services.diagnostics()`, the Settings
-page's "Copy diagnostics" and `cme-offline diagnostics [--json]`.
+page's "Copy diagnostics" and `cme-offline diagnostics [--json]`. It reads across every
+capability of a composed `Services` (through their public methods only).
 
 Never a token: nothing here reads the keyring, settings hold no secrets, and the log
 lines are passed through the same redaction as the log file.
@@ -13,27 +14,28 @@ import sys
 from datetime import datetime
 
 from desktop import __version__
+from desktop.cache.library import sync_state
+from desktop.config import Settings
 from desktop.logs import current_log_file, redact, tail
 
 LOG_LINES = 200
 
 
 def collect(services) -> dict:
-    from desktop.cache.library import sync_state
-    from desktop.config import Settings
-
+    """`services`: a desktop.services.Services (not imported here: it imports this module)."""
     paths = services.paths
+    config = services.config
     log_file = current_log_file()
-    state = sync_state(services.db, services.server_url) if services.server_url else None
-    policy = services.policy
+    state = sync_state(services.db, config.server_url) if config.server_url else None
+    policy = config.policy
     settings = {}
     for name in Settings.model_fields:
         if name in ("first_run_done",):
             continue
         settings[name] = {
-            "value": getattr(services.settings, name),
+            "value": getattr(config.settings, name),
             "source": "policy" if policy.is_set(name) else (
-                "user" if name in services.user_settings.model_fields_set else "default"),
+                "user" if name in config.user_settings.model_fields_set else "default"),
         }
         if policy.is_set(name):
             settings[name]["policy_source"] = policy.sources[name]
@@ -41,7 +43,7 @@ def collect(services) -> dict:
         if policy.is_set(name):
             settings[name] = {"value": policy.get(name), "source": "policy", "policy_source": policy.sources[name]}
     try:
-        jobs = services.download_jobs()
+        jobs = services.downloads.jobs()
     except Exception as exc:  # a diagnostics block must come out even from a broken cache
         jobs, queue_error = [], str(exc)
     else:
@@ -49,9 +51,10 @@ def collect(services) -> dict:
     counts: dict[str, int] = {}
     for job in jobs:
         counts[job.state] = counts.get(job.state, 0) + 1
-    learner = services.current_learner()
+    learner = services.account.current_learner()
+    shared = config.shared_content_dir()
     try:
-        pending = services.pending_completions_count()
+        pending = services.syncing.pending_completions_count()
     except Exception:
         pending = None
     data = {
@@ -66,7 +69,7 @@ def collect(services) -> dict:
             "blobs": str(paths.blobs),
             "settings": str(paths.settings),
             "log_file": str(log_file) if log_file else None,
-            "shared_content_dir": str(services.shared_content_dir()) if services.shared_content_dir() else None,
+            "shared_content_dir": str(shared) if shared else None,
         },
         "policy": {
             "file": str(policy.file) if policy.file else None,
@@ -75,8 +78,8 @@ def collect(services) -> dict:
             "problems": list(policy.problems),
         },
         "settings": settings,
-        "server_url": services.server_url,
-        "online": services.online,
+        "server_url": config.server_url,
+        "online": services.connection.online,
         "learner": learner.username if learner else None,
         "last_sync_at": _iso(state.last_sync_at) if state else None,
         "last_sync_error": state.last_error if state else None,
@@ -124,8 +127,8 @@ def as_json(data: dict) -> str:
 
 def _qt_version() -> str | None:
     try:
-        import PySide6
-        from PySide6 import QtCore
+        import PySide6  # optional here: the CLI may run where Qt is not installed
+        from PySide6 import QtCore  # optional here, as above
 
         return f"{QtCore.qVersion()} (PySide6 {PySide6.__version__})"
     except Exception:
@@ -134,11 +137,11 @@ def _qt_version() -> str | None:
 
 def _libvlc_version() -> str | None:
     try:
-        from desktop.media.player import probe_libvlc
+        from desktop.media.player import probe_libvlc  # optional dependency: libvlc, probed only here
 
         if probe_libvlc() is not None:
             return None
-        import vlc
+        import vlc  # optional dependency (python-vlc)
 
         raw = vlc.libvlc_get_version()
         return raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -8,9 +8,10 @@ never from the message text, so wording can change without changing behaviour.
     CmeError
     ├── NetworkError    the server could not be used: unreachable, failed, sent nonsense
     ├── AuthError       who you are: wrong password, sign-in ended, nobody signed in, no keyring
-    ├── ConfigError     settings or policy: no server set, a bad server address
-    ├── RuleError       an accreditation rule says no now (locked content, a refused step)
-    └── ContentError    content that cannot be used: unknown activity, refused pack, busy store
+    ├── ConfigError     settings or policy: no server set, a bad server address, a locked setting
+    ├── RuleError       an accreditation rule says no now (locked content, a refused step, a second claim)
+    └── ContentError    content that cannot be used: unknown activity, refused pack, busy store,
+                        an unreadable transcript or summary, a cache from a newer app
 
 Plain Python, no Qt: imported by the cache, sync, services, views and the CLI alike.
 """
@@ -78,8 +79,6 @@ class SignInRequired(AuthError):
     code = "sign-in-required"
 
 
-
-
 class AccessExpired(SignInRequired):
     """The server answered 401 to an access token: `Account.authorized` refreshes it once and
     tries again. A SignInRequired, so if the retry fails too the learner is asked to sign in."""
@@ -114,8 +113,21 @@ class NoServerConfigured(ConfigError):
 
 
 class BadServerAddress(ConfigError):
+    """Raised by `desktop.config.normalise_server_url`; the message quotes what was typed."""
+
     message = "That is not a usable server address. Use the https:// address your provider gave you."
     code = "bad-server-address"
+
+
+class SettingLocked(ConfigError):
+    """A change to a setting the machine policy fixes (`name`; `reason` says which policy)."""
+
+    code = "setting-locked"
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name} cannot be changed here: {reason[0].lower()}{reason[1:]}.")
+        self.name = name
+        self.reason = reason
 
 
 # ---------------------------------------------------------------- accreditation rules
@@ -124,8 +136,8 @@ class BadServerAddress(ConfigError):
 class RuleError(CmeError):
     """A learning step the rules do not allow now; `message` says why in plain words.
 
-    `code` names the rule: "locked", "availability", "assessment", "attempt", "evaluation",
-    "claim", "pharmacist-ids", "certificate".
+    `code` names the rule: "locked", "availability", "activity", "assessment", "attempt",
+    "evaluation", "claim", "claim-exists", "pharmacist-ids", "certificate".
     """
 
     message = "This step is not possible now."
@@ -137,6 +149,14 @@ class ContentLocked(RuleError):
 
     message = "Read and acknowledge the disclosures on the Overview tab first."
     code = "locked"
+
+
+class ClaimExists(RuleError):
+    """Rule 6: one claim per learner and activity while it is waiting or accepted (raised by
+    the cache in the transaction that would have written a second one)."""
+
+    message = "You have already claimed credit for this activity."
+    code = "claim-exists"
 
 
 # ---------------------------------------------------------------- content
@@ -166,6 +186,33 @@ class PackRefused(ContentError):
     message = "The content pack was refused; nothing was changed."
     code = "pack-refused"
 
+
+class TranscriptError(ContentError):
+    """A transcript file we cannot read; the message names the line at fault."""
+
+    message = "This transcript cannot be read."
+    code = "transcript"
+
+
+class SummaryError(ContentError):
+    """A summary in a format we do not display."""
+
+    message = "This summary cannot be displayed."
+    code = "summary"
+
+
+class CatalogApplyError(ContentError):
+    """The catalog did not store as sent (checked before commit): nothing was changed."""
+
+    message = "The catalog could not be stored as the server sent it; nothing was changed. Sync again later."
+    code = "catalog-apply"
+
+
+class SchemaTooNewError(ContentError):
+    """The cache file was written by a newer CME Offline; this version must not touch it."""
+
+    message = "The local cache was written by a newer CME Offline; update the app to open it."
+    code = "schema-too-new"
 
 # ---------------------------------------------------------------- transfers into the blob store
 

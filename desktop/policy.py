@@ -94,7 +94,7 @@ def _model():
     global _MODEL
     if _MODEL is not None:
         return _MODEL
-    from pydantic import BaseModel, ConfigDict, Field, field_validator
+    from pydantic import BaseModel, ConfigDict, Field, field_validator  # start-up speed: pydantic only if a policy sets something
 
     def _check_url(value: str, what: str) -> str:
         value = value.strip()
@@ -203,15 +203,6 @@ class Policy:
                       {k: v for k, v in self.sources.items() if k not in keys}, self.file, self.problems)
 
 
-class SettingLocked(ValueError):
-    """A change to a setting the machine policy fixes."""
-
-    def __init__(self, name: str, reason: str):
-        super().__init__(f"{name} cannot be changed here: {reason[0].lower()}{reason[1:]}.")
-        self.name = name
-        self.reason = reason
-
-
 def locked_reason(source: str) -> str:
     return f"Set by your organisation's policy ({source})"
 
@@ -286,7 +277,7 @@ def _take(key: str, value: Any, source: str, values: dict, sources: dict, proble
     if key not in KEYS:
         problems.append(f"{where}: unknown key {key!r} (ignored)")
         return
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # start-up speed: as in _model
 
     try:
         checked = _model().model_validate({key: value})
@@ -303,7 +294,7 @@ def _take(key: str, value: Any, source: str, values: dict, sources: dict, proble
 
 
 def _read_file(path: Path, problems: list[str]) -> dict[str, Any]:
-    import tomllib
+    import tomllib  # start-up speed: most machines have no policy file to parse
 
     try:
         data = path.read_bytes()
@@ -338,7 +329,7 @@ def _read_registry(problems: list[str]) -> dict[str, Any]:
     if not sys.platform.startswith("win"):
         return {}
     try:
-        import winreg
+        import winreg  # optional dependency: Windows only
     except ImportError:
         return {}
     out: dict[str, Any] = {}

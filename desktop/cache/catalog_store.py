@@ -12,10 +12,7 @@ from cmecore import protocol
 from desktop.cache import models as m
 from desktop.cache import search
 from desktop.cache.db import Database
-
-
-class CatalogApplyError(RuntimeError):
-    pass
+from desktop.errors import CatalogApplyError
 
 
 def apply_catalog(
@@ -45,7 +42,8 @@ def apply_catalog(
             count = session.scalar(select(func.count()).select_from(m.Activity))
             if count != len(catalog.activities):  # Anki's habit: check before committing
                 raise CatalogApplyError(
-                    f"catalog held {len(catalog.activities)} activities but {count} were stored"
+                    f"The catalog could not be stored as the server sent it ({len(catalog.activities)} "
+                    f"activities, but {count} were stored); nothing was changed. Sync again later."
                 )
         state = _state(session, server_url)
         state.catalog_cursor = catalog.cursor

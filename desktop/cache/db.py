@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from desktop.cache.schema_version import SCHEMA_HEAD, SchemaTooNewError, current_revision
+from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
+from desktop.errors import SchemaTooNewError
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +150,8 @@ def _backup(path: Path, dest: Path) -> None:
 
 
 def _run_alembic_upgrade(path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
+    from alembic import command  # start-up speed: Alembic loads only when a migration is due
+    from alembic.config import Config  # start-up speed, as above
 
     engine = create_engine(f"sqlite:///{path}")
     try:
@@ -172,8 +173,8 @@ def _run_alembic_upgrade(path: Path) -> None:
 
 def alembic_head() -> str:
     """The head revision according to Alembic's scripts (for the consistency test)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+    from alembic.config import Config  # start-up speed: only the consistency test asks
+    from alembic.script import ScriptDirectory  # start-up speed, as above
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -1,7 +1,12 @@
-"""Learner profiles on this machine (never tokens: those live in the OS keyring)."""
+"""Learner profiles on this machine (never tokens: those live in the OS keyring).
+
+Several learners may be signed in on one workstation; the current one is whoever signed
+in (or was switched to) most recently and has not signed out.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,3 +66,63 @@ def current_learner(db: Database, server_url: str) -> LearnerInfo | None:
             .limit(1)
         ).first()
         return _info(row) if row else None
+
+
+def make_current(db: Database, learner_id: str, now: datetime) -> LearnerInfo:
+    """Make a learner signed in on this machine the current one (switching learners)."""
+    with db.write() as s:
+        row = s.get(m.Learner, learner_id)
+        if row is None:
+            raise LookupError(learner_id)
+        row.signed_in = True
+        row.last_signed_in_at = now
+        s.flush()
+        return _info(row)
+
+
+def signed_in_learners(db: Database, server_url: str) -> list[LearnerInfo]:
+    """Every learner signed in (not signed out) on this server, the current one first."""
+    with db.read() as s:
+        rows = s.scalars(
+            select(m.Learner)
+            .where(m.Learner.server_url == server_url, m.Learner.signed_in.is_(True))
+            .order_by(m.Learner.last_signed_in_at.desc())
+        )
+        return [_info(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class LearnerIds:
+    """What a claim takes from the learner's profile (rules 6 and 8)."""
+
+    id: str
+    username: str
+    server_url: str
+    profession: str
+    nabp_eprofile_id: str | None
+    birth_mmdd: str | None
+    board_id: str | None
+    licence_state: str | None
+    licence_number: str | None
+    signed_in: bool
+
+
+def learner_ids(db: Database, learner_id: str) -> LearnerIds | None:
+    with db.read() as s:
+        r = s.get(m.Learner, learner_id)
+        if r is None:
+            return None
+        return LearnerIds(r.id, r.username, r.server_url, r.profession, r.nabp_eprofile_id, r.birth_mmdd,
+                          r.board_id, r.licence_state, r.licence_number, bool(r.signed_in))
+
+
+def learners_on(db: Database, server_url: str, learner_ids_: Sequence[str] | None = None) -> list[LearnerIds]:
+    with db.read() as s:
+        q = select(m.Learner).where(m.Learner.server_url == server_url)
+        if learner_ids_ is not None:
+            q = q.where(m.Learner.id.in_(list(learner_ids_)))
+        return [
+            LearnerIds(r.id, r.username, r.server_url, r.profession, r.nabp_eprofile_id, r.birth_mmdd,
+                       r.board_id, r.licence_state, r.licence_number, bool(r.signed_in))
+            for r in s.scalars(q.order_by(m.Learner.last_signed_in_at.desc()))
+        ]

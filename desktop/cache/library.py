@@ -144,6 +144,11 @@ def _objective_tree(rows: list[m.Objective]) -> tuple[ObjectiveInfo, ...]:
     return build(None)
 
 
+def activity_exists(db: Database, activity_id: str) -> bool:
+    with db.read() as session:
+        return session.get(m.Activity, activity_id) is not None
+
+
 def sync_state(db: Database, server_url: str) -> m.SyncState | None:
     with db.read() as session:
         return session.get(m.SyncState, server_url)

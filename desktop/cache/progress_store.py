@@ -1,4 +1,5 @@
-"""The watch page's queries: an activity's media files, and a learner's watch progress.
+"""The watch page's queries: an activity's media files (and which activities use a file), and
+a learner's watch progress.
 
 Plain dataclasses out; no ORM object leaves a session. Watch progress is per learner and
 activity (`watch_progress`); saving merges the watched ranges with what is stored, so a
@@ -25,6 +26,7 @@ class AssetRef:
     sha256: str
     language: str
     timed: bool
+    activity_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,29 @@ def activity_assets(db: Database, activity_id: str, kind: str | None = None) -> 
     if kind is not None:
         query = query.where(m.Asset.kind == kind)
     with db.read() as s:
-        return [
-            AssetRef(a.kind, a.title, a.media_type, a.sha256, a.language, a.timed)
-            for a in s.scalars(query)
-        ]
+        return [_ref(a) for a in s.scalars(query)]
+
+
+def assets_of_blob(db: Database, sha256: str) -> list[AssetRef]:
+    """Every asset (of any activity) whose file is this blob: one file may serve several."""
+    with db.read() as s:
+        return [_ref(a) for a in s.scalars(select(m.Asset).where(m.Asset.sha256 == sha256))]
+
+
+def videos_only_in(db: Database, activity_id: str) -> set[str]:
+    """The SHA-256 of this activity's videos that no other activity uses (safe to delete)."""
+    with db.read() as s:
+        videos = set(s.scalars(
+            select(m.Asset.sha256).where(m.Asset.activity_id == activity_id, m.Asset.kind == "video")
+        ))
+        shared = set(s.scalars(
+            select(m.Asset.sha256).where(m.Asset.sha256.in_(videos), m.Asset.activity_id != activity_id)
+        ))
+    return videos - shared
+
+
+def _ref(a: m.Asset) -> AssetRef:
+    return AssetRef(a.kind, a.title, a.media_type, a.sha256, a.language, a.timed, a.activity_id)
 
 
 def load_watch_progress(db: Database, learner_id: str, activity_id: str) -> WatchProgressInfo | None:

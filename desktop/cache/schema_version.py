@@ -13,10 +13,6 @@ from pathlib import Path
 SCHEMA_HEAD = "0004"
 
 
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer CME Offline; we must not touch it."""
-
-
 def current_revision(path: Path) -> str | None:
     if not path.exists():
         return None

@@ -74,6 +74,7 @@ class LearningState:
     has_evaluation: bool = True
     server_grade_differs: bool = False  # the server's grade of the claim differs from this computer's
     can_acknowledge: bool = True  # False once the activity is over (it can still be read)
+    claim_code: str = ""  # why not, as a RuleError code: "claim" | "pharmacist-ids" ("" when the learner can claim)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class OutboxReport:
     errors: list[str] = field(default_factory=list)  # delivery or certificate failures (kept and retried)
     notes: list[str] = field(default_factory=list)  # e.g. items waiting for a learner to sign in again
     requests: int = 0  # POST /completions requests made
+    unreachable: bool = False  # the server could not be reached (ServerUnreachable) during the run
 
     @property
     def failed(self) -> bool:

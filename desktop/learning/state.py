@@ -101,7 +101,7 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
     )
     completion = records.completion
     credited = completion is not None and completion.state == "accepted"
-    can_claim, reason = _claimable(rules, records, avail.available, avail.reason, passed, options)
+    can_claim, claim_code, reason = _claimable(rules, records, avail.available, avail.reason, passed, options)
     warning = claims.reporting_window_warning(
         records.profession, participation_date(records) if (passed or completion) else None,
         now_corrected.date(), credited=credited,
@@ -123,6 +123,7 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
         completion=completion,
         can_claim=can_claim,
         claim_reason=reason,
+        claim_code=claim_code,
         claim_options=options,
         reporting_window_warning=warning,
         has_assessment=assessment is not None,
@@ -137,30 +138,31 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
 def _claimable(
     rules: ActivityRules, records: LearnerRecords, available: bool, availability_reason: str, passed: bool,
     options: claims.ClaimOptions,
-) -> tuple[bool, str]:
+) -> tuple[bool, str, str]:
+    """(can claim, the RuleError code of why not, the reason in plain words); ("", "") when it can."""
     c = records.completion
     if c is not None and c.state == "accepted":
-        return False, "Credit for this activity has been awarded."
+        return False, "claim", "Credit for this activity has been awarded."
     if c is not None and c.state == "pending":
-        return False, "Your claim is waiting to be sent; it goes at the next sync."
+        return False, "claim", "Your claim is waiting to be sent; it goes at the next sync."
     if records.acknowledged_at is None:
-        return False, "Read and acknowledge the disclosures on the Overview tab first."
+        return False, "claim", "Read and acknowledge the disclosures on the Overview tab first."
     if not available:
-        return False, availability_reason
+        return False, "claim", availability_reason
     if not asm.watched_enough(records.watched_share, rules.min_watched_share):
-        return False, (
+        return False, "claim", (
             f"Watch at least {rules.min_watched_share * 100:.0f}% of the video "
             f"(so far {records.watched_share * 100:.0f}%)."
         )
     if rules.assessment is not None and not passed:
-        return False, f"Pass the post-test ({rules.assessment.passing_score}% or more) first."
+        return False, "claim", f"Pass the post-test ({rules.assessment.passing_score}% or more) first."
     if rules.evaluation and not records.evaluation_submitted:
-        return False, "Complete the evaluation first."
+        return False, "claim", "Complete the evaluation first."
     if options.credit_type is None:
-        return False, f"This activity offers no credit for a {records.profession.replace('_', ' ')}."
+        return False, "claim", f"This activity offers no credit for a {records.profession.replace('_', ' ')}."
     if options.missing_pharmacist_ids:
-        return False, (
+        return False, "pharmacist-ids", (
             "A pharmacist's claim needs your NABP e-Profile ID and birth date (MMDD). Add them to your "
             "profile with your provider, sync, and claim again."
         )
-    return True, ""
+    return True, "", ""

@@ -30,7 +30,7 @@ def _cell(text: str) -> str:
 
 
 def credits_pdf(credits: MyCredits, learner_name: str) -> bytes:
-    from fpdf import FPDF
+    from fpdf import FPDF  # start-up speed: fpdf loads only when a PDF is written
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)

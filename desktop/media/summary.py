@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import nh3
 from markdown_it import MarkdownIt
 
+from desktop.errors import SummaryError
+
 MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 PLAIN_TYPES = frozenset({"text/plain"})
@@ -46,10 +48,6 @@ DROPPED_WITH_CONTENT = frozenset({
     "script", "style", "iframe", "object", "embed", "svg", "math", "template",
     "noscript", "form", "textarea", "select", "button",
 })
-
-
-class SummaryError(ValueError):
-    """A summary in a format we do not display."""
 
 
 def render_summary(data: bytes, media_type: str) -> str:

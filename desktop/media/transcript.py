@@ -19,6 +19,8 @@ import srt
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
+from desktop.errors import TranscriptError
+
 VTT_TYPES = frozenset({"text/vtt"})
 SRT_TYPES = frozenset({"application/x-subrip", "text/srt", "application/srt"})
 PLAIN_TYPES = frozenset({"text/plain"})
@@ -31,10 +33,6 @@ NOMINAL_MS_PER_WORD = 400
 MAX_WORDS_PER_ESTIMATED_CUE = 20
 # A sentence end costs about as long as a short word: speakers pause there.
 SENTENCE_PAUSE_WEIGHT = 4
-
-
-class TranscriptError(ValueError):
-    """A transcript file we cannot read; the message names the line at fault."""
 
 
 @dataclass(frozen=True)

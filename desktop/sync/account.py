@@ -15,7 +15,16 @@ from typing import TypeVar
 from datetime import datetime, timezone
 
 from desktop.cache.db import Database
-from desktop.cache.learners import LearnerInfo, current_learner, mark_signed_out, save_signed_in
+from desktop.cache.learners import (
+    LearnerIds,
+    LearnerInfo,
+    current_learner,
+    learner_ids,
+    make_current,
+    mark_signed_out,
+    save_signed_in,
+)
+from desktop.cache.server_state import save_signing_key
 from desktop.sync.api import CreditServerApi
 from desktop.sync.credentials import TokenVault
 from desktop.errors import AccessExpired, NotSignedIn, ServerUnreachable, SignInRequired
@@ -49,8 +58,6 @@ class Account:
         learner = save_signed_in(self.db, reply.learner, self.server_url, utcnow())
         if reply.server_public_key:
             # The key that signs certificate credentials, for verifying them offline later.
-            from desktop.cache.learning_store import save_signing_key
-
             save_signing_key(self.db, self.server_url, reply.key_id, reply.server_public_key)
         with self._lock:
             self._access[learner.id] = (reply.access_token, time.monotonic() + reply.expires_in)
@@ -75,8 +82,6 @@ class Account:
 
     def switch_to(self, learner_id: str) -> LearnerInfo:
         """Make a learner signed in earlier on this server current again (their token must be in the keyring)."""
-        from desktop.cache.learning_store import make_current
-
         row = self._learner_ids(learner_id)
         if row is None or not self.vault.load(row.username):
             raise SignInRequired(
@@ -84,9 +89,7 @@ class Account:
             )
         return make_current(self.db, learner_id, utcnow())
 
-    def _learner_ids(self, learner_id: str):
-        from desktop.cache.learning_store import learner_ids
-
+    def _learner_ids(self, learner_id: str) -> LearnerIds | None:
         row = learner_ids(self.db, learner_id)
         return row if row is not None and row.server_url == self.server_url else None
 

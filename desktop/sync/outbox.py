@@ -24,21 +24,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from cmecore import protocol
-from desktop.cache import learning_store as store
-from desktop.cache.db import Database
 from cmecore.signatures import verify_credential
+from desktop.cache import credit_store, outbox_store
+from desktop.cache.db import Database
+from desktop.cache.learners import learners_on
+from desktop.cache.server_state import save_signing_key, signing_key
+from desktop.errors import CmeError, KeyringUnavailable, NotSignedIn, ServerUnreachable, SignInRequired
 from desktop.learning.records import OutboxReport
 from desktop.sync.account import Account, utcnow
 from desktop.sync.api import CreditServerApi
-from desktop.errors import (
-    InvalidResponse,
-    KeyringUnavailable,
-    NotSignedIn,
-    ServerFailed,
-    ServerUnreachable,
-    SignInRequired,
-    CmeError,
-)
 
 log = logging.getLogger(__name__)
 
@@ -57,50 +51,52 @@ def deliver(
     now: Callable[[], datetime] = utcnow,
 ) -> OutboxReport:
     batch_size = max(1, min(batch_size, protocol.MAX_COMPLETION_BATCH))
-    due = store.due_outbox(db, server_url, now(), ignore_backoff=retry_now)
-    by_learner: dict[str, list[store.OutboxEntry]] = {}
+    due = outbox_store.due_outbox(db, server_url, now(), ignore_backoff=retry_now)
+    by_learner: dict[str, list[outbox_store.OutboxEntry]] = {}
     for entry in due:
         by_learner.setdefault(entry.learner_id, []).append(entry)
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "requests": 0}
     errors: list[str] = []
     notes: list[str] = []
-    unreachable = False
-    learners = {row.id: row for row in store.learners_on(db, server_url, list(by_learner))}
-    tokens: dict[str, str] = {}
+    unreachable = False  # stop sending: the server cannot be reached
+    offline = False  # the report says so (the caller's `online`), whichever step found it
+    learners = {row.id: row for row in learners_on(db, server_url, list(by_learner))}
+    with_token: set[str] = set()  # learners a token could be had for
     for learner_id, entries in by_learner.items():
         if unreachable:
             break
         who = learners.get(learner_id)
         name = who.username if who else learner_id
         try:
-            token = account.access_token(learner_id)
+            account.access_token(learner_id)
         except (SignInRequired, NotSignedIn, KeyringUnavailable):
             notes.append(f"{len(entries)} completion(s) of {name} wait until {name} signs in again on this computer.")
             continue
         except ServerUnreachable as exc:
             errors.append(str(exc))
-            store.record_failure(db, [e.completion_id for e in entries], str(exc), now())
+            outbox_store.record_failure(db, [e.completion_id for e in entries], str(exc), now())
+            offline = True
             break
         except CmeError as exc:
             errors.append(str(exc))
-            store.record_failure(db, [e.completion_id for e in entries], str(exc), now())
+            outbox_store.record_failure(db, [e.completion_id for e in entries], str(exc), now())
             continue
-        tokens[learner_id] = token
+        with_token.add(learner_id)
         for start in range(0, len(entries), batch_size):
             batch = entries[start : start + batch_size]
             ids = [e.completion_id for e in batch]
             try:
-                result = _post(api, account, learner_id, token, [e.payload for e in batch], counts)
+                result = _post(api, account, learner_id, [e.payload for e in batch], counts)
             except (SignInRequired, NotSignedIn):
                 notes.append(f"{len(entries) - start} completion(s) of {name} wait until {name} signs in again.")
                 break
             except ServerUnreachable as exc:
-                store.record_failure(db, ids, str(exc), now())
+                outbox_store.record_failure(db, ids, str(exc), now())
                 errors.append(str(exc))
-                unreachable = True
+                unreachable = offline = True
                 break
-            except (ServerFailed, InvalidResponse, CmeError) as exc:
-                store.record_failure(db, ids, str(exc), now())
+            except CmeError as exc:  # the server failed or answered nonsense: kept for the next try
+                outbox_store.record_failure(db, ids, str(exc), now())
                 errors.append(str(exc))
                 break
             answered: list[tuple[str, protocol.CompletionResult]] = []
@@ -110,10 +106,10 @@ def deliver(
                     mismatch.append(entry.completion_id)
                     continue
                 answered.append((entry.completion_id, r))
-            store.record_results(db, answered, now())
+            outbox_store.record_results(db, answered, now())
             if mismatch:
                 msg = "The server's answer did not match what was sent; those completions will be sent again."
-                store.record_failure(db, mismatch, msg, now())
+                outbox_store.record_failure(db, mismatch, msg, now())
                 errors.append(msg)
             for _, r in answered:
                 if r.status == protocol.CompletionStatus.duplicate:
@@ -124,16 +120,17 @@ def deliver(
                 else:
                     counts["rejected"] += 1
     if fetch_certificates and not unreachable:
-        for learner_id in _learners_with_missing_certificates(db, server_url, by_learner, tokens):
+        for learner_id in _learners_with_missing_certificates(db, server_url, by_learner, with_token):
             try:
-                token = tokens.get(learner_id) or account.access_token(learner_id)
+                account.access_token(learner_id)
             except CmeError:
-                continue
+                continue  # no token to be had now: fetched at a later sync
             try:
-                fetch_missing_certificates(db, api, account, server_url, learner_id, token, now)
+                fetch_missing_certificates(db, api, account, server_url, learner_id, now)
             except CmeError as exc:
                 errors.append(f"A certificate could not be fetched yet ({exc}); it will be fetched at the next sync.")
                 if isinstance(exc, ServerUnreachable):
+                    offline = True
                     break
     delivered = counts["accepted"] + counts["rejected"]
     return OutboxReport(
@@ -141,59 +138,51 @@ def deliver(
         accepted=counts["accepted"],
         duplicate=counts["duplicate"],
         rejected=counts["rejected"],
-        remaining=store.count_pending(db, server_url=server_url),
+        remaining=outbox_store.count_pending(db, server_url=server_url),
         errors=errors,
         notes=notes,
         requests=counts["requests"],
+        unreachable=offline,
     )
 
 
-def _post(api: CreditServerApi, account: Account, learner_id: str, token: str, payloads: list[dict],
+def _post(api: CreditServerApi, account: Account, learner_id: str, payloads: list[dict],
           counts: dict[str, int]) -> protocol.CompletionBatchResult:
-    counts["requests"] += 1
-    try:
-        return api.post_completions(token, payloads)
-    except SignInRequired:
-        # The access token may have expired in between: refresh once, then give up.
-        account.forget_access_token(learner_id)
-        fresh = account.access_token(learner_id)
+    def post(token: str) -> protocol.CompletionBatchResult:
         counts["requests"] += 1
-        return api.post_completions(fresh, payloads)
+        return api.post_completions(token, payloads)
+
+    return account.authorized(post, learner_id)
 
 
-def _learners_with_missing_certificates(db: Database, server_url: str, by_learner: dict, tokens: dict) -> list[str]:
-    ids = set(by_learner) | set(tokens)
-    for row in store.learners_on(db, server_url):
+def _learners_with_missing_certificates(db: Database, server_url: str, by_learner: dict, with_token: set) -> list[str]:
+    ids = set(by_learner) | with_token
+    for row in learners_on(db, server_url):
         if row.signed_in:
             ids.add(row.id)
-    return [i for i in sorted(ids) if store.missing_certificates(db, i)]
+    return [i for i in sorted(ids) if credit_store.missing_certificates(db, i)]
 
 
 def server_key(db: Database, api: CreditServerApi, server_url: str, *, refresh: bool = False) -> tuple[str, str] | None:
     """(key id, public key) for verifying credentials: the one kept from sign-in, else GET /keys."""
-    kept = store.signing_key(db, server_url)
+    kept = signing_key(db, server_url)
     if kept is not None and not refresh:
         return kept
     keys = api.keys()
     key = keys.keys[0]
-    store.save_signing_key(db, server_url, key.key_id, key.public_key)
+    save_signing_key(db, server_url, key.key_id, key.public_key)
     return key.key_id, key.public_key
 
 
 def fetch_missing_certificates(
-    db: Database, api: CreditServerApi, account: Account, server_url: str, learner_id: str, token: str,
+    db: Database, api: CreditServerApi, account: Account, server_url: str, learner_id: str,
     now: Callable[[], datetime] = utcnow,
 ) -> int:
     """Fetch and cache the certificates of this learner's accepted claims not yet here; returns how many."""
-    missing = store.missing_certificates(db, learner_id)
+    missing = credit_store.missing_certificates(db, learner_id)
     if not missing:
         return 0
-    try:
-        mine = api.my_completions(token)
-    except SignInRequired:
-        account.forget_access_token(learner_id)
-        token = account.access_token(learner_id)
-        mine = api.my_completions(token)
+    mine = account.authorized(api.my_completions, learner_id)
     records = {c.certificate.id: c.certificate for c in mine.completions if c.certificate is not None}
     key = server_key(db, api, server_url)
     fetched = 0
@@ -201,8 +190,8 @@ def fetch_missing_certificates(
         record = records.get(cert_id)
         if record is None:
             continue
-        pdf = api.certificate_pdf(token, cert_id)
-        credential = api.certificate_credential(token, cert_id)
+        pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
+        credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)
         verified = bool(key) and verify_credential(credential, key[1])
         if not verified:
             # The server may have a new key since sign-in: ask once more before saying no.
@@ -210,6 +199,6 @@ def fetch_missing_certificates(
             verified = bool(key) and verify_credential(credential, key[1])
         if not verified:
             log.warning("certificate %s: signature does not verify against the server's key", cert_id)
-        store.store_certificate(db, learner_id, record, pdf, credential, verified, now())
+        credit_store.store_certificate(db, learner_id, record, pdf, credential, verified, now())
         fetched += 1
     return fetched

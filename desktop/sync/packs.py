@@ -23,6 +23,7 @@ that transaction fails, the blobs just placed are removed again.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ import shutil
 import uuid
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,8 +41,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from cmecore import protocol
+from cmecore.signatures import key_id_for, verify_activity
 from desktop.cache.blobstore import BlobStore, check_free_space
-from desktop.errors import CmeError, PackRefused, TransferError  # noqa: F401
+from desktop.cache.catalog_store import apply_activities
+from desktop.cache.db import Database
+from desktop.cache.server_state import signing_key
+from desktop.errors import PackRefused, TransferError
+from desktop.sync.account import Account
+from desktop.sync.api import CreditServerApi
 from desktop.sync.sources import FetchTarget, PackSource
 
 log = logging.getLogger(__name__)
@@ -100,28 +108,24 @@ class ImportReport:
 # ---------------------------------------------------------------- export
 
 
-def export_pack(services, activity_ids: list[str], out: Path) -> ExportReport:
-    """Sign-in and network needed: the signed metadata comes from the server now; media
-    come from this computer's store, downloaded first if missing."""
-    from cmecore.signatures import verify_activity
-    from desktop.sync.downloads import DownloadPolicy
-    from desktop.errors import SignInRequired
-
+def export_pack(
+    activity_ids: list[str], out: Path, *, db: Database, store: BlobStore, api: CreditServerApi, account: Account,
+    server_url: str, policy_key: str | None, sync: Callable[[], object], download: Callable[[list[str]], object],
+) -> ExportReport:
+    """Sign-in and network needed: `sync()` first (the catalog as the server has it now, and
+    proof that it is reachable), then the signed metadata comes from the server; media come
+    from `store`, after `download(activity_ids)` if any is missing."""
     ids = list(dict.fromkeys(activity_ids))
     if not ids:
         raise PackRefused("Name at least one activity to put in the pack.")
-    services.sync()  # the catalog as the server has it now (and proof that it is reachable)
-    key = _known_keys(services)
+    sync()
+    key = known_keys(db, server_url, policy_key)
     signed: list[protocol.SignedActivity] = []
     for activity_id in ids:
-        try:
-            item = services.api().signed_activity(services.account().access_token(), activity_id)
-        except SignInRequired:
-            services.account().forget_access_token()
-            item = services.api().signed_activity(services.account().access_token(), activity_id)
+        item = account.authorized(lambda token: api.signed_activity(token, activity_id))
         pub = key.get(item.key_id)
         if pub is None:
-            pub = _fetch_key(services, item.key_id)
+            pub = _fetch_key(api, item.key_id)
         if not verify_activity(item.activity, item.signature, pub, item.key_id):
             raise PackRefused(f"The server's signature on {activity_id!r} does not verify; no pack was written.")
         signed.append(item)
@@ -131,10 +135,9 @@ def export_pack(services, activity_ids: list[str], out: Path) -> ExportReport:
     for activity in activities:
         for asset in activity.assets:
             blobs[asset.sha256] = asset.size
-    if any(not services.blobs.path_for(sha).is_file() for sha in blobs):
-        services.enqueue_downloads(ids)
-        services.run_downloads(policy=DownloadPolicy.from_settings(services.settings, download_window=None))
-    missing = [sha for sha in blobs if not services.blobs.path_for(sha).is_file()]
+    if any(not store.path_for(sha).is_file() for sha in blobs):
+        download(ids)
+    missing = [sha for sha in blobs if not store.path_for(sha).is_file()]
     if missing:
         raise PackRefused(
             f"{len(missing)} file(s) of these activities could not be downloaded (see `cme-offline status`); "
@@ -145,7 +148,7 @@ def export_pack(services, activity_ids: list[str], out: Path) -> ExportReport:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "server_url": services.server_url,
+        "server_url": server_url,
         "activities": [{"activity": i.activity, "key_id": i.key_id, "signature": i.signature} for i in signed],
         "blobs": [{"sha256": sha, "size": size} for sha, size in blobs.items()],
     }
@@ -160,7 +163,7 @@ def export_pack(services, activity_ids: list[str], out: Path) -> ExportReport:
                         compress_type=zipfile.ZIP_DEFLATED)
             for sha, size in blobs.items():
                 info = zipfile.ZipInfo(f"blobs/{sha}", date_time=(1980, 1, 1, 0, 0, 0))
-                with open(services.blobs.path_for(sha), "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+                with open(store.path_for(sha), "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
                     shutil.copyfileobj(src, dst, 1024 * 1024)
                 total += size
         with open(part, "rb+") as fh:
@@ -173,8 +176,8 @@ def export_pack(services, activity_ids: list[str], out: Path) -> ExportReport:
     return ExportReport(out, ids, len(blobs), total)
 
 
-def _fetch_key(services, key_id: str) -> str:
-    for k in services.api().keys().keys:
+def _fetch_key(api: CreditServerApi, key_id: str) -> str:
+    for k in api.keys().keys:
         if k.key_id == key_id:
             return k.public_key
     raise PackRefused(f"The server signed with a key ({key_id}) it does not list; no pack was written.")
@@ -183,7 +186,12 @@ def _fetch_key(services, key_id: str) -> str:
 # ---------------------------------------------------------------- import
 
 
-def import_pack(services, path: Path) -> ImportReport:
+def import_pack(
+    path: Path, *, db: Database, store: BlobStore, server_url: str | None, policy_key: str | None,
+    on_blob_added: Callable[[str], None],
+) -> ImportReport:
+    """Works offline. `on_blob_added(sha256)` is told of each transcript and summary imported
+    (to index them for search, as if downloaded)."""
     path = Path(path)
     try:
         zf = zipfile.ZipFile(path)
@@ -192,12 +200,12 @@ def import_pack(services, path: Path) -> ImportReport:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
         raise PackRefused(f"{path.name} is not a readable content pack (damaged or incomplete: {_brief(exc)}); "
                           "nothing was imported.") from None
-    staging = services.paths.blobs / f".pack-import-{uuid.uuid4().hex}"
+    staging = store.root / f".pack-import-{uuid.uuid4().hex}"
     try:
         with zf:
-            manifest, activities, blobs = _check_pack(services, zf, path.name)
-            present = _stage_blobs(services, zf, blobs, staging, path.name)
-        return _apply(services, activities, blobs, present, staging)
+            manifest, activities, blobs = _check_pack(known_keys(db, server_url, policy_key), zf, path.name)
+            present = _stage_blobs(store, zf, blobs, staging, path.name)
+        return _apply(db, store, activities, blobs, present, staging, on_blob_added)
     except PackRefused:
         raise
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
@@ -210,9 +218,7 @@ def import_pack(services, path: Path) -> ImportReport:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _check_pack(services, zf: zipfile.ZipFile, name: str):
-    from cmecore.signatures import verify_activity
-
+def _check_pack(keys: dict[str, str], zf: zipfile.ZipFile, name: str):
     def refuse(why: str) -> PackRefused:
         return PackRefused(f"{name} was refused: {why}. Nothing was imported.")
 
@@ -245,7 +251,6 @@ def _check_pack(services, zf: zipfile.ZipFile, name: str):
     except ValidationError as exc:
         raise refuse(f"its manifest is malformed at {_where(exc)}") from None
 
-    keys = _known_keys(services)
     if not keys:
         raise PackRefused(
             "This computer has no key to check the pack's signatures with: sign in to the credit server once "
@@ -297,10 +302,9 @@ def _check_pack(services, zf: zipfile.ZipFile, name: str):
     return manifest, activities, blobs
 
 
-def _stage_blobs(services, zf: zipfile.ZipFile, blobs: dict[str, int], staging: Path, name: str) -> set[str]:
+def _stage_blobs(store: BlobStore, zf: zipfile.ZipFile, blobs: dict[str, int], staging: Path, name: str) -> set[str]:
     """Ingest every blob the store lacks into a store at `staging` (verified: size and SHA-256)
     and check the others without keeping them; returns those already in the store."""
-    store = services.blobs
     present = {sha for sha in blobs if store.path_for(sha).is_file()}
     store.root.mkdir(parents=True, exist_ok=True)
     staging.mkdir()
@@ -318,19 +322,15 @@ def _stage_blobs(services, zf: zipfile.ZipFile, blobs: dict[str, int], staging: 
     return present
 
 
-def _apply(services, activities: list[protocol.Activity], blobs: dict[str, int], present: set[str],
-           staging: Path) -> ImportReport:
-    from types import SimpleNamespace
-
-    from desktop.cache.catalog_store import apply_activities
-
+def _apply(db: Database, store: BlobStore, activities: list[protocol.Activity], blobs: dict[str, int],
+           present: set[str], staging: Path, on_blob_added: Callable[[str], None]) -> ImportReport:
     placed: list[Path] = []
     try:
         for sha in blobs:
             # None: arrived meanwhile (a download), the same verified bytes
-            if sha not in present and (path := services.blobs.adopt(BlobStore(staging), sha)) is not None:
+            if sha not in present and (path := store.adopt(BlobStore(staging), sha)) is not None:
                 placed.append(path)
-        written = apply_activities(services.db, activities, synced_at=datetime.now(timezone.utc).replace(tzinfo=None))
+        written = apply_activities(db, activities, synced_at=datetime.now(timezone.utc).replace(tzinfo=None))
     except BaseException:
         for p in placed:
             p.unlink(missing_ok=True)
@@ -340,7 +340,7 @@ def _apply(services, activities: list[protocol.Activity], blobs: dict[str, int],
     for activity in activities:
         for asset in activity.assets:
             if asset.kind in ("transcript", "summary"):
-                services._asset_downloaded(SimpleNamespace(sha256=asset.sha256))
+                on_blob_added(asset.sha256)
     log.info("content pack imported: %d activities (%d kept newer), %d files added, %d already here",
              len(written), len(kept), len(placed), len(present))
     return ImportReport(written, kept, len(placed), len(present))
@@ -349,20 +349,14 @@ def _apply(services, activities: list[protocol.Activity], blobs: dict[str, int],
 # ---------------------------------------------------------------- helpers
 
 
-def _known_keys(services) -> dict[str, str]:
+def known_keys(db: Database, server_url: str | None, policy_key: str | None) -> dict[str, str]:
     """key id -> public key (base64): the one kept at sign-in, and the policy's server_public_key."""
-    import base64
-
-    from desktop.cache.learning_store import signing_key
-    from cmecore.signatures import key_id_for
-
     keys: dict[str, str] = {}
     candidates = []
-    if services.server_url:
-        stored = signing_key(services.db, services.server_url)
+    if server_url:
+        stored = signing_key(db, server_url)
         if stored:
             candidates.append(stored[1])
-    policy_key = services.policy.get("server_public_key")
     if policy_key:
         candidates.append(policy_key)
     for pub in candidates:

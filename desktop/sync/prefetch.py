@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from sqlalchemy import select
 
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore, TransferInterrupted
+from desktop.cache.db import Database
 from desktop.errors import TransferError, UnknownActivity
+from desktop.sync.account import Account
 from desktop.sync.downloads_data import DownloadPolicy
+from desktop.sync.downloads_ratelimit import BandwidthLimiter
+from desktop.sync.downloads_transfer import ServerSource
 from desktop.sync.sources import BlobFetcher, FetchTarget
 
 log = logging.getLogger(__name__)
@@ -46,27 +52,17 @@ class PrefetchReport:
         return not self.failures
 
 
-def prefetch(services, folder: Path, activity_ids: list[str] | None, *, sync_first: bool = True,
-             policy: DownloadPolicy | None = None, stop: threading.Event | None = None) -> PrefetchReport:
-    import httpx
-
-    from desktop.sync.downloads_ratelimit import BandwidthLimiter
-    from desktop.sync.downloads_transfer import ServerSource
-    from desktop.sync.http import build_client
-
-    if sync_first:
-        services.sync()
-    targets = _targets(services, activity_ids)
+def prefetch(db: Database, folder: Path, activity_ids: list[str] | None, *, server_url: str, account: Account,
+             new_client: Callable[[httpx.Timeout], httpx.Client], policy: DownloadPolicy,
+             stop: threading.Event | None = None) -> PrefetchReport:
+    """Fetch into `folder` the files of these activities (None: all) as the catalog in `db` lists
+    them, from `server_url` with `account`'s token over a client from `new_client(timeout)`."""
+    targets = _targets(db, server_url, activity_ids)
     folder.mkdir(parents=True, exist_ok=True)
     store = BlobStore(folder)
-    policy = policy or DownloadPolicy.from_settings(services.settings)
     stop = stop or threading.Event()
-    server = services._require_server()
-    account = services.account()
-    client = build_client(
-        server, extra_ca_bundle=services.settings.extra_ca_bundle, proxy=services.settings.proxy,
-        timeout=httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s),
-    )
+    server = server_url
+    client = new_client(httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s))
     server_source = ServerSource(client, server_url=server, authorized=account.authorized,
                                  limiter=BandwidthLimiter(policy.bandwidth_bytes_per_s), chunk_size=policy.chunk_size)
     fetcher = BlobFetcher(store, [server_source], disk_margin_bytes=policy.disk_margin_bytes)
@@ -116,13 +112,13 @@ class _Target:
     url: str
 
 
-def _targets(services, activity_ids: list[str] | None) -> list[_Target]:
-    with services.db.read() as s:
+def _targets(db: Database, server_url: str, activity_ids: list[str] | None) -> list[_Target]:
+    with db.read() as s:
         if activity_ids is not None:
             known = set(s.scalars(select(m.Activity.id).where(m.Activity.id.in_(activity_ids))))
             missing = [a for a in activity_ids if a not in known]
             if missing:
-                raise UnknownActivity(f"No activity {missing[0]!r} is in the catalog of {services.server_url}.")
+                raise UnknownActivity(f"No activity {missing[0]!r} is in the catalog of {server_url}.")
         query = select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)
         if activity_ids is not None:
             query = query.where(m.Asset.activity_id.in_(activity_ids))

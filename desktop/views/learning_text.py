@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from desktop.errors import NotSignedIn, CmeError
+from desktop.errors import CmeError, ContentLocked, NotSignedIn
 
 ACK_BUTTON = "I have read the disclosures — start"
 LOCKED = f"Read the disclosures on the Overview tab and press “{ACK_BUTTON}”."
@@ -16,7 +16,7 @@ STATE_WORDS = {"pending": "Waiting to sync", "accepted": "Accepted", "rejected":
 
 def locked_text(exc: BaseException) -> str:
     """What a view shows instead of content it may not show (rule 1), from the services' error."""
-    if type(exc).__name__ == "ContentLocked":  # desktop.services.ContentLocked (views never import services)
+    if isinstance(exc, ContentLocked):
         return LOCKED
     if isinstance(exc, NotSignedIn):
         return NOT_SIGNED_IN

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import normalise_server_url
+from desktop.errors import BadServerAddress, CmeError
 from desktop.views.activity_page import plain_label
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.tasks import run_task
@@ -252,7 +253,7 @@ class SettingsPage(QWidget):
         text = self.server_edit.text().strip()
         try:
             url = normalise_server_url(text) if text else None
-        except ValueError as exc:
+        except BadServerAddress as exc:
             self._connection_note(error_text(exc))
             return
         locked = self.locked()
@@ -274,7 +275,7 @@ class SettingsPage(QWidget):
             if "server_url" not in locked and url and url != s.server_url:
                 s.set_server_url(url)
             s.update_settings(**changes)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, CmeError) as exc:  # ValueError: pydantic's, for a value out of range
             log.warning("saving settings failed: %s", exc)
             self._connection_note(f"The settings could not be saved: {exc}")
             return

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import normalise_server_url
-from desktop.errors import CmeError
+from desktop.errors import BadServerAddress, CmeError
 from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class SignInDialog(QDialog):
         password = self.password_edit.text()
         try:
             url = normalise_server_url(self.server_edit.text())
-        except ValueError as exc:
+        except BadServerAddress as exc:
             self.show_error(error_text(exc))
             self.server_edit.setFocus()
             self.attempt_finished.emit()
@@ -128,7 +128,7 @@ class SignInDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        if not isinstance(exc, (CmeError, ValueError)):
+        if not isinstance(exc, CmeError):
             log.error("sign-in failed unexpectedly", exc_info=exc)
         self._set_busy(False)
         self.show_error(error_text(exc))

@@ -106,9 +106,8 @@ UNEXPECTED = "Signing in failed unexpectedly. Try again; if it keeps failing, te
 
 
 def error_text(exc: BaseException) -> str:
-    """The words to show for a failure from the services layer."""
+    """The words to show for a failure from the services layer (a bad server address is a
+    CmeError too: BadServerAddress says what was wrong with it)."""
     if isinstance(exc, CmeError):
         return str(exc)
-    if isinstance(exc, ValueError):
-        return f"That server address is not valid: {exc}. It should look like https://cme.example.org"
     return UNEXPECTED

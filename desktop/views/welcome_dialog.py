@@ -108,8 +108,8 @@ class WelcomeDialog(QDialog):
         try:
             url = normalise_server_url(self.server_edit.text())
             self.services.set_server_url(url)
-        except (ValueError, OSError) as exc:
-            self._note(error_text(exc) if isinstance(exc, ValueError) else f"The address could not be saved: {exc}")
+        except (CmeError, OSError) as exc:
+            self._note(error_text(exc) if isinstance(exc, CmeError) else f"The address could not be saved: {exc}")
             return
         self.choice = "server"
         self.accept()

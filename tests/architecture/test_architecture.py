@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ast
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("cmecore", "desktop", "creditserver")
@@ -49,12 +50,17 @@ def _imported_names(node: ast.Import | ast.ImportFrom) -> list[str]:
     return [base] + [f"{base}.{a.name}" for a in node.names]
 
 
-def test_import_contracts_hold(monkeypatch):
+def test_import_contracts_hold():
     """cmecore is pure, the server never imports the client, no Qt below the views, no
     SQL/HTTP in the views, no import cycles between sibling packages."""
-    monkeypatch.chdir(ROOT)
-    monkeypatch.syspath_prepend(str(ROOT))
-    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True) == 0
+    # In a child process: import-linter reconfigures logging, which other tests rely on.
+    script = (
+        "import sys; from importlinter.cli import lint_imports; "
+        f"sys.exit(lint_imports(config_filename={str(ROOT / 'pyproject.toml')!r}, no_cache=True, no_logo=True))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
 def test_no_widgets_or_gui_below_the_views():

@@ -42,6 +42,7 @@ def main() -> int:
     from creditserver.publish import _store_activity
     from creditserver.runner import serve_in_thread
     from cmecore import protocol
+    from desktop.cache import credit_store
     from desktop.cache import learning_store as store
     from desktop.config import Paths
     from desktop.services import Services
@@ -73,7 +74,7 @@ def main() -> int:
 
         server.request_log.clear()
         started = time.perf_counter()
-        report = deliver(services.db, services.api(), services.account(), server.url, fetch_certificates=False)
+        report = deliver(services.db, services.connection.api(), services.connection.account(), server.url, fetch_certificates=False)
         wall = time.perf_counter() - started
         requests = len(server.request_log.matching("/api/v1/"))
         ok = wall <= TARGET_S and requests <= TARGET_REQUESTS and report.accepted == N and report.remaining == 0
@@ -85,15 +86,15 @@ def main() -> int:
         )
 
         started = time.perf_counter()
-        deliver(services.db, services.api(), services.account(), server.url)
+        deliver(services.db, services.connection.api(), services.connection.account(), server.url)
         wall = time.perf_counter() - started
-        missing = len(store.missing_certificates(services.db, learner.id))
+        missing = len(credit_store.missing_certificates(services.db, learner.id))
         print(f"certificates: {N - missing} fetched (PDF + signed JSON, signature verified) in {wall:.2f} s "
               f"over ~{1 + 2 * (N - missing)} requests; {missing} missing", flush=True)
 
         server.request_log.clear()
         started = time.perf_counter()
-        report = deliver(services.db, services.api(), services.account(), server.url)
+        report = deliver(services.db, services.connection.api(), services.connection.account(), server.url)
         print(f"nothing to send: {time.perf_counter() - started:.3f} s, "
               f"{len(server.request_log.matching('/api/v1/'))} requests", flush=True)
     finally:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from desktop.cache.blobstore import BlobStore
-from desktop.cache.db import SCHEMA_HEAD, SchemaTooNewError, alembic_head, current_revision, open_database
+from desktop.cache.db import SCHEMA_HEAD, alembic_head, current_revision, open_database
+from desktop.errors import SchemaTooNewError
 from desktop.cache.learners import current_learner
 from desktop.cache.library import activity_detail, library_rows, sync_state
 

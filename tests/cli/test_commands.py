@@ -77,7 +77,7 @@ def test_no_token_in_any_file_under_the_data_dir_or_any_log_line(server, data_di
     assert run_cli(monkeypatch, capsys, "login", *d, "--username", "demo", "--password-stdin", stdin="demo\n")[0] == 0
     services = Services(Paths(data_dir), server_url=server.url)
     services.sync()
-    access = services.account().access_token()
+    access = services.connection.account().access_token()
     services.close()
     assert run_cli(monkeypatch, capsys, "sync", *d)[0] == 0
     refresh = keyring.get_password(f"CME Offline refresh token @ {server.url}", "demo")

@@ -50,8 +50,8 @@ def test_transcripts_and_summaries_download_before_the_video(server, client_via,
 def test_completed_text_assets_reach_the_hook(server, client_via):
     services = client_via(server.url)
     completed = []
-    services.on_asset_complete.append(completed.append)
-    services.on_asset_complete.append(lambda asset: 1 / 0)  # a broken hook never breaks downloads
+    services.downloads.on_asset_complete.append(completed.append)
+    services.downloads.on_asset_complete.append(lambda asset: 1 / 0)  # a broken hook never breaks downloads
     services.enqueue_downloads([DEMO_ID])
     assert services.run_downloads(policy=fast_policy()).ok
     assert sorted(a.kind for a in completed) == ["summary", "summary", "transcript", "video"]

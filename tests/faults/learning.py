@@ -37,9 +37,6 @@ def claim_activity(services, activity_id: str) -> str:
 def with_read_timeout(services, seconds: float) -> None:
     """Give `services` an HTTP client that waits at most `seconds` for a reply (the app's
     default is 30 s): the same client and API classes, only the timeout differs."""
-    from desktop.sync.api import CreditServerApi
     from desktop.sync.http import build_client
 
-    services._close_http()
-    services._http = build_client(services.server_url, timeout=httpx.Timeout(5.0, read=seconds))
-    services._api = CreditServerApi(services._http)
+    services.connection.use_http_client(build_client(services.server_url, timeout=httpx.Timeout(5.0, read=seconds)))

@@ -19,7 +19,7 @@ def test_diagnostics_has_what_the_help_desk_needs_and_no_token(
     services.sync()
     services.enqueue_downloads(None)
     refresh = TokenVault(server.url).load("demo")
-    access = services.account().access_token()
+    access = services.connection.account().access_token()
     assert refresh and access
     # a careless log line (defence in depth: the file handler's filter redacts it)
     logging.getLogger("desktop.test").warning("request headers: Authorization: Bearer %s; refresh_token=%s; "

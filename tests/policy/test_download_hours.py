@@ -31,7 +31,7 @@ def test_queue_waits_outside_the_download_hours_then_runs(server, make_services,
     worker = threading.Thread(target=lambda: outcome.setdefault("summary", services.run_downloads(policy=policy)))
     worker.start()
     try:
-        queue = services.downloads()
+        queue = services.downloads.queue
         assert queue.waiting.wait(10), "the queue never said it was waiting"
         assert "19:00-07:00" in queue.waiting_message
         assert server.request_log.matching("/api/v1/media/") == []
@@ -46,7 +46,7 @@ def test_queue_waits_outside_the_download_hours_then_runs(server, make_services,
     assert summary.done == 3 and summary.failed == 0
     assert set(store_files(data_dir / "blobs")) == pub.shas
     assert_store_verified(data_dir / "blobs")
-    assert not services.downloads().waiting.is_set()
+    assert not services.downloads.queue.waiting.is_set()
 
 
 def test_policy_download_hours_reach_the_queue(no_machine_policy, make_services):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from desktop.policy import SettingLocked
+from desktop.errors import SettingLocked
 from tests.support.cli import run_cli
 
 

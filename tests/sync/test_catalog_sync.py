@@ -182,7 +182,7 @@ def test_revoked_token_asks_to_sign_in_again_and_keeps_the_cache(server, make_se
         services.sync()
     assert "Sign in again" in str(err.value)
     assert snapshot(services) == before
-    assert keyring.get_password(services.account().vault.service, "demo") is None
+    assert keyring.get_password(services.connection.account().vault.service, "demo") is None
     services.sign_in("demo", "demo")
     assert services.sync().not_modified
 
@@ -202,7 +202,7 @@ def test_sign_in_survives_restart_via_the_keyring_only(server, make_services):
 
 def test_sign_out_removes_the_token_and_revokes_it(server, make_services):
     services = signed_in(make_services, server.url)
-    service_name = services.account().vault.service
+    service_name = services.connection.account().vault.service
     token = keyring.get_password(service_name, "demo")
     assert token
     services.sign_out()

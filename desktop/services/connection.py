@@ -1,0 +1,107 @@
+"""The current credit server: its address, and (built on first use) the HTTP client, the API
+client and the `Account` that hands out access tokens for it.
+
+Every service that talks to the server gets this one object, so a new server address or new
+TLS/proxy settings take effect everywhere at once: `reset()` drops the client and the next
+use builds a fresh one. `networked(call)` runs one network operation at a time and keeps
+`online` true to what just happened (the status bar shows it).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import httpx
+
+from desktop.cache.db import Database
+from desktop.errors import (
+    InvalidResponse,
+    NoServerConfigured,
+    ServerFailed,
+    ServerUnreachable,
+    SignInRequired,
+    WrongCredentials,
+)
+from desktop.services.config import ConfigService
+from desktop.sync.account import Account
+from desktop.sync.api import CreditServerApi
+from desktop.sync.credentials import TokenVault
+from desktop.sync.http import DEFAULT_TIMEOUT, build_client
+
+T = TypeVar("T")
+
+
+class Connection:
+    def __init__(self, db: Database, config: ConfigService):
+        self.db = db
+        self.config = config  # the server address and the TLS, proxy and size settings, read on each build
+        self.online: bool | None = None  # None: not tried since start
+        self.lock = threading.Lock()  # one network operation at a time (sync, sign-in, delivery)
+        self._http: httpx.Client | None = None
+        self._api: CreditServerApi | None = None
+        self._account: Account | None = None
+
+    @property
+    def server_url(self) -> str | None:
+        return self.config.server_url
+
+    def require_server(self) -> str:
+        if not self.server_url:
+            raise NoServerConfigured()
+        return self.server_url
+
+    def api(self) -> CreditServerApi:
+        if self._api is None:
+            self._http = self.new_client()
+            self._api = CreditServerApi(self._http, max_catalog_bytes=self.config.settings.max_catalog_mb * 1024 * 1024)
+        return self._api
+
+    def account(self) -> Account:
+        """Sign-in and access tokens for the current server; NoServerConfigured without one."""
+        if self._account is None:
+            server = self.require_server()
+            self._account = Account(self.db, self.api(), TokenVault(server), server, device_name())
+        return self._account
+
+    def new_client(self, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
+        """A fresh HTTP client for the current server with the effective CA bundle and proxy
+        (downloads and prefetch use their own, with their own timeouts); the caller closes it."""
+        settings = self.config.settings
+        return build_client(
+            self.require_server(), extra_ca_bundle=settings.extra_ca_bundle, proxy=settings.proxy, timeout=timeout
+        )
+
+    def use_http_client(self, client: httpx.Client) -> None:
+        """Talk to the server through `client` from now on (e.g. one with other timeouts)."""
+        self.reset()
+        self._http = client
+        self._api = CreditServerApi(client)
+
+    def networked(self, call: Callable[[], T]) -> T:
+        """Run one network operation, keeping `online` true to what just happened."""
+        with self.lock:
+            try:
+                result = call()
+            except ServerUnreachable:
+                self.online = False
+                raise
+            except (ServerFailed, InvalidResponse, WrongCredentials, SignInRequired):
+                self.online = True  # the server answered, even if to say no
+                raise
+            self.online = True
+            return result
+
+    def reset(self, changed: set[str] | None = None) -> None:
+        """Drop the HTTP client, API and account (a new server or new settings): rebuilt on next use."""
+        if self._http is not None:
+            self._http.close()
+        self._http = self._api = self._account = None
+
+    close = reset
+
+
+def device_name() -> str:
+    return f"CME Offline on {socket.gethostname()}"[:200]

@@ -1,0 +1,106 @@
+"""An activity's content for the current learner: the video file, the transcript, the key
+clinical summaries, and where they are in the video.
+
+The content is behind the disclosure gate (rule 1): until the current learner has
+acknowledged the disclosures of the version cached now, every read raises ContentLocked
+(NotSignedIn when no one is signed in). An activity not in the library gives nothing.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from pathlib import Path
+
+from desktop.cache.blobstore import BlobStore
+from desktop.cache.db import Database
+from desktop.cache.learning_store import current_ack
+from desktop.cache.library import activity_exists
+from desktop.cache.progress_store import WatchProgressInfo, activity_assets, load_watch_progress, save_watch_progress
+from desktop.errors import ContentLocked, SummaryError
+from desktop.learning.progress import WatchedIntervals
+from desktop.media.summary import render_summary
+from desktop.media.transcript import Transcript, parse_transcript
+from desktop.services.account import AccountService
+
+SUMMARY_TITLE = "Key clinical summary"  # for a summary the catalog gives no title
+
+
+class ContentService:
+    def __init__(self, db: Database, blobs: BlobStore, account: AccountService):
+        self.db = db
+        self.blobs = blobs
+        self.account = account
+
+    def media_file(self, activity_id: str, kind: str = "video") -> Path | None:
+        """The downloaded file of this activity's first asset of `kind`, or None if absent."""
+        if not self._unlocked(activity_id):
+            return None
+        return next(self._files(activity_id, kind), (None, None))[1]
+
+    def transcript(self, activity_id: str, duration_ms: int | None = None) -> Transcript | None:
+        """The downloaded transcript, or None.
+
+        A plain-text transcript has no timings: they are spread over `duration_ms` (the
+        video's length once the player knows it), else over the length last recorded for
+        this learner, else estimated from the words. Raises TranscriptError for a file
+        that cannot be read.
+        """
+        if not self._unlocked(activity_id):
+            return None
+        for asset, path in self._files(activity_id, "transcript"):
+            if not duration_ms:
+                saved = self.watch_progress(activity_id)
+                duration_ms = saved.duration_ms if saved and saved.duration_ms else None
+            return parse_transcript(path.read_bytes(), asset.media_type, duration_ms)
+        return None
+
+    def summaries(self, activity_id: str) -> list[tuple[str, str]]:
+        """(title, safe HTML fragment) for each downloaded key clinical summary, in catalog order;
+        a summary that cannot be shown says why in its place."""
+        if not self._unlocked(activity_id):
+            return []
+        out = []
+        for asset, path in self._files(activity_id, "summary"):
+            title = asset.title or SUMMARY_TITLE
+            try:
+                out.append((title, render_summary(path.read_bytes(), asset.media_type)))
+            except SummaryError as exc:
+                out.append((title, f"<p>{html.escape(str(exc))}</p>"))
+        return out
+
+    def watch_progress(self, activity_id: str) -> WatchProgressInfo | None:
+        """The signed-in learner's progress in this activity's video (None: nothing yet, or no one signed in)."""
+        learner = self.account.current_learner()
+        return load_watch_progress(self.db, learner.id, activity_id) if learner else None
+
+    def save_watch_progress(self, activity_id: str, position_ms: int, duration_ms: int,
+                            watched_intervals) -> WatchProgressInfo | None:
+        """Record the signed-in learner's position and watched ranges (merged with what is stored).
+
+        `watched_intervals`: a WatchedIntervals or [(start_ms, end_ms), …]. Returns what is
+        stored now, or None when no one is signed in (nothing is saved).
+        """
+        learner = self.account.current_learner()
+        if learner is None:
+            return None
+        if not isinstance(watched_intervals, WatchedIntervals):
+            watched_intervals = WatchedIntervals(watched_intervals)
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        return save_watch_progress(self.db, learner.id, activity_id, position_ms, duration_ms, watched_intervals, now)
+
+    def _unlocked(self, activity_id: str) -> bool:
+        """The disclosure gate: False for an activity not in the library (nothing to show);
+        raises NotSignedIn, or ContentLocked until the learner acknowledged this version."""
+        if not activity_exists(self.db, activity_id):
+            return False
+        if current_ack(self.db, self.account.require_learner().id, activity_id) is None:
+            raise ContentLocked()
+        return True
+
+    def _files(self, activity_id: str, kind: str):
+        """(asset, path) of the activity's downloaded assets of `kind`, in catalog order."""
+        for asset in activity_assets(self.db, activity_id, kind):
+            path = self.blobs.path_for(asset.sha256)
+            if path.is_file():
+                yield asset, path

@@ -1,0 +1,172 @@
+"""Downloads: the persisted queue (enqueue, pause, resume, cancel), running it, removing a
+downloaded video, the storage used; and what happens when a file arrives.
+
+Each verified file that arrives (a download, a shared-folder copy, a content pack) is
+announced to `on_asset_complete` hooks, on the thread that stored it. The first hook makes
+transcripts and summaries searchable; a hook that raises is logged and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from desktop.cache.blobstore import BlobStore
+from desktop.cache.db import Database
+from desktop.cache.library import library_rows
+from desktop.cache.progress_store import activity_assets, assets_of_blob, videos_only_in
+from desktop.cache.search import index_summary, index_transcript
+from desktop.media.summary import render_summary
+from desktop.media.transcript import parse_transcript
+from desktop.services.config import ConfigService
+from desktop.services.connection import Connection
+from desktop.sync.downloads import DownloadPolicy, DownloadQueue, DownloadSummary, JobInfo
+from desktop.sync.downloads_ratelimit import kbps_to_bytes_per_s
+from desktop.sync.downloads_transfer import ServerSource
+from desktop.sync.sources import BlobFetcher, SharedFolderSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CompletedAsset:
+    """An asset whose file just arrived, verified, in the blob store (for `on_asset_complete`)."""
+
+    activity_id: str
+    kind: str  # video | transcript | summary
+    media_type: str
+    language: str
+    timed: bool
+    sha256: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class StorageUse:
+    total_bytes: int  # everything in the blob store, partial downloads included
+    by_activity: dict[str, int] = field(default_factory=dict)  # complete files each activity uses
+
+
+class DownloadsService:
+    def __init__(self, db: Database, blobs: BlobStore, connection: Connection, config: ConfigService):
+        self.db = db
+        self.blobs = blobs
+        self.connection = connection
+        self.config = config  # the download settings (bandwidth, hours, parallel) and the shared folder
+        self.queue = DownloadQueue(db, blobs)
+        self.on_asset_complete: list[Callable[[CompletedAsset], None]] = [self.index_for_search]
+
+    # ------------------------------------------------------------ the queue
+
+    def enqueue(self, activity_ids: list[str] | None = None) -> list[JobInfo]:
+        """Queue the missing assets of these activities (None: every activity)."""
+        return self.queue.enqueue(activity_ids)
+
+    def pause(self, job_id: int | None = None) -> int:
+        """Pause one job (None: all); what was received is kept. Returns how many changed."""
+        return self.queue.pause(job_id)
+
+    def resume(self, job_id: int | None = None) -> int:
+        """Queue a paused, failed or cancelled job again (None: all); `run` fetches it."""
+        return self.queue.resume(job_id)
+
+    def cancel(self, job_id: int | None = None) -> int:
+        """Cancel one job (None: all unfinished) and delete its partial file."""
+        return self.queue.cancel(job_id)
+
+    def jobs(self) -> list[JobInfo]:
+        """Every download job, most urgent first."""
+        return self.queue.jobs()
+
+    def run(self, listener=None, stop_event: threading.Event | None = None, *,
+            policy: DownloadPolicy | None = None) -> DownloadSummary:
+        """Fetch every queued job; blocks until the queue is empty or `stop_event` is set.
+
+        `listener(DownloadEvent)` is called from worker threads. Raises SignInRequired or
+        NotSignedIn if the server wants a sign-in (jobs stay queued), NoServerConfigured now
+        rather than in a worker.
+        """
+        policy = policy or DownloadPolicy.from_settings(self.config.settings)
+        connection = self.connection
+        server = connection.require_server()
+        connection.account()
+        client = connection.new_client(httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s))
+
+        def make_fetcher(limiter):
+            shared = self.config.shared_content_dir()
+            server_source = ServerSource(
+                # Looked up on each use: changing settings mid-run rebuilds the account.
+                client, server_url=server,
+                authorized=lambda call, learner_id=None: connection.account().authorized(call, learner_id),
+                limiter=limiter, chunk_size=policy.chunk_size,
+            )
+            sources = [SharedFolderSource(shared)] if shared else []
+            return BlobFetcher(self.blobs, [*sources, server_source], disk_margin_bytes=policy.disk_margin_bytes)
+
+        try:
+            summary = self.queue.run(make_fetcher, policy=policy, listener=listener, stop_event=stop_event,
+                                     on_complete=lambda job: self.asset_arrived(job.sha256))
+        finally:
+            client.close()
+        if summary.bytes_fetched:
+            connection.online = True
+        return summary
+
+    def settings_changed(self, changed: set[str]) -> None:
+        """A new bandwidth cap applies to a running download at once."""
+        if "bandwidth_cap_kbps" in changed:
+            self.queue.set_bandwidth(kbps_to_bytes_per_s(self.config.settings.bandwidth_cap_kbps))
+
+    # ------------------------------------------------------------ what is stored
+
+    def remove_downloaded_video(self, activity_id: str) -> int:
+        """Delete this activity's video file unless another activity uses the same file.
+
+        Transcript, summaries and the learner's progress stay. Returns the bytes freed.
+        """
+        freed = 0
+        for sha in sorted(videos_only_in(self.db, activity_id)):
+            self.queue.forget(sha)
+            freed += self.blobs.remove(sha)
+        return freed
+
+    def storage_used(self) -> StorageUse:
+        """Bytes in the blob store in total, and the complete files each activity uses."""
+        return StorageUse(
+            total_bytes=self.blobs.bytes_used(),
+            by_activity={row.id: row.media_bytes for row in library_rows(self.db, self.blobs)},
+        )
+
+    # ------------------------------------------------------------ a file arrived
+
+    def asset_arrived(self, sha256: str) -> None:
+        """Tell `on_asset_complete` about every asset this newly stored blob serves."""
+        if not self.on_asset_complete:
+            return
+        for asset in assets_of_blob(self.db, sha256):
+            done = CompletedAsset(asset.activity_id, asset.kind, asset.media_type, asset.language, asset.timed,
+                                  asset.sha256, self.blobs.path_for(asset.sha256))
+            for hook in list(self.on_asset_complete):
+                try:
+                    hook(done)
+                except Exception:
+                    log.exception("on_asset_complete hook failed for %s", asset.activity_id)
+
+    def index_for_search(self, done: CompletedAsset) -> None:
+        """A transcript or summary that just arrived becomes searchable (the first hook)."""
+        if done.kind == "transcript":
+            cues = parse_transcript(done.path.read_bytes(), done.media_type).cues
+            index_transcript(self.db, done.activity_id, cues)
+        elif done.kind == "summary":
+            # Every summary of the activity present so far, in catalog order, as one text.
+            texts = [
+                render_summary(path.read_bytes(), asset.media_type)
+                for asset in activity_assets(self.db, done.activity_id, "summary")
+                if (path := self.blobs.path_for(asset.sha256)).is_file()
+            ]
+            index_summary(self.db, done.activity_id, "\n".join(texts))
