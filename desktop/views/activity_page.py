@@ -38,31 +38,16 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import CmeError
 from desktop.views.learning_text import ACK_BUTTON, LOCKED, local_time, locked_text
+from desktop.views.assessment_tab import AssessmentTab
+from desktop.views.credit_tab import CreditTab
 from desktop.views.summaries_tab import SummariesTab
 from desktop.views.tasks import run_task
+from desktop.views.watch_tab import WatchTab
+from desktop.views.widgets import plain_label, section_heading
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
 
 if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer themselves
     from desktop.cache.library import ActivityDetail, ObjectiveInfo, StatementInfo
-
-
-def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip: str = "",
-                selectable: bool = True, heading: bool = False) -> QLabel:
-    """A word-wrapped label that shows `text` literally (never as rich text)."""
-    label = QLabel(parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    label.setWordWrap(True)
-    if selectable:
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if heading:
-        font = label.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.1)
-        label.setFont(font)
-    label.setAccessibleName(name or text[:80])
-    label.setToolTip(tip or name or "")
-    return label
 
 
 OVERVIEW_TAB, WATCH_TAB, SUMMARIES_TAB, ASSESSMENT_TAB, CREDIT_TAB = range(5)
@@ -106,16 +91,11 @@ class ActivityPage(QWidget):
         self.overview_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.overview_scroll.setAccessibleName("Overview")
         self.tabs.addTab(self.overview_scroll, "Overview")
-        from desktop.views.watch_tab import WatchTab  # loads the media layer only with the page
-
         self.watch_tab = WatchTab(self)
         self.watch_tab.request_download = self._download_from_watch
         self.tabs.addTab(self.watch_tab, "Watch")
         self.summaries_tab = SummariesTab(self)
         self.tabs.addTab(self.summaries_tab, "Summaries")
-        from desktop.views.assessment_tab import AssessmentTab
-        from desktop.views.credit_tab import CreditTab
-
         self.assessment_tab = AssessmentTab(self)
         self.tabs.addTab(self.assessment_tab, "Assessment")
         self.credit_tab = CreditTab(self)
@@ -324,7 +304,7 @@ class ActivityPage(QWidget):
         if d.description:
             v.addWidget(plain_label(d.description, page, name="Description"))
         if d.highlights:
-            v.addWidget(self._section("Highlights", page))
+            v.addWidget(section_heading("Highlights", page))
             v.addWidget(plain_label("\n".join(f"• {h}" for h in d.highlights), page, name="Highlights"))
 
         facts = [
@@ -338,12 +318,12 @@ class ActivityPage(QWidget):
         v.addWidget(plain_label("   ·   ".join(f"{k}: {val}" for k, val in facts), page, name="Dates and format"))
 
         if d.faculty:
-            v.addWidget(self._section("Faculty", page))
+            v.addWidget(section_heading("Faculty", page))
             for name, credentials, role, bio in d.faculty:
                 line = name + (f", {credentials}" if credentials else "") + (f" — {role}" if role else "")
                 v.addWidget(plain_label(line, page, name=f"Faculty: {name}", tip=bio or line))
 
-        v.addWidget(self._section("Accreditation", page))
+        v.addWidget(section_heading("Accreditation", page))
         self.statement_boxes = []
         statements = d.statements_for(profession)
         own = [s for s in statements if profession and s.profession == profession]
@@ -378,20 +358,20 @@ class ActivityPage(QWidget):
         if d.providers:
             v.addWidget(plain_label("Provided by " + "; ".join(d.providers), page, name="Providers"))
 
-        v.addWidget(self._section("Commercial support", page))
+        v.addWidget(section_heading("Commercial support", page))
         v.addWidget(plain_label(d.commercial_support or "None declared.", page, name="Commercial support"))
 
         if d.objectives:
-            v.addWidget(self._section("Learning objectives", page))
+            v.addWidget(section_heading("Learning objectives", page))
             v.addWidget(self._objectives(d.objectives, page))
 
-        v.addWidget(self._section("Disclosures", page))
+        v.addWidget(section_heading("Disclosures", page))
         v.addWidget(self._disclosures(d, page))
         if d.off_label_statement:
             v.addWidget(plain_label(d.off_label_statement, page, name="Off-label use statement"))
         v.addWidget(self._gate_box(page))
 
-        v.addWidget(self._section("Files", page))
+        v.addWidget(section_heading("Files", page))
         if d.assets:
             for a in d.assets:
                 title = a.title or a.kind.capitalize()
@@ -443,10 +423,6 @@ class ActivityPage(QWidget):
         row.addWidget(self.remove_video_button)
         row.addStretch(1)
         return row
-
-    @staticmethod
-    def _section(text: str, parent: QWidget) -> QLabel:
-        return plain_label(text, parent, name=text, heading=True, selectable=False)
 
     def _statement_box(self, s: StatementInfo, parent: QWidget, *, own: bool) -> QGroupBox:
         who = profession_name(s.profession)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from cmecore.rules.claims import supported_by_minutes
 from desktop.views import certificate_actions
-from desktop.views.activity_page import plain_label
+from desktop.views.widgets import plain_label
 from desktop.views.learning_text import LOCKED, credits_text, local_time, locked_text
 from desktop.views.tasks import SerialQueue
 

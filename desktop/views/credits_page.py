@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import NotSignedIn, CmeError
 from desktop.views import certificate_actions
-from desktop.views.activity_page import plain_label
+from desktop.views.widgets import plain_label
 from desktop.views.learning_text import credits_text, locked_text, state_text
 from desktop.views.row_model import RowTableModel
 from desktop.views.tasks import run_task

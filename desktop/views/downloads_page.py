@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.views.activity_page import plain_label
+from desktop.views.widgets import plain_label
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.row_model import RowTableModel
 from desktop.views.tasks import run_task
