@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
 
     def _build_pages(self) -> None:
         """The pages that work on the services; built once they are open."""
-        from desktop.views.activity_page import ActivityPage
+        from desktop.views.activity.page import ActivityPage
         from desktop.views.download_runner import DownloadRunner
         from desktop.views.downloads_page import DownloadsPage
         from desktop.views.credits_page import CreditsPage

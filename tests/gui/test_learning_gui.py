@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from desktop.views import certificate_actions
-from desktop.views.activity_page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS, OVERVIEW_TAB, WATCH_TAB
+from desktop.views.activity.page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS, OVERVIEW_TAB, WATCH_TAB
 from desktop.views.learning_text import ACK_BUTTON, LOCKED
 from desktop.views.main_window import CREDITS, MainWindow
 from tests.gui.test_run_gui import _unexplained_controls

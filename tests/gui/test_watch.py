@@ -28,7 +28,7 @@ def headless_vlc(monkeypatch):
 
 @pytest.fixture
 def page(qtbot, make_services):
-    from desktop.views.activity_page import ActivityPage
+    from desktop.views.activity.page import ActivityPage
 
     services = make_services(SERVER_URL)
     activity_id = install_demo(services)
@@ -109,7 +109,7 @@ def test_clicking_a_cue_seeks_and_seeking_ahead_does_not_count_as_watched(qtbot,
 
 
 def test_position_and_watched_ranges_persist_and_resume(qtbot, page, make_services):
-    from desktop.views.activity_page import ActivityPage
+    from desktop.views.activity.page import ActivityPage
 
     tab = page.watch_tab
     player = tab.player
@@ -192,7 +192,7 @@ def test_find_box_and_follow_button(qtbot, page):
 
 
 def test_not_downloaded_offers_download_and_keeps_the_transcript(qtbot, make_services):
-    from desktop.views.activity_page import ActivityPage
+    from desktop.views.activity.page import ActivityPage
 
     services = make_services(SERVER_URL)
     activity_id = install_demo(services, kinds=("transcript",))
@@ -224,7 +224,7 @@ def test_missing_libvlc_shows_the_message_and_does_not_crash(tmp_path):
         app = QApplication([])
         from desktop.config import Paths
         from desktop.services import Services
-        from desktop.views.activity_page import ActivityPage
+        from desktop.views.activity.page import ActivityPage
         from tests.player.demo_media import SERVER_URL, install_demo
         services = Services(Paths(__import__("pathlib").Path({str(tmp_path)!r})), server_url=SERVER_URL)
         activity_id = install_demo(services)

@@ -38,11 +38,11 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import CmeError
 from desktop.views.learning_text import ACK_BUTTON, LOCKED, local_time, locked_text
-from desktop.views.assessment_tab import AssessmentTab
-from desktop.views.credit_tab import CreditTab
-from desktop.views.summaries_tab import SummariesTab
+from desktop.views.activity.assessment_tab import AssessmentTab
+from desktop.views.activity.credit_tab import CreditTab
+from desktop.views.activity.summaries_tab import SummariesTab
 from desktop.views.tasks import run_task
-from desktop.views.watch_tab import WatchTab
+from desktop.views.activity.watch_tab import WatchTab
 from desktop.views.widgets import plain_label, section_heading
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
 

@@ -36,9 +36,9 @@ from desktop.media.qt_player import RATES, QtPlayer
 from desktop.media.transcript import TranscriptError
 from desktop.errors import CmeError
 from desktop.views.learning_text import locked_text
-from desktop.views.player_widget import SeekSlider, VideoSurface, format_time
+from desktop.views.activity.player_widget import SeekSlider, VideoSurface, format_time
 from desktop.views.tasks import run_task
-from desktop.views.transcript_panel import TranscriptPanel
+from desktop.views.activity.transcript_panel import TranscriptPanel
 
 if TYPE_CHECKING:
     from desktop.cache.library import ActivityDetail
