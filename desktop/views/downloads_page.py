@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from desktop.views.widgets import plain_label
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.row_model import RowTableModel
-from desktop.views.tasks import run_task
+from desktop.views.tasks import run_write
 from desktop.views.text import human_bytes
 
 log = logging.getLogger(__name__)
@@ -530,7 +530,7 @@ class DownloadsPage(QWidget):
             self._note(error_text(exc))
             self.refresh()
 
-        run_task(self, fn, done, failed)
+        run_write(self, fn, done, failed)
 
     def _note(self, text: str) -> None:
         self.message_label.setText(text)

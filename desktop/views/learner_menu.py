@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from desktop.errors import SignInRequired
-from desktop.views.tasks import run_task
+from desktop.views.tasks import run_write
 from desktop.views.text import profession_name
 
 
@@ -101,4 +101,4 @@ class LearnerButton(QToolButton):
             else:
                 self.switch_failed.emit(str(exc))
 
-        run_task(self, lambda: services.switch_learner(learner.id), done, failed)
+        run_write(self, lambda: services.switch_learner(learner.id), done, failed)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from desktop.errors import SignInRequired, CmeError
 from desktop.views.library_view import LibraryView
-from desktop.views.tasks import run_task, wait_for_tasks
+from desktop.views.tasks import run_task, wait_for_tasks, wait_for_writes
 from desktop.views.text import error_text, human_bytes, relative_time, short_error
 
 # The other pages (and the player, search, settings behind them) are imported when the
@@ -59,6 +59,7 @@ T0_ENV = "CME_OFFLINE_T0"
 SECTIONS = ("Library", "Downloads", "My credits", "Settings")
 LIBRARY, DOWNLOADS, CREDITS, SETTINGS, ACTIVITY = range(5)
 STATUS_REFRESH_MS = 30_000
+WRITES_AT_EXIT_MS = 10_000  # at most this long for pending writes (a locked database) before the cache closes
 
 
 def bench_mode() -> bool:
@@ -706,13 +707,14 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, QApplication.quit)
 
     def shutdown(self) -> None:
-        """Stop timers; called on close and by run_gui before waiting for the task pool."""
+        """Stop timers and queue the last writes; called on close and by run_gui before it drains the writer."""
         self._shutting_down = True
         self.sync_timer.stop()
         self.status_timer.stop()
         if self.idle_watcher is not None:
             self.idle_watcher.stop()
         if self.services is not None:
+            self.activity_page.watch_tab.close_activity()  # the last place, queued after the pending writes
             self.download_runner.stop()  # jobs stay queued with their bytes; the next start resumes
 
     def closeEvent(self, event) -> None:
@@ -751,7 +753,9 @@ def run_gui(
         code = app.exec()
     finally:
         window.shutdown()
-        wait_for_tasks()
+        if not wait_for_writes(WRITES_AT_EXIT_MS):
+            log.warning("writes to the local cache still running after %d ms at exit", WRITES_AT_EXIT_MS)
+        wait_for_tasks(writes=False)
         QApplication.processEvents()
 
         for owned in window.owned_services:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QThread
 
+from desktop.views.tasks import wait_for_writes
 from tests.player.demo_media import HEADLESS_VLC, SERVER_URL, install_demo
 
 pytestmark = pytest.mark.gui
@@ -36,7 +37,8 @@ def page(qtbot, make_services):
     qtbot.addWidget(page)
     page.resize(1100, 700)
     page.show()
-    page.show_activity(services.activity_detail(activity_id), "physician")
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):  # read on the task pool
+        page.show_activity(services.activity_detail(activity_id), "physician")
     page.tabs.setCurrentIndex(1)
     yield page
     page.watch_tab.shutdown()
@@ -122,13 +124,15 @@ def test_position_and_watched_ranges_persist_and_resume(qtbot, page, make_servic
         tab.pause()
     stopped_at = player.position_ms()
     services = tab.services
+    assert wait_for_writes(5_000)  # the save on pause went to the writer
     saved = services.watch_progress(tab.detail.id)
     assert saved.position_ms == stopped_at and saved.duration_ms == 60_000
     assert saved.watched.watched_ms() >= 1_500
 
     again = ActivityPage(services=services)
     qtbot.addWidget(again)
-    again.show_activity(services.activity_detail(tab.detail.id), "physician")
+    with qtbot.waitSignal(again.watch_tab.transcript_shown, timeout=5_000):
+        again.show_activity(services.activity_detail(tab.detail.id), "physician")
     try:
         assert again.watch_tab.player.position_ms() == stopped_at
         assert again.watch_tab.transcript_panel.current_row == again.watch_tab.transcript_panel.index.index_at(stopped_at)
@@ -198,7 +202,8 @@ def test_not_downloaded_offers_download_and_keeps_the_transcript(qtbot, make_ser
     activity_id = install_demo(services, kinds=("transcript",))
     page = ActivityPage(services=services)
     qtbot.addWidget(page)
-    page.show_activity(services.activity_detail(activity_id), None)
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):
+        page.show_activity(services.activity_detail(activity_id), None)
     tab = page.watch_tab
     assert tab.player is None
     assert "not downloaded" in tab.message.text()
@@ -232,7 +237,11 @@ def test_missing_libvlc_shows_the_message_and_does_not_crash(tmp_path):
         page.show()
         page.show_activity(services.activity_detail(activity_id), None)
         tab = page.watch_tab
-        app.processEvents()
+        from PySide6.QtCore import QEventLoop, QTimer
+        loop = QEventLoop()  # the transcript is read on the task pool
+        tab.transcript_shown.connect(loop.quit)
+        QTimer.singleShot(20_000, loop.quit)
+        loop.exec()
         assert tab.player is None
         assert tab.transcript_panel.model.rowCount() > 10
         tab.seek(12_000)

@@ -35,7 +35,7 @@ from cmecore.rules.claims import supported_by_minutes
 from desktop.views import certificate_actions
 from desktop.views.widgets import plain_label
 from desktop.views.learning_text import LOCKED, credits_text, local_time, locked_text
-from desktop.views.tasks import SerialQueue
+from desktop.views.tasks import discard_writes, run_write
 
 SAVE_DELAY_MS = 700
 MAX_COMMITMENTS = 3
@@ -72,7 +72,6 @@ class CreditTab(QWidget):
         self.commitment_edits: list[QLineEdit] = []
         self.reminder_check: QCheckBox | None = None
         self.reminder_spin: QSpinBox | None = None
-        self.queue = SerialQueue(self)
         self._loading = False
         self._generation = 0
         self._save_timer = QTimer(self)
@@ -220,7 +219,7 @@ class CreditTab(QWidget):
         """Another activity or learner: rebuild the form and restore what was saved."""
         self._generation += 1
         self._save_timer.stop()
-        self.queue.clear()
+        discard_writes(self)
         self.services, self.activity_id = services, activity_id
         self._minutes_touched = False
         self.questions = []
@@ -351,8 +350,8 @@ class CreditTab(QWidget):
                 self.eval_note.setText("Draft saved.")
                 self.draft_saved.emit()
 
-        self.queue.add(lambda: services.save_evaluation(activity_id, ratings, texts, commitments, weeks),
-                       done, lambda exc: self._eval_failed(exc, gen))
+        run_write(self, lambda: services.save_evaluation(activity_id, ratings, texts, commitments, weeks),
+                  done, lambda exc: self._eval_failed(exc, gen))
 
     def submit_evaluation(self) -> None:
         if self.services is None or self.activity_id is None:
@@ -372,8 +371,8 @@ class CreditTab(QWidget):
             self.eval_submit.setEnabled(True)
             self._eval_failed(exc, gen)
 
-        self.queue.add(lambda: services.save_evaluation(activity_id, ratings, texts, commitments, weeks, submit=True),
-                       done, failed)
+        run_write(self, lambda: services.save_evaluation(activity_id, ratings, texts, commitments, weeks, submit=True),
+                  done, failed)
 
     def _eval_failed(self, exc: BaseException, gen: int) -> None:
         if gen == self._generation:
@@ -578,7 +577,7 @@ class CreditTab(QWidget):
                 self._update_claim_button()
             self.claim_finished.emit(exc)
 
-        self.queue.add(lambda: services.claim_credit(activity_id, credits, minutes, consent), done, failed)
+        run_write(self, lambda: services.claim_credit(activity_id, credits, minutes, consent), done, failed)
 
     # -------------------------------------------------------------- certificate
 

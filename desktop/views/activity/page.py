@@ -41,7 +41,7 @@ from desktop.views.learning_text import ACK_BUTTON, LOCKED, local_time, locked_t
 from desktop.views.activity.assessment_tab import AssessmentTab
 from desktop.views.activity.credit_tab import CreditTab
 from desktop.views.activity.summaries_tab import SummariesTab
-from desktop.views.tasks import run_task
+from desktop.views.tasks import run_write
 from desktop.views.activity.watch_tab import WatchTab
 from desktop.views.widgets import plain_label, section_heading
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
@@ -258,7 +258,7 @@ class ActivityPage(QWidget):
             if self.gate_label is not None:
                 self.gate_label.setText(f"⚠ {locked_text(exc)}")
 
-        run_task(self, lambda: services.acknowledge_disclosures(activity_id), done, failed)
+        run_write(self, lambda: services.acknowledge_disclosures(activity_id), done, failed)
 
     def _learning_step(self) -> None:
         self.refresh_learning()
@@ -266,8 +266,9 @@ class ActivityPage(QWidget):
 
     def _tab_changed(self, index: int) -> None:
         if index in (ASSESSMENT_TAB, CREDIT_TAB) and self.detail is not None:
-            self.watch_tab.save_progress()  # what was just watched counts toward the gate
             self.refresh_learning()
+            # What was just watched counts toward the gate: read again once it is stored.
+            self.watch_tab.save_progress(then=self.refresh_learning)
 
     def open_at(self, ms: int) -> None:
         """Watch from this moment (e.g. a search hit's timestamp): switch to Watch and play."""
