@@ -752,16 +752,25 @@ def run_gui(
     try:
         code = app.exec()
     finally:
-        window.shutdown()
-        if not wait_for_writes(WRITES_AT_EXIT_MS):
-            log.warning("writes to the local cache still running after %d ms at exit", WRITES_AT_EXIT_MS)
-        wait_for_tasks(writes=False)
-        QApplication.processEvents()
-
-        for owned in window.owned_services:
-            try:
-                owned.close()
-            except Exception:  # closing must not hide the real exit code
-                log.exception("closing the demo services failed")
+        end_session(window)
         window.deleteLater()
     return code
+
+
+def end_session(window: MainWindow) -> None:
+    """After the window closed: last writes first, then the cache.
+
+    The window queues its last writes (the Watch tab's place) behind those pending; the
+    writer is drained (at most WRITES_AT_EXIT_MS), the task pool is waited for, and only
+    then are the Services this window owns closed.
+    """
+    window.shutdown()
+    if not wait_for_writes(WRITES_AT_EXIT_MS):
+        log.warning("writes to the local cache still running after %d ms at exit", WRITES_AT_EXIT_MS)
+    wait_for_tasks(writes=False)
+    QApplication.processEvents()
+    for owned in window.owned_services:
+        try:
+            owned.close()
+        except Exception:  # closing must not hide the real exit code
+            log.exception("closing the demo services failed")
