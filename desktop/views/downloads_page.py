@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.errors import CmeError, SignInRequired
+from desktop.views.events import AppEvents
 from desktop.views.widgets import plain_label
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.row_model import RowTableModel
@@ -228,16 +230,22 @@ class ProgressDelegate(QStyledItemDelegate):
 
 
 class DownloadsPage(QWidget):
-    """Jobs table, per-job and global controls, storage and disk space."""
+    """Jobs table, per-job and global controls, storage and disk space.
 
-    jobs_changed = Signal()  # the job list was reloaded (states may have changed)
-    media_changed = Signal()  # files were removed: the library's media column is stale
+    Announces `downloads_changed` on the app's events each time the job list is reloaded,
+    and `catalog_changed` when it removed files (the library's media column and an open
+    activity's Files list are stale).
+    """
+
     start_requested = Signal()  # something was queued: the runner should run
     open_activity = Signal(str)
+    activity_downloaded = Signal(str)  # the title of an activity whose last job just finished
+    sign_in_needed = Signal(str)  # the downloads stopped for a sign-in: why
 
-    def __init__(self, services, parent=None):
+    def __init__(self, services, parent=None, *, events: AppEvents | None = None):
         super().__init__(parent)
         self.services = services
+        self.events = events if events is not None else AppEvents(self)
         self.setAccessibleName("Downloads")
         self._busy = 0
         self._titles: dict[str, str] = {}
@@ -355,7 +363,7 @@ class DownloadsPage(QWidget):
         v.addWidget(self.message_label)
         v.addWidget(split, 1)
         v.addLayout(facts)
-        self.refresh()
+        self._reload()
 
     # -------------------------------------------------------------- data
 
@@ -364,7 +372,11 @@ class DownloadsPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the jobs, storage and disk figures (quick local reads)."""
+        """Reload the jobs, storage and disk figures (quick local reads), and announce it."""
+        if self._reload():
+            self.events.downloads_changed.emit(self)
+
+    def _reload(self) -> bool:
         self._refresh_timer.stop()
         s = self.services
         try:
@@ -373,7 +385,7 @@ class DownloadsPage(QWidget):
             storage = s.storage_used()
         except Exception:  # a closed or broken cache must not take the window down
             log.exception("reading the download queue failed")
-            return
+            return False
         self._titles = {r.id: r.title for r in rows}
         selected = set(self.selected_job_ids())
         self.model.set_jobs(jobs, self._titles)
@@ -399,7 +411,7 @@ class DownloadsPage(QWidget):
         self.bandwidth_label.setToolTip(reason or "The download speed limit; change it in Settings")
         self.disk_label.setText(self._free_space_text())
         self._update_summary()
-        self.jobs_changed.emit()
+        return True
 
     def schedule_refresh(self) -> None:
         if not self._refresh_timer.isActive():
@@ -411,6 +423,23 @@ class DownloadsPage(QWidget):
         if not known or event.state != "running":
             self.schedule_refresh()
         self._update_summary()
+        if event.state == "done" and self.model.unfinished_for(event.activity_id) == 0:
+            self.activity_downloaded.emit(self._titles.get(event.activity_id) or event.activity_id)
+
+    def run_finished(self, outcome) -> None:
+        """The runner stopped: a DownloadSummary, or the exception that stopped it."""
+        if isinstance(outcome, BaseException):
+            text = str(outcome) if isinstance(outcome, CmeError) else error_text(outcome)
+            self._note(f"Downloads stopped: {text}")
+            if isinstance(outcome, SignInRequired):
+                self.sign_in_needed.emit(str(outcome))
+        self.schedule_refresh()
+
+    def active_count(self) -> int:
+        return self.model.active_count()
+
+    def progress_by_activity(self) -> dict[str, tuple[int, int]]:
+        return self.model.progress_by_activity()
 
     def _free_space_text(self) -> str:
         try:
@@ -521,7 +550,7 @@ class DownloadsPage(QWidget):
                 self._note(done_text(result))
             self.refresh()
             if media:
-                self.media_changed.emit()
+                self.events.catalog_changed.emit(self)
             if start:
                 self.start_requested.emit()
 

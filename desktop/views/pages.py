@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import normalise_server_url
+from desktop.views.events import AppEvents
 from desktop.views.widgets import plain_label
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.tasks import run_task
@@ -34,9 +35,11 @@ class SettingsPage(QWidget):
     settings_changed = Signal()  # server, CA bundle or interval changed
     signed_out = Signal()
 
-    def __init__(self, services, parent=None):
+    def __init__(self, services, parent=None, *, events: AppEvents | None = None):
         super().__init__(parent)
         self.services = services
+        self.events = events if events is not None else AppEvents(self)
+        self.events.learner_changed.connect(lambda source: None if source is self else self.refresh())
         self._busy = False
         self.setAccessibleName("Settings")
 
@@ -309,6 +312,7 @@ class SettingsPage(QWidget):
         self.account_message.setVisible(True)
         self.refresh()
         self.signed_out.emit()
+        self.events.learner_changed.emit(self)
 
     def _sign_out_failed(self, exc: BaseException) -> None:
         self._busy = False

@@ -122,7 +122,7 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
     assert page.ack_button.toolTip()
     page.open_at(5_000)  # a search hit into a locked activity stays on the Overview
     assert page.tabs.currentIndex() == OVERVIEW_TAB
-    with qtbot.waitSignal(page.learning_changed, timeout=T):
+    with qtbot.waitSignal(page.events.learning_changed, timeout=T):
         qtbot.mouseClick(page.ack_button, Qt.MouseButton.LeftButton)
     assert all(page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
     assert page.gate_label.text().startswith("✓ You acknowledged the disclosures on ")

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import CmeError
+from desktop.views.events import AppEvents
 from desktop.views.learning_text import ACK_BUTTON, LOCKED, local_time, locked_text
 from desktop.views.activity.assessment_tab import AssessmentTab
 from desktop.views.activity.credit_tab import CreditTab
@@ -58,11 +59,16 @@ class ActivityPage(QWidget):
     back_requested = Signal()
     download_requested = Signal(list)  # [activity id] (Overview's and Watch's Download buttons)
     remove_video_requested = Signal(str)  # activity id (Overview's Remove video button)
-    learning_changed = Signal()  # acknowledged, attempt, evaluation or claim: status bar and My credits refresh
 
-    def __init__(self, parent=None, services=None):
+    def __init__(self, parent=None, services=None, *, events: AppEvents | None = None):
         super().__init__(parent)
         self.services = services
+        # What this page records (acknowledgement, attempts, evaluation, claims) is announced
+        # here as learning_changed; it redraws for other sources' changes.
+        self.events = events if events is not None else AppEvents(self)
+        self.events.learner_changed.connect(self._learner_changed)
+        self.events.learning_changed.connect(self._learning_changed)
+        self.events.catalog_changed.connect(self._catalog_changed)
         self.detail: ActivityDetail | None = None
         self.profession: str | None = None
         self.statement_boxes: list[QGroupBox] = []
@@ -249,7 +255,7 @@ class ActivityPage(QWidget):
                 return
             self.refresh_learning()
             self._load_content()
-            self.learning_changed.emit()
+            self.events.learning_changed.emit(self)
 
         def failed(exc: BaseException) -> None:
             if self.detail is None or self.detail.id != activity_id:
@@ -262,7 +268,29 @@ class ActivityPage(QWidget):
 
     def _learning_step(self) -> None:
         self.refresh_learning()
-        self.learning_changed.emit()
+        self.events.learning_changed.emit(self)
+
+    # -------------------------------------------------------------- what others changed
+
+    def _learner_changed(self, _source) -> None:
+        if self.detail is not None:
+            self.reload()  # another learner's records (or none)
+
+    def _learning_changed(self, source) -> None:
+        if source is not self and self.detail is not None:
+            self.refresh_learning()  # e.g. a sync: claims accepted or refused
+
+    def _catalog_changed(self, _source) -> None:
+        """Redraw only if this activity's files changed (a video removed) while it is shown."""
+        services, shown = self._services(), self.detail
+        if shown is None or services is None or not self.isVisible():
+            return
+        detail = services.activity_detail(shown.id)
+        if detail is None:
+            self.back_requested.emit()  # withdrawn
+        elif _files(detail) != _files(shown):
+            self.show_activity(detail, self.profession)
+            self.back_button.setFocus()
 
     def _tab_changed(self, index: int) -> None:
         if index in (ASSESSMENT_TAB, CREDIT_TAB) and self.detail is not None:
@@ -486,6 +514,10 @@ class ActivityPage(QWidget):
         if not d.disclosures:
             table.setToolTip("No disclosures were listed for this activity")
         return table
+
+
+def _files(detail) -> tuple:
+    return tuple((a.sha256, str(a.state)) for a in detail.assets)
 
 
 def _count(objectives) -> int:
