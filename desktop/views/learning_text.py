@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from cmecore.rules.wording import credits_text  # noqa: F401 (the views' name for it)
 from desktop.errors import NotSignedIn, CmeError
 
 ACK_BUTTON = "I have read the disclosures — start"
@@ -36,10 +37,6 @@ def local_time(utc_naive: datetime | None) -> str:
 def percent(share: float) -> str:
     """0.349 -> '34%' (never rounds up to a threshold the learner has not reached)."""
     return f"{int(share * 100 + 1e-9)}%"
-
-
-def credits_text(value: float) -> str:
-    return f"{value:g}"
 
 
 def state_text(state: str, reason: str | None = None) -> str:
