@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from desktop import disk
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database, open_database
 from desktop.cache.learners import LearnerInfo
@@ -1044,6 +1045,16 @@ class Services:
                 raise
             self.online = True
             return result
+
+    # --- added for the views (move at merge)
+
+    def free_disk_space(self) -> int | None:
+        """Free bytes on the disk that holds the app's data (None when the system cannot say)."""
+        return disk.free_bytes(self.paths.data_dir)
+
+    def file_exists(self, path: str) -> bool:
+        """Whether a file the user named (a CA bundle) exists."""
+        return disk.is_file(path)
 
 
 def _utcnow() -> datetime:

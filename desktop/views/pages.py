@@ -8,6 +8,7 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import normalise_server_url
+from desktop.diagnostics import as_text
 from desktop.views.events import AppEvents
 from desktop.views.widgets import plain_label
 from desktop.views.sign_in_dialog import error_text
@@ -232,10 +234,6 @@ class SettingsPage(QWidget):
 
     def copy_diagnostics(self) -> str:
         """Put the diagnostics block on the clipboard; returns it."""
-        from PySide6.QtWidgets import QApplication
-
-        from desktop.diagnostics import as_text
-
         try:
             text = as_text(self.services.diagnostics())
         except Exception as exc:  # the help desk still gets something
@@ -249,8 +247,6 @@ class SettingsPage(QWidget):
     # -------------------------------------------------------------- actions
 
     def save(self) -> None:
-        from pathlib import Path
-
         s = self.services
         text = self.server_edit.text().strip()
         try:
@@ -260,7 +256,7 @@ class SettingsPage(QWidget):
             return
         locked = self.locked()
         ca = self.ca_edit.text().strip() or None
-        if "extra_ca_bundle" not in locked and ca is not None and not Path(ca).is_file():
+        if "extra_ca_bundle" not in locked and ca is not None and not s.file_exists(ca):
             self._connection_note("That CA bundle file does not exist. Check the path, or leave it empty.")
             return
         changes = {

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.views.downloads_page import DownloadsModel, ProgressDelegate, bandwidth_text, format_eta
+from desktop.views.download_widgets import ProgressDelegate, bandwidth_text, format_eta
+from desktop.views.downloads_page import DownloadsModel
 from desktop.views.main_window import DOWNLOADS, MainWindow
 
 DEMO_ID = "demo-home-bp-older-adults"
