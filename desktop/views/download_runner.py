@@ -18,6 +18,8 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.errors import CmeError
+
 log = logging.getLogger(__name__)
 
 EMIT_INTERVAL_S = 0.1  # at most ~10 progress updates per second per job
@@ -74,8 +76,6 @@ class DownloadRunner(QObject):
             try:
                 run.outcome = services.run_downloads(listener, run.stop_event)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI
-                from desktop.errors import CmeError
-
                 if not isinstance(exc, CmeError):
                     log.exception("the download run failed")
                 run.outcome = exc

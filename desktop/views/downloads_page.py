@@ -13,12 +13,11 @@ import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QMenu, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from desktop.errors import CmeError, SignInRequired
 from desktop.views.events import AppEvents
-from desktop.views.widgets import plain_label
+from desktop.views.widgets import plain_label, popup_menu, push_button
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.download_widgets import (
     FRACTION_ROLE,
@@ -205,11 +204,7 @@ class DownloadsPage(QWidget):
         self.model.dataChanged.connect(lambda *_: self._update_buttons())
 
         def button(text: str, name: str, tip: str, slot) -> QPushButton:
-            b = QPushButton(text, self)
-            b.setAccessibleName(name)
-            b.setToolTip(tip)
-            b.clicked.connect(slot)
-            return b
+            return push_button(self, text, tip, slot, name=name)
 
         self.pause_button = button("Pause", "Pause selected downloads",
                                    "Pause the selected downloads; what arrived is kept", self.pause_selected)
@@ -472,13 +467,7 @@ class DownloadsPage(QWidget):
             self.open_activity.emit(self.model.row_at(index.row()).activity_id)
 
     def _context_menu(self, pos) -> None:
-        if not self.selected_rows():
-            return
-        menu = QMenu(self)
-        for text, button in (("Pause", self.pause_button), ("Resume", self.resume_button),
-                             ("Cancel", self.cancel_button), ("Remove downloaded video", self.remove_video_button)):
-            action = QAction(text, menu)
-            action.setEnabled(button.isEnabled())
-            action.triggered.connect(button.click)
-            menu.addAction(action)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        if self.selected_rows():
+            popup_menu(self, self.table.viewport().mapToGlobal(pos), (
+                ("Pause", self.pause_button), ("Resume", self.resume_button), ("Cancel", self.cancel_button),
+                ("Remove downloaded video", self.remove_video_button)))

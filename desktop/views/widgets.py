@@ -12,7 +12,8 @@ have their own browser, see activity/summaries_tab.py).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QWidget
 
 
 def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip: str = "",
@@ -37,3 +38,24 @@ def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip
 def section_heading(text: str, parent: QWidget | None = None) -> QLabel:
     """A bold heading over a part of a page (not selectable; its text is its accessible name)."""
     return plain_label(text, parent, name=text, heading=True, selectable=False)
+
+
+def push_button(parent: QWidget, text: str, tip: str, slot, *, name: str = "") -> QPushButton:
+    """A push button with its accessible name (the text without a trailing "…", unless given) and tooltip."""
+    button = QPushButton(text, parent)
+    button.setAccessibleName(name or text.rstrip("…"))
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
+def popup_menu(parent: QWidget, at, entries) -> QMenu:
+    """A context menu at global point `at` that mirrors buttons: (text, button) each, enabled as the button is."""
+    menu = QMenu(parent)
+    for text, button in entries:
+        action = QAction(text, menu)
+        action.setEnabled(button.isEnabled())
+        action.triggered.connect(button.click)
+        menu.addAction(action)
+    menu.popup(at)
+    return menu

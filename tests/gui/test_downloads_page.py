@@ -137,15 +137,15 @@ def test_remove_downloaded_video_from_the_overview_and_the_downloads_page(qtbot,
     window = open_window(signed_in)
     window.open_activity(DEMO_ID)
     page = window.activity_page
-    assert page.remove_video_button.isEnabled() and not page.download_button.isEnabled()
+    assert page.overview.remove_video_button.isEnabled() and not page.overview.download_button.isEnabled()
     with qtbot.waitSignal(window.events.catalog_changed, timeout=5_000):
-        page.remove_video_button.click()
+        page.overview.remove_video_button.click()
     qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "◐ Partly downloaded")
     assert "freed" in window.downloads_page.message_label.text()
-    assert window.activity_page.download_button.isEnabled()  # the overview was rebuilt
+    assert window.activity_page.overview.download_button.isEnabled()  # the overview was rebuilt
 
     with qtbot.waitSignal(window.notified, timeout=20_000):
-        window.activity_page.download_button.click()
+        window.activity_page.overview.download_button.click()
     qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Downloaded")
 
     dl = window.downloads_page

@@ -118,15 +118,15 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
     assert all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
     assert "Locked" in page.tabs.tabToolTip(WATCH_TAB)
     assert page.watch_tab.message.text() == LOCKED and page.summaries_tab.note.text() == LOCKED
-    assert page.ack_button.isVisible() and page.ack_button.accessibleName() == ACK_BUTTON
-    assert page.ack_button.toolTip()
+    assert page.overview.ack_button.isVisible() and page.overview.ack_button.accessibleName() == ACK_BUTTON
+    assert page.overview.ack_button.toolTip()
     page.open_at(5_000)  # a search hit into a locked activity stays on the Overview
     assert page.tabs.currentIndex() == OVERVIEW_TAB
     with qtbot.waitSignal(page.events.learning_changed, timeout=T):
-        qtbot.mouseClick(page.ack_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.overview.ack_button, Qt.MouseButton.LeftButton)
     assert all(page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
-    assert page.gate_label.text().startswith("✓ You acknowledged the disclosures on ")
-    assert not page.ack_button.isVisible()
+    assert page.overview.gate_label.text().startswith("✓ You acknowledged the disclosures on ")
+    assert not page.overview.ack_button.isVisible()
     assert services.learning_state(DEMO_ID).acknowledged_at is not None
     assert page.watch_tab.message.text() != LOCKED
 
@@ -316,13 +316,13 @@ def test_an_expired_activity_can_be_read_but_not_started(qtbot, server, make_ser
     assert page.detail.id == "expired-bp"
     state = page.state
     assert not state.available and not state.can_acknowledge
-    assert page.availability_label.isVisible() and state.availability_reason in page.availability_label.text()
-    assert not page.ack_button.isEnabled()
-    assert state.availability_reason in page.gate_label.text()
+    assert page.overview.availability_label.isVisible() and state.availability_reason in page.overview.availability_label.text()
+    assert not page.overview.ack_button.isEnabled()
+    assert state.availability_reason in page.overview.gate_label.text()
     assert all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
     assert not page.assessment_tab.start_button.isEnabled()
     page.acknowledge()  # even if asked directly, the services refuse (rule 3) and the page says why
-    qtbot.waitUntil(lambda: page.gate_label.text().startswith("⚠"), timeout=T)
+    qtbot.waitUntil(lambda: page.overview.gate_label.text().startswith("⚠"), timeout=T)
     assert services.learning_state("expired-bp").acknowledged_at is None
 
 
@@ -349,7 +349,7 @@ def test_learner_b_switched_in_sees_none_of_as_records(qtbot, server, make_servi
     assert services.current_learner().username == "bob"
     assert window.learner_button.accessibleDescription() == "Current learner: Dr. Bob"
     assert not page.unlocked() and all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
-    assert page.ack_button.isEnabled() and page.assessment_tab.attempts_table.rowCount() == 0
+    assert page.overview.ack_button.isEnabled() and page.assessment_tab.attempts_table.rowCount() == 0
     assert window.credits_page.model.rows == []
     assert "none yet" in window.credits_page.totals_label.text()
 
@@ -408,8 +408,8 @@ def test_no_one_signed_in_sees_a_sign_in_message_not_an_error(qtbot, make_servic
     activity_id = install_demo(services, sign_in=False)
     window = make_window(qtbot, services)
     page = open_activity(window, activity_id)
-    assert page.state is None and "Sign in" in page.gate_label.text()
-    assert not page.ack_button.isEnabled()
+    assert page.state is None and "Sign in" in page.overview.gate_label.text()
+    assert not page.overview.ack_button.isEnabled()
     assert "Sign in" in page.watch_tab.message.text()
     window.show_section(CREDITS)
     assert window.credits_page.totals_label.text() == "Sign in to see your credits."
