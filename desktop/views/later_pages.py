@@ -3,7 +3,7 @@
 The window imports this module only after the library's first paint (docs/architecture.md,
 "Start-up path"): the activity page pulls in the player and the media layer, the search
 panel and the settings page their own dependencies; none of it is needed to show the
-cached library.
+cached library (nor is syncing, which waits for the services too).
 """
 
 from desktop.views.activity.page import ActivityPage
@@ -14,6 +14,7 @@ from desktop.views.idle import IdleSignOut
 from desktop.views.learner_menu import LearnerButton
 from desktop.views.pages import SettingsPage
 from desktop.views.search_panel import SearchPanel
+from desktop.views.sync_control import SyncControl
 
 __all__ = ["ActivityPage", "CreditsPage", "DownloadRunner", "DownloadsPage", "IdleSignOut", "LearnerButton",
-           "SearchPanel", "SettingsPage"]
+           "SearchPanel", "SettingsPage", "SyncControl"]

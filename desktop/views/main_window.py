@@ -32,11 +32,9 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import SignInRequired
 from desktop.views.events import AppEvents
-from desktop.views.learning_text import claims_notice
 from desktop.views.library_view import LibraryView
 from desktop.views.startup import bench_mode
 from desktop.views.status_line import StatusLine
-from desktop.views.sync_control import SyncControl
 from desktop.views.tasks import wait_for_tasks, wait_for_writes
 from desktop.views.top_bar import TopBar
 from desktop.views.window_session import WindowSession
@@ -92,12 +90,7 @@ class MainWindow(WindowSession, QMainWindow):
         self.status_line = StatusLine(self.statusBar())
         self.status_label, self.error_label = self.status_line.status_label, self.status_line.error_label
 
-        self.sync = SyncControl(self.events, self)
-        self.sync_timer = self.sync.timer
-        self.sync.started.connect(self._sync_started)
-        self.sync.finished.connect(self._sync_finished)
-        self.sync.needs_server.connect(lambda: (self.refresh_status(), self.show_section(SETTINGS)))
-        self.sync.needs_sign_in.connect(lambda: self.open_sign_in())
+        self.sync = None  # a SyncControl once the services are open
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(STATUS_REFRESH_MS)
         self.status_timer.timeout.connect(self.refresh_status)
@@ -154,6 +147,12 @@ class MainWindow(WindowSession, QMainWindow):
         from desktop.views import later_pages as p  # start-up: imported after the library's first paint
 
         services, events = self.services, self.events
+        self.sync = p.SyncControl(events, self)
+        self.sync_timer = self.sync.timer
+        self.sync.started.connect(self._sync_started)
+        self.sync.finished.connect(self._sync_finished)
+        self.sync.needs_server.connect(lambda: (self.refresh_status(), self.show_section(SETTINGS)))
+        self.sync.needs_sign_in.connect(lambda: self.open_sign_in())
         self.activity_page = p.ActivityPage(self, services=None, events=events)  # follows the window's services
         self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
         self.downloads_page = p.DownloadsPage(services, self, events=events)
@@ -297,7 +296,7 @@ class MainWindow(WindowSession, QMainWindow):
 
     @property
     def syncing(self) -> bool:
-        return self.sync.syncing
+        return self.sync is not None and self.sync.syncing
 
     def _sync_started(self) -> None:
         self.top_bar.show_syncing(True)
@@ -312,7 +311,7 @@ class MainWindow(WindowSession, QMainWindow):
         self.sync_finished.emit(outcome)
         if isinstance(outcome, SignInRequired):
             self.open_sign_in(message=str(outcome))
-        notice = claims_notice(getattr(outcome, "completions", None))
+        notice = self.sync.claims_notice(outcome)
         if notice:
             self.notify("Credit", notice)
 

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.errors import CmeError
 from desktop.views.events import AppEvents
+from desktop.views.learning_text import claims_notice
 from desktop.views.tasks import run_task
 from desktop.views.text import error_text
 
@@ -75,6 +76,11 @@ class SyncControl(QObject):
         self.started.emit()
         run_task(self, lambda: s.sync(retry_now=user), self._done, self._failed)
         return True
+
+    @staticmethod
+    def claims_notice(outcome) -> str | None:
+        """What the server decided on claims in this sync's outcome, in words (None: nothing)."""
+        return claims_notice(getattr(outcome, "completions", None))
 
     def _done(self, report) -> None:
         self.syncing = False

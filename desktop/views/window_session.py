@@ -73,9 +73,9 @@ class WindowSession:
     def attach_services(self, services) -> None:
         """The services are open: build the pages that use them and start working."""
         self.services = services
-        self.sync.set_services(services)
         self.learner = services.current_learner()
         self._build_pages()
+        self.sync.set_services(services)
         self.reload_library()
         self.idle.setup(services)
         if self._start_pending:
@@ -208,7 +208,8 @@ class WindowSession:
     def shutdown(self) -> None:
         """Stop timers and queue the last writes; called on close and by end_session before it drains the writer."""
         self._shutting_down = True
-        self.sync.stop()
+        if self.sync is not None:
+            self.sync.stop()
         self.status_timer.stop()
         if self.services is not None:
             self.idle.stop()
