@@ -9,7 +9,7 @@ The position shown comes from a `PlaybackClock`, anchored on every time report, 
 pause and rate change; a 40 ms timer emits `position_changed(ms)` from it while playing
 (libvlc's own reports come only every 250–500 ms).
 
-QtCore only: the video surface (a widget) lives in views/player_widget.py.
+QtCore only: the video surface (a widget) lives in views/activity/player_widget.py.
 """
 
 from __future__ import annotations

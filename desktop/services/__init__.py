@@ -178,6 +178,9 @@ class Services:
     def remove_downloaded_video(self, activity_id):
         return self.downloads.remove_downloaded_video(activity_id)
 
+    def free_disk_space(self):
+        return self.downloads.free_disk_space()
+
     def storage_used(self):
         return self.downloads.storage_used()
 
@@ -237,6 +240,9 @@ class Services:
 
     def set_server_url(self, url):
         return self.config.set_server_url(url)
+
+    def file_exists(self, path):
+        return self.config.file_exists(path)
 
     def locked_settings(self):
         return self.config.locked_settings()

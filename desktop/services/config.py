@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from desktop import disk
 from desktop.config import Paths, Settings, normalise_server_url, save_settings
 from desktop.errors import SettingLocked
 from desktop.policy import Policy, effective_settings, expand_path
@@ -43,6 +44,10 @@ class ConfigService:
     def locked_settings(self) -> dict[str, str]:
         """Settings the machine policy sets: name -> why it cannot change ("Set by your organisation's policy (file)")."""
         return self.policy.locked()
+
+    def file_exists(self, path: str) -> bool:
+        """Whether a file the user named in Settings (a CA bundle) is there."""
+        return disk.is_file(path)
 
     def shared_content_dir(self) -> Path | None:
         """The read-only shared content folder (policy or settings), looked in before any download."""

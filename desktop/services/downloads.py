@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from desktop import disk
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
 from desktop.cache.library import library_rows
@@ -134,6 +135,10 @@ class DownloadsService:
             self.queue.forget(sha)
             freed += self.blobs.remove(sha)
         return freed
+
+    def free_disk_space(self) -> int | None:
+        """Free bytes on the disk that holds the blob store (None when the system cannot say)."""
+        return disk.free_bytes(self.blobs.root if self.blobs.root.exists() else self.blobs.root.parent)
 
     def storage_used(self) -> StorageUse:
         """Bytes in the blob store in total, and the complete files each activity uses."""

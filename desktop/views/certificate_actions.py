@@ -15,9 +15,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QPainter
 from PySide6.QtWidgets import QFileDialog, QWidget
+
+from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +100,8 @@ def print_certificate(parent: QWidget, services, certificate_id: str) -> str:
 
 
 def _print_with_qtpdf(parent: QWidget, path: Path) -> str:  # pragma: no cover
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QPainter
-    from PySide6.QtPdf import QPdfDocument
-    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    from PySide6.QtPdf import QPdfDocument  # optional dependency (PySide6-Addons), only when printing
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter  # optional dependency, with QtPdf
 
     doc = QPdfDocument(parent)
     doc.load(str(path))
@@ -125,8 +125,6 @@ def _print_with_qtpdf(parent: QWidget, path: Path) -> str:  # pragma: no cover
 
 def save_certificate_as(parent: QWidget, services, certificate_id: str, *, signed: bool, on_message) -> None:
     """Ask where, then write the PDF (or the signed JSON credential) off the GUI thread."""
-    from desktop.views.tasks import run_task
-
     if signed:
         path = ask_save_path(parent, "Save the signed certificate", f"certificate-{certificate_id}.json",
                              "Signed certificate (*.json)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -24,8 +25,10 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import NotSignedIn, CmeError
 from desktop.views import certificate_actions
-from desktop.views.activity_page import plain_label
-from desktop.views.learning_text import credits_text, locked_text, state_text
+from desktop.views.events import AppEvents
+from desktop.views.widgets import plain_label
+from cmecore.rules.wording import credits_text
+from desktop.views.learning_text import locked_text, state_text
 from desktop.views.row_model import RowTableModel
 from desktop.views.tasks import run_task
 
@@ -57,8 +60,6 @@ class CreditsModel(RowTableModel):
         if role == Qt.ItemDataRole.UserRole:  # sort keys
             return (r.date.isoformat(), r.title.lower(), r.credits, r.credit_type, r.state)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 4 and r.state == "rejected":
-            from PySide6.QtGui import QColor
-
             return QColor("#c62828")
         return None
 
@@ -66,9 +67,13 @@ class CreditsModel(RowTableModel):
 class CreditsPage(QWidget):
     refreshed = Signal()
 
-    def __init__(self, services, parent=None):
+    def __init__(self, services, parent=None, *, events: AppEvents | None = None):
         super().__init__(parent)
         self.services = services
+        self.events = events if events is not None else AppEvents(self)
+        # Everything here is the current learner's: redraw when the learner or their records change.
+        self.events.learner_changed.connect(lambda _source: self.refresh())
+        self.events.learning_changed.connect(lambda _source: self.refresh())
         self.credits = None
         self.setAccessibleName("My credits")
 

@@ -18,6 +18,7 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.errors import CmeError
 from desktop.cache.job_state import JobState
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,6 @@ class DownloadRunner(QObject):
             try:
                 run.outcome = services.run_downloads(listener, run.stop_event)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI
-                from desktop.errors import CmeError
-
                 if not isinstance(exc, CmeError):
                     log.exception("the download run failed")
                 run.outcome = exc

@@ -1,41 +1,35 @@
 """The Downloads page: one table row per download job, with progress, and the controls.
 
 A `QAbstractTableModel` over plain job records (no widget per row); the progress column
-is painted by a delegate with the style's own progress bar. Progress events arrive from
+is painted by a delegate with the style's own progress bar (download_widgets.py). Progress events arrive from
 `DownloadRunner.event` (already on the GUI thread, throttled) and update rows in place;
 changes of state reload the jobs from the queue. Every change goes through Services on
-the task pool, never on the GUI thread's time.
+the app's writer, never on the GUI thread's time.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 
-from PySide6.QtCore import QModelIndex, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
-    QHBoxLayout,
-    QHeaderView,
-    QMenu,
-    QPushButton,
-    QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from desktop.errors import CmeError, SignInRequired
+from desktop.views.events import AppEvents
+from desktop.views.widgets import plain_label, popup_menu, push_button
 from desktop.cache.job_state import MOVING_JOB_STATES
-from desktop.views.activity_page import plain_label
 from desktop.views.sign_in_dialog import error_text
+from desktop.views.download_widgets import (
+    FRACTION_ROLE,
+    JobsTable,
+    StorageTable,
+    bandwidth_text,
+    format_eta,
+    format_speed,
+)
 from desktop.views.row_model import RowTableModel
-from desktop.views.tasks import run_task
+from desktop.views.tasks import run_write
 from desktop.views.text import human_bytes
 
 log = logging.getLogger(__name__)
@@ -49,28 +43,6 @@ STATE_NAMES = {
     "failed": "Failed", "cancelled": "Cancelled",
 }
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
-FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return "—"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def format_speed(bps: float) -> str:
-    return f"{human_bytes(int(bps))}/s" if bps > 0 else "—"
-
-
-def bandwidth_text(kbps: int | None) -> str:
-    if not kbps:
-        return "Bandwidth: no cap"
-    if kbps >= 1000:
-        return f"Bandwidth cap: {kbps / 1000:g} Mbit/s"
-    return f"Bandwidth cap: {kbps} kbit/s"
 
 
 @dataclass
@@ -202,70 +174,29 @@ class DownloadsModel(RowTableModel):
         return ""
 
 
-class ProgressDelegate(QStyledItemDelegate):
-    """Paints the progress column as the style's own progress bar."""
-
-    def paint(self, painter, option, index) -> None:
-        fraction = index.data(FRACTION_ROLE)
-        if fraction is None:
-            super().paint(painter, option, index)
-            return
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(option.rect, option.palette.highlight())
-        bar = QStyleOptionProgressBar()
-        bar.rect = QRect(option.rect.adjusted(3, 3, -3, -3))
-        bar.minimum = 0
-        bar.maximum = 1000
-        bar.progress = int(round(fraction * 1000))
-        bar.text = f"{fraction:.0%}"
-        bar.textVisible = True
-        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
-        bar.state = option.state | QStyle.StateFlag.State_Horizontal
-        bar.palette = option.palette
-        bar.fontMetrics = option.fontMetrics
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
-
-
 class DownloadsPage(QWidget):
-    """Jobs table, per-job and global controls, storage and disk space."""
+    """Jobs table, per-job and global controls, storage and disk space.
 
-    jobs_changed = Signal()  # the job list was reloaded (states may have changed)
-    media_changed = Signal()  # files were removed: the library's media column is stale
+    Announces `downloads_changed` on the app's events each time the job list is reloaded,
+    and `catalog_changed` when it removed files (the library's media column and an open
+    activity's Files list are stale).
+    """
+
     start_requested = Signal()  # something was queued: the runner should run
     open_activity = Signal(str)
+    activity_downloaded = Signal(str)  # the title of an activity whose last job just finished
+    sign_in_needed = Signal(str)  # the downloads stopped for a sign-in: why
 
-    def __init__(self, services, parent=None):
+    def __init__(self, services, parent=None, *, events: AppEvents | None = None):
         super().__init__(parent)
         self.services = services
+        self.events = events if events is not None else AppEvents(self)
         self.setAccessibleName("Downloads")
         self._busy = 0
         self._titles: dict[str, str] = {}
 
         self.model = DownloadsModel(self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Download jobs")
-        self.table.setToolTip("Files being fetched or waiting. Select rows to pause, resume or cancel them.")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        self.table.setItemDelegateForColumn(DownloadsModel.PROGRESS, ProgressDelegate(self.table))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(DownloadsModel.ACTIVITY, QHeaderView.ResizeMode.Stretch)
-        header.setStretchLastSection(False)
-        fm = self.fontMetrics()
-        for col, sample in ((DownloadsModel.ASSET, "Transcript"), (DownloadsModel.PROGRESS, "████████████"),
-                            (DownloadsModel.BYTES, "999.9 MB / 999.9 MB"), (DownloadsModel.SPEED, "999.9 KB/s"),
-                            (DownloadsModel.ETA, "0:00:00"), (DownloadsModel.STATE, "Downloading"),
-                            (DownloadsModel.ERROR, "Server not reachable")):
-            self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
+        self.table = JobsTable(self.model, self)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(self._open_index)
@@ -274,11 +205,7 @@ class DownloadsPage(QWidget):
         self.model.dataChanged.connect(lambda *_: self._update_buttons())
 
         def button(text: str, name: str, tip: str, slot) -> QPushButton:
-            b = QPushButton(text, self)
-            b.setAccessibleName(name)
-            b.setToolTip(tip)
-            b.clicked.connect(slot)
-            return b
+            return push_button(self, text, tip, slot, name=name)
 
         self.pause_button = button("Pause", "Pause selected downloads",
                                    "Pause the selected downloads; what arrived is kept", self.pause_selected)
@@ -307,17 +234,8 @@ class DownloadsPage(QWidget):
         self.message_label = plain_label("", self, name="Downloads message")
         self.message_label.setVisible(False)
 
-        self.storage_model = QStandardItemModel(0, 2, self)
-        self.storage_model.setHorizontalHeaderLabels(["Activity", "Stored"])
-        self.storage_table = QTableView(self)
-        self.storage_table.setModel(self.storage_model)
-        self.storage_table.setAccessibleName("Storage used per activity")
-        self.storage_table.setToolTip("Space the complete files of each activity take")
-        self.storage_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.storage_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.storage_table.verticalHeader().setVisible(False)
-        self.storage_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.storage_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.storage_table = StorageTable(self)
+        self.storage_model = self.storage_table.model()
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -356,7 +274,7 @@ class DownloadsPage(QWidget):
         v.addWidget(self.message_label)
         v.addWidget(split, 1)
         v.addLayout(facts)
-        self.refresh()
+        self._reload()
 
     # -------------------------------------------------------------- data
 
@@ -365,7 +283,11 @@ class DownloadsPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the jobs, storage and disk figures (quick local reads)."""
+        """Reload the jobs, storage and disk figures (quick local reads), and announce it."""
+        if self._reload():
+            self.events.downloads_changed.emit(self)
+
+    def _reload(self) -> bool:
         self._refresh_timer.stop()
         s = self.services
         try:
@@ -374,21 +296,13 @@ class DownloadsPage(QWidget):
             storage = s.storage_used()
         except Exception:  # a closed or broken cache must not take the window down
             log.exception("reading the download queue failed")
-            return
+            return False
         self._titles = {r.id: r.title for r in rows}
         selected = set(self.selected_job_ids())
         self.model.set_jobs(jobs, self._titles)
         self._reselect(selected)
 
-        self.storage_model.removeRows(0, self.storage_model.rowCount())
-        for activity_id, used in sorted(storage.by_activity.items(), key=lambda kv: -kv[1]):
-            if used <= 0:
-                continue
-            title = QStandardItem(self._titles.get(activity_id, activity_id))
-            title.setData(activity_id, Qt.ItemDataRole.UserRole)
-            size = QStandardItem(human_bytes(used))
-            size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.storage_model.appendRow([title, size])
+        self.storage_table.show_use(storage.by_activity, self._titles)
         self.storage_label.setText(f"Storage used: {human_bytes(storage.total_bytes)}")
         text = bandwidth_text(s.settings.bandwidth_cap_kbps)
         hours = getattr(s.settings, "download_hours", None)
@@ -400,7 +314,7 @@ class DownloadsPage(QWidget):
         self.bandwidth_label.setToolTip(reason or "The download speed limit; change it in Settings")
         self.disk_label.setText(self._free_space_text())
         self._update_summary()
-        self.jobs_changed.emit()
+        return True
 
     def schedule_refresh(self) -> None:
         if not self._refresh_timer.isActive():
@@ -412,13 +326,27 @@ class DownloadsPage(QWidget):
         if not known or event.state != "running":
             self.schedule_refresh()
         self._update_summary()
+        if event.state == "done" and self.model.unfinished_for(event.activity_id) == 0:
+            self.activity_downloaded.emit(self._titles.get(event.activity_id) or event.activity_id)
+
+    def run_finished(self, outcome) -> None:
+        """The runner stopped: a DownloadSummary, or the exception that stopped it."""
+        if isinstance(outcome, BaseException):
+            text = str(outcome) if isinstance(outcome, CmeError) else error_text(outcome)
+            self._note(f"Downloads stopped: {text}")
+            if isinstance(outcome, SignInRequired):
+                self.sign_in_needed.emit(str(outcome))
+        self.schedule_refresh()
+
+    def active_count(self) -> int:
+        return self.model.active_count()
+
+    def progress_by_activity(self) -> dict[str, tuple[int, int]]:
+        return self.model.progress_by_activity()
 
     def _free_space_text(self) -> str:
-        try:
-            free = shutil.disk_usage(self.services.paths.data_dir).free
-        except OSError:
-            return "Free disk space: unknown"
-        return f"Free disk space: {human_bytes(free)}"
+        free = self.services.free_disk_space()
+        return "Free disk space: unknown" if free is None else f"Free disk space: {human_bytes(free)}"
 
     def _update_summary(self) -> None:
         rows = self.model.rows()
@@ -453,8 +381,6 @@ class DownloadsPage(QWidget):
         self._reselect(set(job_ids))
 
     def _reselect(self, job_ids: set[int]) -> None:
-        from PySide6.QtCore import QItemSelection, QItemSelectionModel
-
         selection = QItemSelection()
         for jid in job_ids:
             row = self.model.row_of(jid)
@@ -522,7 +448,7 @@ class DownloadsPage(QWidget):
                 self._note(done_text(result))
             self.refresh()
             if media:
-                self.media_changed.emit()
+                self.events.catalog_changed.emit(self)
             if start:
                 self.start_requested.emit()
 
@@ -531,7 +457,7 @@ class DownloadsPage(QWidget):
             self._note(error_text(exc))
             self.refresh()
 
-        run_task(self, fn, done, failed)
+        run_write(self, fn, done, failed)
 
     def _note(self, text: str) -> None:
         self.message_label.setText(text)
@@ -542,13 +468,7 @@ class DownloadsPage(QWidget):
             self.open_activity.emit(self.model.row_at(index.row()).activity_id)
 
     def _context_menu(self, pos) -> None:
-        if not self.selected_rows():
-            return
-        menu = QMenu(self)
-        for text, button in (("Pause", self.pause_button), ("Resume", self.resume_button),
-                             ("Cancel", self.cancel_button), ("Remove downloaded video", self.remove_video_button)):
-            action = QAction(text, menu)
-            action.setEnabled(button.isEnabled())
-            action.triggered.connect(button.click)
-            menu.addAction(action)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        if self.selected_rows():
+            popup_menu(self, self.table.viewport().mapToGlobal(pos), (
+                ("Pause", self.pause_button), ("Resume", self.resume_button), ("Cancel", self.cancel_button),
+                ("Remove downloaded video", self.remove_video_button)))

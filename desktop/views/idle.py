@@ -7,8 +7,14 @@ emitted and the main window signs everyone out. Signing out keeps downloaded con
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
+
+from desktop.views.tasks import run_task
+
+log = logging.getLogger(__name__)
 
 INPUT_EVENTS = frozenset({
     QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
@@ -43,3 +49,48 @@ class IdleWatcher(QObject):
         if self._app is not None:
             self._app.removeEventFilter(self)
             self._app = None
+
+
+class IdleSignOut(QObject):
+    """The policy's idle sign-out: after `idle_sign_out_minutes` without input, sign everyone out.
+
+    `about_to_sign_out` lets the window close dialogs and leave the activity (the player
+    pauses) first; the sign-out itself runs on the task pool (it tells the server).
+    Downloaded content stays.
+    """
+
+    about_to_sign_out = Signal()
+    signed_out = Signal(int)  # how many learners were signed out
+    failed = Signal(object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.services = None
+        self.watcher: IdleWatcher | None = None
+
+    def setup(self, services) -> None:
+        """Watch for the policy's idle time with these services (none set: no watching)."""
+        self.stop()
+        self.services = services
+        minutes = getattr(services.settings, "idle_sign_out_minutes", None)
+        if minutes:
+            self.watcher = IdleWatcher(float(minutes), self)
+            self.watcher.timed_out.connect(self._timed_out)
+
+    def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher.deleteLater()
+            self.watcher = None
+
+    def _timed_out(self) -> None:
+        services = self.services
+        if services is None or services.current_learner() is None:
+            return
+        log.info("idle sign-out after %s minutes without input", services.settings.idle_sign_out_minutes)
+        self.about_to_sign_out.emit()
+        run_task(self, services.sign_out_everyone, self.signed_out.emit, self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        log.error("idle sign-out failed", exc_info=exc)
+        self.failed.emit(exc)

@@ -4,8 +4,8 @@ Its menu lists the learners signed in on this computer (`Services.learners`), th
 one ticked; choosing another makes them current (`switch_learner`, off the GUI thread)
 without signing anyone out. A learner whose sign-in is no longer kept gets the sign-in
 dialog with their username filled in. "Sign in as another learner…" opens the sign-in
-dialog; the first learner stays signed in. The window reloads learner-scoped views on
-`switched`.
+dialog; the first learner stays signed in. A switch is announced as `learner_changed` on
+the app's events; every learner-scoped view redraws itself.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from desktop.errors import SignInRequired
-from desktop.views.tasks import run_task
+from desktop.views.events import AppEvents
+from desktop.views.tasks import run_write
 from desktop.views.text import profession_name
 
 
@@ -25,9 +26,11 @@ class LearnerButton(QToolButton):
     sign_in_requested = Signal(str, str)  # username ("" for a new learner), message
     switch_failed = Signal(str)
 
-    def __init__(self, services, parent: QWidget | None = None):
+    def __init__(self, services, parent: QWidget | None = None, *, events: AppEvents | None = None):
         super().__init__(parent)
         self.services = services
+        self.events = events if events is not None else AppEvents(self)
+        self.events.learner_changed.connect(lambda _source: self.refresh())
         self.setText("Switch learner")
         self.setAccessibleName("Learners on this computer")
         self.setToolTip("Learners signed in on this computer: switch to another, or sign in as another learner "
@@ -90,8 +93,8 @@ class LearnerButton(QToolButton):
 
         def done(info) -> None:
             self._busy = False
-            self.refresh()
             self.switched.emit(info)
+            self.events.learner_changed.emit(self)
 
         def failed(exc: BaseException) -> None:
             self._busy = False
@@ -101,4 +104,4 @@ class LearnerButton(QToolButton):
             else:
                 self.switch_failed.emit(str(exc))
 
-        run_task(self, lambda: services.switch_learner(learner.id), done, failed)
+        run_write(self, lambda: services.switch_learner(learner.id), done, failed)

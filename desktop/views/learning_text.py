@@ -38,10 +38,6 @@ def percent(share: float) -> str:
     return f"{int(share * 100 + 1e-9)}%"
 
 
-def credits_text(value: float) -> str:
-    return f"{value:g}"
-
-
 def state_text(state: str, reason: str | None = None) -> str:
     words = STATE_WORDS.get(state, state)
     if state == "rejected" and reason:
@@ -54,3 +50,16 @@ def attempts_text(allowed: int | None, used: int) -> str:
         return f"Attempts: unlimited until you pass ({used} used)"
     left = max(0, allowed - used)
     return f"Attempts: {allowed} allowed, {left} left"
+
+
+def claims_notice(report) -> str | None:
+    """After a sync, what the server decided on claims (an OutboxReport), or None if nothing."""
+    if report is None or not (report.accepted or report.rejected):
+        return None
+    parts = []
+    if report.accepted:
+        parts.append(f"{report.accepted} claim{'s' * (report.accepted != 1)} accepted; the certificate is in "
+                     "My credits")
+    if report.rejected:
+        parts.append(f"{report.rejected} refused by the server (see My credits for why)")
+    return ". ".join(parts) + "."

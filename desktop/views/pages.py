@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import normalise_server_url
+from desktop.diagnostics import as_text
+from desktop.views.events import AppEvents
+from desktop.views.widgets import plain_label
 from desktop.errors import BadServerAddress, CmeError
-from desktop.views.activity_page import plain_label
 from desktop.views.sign_in_dialog import error_text
 from desktop.views.tasks import run_task
 from desktop.views.text import profession_name
@@ -35,9 +37,11 @@ class SettingsPage(QWidget):
     settings_changed = Signal()  # server, CA bundle or interval changed
     signed_out = Signal()
 
-    def __init__(self, services, parent=None):
+    def __init__(self, services, parent=None, *, events: AppEvents | None = None):
         super().__init__(parent)
         self.services = services
+        self.events = events if events is not None else AppEvents(self)
+        self.events.learner_changed.connect(lambda source: None if source is self else self.refresh())
         self._busy = False
         self.setAccessibleName("Settings")
 
@@ -230,10 +234,6 @@ class SettingsPage(QWidget):
 
     def copy_diagnostics(self) -> str:
         """Put the diagnostics block on the clipboard; returns it."""
-        from PySide6.QtWidgets import QApplication
-
-        from desktop.diagnostics import as_text
-
         try:
             text = as_text(self.services.diagnostics())
         except Exception as exc:  # the help desk still gets something
@@ -247,8 +247,6 @@ class SettingsPage(QWidget):
     # -------------------------------------------------------------- actions
 
     def save(self) -> None:
-        from pathlib import Path
-
         s = self.services
         text = self.server_edit.text().strip()
         try:
@@ -258,7 +256,7 @@ class SettingsPage(QWidget):
             return
         locked = self.locked()
         ca = self.ca_edit.text().strip() or None
-        if "extra_ca_bundle" not in locked and ca is not None and not Path(ca).is_file():
+        if "extra_ca_bundle" not in locked and ca is not None and not s.file_exists(ca):
             self._connection_note("That CA bundle file does not exist. Check the path, or leave it empty.")
             return
         changes = {
@@ -310,6 +308,7 @@ class SettingsPage(QWidget):
         self.account_message.setVisible(True)
         self.refresh()
         self.signed_out.emit()
+        self.events.learner_changed.emit(self)
 
     def _sign_out_failed(self, exc: BaseException) -> None:
         self._busy = False

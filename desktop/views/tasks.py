@@ -8,7 +8,15 @@ instead of landing on a dead widget.
 One long-lived relay object (living on the GUI thread) carries every outcome back through
 a queued signal; no per-task QObjects are created or deleted.
 
-At exit (and in tests) call `wait_for_tasks()` so no worker outlives the application.
+Writes to the local store go through `run_write` instead: one writer thread for the
+whole app (Anki's CollectionOp on a single-worker executor; Picard's one-thread save
+pool), so writes never race one another and run in the order they were asked for,
+whichever widget asked. Reads and network work (sync, sign-in, which record their own
+results in their own transactions) stay on the task pool.
+
+At exit (and in tests) call `wait_for_tasks()` so no worker outlives the application;
+`wait_for_writes(timeout_ms)` drains the writer alone (the window does it, with a bound,
+after queueing its last save and before the database closes).
 """
 
 from __future__ import annotations
@@ -23,13 +31,16 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
+from desktop.errors import CmeError
+
 log = logging.getLogger(__name__)
 
 _pool: QThreadPool | None = None
+_writer: QThreadPool | None = None
 _relay: _Relay | None = None
 _lock = threading.Lock()
 _ids = itertools.count(1)
-_tasks: dict[int, Task] = {}  # started, outcome not yet delivered
+_tasks: dict[int, Task] = {}  # queued or running, outcome not yet delivered
 
 
 @dataclass
@@ -40,6 +51,9 @@ class Task:
     on_error: Callable[[BaseException], None] | None
     delivered: bool = False
     outcome: Any = field(default=None, repr=False)
+    write: bool = False  # on the writer (run_write), not the task pool
+    started: bool = False  # its function has begun to run
+    discarded: bool = False  # dropped before it started (discard_writes): it never runs
 
 
 def task_pool() -> QThreadPool:
@@ -51,17 +65,44 @@ def task_pool() -> QThreadPool:
     return _pool
 
 
-def wait_for_tasks(timeout_ms: int = -1) -> bool:
-    """Block until every started task has finished running (its outcome may still be queued)."""
+def write_pool() -> QThreadPool:
+    """The one writer thread: writes run on it one at a time, first asked, first run."""
+    global _writer
+    if _writer is None:
+        _writer = QThreadPool()
+        _writer.setObjectName("cme-offline-writer")
+        _writer.setMaxThreadCount(1)
+    return _writer
+
+
+def wait_for_tasks(timeout_ms: int = -1, *, writes: bool = True) -> bool:
+    """Block until every started task (and write, unless `writes=False`) has finished running.
+
+    Their outcomes may still be queued for the GUI thread.
+    """
+    writes_done = wait_for_writes(timeout_ms) if writes else True
     if _pool is None:
+        return writes_done
+    return _pool.waitForDone(timeout_ms) and writes_done
+
+
+def wait_for_writes(timeout_ms: int = -1) -> bool:
+    """Block until every queued write has run (False if `timeout_ms` passed first)."""
+    if _writer is None:
         return True
-    return _pool.waitForDone(timeout_ms)
+    return _writer.waitForDone(timeout_ms)
 
 
 def pending_tasks() -> int:
-    """Tasks started whose outcome has not yet reached the GUI thread."""
+    """Tasks and writes started whose outcome has not yet reached the GUI thread."""
     with _lock:
         return len(_tasks)
+
+
+def pending_writes(owner: QObject | None = None) -> int:
+    """Writes queued or running whose outcome has not reached the GUI thread (only `owner`'s if given)."""
+    with _lock:
+        return sum(t.write and (owner is None or t.parent is owner) for t in _tasks.values())
 
 
 class _Relay(QObject):
@@ -101,14 +142,20 @@ def _get_relay() -> _Relay:
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[[], Any], task_id: int, relay: _Relay):
+    def __init__(self, fn: Callable[[], Any], task: Task, relay: _Relay):
         super().__init__()
         self._fn = fn
-        self._task_id = task_id
+        self._task = task
+        self._task_id = task.id
         self._relay = relay
 
     def run(self) -> None:  # on a worker thread
         fn, self._fn = self._fn, None
+        task, self._task = self._task, None
+        with _lock:
+            if task.discarded:
+                return
+            task.started = True
         try:
             result = fn()
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI
@@ -120,8 +167,6 @@ class _Runnable(QRunnable):
 
 
 def _is_expected(exc: BaseException) -> bool:
-    from desktop.errors import CmeError
-
     return isinstance(exc, (CmeError, ValueError))
 
 
@@ -132,63 +177,42 @@ def run_task(
     on_error: Callable[[BaseException], None] | None = None,
 ) -> Task:
     """Run `fn()` on the task pool; deliver its result or exception on the GUI thread."""
+    return _start(task_pool(), parent, fn, on_done, on_error, write=False)
+
+
+def run_write(
+    parent: QObject | None,
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+) -> Task:
+    """Queue `fn()`, a write to the local store, on the one writer thread.
+
+    Writes run one at a time in the order they were queued, from every widget; the next
+    one may start before the previous one's outcome reaches the GUI thread. `on_done` /
+    `on_error` run on the GUI thread, unless `parent` is gone by then.
+    """
+    return _start(write_pool(), parent, fn, on_done, on_error, write=True)
+
+
+def discard_writes(parent: QObject) -> int:
+    """Drop `parent`'s writes that have not started (it moved to another activity or learner).
+
+    A write already running finishes and its outcome is delivered. Returns how many were
+    dropped; their callbacks never run.
+    """
+    with _lock:
+        dropped = [t for t in _tasks.values() if t.write and t.parent is parent and not t.started]
+        for t in dropped:
+            t.discarded = True
+            del _tasks[t.id]
+    return len(dropped)
+
+
+def _start(pool: QThreadPool, parent, fn, on_done, on_error, *, write: bool) -> Task:
     relay = _get_relay()
-    task = Task(next(_ids), parent, on_done, on_error)
+    task = Task(next(_ids), parent, on_done, on_error, write=write)
     with _lock:
         _tasks[task.id] = task
-    task_pool().start(_Runnable(fn, task.id, relay))
+    pool.start(_Runnable(fn, task, relay))
     return task
-
-
-class SerialQueue:
-    """Run calls on the pool one after another, in the order they were queued.
-
-    For writes whose order matters (a post-test's answers as chosen, then the submit; an
-    evaluation's drafts, then its submission): each call starts only when the previous
-    one's outcome has reached the GUI thread.
-    """
-
-    def __init__(self, parent: QObject):
-        from collections import deque
-
-        self.parent = parent
-        self._queue: deque = deque()
-        self._running = False
-
-    def add(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-            on_error: Callable[[BaseException], None] | None = None) -> None:
-        self._queue.append((fn, on_done, on_error))
-        self._next()
-
-    def busy(self) -> bool:
-        return self._running or bool(self._queue)
-
-    def clear(self) -> None:
-        """Drop what has not started (the view moved to another activity or learner)."""
-        self._queue.clear()
-
-    def _next(self) -> None:
-        if self._running or not self._queue:
-            return
-        fn, on_done, on_error = self._queue.popleft()
-        self._running = True
-
-        def done(result: Any) -> None:
-            self._running = False
-            try:
-                if on_done is not None:
-                    on_done(result)
-            finally:
-                self._next()
-
-        def failed(exc: BaseException) -> None:
-            self._running = False
-            try:
-                if on_error is not None:
-                    on_error(exc)
-                else:
-                    log.error("queued task failed", exc_info=exc)
-            finally:
-                self._next()
-
-        run_task(self.parent, fn, done, failed)

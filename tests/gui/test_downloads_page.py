@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProxyStyle, QStyle, QTableView
 
-from desktop.views.downloads_page import DownloadsModel, ProgressDelegate, bandwidth_text, format_eta
+from desktop.views.download_widgets import ProgressDelegate, bandwidth_text, format_eta
+from desktop.views.downloads_page import DownloadsModel
 from desktop.views.main_window import DOWNLOADS, MainWindow
 from tests.support.activities import DEMO_ID
 
@@ -57,7 +58,7 @@ def test_download_button_fills_the_jobs_table_and_ends_with_everything_present(q
     title = window.library.model.row_at(0).title
     events, badges = [], []
     window.download_runner.event.connect(events.append)
-    window.downloads_page.jobs_changed.connect(lambda: badges.append(window.nav.item(DOWNLOADS).text()))
+    window.events.downloads_changed.connect(lambda _source: badges.append(window.nav.item(DOWNLOADS).text()))
     window.show_section(DOWNLOADS)
     assert window.downloads_page.model.rowCount() == 0
     assert "Nothing to download" in window.downloads_page.summary_label.text()
@@ -138,22 +139,22 @@ def test_remove_downloaded_video_from_the_overview_and_the_downloads_page(qtbot,
     window = open_window(signed_in)
     window.open_activity(DEMO_ID)
     page = window.activity_page
-    assert page.remove_video_button.isEnabled() and not page.download_button.isEnabled()
-    with qtbot.waitSignal(window.downloads_page.media_changed, timeout=5_000):
-        page.remove_video_button.click()
+    assert page.overview.remove_video_button.isEnabled() and not page.overview.download_button.isEnabled()
+    with qtbot.waitSignal(window.events.catalog_changed, timeout=5_000):
+        page.overview.remove_video_button.click()
     qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "◐ Partly downloaded")
     assert "freed" in window.downloads_page.message_label.text()
-    assert window.activity_page.download_button.isEnabled()  # the overview was rebuilt
+    assert window.activity_page.overview.download_button.isEnabled()  # the overview was rebuilt
 
     with qtbot.waitSignal(window.notified, timeout=20_000):
-        window.activity_page.download_button.click()
+        window.activity_page.overview.download_button.click()
     qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Downloaded")
 
     dl = window.downloads_page
     dl.refresh()
     dl.select_jobs([_video(window).id])
     assert dl.remove_video_button.isEnabled()
-    with qtbot.waitSignal(dl.media_changed, timeout=5_000):
+    with qtbot.waitSignal(window.events.catalog_changed, timeout=5_000):
         dl.remove_video_button.click()
     qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "◐ Partly downloaded")
 

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from desktop.views import certificate_actions
-from desktop.views.activity_page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS, OVERVIEW_TAB, WATCH_TAB
+from desktop.views.activity.page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS, OVERVIEW_TAB, WATCH_TAB
 from desktop.views.learning_text import ACK_BUTTON, LOCKED
 from desktop.views.main_window import CREDITS, MainWindow
 from tests.gui.test_run_gui import _unexplained_controls
@@ -110,15 +110,15 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
     assert all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
     assert "Locked" in page.tabs.tabToolTip(WATCH_TAB)
     assert page.watch_tab.message.text() == LOCKED and page.summaries_tab.note.text() == LOCKED
-    assert page.ack_button.isVisible() and page.ack_button.accessibleName() == ACK_BUTTON
-    assert page.ack_button.toolTip()
+    assert page.overview.ack_button.isVisible() and page.overview.ack_button.accessibleName() == ACK_BUTTON
+    assert page.overview.ack_button.toolTip()
     page.open_at(5_000)  # a search hit into a locked activity stays on the Overview
     assert page.tabs.currentIndex() == OVERVIEW_TAB
-    with qtbot.waitSignal(page.learning_changed, timeout=T):
-        qtbot.mouseClick(page.ack_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(page.events.learning_changed, timeout=T):
+        qtbot.mouseClick(page.overview.ack_button, Qt.MouseButton.LeftButton)
     assert all(page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
-    assert page.gate_label.text().startswith("✓ You acknowledged the disclosures on ")
-    assert not page.ack_button.isVisible()
+    assert page.overview.gate_label.text().startswith("✓ You acknowledged the disclosures on ")
+    assert not page.overview.ack_button.isVisible()
     assert services.learning_state(DEMO_ID).acknowledged_at is not None
     assert page.watch_tab.message.text() != LOCKED
 
@@ -166,37 +166,37 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
 
     # Rule 5: the evaluation with a commitment to change, saved as typed and restored.
     credit = page.credit_tab
-    assert not credit.claim_button.isEnabled()
-    assert "Complete the evaluation first" in credit.claim_reason.text()
-    credit.rating_boxes["e1"].setCurrentIndex(credit.rating_boxes["e1"].findData(5))
-    credit.rating_boxes["e2"].setCurrentIndex(credit.rating_boxes["e2"].findData(4))
-    with qtbot.waitSignal(credit.draft_saved, timeout=T):
-        qtbot.keyClicks(credit.commitment_edits[0], "Ask for a 7-day home log")
-        credit.reminder_check.setChecked(True)
+    assert not credit.claim.claim_button.isEnabled()
+    assert "Complete the evaluation first" in credit.claim.claim_reason.text()
+    credit.evaluation.rating_boxes["e1"].setCurrentIndex(credit.evaluation.rating_boxes["e1"].findData(5))
+    credit.evaluation.rating_boxes["e2"].setCurrentIndex(credit.evaluation.rating_boxes["e2"].findData(4))
+    with qtbot.waitSignal(credit.evaluation.draft_saved, timeout=T):
+        qtbot.keyClicks(credit.evaluation.commitment_edits[0], "Ask for a 7-day home log")
+        credit.evaluation.reminder_check.setChecked(True)
     credit.set_activity(services, DEMO_ID)  # as when the tab opens again
-    assert credit.rating_boxes["e1"].currentData() == 5 and credit.rating_boxes["e2"].currentData() == 4
-    assert credit.commitment_edits[0].text() == "Ask for a 7-day home log"
-    assert credit.reminder_check.isChecked() and credit.reminder_spin.value() == 6
+    assert credit.evaluation.rating_boxes["e1"].currentData() == 5 and credit.evaluation.rating_boxes["e2"].currentData() == 4
+    assert credit.evaluation.commitment_edits[0].text() == "Ask for a 7-day home log"
+    assert credit.evaluation.reminder_check.isChecked() and credit.evaluation.reminder_spin.value() == 6
     page.refresh_learning()
     with qtbot.waitSignal(credit.changed, timeout=T):
-        click(qtbot, credit.eval_submit)
+        click(qtbot, credit.evaluation.eval_submit)
     assert services.evaluation(DEMO_ID).submitted_at is not None
-    assert not credit.eval_form.isEnabled()
+    assert not credit.evaluation.eval_form.isEnabled()
 
     # Rules 6 and 8: 0.5 AMA PRA credit, attested time, attestation and reporting consent.
-    assert credit.claim_reason.text() == ""
-    assert [credit.credits_combo.itemData(i) for i in range(credit.credits_combo.count())] == [0.25, 0.5]
-    assert credit.minutes_spin.value() == 1  # prefilled from 51 s watched
-    assert "PARS" in credit.consent_label.text() and "board ID" in credit.consent_label.text()
-    assert not credit.claim_button.isEnabled()  # attestation first
-    credit.credits_combo.setCurrentIndex(credit.credits_combo.findData(0.5))
-    credit.minutes_spin.setValue(30)
-    click(qtbot, credit.attest_check)
-    click(qtbot, credit.consent_check)
-    assert credit.attest_check.text().startswith("I claim only the credit commensurate")
+    assert credit.claim.claim_reason.text() == ""
+    assert [credit.claim.credits_combo.itemData(i) for i in range(credit.claim.credits_combo.count())] == [0.25, 0.5]
+    assert credit.claim.minutes_spin.value() == 1  # prefilled from 51 s watched
+    assert "PARS" in credit.claim.consent_label.text() and "board ID" in credit.claim.consent_label.text()
+    assert not credit.claim.claim_button.isEnabled()  # attestation first
+    credit.claim.credits_combo.setCurrentIndex(credit.claim.credits_combo.findData(0.5))
+    credit.claim.minutes_spin.setValue(30)
+    click(qtbot, credit.claim.attest_check)
+    click(qtbot, credit.claim.consent_check)
+    assert credit.claim.attest_check.text().startswith("I claim only the credit commensurate")
     assert not _unexplained_controls(window)
     with qtbot.waitSignal(credit.claim_finished, timeout=T) as claimed:
-        click(qtbot, credit.claim_button)
+        click(qtbot, credit.claim.claim_button)
     info = claimed.args[0]
     assert info.state == "pending" and info.credits_claimed == 0.5
     assert credit.status_label.text() == "Waiting to sync"
@@ -266,16 +266,16 @@ def test_pharmacist_sees_contact_hours_and_uan(qtbot, server, make_services):
     page = open_activity(window)
     page.tabs.setCurrentIndex(CREDIT_TAB)
     credit = page.credit_tab
-    assert credit.credit_type_label.text() == "Your credit: ACPE contact hours"
-    assert credit.hours_label.text() == "0.5 contact hours (0.05 CEU)"
-    assert credit.uan_label.text() == "0000-9999-26-001-H01-P"
-    assert not credit.credits_combo.isVisible() and credit.hours_label.isVisible()
-    assert "CPE Monitor" in credit.consent_label.text() and "NABP e-Profile ID" in credit.consent_label.text()
-    assert not credit.ids_label.isVisible()
-    click(qtbot, credit.attest_check)
-    click(qtbot, credit.consent_check)
+    assert credit.claim.credit_type_label.text() == "Your credit: ACPE contact hours"
+    assert credit.claim.hours_label.text() == "0.5 contact hours (0.05 CEU)"
+    assert credit.claim.uan_label.text() == "0000-9999-26-001-H01-P"
+    assert not credit.claim.credits_combo.isVisible() and credit.claim.hours_label.isVisible()
+    assert "CPE Monitor" in credit.claim.consent_label.text() and "NABP e-Profile ID" in credit.claim.consent_label.text()
+    assert not credit.claim.ids_label.isVisible()
+    click(qtbot, credit.claim.attest_check)
+    click(qtbot, credit.claim.consent_check)
     with qtbot.waitSignal(credit.claim_finished, timeout=T) as claimed:
-        click(qtbot, credit.claim_button)
+        click(qtbot, credit.claim.claim_button)
     assert claimed.args[0].credits_claimed == 0.5 and claimed.args[0].credit_type == "ACPE contact hours"
     assert credit.status_label.text() == "Waiting to sync"
 
@@ -288,13 +288,13 @@ def test_pharmacist_without_nabp_id_is_refused_with_what_to_do(qtbot, server, ma
     page = open_activity(window)
     page.tabs.setCurrentIndex(CREDIT_TAB)
     credit = page.credit_tab
-    assert credit.ids_label.isVisible() and "NABP e-Profile ID" in credit.ids_label.text()
-    assert "provider" in credit.ids_label.text()
-    assert "NABP e-Profile ID" in credit.claim_reason.text()
-    assert not credit.attest_check.isEnabled() and not credit.claim_button.isEnabled()
-    credit.attest_check.setChecked(True)
-    credit._update_claim_button()
-    assert not credit.claim_button.isEnabled()
+    assert credit.claim.ids_label.isVisible() and "NABP e-Profile ID" in credit.claim.ids_label.text()
+    assert "provider" in credit.claim.ids_label.text()
+    assert "NABP e-Profile ID" in credit.claim.claim_reason.text()
+    assert not credit.claim.attest_check.isEnabled() and not credit.claim.claim_button.isEnabled()
+    credit.claim.attest_check.setChecked(True)
+    credit.claim._update_claim_button()
+    assert not credit.claim.claim_button.isEnabled()
     assert services.learning_state(DEMO_ID).completion is None
 
 
@@ -308,13 +308,13 @@ def test_an_expired_activity_can_be_read_but_not_started(qtbot, server, make_ser
     assert page.detail.id == "expired-bp"
     state = page.state
     assert not state.available and not state.can_acknowledge
-    assert page.availability_label.isVisible() and state.availability_reason in page.availability_label.text()
-    assert not page.ack_button.isEnabled()
-    assert state.availability_reason in page.gate_label.text()
+    assert page.overview.availability_label.isVisible() and state.availability_reason in page.overview.availability_label.text()
+    assert not page.overview.ack_button.isEnabled()
+    assert state.availability_reason in page.overview.gate_label.text()
     assert all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
     assert not page.assessment_tab.start_button.isEnabled()
     page.acknowledge()  # even if asked directly, the services refuse (rule 3) and the page says why
-    qtbot.waitUntil(lambda: page.gate_label.text().startswith("⚠"), timeout=T)
+    qtbot.waitUntil(lambda: page.overview.gate_label.text().startswith("⚠"), timeout=T)
     assert services.learning_state("expired-bp").acknowledged_at is None
 
 
@@ -341,7 +341,7 @@ def test_learner_b_switched_in_sees_none_of_as_records(qtbot, server, make_servi
     assert services.current_learner().username == "bob"
     assert window.learner_button.accessibleDescription() == "Current learner: Dr. Bob"
     assert not page.unlocked() and all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
-    assert page.ack_button.isEnabled() and page.assessment_tab.attempts_table.rowCount() == 0
+    assert page.overview.ack_button.isEnabled() and page.assessment_tab.attempts_table.rowCount() == 0
     assert window.credits_page.model.rows == []
     assert "none yet" in window.credits_page.totals_label.text()
 
@@ -400,8 +400,8 @@ def test_no_one_signed_in_sees_a_sign_in_message_not_an_error(qtbot, make_servic
     activity_id = install_demo(services, sign_in=False)
     window = make_window(qtbot, services)
     page = open_activity(window, activity_id)
-    assert page.state is None and "Sign in" in page.gate_label.text()
-    assert not page.ack_button.isEnabled()
+    assert page.state is None and "Sign in" in page.overview.gate_label.text()
+    assert not page.overview.ack_button.isEnabled()
     assert "Sign in" in page.watch_tab.message.text()
     window.show_section(CREDITS)
     assert window.credits_page.totals_label.text() == "Sign in to see your credits."
@@ -424,10 +424,10 @@ def test_a_claim_the_server_refuses_is_shown_with_its_reason(qtbot, server, make
     page = open_activity(window)
     page.tabs.setCurrentIndex(CREDIT_TAB)
     credit = page.credit_tab
-    click(qtbot, credit.attest_check)
-    credit.minutes_spin.setValue(30)
+    click(qtbot, credit.claim.attest_check)
+    credit.claim.minutes_spin.setValue(30)
     with qtbot.waitSignal(credit.claim_finished, timeout=T):
-        click(qtbot, credit.claim_button)
+        click(qtbot, credit.claim.claim_button)
     assert credit.status_label.text() == "Waiting to sync"
     with qtbot.waitSignal(window.sync_finished, timeout=T):
         window.sync_button.click()
@@ -450,10 +450,10 @@ def test_pharmacist_sees_the_cpe_monitor_reporting_window_warning(qtbot, server,
     page = open_activity(window)
     page.tabs.setCurrentIndex(CREDIT_TAB)
     credit = page.credit_tab
-    assert credit.window_warning.isHidden()  # took part today: no warning yet
+    assert credit.claim.window_warning.isHidden()  # took part today: no warning yet
     warning = "Your provider must report pharmacy credit to CPE Monitor within 60 days"
     credit.show_state(services, DEMO_ID, replace(page.state, reporting_window_warning=warning))
-    assert credit.window_warning.isVisible() and credit.window_warning.text() == warning
+    assert credit.claim.window_warning.isVisible() and credit.claim.window_warning.text() == warning
 
 
 def test_sync_now_sends_a_claim_whose_last_delivery_failed(qtbot, server, make_services):

@@ -153,21 +153,21 @@ def test_activity_page_shows_disclosures_and_physician_statement_first(qtbot, ma
         "Overview", "Watch", "Summaries", "Assessment", "Evaluation & credit"
     ]
 
-    boxes = page.statement_boxes
+    boxes = page.overview.statement_boxes
     assert boxes[0].property("profession") == "physician"
     assert boxes[0].title().startswith("Your credit — Physician")
     assert boxes[0].isVisibleTo(page)
     assert not boxes[1].isVisibleTo(page)  # other professions are collapsed
-    page.others_toggle.click()
+    page.overview.others_toggle.click()
     assert boxes[1].isVisibleTo(page)
 
-    table = page.disclosures_table
+    table = page.overview.disclosures_table
     cells = [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
     assert cells == [
         ["Faculty 1", "faculty", "Pharma Inc", "consulting", "Yes"],
         ["Pat Planner", "planner", "None", "none", "No"],
     ]
-    tree = page.objectives_tree
+    tree = page.overview.objectives_tree
     assert tree.topLevelItem(0).text(0) == "Describe the evidence"
     assert tree.topLevelItem(0).child(0).text(0) == "Name two trials"
 

@@ -22,7 +22,7 @@ Read the [guideline](https://example.org/guide) or [run this](javascript:alert(1
 
 
 def test_demo_summaries_one_section_each(qtbot, make_services):
-    from desktop.views.activity_page import ActivityPage
+    from desktop.views.activity.page import ActivityPage
 
     services = make_services(SERVER_URL)
     activity_id = install_demo(services)
@@ -40,7 +40,7 @@ def test_demo_summaries_one_section_each(qtbot, make_services):
 
 def test_hostile_summary_is_shown_safely_and_links_leave_the_app(qtbot, make_services, opened):
     from cmecore import protocol
-    from desktop.views.summaries_tab import SummariesTab
+    from desktop.views.activity.summaries_tab import SummariesTab
 
     services = make_services(SERVER_URL)
     sha = hashlib.sha256(HOSTILE).hexdigest()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QThread
 
+from desktop.views.tasks import wait_for_writes
 from tests.player.demo_media import SERVER_URL, install_demo
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("libvlc")]
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def page(qtbot, make_services):
-    from desktop.views.activity_page import ActivityPage
+    from desktop.views.activity.page import ActivityPage
 
     services = make_services(SERVER_URL)
     activity_id = install_demo(services)
@@ -27,7 +28,8 @@ def page(qtbot, make_services):
     qtbot.addWidget(page)
     page.resize(1100, 700)
     page.show()
-    page.show_activity(services.activity_detail(activity_id), "physician")
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):  # read on the task pool
+        page.show_activity(services.activity_detail(activity_id), "physician")
     page.tabs.setCurrentIndex(1)
     yield page
     page.watch_tab.shutdown()
@@ -100,7 +102,7 @@ def test_clicking_a_cue_seeks_and_seeking_ahead_does_not_count_as_watched(qtbot,
 
 
 def test_position_and_watched_ranges_persist_and_resume(qtbot, page, make_services):
-    from desktop.views.activity_page import ActivityPage
+    from desktop.views.activity.page import ActivityPage
 
     tab = page.watch_tab
     player = tab.player
@@ -113,13 +115,15 @@ def test_position_and_watched_ranges_persist_and_resume(qtbot, page, make_servic
         tab.pause()
     stopped_at = player.position_ms()
     services = tab.services
+    assert wait_for_writes(5_000)  # the save on pause went to the writer
     saved = services.watch_progress(tab.detail.id)
     assert saved.position_ms == stopped_at and saved.duration_ms == 60_000
     assert saved.watched.watched_ms() >= 1_500
 
     again = ActivityPage(services=services)
     qtbot.addWidget(again)
-    again.show_activity(services.activity_detail(tab.detail.id), "physician")
+    with qtbot.waitSignal(again.watch_tab.transcript_shown, timeout=5_000):
+        again.show_activity(services.activity_detail(tab.detail.id), "physician")
     try:
         assert again.watch_tab.player.position_ms() == stopped_at
         assert again.watch_tab.transcript_panel.current_row == again.watch_tab.transcript_panel.index.index_at(stopped_at)
@@ -183,13 +187,14 @@ def test_find_box_and_follow_button(qtbot, page):
 
 
 def test_not_downloaded_offers_download_and_keeps_the_transcript(qtbot, make_services):
-    from desktop.views.activity_page import ActivityPage
+    from desktop.views.activity.page import ActivityPage
 
     services = make_services(SERVER_URL)
     activity_id = install_demo(services, kinds=("transcript",))
     page = ActivityPage(services=services)
     qtbot.addWidget(page)
-    page.show_activity(services.activity_detail(activity_id), None)
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):
+        page.show_activity(services.activity_detail(activity_id), None)
     tab = page.watch_tab
     assert tab.player is None
     assert "not downloaded" in tab.message.text()
@@ -215,7 +220,7 @@ def test_missing_libvlc_shows_the_message_and_does_not_crash(tmp_path):
         app = QApplication([])
         from desktop.config import Paths
         from desktop.services import Services
-        from desktop.views.activity_page import ActivityPage
+        from desktop.views.activity.page import ActivityPage
         from tests.player.demo_media import SERVER_URL, install_demo
         services = Services(Paths(__import__("pathlib").Path({str(tmp_path)!r})), server_url=SERVER_URL)
         activity_id = install_demo(services)
@@ -223,7 +228,11 @@ def test_missing_libvlc_shows_the_message_and_does_not_crash(tmp_path):
         page.show()
         page.show_activity(services.activity_detail(activity_id), None)
         tab = page.watch_tab
-        app.processEvents()
+        from PySide6.QtCore import QEventLoop, QTimer
+        loop = QEventLoop()  # the transcript is read on the task pool
+        tab.transcript_shown.connect(loop.quit)
+        QTimer.singleShot(20_000, loop.quit)
+        loop.exec()
         assert tab.player is None
         assert tab.transcript_panel.model.rowCount() > 10
         tab.seek(12_000)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.media.transcript import CueIndex, Transcript
-from desktop.views.player_widget import format_time
+from desktop.views.activity.player_widget import format_time
 
 MACHINE_BANNER = "Machine-generated transcript, not checked by hand"
 ESTIMATED_BANNER = "Timings are estimated"

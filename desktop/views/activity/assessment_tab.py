@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.views.activity_page import plain_label
+from desktop.views.widgets import plain_label
 from desktop.views.learning_text import LOCKED, attempts_text, local_time, locked_text, percent
-from desktop.views.tasks import SerialQueue
+from desktop.views.tasks import discard_writes, pending_writes, run_write
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
@@ -67,7 +67,6 @@ class AssessmentTab(QWidget):
         self.answers: dict[str, list[str]] = {}
         self.result = None  # last AttemptResult shown
         self.option_buttons: list[tuple[str, QAbstractButton]] = []
-        self.queue = SerialQueue(self)
         self._generation = 0  # bumped when the activity or learner changes: late outcomes are dropped
 
         self.pass_label = plain_label("", self, name="Pass mark", heading=True)
@@ -206,7 +205,7 @@ class AssessmentTab(QWidget):
     def set_activity(self, services, activity_id: str | None) -> None:
         """Another activity (or learner): forget the attempt on screen."""
         self._generation += 1
-        self.queue.clear()
+        discard_writes(self)
         self.services, self.activity_id = services, activity_id
         self.view, self.result, self.answers, self.index = None, None, {}, 0
         self.stack.setCurrentWidget(self.intro_page)
@@ -313,8 +312,8 @@ class AssessmentTab(QWidget):
         self.start_button.setEnabled(False)
         self.retake_button.setEnabled(False)
         services, activity_id, gen = self.services, self.activity_id, self._generation
-        self.queue.add(lambda: services.start_attempt(activity_id),
-                       lambda view: self._started(view, gen), lambda exc: self._failed(exc, gen))
+        run_write(self, lambda: services.start_attempt(activity_id),
+                  lambda view: self._started(view, gen), lambda exc: self._failed(exc, gen))
 
     def _started(self, view, gen: int) -> None:
         if gen != self._generation:
@@ -383,12 +382,12 @@ class AssessmentTab(QWidget):
 
         def saved(_=None) -> None:
             if gen == self._generation:
-                if not self.queue.busy():
+                if not pending_writes(self):
                     self.save_note.setText("Your answers are saved.")
                 self.answer_saved.emit(q.id)
 
-        self.queue.add(lambda: services.save_answer(view.id, q.id, chosen, index), saved,
-                       lambda exc: self._failed(exc, gen))
+        run_write(self, lambda: services.save_answer(view.id, q.id, chosen, index), saved,
+                  lambda exc: self._failed(exc, gen))
 
     def back(self) -> None:
         if self.view is not None and self.index > 0:
@@ -430,7 +429,7 @@ class AssessmentTab(QWidget):
             self.submit_button.setEnabled(True)
             self._failed(exc, gen)
 
-        self.queue.add(lambda: services.submit_attempt(view.id), done, failed)
+        run_write(self, lambda: services.submit_attempt(view.id), done, failed)
 
     # -------------------------------------------------------------- result
 

@@ -1,7 +1,10 @@
 """The Watch tab: the video on the left with its controls, the transcript on the right.
 
 The learner's place is kept: the position is saved every few seconds while playing and
-on pause, on leaving the activity and at exit, and the next visit resumes there. What was
+on pause, on leaving the activity and at exit, and the next visit resumes there. Saves go
+to the app's one writer (views/tasks.py: run_write), never on the GUI thread; until the
+writer has stored the last one, this tab resumes from the place it queued. The
+transcript is read and parsed on the task pool. What was
 really watched (continuous playback; a seek ahead does not count) is recorded with
 `WatchTracker` and drawn under the seek bar.
 
@@ -12,9 +15,9 @@ leaves fullscreen.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,9 +39,9 @@ from desktop.media.qt_player import RATES, QtPlayer
 from desktop.media.transcript import TranscriptError
 from desktop.errors import CmeError
 from desktop.views.learning_text import locked_text
-from desktop.views.player_widget import SeekSlider, VideoSurface, format_time
-from desktop.views.tasks import run_task
-from desktop.views.transcript_panel import TranscriptPanel
+from desktop.views.activity.player_widget import SeekSlider, VideoSurface, format_time
+from desktop.views.tasks import pending_writes, run_task, run_write
+from desktop.views.activity.transcript_panel import TranscriptPanel
 
 if TYPE_CHECKING:
     from desktop.cache.library import ActivityDetail
@@ -52,7 +55,18 @@ BIG_SKIP_MS = 30_000
 RESTART_NEAR_END_MS = 3_000
 
 
+class Place(NamedTuple):
+    """Where a learner stopped in an activity, as this tab last queued it for saving."""
+    learner_id: str | None
+    activity_id: str
+    position_ms: int
+    duration_ms: int
+    watched: WatchedIntervals
+
+
 class WatchTab(QWidget):
+    transcript_shown = Signal()  # the transcript (or why there is none) is on screen
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAccessibleName("Watch")
@@ -66,6 +80,9 @@ class WatchTab(QWidget):
         self._dirty = False
         self.locked_reason: str | None = None  # rule 1 (or no one signed in): why nothing is shown
         self._learner_id: str | None = None  # whose progress this tab records
+        self._queued_place: Place | None = None  # the last place sent to the writer
+        self._transcript_request = 0  # bumped per load: a late transcript for another activity is dropped
+        self.transcript = None
         # Set by the page: hands a Download click to the app's downloads; returns False if none.
         self.request_download = None
 
@@ -200,7 +217,7 @@ class WatchTab(QWidget):
         self.services, self.detail = services, detail
         learner = services.current_learner() if services is not None else None
         self._learner_id = learner.id if learner else None
-        saved = services.watch_progress(detail.id) if services is not None else None
+        saved = self._resume_place(services, detail.id)
         self.tracker = WatchTracker(WatchedIntervals(saved.watched.intervals) if saved else None)
         length = saved.duration_ms if saved else 0
         start = start_ms
@@ -214,6 +231,8 @@ class WatchTab(QWidget):
             self.video_path = services.media_file(detail.id) if services is not None else None
         except CmeError as exc:  # ContentLocked (rule 1), NotSignedIn: say so, never raise
             self.video_path, self.locked_reason = None, locked_text(exc)
+        self.transcript = None
+        self.transcript_panel.set_transcript(None, machine_generated=False, note="Reading the transcript…")
         self._load_transcript(length or None)
         self._show_video_state()
         self.seek_slider.setRange(0, max(0, length))
@@ -230,28 +249,57 @@ class WatchTab(QWidget):
             self._set_controls_enabled(False)
         self._show_position(start)
 
+    def _resume_place(self, services, activity_id: str):
+        """The stored place, or the one this tab queued if the writer has not stored it yet."""
+        if services is None:
+            return None
+        queued = self._queued_place
+        if queued is not None and queued[:2] == (self._learner_id, activity_id) and pending_writes(self):
+            return queued
+        return services.watch_progress(activity_id)
+
     def _load_transcript(self, duration_ms: int | None) -> None:
-        d = self.detail
-        if self.locked_reason is not None:
-            self.transcript = None
-            self.transcript_panel.set_transcript(None, machine_generated=False, note=self.locked_reason)
+        """Read and parse the transcript on the task pool; show it when it arrives."""
+        self._transcript_request += 1
+        request, d, services = self._transcript_request, self.detail, self.services
+        if self.locked_reason is not None or services is None:
+            self._show_transcript(None, self.locked_reason or "")
             return
-        try:
-            transcript = self.services.transcript(d.id, duration_ms) if self.services else None
-        except CmeError as exc:
-            self.transcript = None
-            self.transcript_panel.set_transcript(None, machine_generated=False, note=locked_text(exc))
-            return
-        except TranscriptError as exc:
-            self.transcript = None
-            self.transcript_panel.set_transcript(None, machine_generated=False,
-                                                 note=f"The transcript file could not be read ({exc}).")
-            return
-        self.transcript = transcript
-        has_asset = any(a.kind == "transcript" for a in d.assets)
+        run_task(self, lambda: services.transcript(d.id, duration_ms),
+                 lambda transcript: self._transcript_read(request, transcript),
+                 lambda exc: self._transcript_failed(request, exc))
+
+    def _transcript_read(self, request: int, transcript) -> None:
+        if request != self._transcript_request:
+            return  # another activity (or length) was asked for meanwhile
+        has_asset = any(a.kind == "transcript" for a in self.detail.assets)
         note = ("The transcript is not downloaded yet." if has_asset else
                 "This activity has no transcript.")
-        self.transcript_panel.set_transcript(transcript, machine_generated=d.transcript_machine_generated, note=note)
+        self._show_transcript(transcript, note)
+
+    def _transcript_failed(self, request: int, exc: BaseException) -> None:
+        if request != self._transcript_request:
+            return
+        if isinstance(exc, TranscriptError):
+            self._show_transcript(None, f"The transcript file could not be read ({exc}).")
+        elif isinstance(exc, CmeError):
+            self._show_transcript(None, locked_text(exc))
+        else:
+            log.error("reading the transcript failed", exc_info=exc)
+            self._show_transcript(None, f"The transcript file could not be read ({exc}).")
+
+    def _show_transcript(self, transcript, note: str) -> None:
+        had = self.transcript is not None
+        self.transcript = transcript
+        machine = bool(transcript is not None and self.detail.transcript_machine_generated)
+        self.transcript_panel.set_transcript(transcript, machine_generated=machine, note=note)
+        if self.player is not None:
+            self.transcript_panel.set_position(self.player.position_ms())
+        else:
+            self.transcript_panel.set_position(self.seek_slider.value())
+        if had != (transcript is not None) and self.download_button.isEnabled():
+            self._show_video_state()  # "The transcript is on the right." follows the transcript
+        self.transcript_shown.emit()
 
     def _show_video_state(self) -> None:
         problem = probe_libvlc()
@@ -306,7 +354,7 @@ class WatchTab(QWidget):
             return False
 
     def close_activity(self) -> None:
-        """Stop playing and keep the learner's place (leaving the activity, or exit)."""
+        """Stop playing and queue the learner's place (leaving the activity, or exit)."""
         if self.player is not None:
             self.player.pause()
         self.save_progress()
@@ -340,7 +388,8 @@ class WatchTab(QWidget):
             self.download_button.setEnabled(True)
             self.message.setText(f"The download could not be queued: {exc}")
 
-        run_task(self, lambda: self.services.enqueue_downloads([activity_id]), done, failed)
+        services = self.services
+        run_write(self, lambda: services.enqueue_downloads([activity_id]), done, failed)
 
     # -------------------------------------------------------------- commands
 
@@ -444,21 +493,36 @@ class WatchTab(QWidget):
         self.tracker.interrupt()
         self.save_progress()
 
-    def save_progress(self) -> None:
+    def save_progress(self, then=None) -> bool:
+        """Queue the learner's place on the writer; `then()` runs on the GUI thread once it is stored.
+
+        False (and `then` is not called) when there is nothing to save.
+        """
         if self.services is None or self.detail is None or self.player is None:
-            return
-        if not self._dirty and self.player.position_ms() == 0:
-            return
-        try:
-            learner = self.services.current_learner()
-            if learner is None or learner.id != self._learner_id:
-                return  # another learner is current now: this place is not theirs
-            self.services.save_watch_progress(
-                self.detail.id, self.player.position_ms(), self.player.length_ms(), self.tracker.watched
-            )
-            self._dirty = False
-        except Exception:  # a busy or closed cache must not stop the video
-            log.exception("saving the watch position failed")
+            return False
+        position = self.player.position_ms()
+        if not self._dirty and position == 0:
+            return False
+        place = Place(self._learner_id, self.detail.id, position, self.player.length_ms(),
+                      WatchedIntervals(self.tracker.watched.intervals))  # a copy: the tracker goes on
+        if not self._dirty and place == self._queued_place:
+            return False  # already queued (closing twice: the page is hidden, then the app quits)
+        self._queued_place, self._dirty = place, False
+        services = self.services
+
+        def save():
+            learner = services.current_learner()
+            if learner is None or learner.id != place.learner_id:
+                return None  # another learner is current now: this place is not theirs
+            return services.save_watch_progress(place.activity_id, place.position_ms, place.duration_ms,
+                                                place.watched)
+
+        def failed(exc: BaseException) -> None:  # a busy or closed cache must not stop the video
+            log.error("saving the watch position failed", exc_info=exc)
+            self._dirty = True
+
+        run_write(self, save, lambda _saved: then() if then is not None else None, failed)
+        return True
 
     # -------------------------------------------------------------- fullscreen
 

@@ -1,0 +1,29 @@
+"""How amounts of credit are written, the same on the client's screens and the server's
+certificates (so a learner reads the same figure in both places).
+
+Pure: no I/O, no Qt. ACPE contact hours convert to CEU at 10 hours per CEU.
+"""
+
+from __future__ import annotations
+
+HOURS_PER_CEU = 10
+
+
+def credits_text(value: float) -> str:
+    """0.5 -> '0.5', 1.0 -> '1', 0.25 -> '0.25' (no trailing zeros)."""
+    return f"{value:g}"
+
+
+def ceu(contact_hours: float) -> float:
+    """Continuing education units for these contact hours (ACPE: 1 CEU = 10 contact hours)."""
+    return contact_hours / HOURS_PER_CEU
+
+
+def contact_hours_text(hours: float) -> str:
+    """'0.5 contact hours (0.05 CEU)', as on a pharmacist's certificate."""
+    return f"{credits_text(hours)} contact hours ({ceu(hours):g} CEU)"
+
+
+def minutes_text(minutes: int) -> str:
+    """'1 minute', '30 minutes'."""
+    return f"{minutes} minute{'s' * (minutes != 1)}"

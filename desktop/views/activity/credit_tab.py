@@ -1,0 +1,164 @@
+"""The Evaluation & credit tab: the evaluation (rule 5), then the claim (rules 6 and 8).
+
+Three parts, top to bottom: where the claim stands (with the certificate once accepted),
+the evaluation (activity/evaluation_box.py) and the claim form (activity/claim_box.py).
+After Claim the tab says "Waiting to sync"; after a sync, "Accepted — certificate ready"
+with Open / Save / Print, or "Refused by the server: <reason>" — never silently.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from desktop.learning.claim_form import next_steps
+from desktop.views import certificate_actions
+from desktop.views.activity.claim_box import ClaimBox
+from desktop.views.activity.evaluation_box import EvaluationBox
+from cmecore.rules.wording import credits_text
+from desktop.views.learning_text import LOCKED
+from desktop.views.widgets import plain_label
+
+
+class CreditTab(QWidget):
+    changed = Signal()  # the evaluation was submitted or a claim was made: the page re-reads the state
+    claim_finished = Signal(object)  # CompletionInfo, or the exception
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAccessibleName("Evaluation and credit")
+        self.services = None
+        self.activity_id: str | None = None
+        self.state = None
+
+        self.status_label = plain_label("", self, name="Credit status", heading=True)
+        self.note_label = plain_label("", self, name="What to do next")
+        self.evaluation = EvaluationBox(self)
+        self.evaluation.submitted.connect(self.changed)
+        self.claim = ClaimBox(self)
+        self.claim.claimed.connect(self.changed)
+        self.claim.claim_finished.connect(self.claim_finished)
+
+        # ---- certificate
+        self.cert_box = QGroupBox("Certificate", self)
+        self.cert_box.setAccessibleName("Certificate")
+        self.cert_box.setToolTip("Your certificate, kept on this computer for offline printing")
+        self.open_button = self._button("Open certificate", "Open the certificate PDF in your PDF viewer",
+                                        self.open_certificate)
+        self.save_button = self._button("Save PDF…", "Save the certificate PDF",
+                                        lambda: self._save(signed=False))
+        self.save_json_button = self._button("Save signed certificate…",
+                                             "Save the signed certificate (JSON) that anyone can verify",
+                                             lambda: self._save(signed=True))
+        self.print_button = self._button("Print…", "Print the certificate", self.print_certificate)
+        self.cert_note = plain_label("", self.cert_box, name="Certificate message")
+        cb = QVBoxLayout(self.cert_box)
+        row = QHBoxLayout()
+        for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
+            b.setParent(self.cert_box)
+            row.addWidget(b)
+        row.addStretch(1)
+        cb.addLayout(row)
+        cb.addWidget(self.cert_note)
+
+        body = QWidget()
+        body.setMaximumWidth(1000)
+        v = QVBoxLayout(body)
+        v.addWidget(self.status_label)
+        v.addWidget(self.note_label)
+        v.addWidget(self.cert_box)
+        v.addWidget(self.evaluation)
+        v.addWidget(self.claim)
+        v.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        scroll.setAccessibleName("Evaluation and credit")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self.show_state(None, None, None, "")
+
+    def _button(self, text: str, tip: str, slot) -> QPushButton:
+        b = QPushButton(text, self)
+        b.setAccessibleName(text.rstrip("…"))
+        b.setToolTip(tip)
+        b.clicked.connect(slot)
+        return b
+
+    # -------------------------------------------------------------- state
+
+    def set_activity(self, services, activity_id: str | None) -> None:
+        """Another activity or learner: rebuild the evaluation and restore what was saved."""
+        self.services, self.activity_id = services, activity_id
+        self.evaluation.set_activity(services, activity_id)
+        self.claim.set_activity(services, activity_id)
+
+    def show_state(self, services, activity_id: str | None, state, note: str = "") -> None:
+        if activity_id != self.activity_id or services is not self.services:
+            self.set_activity(services, activity_id)
+        self.state = state
+        if state is None:
+            self.status_label.setText("")
+            self.status_label.setVisible(False)
+            self.note_label.setText(note)
+            for box in (self.evaluation, self.claim, self.cert_box):
+                box.setVisible(False)
+            return
+        c = state.completion
+        self.evaluation.show_state(state, sent=c is not None and c.state in ("pending", "accepted"))
+        self._show_completion(state)
+        self.status_label.setVisible(bool(self.status_label.text()))
+        self.claim.show_state(state)
+
+    def _show_completion(self, state) -> None:
+        c = state.completion
+        self.cert_box.setVisible(c is not None and c.state == "accepted")
+        if c is None:
+            self.status_label.setText("")
+            self.note_label.setText(LOCKED if state.acknowledged_at is None else next_steps(state))
+            return
+        amount = f"{credits_text(c.credits_claimed)} {c.credit_type}"
+        if c.state == "pending":
+            self.status_label.setText("Waiting to sync")
+            extra = f" The last try did not get through: {c.last_error}" if c.last_error else ""
+            self.note_label.setText(f"Your claim for {amount} is saved on this computer and goes to the credit "
+                                    f"server at the next sync (Sync now, Ctrl+R).{extra}")
+        elif c.state == "accepted":
+            self.status_label.setText("Accepted — certificate ready")
+            ready = c.certificate_id and self.services.certificate_pdf(c.certificate_id) is not None
+            self.note_label.setText(f"The credit server accepted your claim for {amount}."
+                                    + ("" if ready else " The certificate arrives at the next sync."))
+            for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
+                b.setEnabled(bool(ready))
+        else:
+            self.status_label.setText(f"Refused by the server: {c.reason or 'no reason given'}")
+            self.note_label.setText(
+                "Your claim was not accepted. " + ("You can claim again below." if state.can_claim else
+                                                   state.claim_reason))
+
+    # -------------------------------------------------------------- certificate
+
+    def _certificate_id(self) -> str | None:
+        c = self.state.completion if self.state else None
+        return c.certificate_id if c is not None else None
+
+    def open_certificate(self):
+        cert = self._certificate_id()
+        if cert is None:
+            return None
+        path, message = certificate_actions.open_certificate(self.services, cert)
+        self.cert_note.setText(message)
+        return path
+
+    def _save(self, *, signed: bool) -> None:
+        cert = self._certificate_id()
+        if cert is not None:
+            certificate_actions.save_certificate_as(self, self.services, cert, signed=signed,
+                                                    on_message=self.cert_note.setText)
+
+    def print_certificate(self) -> None:
+        cert = self._certificate_id()
+        if cert is not None:
+            self.cert_note.setText(certificate_actions.print_certificate(self, self.services, cert))

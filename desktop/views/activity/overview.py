@@ -1,0 +1,292 @@
+"""The Overview tab: an activity's front matter, and the disclosure gate (DOMAIN rule 1).
+
+Description, highlights, dates and format, faculty, the accreditation statements (the
+learner's own profession first, the others folded), commercial support, learning
+objectives, disclosures and the off-label statement; then "Before you start" with the
+acknowledgement button, and the activity's files with Download / Remove video. Rebuilt for
+each activity; the page tells it where the learner stands (`show_gate`). Every label is
+plain text: nothing from the catalog is interpreted as HTML.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.views.learning_text import ACK_BUTTON, local_time
+from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
+from desktop.views.widgets import plain_label, section_heading
+
+if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer themselves
+    from desktop.cache.library import ActivityDetail, ObjectiveInfo, StatementInfo
+
+
+class Overview(QScrollArea):
+    acknowledge_requested = Signal()  # "I have read the disclosures — start"
+    download_requested = Signal(list)  # [activity id]
+    remove_video_requested = Signal(str)  # activity id
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAccessibleName("Overview")
+        self.statement_boxes: list[QGroupBox] = []
+        self.disclosures_table: QTableWidget | None = None
+        self.objectives_tree: QTreeWidget | None = None
+        self.ack_button: QPushButton | None = None
+        self.gate_label: QLabel | None = None
+        self.availability_label: QLabel | None = None
+
+    def show_activity(self, detail: ActivityDetail, profession: str | None) -> None:
+        old = self.takeWidget()
+        if old is not None:
+            old.deleteLater()
+        self.setWidget(self._build_overview(detail, profession))
+        self.verticalScrollBar().setValue(0)
+
+    def show_gate(self, state, note: str) -> None:
+        if self.ack_button is None or self.gate_label is None:
+            return  # no activity shown yet
+        button, label, banner = self.ack_button, self.gate_label, self.availability_label
+        if state is None:
+            label.setText(note)
+            button.setVisible(True)
+            button.setEnabled(False)
+        elif state.acknowledged_at is not None:
+            label.setText(f"✓ You acknowledged the disclosures on {local_time(state.acknowledged_at)}. "
+                          "The video, summaries, post-test and credit are open.")
+            button.setVisible(False)
+        elif not state.can_acknowledge:
+            label.setText(f"{state.availability_reason} You can read the front matter, but not start the activity.")
+            button.setVisible(True)
+            button.setEnabled(False)
+        else:
+            label.setText("Read the disclosures above. The video, summaries, post-test and credit open when you "
+                          f"press “{ACK_BUTTON}”; the time is recorded.")
+            button.setVisible(True)
+            button.setEnabled(True)
+        if banner is not None:
+            over = state is not None and not state.available
+            if over:
+                extra = (" You can review what you did; starting the post-test and claiming credit are closed."
+                         if state.acknowledged_at is not None else " You can read it, but not start it.")
+                banner.setText(f"⚠ {state.availability_reason}{extra}")
+            banner.setVisible(over)
+
+
+    def _build_overview(self, d: ActivityDetail, profession: str | None) -> QWidget:
+        page = QWidget()
+        page.setMaximumWidth(1000)
+        v = QVBoxLayout(page)
+        self.availability_label = plain_label("", page, name="Availability")
+        self.availability_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.availability_label.setVisible(False)
+        v.addWidget(self.availability_label)
+
+        if d.description:
+            v.addWidget(plain_label(d.description, page, name="Description"))
+        if d.highlights:
+            v.addWidget(section_heading("Highlights", page))
+            v.addWidget(plain_label("\n".join(f"• {h}" for h in d.highlights), page, name="Highlights"))
+
+        facts = [
+            ("Released", format_date(d.release_date)),
+            ("Reviewed", format_date(d.review_date)),
+            ("Available until", format_date(d.termination_date)),
+            ("Estimated time", format_minutes(d.estimated_minutes)),
+            ("Format", d.format or "—"),
+            ("Audience", d.audience or "—"),
+        ]
+        v.addWidget(plain_label("   ·   ".join(f"{k}: {val}" for k, val in facts), page, name="Dates and format"))
+
+        if d.faculty:
+            v.addWidget(section_heading("Faculty", page))
+            for name, credentials, role, bio in d.faculty:
+                line = name + (f", {credentials}" if credentials else "") + (f" — {role}" if role else "")
+                v.addWidget(plain_label(line, page, name=f"Faculty: {name}", tip=bio or line))
+
+        v.addWidget(section_heading("Accreditation", page))
+        self.statement_boxes = []
+        statements = d.statements_for(profession)
+        own = [s for s in statements if profession and s.profession == profession]
+        others = [s for s in statements if s not in own]
+        if not own:  # not signed in, or no credit for this profession: show them all
+            own, others = others, []
+        for s in own:
+            v.addWidget(self._statement_box(s, page, own=bool(profession and s.profession == profession)))
+        if others:
+            toggle = QToolButton(page)
+            toggle.setText(f"Statements for other professions ({len(others)})")
+            toggle.setCheckable(True)
+            toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            toggle.setArrowType(Qt.ArrowType.RightArrow)
+            toggle.setAccessibleName("Show statements for other professions")
+            toggle.setToolTip("Show or hide the accreditation statements for other professions")
+            v.addWidget(toggle)
+            holder = QWidget(page)
+            hv = QVBoxLayout(holder)
+            hv.setContentsMargins(16, 0, 0, 0)
+            for s in others:
+                hv.addWidget(self._statement_box(s, holder, own=False))
+            holder.setVisible(False)
+
+            def flip(checked: bool, holder=holder, toggle=toggle) -> None:
+                holder.setVisible(checked)
+                toggle.setArrowType(Qt.ArrowType.DownArrow if checked else Qt.ArrowType.RightArrow)
+
+            toggle.toggled.connect(flip)
+            self.others_toggle = toggle
+            v.addWidget(holder)
+        if d.providers:
+            v.addWidget(plain_label("Provided by " + "; ".join(d.providers), page, name="Providers"))
+
+        v.addWidget(section_heading("Commercial support", page))
+        v.addWidget(plain_label(d.commercial_support or "None declared.", page, name="Commercial support"))
+
+        if d.objectives:
+            v.addWidget(section_heading("Learning objectives", page))
+            v.addWidget(self._objectives(d.objectives, page))
+
+        v.addWidget(section_heading("Disclosures", page))
+        v.addWidget(self._disclosures(d, page))
+        if d.off_label_statement:
+            v.addWidget(plain_label(d.off_label_statement, page, name="Off-label use statement"))
+        v.addWidget(self._gate_box(page))
+
+        v.addWidget(section_heading("Files", page))
+        if d.assets:
+            for a in d.assets:
+                title = a.title or a.kind.capitalize()
+                text = f"{title} ({a.kind}, {a.media_type}, {human_bytes(a.size)}) — {media_text(a.state)}"
+                v.addWidget(plain_label(text, page, name=f"File: {title}"))
+        else:
+            v.addWidget(plain_label("This activity has no files.", page, name="Files"))
+        v.addLayout(self._file_buttons(d, page))
+        v.addStretch(1)
+        return page
+
+    def _gate_box(self, page: QWidget) -> QGroupBox:
+        """Rule 1: the acknowledgement that unlocks the content, right after the disclosures."""
+        box = QGroupBox("Before you start", page)
+        box.setAccessibleName("Disclosure acknowledgement")
+        box.setToolTip("The content opens once you have read the disclosures")
+        self.gate_label = plain_label("", box, name="Disclosure acknowledgement status")
+        self.ack_button = QPushButton(ACK_BUTTON, box)
+        self.ack_button.setAccessibleName(ACK_BUTTON)
+        self.ack_button.setToolTip("Record that you have read every disclosure above (the time is kept); "
+                                   "the video, summaries, post-test and credit then open")
+        self.ack_button.clicked.connect(self.acknowledge_requested)
+        bv = QVBoxLayout(box)
+        bv.addWidget(self.gate_label)
+        row = QHBoxLayout()
+        row.addWidget(self.ack_button)
+        row.addStretch(1)
+        bv.addLayout(row)
+        return box
+
+    def _file_buttons(self, d: ActivityDetail, page: QWidget) -> QHBoxLayout:
+        """Download / Remove video, under the Files list (the Downloads page does the work)."""
+        row = QHBoxLayout()
+        missing = [a for a in d.assets if str(a.state) != "present"]
+        self.download_button = QPushButton("⬇ Download", page)
+        self.download_button.setAccessibleName("Download this activity")
+        self.download_button.setToolTip("Fetch this activity's files for offline use")
+        self.download_button.setEnabled(bool(missing))
+        self.download_button.clicked.connect(lambda: self.download_requested.emit([d.id]))
+        self.remove_video_button = QPushButton("Remove downloaded video", page)
+        self.remove_video_button.setAccessibleName("Remove downloaded video")
+        self.remove_video_button.setToolTip("Delete the video file to free space; transcript, summaries and "
+                                            "your progress stay")
+        self.remove_video_button.setEnabled(
+            any(a.kind == "video" and str(a.state) in ("present", "partial") for a in d.assets)
+        )
+        self.remove_video_button.clicked.connect(lambda: self.remove_video_requested.emit(d.id))
+        row.addWidget(self.download_button)
+        row.addWidget(self.remove_video_button)
+        row.addStretch(1)
+        return row
+
+    def _statement_box(self, s: StatementInfo, parent: QWidget, *, own: bool) -> QGroupBox:
+        who = profession_name(s.profession)
+        amount = s.contact_hours if s.contact_hours is not None else s.max_credits
+        box = QGroupBox(f"{'Your credit — ' if own else ''}{who}: {amount:g} × {s.credit_type}", parent)
+        box.setProperty("profession", s.profession)
+        box.setAccessibleName(f"Accreditation for {who}")
+        box.setToolTip(f"Accreditation statement for {who}")
+        bv = QVBoxLayout(box)
+        bv.addWidget(plain_label(s.statement, box, name=f"Statement for {who}"))
+        extra = [f"Provider: {s.provider}"]
+        if s.uan:
+            extra.append(f"UAN: {s.uan}")
+        if s.activity_type:
+            extra.append(f"Type: {s.activity_type}")
+        bv.addWidget(plain_label("   ·   ".join(extra), box, name=f"Details for {who}"))
+        self.statement_boxes.append(box)
+        return box
+
+    def _objectives(self, objectives: tuple[ObjectiveInfo, ...], parent: QWidget) -> QTreeWidget:
+        tree = QTreeWidget(parent)
+        tree.setHeaderHidden(True)
+        tree.setAccessibleName("Learning objectives")
+        tree.setToolTip("What you should be able to do after this activity")
+        tree.setWordWrap(True)
+
+        def add(items, parent_item):
+            for o in items:
+                item = QTreeWidgetItem([o.text])
+                item.setToolTip(0, o.text)
+                if parent_item is None:
+                    tree.addTopLevelItem(item)
+                else:
+                    parent_item.addChild(item)
+                add(o.children, item)
+
+        add(objectives, None)
+        tree.expandAll()
+        tree.setMinimumHeight(min(400, 24 * (_count(objectives) + 1)))
+        self.objectives_tree = tree
+        return tree
+
+    def _disclosures(self, d: ActivityDetail, parent: QWidget) -> QTableWidget:
+        headers = ("Person", "Role", "Company", "Nature", "Mitigated")
+        table = QTableWidget(len(d.disclosures), len(headers), parent)
+        table.setHorizontalHeaderLabels(headers)
+        table.setAccessibleName("Disclosures")
+        table.setToolTip("Financial relationships of everyone who controlled the content")
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        for row, (person, role, company, nature, mitigated) in enumerate(d.disclosures):
+            for col, value in enumerate((person, role, company, nature, "Yes" if mitigated else "No")):
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)
+                table.setItem(row, col, item)
+        table.setMinimumHeight(min(320, 30 * (len(d.disclosures) + 1) + 4))
+        self.disclosures_table = table
+        if not d.disclosures:
+            table.setToolTip("No disclosures were listed for this activity")
+        return table
+
+
+def _count(objectives) -> int:
+    return sum(1 + _count(o.children) for o in objectives)

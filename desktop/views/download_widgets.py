@@ -1,0 +1,126 @@
+"""The Downloads page's parts that know nothing of the queue: how speed, time left and the
+bandwidth cap read, the progress bar painted in the jobs table, the jobs table's shape and
+the storage-per-activity table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QTableView,
+    QWidget,
+)
+
+from desktop.views.text import human_bytes
+
+FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11  # a row's share done (0..1), for the progress bar
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "—"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_speed(bps: float) -> str:
+    return f"{human_bytes(int(bps))}/s" if bps > 0 else "—"
+
+
+def bandwidth_text(kbps: int | None) -> str:
+    if not kbps:
+        return "Bandwidth: no cap"
+    if kbps >= 1000:
+        return f"Bandwidth cap: {kbps / 1000:g} Mbit/s"
+    return f"Bandwidth cap: {kbps} kbit/s"
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints the progress column as the style's own progress bar."""
+
+    def paint(self, painter, option, index) -> None:
+        fraction = index.data(FRACTION_ROLE)
+        if fraction is None:
+            super().paint(painter, option, index)
+            return
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(3, 3, -3, -3))
+        bar.minimum = 0
+        bar.maximum = 1000
+        bar.progress = int(round(fraction * 1000))
+        bar.text = f"{fraction:.0%}"
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        bar.palette = option.palette
+        bar.fontMetrics = option.fontMetrics
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+
+
+class JobsTable(QTableView):
+    """One row per download job (a DownloadsModel), progress painted as a bar, several rows selectable."""
+
+    def __init__(self, model, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setModel(model)
+        self.setAccessibleName("Download jobs")
+        self.setToolTip("Files being fetched or waiting. Select rows to pause, resume or cancel them.")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.setItemDelegateForColumn(model.PROGRESS, ProgressDelegate(self))
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(model.ACTIVITY, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        fm = self.fontMetrics()
+        for col, sample in ((model.ASSET, "Transcript"), (model.PROGRESS, "████████████"),
+                            (model.BYTES, "999.9 MB / 999.9 MB"), (model.SPEED, "999.9 KB/s"),
+                            (model.ETA, "0:00:00"), (model.STATE, "Downloading"),
+                            (model.ERROR, "Server not reachable")):
+            self.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
+
+
+class StorageTable(QTableView):
+    """The space each activity's complete files take, largest first."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        model = QStandardItemModel(0, 2, self)
+        model.setHorizontalHeaderLabels(["Activity", "Stored"])
+        self.setModel(model)
+        self.setAccessibleName("Storage used per activity")
+        self.setToolTip("Space the complete files of each activity take")
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+
+    def show_use(self, by_activity: dict[str, int], titles: dict[str, str]) -> None:
+        model = self.model()
+        model.removeRows(0, model.rowCount())
+        for activity_id, used in sorted(by_activity.items(), key=lambda kv: -kv[1]):
+            if used <= 0:
+                continue
+            title = QStandardItem(titles.get(activity_id, activity_id))
+            title.setData(activity_id, Qt.ItemDataRole.UserRole)
+            size = QStandardItem(human_bytes(used))
+            size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            model.appendRow([title, size])

@@ -1,0 +1,35 @@
+"""What changed, announced once, for every page to hear.
+
+Anki's model (OpChanges + one hook): whatever records a change — a write the learner
+asked for, a sync, a sign-in, the download queue — announces it here once, and each page
+subscribes and decides for itself whether to redraw. No one fans changes out by hand and
+no page reaches into another.
+
+The signals carry the object that made the change (or None), so a page that has already
+redrawn for its own change can let the announcement pass.
+
+    catalog_changed    activities or their files changed (a sync brought news, a video
+                       was removed, a content pack was imported)
+    learner_changed    who is signed in or current changed (sign-in, sign-out, switch,
+                       idle sign-out, another server or Services)
+    learning_changed   the current learner's records changed (acknowledgement, attempt,
+                       evaluation, claim, or a sync delivered claims and certificates)
+    downloads_changed  the download queue changed (jobs added, paused, resumed, finished)
+
+Every signal is emitted on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+
+class AppEvents(QObject):
+    catalog_changed = Signal(object)  # the source (the widget that made the change) or None
+    learner_changed = Signal(object)
+    learning_changed = Signal(object)
+    downloads_changed = Signal(object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setObjectName("app-events")

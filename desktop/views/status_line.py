@@ -1,0 +1,73 @@
+"""The status bar's permanent line: online or not, last sync, who is signed in, downloads
+and completions waiting, storage used; and, in red, the last sync problem.
+
+Only text from a `Status` (Services.status) and what the window knows (a sync running,
+this session's failure); the short form of a problem comes from views/text.short_error.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from desktop.views.text import human_bytes, relative_time, short_error
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+class StatusLine:
+    def __init__(self, bar: QStatusBar):
+        bar.setAccessibleName("Status")
+        bar.setSizeGripEnabled(True)
+
+        def label(name: str, tip: str) -> QLabel:
+            lab = QLabel(bar)
+            lab.setAccessibleName(name)
+            lab.setToolTip(tip)
+            return lab
+
+        self.status_label = label("Status", "Connection · last sync · who is signed in · storage used")
+        self.error_label = label("Sync problem", "The last sync problem")
+        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        # Permanent widgets stay visible while a passing message (e.g. "Downloaded: …") shows.
+        bar.addPermanentWidget(self.error_label, 1)
+        bar.addPermanentWidget(self.status_label)
+
+    def show(self, st, *, syncing: bool, downloads_pending: int, session_error: str | None,
+             session_exc: BaseException | None) -> None:
+        parts = []
+        if st.online is True:
+            parts.append("● Online")
+        elif st.online is False:
+            parts.append("○ Offline")
+        if syncing:
+            parts.append("Syncing…")
+        elif st.last_sync_at is None:
+            parts.append("Not yet synced")
+        else:
+            parts.append(f"last synced {relative_time(st.last_sync_at)}")
+        if st.server_url is None:
+            parts.append("No server set")
+        elif st.learner:
+            parts.append(st.learner.display_name or st.learner.username)
+        else:
+            parts.append("Not signed in")
+        if downloads_pending:
+            parts.append(f"{plural(downloads_pending, 'download')} pending")
+        if st.pending_completions:
+            parts.append(f"{plural(st.pending_completions, 'completion')} waiting to sync")
+        parts.append(f"{human_bytes(st.storage_bytes)} used")
+        self.status_label.setText(" · ".join(parts))
+        synced = f"Last synced {st.last_sync_at:%Y-%m-%d %H:%M} UTC" if st.last_sync_at else "Never synced"
+        self.status_label.setToolTip(f"{synced}. Server: {st.server_url or 'none set'}.")
+        error = session_error or st.last_error
+        exc = session_exc if session_error else None
+        self.error_label.setText(f"⚠ {short_error(error, exc)}" if error else "")
+        self.error_label.setToolTip(error or "No sync problem")
+        self.error_label.setAccessibleDescription(error or "")
+
+    def text(self) -> str:
+        """The status bar as one line, as a user reads it."""
+        error = self.error_label.text()
+        return self.status_label.text() + (f" · {error}" if error else "")

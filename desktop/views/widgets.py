@@ -1,0 +1,61 @@
+"""Small widget helpers every page uses.
+
+They live here, below every page, so that a page and its tabs can share them without
+importing one another (the activity page and its tabs used to reach each other through
+`plain_label`).
+
+Everything shown in the app came from the server or the learner, so a label shows its
+text literally: nothing is ever interpreted as HTML (summaries are sanitised HTML and
+have their own browser, see activity/summaries_tab.py).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QWidget
+
+
+def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip: str = "",
+                selectable: bool = True, heading: bool = False) -> QLabel:
+    """A word-wrapped label that shows `text` literally (never as rich text)."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    label.setWordWrap(True)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if heading:
+        font = label.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        label.setFont(font)
+    label.setAccessibleName(name or text[:80])
+    label.setToolTip(tip or name or "")
+    return label
+
+
+def section_heading(text: str, parent: QWidget | None = None) -> QLabel:
+    """A bold heading over a part of a page (not selectable; its text is its accessible name)."""
+    return plain_label(text, parent, name=text, heading=True, selectable=False)
+
+
+def push_button(parent: QWidget, text: str, tip: str, slot, *, name: str = "") -> QPushButton:
+    """A push button with its accessible name (the text without a trailing "…", unless given) and tooltip."""
+    button = QPushButton(text, parent)
+    button.setAccessibleName(name or text.rstrip("…"))
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
+def popup_menu(parent: QWidget, at, entries) -> QMenu:
+    """A context menu at global point `at` that mirrors buttons: (text, button) each, enabled as the button is."""
+    menu = QMenu(parent)
+    for text, button in entries:
+        action = QAction(text, menu)
+        action.setEnabled(button.isEnabled())
+        action.triggered.connect(button.click)
+        menu.addAction(action)
+    menu.popup(at)
+    return menu
