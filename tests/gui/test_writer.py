@@ -114,7 +114,7 @@ def test_at_close_the_last_place_is_written_after_the_waiting_writes_and_before_
     gate = threading.Event()
     run_write(None, lambda: gate.wait(10) and order.append(("earlier write", None, False)))
     window.close()  # pauses and queues the last place behind the earlier write
-    last = tab._queued_place
+    last = tab.place.queued
     assert last is not None and last.position_ms >= 1_500
     assert ("earlier write", None, False) not in order
     gate.set()
