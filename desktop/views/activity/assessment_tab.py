@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.views.activity.question_page import QuestionPage, push_button
+from desktop.views.activity.question_page import QuestionPage
 from desktop.views.activity.result_page import ResultPage
 from desktop.views.learning_text import LOCKED, attempts_text, local_time, locked_text, percent
 from desktop.views.tasks import discard_writes, pending_writes, run_write
-from desktop.views.widgets import plain_label
+from desktop.views.widgets import plain_label, push_button
 
 
 class AssessmentTab(QWidget):
@@ -88,9 +88,9 @@ class AssessmentTab(QWidget):
         page = QWidget()
         page.setAccessibleName("Post-test start")
         self.intro_label = plain_label("", page, name="About the post-test")
-        self.start_button = push_button("Start the post-test", "Start the post-test",
+        self.start_button = push_button(page, "Start the post-test",
                                         "Start (or resume) the post-test; your answers are kept as you choose them",
-                                        self.start, page)
+                                        self.start)
         v = QVBoxLayout(page)
         v.addWidget(self.intro_label)
         row = QHBoxLayout()

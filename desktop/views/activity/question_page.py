@@ -18,13 +18,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.views.widgets import plain_label
+from desktop.views.widgets import plain_label, push_button
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
@@ -36,14 +35,6 @@ def confirm(parent: QWidget, title: str, text: str) -> bool:
 
 def button_text(text: str) -> str:
     return text.replace("&", "&&")  # "&" on a button would be a mnemonic
-
-
-def push_button(text: str, name: str, tip: str, slot, parent: QWidget) -> QPushButton:
-    b = QPushButton(text, parent)
-    b.setAccessibleName(name)
-    b.setToolTip(tip)
-    b.clicked.connect(slot)
-    return b
 
 
 class QuestionPage(QWidget):
@@ -74,11 +65,11 @@ class QuestionPage(QWidget):
         self.options_box.setAccessibleName("Answers")
         self.options_layout = QVBoxLayout(self.options_box)
         self.save_note = plain_label("", self, name="Answer saving", selectable=False)
-        self.back_button = push_button("← Back", "Previous question", "Go to the previous question", self.back, self)
-        self.next_button = push_button("Next →", "Next question", "Go to the next question", self.next, self)
-        self.submit_button = push_button("Submit answers", "Submit answers",
-                                         "Submit this attempt for grading (you are asked first if some questions "
-                                         "are unanswered)", self.submit, self)
+        self.back_button = push_button(self, "← Back", "Go to the previous question", self.back,
+                                       name="Previous question")
+        self.next_button = push_button(self, "Next →", "Go to the next question", self.next, name="Next question")
+        self.submit_button = push_button(self, "Submit answers", "Submit this attempt for grading (you are asked "
+                                         "first if some questions are unanswered)", self.submit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.next_button)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from desktop.views.activity.question_page import push_button
-from desktop.views.widgets import plain_label
+from desktop.views.widgets import plain_label, push_button
 
 
 class ResultPage(QWidget):
@@ -34,13 +33,13 @@ class ResultPage(QWidget):
         self.result_scroll.setWidgetResizable(True)
         self.result_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.result_scroll.setAccessibleName("Answers and rationale")
-        self.retake_button = push_button("Retake the post-test", "Retake the post-test",
-                                         "Start a new attempt (every attempt is kept)", self.retake_requested.emit, self)
-        self.to_credit_button = push_button("Go to Evaluation & credit →", "Go to Evaluation and credit",
-                                            "Evaluate the activity and claim your credit", self.go_to_credit.emit, self)
-        self.to_credit_button.setText("Go to Evaluation && credit →")
-        self.back_to_intro_button = push_button("Done", "Close the result", "Back to the post-test overview",
-                                                self._close, self)
+        self.retake_button = push_button(self, "Retake the post-test", "Start a new attempt (every attempt is kept)",
+                                         self.retake_requested.emit)
+        self.to_credit_button = push_button(self, "Go to Evaluation && credit →",
+                                            "Evaluate the activity and claim your credit", self.go_to_credit.emit,
+                                            name="Go to Evaluation and credit")
+        self.back_to_intro_button = push_button(self, "Done", "Back to the post-test overview", self._close,
+                                                name="Close the result")
         row = QHBoxLayout()
         row.addWidget(self.retake_button)
         row.addWidget(self.to_credit_button)
