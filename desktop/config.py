@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from desktop.errors import BadServerAddress
+from desktop.errors import BadServerAddress, BadSetting
 from desktop.paths import APP_NAME, Paths, default_data_dir  # noqa: F401 (re-exported)
 from desktop.policy import HoursWindow
 
@@ -50,6 +50,17 @@ class Settings(BaseModel):
     @classmethod
     def _blank_is_none(cls, v):
         return v.strip() or None if isinstance(v, str) else v
+
+
+def validated_settings(values: dict) -> Settings:
+    """Settings from these values; BadSetting (a ConfigError) names the first one not usable."""
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]).replace("_", " ")
+        why = first["msg"].removeprefix("Value error, ")
+        raise BadSetting(f"The {name} setting is not usable: {why[:1].lower()}{why[1:]}.") from None
 
 
 def load_settings(path: Path) -> Settings:

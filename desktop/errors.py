@@ -8,7 +8,7 @@ never from the message text, so wording can change without changing behaviour.
     CmeError
     ├── NetworkError    the server could not be used: unreachable, failed, sent nonsense
     ├── AuthError       who you are: wrong password, sign-in ended, nobody signed in, no keyring
-    ├── ConfigError     settings or policy: no server set, a bad server address, a locked setting
+    ├── ConfigError     settings or policy: no server set, a bad server address or setting, a locked one
     ├── RuleError       an accreditation rule says no now (locked content, a refused step, a second claim)
     └── ContentError    content that cannot be used: unknown activity, refused pack, busy store,
                         an unreadable transcript or summary, a cache from a newer app
@@ -117,6 +117,13 @@ class BadServerAddress(ConfigError):
 
     message = "That is not a usable server address. Use the https:// address your provider gave you."
     code = "bad-server-address"
+
+
+class BadSetting(ConfigError):
+    """A settings value out of range or in the wrong form; the message names the setting."""
+
+    message = "That setting is not usable."
+    code = "bad-setting"
 
 
 class SettingLocked(ConfigError):

@@ -51,6 +51,7 @@ def apply_catalog(
         state.last_sync_at = synced_at
         state.last_attempt_at = synced_at
         state.last_error = None
+        state.last_error_code = None
         state.clock_offset_ms = clock_offset_ms
     return len(catalog.activities) + len(catalog.withdrawn)
 
@@ -135,13 +136,16 @@ def record_sync_not_modified(
         state.last_sync_at = synced_at
         state.last_attempt_at = synced_at
         state.last_error = None
+        state.last_error_code = None
         if clock_offset_ms is not None:
             state.clock_offset_ms = clock_offset_ms
 
 
-def record_sync_failure(db: Database, server_url: str, message: str, at: datetime) -> None:
-    """Remember the failure for the status bar; the catalog rows stay as they were."""
+def record_sync_failure(db: Database, server_url: str, message: str, code: str | None, at: datetime) -> None:
+    """Remember the failure (its message and its error code) for the status bar; the
+    catalog rows stay as they were."""
     with db.write() as session:
         state = _state(session, server_url)
         state.last_attempt_at = at
         state.last_error = message
+        state.last_error_code = code

@@ -191,6 +191,9 @@ class SyncState(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the failure's machine-readable code (desktop/errors.py), decided on instead of the text;
+    # None before a failure, after a success, and in rows stored before schema 0005
+    last_error_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # server time minus local time, in milliseconds, from the last response's Date header
     clock_offset_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # the key that signs this server's certificate credentials (from sign-in), for offline checks

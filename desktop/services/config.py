@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop import disk
-from desktop.config import Paths, Settings, normalise_server_url, save_settings
+from desktop.config import Paths, Settings, normalise_server_url, save_settings, validated_settings
 from desktop.errors import SettingLocked
 from desktop.policy import Policy, effective_settings, expand_path
 
@@ -68,8 +68,8 @@ class ConfigService:
     def update_settings(self, **changes) -> Settings:
         """Validate, apply and save other settings (the server: `set_server_url`).
 
-        Raises ValueError (pydantic's ValidationError) for an out-of-range value, SettingLocked
-        for a change to a setting the policy fixes. Returns the effective settings.
+        Raises BadSetting for a value out of range or in the wrong form, SettingLocked for a
+        change to a setting the policy fixes (both ConfigErrors). Returns the effective settings.
         """
         changes.pop("server_url", None)
         locked = self.locked_settings()
@@ -77,7 +77,7 @@ class ConfigService:
             if changes[name] != getattr(self.settings, name, None):
                 raise SettingLocked(name, locked[name])
             del changes[name]  # unchanged: nothing to refuse, nothing to save
-        self._save(Settings.model_validate({**self.user_settings.model_dump(), **changes}), set(changes))
+        self._save(validated_settings({**self.user_settings.model_dump(), **changes}), set(changes))
         return self.settings
 
     def _save(self, user_settings: Settings, changed: set[str]) -> None:

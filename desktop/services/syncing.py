@@ -30,6 +30,7 @@ class Status:
     learner: LearnerInfo | None
     last_sync_at: datetime | None  # naive UTC
     last_error: str | None
+    last_error_code: str | None  # the last failure's CmeError code (None: none, or stored before codes were)
     clock_offset_ms: int | None
     storage_bytes: int
     notice: str | None = None  # something the user should know once, e.g. a rebuilt cache
@@ -118,6 +119,7 @@ class SyncService:
             learner=self.account.current_learner(),
             last_sync_at=state.last_sync_at if state else None,
             last_error=state.last_error if state else None,
+            last_error_code=state.last_error_code if state else None,
             clock_offset_ms=state.clock_offset_ms if state else None,
             storage_bytes=self.blobs.bytes_used(),
             notice=self.notice(),

@@ -38,7 +38,7 @@ def sync_catalog(db: Database, api: CreditServerApi, account: Account, server_ur
         )
         return CatalogSyncResult(False, changed, reply.catalog.cursor, now)
     except CmeError as exc:
-        record_sync_failure(db, server_url, str(exc), utcnow())
+        record_sync_failure(db, server_url, str(exc), exc.code, utcnow())
         raise
 
 

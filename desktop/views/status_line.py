@@ -63,7 +63,8 @@ class StatusLine:
         self.status_label.setToolTip(f"{synced}. Server: {st.server_url or 'none set'}.")
         error = session_error or st.last_error
         exc = session_exc if session_error else None
-        self.error_label.setText(f"⚠ {short_error(error, exc)}" if error else "")
+        code = None if session_error else st.last_error_code
+        self.error_label.setText(f"⚠ {short_error(error, exc, code)}" if error else "")
         self.error_label.setToolTip(error or "No sync problem")
         self.error_label.setAccessibleDescription(error or "")
 

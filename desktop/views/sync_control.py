@@ -14,7 +14,7 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop.errors import CmeError
+from desktop.errors import CmeError, NoServerConfigured
 from desktop.views.events import AppEvents
 from desktop.views.learning_text import claims_notice
 from desktop.views.tasks import run_task
@@ -65,7 +65,7 @@ class SyncControl(QObject):
             return False
         if s.server_url is None:
             if user:
-                self.session_error, self.session_exc = NO_SERVER, None
+                self.session_error, self.session_exc = NO_SERVER, NoServerConfigured(NO_SERVER)
                 self.needs_server.emit()
             return False
         if s.current_learner() is None:

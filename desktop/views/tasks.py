@@ -167,7 +167,8 @@ class _Runnable(QRunnable):
 
 
 def _is_expected(exc: BaseException) -> bool:
-    return isinstance(exc, (CmeError, ValueError))
+    """A failure the app reports to a person (the error tree); anything else is a bug, logged."""
+    return isinstance(exc, CmeError)
 
 
 def run_task(

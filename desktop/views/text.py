@@ -24,7 +24,8 @@ MEDIA_STATE = {
     LocalState.absent: ("○", "Not downloaded"),
 }
 
-# Short forms of the sync layer's messages, for the status bar (the full one is the tooltip).
+# Short forms of the sync layer's failures, for the status bar (the full message is the tooltip).
+# A subclass takes its nearest listed ancestor's (AccessExpired: "Sign-in required").
 _SHORT_ERRORS: dict[type[errors.CmeError], str] = {
     errors.ServerUnreachable: "Server not reachable",
     errors.WrongCredentials: "Sign-in required",
@@ -48,20 +49,30 @@ def media_text(state: LocalState) -> str:
     return f"{symbol} {words}"
 
 
-def short_error(message: str | None, exc: BaseException | None = None) -> str:
-    """A few words for the status bar, from the exception or from a stored message."""
-    if exc is not None:
-        for cls in type(exc).__mro__:
-            if cls in _SHORT_ERRORS:
-                return _SHORT_ERRORS[cls]
+def short_error(message: str | None, exc: BaseException | None = None, code: str | None = None) -> str:
+    """A few words for the status bar: decided by the error's type (`exc`) or by its stored
+    `code` (a CmeError code, as the sync state keeps it), never by the message's wording.
+    Without either (or for a failure with no short form), the message itself, cut to fit."""
+    cls = type(exc) if exc is not None else _error_class(code)
+    for ancestor in cls.__mro__ if cls is not None else ():
+        if ancestor in _SHORT_ERRORS:
+            return _SHORT_ERRORS[ancestor]
     if not message:
         return ""
-    for cls, short in _SHORT_ERRORS.items():
-        # Messages may carry details after the class's standard opening words.
-        opening = cls.message.split(".")[0].split(" (")[0]
-        if message == cls.message or message.startswith(opening[:35]):
-            return short
     return message if len(message) <= 60 else message[:57].rstrip() + "…"
+
+
+def _error_class(code: str | None) -> type[CmeError] | None:
+    """The class in the error tree whose own code this is (None if none is)."""
+    if not code:
+        return None
+    pending = [CmeError]
+    while pending:
+        cls = pending.pop()
+        if cls.__dict__.get("code") == code:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None
 
 
 def relative_time(then: datetime, now: datetime | None = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from desktop.cache.db import SCHEMA_HEAD, alembic_head, current_revision, open_d
 from desktop.errors import SchemaTooNewError
 from desktop.cache.learners import current_learner
 from desktop.cache.library import activity_detail, library_rows, sync_state
+from desktop.views.text import short_error
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "cache-schema-0001.sqlite3"
 
@@ -37,6 +39,7 @@ def test_database_from_the_first_release_opens_with_every_row(tmp_path):
         state = sync_state(db, "https://cme.example.org")
         assert state.catalog_cursor == 7 and state.catalog_etag == '"catalog-7"'
         assert state.clock_offset_ms == -1500
+        assert state.last_error_code is None  # schema 0005's column, empty in old rows
         assert current_learner(db, "https://cme.example.org").display_name == "Dr. Fixture"
         # activities cached before the search index existed are found by their title
         from desktop.cache.search import search
@@ -47,6 +50,21 @@ def test_database_from_the_first_release_opens_with_every_row(tmp_path):
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"download_jobs", "watch_progress", "search_text", "attempts", "completions", "outbox"} <= tables
+    finally:
+        db.close()
+
+
+def test_a_sync_failure_stored_before_error_codes_is_shown_as_it_was_written(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    shutil.copy(FIXTURE, path)
+    old = "The credit server cannot be reached."
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE sync_state SET last_error = ?", (old,))
+    db = open_database(path)
+    try:
+        state = sync_state(db, "https://cme.example.org")
+        assert state.last_error == old and state.last_error_code is None
+        assert short_error(state.last_error, code=state.last_error_code) == old  # no guessing from the words
     finally:
         db.close()
 

@@ -80,20 +80,21 @@ def open_activity(window, activity_id: str = DEMO_ID):
 
 def take_attempt(qtbot, tab, key: dict) -> object:
     """Answer every question by clicking the option widgets, page by page, then submit."""
-    n = len(tab.view.questions)
+    questions = tab.question_page
+    n = len(questions.view.questions)
     for i in range(n):
-        q = tab.view.questions[tab.index]
-        assert tab.progress_label.text() == f"Question {i + 1} of {n}"
-        assert (q.kind == "single") == tab.group.exclusive()
-        for oid, button in tab.option_buttons:
+        q = questions.view.questions[questions.index]
+        assert questions.progress_label.text() == f"Question {i + 1} of {n}"
+        assert (q.kind == "single") == questions.group.exclusive()
+        for oid, button in questions.option_buttons:
             if oid in key[q.id]:
                 with qtbot.waitSignal(tab.answer_saved, timeout=T):
                     click(qtbot, button)
         if i < n - 1:
-            click(qtbot, tab.next_button)
-    assert not tab.unanswered()
+            click(qtbot, questions.next_button)
+    assert not questions.unanswered()
     with qtbot.waitSignal(tab.submitted, timeout=T) as result:
-        click(qtbot, tab.submit_button)
+        click(qtbot, questions.submit_button)
     return result.args[0]
 
 
@@ -109,7 +110,7 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
     # Rule 1: content locked until the disclosures are acknowledged.
     assert all(not page.tabs.isTabEnabled(i) for i in LOCKED_TABS)
     assert "Locked" in page.tabs.tabToolTip(WATCH_TAB)
-    assert page.watch_tab.message.text() == LOCKED and page.summaries_tab.note.text() == LOCKED
+    assert page.watch_tab.video_column.message.text() == LOCKED and page.summaries_tab.note.text() == LOCKED
     assert page.overview.ack_button.isVisible() and page.overview.ack_button.accessibleName() == ACK_BUTTON
     assert page.overview.ack_button.toolTip()
     page.open_at(5_000)  # a search hit into a locked activity stays on the Overview
@@ -120,7 +121,7 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
     assert page.overview.gate_label.text().startswith("✓ You acknowledged the disclosures on ")
     assert not page.overview.ack_button.isVisible()
     assert services.learning_state(DEMO_ID).acknowledged_at is not None
-    assert page.watch_tab.message.text() != LOCKED
+    assert page.watch_tab.video_column.message.text() != LOCKED
 
     # Rule 4: the pass mark is shown before starting; the post-test waits for 80% watched.
     tab = page.assessment_tab
@@ -145,23 +146,23 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
     assert not _unexplained_controls(window)
     result = take_attempt(qtbot, tab, WRONG)
     assert not result.passed and result.score == 0
-    assert tab.score_label.text() == "Attempt 1: 0% — Not passed (pass mark 75%)"
-    texts = [w.text() for w in tab.result_widget.findChildren(type(tab.score_label))]
+    assert tab.result_page.score_label.text() == "Attempt 1: 0% — Not passed (pass mark 75%)"
+    texts = [w.text() for w in tab.result_page.body.findChildren(type(tab.result_page.score_label))]
     assert sum(t.startswith("Right answer: ") for t in texts) == 5
     assert any(t.startswith("Why: Office readings higher than home readings") for t in texts)
     assert "Right answer: The white-coat effect" in texts
-    assert tab.retake_button.isVisible() and not tab.to_credit_button.isVisible()
+    assert tab.result_page.retake_button.isVisible() and not tab.result_page.to_credit_button.isVisible()
 
     # …retake and pass; every attempt is kept.
     with qtbot.waitSignal(tab.changed, timeout=T):
-        click(qtbot, tab.retake_button)
-    assert tab.view.number == 2 and tab.progress_label.text() == "Question 1 of 5"
+        click(qtbot, tab.result_page.retake_button)
+    assert tab.question_page.view.number == 2 and tab.question_page.progress_label.text() == "Question 1 of 5"
     result = take_attempt(qtbot, tab, CORRECT)
     assert result.passed and result.score == 100
-    assert not tab.retake_button.isVisible() and tab.to_credit_button.isVisible()
+    assert not tab.result_page.retake_button.isVisible() and tab.result_page.to_credit_button.isVisible()
     assert tab.attempts_table.rowCount() == 2
     assert [tab.attempts_table.item(r, 4).text() for r in range(2)] == ["Passed", "Not passed"]
-    click(qtbot, tab.to_credit_button)
+    click(qtbot, tab.result_page.to_credit_button)
     assert page.tabs.currentIndex() == CREDIT_TAB
 
     # Rule 5: the evaluation with a commitment to change, saved as typed and restored.
@@ -384,7 +385,7 @@ def test_opening_an_unacknowledged_activity_never_raises(qtbot, make_services):
     window = make_window(qtbot, services)
     page = open_activity(window, activity_id)
     assert page.watch_tab.locked_reason == LOCKED and page.watch_tab.player is None
-    assert page.watch_tab.transcript is None and page.summaries_tab.note.text() == LOCKED
+    assert page.watch_tab.transcript_panel.transcript is None and page.summaries_tab.note.text() == LOCKED
     assert page.assessment_tab.lock_label.text() == LOCKED
     page.watch_tab.hide()
     page.watch_tab.show()  # showEvent looks for the video again: still locked, no exception
@@ -402,7 +403,7 @@ def test_no_one_signed_in_sees_a_sign_in_message_not_an_error(qtbot, make_servic
     page = open_activity(window, activity_id)
     assert page.state is None and "Sign in" in page.overview.gate_label.text()
     assert not page.overview.ack_button.isEnabled()
-    assert "Sign in" in page.watch_tab.message.text()
+    assert "Sign in" in page.watch_tab.video_column.message.text()
     window.show_section(CREDITS)
     assert window.credits_page.totals_label.text() == "Sign in to see your credits."
 

@@ -127,7 +127,7 @@ def test_position_and_watched_ranges_persist_and_resume(qtbot, page, make_servic
     try:
         assert again.watch_tab.player.position_ms() == stopped_at
         assert again.watch_tab.transcript_panel.current_row == again.watch_tab.transcript_panel.index.index_at(stopped_at)
-        assert "Resuming at 0:2" in again.watch_tab.status_label.text()
+        assert "Resuming at 0:2" in again.watch_tab.video_column.status_label.text()
         assert again.watch_tab.tracker.watched == saved.watched
         # It really plays from there.
         with qtbot.waitSignal(again.watch_tab.player.time_reported, timeout=5_000):
@@ -151,7 +151,7 @@ def test_keys_speed_and_skip(qtbot, page):
     tab = page.watch_tab
     tab.setFocus()
     qtbot.keyClick(tab, Qt.Key.Key_BracketRight)
-    assert tab.player.rate == 1.25 and tab.speed_combo.currentText() == "1.25×"
+    assert tab.player.rate == 1.25 and tab.video_column.speed_combo.currentText() == "1.25×"
     qtbot.keyClick(tab, Qt.Key.Key_BracketLeft)
     qtbot.keyClick(tab, Qt.Key.Key_BracketLeft)
     assert tab.player.rate == 0.75
@@ -197,13 +197,13 @@ def test_not_downloaded_offers_download_and_keeps_the_transcript(qtbot, make_ser
         page.show_activity(services.activity_detail(activity_id), None)
     tab = page.watch_tab
     assert tab.player is None
-    assert "not downloaded" in tab.message.text()
+    assert "not downloaded" in tab.video_column.message.text()
     assert tab.transcript_panel.model.rowCount() > 10
     assert page.summaries_tab.note.text() == "The summaries are not downloaded yet."
     queued = []
     services.enqueue_downloads = lambda ids: queued.append(ids) or []
-    tab.download_button.click()
-    qtbot.waitUntil(lambda: "Downloads page" in tab.message.text(), timeout=5_000)
+    tab.video_column.download_button.click()
+    qtbot.waitUntil(lambda: "Downloads page" in tab.video_column.message.text(), timeout=5_000)
     assert queued == [[activity_id]]
     # Clicking a cue with no video just moves the highlight.
     tab.seek(30_000)
@@ -237,7 +237,7 @@ def test_missing_libvlc_shows_the_message_and_does_not_crash(tmp_path):
         assert tab.transcript_panel.model.rowCount() > 10
         tab.seek(12_000)
         tab.toggle()
-        print("MESSAGE:", tab.message.text())
+        print("MESSAGE:", tab.video_column.message.text())
         services.close()
     """)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_VLC_LIB_PATH": str(tmp_path / "no-libvlc.so")}
@@ -281,7 +281,7 @@ def test_fullscreen_with_f_and_back_with_esc(qtbot, page):
     with qtbot.waitActive(tab.video_column):
         qtbot.keyClick(tab, Qt.Key.Key_F)
     assert tab.video_column.isWindow() and tab.video_column.isFullScreen()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is tab.play_button)
-    qtbot.keyClick(tab.play_button, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is tab.video_column.play_button)
+    qtbot.keyClick(tab.video_column.play_button, Qt.Key.Key_Escape)
     assert not tab.video_column.isWindow()
     assert tab.splitter.widget(0) is tab.video_column and page.isVisible()

@@ -4,16 +4,18 @@ already waiting and before the cache closes."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
 from PySide6.QtWidgets import QWidget
 
 from desktop.config import Paths
+from desktop.errors import RuleError
 from desktop.services import Services
 from desktop.views.activity.page import WATCH_TAB
 from desktop.views.main_window import MainWindow, end_session
-from desktop.views.tasks import discard_writes, pending_writes, run_write, wait_for_writes
+from desktop.views.tasks import discard_writes, pending_writes, run_task, run_write, wait_for_writes
 from tests.player.demo_media import SERVER_URL, install_demo
 
 pytestmark = pytest.mark.gui
@@ -114,7 +116,7 @@ def test_at_close_the_last_place_is_written_after_the_waiting_writes_and_before_
     gate = threading.Event()
     run_write(None, lambda: gate.wait(10) and order.append(("earlier write", None, False)))
     window.close()  # pauses and queues the last place behind the earlier write
-    last = tab._queued_place
+    last = tab.place.queued
     assert last is not None and last.position_ms >= 1_500
     assert ("earlier write", None, False) not in order
     gate.set()
@@ -131,3 +133,22 @@ def test_at_close_the_last_place_is_written_after_the_waiting_writes_and_before_
         assert reopened.watch_progress(activity_id).position_ms == last.position_ms
     finally:
         reopened.close()
+
+
+def test_a_failure_from_the_error_tree_is_reported_any_other_exception_is_logged_as_a_bug(qtbot, caplog):
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    seen = []
+
+    def raising(exc):
+        def fn():
+            raise exc
+        return fn
+
+    with caplog.at_level(logging.ERROR, logger="desktop.views.tasks"):
+        for exc in (RuleError("Not now.", "attempt"), ValueError("a bug, not a message for the learner")):
+            task = run_task(owner, raising(exc), None, seen.append)
+            qtbot.waitUntil(lambda task=task: task.delivered, timeout=5_000)
+    assert [type(e) for e in seen] == [RuleError, ValueError]  # both reach the view's on_error
+    bugs = [r for r in caplog.records if r.getMessage() == "background task raised"]
+    assert [r.exc_info[0] for r in bugs] == [ValueError]

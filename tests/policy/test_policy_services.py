@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from desktop.errors import SettingLocked
+from desktop.errors import BadSetting, ConfigError, SettingLocked
 from tests.support.cli import run_cli
 
 
@@ -39,8 +39,14 @@ def test_without_policy_the_user_changes_everything(make_services):
     assert services.locked_settings() == {}
     services.update_settings(bandwidth_cap_kbps=4096, download_hours="22:00-6:00", shared_content_dir="/mnt/x")
     assert services.settings.download_hours == "22:00-06:00"
-    with pytest.raises(ValueError):
+    with pytest.raises(BadSetting) as refused:  # a ConfigError the views show as it is, not a bug
         services.update_settings(download_hours="nights")
+    assert isinstance(refused.value, ConfigError) and refused.value.code == "bad-setting"
+    assert str(refused.value) == ("The download hours setting is not usable: download hours must look like "
+                                  "19:00-07:00 (got 'nights').")
+    with pytest.raises(BadSetting, match="bandwidth cap kbps setting is not usable"):
+        services.update_settings(bandwidth_cap_kbps=1)
+    assert services.settings.download_hours == "22:00-06:00"  # nothing was changed
 
 
 def test_cli_server_flag_does_not_override_a_policy_server(no_machine_policy, data_dir, monkeypatch, capsys):

@@ -14,7 +14,7 @@ from desktop.config import normalise_server_url
 from desktop.errors import BadServerAddress, ConfigError, ContentLocked, RuleError, ServerUnreachable
 from desktop.sync.outbox import deliver
 from desktop.views.learning_text import LOCKED, locked_text
-from desktop.views.text import UNEXPECTED, error_text
+from desktop.views.text import UNEXPECTED, error_text, short_error
 
 SERVER = "http://127.0.0.1:9"  # never contacted: the account below says the server is unreachable
 NOW = datetime(2026, 3, 1, 12)
@@ -24,6 +24,9 @@ class UnreachableAccount:
     """An Account whose server cannot be reached, saying so in words unlike the app's own."""
 
     def access_token(self, learner_id=None) -> str:
+        raise ServerUnreachable("No route to host (ECONNREFUSED).")
+
+    def authorized(self, call, learner_id=None):
         raise ServerUnreachable("No route to host (ECONNREFUSED).")
 
 
@@ -65,3 +68,24 @@ def test_the_status_says_offline_after_a_delivery_that_could_not_reach_the_serve
     report = services.syncing.deliver_completions()
     assert report.unreachable and report.remaining == 1
     assert services.syncing.status().online is False
+
+
+def test_the_short_status_for_an_unreachable_server_comes_from_its_code_whatever_the_words(make_services, monkeypatch):
+    services = make_services(SERVER)
+    monkeypatch.setattr(services.connection, "account", UnreachableAccount)
+    with pytest.raises(ServerUnreachable):
+        services.sync()
+    status = services.status()
+    assert status.last_error == "No route to host (ECONNREFUSED)."  # the words, kept for the tooltip
+    assert status.last_error_code == "unreachable"
+    assert short_error(status.last_error, code=status.last_error_code) == "Server not reachable"
+
+
+def test_a_short_status_is_chosen_by_code_for_subclasses_too_and_never_by_wording():
+    # AccessExpired is a SignInRequired: its stored code gets its ancestor's short form.
+    assert short_error("Token refused.", code="access-expired") == "Sign-in required"
+    assert short_error("Whatever the server said.", exc=ServerUnreachable("Whatever the server said.")) \
+        == "Server not reachable"
+    # The standard wording alone, with no code (a row stored before codes), is shown as written.
+    assert short_error(ServerUnreachable.message[:50]) == ServerUnreachable.message[:50]
+    assert short_error("Something new went wrong.", code="no-such-code") == "Something new went wrong."

@@ -1,5 +1,10 @@
 """The transcript beside the video: one list view over a model of cues.
 
+The panel reads the activity's transcript itself, on the task pool (`load`), and shows
+it, or in plain words why there is none, when it arrives; a late answer for another
+activity is dropped. Estimated timings are spread again once the video's real length is
+known (`fit_to_length`).
+
 The current cue (CueIndex, a binary search per position tick) is shown bold on the
 highlight colour and kept in view, unless the learner scrolls by hand: then auto-follow
 stops and a "↓ Follow" button brings it back. Clicking a cue seeks there. A find box
@@ -7,6 +12,9 @@ marks the matching cues and steps through them. Cue text is plain text, never HT
 """
 
 from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
@@ -22,8 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.errors import CmeError, TranscriptError
 from desktop.media.transcript import CueIndex, Transcript
 from desktop.views.activity.player_widget import format_time
+from desktop.views.learning_text import locked_text
+from desktop.views.tasks import run_task
+
+if TYPE_CHECKING:
+    from desktop.cache.library import ActivityDetail
+
+log = logging.getLogger(__name__)
 
 MACHINE_BANNER = "Machine-generated transcript, not checked by hand"
 ESTIMATED_BANNER = "Timings are estimated"
@@ -93,13 +109,32 @@ class CueModel(QAbstractListModel):
         return None
 
 
+def missing_note(detail: ActivityDetail) -> str:
+    """Why there is no transcript to show when reading it found none."""
+    has_asset = any(a.kind == "transcript" for a in detail.assets)
+    return "The transcript is not downloaded yet." if has_asset else "This activity has no transcript."
+
+
+def failure_note(exc: BaseException) -> str:
+    """What to show when reading the transcript failed."""
+    if isinstance(exc, CmeError) and not isinstance(exc, TranscriptError):
+        return locked_text(exc)  # rule 1, or no one signed in
+    if not isinstance(exc, TranscriptError):
+        log.error("reading the transcript failed", exc_info=exc)
+    return f"The transcript file could not be read ({exc})."
+
+
 class TranscriptPanel(QWidget):
     seek_requested = Signal(int)
+    transcript_shown = Signal()  # what `load` asked for (or why there is none) is on screen
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAccessibleName("Transcript")
         self.index = CueIndex(())
+        self.transcript: Transcript | None = None  # as last loaded
+        self._request = 0  # bumped per load: a late transcript for another activity is dropped
+        self._source: tuple | None = None  # (services, detail) last loaded from
         self.following = True
         self._auto_scrolling = False
         self._matches: list[int] = []
@@ -198,6 +233,47 @@ class TranscriptPanel(QWidget):
         button.setToolTip(tip)
         button.clicked.connect(slot)
         return button
+
+    # -------------------------------------------------------------- loading
+
+    def load(self, services, detail: ActivityDetail, duration_ms: int | None, locked_reason: str | None) -> None:
+        """Read `detail`'s transcript (timings estimated over `duration_ms` if it has none)
+        off the GUI thread; `locked_reason` (rule 1, no one signed in) is shown instead."""
+        self._source = (services, detail)
+        self.transcript = None
+        self.set_transcript(None, machine_generated=False, note="Reading the transcript…")
+        if locked_reason is not None or services is None:
+            self._request += 1
+            self._show(None, locked_reason or "")
+        else:
+            self._read(duration_ms)
+
+    def fit_to_length(self, length_ms: int) -> None:
+        """The video's real length is known: spread estimated timings over it."""
+        t = self.transcript
+        if t is not None and t.estimated and t.cues and t.cues[-1].end_ms != length_ms:
+            self._read(length_ms)
+
+    def _read(self, duration_ms: int | None) -> None:
+        self._request += 1
+        request, (services, detail) = self._request, self._source
+        run_task(self, lambda: services.transcript(detail.id, duration_ms),
+                 lambda transcript: self._arrived(request, transcript),
+                 lambda exc: self._failed(request, exc))
+
+    def _arrived(self, request: int, transcript: Transcript | None) -> None:
+        if request == self._request:  # else another activity (or length) was asked for meanwhile
+            self._show(transcript, missing_note(self._source[1]))
+
+    def _failed(self, request: int, exc: BaseException) -> None:
+        if request == self._request:
+            self._show(None, failure_note(exc))
+
+    def _show(self, transcript: Transcript | None, note: str) -> None:
+        self.transcript = transcript
+        machine = bool(transcript is not None and self._source[1].transcript_machine_generated)
+        self.set_transcript(transcript, machine_generated=machine, note=note)
+        self.transcript_shown.emit()
 
     # -------------------------------------------------------------- content
 
