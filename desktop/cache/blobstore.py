@@ -12,7 +12,6 @@ library list reads the store before the first paint).
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import re
@@ -32,6 +31,13 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 ProgressFn = Callable[[int, int], None]  # (bytes in the file now, bytes just received over the network)
 
+
+def _sha256():
+    """A fresh SHA-256. This module is on the first-paint path (the library's file states),
+    which never hashes; OpenSSL's hashlib loads when a file first arrives."""
+    import hashlib  # start-up speed: see the docstring
+
+    return hashlib.sha256()
 
 class TransferInterrupted(Exception):
     """The stop event was set (pause, cancel, end of the run); every good byte is kept."""
@@ -148,7 +154,7 @@ class BlobStore:
     def check(self, source: Source, target: Target) -> None:
         """Read what `source` holds for `target` and check size and SHA-256, keeping nothing
         (a content pack proving a blob this store already has). Raises `source.damaged(target)`."""
-        part = Incoming(None, target, None, 0, hashlib.sha256(), _no_progress, threading.Event(), False)
+        part = Incoming(None, target, None, 0, _sha256(), _no_progress, threading.Event(), False)
         source.fill(part, target)
         if not part.holds(target):
             raise source.damaged(target)
@@ -168,7 +174,7 @@ class BlobStore:
         if not source.resumable:
             path = self.path_for(sha).with_name(f".{sha}.tmp")  # not the .part: a download's bytes stay
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
-            return Incoming(path, target, fd, 0, hashlib.sha256(), progress, stop, source.remote)
+            return Incoming(path, target, fd, 0, _sha256(), progress, stop, source.remote)
         path = self.part_path_for(sha)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         try:
@@ -258,7 +264,7 @@ class Incoming:
 
     def restart(self) -> None:
         """Drop every byte (they do not line up with the file): start again from byte 0."""
-        self.rewind((0, hashlib.sha256()))
+        self.rewind((0, _sha256()))
 
     def mark(self) -> tuple[int, Any]:
         """A point to `rewind` to (cheap: the length and a copy of the running hash)."""
@@ -325,7 +331,7 @@ def _no_progress(_have: int, _received: int) -> None:
 
 def _hash_existing(fd: int, length: int):
     """SHA-256 of the first `length` bytes already on disk (continued as new bytes arrive)."""
-    hasher = hashlib.sha256()
+    hasher = _sha256()
     os.lseek(fd, 0, os.SEEK_SET)
     left = length
     while left > 0:
