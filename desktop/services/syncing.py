@@ -154,7 +154,7 @@ class SyncService:
             self._tell(self.deliver_completions(retry_now=True))
 
     def _tell(self, report: OutboxReport) -> None:
-        if report.requests or report.certificates:
+        if report.delivered or report.certificates:  # the server decided on claims, or certificates came
             outcome = SyncReport.of_delivery(report)
             for listener in list(self.on_delivered):
                 listener(outcome)
