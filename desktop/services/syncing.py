@@ -12,6 +12,7 @@ today ("Sync now").
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,7 @@ class SyncService:
         self.connection = connection
         self.account = account
         self.courier: Courier | None = None
+        self._stopping: list[Courier] = []  # told to stop, a step still under way
         # Told a SyncReport (`of_delivery`) when the courier sent claims or fetched
         # certificates; called on the courier's thread.
         self.on_delivered: list[Callable[[SyncReport], None]] = []
@@ -131,9 +133,15 @@ class SyncService:
             self.courier.start()
 
     def stop_courier(self, timeout_s: float = 1.0) -> None:
+        """Stop the courier, waiting at most `timeout_s` for a step under way (its own, or
+        that of one stopped earlier without waiting: closing waits for both)."""
         if self.courier is not None:
-            self.courier.stop(timeout_s)
+            self._stopping.append(self.courier)
             self.courier = None
+        deadline = time.monotonic() + timeout_s
+        for courier in self._stopping:
+            courier.stop(max(0.0, deadline - time.monotonic()))
+        self._stopping = [c for c in self._stopping if c.running]
 
     def deliver_soon(self) -> None:
         """A claim was written: have the courier send it now (if the courier runs)."""

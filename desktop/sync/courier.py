@@ -74,6 +74,10 @@ class Courier:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout_s)
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def deliver_soon(self) -> None:
         with self._wake:
             self._due = True

@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from desktop.errors import ServerUnreachable, WrongCredentials
+from desktop.sync.http import build_client
 from tests.credit.conftest import ready_to_claim
 from tests.support.activities import DEMO_ID
+from tests.support.clients import dead_url
 
 WAIT_S = 20.0  # the longest any step below may take on a loaded machine
 QUICK_PROBES = {"first_probe_s": 0.05, "last_probe_s": 0.2}
@@ -138,3 +140,14 @@ def test_the_courier_stops_with_the_services(server, make_services):
     thread = services.syncing.courier._thread
     services.close()
     assert not thread.is_alive()
+
+
+def test_only_requests_to_the_credit_server_tell_whether_it_can_be_reached(server):
+    """A download redirected to another host (a CDN) that fails says nothing about the server."""
+    told: list[bool] = []
+    with build_client(server.url, on_reach=told.append) as client:
+        with pytest.raises(httpx.ConnectError):
+            client.get(dead_url() + "/media/video.mp4")
+        assert told == []
+        client.get("/api/v1/info")
+        assert told == [True]
