@@ -141,6 +141,7 @@ class OutboxReport:
     notes: list[str] = field(default_factory=list)  # e.g. items waiting for a learner to sign in again
     requests: int = 0  # POST /completions requests made
     unreachable: bool = False  # the server could not be reached (ServerUnreachable) during the run
+    certificates: int = 0  # certificates that arrived in this run (fetched, kept on this computer)
 
     @property
     def failed(self) -> bool:

@@ -69,6 +69,7 @@ class Services:
         self.config.on_change += [self.connection.reset, self.downloads.settings_changed]
 
     def close(self) -> None:
+        self.syncing.stop_courier()
         self.connection.close()
         self.db.close()
 

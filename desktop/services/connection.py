@@ -3,12 +3,18 @@ client and the `Account` that hands out access tokens for it.
 
 Every service that talks to the server gets this one object, so a new server address or new
 TLS/proxy settings take effect everywhere at once: `reset()` drops the client and the next
-use builds a fresh one. `networked(call)` runs one network operation at a time and keeps
-`online` true to what just happened (the status bar shows it).
+use builds a fresh one. `networked(call)` runs one network operation at a time.
+
+`online` is what the last request to the server showed, whoever made it: every client
+built here reports each request's outcome (sync/http.py) to `reached`, which keeps the
+flag and tells `on_online_change` listeners when it flips — the status bar, and the
+courier that probes while offline and sends waiting claims when the server is back.
+Listeners are called on the thread that made the request.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -17,19 +23,14 @@ from typing import TypeVar
 import httpx
 
 from desktop.cache.db import Database
-from desktop.errors import (
-    InvalidResponse,
-    NoServerConfigured,
-    ServerFailed,
-    ServerUnreachable,
-    SignInRequired,
-    WrongCredentials,
-)
+from desktop.errors import NoServerConfigured, ServerUnreachable
 from desktop.services.config import ConfigService
 from desktop.sync.account import Account
 from desktop.sync.api import CreditServerApi
 from desktop.sync.credentials import TokenVault
-from desktop.sync.http import DEFAULT_TIMEOUT, build_client
+from desktop.sync.http import DEFAULT_TIMEOUT, ReportingClient, build_client
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -38,11 +39,36 @@ class Connection:
     def __init__(self, db: Database, config: ConfigService):
         self.db = db
         self.config = config  # the server address and the TLS, proxy and size settings, read on each build
-        self.online: bool | None = None  # None: not tried since start
+        self._online: bool | None = None  # None: not tried since start
+        self._online_lock = threading.Lock()
+        # Told `online` (True/False) when it flips, on the thread whose request flipped it.
+        self.on_online_change: list[Callable[[bool], None]] = []
         self.lock = threading.Lock()  # one network operation at a time (sync, sign-in, delivery)
         self._http: httpx.Client | None = None
         self._api: CreditServerApi | None = None
         self._account: Account | None = None
+
+    @property
+    def online(self) -> bool | None:
+        """Whether the last request to the server got through (None: none made since start)."""
+        return self._online
+
+    @online.setter
+    def online(self, reached: bool) -> None:
+        self.reached(reached)
+
+    def reached(self, reached: bool) -> None:
+        """A request to the server got through (True) or failed on the network (False)."""
+        with self._online_lock:
+            flipped = self._online != reached
+            self._online = reached
+        if not flipped:
+            return
+        for listener in list(self.on_online_change):
+            try:
+                listener(reached)
+            except Exception:  # one listener's bug must not fail the request or hide the flip from others
+                log.exception("a listener for the connection state failed")
 
     @property
     def server_url(self) -> str | None:
@@ -71,28 +97,27 @@ class Connection:
         (downloads and prefetch use their own, with their own timeouts); the caller closes it."""
         settings = self.config.settings
         return build_client(
-            self.require_server(), extra_ca_bundle=settings.extra_ca_bundle, proxy=settings.proxy, timeout=timeout
+            self.require_server(), extra_ca_bundle=settings.extra_ca_bundle, proxy=settings.proxy, timeout=timeout,
+            on_reach=self.reached,
         )
 
     def use_http_client(self, client: httpx.Client) -> None:
         """Talk to the server through `client` from now on (e.g. one with other timeouts)."""
         self.reset()
+        if isinstance(client, ReportingClient) and client.on_reach is None:
+            client.on_reach = self.reached
         self._http = client
         self._api = CreditServerApi(client)
 
     def networked(self, call: Callable[[], T]) -> T:
-        """Run one network operation, keeping `online` true to what just happened."""
+        """Run one network operation (sync, sign-in, delivery) while no other runs. `online`
+        follows its requests by itself; a ServerUnreachable it raises says offline too."""
         with self.lock:
             try:
-                result = call()
+                return call()
             except ServerUnreachable:
-                self.online = False
+                self.reached(False)
                 raise
-            except (ServerFailed, InvalidResponse, WrongCredentials, SignInRequired):
-                self.online = True  # the server answered, even if to say no
-                raise
-            self.online = True
-            return result
 
     def reset(self, changed: set[str] | None = None) -> None:
         """Drop the HTTP client, API and account (a new server or new settings): rebuilt on next use."""

@@ -1,12 +1,19 @@
 """Syncing with the credit server: the catalog, then the completions waiting in the outbox
 (and their certificates); and the status line that says how that went.
 
+Besides the syncs someone asks for, a courier (sync/courier.py), once started, sends claims
+without being asked: a new one at once (`deliver_soon`), and every waiting one as soon as
+the server can be reached again, probing it (`GET /info`) while it cannot. What it sent is
+told to `on_delivered` listeners.
+
 Named `services.syncing` on `Services`, because `services.sync()` is the verb the views call
 today ("Sync now").
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,12 +21,14 @@ from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
 from desktop.cache.learners import LearnerInfo
 from desktop.cache.library import sync_state
-from desktop.cache.outbox_store import count_pending
+from desktop.cache.outbox_store import count_pending, due_outbox
 from desktop.errors import CmeError, ServerUnreachable
 from desktop.learning.records import OutboxReport
 from desktop.services.account import AccountService
 from desktop.services.connection import Connection
+from desktop.sync.account import utcnow
 from desktop.sync.catalog_sync import sync_catalog
+from desktop.sync.courier import Courier
 from desktop.sync.outbox import deliver
 
 
@@ -47,6 +56,12 @@ class SyncReport:
     completions: OutboxReport | None = None
     completions_error: str | None = None  # delivery could not run at all (e.g. no server key/learner)
 
+    @classmethod
+    def of_delivery(cls, completions: OutboxReport) -> SyncReport:
+        """A run that only sent claims (the courier's): the catalog was not asked for
+        (`not_modified`), `synced_at` is when the claims were sent."""
+        return cls(not_modified=True, changed=0, synced_at=utcnow(), completions=completions)
+
 
 class SyncService:
     def __init__(self, db: Database, blobs: BlobStore, connection: Connection, account: AccountService):
@@ -54,6 +69,12 @@ class SyncService:
         self.blobs = blobs
         self.connection = connection
         self.account = account
+        self.courier: Courier | None = None
+        self._stopping: list[Courier] = []  # told to stop, a step still under way
+        # Told a SyncReport (`of_delivery`) when the courier sent claims or fetched
+        # certificates; called on the courier's thread.
+        self.on_delivered: list[Callable[[SyncReport], None]] = []
+        connection.on_online_change.append(self._online_changed)
 
     def sync(self, *, retry_now: bool = True) -> SyncReport:
         """Refresh the catalog, then deliver waiting completions (and fetch certificates).
@@ -97,10 +118,60 @@ class SyncService:
         with connection.lock:
             report = deliver(self.db, connection.api(), connection.account(), server, retry_now=retry_now)
         if report.unreachable:
-            connection.online = False
-        elif report.requests:
-            connection.online = True
+            connection.reached(False)  # whichever step found it (the requests themselves told already)
         return report
+
+    # ------------------------------------------------------------ sending claims unasked
+
+    def start_courier(self, *, first_probe_s: float | None = None, last_probe_s: float | None = None) -> None:
+        """Send new claims at once and waiting ones when the server is back (module docstring);
+        probes while offline wait `first_probe_s`, doubling to `last_probe_s` (defaults:
+        sync/courier.py). Runs until `stop_courier()`."""
+        if self.courier is None:
+            self.courier = Courier(is_online=lambda: self.connection.online, probe=self.probe,
+                                   deliver_due=self._deliver_due, catch_up=self._catch_up,
+                                   first_probe_s=first_probe_s, last_probe_s=last_probe_s)
+            self.courier.start()
+
+    def stop_courier(self, timeout_s: float = 1.0) -> None:
+        """Stop the courier, waiting at most `timeout_s` for a step under way (its own, or
+        that of one stopped earlier without waiting: closing waits for both)."""
+        if self.courier is not None:
+            self._stopping.append(self.courier)
+            self.courier = None
+        deadline = time.monotonic() + timeout_s
+        for courier in self._stopping:
+            courier.stop(max(0.0, deadline - time.monotonic()))
+        self._stopping = [c for c in self._stopping if c.running]
+
+    def deliver_soon(self) -> None:
+        """A claim was written: have the courier send it now (if the courier runs)."""
+        if self.courier is not None:
+            self.courier.deliver_soon()
+
+    def probe(self) -> None:
+        """One cheap request (no token): whether the server can be reached shows in `online`."""
+        self.connection.api().info()
+
+    def _deliver_due(self) -> None:
+        server = self.connection.server_url
+        if server and due_outbox(self.db, server, utcnow()):
+            self._tell(self.deliver_completions())
+
+    def _catch_up(self) -> None:
+        if self.connection.server_url:
+            self._tell(self.deliver_completions(retry_now=True))
+
+    def _tell(self, report: OutboxReport) -> None:
+        if report.delivered or report.certificates:  # the server decided on claims, or certificates came
+            outcome = SyncReport.of_delivery(report)
+            for listener in list(self.on_delivered):
+                listener(outcome)
+
+    def _online_changed(self, online: bool) -> None:
+        courier = self.courier  # read once: stop_courier may clear it from another thread
+        if courier is not None:
+            courier.online_changed(online)
 
     def pending_completions_count(self, learner_only: bool = False) -> int:
         """Completions waiting to be sent from this computer: every learner's (default), or

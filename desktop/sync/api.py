@@ -141,6 +141,12 @@ class CreditServerApi:
         self._raise_for_status(reply)
         return _parse(protocol.SignedActivity, reply.body, "signed activity")
 
+    def info(self) -> protocol.ServerInfo:
+        """`GET /info`: the server's name and time; no token, a few bytes (the reachability probe)."""
+        reply = self._send("GET", "/info")
+        self._raise_for_status(reply)
+        return _parse(protocol.ServerInfo, reply.body, "server information")
+
     def keys(self) -> protocol.SigningKeys:
         reply = self._send("GET", "/keys")
         self._raise_for_status(reply)

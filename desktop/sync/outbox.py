@@ -55,7 +55,7 @@ def deliver(
     by_learner: dict[str, list[outbox_store.OutboxEntry]] = {}
     for entry in due:
         by_learner.setdefault(entry.learner_id, []).append(entry)
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "requests": 0}
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "requests": 0, "certificates": 0}
     errors: list[str] = []
     notes: list[str] = []
     unreachable = False  # stop sending: the server cannot be reached
@@ -126,7 +126,7 @@ def deliver(
             except CmeError:
                 continue  # no token to be had now: fetched at a later sync
             try:
-                fetch_missing_certificates(db, api, account, server_url, learner_id, now)
+                counts["certificates"] += fetch_missing_certificates(db, api, account, server_url, learner_id, now)
             except CmeError as exc:
                 errors.append(f"A certificate could not be fetched yet ({exc}); it will be fetched at the next sync.")
                 if isinstance(exc, ServerUnreachable):
@@ -143,6 +143,7 @@ def deliver(
         notes=notes,
         requests=counts["requests"],
         unreachable=offline,
+        certificates=counts["certificates"],
     )
 
 

@@ -15,13 +15,18 @@ redrawn for its own change can let the announcement pass.
     learning_changed   the current learner's records changed (acknowledgement, attempt,
                        evaluation, claim, or a sync delivered claims and certificates)
     downloads_changed  the download queue changed (jobs added, paused, resumed, finished)
+    connection_changed the credit server became reachable (True) or not (False), as the
+                       last request to it showed, whoever made it (carries the bool, not a
+                       source: the connection is nobody's doing)
 
-Every signal is emitted on the GUI thread.
+Every signal is emitted on the GUI thread. `AppEvents.of(widget)` finds a window's events
+for a part built before it could be handed them (the status bar).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QWidget
 
 
 class AppEvents(QObject):
@@ -29,7 +34,13 @@ class AppEvents(QObject):
     learner_changed = Signal(object)
     learning_changed = Signal(object)
     downloads_changed = Signal(object)
+    connection_changed = Signal(bool)  # online
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.setObjectName("app-events")
+
+    @staticmethod
+    def of(widget: QWidget) -> AppEvents | None:
+        """The events of `widget`'s window (None if its window has none)."""
+        return widget.window().findChild(AppEvents, "app-events", Qt.FindChildOption.FindDirectChildrenOnly)

@@ -53,13 +53,24 @@ def attempts_text(allowed: int | None, used: int) -> str:
 
 
 def claims_notice(report) -> str | None:
-    """After a sync, what the server decided on claims (an OutboxReport), or None if nothing."""
-    if report is None or not (report.accepted or report.rejected):
+    """After a sync, what the server decided on claims and which certificates arrived (an
+    OutboxReport), or None if nothing. A certificate is said to be in My credits only when
+    it really arrived."""
+    if report is None or not (report.accepted or report.rejected or report.certificates):
         return None
+    certificates = report.certificates
     parts = []
     if report.accepted:
-        parts.append(f"{report.accepted} claim{'s' * (report.accepted != 1)} accepted; the certificate is in "
-                     "My credits")
+        accepted = f"{report.accepted} claim{'s' * (report.accepted != 1)} accepted"
+        if certificates >= report.accepted:
+            accepted += "; the certificate" + (" is" if certificates == 1 else "s are") + " in My credits"
+        elif certificates:
+            accepted += f"; {certificates} of the certificates in My credits, the rest at the next sync"
+        else:
+            accepted += "; the certificate will be fetched at the next sync"
+        parts.append(accepted)
+    elif certificates:
+        parts.append(f"{certificates} certificate{'s' * (certificates != 1)} arrived; see My credits")
     if report.rejected:
         parts.append(f"{report.rejected} refused by the server (see My credits for why)")
     return ". ".join(parts) + "."

@@ -3,12 +3,21 @@ and completions waiting, storage used; and, in red, the last sync problem.
 
 Only text from a `Status` (Services.status) and what the window knows (a sync running,
 this session's failure); the short form of a problem comes from views/text.short_error.
+
+Online/offline follows the app's `connection_changed` at once (the last request to the
+server, whoever made it), without waiting for the window to read a whole new Status; and
+a failure to reach the server is not shown beside "● Online": once a request gets through
+it is no longer true.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from desktop.errors import ServerUnreachable
+from desktop.views.events import AppEvents
 from desktop.views.text import human_bytes, relative_time, short_error
 
 
@@ -17,7 +26,8 @@ def plural(n: int, word: str) -> str:
 
 
 class StatusLine:
-    def __init__(self, bar: QStatusBar):
+    def __init__(self, bar: QStatusBar, events: AppEvents | None = None):
+        """`events`: whose `connection_changed` to follow (default: the bar's window's)."""
         bar.setAccessibleName("Status")
         bar.setSizeGripEnabled(True)
 
@@ -33,9 +43,23 @@ class StatusLine:
         # Permanent widgets stay visible while a passing message (e.g. "Downloaded: …") shows.
         bar.addPermanentWidget(self.error_label, 1)
         bar.addPermanentWidget(self.status_label)
+        self.shown: tuple | None = None  # the last show()'s Status and what the window said with it
+        events = events if events is not None else AppEvents.of(bar)
+        if events is not None:
+            events.connection_changed.connect(self.show_connection)
+
+    def show_connection(self, online: bool) -> None:
+        """The server became reachable or not: redraw the last status with that alone changed."""
+        if self.shown is not None:
+            st, how = self.shown
+            self.show(replace(st, online=online), **how)
 
     def show(self, st, *, syncing: bool, downloads_pending: int, session_error: str | None,
              session_exc: BaseException | None) -> None:
+        self.shown = (st, {"syncing": syncing, "downloads_pending": downloads_pending,
+                           "session_error": session_error, "session_exc": session_exc})
+        if st.online is True and isinstance(session_exc, ServerUnreachable):
+            session_error, session_exc = None, None  # a request got through since: no longer true
         parts = []
         if st.online is True:
             parts.append("● Online")
@@ -64,6 +88,8 @@ class StatusLine:
         error = session_error or st.last_error
         exc = session_exc if session_error else None
         code = None if session_error else st.last_error_code
+        if st.online is True and not session_error and code == ServerUnreachable.code:
+            error = None  # the stored "not reachable" is from before a request got through
         self.error_label.setText(f"⚠ {short_error(error, exc, code)}" if error else "")
         self.error_label.setToolTip(error or "No sync problem")
         self.error_label.setAccessibleDescription(error or "")

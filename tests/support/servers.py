@@ -22,13 +22,17 @@ StartServer = Callable[..., RunningServer]
 
 @pytest.fixture
 def start_server(tmp_path_factory) -> Iterator[StartServer]:
-    """`start_server(*, demo=True, **options) -> RunningServer`: a server on its own data
-    folder; `options` are serve_in_thread's (access_ttl_s, completion_grace_days,
-    database_url, port). Without `demo` it has no learner and no activity."""
+    """`start_server(*, demo=True, again=None, **options) -> RunningServer`: a server on its
+    own data folder; `options` are serve_in_thread's (access_ttl_s, completion_grace_days,
+    database_url, port). Without `demo` it has no learner and no activity. `again`: a
+    stopped server to start once more, on its data folder and port (the network came back)."""
     started: list[RunningServer] = []
 
-    def start(*, demo: bool = True, **options: Any) -> RunningServer:
-        running = serve_in_thread(tmp_path_factory.mktemp("server"), demo=demo, **options)
+    def start(*, demo: bool = True, again: RunningServer | None = None, **options: Any) -> RunningServer:
+        if again is not None:
+            options["port"] = int(again.url.rsplit(":", 1)[1])
+        folder = again.data_dir if again is not None else tmp_path_factory.mktemp("server")
+        running = serve_in_thread(folder, demo=demo, **options)
         started.append(running)
         return running
 
