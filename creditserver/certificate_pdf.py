@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cmecore.protocol import CertificateRecord, Profession, Signatory
-from cmecore.rules.wording import contact_hours_text, credit_amount_text, credit_type_text
+from cmecore.rules.wording import contact_hours_text, credit_amount_text, credit_type_text, learner_name_text
 
 # ---------------------------------------------------------------- what the certificate says
 
@@ -42,14 +42,6 @@ class CertificateText:
     signatory: Signatory | None
     certificate: str  # id and issue date
     verify: str  # "Verify the signed credential at <absolute URL>"
-
-
-def learner_line(name: str, degree: str | None) -> str:
-    """'Dr. Dana Demo, MD': the degree after the name unless the name already ends with it."""
-    degree = (degree or "").strip()
-    if not degree or name.rstrip().endswith(degree):
-        return name
-    return f"{name}, {degree}"
 
 
 def certificate_text(cert: CertificateRecord, verify_url: str) -> CertificateText:
@@ -79,7 +71,7 @@ def certificate_text(cert: CertificateRecord, verify_url: str) -> CertificateTex
     return CertificateText(
         providers=tuple(cert.providers),
         heading=heading,
-        learner=learner_line(cert.learner_name, cert.learner_degree),
+        learner=learner_name_text(cert.learner_name, cert.learner_degree),
         completed=f"has completed the {what}",
         activity_title=cert.activity_title,
         facts=f"Completed on {cert.completion_date.isoformat()}   \u00b7   Format: {cert.format}",

@@ -45,3 +45,11 @@ def credit_amount_text(amount: float, credit_type: str) -> str:
     """'0.25 AMA PRA Category 1 Credits™', '1 AMA PRA Category 1 Credit™', '0.5 ACPE contact hours'."""
     unit = "Credit" if amount == 1 else "Credits"
     return f"{credits_text(amount)} " + _AMA_CREDIT.sub(f"AMA PRA Category 1 {unit}\u2122", credit_type)
+
+
+def learner_name_text(name: str, degree: str | None) -> str:
+    """'Dr. Dana Demo, MD': the degree after the name, unless the name already ends with it."""
+    degree = (degree or "").strip()
+    if not degree or name.rstrip().endswith(degree):
+        return name
+    return f"{name}, {degree}"
