@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import stat
 
 import pypdfium2
@@ -130,7 +131,7 @@ def _fake_xdg_mime(folder, answer: str) -> None:
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
 
 
-@pytest.mark.skipif(not os.sys.platform.startswith("linux"), reason="the freedesktop MIME database is Linux's")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the freedesktop MIME database is Linux's")
 def test_no_pdf_application_in_the_mime_database_means_no_viewer(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     _fake_xdg_mime(tmp_path, "")
