@@ -159,6 +159,13 @@ class AccreditationStatement(Model):
     contact_hours: Annotated[float, Field(ge=0, le=100)] | None = None
 
 
+class Signatory(Model):
+    """Who signs the activity's certificates, printed under a signature line (rule 7)."""
+
+    name: ShortText
+    title: ShortText = ""  # e.g. "Director of Continuing Education"
+
+
 class Asset(Model):
     kind: AssetKind
     media_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[A-Za-z0-9.+-]+$")]
@@ -216,6 +223,10 @@ class Activity(Model):
     termination_date: date
     estimated_minutes: Annotated[int, Field(ge=0, le=100_000)] = 0
     providers: Annotated[list[ShortText], Field(min_length=1, max_length=5)]
+    # The providers' accreditation (or joint providership) statement, printed on every
+    # certificate beside the credit designation statement for the learner's profession.
+    accreditation_statement: LongText = ""
+    signatory: Signatory | None = None  # None: the certificate has no signature line
     commercial_support: LongText = ""
     off_label_statement: LongText = ""
     transcript_machine_generated: bool = False
@@ -441,6 +452,14 @@ class CertificateRecord(Model):
     contact_hours: Annotated[float, Field(ge=0, le=100)] | None = None
     uan: ShortText | None = None  # pharmacists
     cpe_monitor_note: ShortText | None = None  # pharmacists: CPE_MONITOR_NOTE
+    # Recorded since certificates show what an accreditor asks for; None on certificates
+    # issued before (the server then reads them from the activity version they were issued for).
+    learner_degree: ShortText | None = None
+    accredited_provider: ShortText | None = None  # the provider of the statement that applies
+    accreditation_statement: LongText | None = None  # the activity's ("" when it has none)
+    designation_statement: LongText | None = None  # the credit designation statement for this profession
+    nabp_eprofile_id: NabpEprofileId | None = None  # pharmacists: as claimed, what CPE Monitor is sent
+    signatory: Signatory | None = None
     pdf_url: ShortText  # relative to the server: /api/v1/certificates/<id>
     credential_url: ShortText  # /api/v1/certificates/<id>.json (signed, verify with cmecore.signatures)
 

@@ -32,8 +32,13 @@ def create_app(
     access_ttl_s: int = auth.DEFAULT_ACCESS_TTL_S,
     request_log_size: int = 1000,
     completion_grace_days: int = completions.DEFAULT_GRACE_DAYS,
+    public_url: str | None = None,
 ) -> FastAPI:
-    """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`)."""
+    """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`).
+
+    `public_url` is the address learners and licensing boards reach the server at (behind a
+    proxy, say), printed in certificates' verification URLs; None: the address each request
+    reached."""
     data_dir = Path(data_dir)
     db = Database(data_dir, database_url)
     store = MediaStore(data_dir / "media")
@@ -55,6 +60,7 @@ def create_app(
     app.state.access_ttl_s = int(access_ttl_s)
     app.state.request_log = RequestLog(request_log_size)
     app.state.signing_key = signing_key
+    app.state.public_url = public_url.rstrip("/") if public_url else None
     app.state.completion_settings = completions.CompletionSettings(grace_days=int(completion_grace_days))
 
     problems.install(app)

@@ -1,6 +1,6 @@
 """`cme-credit-server`: serve, publish, withdraw, and manage learners.
 
-    cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL]
+    cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL] [--public-url URL]
     cme-credit-server publish --data-dir DIR FOLDER
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=30,
         metavar="DAYS",
         help="accept completions finished before an activity's termination date for this many days after it (default 30)",
+    )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address learners reach this server at, for certificates' verification links "
+             "(default: the address each request came to), e.g. https://cme.example.org",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -196,6 +202,7 @@ def _serve(args) -> int:
         demo=args.demo,
         access_ttl_s=args.access_ttl,
         completion_grace_days=args.completion_grace_days,
+        public_url=args.public_url,
     )
     print(f"{PROG}: serving on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

@@ -122,6 +122,7 @@ def serve_in_thread(
     database_url: str | None = None,
     access_ttl_s: int = 900,
     completion_grace_days: int = 30,
+    public_url: str | None = None,
 ) -> RunningServer:
     """Start a server and return once it accepts connections (port 0: a free port)."""
     import uvicorn  # deferred: start-up speed (module docstring)
@@ -134,6 +135,7 @@ def serve_in_thread(
         demo=demo,
         access_ttl_s=access_ttl_s,
         completion_grace_days=completion_grace_days,
+        public_url=public_url,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP.

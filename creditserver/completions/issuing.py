@@ -72,7 +72,8 @@ def accepted_rows(item: CompletionIn, body: dict[str, Any], content_hash: str, a
 def certificate_record(
     item: CompletionIn, act: Activity, statement: AccreditationStatement, learner: LearnerProfile, now: datetime
 ) -> CertificateRecord:
-    """What the certificate shows (rule 7): the credits claimed, and contact hours where they apply."""
+    """What the certificate shows (rule 7): the credits claimed, and contact hours where they
+    apply, with the activity's own accreditation and credit designation statements."""
     claim = item.claim
     cert_id = uuid.uuid4().hex
     pharmacist = claim.profession == Profession.pharmacist
@@ -98,6 +99,12 @@ def certificate_record(
         contact_hours=contact_hours,
         uan=statement.uan if pharmacist else None,
         cpe_monitor_note=CPE_MONITOR_NOTE if pharmacist else None,
+        learner_degree=learner.degree,
+        accredited_provider=statement.provider,
+        accreditation_statement=act.accreditation_statement,
+        designation_statement=statement.statement,
+        nabp_eprofile_id=claim.nabp_eprofile_id if pharmacist else None,
+        signatory=act.signatory,
         pdf_url=f"{API_PREFIX}/certificates/{cert_id}",
         credential_url=f"{API_PREFIX}/certificates/{cert_id}.json",
     )

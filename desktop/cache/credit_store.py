@@ -80,11 +80,27 @@ class CompletionRow:
     state: str
     reason: str | None
     certificate_id: str | None
+    provider: str = ""  # the accredited provider of the credit ("" when this computer does not know it)
 
 
 def completion_rows(db: Database, learner_id: str) -> list[CompletionRow]:
     with db.read() as s:
         rows = s.scalars(select(m.Completion).where(m.Completion.learner_id == learner_id)
-                         .order_by(m.Completion.completed_at_corrected.desc(), m.Completion.created_at.desc()))
+                         .order_by(m.Completion.completed_at_corrected.desc(), m.Completion.created_at.desc())).all()
+        records = dict(s.execute(select(m.Certificate.id, m.Certificate.record)
+                                 .where(m.Certificate.learner_id == learner_id)).all())
+        statements = {(a, t): p for a, t, p in s.execute(
+            select(m.AccreditationStatement.activity_id, m.AccreditationStatement.credit_type,
+                   m.AccreditationStatement.provider).order_by(m.AccreditationStatement.position.desc()))}
         return [CompletionRow(c.id, c.activity_id, c.activity_title, c.completed_at_corrected, c.credit_type,
-                              c.credits_claimed, c.state, c.reason, c.certificate_id) for c in rows]
+                              c.credits_claimed, c.state, c.reason, c.certificate_id,
+                              _provider(records.get(c.certificate_id), statements.get((c.activity_id, c.credit_type))))
+                for c in rows]
+
+
+def _provider(record: dict | None, statement_provider: str | None) -> str:
+    """The credit's provider: as on the certificate, else as the cached activity names it for
+    this credit type, else the certificate's providers (certificates issued before it was recorded)."""
+    record = record or {}
+    return (record.get("accredited_provider") or statement_provider
+            or " and ".join(record.get("providers") or []))

@@ -159,6 +159,7 @@ class CreditRow:
     state: str  # pending | accepted | rejected
     reason: str | None
     certificate_id: str | None
+    provider: str = ""  # the accredited provider ("" when not known on this computer)
 
 
 @dataclass(frozen=True)

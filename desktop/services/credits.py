@@ -39,7 +39,7 @@ class CreditsService:
             if year is not None and day.year != year:
                 continue
             rows.append(CreditRow(c.id, c.activity_id, c.title, day, c.credit_type, c.credits, c.state, c.reason,
-                                  c.certificate_id))
+                                  c.certificate_id, c.provider))
             if c.state == "accepted":
                 key = (c.credit_type, day.year)
                 totals[key] = round(totals.get(key, 0.0) + c.credits, 2)
@@ -72,7 +72,7 @@ class CreditsService:
             raise ValueError("fmt must be 'csv' or 'pdf'")
         learner = self.account.require_learner()
         credits = self.my_credits()
-        data = credits_csv(credits) if fmt == "csv" else credits_pdf(credits, learner.display_name)
+        data = credits_csv(credits) if fmt == "csv" else credits_pdf(credits, learner.display_name, learner.degree)
         path = Path(path)
         write_whole(path, data)
         return path

@@ -1,32 +1,76 @@
 """Open, save and print a certificate kept on this computer (offline), for the credit tab
 and My credits.
 
-Opening writes the cached PDF to a private temporary folder and hands it to the system's
-PDF viewer. Printing renders the PDF with QtPdf when this Qt has it (PySide6-Essentials
-does not); otherwise the PDF opens in the system viewer to print from there, and the
-learner is told so. Dialogs and the system hand-off are module functions so tests can
-replace them.
+Opening writes the cached PDF to a private temporary folder and hands it to the system;
+when nothing on this computer opens PDF files the learner is told so (and My credits offers
+"Save as…") rather than told it opened. Printing goes through the system print dialog: the
+PDF's pages are rendered with PDFium (pypdfium2, as PySide6-Essentials has no QtPdf) and
+drawn on the QPrinter, page by page, scaled to fit. Dialogs and the system hand-off are
+module functions so tests can replace them.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPainter
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtCore import QRectF, QUrl
+from PySide6.QtGui import QDesktopServices, QImage, QPainter
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
 
+NOT_HERE = "This certificate is not on this computer yet. Sync, then try again."
+NO_VIEWER = ("Nothing on this computer can open PDF files, so the certificate was not shown. "
+             "Save it with “Save PDF…” to keep or send it, or install a PDF viewer.")
+OPENED = "The certificate was handed to your PDF viewer."
+PRINT_DPI_MAX = 300  # enough for text on paper; 600 dpi pages would cost 130 MB each
+
 
 def open_url(url: QUrl) -> bool:
-    """Hand a file or link to the system (tests replace this)."""
+    """Hand a file or link to the system; False when nothing here will open it (tests replace this)."""
+    if url.isLocalFile() and url.toLocalFile().lower().endswith(".pdf") and not pdf_viewer_known():
+        return False
     return QDesktopServices.openUrl(url)
+
+
+def pdf_viewer_known() -> bool:
+    """False only when the freedesktop MIME database says no application opens PDF files
+    (Qt would start xdg-open, which then fails where nobody sees it). Elsewhere, or when it
+    cannot be asked, QDesktopServices' own answer decides."""
+    if not sys.platform.startswith("linux") or shutil.which("xdg-mime") is None:
+        return True
+    try:
+        out = subprocess.run(["xdg-mime", "query", "default", "application/pdf"], capture_output=True,
+                             text=True, timeout=3, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return bool(out.stdout.strip())
+
+
+def ask_print(parent: QWidget, printer) -> bool:
+    """The system print dialog for `printer`; False when cancelled (tests replace this)."""
+    from PySide6.QtPrintSupport import QPrintDialog  # start-up speed: only printing needs QtPrintSupport
+
+    dialog = QPrintDialog(printer, parent)
+    dialog.setWindowTitle("Print the certificate")
+    return dialog.exec() == QPrintDialog.DialogCode.Accepted
+
+
+def ask_save_instead(parent: QWidget, text: str) -> bool:
+    """Offer "Save as…" when the certificate could not be opened; True to save (tests replace this)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Open certificate", text, QMessageBox.StandardButton.Cancel, parent)
+    save = box.addButton("Save as…", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(save)
+    box.exec()
+    return box.clickedButton() is save
 
 
 def ask_save_path(parent: QWidget, title: str, suggested: str, filters: str) -> str:
@@ -67,60 +111,101 @@ def write_temp_pdf(services, certificate_id: str) -> Path | None:
     return path
 
 
+NO_VIEWER_QUESTION = ("Nothing on this computer can open PDF files, so the certificate was not shown. "
+                      "Save it somewhere to keep or send it?")
+
+
 def open_certificate(services, certificate_id: str) -> tuple[Path | None, str]:
-    """Open the PDF in the system viewer; (path, message for the learner)."""
+    """Open the PDF in the system viewer; (the file handed over, or None; words for the learner)."""
     path = write_temp_pdf(services, certificate_id)
     if path is None:
-        return None, "This certificate is not on this computer yet. Sync, then try again."
+        return None, NOT_HERE
     if not open_url(QUrl.fromLocalFile(str(path))):
-        return path, f"No PDF viewer could be started. The certificate is at {path}."
-    return path, "The certificate opened in your PDF viewer."
+        return None, NO_VIEWER
+    return path, OPENED
 
 
-def qtpdf_available() -> bool:
-    try:
-        from PySide6 import QtPdf, QtPrintSupport  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def open_or_offer_save(parent: QWidget, services, certificate_id: str, on_message) -> Path | None:
+    """Open the PDF; when nothing here can, say so and offer "Save as…"."""
+    path = write_temp_pdf(services, certificate_id)
+    if path is None:
+        on_message(NOT_HERE)
+        return None
+    if open_url(QUrl.fromLocalFile(str(path))):
+        on_message(OPENED)
+        return path
+    on_message(NO_VIEWER)
+    if ask_save_instead(parent, NO_VIEWER_QUESTION):
+        save_certificate_as(parent, services, certificate_id, signed=False, on_message=on_message)
+    return None
 
 
 def print_certificate(parent: QWidget, services, certificate_id: str) -> str:
-    """Print with Qt if it can render PDFs; else open the system viewer. Returns what happened."""
-    if not qtpdf_available():
-        path, message = open_certificate(services, certificate_id)
-        if path is None:
-            return message
-        return ("This app cannot print PDFs by itself, so the certificate opened in your PDF viewer: "
-                "print it from there (Ctrl+P).")
-    path = write_temp_pdf(services, certificate_id)
-    if path is None:
-        return "This certificate is not on this computer yet. Sync, then try again."
-    return _print_with_qtpdf(parent, path)  # pragma: no cover (needs PySide6-Addons)
+    """Print through the system print dialog; returns what happened, in words for the learner.
 
+    On the GUI thread: the dialog is modal, and a one-page certificate renders in a moment."""
+    from PySide6.QtPrintSupport import QPrinter  # start-up speed: only printing needs QtPrintSupport
 
-def _print_with_qtpdf(parent: QWidget, path: Path) -> str:  # pragma: no cover
-    from PySide6.QtPdf import QPdfDocument  # optional dependency (PySide6-Addons), only when printing
-    from PySide6.QtPrintSupport import QPrintDialog, QPrinter  # optional dependency, with QtPdf
-
-    doc = QPdfDocument(parent)
-    doc.load(str(path))
+    pdf = services.certificate_pdf(certificate_id)
+    if not pdf:
+        return NOT_HERE
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    dialog = QPrintDialog(printer, parent)
-    if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+    printer.setDocName(f"certificate-{certificate_id}")
+    printer.setPageOrientation(page_orientation(pdf))
+    if not ask_print(parent, printer):
         return "Printing cancelled."
-    painter = QPainter(printer)
+    pages = print_pdf(pdf, printer)
+    if pages == 0:
+        return "The certificate could not be printed: the printer could not be started."
+    if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat:
+        return f"Printed to the file {printer.outputFileName()}."
+    where = printer.printerName() or "the printer"
+    return f"Sent the certificate ({pages} page{'s' * (pages != 1)}) to {where}."
+
+
+def page_orientation(pdf: bytes):
+    """Landscape when the PDF's first page is wider than tall."""
+    import pypdfium2  # start-up speed: PDFium loads only when a certificate is printed
+    from PySide6.QtGui import QPageLayout  # start-up speed, as above
+
+    doc = pypdfium2.PdfDocument(pdf)
     try:
-        for page in range(doc.pageCount()):
-            if page:
+        width, height = doc[0].get_size()
+    finally:
+        doc.close()
+    return QPageLayout.Orientation.Landscape if width > height else QPageLayout.Orientation.Portrait
+
+
+def print_pdf(pdf: bytes, printer) -> int:
+    """Draw every page of `pdf` on `printer`, each scaled to fit its page and centred; the
+    number of pages printed (0 when the printer could not be started)."""
+    import pypdfium2  # start-up speed: PDFium loads only when a certificate is printed
+
+    doc = pypdfium2.PdfDocument(pdf)
+    painter = QPainter()
+    if not painter.begin(printer):
+        doc.close()
+        return 0
+    try:
+        dpi = min(printer.resolution(), PRINT_DPI_MAX)
+        for index in range(len(doc)):
+            if index:
                 printer.newPage()
-            rect = painter.viewport()
-            size = doc.pagePointSize(page).toSize().scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            image = doc.render(page, size)
-            painter.drawImage(0, 0, image)
+            page = doc[index]
+            bitmap = page.render(scale=dpi / 72, rev_byteorder=True, prefer_bgrx=True, optimize_mode="print")
+            image = QImage(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, QImage.Format.Format_RGBX8888)
+            painter.drawImage(_fitted(painter.viewport().size(), image.size()), image)
+        return len(doc)
     finally:
         painter.end()
-    return "Sent to the printer."
+        doc.close()
+
+
+def _fitted(area, size) -> QRectF:
+    """`size` scaled to fit `area`, keeping its shape, centred."""
+    scale = min(area.width() / size.width(), area.height() / size.height())
+    w, h = size.width() * scale, size.height() * scale
+    return QRectF((area.width() - w) / 2, (area.height() - h) / 2, w, h)
 
 
 def save_certificate_as(parent: QWidget, services, certificate_id: str, *, signed: bool, on_message) -> None:

@@ -213,9 +213,7 @@ class CreditsPage(QWidget):
         cert = self._certificate_id()
         if cert is None:
             return None
-        path, text = certificate_actions.open_certificate(self.services, cert)
-        self.message.setText(text)
-        return path
+        return certificate_actions.open_or_offer_save(self, self.services, cert, self.message.setText)
 
     def _save(self, signed: bool) -> None:
         cert = self._certificate_id()
