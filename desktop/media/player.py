@@ -289,7 +289,8 @@ class VlcPlayer:
     def attach(self, window_id: int) -> None:
         """Draw the video into this native window (call before play, again if it changes)."""
         self._window_id = int(window_id)
-        self._apply_window()
+        if not self._closed.is_set():  # released: libvlc's player is gone
+            self._apply_window()
 
     def _apply_window(self) -> None:
         wid = self._window_id

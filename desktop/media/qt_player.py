@@ -164,6 +164,9 @@ class QtPlayer(QObject):
         self._timer.stop()
         self._set_playing(False)
         self.player.release()
+        # Anything asked of it later (the video window re-attaching as it is destroyed) is a no-op:
+        # a released libvlc player must never be called again.
+        self.player = backend.NullPlayer()
         self._loaded = False
 
     # ------------------------------------------------------------ libvlc events (GUI thread)
