@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import CmeError, TranscriptError
 from desktop.media.transcript import CueIndex, Transcript
+from desktop.views.activity.cue_delegate import CueDelegate
 from desktop.views.activity.player_widget import format_time
 from desktop.views.activity.text_size import clamp_points, remember_points, remembered_points
 from desktop.views.learning_text import locked_text
@@ -200,8 +201,10 @@ class TranscriptPanel(QWidget):
         self.view = QListView(self)
         self.view.setModel(self.model)
         self.view.setWordWrap(True)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.view.setItemDelegate(CueDelegate(self.view))  # every word shown (cue_delegate.py)
         self.view.setResizeMode(QListView.ResizeMode.Adjust)  # rows wrap again at every new width
+        # The scroll bar's coming and going would change the width rows were wrapped for.
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.view.setUniformItemSizes(False)
         self.view.setLayoutMode(QListView.LayoutMode.Batched)
         self.view.setBatchSize(200)

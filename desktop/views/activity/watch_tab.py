@@ -150,9 +150,9 @@ class WatchTab(QWidget):
     def _show_watched(self) -> None:
         length = self.player.length_ms() if self.player is not None else 0
         text = ""
-        if length > 0 and self.video_path is not None:
-            share = min(1.0, self.tracker.watched.watched_ms() / length)
-            text = watched_text(share, self.needed_share)
+        watched = self.tracker.watched.watched_ms()
+        if self.video_path is not None and (length > 0 or not watched):  # nothing watched is 0% of any length
+            text = watched_text(min(1.0, watched / length) if length else 0.0, self.needed_share)
         if text != self._watched_shown:
             self._watched_shown = text
             self.video_column.watched_label.setText(text)
