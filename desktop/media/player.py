@@ -38,6 +38,7 @@ PLAYING = "playing"
 PAUSED = "paused"
 ENDED = "ended"
 ERROR = "error"
+VOUT = "vout"  # libvlc's video outputs changed (value 0: python-vlc garbles the count; ask shows_picture)
 
 MISSING_MESSAGE = {
     "linux": "Install VLC's library: sudo apt-get install libvlc5 vlc-plugin-base vlc-plugin-video-output "
@@ -45,6 +46,14 @@ MISSING_MESSAGE = {
     "win32": "Install VLC (64-bit) from https://www.videolan.org/vlc/, then start CME Offline again.",
     "darwin": "Install VLC from https://www.videolan.org/vlc/ into Applications "
     "(or: brew install --cask vlc), then start CME Offline again.",
+}
+
+
+NO_PICTURE_HOW = {
+    "linux": "To see the picture, install VLC's video outputs (sudo apt-get install vlc-plugin-video-output) "
+    "and start CME Offline again.",
+    "win32": "Reinstalling VLC (64-bit) from https://www.videolan.org/vlc/ may bring the picture back.",
+    "darwin": "Reinstalling VLC from https://www.videolan.org/vlc/ may bring the picture back.",
 }
 
 
@@ -60,6 +69,7 @@ class Player(Protocol):
     def time_ms(self) -> int: ...
     def is_playing(self) -> bool: ...
     def can_seek(self) -> bool: ...
+    def shows_picture(self) -> bool | None: ...
     def attach(self, window_id: int) -> None: ...
     def release(self) -> None: ...
 
@@ -93,6 +103,16 @@ def missing_message(detail: str = "") -> str:
     how = MISSING_MESSAGE.get(platform, MISSING_MESSAGE["linux"])
     lead = "Videos cannot play: VLC's library (libvlc) was not found or would not start."
     return f"{lead} {how}" + (f" (Details: {detail})" if detail else "")
+
+
+def no_picture_message() -> str:
+    """Said in place of the video when libvlc plays the sound but could not make a picture."""
+    platform = "linux" if sys.platform.startswith("linux") else sys.platform
+    how = NO_PICTURE_HOW.get(platform, NO_PICTURE_HOW["linux"])
+    return ("This computer cannot show the video picture: VLC found no way to draw video here "
+            "(its video outputs are missing, or this is a remote desktop without graphics "
+            "acceleration). You can listen to the video and follow the transcript on the right; "
+            f"the controls below work as usual. {how}")
 
 
 def probe_libvlc() -> str | None:
@@ -168,6 +188,9 @@ class NullPlayer:
     def can_seek(self) -> bool:
         return False
 
+    def shows_picture(self) -> bool | None:
+        return None
+
     def attach(self, window_id: int) -> None:
         pass
 
@@ -197,6 +220,7 @@ class VlcPlayer:
             events.MediaPlayerPaused: lambda e: self._forward(PAUSED, 0),
             events.MediaPlayerEndReached: lambda e: self._forward(ENDED, 0),
             events.MediaPlayerEncounteredError: lambda e: self._forward(ERROR, 0),
+            events.MediaPlayerVout: lambda e: self._forward(VOUT, 0),
         }
         manager = self._mp.event_manager()
         for kind, handler in self._handlers.items():
@@ -255,10 +279,18 @@ class VlcPlayer:
         """True while libvlc accepts set_time (playing or paused, not stopped or ended)."""
         return self._mp.get_state() in (self._vlc.State.Playing, self._vlc.State.Paused)
 
+    def shows_picture(self) -> bool | None:
+        """True while libvlc has a video output; False when the media has a video track and
+        there is none (creating one failed, or it is not made yet); None for no video track."""
+        if self._mp.has_vout() > 0:
+            return True
+        return False if self._mp.video_get_track_count() > 0 else None
+
     def attach(self, window_id: int) -> None:
         """Draw the video into this native window (call before play, again if it changes)."""
         self._window_id = int(window_id)
-        self._apply_window()
+        if not self._closed.is_set():  # released: libvlc's player is gone
+            self._apply_window()
 
     def _apply_window(self) -> None:
         wid = self._window_id

@@ -9,6 +9,14 @@ The position shown comes from a `PlaybackClock`, anchored on every time report, 
 pause and rate change; a 40 ms timer emits `position_changed(ms)` from it while playing
 (libvlc's own reports come only every 250–500 ms).
 
+Whether there is a picture: libvlc plays the sound even when it cannot create a video
+output (its video output plugins missing, no GL on a remote desktop) and only logs
+"video output creation failed". So once a media with a video track has played
+`NO_PICTURE_AFTER_MS` without libvlc having a video output, `picture` becomes False and
+`picture_changed(False)` is emitted; as soon as libvlc has one, True. A verdict stands
+until new evidence: a later media that gets a picture turns it True, the end of a media
+(its output going away) does not turn it False.
+
 QtCore only: the video surface (a widget) lives in views/activity/player_widget.py.
 """
 
@@ -26,6 +34,7 @@ from desktop.media.clock import PlaybackClock
 log = logging.getLogger(__name__)
 
 TICK_MS = 40
+NO_PICTURE_AFTER_MS = 1_500  # media time played with no video output before we say there is no picture
 RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 
 
@@ -37,6 +46,7 @@ class QtPlayer(QObject):
     rate_changed = Signal(float)
     ended = Signal()
     error = Signal(str)
+    picture_changed = Signal(bool)  # libvlc shows the video picture (True) or cannot (False)
 
     def __init__(self, parent: QObject | None = None, *, player: backend.Player | None = None):
         super().__init__(parent)
@@ -51,6 +61,10 @@ class QtPlayer(QObject):
         self._ended = False
         self._pending_seek: int | None = None  # a seek asked for before libvlc could take it
         self._volume = 100
+        self.picture: bool | None = None  # None: not known yet (or the media has no video track)
+        self._saw_picture = False  # this media had a video output at some point
+        self._played_from: int | None = None  # media ms where playing (without a jump) last started
+        self._last_time: int | None = None  # libvlc's last time report
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(TICK_MS)
@@ -70,6 +84,8 @@ class QtPlayer(QObject):
         self._loaded = True
         self._ended = False
         self._pending_seek = None
+        self._saw_picture = False
+        self._played_from = self._last_time = None
         self.clock = PlaybackClock()
         self.clock.set_rate(self.rate)
         self.clock.seek(start_ms)
@@ -148,6 +164,9 @@ class QtPlayer(QObject):
         self._timer.stop()
         self._set_playing(False)
         self.player.release()
+        # Anything asked of it later (the video window re-attaching as it is destroyed) is a no-op:
+        # a released libvlc player must never be called again.
+        self.player = backend.NullPlayer()
         self._loaded = False
 
     # ------------------------------------------------------------ libvlc events (GUI thread)
@@ -171,7 +190,10 @@ class QtPlayer(QObject):
             return  # released, or an event from a media we have since replaced
         if kind == backend.TIME:
             self.clock.on_time(value)
+            self._judge_picture(value)
             self.time_reported.emit(value)
+        elif kind == backend.VOUT:
+            self._judge_picture(None)
         elif kind == backend.PLAYING:
             if self._pending_seek is not None:
                 target, self._pending_seek = self._pending_seek, None
@@ -180,6 +202,7 @@ class QtPlayer(QObject):
             self.player.set_rate(self.clock.rate)
             self.player.set_volume(self._volume)
             self.clock.play()
+            self._played_from = self._last_time = None  # set by the first time report
             self._set_playing(True)
             self._timer.start()
         elif kind == backend.PAUSED:
@@ -206,6 +229,26 @@ class QtPlayer(QObject):
             self._set_playing(False)
             self.error.emit("The video could not be played. The file may be damaged: "
                             "remove it and download it again.")
+
+    def _judge_picture(self, time_ms: int | None) -> None:
+        """On a time report (`time_ms`) or a change of video outputs (None): is there a picture?"""
+        shows = self.player.shows_picture()
+        if shows:
+            self._saw_picture = True
+            self._set_picture(True)
+            return
+        if time_ms is None or shows is None or self._saw_picture or not self._playing:
+            return
+        last, self._last_time = self._last_time, time_ms
+        if self._played_from is None or last is None or not 0 <= time_ms - last <= 1_000:
+            self._played_from = time_ms  # started, or a seek: count from here
+        elif time_ms - self._played_from >= NO_PICTURE_AFTER_MS:
+            self._set_picture(False)
+
+    def _set_picture(self, shows: bool) -> None:
+        if shows != self.picture:
+            self.picture = shows
+            self.picture_changed.emit(shows)
 
     def _tick(self) -> None:
         self.position_changed.emit(self.clock.position_ms())

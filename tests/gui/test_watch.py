@@ -285,3 +285,132 @@ def test_fullscreen_with_f_and_back_with_esc(qtbot, page):
     qtbot.keyClick(tab.video_column.play_button, Qt.Key.Key_Escape)
     assert not tab.video_column.isWindow()
     assert tab.splitter.widget(0) is tab.video_column and page.isVisible()
+
+
+def test_watched_share_and_what_the_post_test_needs_are_shown(page):
+    tab = page.watch_tab
+    assert tab.video_column.watched_label.text() == "Watched 0% — the post-test needs 80%."
+    assert tab.player.picture in (None, True) and tab.video_column.video_stack.currentIndex() == 0
+
+
+def test_at_the_end_play_is_back_and_the_post_test_is_offered(qtbot, make_services):
+    from desktop.learning.progress import WatchedIntervals
+    from desktop.views.activity.page import ASSESSMENT_TAB, WATCH_TAB, ActivityPage
+
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    services.save_watch_progress(activity_id, 55_000, 60_000, WatchedIntervals([(0, 55_000)]))
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.show()
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):
+        page.show_activity(services.activity_detail(activity_id), "physician", start_ms=56_000)
+    page.tabs.setCurrentIndex(WATCH_TAB)
+    tab, column = page.watch_tab, page.watch_tab.video_column
+    try:
+        assert column.watched_label.text() == "Watched 92% — enough for the post-test (it needs 80%)."
+        assert not column.continue_button.isVisible()
+        tab.player.set_rate(2.0)
+        with qtbot.waitSignal(tab.player.playing_changed, timeout=5_000):
+            tab.play()
+        assert column.play_button.text() == "❚❚ Pause"
+        with qtbot.waitSignal(tab.finished, timeout=15_000):  # played to the end, place stored
+            pass
+        qtbot.waitUntil(column.continue_button.isVisible, timeout=5_000)
+        assert column.play_button.text() == "▶ Play" and column.play_button.accessibleName() == "Play"
+        assert page.state.assessment_unlocked
+        column.continue_button.click()
+        assert page.tabs.currentIndex() == ASSESSMENT_TAB
+        # Playing again takes the offer away.
+        page.tabs.setCurrentIndex(WATCH_TAB)
+        with qtbot.waitSignal(tab.player.playing_changed, timeout=5_000):
+            tab.play()
+        assert not column.continue_button.isVisible()
+    finally:
+        tab.shutdown()
+
+
+def test_cues_wrap_to_show_every_word_at_any_width(qtbot, page):
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QFontMetrics
+
+    from desktop.views.activity.cue_delegate import MARGIN
+
+    tab = page.watch_tab
+    panel = tab.transcript_panel
+    view = panel.view
+
+    def cut_rows():
+        cut = []
+        for row in range(panel.model.rowCount()):
+            index = panel.model.index(row)
+            rect = view.visualRect(index)
+            # Room for every word even while the line is spoken (drawn bold), inside the row's margins.
+            needed = QFontMetrics(panel.model.bold_font).boundingRect(
+                QRect(0, 0, rect.width() - 2 * MARGIN, 10_000), Qt.TextFlag.TextWordWrap, index.data()).height()
+            if needed + 2 * MARGIN > rect.height():
+                cut.append(row)
+        return cut
+
+    for transcript_width in (420, 260, 520, 300):
+        total = sum(tab.splitter.sizes())
+        tab.splitter.setSizes([total - transcript_width, transcript_width])
+        qtbot.waitUntil(lambda: abs(view.viewport().width() - (transcript_width - 30)) < 40, timeout=2_000)
+        qtbot.waitUntil(lambda: not cut_rows(), timeout=2_000)
+        # The line being spoken is drawn bold (wider): it too keeps every word, wherever it is.
+        for cue in panel.index.cues:
+            tab.seek(cue.start_ms)
+            assert panel.current_row not in cut_rows(), (transcript_width, panel.current_row)
+
+
+def test_on_resume_the_transcript_shows_the_current_cue(qtbot, make_services):
+    from desktop.learning.progress import WatchedIntervals
+    from desktop.views.activity.page import OVERVIEW_TAB, WATCH_TAB, ActivityPage
+
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    services.save_watch_progress(activity_id, 52_000, 60_000, WatchedIntervals([(0, 52_000)]))
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):
+        page.show_activity(services.activity_detail(activity_id), "physician")  # the page not shown yet
+    page.tabs.setCurrentIndex(OVERVIEW_TAB)
+    page.show()
+    panel = page.watch_tab.transcript_panel
+    try:
+        row = panel.current_row
+        assert row == panel.index.index_at(52_000) and row > 15
+        page.tabs.setCurrentIndex(WATCH_TAB)  # first shown now
+        viewport = panel.view.viewport()
+        qtbot.waitUntil(lambda: viewport.rect().contains(panel.view.visualRect(panel.model.index(row))),
+                        timeout=2_000)
+    finally:
+        page.watch_tab.shutdown()
+
+
+def test_transcript_text_size_is_remembered(qtbot, page):
+    from desktop.views.activity.page import ActivityPage
+
+    panel = page.watch_tab.transcript_panel
+    size = panel.font_size()
+    panel.larger_button.click()
+    panel.larger_button.click()
+    assert panel.font_size() == size + 2
+    services = page.watch_tab.services
+    assert (services.paths.data_dir / "window.ini").is_file()
+    again = ActivityPage(services=services)  # the next session, on the same data dir
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.watch_tab.transcript_shown, timeout=5_000):
+        again.show_activity(services.activity_detail(page.detail.id), "physician")
+    try:
+        assert again.watch_tab.transcript_panel.font_size() == size + 2
+        again.watch_tab.transcript_panel.smaller_button.click()
+    finally:
+        again.watch_tab.shutdown()
+
+
+def test_the_fullscreen_button_has_an_icon_and_a_name(page):
+    button = page.watch_tab.video_column.fullscreen_button
+    assert not button.icon().isNull() and button.accessibleName() == "Fullscreen"
+    assert button.text() == "Fullscreen"

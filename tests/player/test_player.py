@@ -82,3 +82,72 @@ def test_null_player_when_libvlc_is_missing(qapp):
 def test_extra_libvlc_args_come_from_the_environment(monkeypatch):
     monkeypatch.setenv(backend.VLC_ARGS_ENV, "--aout=dummy '--sub-file=a b.vtt'")
     assert backend.vlc_args()[-2:] == ["--aout=dummy", "--sub-file=a b.vtt"]
+
+
+def test_the_dummy_video_output_counts_as_a_picture(qtbot, qt_player):
+    """libvlc with a video output (here its dummy one): picture True, never the no-picture verdict."""
+    verdicts = []
+    qt_player.picture_changed.connect(verdicts.append)
+    qt_player.set_rate(2.0)
+    qt_player.play()
+    qtbot.waitUntil(lambda: qt_player.position_ms() >= 3_000, timeout=10_000)
+    assert qt_player.picture is True and verdicts == [True]
+
+
+def test_a_released_player_ignores_a_late_attach(qt_player):
+    """The video window is destroyed after the player (closing the window): attaching then is a no-op."""
+    qt_player.release()
+    qt_player.attach(12345)  # on a released libvlc player this crashed the process
+    qt_player.play()
+    assert not qt_player.is_playing()
+
+
+class NoVideoOutput:
+    """A backend that plays (the sound) but never gets a video output, like libvlc without its plugins."""
+
+    def __init__(self, video_track: bool = True):
+        self.video_track = video_track
+
+    def __getattr__(self, name):
+        return lambda *args: None
+
+    def shows_picture(self):
+        return False if self.video_track else None
+
+    def can_seek(self):
+        return True
+
+
+def _report(qtbot, qt, *times):
+    for ms in times:
+        qt._post(backend.TIME, ms)
+    qtbot.waitUntil(lambda: qt.clock.position_ms() >= 0 and qt._inbox.empty(), timeout=2_000)
+
+
+def test_no_video_output_while_the_sound_plays_is_no_picture(qtbot, qapp):
+    qt = QtPlayer(player=NoVideoOutput())
+    qt.load(DEMO_VIDEO)
+    verdicts = []
+    qt.picture_changed.connect(verdicts.append)
+    qt.play()
+    qt._post(backend.PLAYING, 0)
+    _report(qtbot, qt, 0, 400, 800, 1_200)
+    assert qt.picture is None  # too soon to say
+    _report(qtbot, qt, 20_000, 20_400, 20_800, 21_200)  # a seek: the count starts again
+    assert qt.picture is None
+    _report(qtbot, qt, 21_600)
+    assert qt.picture is False and verdicts == [False]
+    # A video output after all (e.g. a later media): the picture is back.
+    qt.player.shows_picture = lambda: True
+    qt._post(backend.VOUT, 0)
+    qtbot.waitUntil(lambda: qt.picture is True, timeout=2_000)
+    assert verdicts == [False, True]
+
+
+def test_audio_only_media_is_not_a_missing_picture(qtbot, qapp):
+    qt = QtPlayer(player=NoVideoOutput(video_track=False))
+    qt.load(DEMO_VIDEO)
+    qt.play()
+    qt._post(backend.PLAYING, 0)
+    _report(qtbot, qt, 0, 500, 1_000, 1_500, 2_000, 2_500)
+    assert qt.picture is None

@@ -90,6 +90,8 @@ class ActivityPage(QWidget):
             ASSESSMENT_TAB: "The post-test: pass mark and attempts first, one question per page",
             CREDIT_TAB: "Evaluation, commitment to change, and claiming your credit",
         }
+        self.watch_tab.finished.connect(self._learning_step)  # watched to the end: the gate may open
+        self.watch_tab.continue_requested.connect(lambda: self.tabs.setCurrentIndex(ASSESSMENT_TAB))
         self.assessment_tab.changed.connect(self._learning_step)
         self.assessment_tab.go_to_credit.connect(lambda: self.tabs.setCurrentIndex(CREDIT_TAB))
         self.credit_tab.changed.connect(self._learning_step)
@@ -181,6 +183,7 @@ class ActivityPage(QWidget):
             self.tabs.setTabToolTip(index, tip if unlocked else f"Locked. {note or LOCKED}")
         self.tabs.setTabToolTip(OVERVIEW_TAB, self.tab_tips[OVERVIEW_TAB])
         activity_id = d.id if d is not None else None
+        self.watch_tab.show_learning(state)
         self.assessment_tab.show_state(services, activity_id, state, note or LOCKED)
         self.credit_tab.show_state(services, activity_id, state, note or LOCKED)
         return state

@@ -9,6 +9,11 @@ The current cue (CueIndex, a binary search per position tick) is shown bold on t
 highlight colour and kept in view, unless the learner scrolls by hand: then auto-follow
 stops and a "↓ Follow" button brings it back. Clicking a cue seeks there. A find box
 marks the matching cues and steps through them. Cue text is plain text, never HTML.
+
+Cues wrap to show every word: the list lays its rows out again whenever its width
+changes (no "…" while there is room). When the panel comes into view (resuming, or
+switching to the Watch tab) the current cue is scrolled into view. The text size (A−/A+)
+is remembered on this computer (text_size.py).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,7 +37,9 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import CmeError, TranscriptError
 from desktop.media.transcript import CueIndex, Transcript
+from desktop.views.activity.cue_delegate import CueDelegate
 from desktop.views.activity.player_widget import format_time
+from desktop.views.activity.text_size import clamp_points, remember_points, remembered_points
 from desktop.views.learning_text import locked_text
 from desktop.views.tasks import run_task
 
@@ -43,7 +50,6 @@ log = logging.getLogger(__name__)
 
 MACHINE_BANNER = "Machine-generated transcript, not checked by hand"
 ESTIMATED_BANNER = "Timings are estimated"
-MIN_FONT_PT, MAX_FONT_PT = 7.0, 30.0
 START_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -124,6 +130,27 @@ def failure_note(exc: BaseException) -> str:
     return f"The transcript file could not be read ({exc})."
 
 
+def banner(parent: QWidget, text: str, tip: str) -> QLabel:
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setAccessibleName(text)
+    label.setToolTip(tip)
+    label.setFrameShape(QLabel.Shape.StyledPanel)
+    label.setStyleSheet("padding: 3px;")
+    label.setVisible(False)
+    return label
+
+
+def tool_button(parent: QWidget, text: str, name: str, tip: str, slot) -> QToolButton:
+    button = QToolButton(parent)
+    button.setText(text)
+    button.setAccessibleName(name)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
 class TranscriptPanel(QWidget):
     seek_requested = Signal(int)
     transcript_shown = Signal()  # what `load` asked for (or why there is none) is on screen
@@ -138,10 +165,11 @@ class TranscriptPanel(QWidget):
         self.following = True
         self._auto_scrolling = False
         self._matches: list[int] = []
+        self._data_dir = None  # where the text size is remembered (the services' data dir)
         self._match_at = -1
 
-        self.machine_banner = self._banner(MACHINE_BANNER, "This transcript was made by speech recognition")
-        self.estimated_banner = self._banner(
+        self.machine_banner = banner(self, MACHINE_BANNER, "This transcript was made by speech recognition")
+        self.estimated_banner = banner(self, 
             ESTIMATED_BANNER, "This transcript came without timings: where each line starts is an estimate"
         )
         self.empty_label = QLabel(self)
@@ -158,21 +186,25 @@ class TranscriptPanel(QWidget):
         self.find_edit.returnPressed.connect(self.next_match)
         back = QShortcut(QKeySequence("Shift+Return"), self.find_edit, context=Qt.ShortcutContext.WidgetShortcut)
         back.activated.connect(self.previous_match)
-        self.prev_button = self._tool("‹", "Previous match", "Previous match (Shift+Enter)", self.previous_match)
-        self.next_button = self._tool("›", "Next match", "Next match (Enter)", self.next_match)
+        self.prev_button = tool_button(self, "‹", "Previous match", "Previous match (Shift+Enter)", self.previous_match)
+        self.next_button = tool_button(self, "›", "Next match", "Next match (Enter)", self.next_match)
         self.match_label = QLabel("", self)
         self.match_label.setAccessibleName("Matches")
         self.match_label.setToolTip("How many lines of the transcript match")
         self.match_label.setMinimumWidth(70)
-        self.smaller_button = self._tool("A−", "Smaller text", "Make the transcript text smaller",
+        self.smaller_button = tool_button(self, "A−", "Smaller text", "Make the transcript text smaller",
                                          lambda: self.change_font_size(-1))
-        self.larger_button = self._tool("A+", "Larger text", "Make the transcript text larger",
+        self.larger_button = tool_button(self, "A+", "Larger text", "Make the transcript text larger",
                                         lambda: self.change_font_size(+1))
 
         self.model = CueModel(self)
         self.view = QListView(self)
         self.view.setModel(self.model)
         self.view.setWordWrap(True)
+        self.view.setItemDelegate(CueDelegate(self.view))  # every word shown (cue_delegate.py)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)  # rows wrap again at every new width
+        # The scroll bar's coming and going would change the width rows were wrapped for.
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.view.setUniformItemSizes(False)
         self.view.setLayoutMode(QListView.LayoutMode.Batched)
         self.view.setBatchSize(200)
@@ -215,31 +247,17 @@ class TranscriptPanel(QWidget):
         layout.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignRight)
         self.set_transcript(None, machine_generated=False, note="No transcript.")
 
-    def _banner(self, text: str, tip: str) -> QLabel:
-        label = QLabel(text, self)
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setWordWrap(True)
-        label.setAccessibleName(text)
-        label.setToolTip(tip)
-        label.setFrameShape(QLabel.Shape.StyledPanel)
-        label.setStyleSheet("padding: 3px;")
-        label.setVisible(False)
-        return label
-
-    def _tool(self, text: str, name: str, tip: str, slot) -> QToolButton:
-        button = QToolButton(self)
-        button.setText(text)
-        button.setAccessibleName(name)
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
-
     # -------------------------------------------------------------- loading
 
     def load(self, services, detail: ActivityDetail, duration_ms: int | None, locked_reason: str | None) -> None:
         """Read `detail`'s transcript (timings estimated over `duration_ms` if it has none)
         off the GUI thread; `locked_reason` (rule 1, no one signed in) is shown instead."""
         self._source = (services, detail)
+        paths = getattr(services, "paths", None)
+        self._data_dir = paths.data_dir if paths is not None else None
+        remembered = remembered_points(self._data_dir)
+        if remembered is not None and remembered != self.font_size():
+            self.set_font_size(remembered)
         self.transcript = None
         self.set_transcript(None, machine_generated=False, note="Reading the transcript…")
         if locked_reason is not None or services is None:
@@ -315,6 +333,15 @@ class TranscriptPanel(QWidget):
         finally:
             self._auto_scrolling = False
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._follow_later()  # laid out for its real size only now (resuming, or back to Watch)
+
+    def _follow_later(self) -> None:
+        if self.following and self.model.current is not None:
+            QTimer.singleShot(0, self, lambda: self.following and self.model.current is not None
+                              and self._scroll_to(self.model.current))
+
     def resume_follow(self) -> None:
         self.following = True
         self.follow_button.setVisible(False)
@@ -331,6 +358,8 @@ class TranscriptPanel(QWidget):
         kind = event.type()
         if kind == QEvent.Type.Wheel:
             self._scrolled_by_hand()
+        elif kind == QEvent.Type.Resize and watched is self.view.viewport():
+            self._follow_later()  # rows wrapped again: keep the current cue in view
         elif kind == QEvent.Type.KeyPress and watched is self.view and event.key() in (
             Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
             Qt.Key.Key_Home, Qt.Key.Key_End,
@@ -396,9 +425,13 @@ class TranscriptPanel(QWidget):
     # -------------------------------------------------------------- text size
 
     def change_font_size(self, step: int) -> None:
+        """A−/A+: one point smaller or larger, remembered on this computer."""
+        self.set_font_size(self.font_size() + step)
+        remember_points(self._data_dir, self.font_size())
+
+    def set_font_size(self, points: float) -> None:
         font = self.view.font()
-        size = min(MAX_FONT_PT, max(MIN_FONT_PT, font.pointSizeF() + step))
-        font.setPointSizeF(size)
+        font.setPointSizeF(clamp_points(points))
         self.view.setFont(font)
         self.model.bold_font = QFont(font)
         self.model.bold_font.setBold(True)

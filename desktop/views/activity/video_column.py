@@ -4,7 +4,10 @@ controls, and fullscreen.
 The column shows and asks; it does not play. The Watch tab owns the player and tells the
 column where playback is (`show_position`, `show_playing`); the column announces what the
 learner asked for (`toggle_requested`, `seek_requested`, `skip_requested`, `rate_chosen`,
-`volume_chosen`, `download_requested`). Fullscreen takes the column itself out of its
+`volume_chosen`, `download_requested`, `continue_requested`). When libvlc plays the
+sound but cannot make a picture, the column says so in words in place of the video
+(`show_picture(False)`) and the controls go on working: never a silent black rectangle.
+Fullscreen takes the column itself out of its
 splitter into a window of its own and puts it back.
 
 Keys: Space play/pause · ←/→ ±10 s (Shift ±30 s) · [ / ] speed · F fullscreen · Esc
@@ -20,6 +23,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QStyle,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -32,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.media.player import probe_libvlc
+from desktop.media.player import no_picture_message, probe_libvlc
 from desktop.media.qt_player import RATES
 from desktop.views.activity.player_widget import SeekSlider, VideoSurface, format_time
 
@@ -52,6 +56,7 @@ class VideoColumn(QWidget):
     rate_chosen = Signal(float)
     volume_chosen = Signal(int)  # 0–100
     download_requested = Signal()
+    continue_requested = Signal()  # "Continue to the post-test", offered at the end of the video
 
     def __init__(self, page: QWidget):
         """A column for `page`, which also receives the page-wide keys."""
@@ -62,6 +67,8 @@ class VideoColumn(QWidget):
         self._dragging = False
         self._splitter: QSplitter | None = None  # where the column sits when not fullscreen
         self._home_sizes: list[int] = []
+        self._blocked: str | None = None  # why there is no video to play (locked, not downloaded…)
+        self.no_picture = False  # libvlc plays the sound but cannot show the picture
 
         self.surface = VideoSurface(self)
         self.message = QLabel(self)
@@ -113,12 +120,25 @@ class VideoColumn(QWidget):
         self.volume_slider.setAccessibleName("Volume")
         self.volume_slider.setToolTip("Volume")
         self.volume_slider.valueChanged.connect(self.volume_chosen)
-        self.fullscreen_button = self._button("⛶", "Fullscreen", "Fullscreen (F; Esc to leave)",
+        self.fullscreen_button = self._button("Fullscreen", "Fullscreen", "Fullscreen (F; Esc to leave)",
                                               self.toggle_fullscreen)
+        # An icon every style draws (a glyph may be missing from the font); the text stays its name.
+        self.fullscreen_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarMaxButton))
+        self.fullscreen_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.status_label = QLabel("", self)
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.status_label.setAccessibleName("Playback note")
         self.status_label.setToolTip("What the player last did")
+        self.watched_label = QLabel("", self)
+        self.watched_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.watched_label.setWordWrap(True)
+        self.watched_label.setAccessibleName("Watched")
+        self.watched_label.setToolTip("How much of the video you have really watched (the band under the position)")
+        self.continue_button = QPushButton("Continue to the post-test", self)
+        self.continue_button.setAccessibleName("Continue to the post-test")
+        self.continue_button.setToolTip("Go to the Assessment tab")
+        self.continue_button.clicked.connect(self.continue_requested)
+        self.continue_button.setVisible(False)
 
         controls = QHBoxLayout()
         for w in (self.play_button, self.back_button, self.forward_button):
@@ -130,7 +150,11 @@ class VideoColumn(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.video_stack, 1)
         column.addLayout(controls)
-        column.addWidget(self.status_label)
+        notes = QHBoxLayout()
+        notes.addWidget(self.watched_label, 1)
+        notes.addWidget(self.status_label, 1)
+        notes.addWidget(self.continue_button)
+        column.addLayout(notes)
 
         self._page_keys = self._shortcuts(page, fullscreen=False)
         self._fullscreen_keys = self._shortcuts(self, fullscreen=True)
@@ -167,9 +191,9 @@ class VideoColumn(QWidget):
                    has_transcript: bool) -> None:
         """The video surface, or the words saying why there is no video (and a Download button)."""
         if locked_reason is not None:
-            self.message.setText(locked_reason)
             self.download_button.setVisible(False)
-            self.video_stack.setCurrentIndex(MESSAGE)
+            self._blocked = locked_reason
+            self._show_stack()
             return
         lines = []
         video = next((a for a in detail.assets if a.kind == "video"), None)
@@ -186,10 +210,21 @@ class VideoColumn(QWidget):
             lines.append(problem)
         if lines and has_transcript:
             lines.append("The transcript is on the right.")
-        self.message.setText("\n\n".join(lines))
         self.download_button.setVisible(not has_video and video is not None and video.state not in DOWNLOADING)
         self.download_button.setEnabled(True)
-        self.video_stack.setCurrentIndex(MESSAGE if lines else SURFACE)
+        self._blocked = "\n\n".join(lines) or None
+        self._show_stack()
+
+    def show_picture(self, shows: bool | None) -> None:
+        """libvlc shows the picture (True), cannot (False: say so in its place), or not known yet."""
+        self.no_picture = shows is False
+        self._show_stack()
+
+    def _show_stack(self) -> None:
+        text = self._blocked or (no_picture_message() if self.no_picture else None)
+        if text:
+            self.message.setText(text)
+        self.video_stack.setCurrentIndex(MESSAGE if text else SURFACE)
 
     def download_pending(self) -> bool:
         """A Download click is being handled (its button is disabled meanwhile)."""
@@ -211,6 +246,11 @@ class VideoColumn(QWidget):
         self.play_button.setAccessibleName("Pause" if playing else "Play")
         if playing:
             self.status_label.setText("")
+            self.continue_button.setVisible(False)
+
+    def offer_continue(self, offered: bool) -> None:
+        """At the end of the video, with the post-test unlocked: offer to go on to it."""
+        self.continue_button.setVisible(offered)
 
     def set_playable(self, playable: bool) -> None:
         """A video is loaded (or not): the controls and the page keys follow."""
@@ -268,4 +308,8 @@ class VideoColumn(QWidget):
             s.setEnabled(on)
         for s in self._page_keys:
             s.setEnabled(not on and self.playable)
+        self.fullscreen_button.setText("Leave fullscreen" if on else "Fullscreen")
+        self.fullscreen_button.setAccessibleName("Leave fullscreen" if on else "Fullscreen")
         self.fullscreen_button.setToolTip("Leave fullscreen (Esc)" if on else "Fullscreen (F; Esc to leave)")
+        icon = QStyle.StandardPixmap.SP_TitleBarNormalButton if on else QStyle.StandardPixmap.SP_TitleBarMaxButton
+        self.fullscreen_button.setIcon(self.style().standardIcon(icon))

@@ -7,6 +7,10 @@ there is none, the controls, the keys, fullscreen) says what the learner asked f
 transcript on the right (TranscriptPanel) reads its own file on the task pool and follows
 the position; the learner's place is kept by a PlaceKeeper: saved every few seconds while
 playing and on pause, on leaving the activity and at exit, and resumed on the next visit.
+
+Under the video the tab says how much has been watched and how much the post-test needs
+(the page hands it the learning state: `show_learning`); at the end of the video, once the
+place is stored (`finished`), it offers "Continue to the post-test" if the test is unlocked.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from cmecore.rules.assessment import watched_enough
 from desktop.errors import CmeError
 from desktop.learning.progress import WatchedIntervals, WatchTracker
 from desktop.media.player import probe_libvlc
@@ -33,8 +38,20 @@ if TYPE_CHECKING:
 SAVE_EVERY_MS = 5_000
 
 
+def watched_text(share: float, needed: float | None) -> str:
+    """"Watched 52% — the post-test needs 80%." (`needed` None: the activity has no post-test.)"""
+    watched = f"Watched {share * 100:.0f}%"
+    if not needed:
+        return f"{watched} of the video."
+    if watched_enough(share, needed):
+        return f"{watched} — enough for the post-test (it needs {needed * 100:.0f}%)."
+    return f"{watched} — the post-test needs {needed * 100:.0f}%."
+
+
 class WatchTab(QWidget):
     transcript_shown = Signal()  # the transcript (or why there is none) is on screen
+    finished = Signal()  # the video played to its end and the place is stored (the gate may open)
+    continue_requested = Signal()  # "Continue to the post-test"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -49,6 +66,10 @@ class WatchTab(QWidget):
         self.place = PlaceKeeper(self)
         # Set by the page: hands a Download click to the app's downloads; returns False if none.
         self.request_download = None
+        self.needed_share: float | None = None  # what the post-test needs watched (None: no post-test)
+        self.test_unlocked = False  # the post-test may be started now
+        self.at_end = False  # the video played to its end (and has not played since)
+        self._watched_shown = ""
 
         self.video_column = VideoColumn(self)
         self.video_column.toggle_requested.connect(self.toggle)
@@ -57,6 +78,7 @@ class WatchTab(QWidget):
         self.video_column.rate_chosen.connect(self._rate_chosen)
         self.video_column.volume_chosen.connect(self._volume_chosen)
         self.video_column.download_requested.connect(self.download)
+        self.video_column.continue_requested.connect(self.continue_requested)
         self.transcript_panel = TranscriptPanel(self)
         self.transcript_panel.seek_requested.connect(self.seek)
         self.transcript_panel.transcript_shown.connect(self._transcript_shown)
@@ -92,6 +114,8 @@ class WatchTab(QWidget):
         start = resume_at(saved, start_ms)
 
         self.locked_reason = None
+        self.at_end = False
+        self.video_column.offer_continue(False)
         try:
             self.video_path = services.media_file(detail.id) if services is not None else None
         except CmeError as exc:  # ContentLocked (rule 1), NotSignedIn: say so, never raise
@@ -107,9 +131,31 @@ class WatchTab(QWidget):
             column.surface.attach(player)
             player.load(self.video_path, start, length)
             column.set_playable(True)
+            column.show_picture(player.picture)  # what this computer showed last time, until libvlc says
         else:
             column.set_playable(False)
+            column.show_picture(None)
         self._show_position(start)
+        self._show_watched()
+
+    def show_learning(self, state) -> None:
+        """Where the learner stands (a LearningState, or None): what the post-test needs, and
+        at the end of the video whether to offer it."""
+        has_test = state is not None and state.has_assessment
+        self.needed_share = state.min_watched_share if has_test else None
+        self.test_unlocked = bool(has_test and state.assessment_unlocked)
+        self.video_column.offer_continue(self.at_end and self.test_unlocked)
+        self._show_watched()
+
+    def _show_watched(self) -> None:
+        length = self.player.length_ms() if self.player is not None else 0
+        text = ""
+        watched = self.tracker.watched.watched_ms()
+        if self.video_path is not None and (length > 0 or not watched):  # nothing watched is 0% of any length
+            text = watched_text(min(1.0, watched / length) if length else 0.0, self.needed_share)
+        if text != self._watched_shown:
+            self._watched_shown = text
+            self.video_column.watched_label.setText(text)
 
     def _transcript_shown(self) -> None:
         self.transcript_panel.set_position(
@@ -131,6 +177,7 @@ class WatchTab(QWidget):
             player.length_changed.connect(self._on_length)
             player.ended.connect(self._on_ended)
             player.error.connect(self.video_column.status_label.setText)
+            player.picture_changed.connect(self.video_column.show_picture)
             player.set_volume(self.video_column.volume_slider.value())
             self.player = player
         return self.player
@@ -232,6 +279,7 @@ class WatchTab(QWidget):
             self.tracker.observe(ms, self.player.rate)
             self.place.moved = True
         self._show_position(ms)
+        self._show_watched()
 
     def _show_position(self, ms: int) -> None:
         self.transcript_panel.set_position(ms)
@@ -242,6 +290,7 @@ class WatchTab(QWidget):
     def _on_playing_changed(self, playing: bool) -> None:
         self.video_column.show_playing(playing)
         if playing:
+            self.at_end = False
             self._save_timer.start()
         else:
             self.tracker.interrupt()
@@ -255,7 +304,11 @@ class WatchTab(QWidget):
 
     def _on_ended(self) -> None:
         self.tracker.interrupt()
-        self.save_progress()
+        self.at_end = True
+        self._show_watched()
+        if not self.save_progress(then=self.finished.emit):
+            # Queued already (on pause): the one writer runs in order, so this comes after it.
+            run_write(self, lambda: None, lambda _none: self.finished.emit())
 
     def save_progress(self, then=None) -> bool:
         """Queue the learner's place on the writer; `then()` runs on the GUI thread once it is stored.
