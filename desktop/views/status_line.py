@@ -33,7 +33,7 @@ class StatusLine:
 
         def label(name: str, tip: str) -> QLabel:
             lab = QLabel(bar)
-            lab.setAccessibleName(name)
+            lab.setAccessibleDescription(name)  # a screen reader reads the text itself
             lab.setToolTip(tip)
             return lab
 

@@ -69,6 +69,7 @@ class AssessmentTab(QWidget):
         self.attempts_table.setAccessibleName("Previous attempts")
         self.attempts_table.setToolTip("Every attempt is kept (scores as graded on this computer)")
         self.attempts_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.attempts_table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
         self.attempts_table.verticalHeader().setVisible(False)
         self.attempts_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.attempts_table.horizontalHeader().setStretchLastSection(True)
