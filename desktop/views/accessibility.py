@@ -7,7 +7,7 @@ accessible interface. Three things Qt widgets do not do on their own:
   read ("Description" instead of the description). `install()` puts a factory in front of
   Qt's: a label exposes the text it shows as its name, and the name it was given (its
   purpose, e.g. "Pass mark") as its description. Pages may keep naming labels by purpose.
-- Qt has no heading widget. `Heading` labels report the Heading role, so a screen reader
+- Qt has no heading widget. Labels marked by `make_heading` report the Heading role, so a screen reader
   can jump from section title to section title.
 - Status that changes where the learner is not looking (a sync result, claims waiting, a
   test unlocked) must be spoken: `announce()` sends Qt's announcement event (AT-SPI
@@ -39,8 +39,13 @@ QAbstractItemView:focus, QTextEdit:focus, QPlainTextEdit:focus, QSlider:focus {
 """
 
 
-class Heading(QLabel):
-    """A section title: a label that screen readers list as a heading."""
+def make_heading(label: QLabel) -> QLabel:
+    """Mark a label as a section title, listed by screen readers as a heading (before it is shown)."""
+    label.setProperty(HEADING, True)
+    return label
+
+
+HEADING = "accessibleHeading"  # the dynamic property that makes a label a heading
 
 
 class _HeadingInterface(QAccessibleWidget):
@@ -81,7 +86,7 @@ def _shown_text(label: QLabel) -> str:
 
 
 def _interface_for(_key: str, obj):
-    if isinstance(obj, Heading):
+    if isinstance(obj, QLabel) and obj.property(HEADING):
         return _HeadingInterface(obj)
     if isinstance(obj, QLabel):  # decided once per label, so not on its (changing) text
         return _TextLabelInterface(obj)

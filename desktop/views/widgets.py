@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QWidget
 
-from desktop.views.accessibility import Heading, install
+from desktop.views.accessibility import install, make_heading
 
 install()  # every page builds its labels through here: screen readers hear their text
 
@@ -25,13 +25,14 @@ def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip
     """A word-wrapped label that shows `text` literally (never as rich text). `name` says what
     it is (its accessible description: a screen reader reads the text itself); `heading`
     makes it a section title a screen reader lists as a heading."""
-    label = Heading(parent) if heading else QLabel(parent)
+    label = QLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(text)
     label.setWordWrap(True)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if heading:
+        make_heading(label)
         font = label.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)
