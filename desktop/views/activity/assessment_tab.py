@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.views.activity.question_page import QuestionPage
 from desktop.views.activity.result_page import ResultPage
+from desktop.views.accessibility import announce
 from desktop.views.learning_text import LOCKED, attempts_text, local_time, locked_text, percent
 from desktop.views.tasks import discard_writes, pending_writes, run_write
 from desktop.views.widgets import plain_label, push_button
@@ -190,6 +191,8 @@ class AssessmentTab(QWidget):
         self.start_button.setText(text)
         self.start_button.setAccessibleName(text)
         self.start_button.setVisible(not state.passed or bool(state.open_attempt_id))
+        if state.assessment_unlocked and not self.start_button.isEnabled() and self.isVisible():
+            announce(self, "The post-test is unlocked.")
         self.start_button.setEnabled(state.assessment_unlocked)
 
     def _fill_attempts(self, attempts) -> None:
