@@ -32,7 +32,7 @@ class LearnerButton(QToolButton):
         self.events = events if events is not None else AppEvents(self)
         self.events.learner_changed.connect(lambda _source: self.refresh())
         self.setText("Switch learner")
-        self.setAccessibleName("Learners on this computer")
+        self.setAccessibleName("Switch learner")
         self.setToolTip("Learners signed in on this computer: switch to another, or sign in as another learner "
                         "(no one is signed out)")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

@@ -204,7 +204,7 @@ class LibraryView(QWidget):
         self.download_button.clicked.connect(self._download_selected)
 
         self.count_label = QLabel(self)
-        self.count_label.setAccessibleName("Number of activities shown")
+        self.count_label.setAccessibleDescription("Number of activities shown")
         self.count_label.setToolTip("How many activities the table shows")
 
         self.table = _LibraryTable(self)
@@ -216,6 +216,7 @@ class LibraryView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
@@ -242,7 +243,7 @@ class LibraryView(QWidget):
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
-        self.empty_label.setAccessibleName("Library is empty")
+        self.empty_label.setAccessibleDescription("Library is empty")
         self.empty_label.setToolTip("Sign in and sync to fetch the activities your provider offers")
 
         self.pages = QStackedWidget(self)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import SignInRequired
+from desktop.views.accessibility import FOCUS_RING
 from desktop.views.events import AppEvents
 from desktop.views.library_view import LibraryView
 from desktop.views.startup import bench_mode
@@ -78,6 +79,7 @@ class MainWindow(WindowSession, QMainWindow):
 
         self.setWindowTitle("CME Offline — demo" if demo else "CME Offline")
         self.setAccessibleName("CME Offline")
+        self.setStyleSheet(FOCUS_RING)  # focus always visible (views/accessibility.py)
         self.resize(1100, 700)
 
         self.top_bar = TopBar(self)

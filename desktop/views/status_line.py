@@ -17,6 +17,7 @@ from dataclasses import replace
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from desktop.errors import ServerUnreachable
+from desktop.views.accessibility import announce
 from desktop.views.events import AppEvents
 from desktop.views.text import human_bytes, relative_time, short_error
 
@@ -33,7 +34,7 @@ class StatusLine:
 
         def label(name: str, tip: str) -> QLabel:
             lab = QLabel(bar)
-            lab.setAccessibleName(name)
+            lab.setAccessibleDescription(name)  # a screen reader reads the text itself
             lab.setToolTip(tip)
             return lab
 
@@ -44,6 +45,7 @@ class StatusLine:
         bar.addPermanentWidget(self.error_label, 1)
         bar.addPermanentWidget(self.status_label)
         self.shown: tuple | None = None  # the last show()'s Status and what the window said with it
+        self.spoken: tuple | None = None  # what was last announced: connection, claims waiting, problem
         events = events if events is not None else AppEvents.of(bar)
         if events is not None:
             events.connection_changed.connect(self.show_connection)
@@ -93,6 +95,16 @@ class StatusLine:
         self.error_label.setText(f"⚠ {short_error(error, exc, code)}" if error else "")
         self.error_label.setToolTip(error or "No sync problem")
         self.error_label.setAccessibleDescription(error or "")
+        self._announce(st, syncing, self.error_label.text())
+
+    def _announce(self, st, syncing: bool, problem: str) -> None:
+        """Say a change of connection, of claims waiting or of the problem shown (not the clock)."""
+        spoken = (st.online, st.pending_completions, problem)
+        if syncing or spoken == self.spoken:
+            return
+        first, self.spoken = self.spoken is None, spoken
+        if not first:
+            announce(self.status_label, problem or self.status_label.text(), urgent=bool(problem))
 
     def text(self) -> str:
         """The status bar as one line, as a user reads it."""

@@ -15,10 +15,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QWidget
 
+from desktop.views.accessibility import install, make_heading
+
+install()  # every page builds its labels through here: screen readers hear their text
+
 
 def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip: str = "",
                 selectable: bool = True, heading: bool = False) -> QLabel:
-    """A word-wrapped label that shows `text` literally (never as rich text)."""
+    """A word-wrapped label that shows `text` literally (never as rich text). `name` says what
+    it is (its accessible description: a screen reader reads the text itself); `heading`
+    makes it a section title a screen reader lists as a heading."""
     label = QLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(text)
@@ -26,17 +32,18 @@ def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if heading:
+        make_heading(label)
         font = label.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)
         label.setFont(font)
-    label.setAccessibleName(name or text[:80])
+    label.setAccessibleDescription(name)
     label.setToolTip(tip or name or "")
     return label
 
 
 def section_heading(text: str, parent: QWidget | None = None) -> QLabel:
-    """A bold heading over a part of a page (not selectable; its text is its accessible name)."""
+    """A bold heading over a part of a page (not selectable; a screen reader lists it as a heading)."""
     return plain_label(text, parent, name=text, heading=True, selectable=False)
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.views.activity.question_page import QuestionPage
 from desktop.views.activity.result_page import ResultPage
+from desktop.views.accessibility import announce
 from desktop.views.learning_text import LOCKED, attempts_text, local_time, locked_text, percent
 from desktop.views.tasks import discard_writes, pending_writes, run_write
 from desktop.views.widgets import plain_label, push_button
@@ -69,6 +70,7 @@ class AssessmentTab(QWidget):
         self.attempts_table.setAccessibleName("Previous attempts")
         self.attempts_table.setToolTip("Every attempt is kept (scores as graded on this computer)")
         self.attempts_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.attempts_table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
         self.attempts_table.verticalHeader().setVisible(False)
         self.attempts_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.attempts_table.horizontalHeader().setStretchLastSection(True)
@@ -189,6 +191,8 @@ class AssessmentTab(QWidget):
         self.start_button.setText(text)
         self.start_button.setAccessibleName(text)
         self.start_button.setVisible(not state.passed or bool(state.open_attempt_id))
+        if state.assessment_unlocked and not self.start_button.isEnabled() and self.isVisible():
+            announce(self, "The post-test is unlocked.")
         self.start_button.setEnabled(state.assessment_unlocked)
 
     def _fill_attempts(self, attempts) -> None:

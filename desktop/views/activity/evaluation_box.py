@@ -130,6 +130,7 @@ class EvaluationBox(QGroupBox):
                 edit.setAccessibleName(f"Answer to question {i}")
                 edit.setToolTip("Your answer (saved as you type)")
                 edit.setMaximumHeight(80)
+                edit.setTabChangesFocus(True)  # Tab goes on to the next control (no tab characters here)
                 edit.textChanged.connect(self._edited)
                 self.text_edits[q.id] = edit
                 v.addWidget(edit)

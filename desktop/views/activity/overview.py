@@ -60,7 +60,13 @@ class Overview(QScrollArea):
         old = self.takeWidget()
         if old is not None:
             old.deleteLater()
-        self.setWidget(self._build_overview(detail, profession))
+        content = self._build_overview(detail, profession)
+        self.setWidget(content)
+        previous = self  # Tab goes on into this activity's controls, in reading order
+        for control in content.findChildren(QWidget):
+            if control.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                QWidget.setTabOrder(previous, control)
+                previous = control
         self.verticalScrollBar().setValue(0)
 
     def show_gate(self, state, note: str) -> None:
@@ -273,6 +279,7 @@ class Overview(QScrollArea):
         table.setAccessibleName("Disclosures")
         table.setToolTip("Financial relationships of everyone who controlled the content")
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
         table.verticalHeader().setVisible(False)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)

@@ -68,6 +68,7 @@ class ActivityPage(QWidget):
 
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Activity sections")
+        self.tabs.tabBar().setAccessibleName("Activity sections")
         self.tabs.setToolTip("Overview, Watch, Summaries, Assessment, Evaluation & credit")
         self.overview = Overview(self)
         self.overview.acknowledge_requested.connect(self.acknowledge)
@@ -124,7 +125,6 @@ class ActivityPage(QWidget):
         self.detail = detail
         self.profession = profession
         self.title_label.setText(detail.title)
-        self.title_label.setAccessibleName(f"Activity: {detail.title}")
         self.tabs.setCurrentIndex(0)
         self.overview.show_activity(detail, profession)
         services = self._services()

@@ -10,7 +10,7 @@ Catalog text is shown literally (plain-text labels; "&" escaped on buttons).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -70,6 +70,8 @@ class QuestionPage(QWidget):
         self.next_button = push_button(self, "Next →", "Go to the next question", self.next, name="Next question")
         self.submit_button = push_button(self, "Submit answers", "Submit this attempt for grading (you are asked "
                                          "first if some questions are unanswered)", self.submit)
+        for button in (self.back_button, self.next_button, self.submit_button):
+            button.setAutoDefault(True)  # Enter on a focused button presses it
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.next_button)
@@ -102,7 +104,6 @@ class QuestionPage(QWidget):
         q = view.questions[self.index]
         n = len(view.questions)
         self.progress_label.setText(f"Question {self.index + 1} of {n}")
-        self.progress_label.setAccessibleName(f"Question {self.index + 1} of {n}")
         self.progress_bar.setRange(0, n)
         self.progress_bar.setValue(self.index + 1)
         self.question_label.setText(q.text)
@@ -125,13 +126,48 @@ class QuestionPage(QWidget):
             b.setProperty("option_id", oid)
             self.group.addButton(b, i)
             self.options_layout.addWidget(b)
+            b.show()  # now, not when the layout gets to it: the first answer takes the focus below
             self.option_buttons.append((oid, b))
         self.group.buttonClicked.connect(lambda _b: self._chosen())
         self.back_button.setEnabled(self.index > 0)
         self.next_button.setEnabled(self.index < n - 1)
+        self.next_button.setDefault(self.index < n - 1)
         self.submit_button.setDefault(self.index == n - 1)
+        self._order_focus()
         if self.option_buttons:
             self.option_buttons[0][1].setFocus()
+
+    def _order_focus(self) -> None:
+        """Tab: the answers right after the question, then Next (or Submit), Back."""
+        chain = [b for _oid, b in self.option_buttons]
+        chain += [self.next_button if self.index < len(self.view.questions) - 1 else self.submit_button,
+                  self.back_button, self.next_button, self.submit_button]
+        ordered = list(dict.fromkeys(chain))
+        QWidget.setTabOrder(self, ordered[0])
+        for first, second in zip(ordered, ordered[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def keyPressEvent(self, event) -> None:
+        """Enter (on an answer) goes on: Next, or Submit on the last question. Arrows move
+        between the answers (a radio group does this itself; a check box list did not)."""
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view is not None:
+            event.accept()
+            (self.next_button if self.next_button.isEnabled() else self.submit_button).click()
+            return
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right) and self._move_between_answers(
+                -1 if key in (Qt.Key.Key_Up, Qt.Key.Key_Left) else 1):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _move_between_answers(self, step: int) -> bool:
+        buttons = [b for _oid, b in self.option_buttons]
+        focused = next((i for i, b in enumerate(buttons) if b.hasFocus()), None)
+        if focused is None:
+            return False
+        buttons[(focused + step) % len(buttons)].setFocus(Qt.FocusReason.TabFocusReason)
+        return True
 
     def _chosen(self) -> None:
         q = self.view.questions[self.index]

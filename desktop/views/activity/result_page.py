@@ -56,7 +56,7 @@ class ResultPage(QWidget):
         self.result = result
         verdict = "Passed" if result.passed else f"Not passed (pass mark {result.passing_score}%)"
         self.score_label.setText(f"Attempt {result.number}: {result.score:g}% — {verdict}")
-        self.score_label.setAccessibleName(f"Score: {result.score:g}%, {verdict}")
+        self.score_label.setAccessibleDescription(f"Score: {result.score:g}%, {verdict}")
         texts = {q.id: dict(q.options) for q in view.questions} if view else {}
         body = QWidget()
         v = QVBoxLayout(body)

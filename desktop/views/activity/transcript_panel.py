@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractListModel, QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -323,6 +323,8 @@ class TranscriptPanel(QWidget):
         if row == self.model.current:
             return
         self.model.set_current(row)
+        if row is not None:  # the spoken cue is the list's selected item (screen readers are told)
+            self.view.selectionModel().select(self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if row is not None and self.following:
             self._scroll_to(row)
 
