@@ -96,7 +96,7 @@ class ClaimOptions:
     fixed_contact_hours: float | None  # pharmacists claim exactly this
     needs_pharmacist_ids: bool  # pharmacy claim: the NABP e-Profile ID and birth MMDD are required
     missing_pharmacist_ids: bool  # … and the profile lacks one of them (the claim will be refused)
-    suggested_minutes: int  # from the watched time; the learner attests their own
+    suggested_minutes: int  # from the time really spent; the learner attests their own
     statement: str = ""
     uan: str | None = None
 
@@ -106,12 +106,15 @@ def claim_options(
     statements: Sequence[AccreditationStatement],
     *,
     watched_ms: int = 0,
+    spent_ms: int = 0,
     nabp_eprofile_id: str | None = None,
     birth_mmdd: str | None = None,
 ) -> ClaimOptions:
+    """`spent_ms`: the time really spent on the activity (wall time playing or answering);
+    where none was measured (older records) the watched part of the video stands in."""
     statement = statement_for(statements, profession)
     kind = claim_kind(profession, statement)
-    suggested = max(0, round(watched_ms / 60_000))
+    suggested = max(0, round((spent_ms if spent_ms > 0 else watched_ms) / 60_000))
     if statement is None:
         return ClaimOptions(profession, None, None, 0.0, None, (), None, False, False, suggested)
     pharmacy = kind == "pharmacy"

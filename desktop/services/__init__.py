@@ -209,6 +209,21 @@ class Services:
     def save_evaluation(self, activity_id, ratings, texts, commitments, reminder_weeks=None, submit=False):
         return self.learning.save_evaluation(activity_id, ratings, texts, commitments, reminder_weeks, submit)
 
+    def commitment_reminder(self, activity_id):
+        return self.learning.commitment_reminder(activity_id)
+
+    def due_reminders(self, now=None):
+        return self.learning.due_reminders(now)
+
+    def reminders_announced(self, activity_ids, now=None):
+        return self.learning.reminders_announced(activity_ids, now)
+
+    def reminder_done(self, activity_id, now=None):
+        return self.learning.reminder_done(activity_id, now)
+
+    def add_time_spent(self, activity_id, ms, learner_id=None):
+        return self.learning.add_time_spent(activity_id, ms, learner_id)
+
     def claim_credit(self, activity_id, credits, attested_minutes, reporting_consent):
         return self.learning.claim(activity_id, credits, attested_minutes, reporting_consent)
 
