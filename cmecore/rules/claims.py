@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cmecore.profile import missing_to_claim
+from cmecore.profile import BIRTH_MMDD, BOARD_ID, CPE_MONITOR_IDS, LICENCE_NUMBER, LICENCE_STATE, ProfileField, missing_to_claim
 from cmecore.protocol import AccreditationStatement, Profession
 
 STEP = 0.25
@@ -55,6 +55,14 @@ def statement_for(statements: Sequence[AccreditationStatement], profession: str 
             if fallback in by_prof:
                 return by_prof[fallback]
     return None
+
+
+def reported_ids(profession: str | Profession) -> tuple[ProfileField, ...]:
+    """The ids a claim carries for reporting (rule 8), each only when the learner has it:
+    a pharmacist's for NABP CPE Monitor, anyone else's board and licence for PARS / CME Passport."""
+    if Profession(profession) == Profession.pharmacist:
+        return CPE_MONITOR_IDS
+    return (BOARD_ID, BIRTH_MMDD, LICENCE_STATE, LICENCE_NUMBER)
 
 
 def is_ama(statement: AccreditationStatement) -> bool:

@@ -78,6 +78,7 @@ class LearningState:
     evaluation_open: bool = True  # the evaluation may be filled in now (after the post-test is passed)
     evaluation_reason: str = ""  # why not, in plain words ("" when open)
     spent_ms: int = 0  # the time really spent on the activity, as measured on this computer
+    reported_ids: tuple[str, ...] = ()  # profile fields a claim would report for this learner (rule 8)
 
 
 @dataclass(frozen=True)

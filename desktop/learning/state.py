@@ -44,6 +44,7 @@ class LearnerRecords:
     evaluation_submitted: bool = False
     completion: CompletionInfo | None = None  # the latest claim
     spent_ms: int = 0  # time really spent (playing, answering), measured on this computer
+    profile_ids: dict = field(default_factory=dict)  # the learner's CLAIM_IDS values by field name
 
 
 def passed_now(records: LearnerRecords) -> bool:
@@ -139,6 +140,8 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
         evaluation_open=evaluation_open,
         evaluation_reason=evaluation_reason,
         spent_ms=records.spent_ms,
+        reported_ids=tuple(f.name for f in claims.reported_ids(records.profession)
+                           if records.profile_ids.get(f.name)),
     )
 
 

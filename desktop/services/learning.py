@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+from cmecore.profile import CLAIM_IDS
 from cmecore.protocol import EvaluationQuestion
 from cmecore.rules import claims
 from cmecore.rules import evaluation as ev
@@ -287,6 +288,7 @@ class LearningService:
             evaluation_submitted=bool(evaluation and evaluation.submitted_at),
             completion=store.latest_completion(self.db, learner_id, activity_id),
             spent_ms=learner_time.time_spent(self.db, learner_id, activity_id),
+            profile_ids={f.name: getattr(ids, f.name) for f in CLAIM_IDS},
         )
 
 

@@ -330,3 +330,16 @@ def test_rule5_no_reminder_without_commitments_or_weeks(learner):
     take_test(learner, CORRECT)
     learner.save_evaluation(DEMO_ID, {"e1": 5, "e2": 4}, {}, ["Ask for a log"], submit=True)
     assert learner.commitment_reminder(DEMO_ID) is None
+
+
+def test_rule8_the_state_names_the_ids_a_claim_of_this_learner_reports(learner):
+    from tests.credit.conftest import sql
+
+    ids = learner.learning_state(DEMO_ID).reported_ids
+    learner_id = learner.current_learner().id
+    sql(learner, "UPDATE learners SET board_id = NULL, licence_state = NULL, licence_number = NULL, "
+                 "birth_mmdd = '0412' WHERE id = ?", learner_id)
+    assert learner.learning_state(DEMO_ID).reported_ids == ("birth_mmdd",)
+    sql(learner, "UPDATE learners SET board_id = 'ABIM-1' WHERE id = ?", learner_id)
+    assert learner.learning_state(DEMO_ID).reported_ids == ("board_id", "birth_mmdd")
+    assert isinstance(ids, tuple)

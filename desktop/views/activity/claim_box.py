@@ -120,7 +120,7 @@ class ClaimBox(QGroupBox):
             self.setVisible(False)
             return
         self.setVisible(state.acknowledged_at is not None or not state.available)
-        form = claim_form(o)
+        form = claim_form(o, state.reported_ids)
         self.claim_reason.setText(state.claim_reason)
         self.claim_reason.setVisible(bool(state.claim_reason))
         self.credit_type_label.setText(form.credit_type)
