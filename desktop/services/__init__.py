@@ -56,7 +56,7 @@ class Services:
         self.db: Database = open_database(paths.database)
         self.blobs = BlobStore(paths.blobs)
         self.connection = Connection(self.db, self.config)
-        self.library = LibraryService(self.db, self.blobs)
+        self.library = LibraryService(self.db, self.blobs, self.connection)
         self.account = AccountService(self.db, self.connection)
         self.content = ContentService(self.db, self.blobs, self.account)
         # `syncing`, not `sync`: `services.sync()` is the verb the views and tests call today.
