@@ -14,14 +14,6 @@ from tests.support.activities import DEMO_ID
 TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000
 
 
-@pytest.fixture
-def learner(server, make_services):
-    services = make_services(server.url)
-    services.sign_in("demo", "demo")
-    services.sync()
-    return services
-
-
 def server_clock_ahead(services, ms: int) -> None:
     sql(services, "UPDATE sync_state SET clock_offset_ms = ?", ms)
 
