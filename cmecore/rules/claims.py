@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cmecore.profile import missing_to_claim
+from cmecore.profile import BIRTH_MMDD, BOARD_ID, CPE_MONITOR_IDS, LICENCE_NUMBER, LICENCE_STATE, ProfileField, missing_to_claim
 from cmecore.protocol import AccreditationStatement, Profession
 
 STEP = 0.25
@@ -55,6 +55,14 @@ def statement_for(statements: Sequence[AccreditationStatement], profession: str 
             if fallback in by_prof:
                 return by_prof[fallback]
     return None
+
+
+def reported_ids(profession: str | Profession) -> tuple[ProfileField, ...]:
+    """The ids a claim carries for reporting (rule 8), each only when the learner has it:
+    a pharmacist's for NABP CPE Monitor, anyone else's board and licence for PARS / CME Passport."""
+    if Profession(profession) == Profession.pharmacist:
+        return CPE_MONITOR_IDS
+    return (BOARD_ID, BIRTH_MMDD, LICENCE_STATE, LICENCE_NUMBER)
 
 
 def is_ama(statement: AccreditationStatement) -> bool:
@@ -96,7 +104,7 @@ class ClaimOptions:
     fixed_contact_hours: float | None  # pharmacists claim exactly this
     needs_pharmacist_ids: bool  # pharmacy claim: the NABP e-Profile ID and birth MMDD are required
     missing_pharmacist_ids: bool  # … and the profile lacks one of them (the claim will be refused)
-    suggested_minutes: int  # from the watched time; the learner attests their own
+    suggested_minutes: int  # from the time really spent; the learner attests their own
     statement: str = ""
     uan: str | None = None
 
@@ -106,12 +114,15 @@ def claim_options(
     statements: Sequence[AccreditationStatement],
     *,
     watched_ms: int = 0,
+    spent_ms: int = 0,
     nabp_eprofile_id: str | None = None,
     birth_mmdd: str | None = None,
 ) -> ClaimOptions:
+    """`spent_ms`: the time really spent on the activity (wall time playing or answering);
+    where none was measured (older records) the watched part of the video stands in."""
     statement = statement_for(statements, profession)
     kind = claim_kind(profession, statement)
-    suggested = max(0, round(watched_ms / 60_000))
+    suggested = max(0, round((spent_ms if spent_ms > 0 else watched_ms) / 60_000))
     if statement is None:
         return ClaimOptions(profession, None, None, 0.0, None, (), None, False, False, suggested)
     pharmacy = kind == "pharmacy"

@@ -96,3 +96,14 @@ def check_complete(questions: Sequence[EvaluationQuestion], ev: CleanEvaluation)
         if q.kind == "commitment":
             raise EvaluationInvalid("At least one commitment to change is required.")
         raise EvaluationInvalid(f"Answer the required question: {q.text}")
+
+
+def evaluation_gate(*, acknowledged: bool, has_assessment: bool, passed: bool) -> tuple[bool, str]:
+    """(open, why not): the evaluation is of the whole activity, so it opens once the
+    post-test is passed — at once when the activity has no post-test. The server takes the
+    evaluation only with a claim, which needs the pass anyway (rule 4)."""
+    if not acknowledged:
+        return False, "Read and acknowledge the disclosures on the Overview tab first."
+    if has_assessment and not passed:
+        return False, "The evaluation opens once you have passed the post-test."
+    return True, ""

@@ -213,7 +213,8 @@ def get_evaluation(db: Database, learner_id: str, activity_id: str) -> Evaluatio
 
 
 def save_evaluation(db: Database, learner_id: str, activity_id: str, responses: dict, now: datetime,
-                    submit: bool) -> EvaluationRow:
+                    submit: bool, reminder_due_at: datetime | None = None) -> EvaluationRow:
+    """Save (or submit) the evaluation; on submission its reminder is set to `reminder_due_at` (None: none)."""
     with db.durable() as s:
         r = s.get(m.EvaluationRecord, (learner_id, activity_id))
         if r is None:
@@ -223,6 +224,9 @@ def save_evaluation(db: Database, learner_id: str, activity_id: str, responses: 
         r.updated_at = now
         if submit:
             r.submitted_at = now
+            if r.reminder_due_at != reminder_due_at:
+                r.reminder_due_at = reminder_due_at
+                r.reminder_notified_at = r.reminder_done_at = None
         return EvaluationRow(dict(r.responses), r.updated_at, r.submitted_at)
 
 

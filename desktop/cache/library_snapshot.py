@@ -50,6 +50,12 @@ class LibraryRow:
     termination_date: date
     media_state: LocalState
     media_bytes: int
+    review_date: date | None = None
+    ended: str = ""  # why it can no longer be started or claimed (rule 3), "" while it can
+
+    @property
+    def expired(self) -> bool:
+        return bool(self.ended)
 
     def credits_label(self, profession: str | None = None) -> str:
         """The learner's own credit first, then the others."""
@@ -76,15 +82,15 @@ def read_library(db_path: Path, blobs: BlobStore) -> list[LibraryRow]:
             )
         }
         activities = conn.execute(
-            "SELECT id, title, release_date, termination_date FROM activities ORDER BY title"
+            "SELECT id, title, release_date, termination_date, review_date FROM activities ORDER BY title"
         ).fetchall()
     finally:
         conn.close()
     scan = blobs.scan()
     return [
-        _row(id_, title, release, termination, faculty.get(id_, []), credits.get(id_, []),
+        _row(id_, title, release, termination, review, faculty.get(id_, []), credits.get(id_, []),
              assets.get(id_, []), scan, queued)
-        for id_, title, release, termination in activities
+        for id_, title, release, termination, review in activities
     ]
 
 
@@ -95,7 +101,7 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict[str, list[tuple]]:
     return grouped
 
 
-def _row(id_, title, release, termination, faculty, credits, assets, scan: BlobScan, queued) -> LibraryRow:
+def _row(id_, title, release, termination, review, faculty, credits, assets, scan: BlobScan, queued) -> LibraryRow:
     states = [scan.state(sha, queued=sha in queued) for sha, _size in assets]
     return LibraryRow(
         id=id_,
@@ -106,6 +112,7 @@ def _row(id_, title, release, termination, faculty, credits, assets, scan: BlobS
         termination_date=date.fromisoformat(termination),
         media_state=combined_state(states),
         media_bytes=sum(size for (_sha, size), st in zip(assets, states) if st is LocalState.present),
+        review_date=date.fromisoformat(review) if review else None,
     )
 
 

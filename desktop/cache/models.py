@@ -290,6 +290,22 @@ class EvaluationRecord(Base):
     responses: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The commitment-to-change reminder (set on submission when one was asked for): when it
+    # is due, when the learner was told, when they marked it done. Device clock, naive UTC.
+    reminder_due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    reminder_notified_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    reminder_done_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class TimeSpent(Base):
+    """The time a learner really spent on an activity (playing or answering, wall time)."""
+
+    __tablename__ = "time_spent"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    spent_ms: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Completion(Base):

@@ -10,25 +10,29 @@ answer on reporting, to the body that kind of credit is reported to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cmecore.rules.claims import ClaimOptions, supported_by_minutes
+from cmecore.rules.claims import ClaimOptions, reported_ids, supported_by_minutes
 from cmecore.rules.wording import contact_hours_text, credits_text, minutes_text
 
 AMA, PARTICIPATION, PHARMACY = "ama", "participation", "pharmacy"
 
 ATTEST_AMA = "I claim only the credit commensurate with the extent of my participation in the activity."
 ATTEST_OTHER = "I took part in this activity as recorded here."
+# What the consent says, per kind of credit; "{ids}" is the learner's ids the claim really carries.
 CONSENT = {
     AMA: "The provider may report this credit to ACCME's PARS / CME Passport for my licensing and certifying "
-         "boards. Reported: my name, board ID, birth date (month and day), licence state and number, the activity "
-         "and the credits claimed.",
-    PHARMACY: "The provider may report this credit to NABP CPE Monitor. Reported: my NABP e-Profile ID, birth date "
-              "(month and day), the activity's UAN, the contact hours and the date. Without it, CPE Monitor is not "
-              "told and the official statement of credit does not exist.",
+         "boards. Reported: my name, {ids}the activity and the credits claimed.",
+    PHARMACY: "The provider may report this credit to NABP CPE Monitor. Reported: {ids}the activity's UAN, the "
+              "contact hours and the date. Without it, CPE Monitor is not told and the official statement of "
+              "credit does not exist.",
     PARTICIPATION: "The provider may report my participation to the accrediting bodies it reports to. Reported: my "
-                   "name, the activity, the hours and the date.",
+                   "name, {ids}the activity, the hours and the date.",
 }
+# How each reported profile field reads in the consent (cmecore.rules.claims.reported_ids).
+ID_WORDS = {"board_id": "board ID", "birth_mmdd": "birth date (month and day)", "licence_state": "licence state",
+            "licence_number": "licence number", "nabp_eprofile_id": "NABP e-Profile ID"}
 CONSENT_CHOICE = {AMA: "Report this credit to PARS / CME Passport", PHARMACY: "Report this credit to NABP CPE Monitor"}
 MISSING_PHARMACIST_IDS = ("Your profile has no NABP e-Profile ID or birth date (MMDD), so a pharmacist's claim would be "
                           "refused. Ask your provider to add them to your profile, sync, and claim again.")
@@ -49,7 +53,20 @@ class ClaimForm:
     missing_ids: str  # why a pharmacist's claim would be refused ("" when it would not)
 
 
-def claim_form(o: ClaimOptions) -> ClaimForm:
+def consent_text(kind: str | None, reported: Sequence[str] | None = None) -> str:
+    """What reporting this kind of credit sends: only the ids in `reported` (field names the
+    learner's profile holds); None: every id the kind may carry (the learner is not known)."""
+    if kind not in CONSENT:
+        return ""
+    if reported is None:
+        reported = [] if kind == PARTICIPATION else \
+            [f.name for f in reported_ids("pharmacist" if kind == PHARMACY else "physician")]
+    words = [ID_WORDS[name] for name in reported if name in ID_WORDS]
+    return CONSENT[kind].format(ids="".join(f"my {w}, " for w in words))
+
+
+def claim_form(o: ClaimOptions, reported: Sequence[str] | None = None) -> ClaimForm:
+    """`reported`: the profile fields a claim would report for this learner (LearningState.reported_ids)."""
     kind = o.kind
     hours_value = o.fixed_contact_hours if kind == PHARMACY else (o.choices[0] if o.choices else None)
     hours = ""
@@ -66,7 +83,7 @@ def claim_form(o: ClaimOptions) -> ClaimForm:
         asks_minutes=kind in (AMA, PARTICIPATION),
         attestation=ATTEST_AMA if kind == AMA else ATTEST_OTHER,
         consent_choice=CONSENT_CHOICE.get(kind or "", "Report my participation"),
-        consent=CONSENT.get(kind or "", ""),
+        consent=consent_text(kind, reported),
         missing_ids=MISSING_PHARMACIST_IDS if o.missing_pharmacist_ids else "",
     )
 

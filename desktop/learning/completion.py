@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from cmecore import protocol
+from cmecore.rules.claims import reported_ids
 from desktop.learning.state import ActivityRules
 
 
@@ -68,16 +69,16 @@ def build_completion(
     submitted = [a for a in attempts if a.submitted_at is not None]
     started = min([acknowledged_at] + [a.started_at for a in submitted])
     completed = max([now, started] + [a.submitted_at for a in submitted])
-    pharmacist = learner.profession == "pharmacist"
+    ids = {f.name: getattr(learner, f.name) for f in reported_ids(learner.profession)}
     claim = protocol.CreditClaim(
         profession=learner.profession, credit_type=credit_type, credits_claimed=float(credits),
         attested_minutes=int(attested_minutes) if attested_minutes is not None else None,
         reporting_consent=reporting_consent,
-        nabp_eprofile_id=learner.nabp_eprofile_id if pharmacist else None,
-        birth_mmdd=learner.birth_mmdd,
-        board_id=None if pharmacist else learner.board_id,
-        licence_state=None if pharmacist else learner.licence_state,
-        licence_number=None if pharmacist else learner.licence_number,
+        nabp_eprofile_id=ids.get("nabp_eprofile_id"),
+        birth_mmdd=ids.get("birth_mmdd"),
+        board_id=ids.get("board_id"),
+        licence_state=ids.get("licence_state"),
+        licence_number=ids.get("licence_number"),
     )
     return protocol.CompletionIn(
         id=completion_id,

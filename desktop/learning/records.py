@@ -75,6 +75,10 @@ class LearningState:
     server_grade_differs: bool = False  # the server's grade of the claim differs from this computer's
     can_acknowledge: bool = True  # False once the activity is over (it can still be read)
     claim_code: str = ""  # why not, as a RuleError code: "claim" | "pharmacist-ids" ("" when the learner can claim)
+    evaluation_open: bool = True  # the evaluation may be filled in now (after the post-test is passed)
+    evaluation_reason: str = ""  # why not, in plain words ("" when open)
+    spent_ms: int = 0  # the time really spent on the activity, as measured on this computer
+    reported_ids: tuple[str, ...] = ()  # profile fields a claim would report for this learner (rule 8)
 
 
 @dataclass(frozen=True)

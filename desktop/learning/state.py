@@ -13,6 +13,7 @@ from datetime import date, datetime
 from cmecore.rules import assessment as asm
 from cmecore.rules import claims
 from cmecore.rules.availability import availability
+from cmecore.rules.evaluation import evaluation_gate
 from desktop.learning.records import AttemptSummary, CompletionInfo, LearningState
 from cmecore.protocol import AccreditationStatement, Assessment, EvaluationQuestion
 
@@ -42,6 +43,8 @@ class LearnerRecords:
     watched_ms: int = 0
     evaluation_submitted: bool = False
     completion: CompletionInfo | None = None  # the latest claim
+    spent_ms: int = 0  # time really spent (playing, answering), measured on this computer
+    profile_ids: dict = field(default_factory=dict)  # the learner's CLAIM_IDS values by field name
 
 
 def passed_now(records: LearnerRecords) -> bool:
@@ -96,7 +99,7 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
     )
     left = asm.attempts_left(assessment.attempts_allowed, len(submitted)) if assessment else None
     options = claims.claim_options(
-        records.profession, rules.statements, watched_ms=records.watched_ms,
+        records.profession, rules.statements, watched_ms=records.watched_ms, spent_ms=records.spent_ms,
         nabp_eprofile_id=records.nabp_eprofile_id, birth_mmdd=records.birth_mmdd,
     )
     completion = records.completion
@@ -106,6 +109,8 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
         records.profession, participation_date(records) if (passed or completion) else None,
         now_corrected.date(), credited=credited,
     )
+    evaluation_open, evaluation_reason = evaluation_gate(
+        acknowledged=acknowledged, has_assessment=assessment is not None, passed=passed)
     return LearningState(
         activity_id=rules.id,
         acknowledged_at=records.acknowledged_at,
@@ -132,6 +137,11 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
         has_evaluation=bool(rules.evaluation),
         server_grade_differs=server_grade_differs(records),
         can_acknowledge=avail.available or acknowledged,
+        evaluation_open=evaluation_open,
+        evaluation_reason=evaluation_reason,
+        spent_ms=records.spent_ms,
+        reported_ids=tuple(f.name for f in claims.reported_ids(records.profession)
+                           if records.profile_ids.get(f.name)),
     )
 
 

@@ -56,7 +56,7 @@ class Services:
         self.db: Database = open_database(paths.database)
         self.blobs = BlobStore(paths.blobs)
         self.connection = Connection(self.db, self.config)
-        self.library = LibraryService(self.db, self.blobs)
+        self.library = LibraryService(self.db, self.blobs, self.connection)
         self.account = AccountService(self.db, self.connection)
         self.content = ContentService(self.db, self.blobs, self.account)
         # `syncing`, not `sync`: `services.sync()` is the verb the views and tests call today.
@@ -208,6 +208,21 @@ class Services:
 
     def save_evaluation(self, activity_id, ratings, texts, commitments, reminder_weeks=None, submit=False):
         return self.learning.save_evaluation(activity_id, ratings, texts, commitments, reminder_weeks, submit)
+
+    def commitment_reminder(self, activity_id):
+        return self.learning.commitment_reminder(activity_id)
+
+    def due_reminders(self, now=None):
+        return self.learning.due_reminders(now)
+
+    def reminders_announced(self, activity_ids, now=None):
+        return self.learning.reminders_announced(activity_ids, now)
+
+    def reminder_done(self, activity_id, now=None):
+        return self.learning.reminder_done(activity_id, now)
+
+    def add_time_spent(self, activity_id, ms, learner_id=None):
+        return self.learning.add_time_spent(activity_id, ms, learner_id)
 
     def claim_credit(self, activity_id, credits, attested_minutes, reporting_consent):
         return self.learning.claim(activity_id, credits, attested_minutes, reporting_consent)

@@ -17,13 +17,17 @@ from pathlib import Path
 import httpx
 
 from desktop import disk
+from cmecore.rules.availability import corrected_now
 from desktop.cache.blobstore import BlobStore
+from desktop.cache.closed_activities import all_activity_ids, closed_activities
 from desktop.cache.db import Database
 from desktop.cache.library import library_rows
 from desktop.cache.progress_store import activity_assets, assets_of_blob, videos_only_in
 from desktop.cache.search import index_summary, index_transcript
+from desktop.cache.server_state import clock_offset_ms
 from desktop.media.summary import render_summary
 from desktop.media.transcript import parse_transcript
+from desktop.errors import RuleError
 from desktop.services.config import ConfigService
 from desktop.services.connection import Connection
 from desktop.sync.downloads import DownloadPolicy, DownloadQueue, DownloadSummary, JobInfo
@@ -65,8 +69,22 @@ class DownloadsService:
     # ------------------------------------------------------------ the queue
 
     def enqueue(self, activity_ids: list[str] | None = None) -> list[JobInfo]:
-        """Queue the missing assets of these activities (None: every activity)."""
-        return self.queue.enqueue(activity_ids)
+        """Queue the missing assets of these activities (None: every activity).
+
+        Media no one here can ever open (the activity is over — rule 3 — and no learner here
+        started it) is not fetched; asked for by id alone, that is refused (RuleError
+        "availability", with the reason).
+        """
+        now = corrected_now(clock_offset_ms(self.db, self.connection.server_url))
+        closed = closed_activities(self.db, now, activity_ids)
+        if not closed:
+            return self.queue.enqueue(activity_ids)
+        if activity_ids is None:
+            return self.queue.enqueue([a for a in all_activity_ids(self.db) if a not in closed])
+        wanted = [a for a in activity_ids if a not in closed]
+        if not wanted:
+            raise RuleError(next(iter(closed.values())), "availability")
+        return self.queue.enqueue(wanted)
 
     def pause(self, job_id: int | None = None) -> int:
         """Pause one job (None: all); what was received is kept. Returns how many changed."""

@@ -13,17 +13,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+from cmecore.profile import CLAIM_IDS
 from cmecore.protocol import EvaluationQuestion
 from cmecore.rules import claims
 from cmecore.rules import evaluation as ev
 from cmecore.rules.assessment import AnswerInvalid, attempts_left, check_answer, grade, option_order
 from cmecore.rules.availability import availability, corrected_now
+from desktop.cache import learner_time
 from desktop.cache import learning_store as store
 from desktop.cache.db import Database
 from desktop.cache.learners import learner_ids
 from desktop.cache.progress_store import load_watch_progress
 from desktop.cache.server_state import clock_offset_ms
 from desktop.errors import ContentLocked, RuleError
+from desktop.learning import reminders as rem
 from desktop.learning.completion import build_completion
 from desktop.learning.records import (
     AttemptResult,
@@ -169,8 +172,49 @@ class LearningService:
             raise RuleError(str(exc), "evaluation") from None
         responses = {"ratings": clean.ratings, "texts": clean.texts, "commitments": clean.commitments,
                      "reminder_weeks": clean.reminder_weeks}
-        row = store.save_evaluation(self.db, learner.id, activity_id, responses, _utcnow(), submit)
+        now = _utcnow()
+        due = rem.due_at(now, clean.reminder_weeks) if clean.commitments else None
+        row = store.save_evaluation(self.db, learner.id, activity_id, responses, now, submit, due)
         return _draft(rules, clean, row.submitted_at)
+
+    # ------------------------------------------------------------ rule 5: commitment reminders
+
+    def commitment_reminder(self, activity_id: str) -> rem.Reminder | None:
+        """The reminder the learner set with this activity's evaluation (None: none)."""
+        learner = self.account.require_learner()
+        found = learner_time.reminders(self.db, learner.id, activity_id=activity_id)
+        return found[0] if found else None
+
+    def due_reminders(self, now: datetime | None = None) -> list[rem.Reminder]:
+        """The current learner's reminders due at `now` (naive UTC) and not yet announced; [] when no one is signed in."""
+        learner = self.account.current_learner()
+        if learner is None:
+            return []
+        now = now or _utcnow()
+        return rem.to_notify(learner_time.reminders(self.db, learner.id, due_by=now), now)
+
+    def reminders_announced(self, activity_ids: list[str], now: datetime | None = None) -> None:
+        learner = self.account.require_learner()
+        learner_time.mark_notified(self.db, learner.id, list(activity_ids), now or _utcnow())
+
+    def reminder_done(self, activity_id: str, now: datetime | None = None) -> None:
+        """The learner reviewed their commitments: the reminder is done (RuleError if there is none)."""
+        learner = self.account.require_learner()
+        if not learner_time.mark_done(self.db, learner.id, activity_id, now or _utcnow()):
+            raise RuleError("There is no reminder for this activity.", "evaluation")
+
+    # ------------------------------------------------------------ rule 6: the time spent
+
+    def add_time_spent(self, activity_id: str, ms: int, learner_id: str | None = None) -> int:
+        """Add measured time to the learner's record; returns the total (ms).
+
+        `learner_id`: whose time it is (measured before a switch); nothing is stored for a
+        learner who is no longer the current one (returns 0).
+        """
+        learner = self.account.require_learner()
+        if learner_id is not None and learner_id != learner.id:
+            return 0
+        return learner_time.add_time_spent(self.db, learner.id, activity_id, ms, _utcnow())
 
     # ------------------------------------------------------------ rules 6 and 8: the claim
 
@@ -243,6 +287,8 @@ class LearningService:
             watched_ms=wp.watched.watched_ms(wp.duration_ms or None) if wp else 0,
             evaluation_submitted=bool(evaluation and evaluation.submitted_at),
             completion=store.latest_completion(self.db, learner_id, activity_id),
+            spent_ms=learner_time.time_spent(self.db, learner_id, activity_id),
+            profile_ids={f.name: getattr(ids, f.name) for f in CLAIM_IDS},
         )
 
 

@@ -1,4 +1,8 @@
-"""The library: one table model over the cached activities, sortable and filterable."""
+"""The library: one table model over the cached activities, sortable and filterable.
+
+An activity that is over (rule 3, judged by the library service on the server-corrected
+clock: `LibraryRow.ended`) reads "Expired" with the reason in its tooltip and accessible
+description, and the Download button refuses it with that reason."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from desktop.views.text import format_date, media_text
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
+
+DOWNLOAD_TIP = "Fetch the video, transcript and summaries of the selected activities"
 
 _MEDIA_ORDER = {"present": 0, "partial": 1, "queued": 2, "absent": 3}
 
@@ -77,6 +83,9 @@ class LibraryModel(RowTableModel):
                     self.index(0, self.CREDITS), self.index(len(self._rows) - 1, self.CREDITS)
                 )
 
+    def row_of(self, activity_id: str) -> LibraryRow | None:
+        return next((r for r in self._rows if r.id == activity_id), None)
+
     def set_download_progress(self, progress: dict[str, tuple[int, int]]) -> None:
         """Activities with unfinished download jobs -> (bytes received, bytes wanted).
 
@@ -104,7 +113,11 @@ class LibraryModel(RowTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.CREDITS:
                 return "\n".join(f"{c.label} — {c.credit_type}" for c in r.credits)
+            if col == self.EXPIRES and r.ended:
+                return f"Ended {format_date(r.termination_date)}. {r.ended}"
             return self._display(r, col)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole and r.ended:
+            return f"Expired: {r.ended}"
         if role == SORT_ROLE:
             return self._sort_key(r, col)
         if role == ID_ROLE:
@@ -121,7 +134,7 @@ class LibraryModel(RowTableModel):
         if col == self.RELEASED:
             return format_date(r.release_date)
         if col == self.EXPIRES:
-            return format_date(r.termination_date)
+            return "Expired" if r.ended else format_date(r.termination_date)
         if col == self.MEDIA:
             return self._media(r)
         return ""
@@ -199,7 +212,7 @@ class LibraryView(QWidget):
 
         self.download_button = QPushButton("⬇ Download", self)
         self.download_button.setAccessibleName("Download selected activities")
-        self.download_button.setToolTip("Fetch the video, transcript and summaries of the selected activities")
+        self.download_button.setToolTip(DOWNLOAD_TIP)
         self.download_button.setEnabled(False)
         self.download_button.clicked.connect(self._download_selected)
 
@@ -334,7 +347,12 @@ class LibraryView(QWidget):
             self.open_activity.emit(index.data(ID_ROLE))
 
     def _selection_changed(self, *_args) -> None:
-        self.download_button.setEnabled(bool(self.selected_ids()))
+        ids = self.selected_ids()
+        ended = [self.model.row_of(a).ended for a in ids if self.model.row_of(a) is not None]
+        over = bool(ids) and len(ended) == len(ids) and all(ended)
+        self.download_button.setEnabled(bool(ids) and not over)
+        # An activity that is over (rule 3) can no longer be started: its media is not fetched.
+        self.download_button.setToolTip(f"Not downloaded: {ended[0]}" if over else DOWNLOAD_TIP)
 
     def _download_selected(self) -> None:
         ids = self.selected_ids()

@@ -113,3 +113,41 @@ def test_a_damaged_cache_file_is_kept_aside_and_a_fresh_one_opens(tmp_path):
         assert current_revision(path) == SCHEMA_HEAD
     finally:
         db.close()
+
+
+def test_0006_an_evaluation_submitted_before_gets_its_reminder_due_weeks_after(tmp_path):
+    """Schema 0006: reminders asked for before they were acted on come due N weeks after submission."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from desktop.cache.db import MIGRATIONS_DIR
+    from desktop.cache.learner_time import reminders, time_spent
+
+    path = tmp_path / "cache.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+        conn.exec_driver_sql(
+            "INSERT INTO learners (server_url, id, username, display_name, profession, degree, signed_in) "
+            "VALUES ('https://s', 'l1', 'u', 'Dr U', 'physician', 'MD', 1)")
+        conn.exec_driver_sql(
+            "INSERT INTO evaluations (learner_id, activity_id, responses, updated_at, submitted_at) VALUES "
+            "('l1', 'a1', '{\"commitments\": [\"Ask for a log\"], \"reminder_weeks\": 2}', "
+            "'2026-01-01 10:00:00', '2026-01-01 10:00:00'), "
+            "('l1', 'a2', '{\"commitments\": [], \"reminder_weeks\": null}', '2026-01-01 10:00:00', "
+            "'2026-01-01 10:00:00')")
+        conn.commit()
+    engine.dispose()
+    db = open_database(path)
+    try:
+        assert current_revision(path) == SCHEMA_HEAD
+        found = reminders(db, "l1")
+        assert [(r.activity_id, r.due_at.isoformat(), r.commitments) for r in found] == [
+            ("a1", "2026-01-15T10:00:00", ("Ask for a log",))]
+        assert time_spent(db, "l1", "a1") == 0
+    finally:
+        db.close()

@@ -277,3 +277,69 @@ def test_rule6_pharmacist_with_ids_claims_contact_hours(server, make_services):
     report = services.sync().completions
     assert report.accepted == 1
     assert services.learning_state(DEMO_ID).completion.state == "accepted"
+
+
+def test_rule6_time_spent_is_stored_per_learner_and_prefills_the_claim(learner):
+    learner.acknowledge_disclosures(DEMO_ID)
+    watch(learner, 0.9)  # 54 s of the one-minute video watched
+    assert learner.learning_state(DEMO_ID).claim_options.suggested_minutes == 1  # nothing measured yet
+    assert learner.add_time_spent(DEMO_ID, 10 * 60_000) == 10 * 60_000
+    assert learner.add_time_spent(DEMO_ID, 4 * 60_000 + 20_000) == 14 * 60_000 + 20_000
+    state = learner.learning_state(DEMO_ID)
+    assert state.spent_ms == 14 * 60_000 + 20_000 and state.claim_options.suggested_minutes == 14
+    # time measured for a learner who is no longer current is not stored for the new one
+    assert learner.add_time_spent(DEMO_ID, 60_000, learner_id="someone-else") == 0
+    assert learner.learning_state(DEMO_ID).spent_ms == 14 * 60_000 + 20_000
+
+
+def test_rule5_the_evaluation_opens_once_the_post_test_is_passed(learner):
+    learner.acknowledge_disclosures(DEMO_ID)
+    state = learner.learning_state(DEMO_ID)
+    assert not state.evaluation_open and "passed the post-test" in state.evaluation_reason
+    watch(learner, 0.9)
+    take_test(learner, CORRECT)
+    assert learner.learning_state(DEMO_ID).evaluation_open
+
+
+def test_rule5_a_commitment_reminder_comes_due_is_announced_once_and_can_be_marked_done(learner):
+    from datetime import datetime, timezone
+
+    assert learner.due_reminders() == []
+    ready_to_claim(learner)  # the evaluation asks for a reminder in 6 weeks
+    reminder = learner.commitment_reminder(DEMO_ID)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    assert reminder.commitments == ("Ask for a 7-day home log",)
+    assert timedelta(weeks=6) - timedelta(minutes=5) < reminder.due_at - now <= timedelta(weeks=6)
+    assert learner.due_reminders(now) == []
+    later = now + timedelta(weeks=6, minutes=1)
+    due = learner.due_reminders(later)
+    assert [r.activity_id for r in due] == [DEMO_ID]
+    assert due[0].title == learner.activity_detail(DEMO_ID).title  # named as the library names it
+    learner.reminders_announced([DEMO_ID], later)
+    assert learner.due_reminders(later) == []  # told once
+    assert learner.commitment_reminder(DEMO_ID).is_due(later)  # still on the activity until done
+    learner.reminder_done(DEMO_ID, later)
+    assert learner.commitment_reminder(DEMO_ID).done_at == later
+    with pytest.raises(RuleError):
+        learner.reminder_done("no-such-activity")
+
+
+def test_rule5_no_reminder_without_commitments_or_weeks(learner):
+    learner.acknowledge_disclosures(DEMO_ID)
+    watch(learner, 0.9)
+    take_test(learner, CORRECT)
+    learner.save_evaluation(DEMO_ID, {"e1": 5, "e2": 4}, {}, ["Ask for a log"], submit=True)
+    assert learner.commitment_reminder(DEMO_ID) is None
+
+
+def test_rule8_the_state_names_the_ids_a_claim_of_this_learner_reports(learner):
+    from tests.credit.conftest import sql
+
+    ids = learner.learning_state(DEMO_ID).reported_ids
+    learner_id = learner.current_learner().id
+    sql(learner, "UPDATE learners SET board_id = NULL, licence_state = NULL, licence_number = NULL, "
+                 "birth_mmdd = '0412' WHERE id = ?", learner_id)
+    assert learner.learning_state(DEMO_ID).reported_ids == ("birth_mmdd",)
+    sql(learner, "UPDATE learners SET board_id = 'ABIM-1' WHERE id = ?", learner_id)
+    assert learner.learning_state(DEMO_ID).reported_ids == ("board_id", "birth_mmdd")
+    assert isinstance(ids, tuple)

@@ -102,3 +102,17 @@ def test_next_steps_name_only_what_is_left():
     assert next_steps(State(passed=True)) == "To earn credit: complete the evaluation, then claim your credit."
     assert next_steps(State(passed=True, evaluation_done=True)) == "To earn credit: claim your credit."
     assert next_steps(State(has_assessment=False, has_evaluation=False)) == "To earn credit: claim your credit."
+
+
+def test_rule8_the_consent_names_only_the_ids_this_learner_has():
+    no_board = claim_form(options("ama"), ("birth_mmdd",))
+    assert no_board.consent == ("The provider may report this credit to ACCME's PARS / CME Passport for my "
+                                "licensing and certifying boards. Reported: my name, my birth date (month and day), "
+                                "the activity and the credits claimed.")
+    everything = claim_form(options("ama"), ("board_id", "licence_state", "licence_number"))
+    assert "my board ID, my licence state, my licence number, the activity" in everything.consent
+    assert "board ID" not in claim_form(options("ama"), ()).consent
+    pharmacist = claim_form(options("pharmacy", **PHARMACIST), ("nabp_eprofile_id", "birth_mmdd"))
+    assert "Reported: my NABP e-Profile ID, my birth date (month and day), the activity's UAN" in pharmacist.consent
+    nurse = claim_form(options("participation", **NURSE), ("licence_number",))
+    assert "Reported: my name, my licence number, the activity, the hours and the date." in nurse.consent

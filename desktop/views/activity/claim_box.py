@@ -62,7 +62,8 @@ class ClaimBox(QGroupBox):
         self.minutes_spin.setSuffix(" min")
         self.minutes_spin.setMaximumWidth(140)
         self.minutes_spin.setAccessibleName("Attested minutes")
-        self.minutes_spin.setToolTip("The time you actually spent on the activity (prefilled from what you watched)")
+        self.minutes_spin.setToolTip("The time you actually spent on the activity (prefilled with the time measured on "
+                                     "this computer while the video played and you answered the post-test)")
         self._minutes_touched = self._setting_minutes = False
         self.minutes_spin.valueChanged.connect(self._minutes_changed)
         self.attest_check = QCheckBox(ATTEST_AMA, self)
@@ -120,7 +121,7 @@ class ClaimBox(QGroupBox):
             self.setVisible(False)
             return
         self.setVisible(state.acknowledged_at is not None or not state.available)
-        form = claim_form(o)
+        form = claim_form(o, state.reported_ids)
         self.claim_reason.setText(state.claim_reason)
         self.claim_reason.setVisible(bool(state.claim_reason))
         self.credit_type_label.setText(form.credit_type)
@@ -142,7 +143,7 @@ class ClaimBox(QGroupBox):
         self.form.setRowVisible(self.uan_label, bool(o.uan))
         self.form.setRowVisible(self.minutes_spin, form.asks_minutes)
         self.form.setRowVisible(self.supported_label, form.asks_credits)
-        if not self._minutes_touched:  # prefilled from the watched time until the learner changes it
+        if not self._minutes_touched:  # prefilled from the time really spent until the learner changes it
             self._setting_minutes = True
             self.minutes_spin.setValue(o.suggested_minutes)
             self._setting_minutes = False

@@ -1,7 +1,8 @@
 """The Evaluation & credit tab: the evaluation (rule 5), then the claim (rules 6 and 8).
 
-Three parts, top to bottom: where the claim stands (with the certificate once accepted),
-the evaluation (activity/evaluation_box.py) and the claim form (activity/claim_box.py).
+Four parts, top to bottom: where the claim stands (with the certificate once accepted),
+"Your commitments" once a reminder was asked for (activity/commitments_box.py), the
+evaluation (activity/evaluation_box.py) and the claim form (activity/claim_box.py).
 After Claim the tab says "Waiting to sync"; after a sync, "Accepted — certificate ready"
 with Open / Save / Print, or "Refused by the server: <reason>" — never silently.
 """
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QPushButton, QScro
 from desktop.learning.claim_form import next_steps
 from desktop.views import certificate_actions
 from desktop.views.activity.claim_box import ClaimBox
+from desktop.views.activity.commitments_box import CommitmentsBox
 from desktop.views.activity.evaluation_box import EvaluationBox
 from cmecore.rules.wording import credits_text
 from desktop.views.learning_text import LOCKED
@@ -38,6 +40,7 @@ class CreditTab(QWidget):
         self.claim = ClaimBox(self)
         self.claim.claimed.connect(self.changed)
         self.claim.claim_finished.connect(self.claim_finished)
+        self.commitments = CommitmentsBox(self)  # rule 5: the commitments and their reminder
 
         # ---- certificate
         self.cert_box = QGroupBox("Certificate", self)
@@ -67,6 +70,7 @@ class CreditTab(QWidget):
         v.addWidget(self.status_label)
         v.addWidget(self.note_label)
         v.addWidget(self.cert_box)
+        v.addWidget(self.commitments)
         v.addWidget(self.evaluation)
         v.addWidget(self.claim)
         v.addStretch(1)
@@ -103,7 +107,7 @@ class CreditTab(QWidget):
             self.status_label.setText("")
             self.status_label.setVisible(False)
             self.note_label.setText(note)
-            for box in (self.evaluation, self.claim, self.cert_box):
+            for box in (self.evaluation, self.claim, self.cert_box, self.commitments):
                 box.setVisible(False)
             return
         c = state.completion
@@ -111,6 +115,7 @@ class CreditTab(QWidget):
         self._show_completion(state)
         self.status_label.setVisible(bool(self.status_label.text()))
         self.claim.show_state(state)
+        self.commitments.show_reminder(services, activity_id)
 
     def _show_completion(self, state) -> None:
         c = state.completion

@@ -27,6 +27,7 @@ from desktop.views.tasks import discard_writes, run_write
 from desktop.views.widgets import plain_label
 
 SAVE_DELAY_MS = 700
+SUBMIT_TIP = "Finish the evaluation (required questions must be answered); it is sent with your claim"
 MAX_COMMITMENTS = 3
 
 
@@ -48,6 +49,7 @@ class EvaluationBox(QGroupBox):
         self.reminder_check: QCheckBox | None = None
         self.reminder_spin: QSpinBox | None = None
         self._loading = False
+        self._gated = False  # the note says why the evaluation is not open yet
         self._generation = 0  # bumped per activity or learner: late outcomes are dropped
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -58,8 +60,7 @@ class EvaluationBox(QGroupBox):
         self.eval_note = plain_label("", self, name="Evaluation status")
         self.eval_submit = QPushButton("Submit evaluation", self)
         self.eval_submit.setAccessibleName("Submit evaluation")
-        self.eval_submit.setToolTip("Finish the evaluation (required questions must be answered); it is sent "
-                                    "with your claim")
+        self.eval_submit.setToolTip(SUBMIT_TIP)
         self.eval_submit.clicked.connect(self.submit)
         ev = QVBoxLayout(self)
         ev.addLayout(self.eval_form_holder)
@@ -87,16 +88,22 @@ class EvaluationBox(QGroupBox):
     def show_state(self, state, *, sent: bool) -> None:
         """Where the learner stands (a LearningState); `sent`: a claim is waiting or accepted."""
         self.setVisible(state.has_evaluation and state.acknowledged_at is not None)
-        editable = not state.evaluation_done and not sent and state.acknowledged_at is not None
+        editable = not state.evaluation_done and not sent and state.evaluation_open
         if self.eval_form is not None:
             self.eval_form.setEnabled(editable)
-        self.eval_submit.setVisible(editable)
+        self.eval_submit.setVisible(editable or not state.evaluation_open)
         self.eval_submit.setEnabled(editable)
+        self.eval_submit.setToolTip(SUBMIT_TIP if state.evaluation_open else state.evaluation_reason)
         if state.evaluation_done and (self.draft is None or self.draft.submitted_at is None):
             self._restore()  # submitted elsewhere (another window, the CLI): show what was sent
         if state.evaluation_done:
             when = local_time(self.draft.submitted_at) if self.draft is not None else ""
             self.eval_note.setText(f"Evaluation submitted{' on ' + when if when and when != '—' else ''}.")
+        elif not state.evaluation_open:
+            self.eval_note.setText(state.evaluation_reason)  # rule: after the post-test (cmecore.rules.evaluation)
+        elif self._gated:
+            self.eval_note.setText("")  # just opened
+        self._gated = not state.evaluation_open
 
     def _build_form(self) -> None:
         if self.eval_form is not None:
@@ -147,7 +154,9 @@ class EvaluationBox(QGroupBox):
                 row = QHBoxLayout()
                 self.reminder_check = QCheckBox("Remind me about my commitments in", form)
                 self.reminder_check.setAccessibleName("Remind me about my commitments")
-                self.reminder_check.setToolTip("A reminder some weeks from now, to check how the change went")
+                self.reminder_check.setToolTip("A notification on this computer that many weeks after you submit "
+                                               "(or at the app's next start after), and your commitments shown on "
+                                               "the activity until you mark the reminder done")
                 self.reminder_check.toggled.connect(self._edited)
                 self.reminder_spin = QSpinBox(form)
                 self.reminder_spin.setRange(1, 52)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QFrame,
     QGroupBox,
     QHBoxLayout,
@@ -281,14 +282,25 @@ class Overview(QScrollArea):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
         table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
+        # Every word readable without sideways scrolling: the companies and the nature of
+        # each relationship share the width left and wrap; rows grow to their text and the
+        # table to its rows (the page scrolls, not the table).
+        header = table.horizontalHeader()
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch,
+                                    QHeaderView.ResizeMode.ResizeToContents)):
+            header.setSectionResizeMode(col, mode)
+        header.setStretchLastSection(False)
+        table.setWordWrap(True)
+        table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         for row, (person, role, company, nature, mitigated) in enumerate(d.disclosures):
             for col, value in enumerate((person, role, company, nature, "Yes" if mitigated else "No")):
                 item = QTableWidgetItem(value)
                 item.setToolTip(value)
                 table.setItem(row, col, item)
-        table.setMinimumHeight(min(320, 30 * (len(d.disclosures) + 1) + 4))
         self.disclosures_table = table
         if not d.disclosures:
             table.setToolTip("No disclosures were listed for this activity")

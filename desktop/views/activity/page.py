@@ -24,6 +24,7 @@ from desktop.views.activity.assessment_tab import AssessmentTab
 from desktop.views.activity.credit_tab import CreditTab
 from desktop.views.activity.overview import Overview
 from desktop.views.activity.summaries_tab import SummariesTab
+from desktop.views.activity.time_keeper import TimeKeeper
 from desktop.views.activity.watch_tab import WatchTab
 from desktop.views.events import AppEvents
 from desktop.views.learning_text import LOCKED, locked_text
@@ -97,6 +98,7 @@ class ActivityPage(QWidget):
         self.assessment_tab.go_to_credit.connect(lambda: self.tabs.setCurrentIndex(CREDIT_TAB))
         self.credit_tab.changed.connect(self._learning_step)
         self.tabs.currentChanged.connect(self._tab_changed)
+        self.time_keeper = TimeKeeper(self)  # the time really spent, for the claim (rule 6)
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
