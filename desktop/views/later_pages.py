@@ -13,8 +13,9 @@ from desktop.views.downloads_page import DownloadsPage
 from desktop.views.idle import IdleSignOut
 from desktop.views.learner_menu import LearnerButton
 from desktop.views.pages import SettingsPage
+from desktop.views.reminder_watch import ReminderWatch
 from desktop.views.search_panel import SearchPanel
 from desktop.views.sync_control import SyncControl
 
 __all__ = ["ActivityPage", "CreditsPage", "DownloadRunner", "DownloadsPage", "IdleSignOut", "LearnerButton",
-           "SearchPanel", "SettingsPage", "SyncControl"]
+           "ReminderWatch", "SearchPanel", "SettingsPage", "SyncControl"]

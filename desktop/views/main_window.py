@@ -170,6 +170,8 @@ class MainWindow(WindowSession, QMainWindow):
         self.learner_button.about_to_switch.connect(self.activity_page.watch_tab.close_activity)
         self.learner_button.sign_in_requested.connect(self._sign_in_as)
         self.statusBar().addPermanentWidget(self.learner_button)
+        # Commitment-to-change reminders (rule 5): checked at start, every minute, per learner.
+        self.reminders = p.ReminderWatch(self, lambda: self.services, events, self.notify)
         self.idle = p.IdleSignOut(self)
         self.idle.about_to_sign_out.connect(self._idle_sign_out_starts)
         self.idle.signed_out.connect(self._idle_signed_out)

@@ -112,3 +112,14 @@ def test_rule6_time_answering_the_post_test_is_measured_and_prefills_the_claim(q
     qtbot.waitUntil(lambda: services.learning_state(DEMO_ID).spent_ms >= 180_000, timeout=T)
     assert services.learning_state(DEMO_ID).spent_ms == 181_000
     assert services.learning_state(DEMO_ID).claim_options.suggested_minutes == 3
+
+
+def test_rule5_the_window_itself_checks_reminders_and_tells_the_learner(qtbot, server, make_services):
+    services = signed_in(make_services(server.url))
+    ready_to_claim(services)
+    window = make_window(qtbot, services)
+    qtbot.waitUntil(lambda: getattr(window, "reminders", None) is not None, timeout=T)
+    window.reminders.clock = lambda: _now() + timedelta(weeks=6, minutes=1)  # six weeks on
+    with qtbot.waitSignal(window.notified, timeout=T) as told:
+        window.reminders.check()
+    assert "Ask for a 7-day home log" in told.args[0]
