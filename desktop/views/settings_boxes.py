@@ -96,6 +96,8 @@ class AppearanceBox(QGroupBox):
         self.theme_combo.setAccessibleName("Colours")
         self.theme_combo.setToolTip("Light or dark colours, or the same as the system's setting. "
                                     "Applies at once.")
+        self.theme_combo.view().setAccessibleName("Colours")
+        self.theme_combo.view().setToolTip("Light, dark, or the same as the system")
         self.theme_combo.setCurrentIndex(max(self.theme_combo.findData(prefs.theme), 0))
         self.theme_combo.currentIndexChanged.connect(self._theme_chosen)
         form = QFormLayout(self)

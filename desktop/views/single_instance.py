@@ -45,6 +45,14 @@ def server_name(data_dir: Path) -> str:
     return f"cme-offline-{digest}"
 
 
+def lock_owner_pid(data_dir: Path) -> int | None:
+    """The PID the lock file in `data_dir` names (None: no lock, or unreadable)."""
+    info = QLockFile(str(Path(data_dir) / LOCK_FILE)).getLockInfo()  # PySide6: (pid, hostname, appname)
+    values = info if isinstance(info, tuple) else (info,)
+    pid = next((v for v in values if isinstance(v, int) and not isinstance(v, bool)), 0)
+    return pid or None
+
+
 class InstanceLock(QObject):
     """This process's claim on a data dir: `acquire()` once, then `listen(bring_forward)`."""
 
@@ -76,8 +84,7 @@ class InstanceLock(QObject):
 
     def owner_pid(self) -> int | None:
         """The PID written in the lock file by its holder (for a message), if readable."""
-        ok, pid, _host, _app = QLockFile(str(self.data_dir / LOCK_FILE)).getLockInfo()
-        return pid if ok else None
+        return lock_owner_pid(self.data_dir)
 
     def listen(self, on_request: Callable[[list[str]], None] | None = None) -> None:
         """Answer later launches; `on_request(argv)` runs for each (set it, or later with `answer_with`)."""
