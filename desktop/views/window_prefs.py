@@ -17,7 +17,7 @@ from PySide6.QtCore import QRect, QSettings, QSize
 PREFS_FILE = "window.ini"
 THEMES = ("system", "light", "dark")
 DEFAULT_SIZE = QSize(1100, 720)
-MINIMUM_SIZE = QSize(800, 520)  # the smallest the pages are laid out for (1024×700 at 2×: 512×350 is not)
+MINIMUM_SIZE = QSize(720, 480)  # a saved size below this (a mistake, another screen) grows back to it
 TRANSCRIPT_POINTS = (8, 28)  # the transcript's A−/A+ range
 DEFAULT_TRANSCRIPT_POINTS = 11
 
