@@ -132,23 +132,24 @@ def _run_gui(data_dir: Path, args, policy=None) -> int:
         if launcher is not None:
             launcher.stop()
         instance.release()
-    _leave_background_work(code)
-    return code
+    _end_process(code)
+    return code  # not reached
 
 
-def _leave_background_work(code: int) -> None:
-    """The window is closed and its writes are flushed: work still on the task pool (a
-    sync waiting on the network, the demo still starting) must not hold the exit, and
-    Qt's pool would wait for it at interpreter teardown. Such work writes nothing that a
-    cut-off transaction would not roll back, so the process ends now."""
+def _end_process(code: int) -> None:
+    """The window is closed, its writes flushed, its cache and the demo server closed:
+    end the process now. Work still on the task pool (a sync waiting on the network, the
+    demo still starting) must not hold the exit (Qt's pool would wait for it at teardown),
+    and it writes nothing a cut-off transaction would not roll back; the interpreter's
+    own teardown (Qt, SQLAlchemy, FastAPI objects) is half a second that nobody needs."""
     from desktop.views.tasks import wait_for_tasks  # start-up speed: loaded with the GUI anyway
 
     if not wait_for_tasks(0, writes=False):
         logging.getLogger(__name__).info("ending with background work still running")
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _hand_over_to_owner(instance, data_dir: Path) -> int:

@@ -4,12 +4,16 @@ window forward and exits, instead of opening a second window on the same cache.
 Two processes on one cache would race each other's writer, downloads and sync. The owner
 holds a QLockFile in the data dir; QLockFile sees through a lock left by a process that
 was killed (its PID is gone) and takes it over, so a crash never blocks the next start.
-The owner listens on a QLocalServer whose name is derived from the data dir (hashed,
-short, per OS user; only this user may connect). A launch that cannot take the lock
-connects, sends one request line (`raise`, with its command line for the log), waits for
-the answer and exits 0. Another data dir has another lock and another name: its own app.
+The owner listens on a local channel whose address is derived from the data dir (hashed,
+short, per OS user): a Unix socket in the user's private runtime folder, or a named pipe
+on Windows. A launch that cannot take the lock connects, sends one request line (`raise`
+and its command line, for the log), waits for the answer and exits 0. Another data dir
+has another lock and another address: its own app.
 
-Threading: everything here runs on the GUI thread (the server answers from the event loop).
+The channel is the standard library's (multiprocessing.connection, bytes only, nothing
+unpickled) rather than QtNetwork's QLocalServer: the installed app leaves QtNetwork out
+(packaging/cme-offline.spec). Its listener runs on a daemon thread and hands each request
+to the GUI thread through a queued signal.
 """
 
 from __future__ import annotations
@@ -18,31 +22,56 @@ import getpass
 import hashlib
 import logging
 import os
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject, QThread
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QLockFile, QObject, Signal
 
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "cme-offline.lock"
 RAISE = b"raise"
-RAISED = b"raised\n"
-RETRY_MS = 100
-ANSWER_TIMEOUT_MS = 5_000  # the owner may still be starting: its server listens right after the QApplication exists
+RAISED = b"raised"
+MAX_REQUEST = 64 * 1024
+RETRY_S = 0.1
+ANSWER_TIMEOUT_S = 5.0  # the owner may still be starting: it listens right after the QApplication exists
+FAMILY = "AF_PIPE" if sys.platform == "win32" else "AF_UNIX"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"
 
 
 def server_name(data_dir: Path) -> str:
-    """The local server's name for `data_dir`: the same for every launch by this OS user on
-    this folder, different for another folder or user; short enough for a Unix socket path."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (containers)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "user"
-    digest = hashlib.sha256(f"{user}\0{Path(data_dir).resolve()}".encode()).hexdigest()[:16]
+    """The channel's name for `data_dir`: the same for every launch by this OS user on this
+    folder, different for another folder or user; short enough for a Unix socket path."""
+    digest = hashlib.sha256(f"{_user()}\0{Path(data_dir).resolve()}".encode()).hexdigest()[:16]
     return f"cme-offline-{digest}"
+
+
+def channel_address(data_dir: Path) -> str:
+    """Where the owner of `data_dir` listens: a named pipe (Windows) or a socket file in a
+    folder only this user can enter (XDG_RUNTIME_DIR, else a 0700 folder in the temp dir)."""
+    name = server_name(data_dir)
+    if FAMILY == "AF_PIPE":
+        return rf"\\.\pipe\{name}"
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
+        folder = Path(runtime)
+    else:
+        folder = Path(tempfile.gettempdir()) / f"cme-offline-{_user()}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o077:
+            raise OSError(f"{folder} is not this user's private folder")
+    return str(folder / f"{name}.sock")
 
 
 def lock_owner_pid(data_dir: Path) -> int | None:
@@ -54,16 +83,18 @@ def lock_owner_pid(data_dir: Path) -> int | None:
 
 
 class InstanceLock(QObject):
-    """This process's claim on a data dir: `acquire()` once, then `listen(bring_forward)`."""
+    """This process's claim on a data dir: `acquire()` once, then `listen()` and `answer_with(handler)`."""
+
+    requested = Signal(list)  # a later launch's command line (delivered on the GUI thread)
 
     def __init__(self, data_dir: Path):
         super().__init__()
         self.data_dir = Path(data_dir)
-        self.name = server_name(self.data_dir)
         self._lock: QLockFile | None = None
-        self._server: QLocalServer | None = None
+        self._listener: Listener | None = None
         self._on_request: Callable[[list[str]], None] | None = None
         self._early: list[list[str]] = []  # requests that came before a window could answer them
+        self.requested.connect(self._deliver)
 
     def acquire(self) -> bool:
         """Take the data dir; False when a live process holds it.
@@ -86,77 +117,94 @@ class InstanceLock(QObject):
         """The PID written in the lock file by its holder (for a message), if readable."""
         return lock_owner_pid(self.data_dir)
 
-    def listen(self, on_request: Callable[[list[str]], None] | None = None) -> None:
-        """Answer later launches; `on_request(argv)` runs for each (set it, or later with `answer_with`)."""
+    def listen(self) -> None:
+        """Answer later launches from now on (on a daemon thread); only while the lock is ours."""
         if self._lock is None:
             return
-        self._on_request = on_request
-        server = QLocalServer(self)
-        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        QLocalServer.removeServer(self.name)  # a socket file left by a killed owner (we hold the lock now)
-        if not server.listen(self.name):
-            log.warning("single-instance server %s did not start: %s", self.name, server.errorString())
+        try:
+            address = channel_address(self.data_dir)
+            if FAMILY == "AF_UNIX" and os.path.exists(address):
+                os.unlink(address)  # left by a killed owner: the lock is ours now, so the socket is too
+            self._listener = Listener(address, family=FAMILY)
+        except OSError as exc:
+            log.warning("later launches cannot reach this window: %s", exc)
             return
-        server.newConnection.connect(self._accept)
-        self._server = server
+        threading.Thread(target=self._serve, args=(self._listener,), name="cme-single-instance",
+                         daemon=True).start()
 
     def answer_with(self, on_request: Callable[[list[str]], None]) -> None:
-        """From now on `on_request(argv)` handles later launches (and any that came before)."""
+        """From now on `on_request(argv)` handles later launches (and any that came before), on the GUI thread."""
         self._on_request = on_request
         early, self._early = self._early, []
         for argv in early:
             on_request(argv)
 
-    def _accept(self) -> None:
-        while self._server is not None and self._server.hasPendingConnections():
-            socket = self._server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(socket.deleteLater)
+    def _serve(self, listener: Listener) -> None:  # on the listener thread
+        while True:
+            try:
+                conn = listener.accept()
+            except OSError:  # closed at exit
+                return
+            try:
+                self._answer(conn)
+            except (OSError, EOFError) as exc:
+                log.info("a later launch went away mid-request: %s", exc)
+            finally:
+                conn.close()
 
-    def _read(self, socket: QLocalSocket) -> None:
-        if not socket.canReadLine():
+    def _answer(self, conn: Connection) -> None:
+        if not conn.poll(ANSWER_TIMEOUT_S):
             return
-        words = bytes(socket.readLine().data()).decode("utf-8", "replace").strip().split("\0")
+        words = conn.recv_bytes(MAX_REQUEST).decode("utf-8", "replace").split("\0")
         if words[0] != RAISE.decode():
-            socket.disconnectFromServer()
             return
-        argv = words[1:]
-        log.info("another launch on this data dir asked for this window (%s)", " ".join(argv) or "no arguments")
-        socket.write(RAISED)
-        socket.flush()
+        log.info("another launch on this data dir asked for this window (%s)", " ".join(words[1:]) or "no arguments")
+        conn.send_bytes(RAISED)
+        self.requested.emit(words[1:])
+
+    def _deliver(self, argv: list) -> None:  # on the GUI thread
         if self._on_request is None:
-            self._early.append(argv)
+            self._early.append(list(argv))
         else:
-            self._on_request(argv)
+            self._on_request(list(argv))
 
     def release(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            try:
+                listener.close()  # removes the socket file
+            except OSError:
+                pass
         if self._lock is not None:
             self._lock.unlock()
             self._lock = None
 
 
-def ask_owner_to_raise(data_dir: Path, argv: list[str], timeout_ms: int = ANSWER_TIMEOUT_MS) -> bool:
+def ask_owner_to_raise(data_dir: Path, argv: list[str], timeout_s: float = ANSWER_TIMEOUT_S) -> bool:
     """Ask the app that holds `data_dir` to bring its window forward; True once it answered.
 
-    Retries while the owner is still starting (its lock taken, its server not yet listening).
+    Retries while the owner is still starting (its lock taken, its listener not yet up).
     """
-    name = server_name(data_dir)
-    line = "\0".join([RAISE.decode(), *argv]).replace("\n", " ").encode() + b"\n"
-    deadline = time.monotonic() + timeout_ms / 1000
+    try:
+        address = channel_address(data_dir)
+    except OSError as exc:
+        log.warning("cannot reach the running app: %s", exc)
+        return False
+    request = "\0".join([RAISE.decode(), *argv]).encode()
+    deadline = time.monotonic() + timeout_s
     while True:
-        socket = QLocalSocket()
-        socket.connectToServer(name)
-        if socket.waitForConnected(RETRY_MS):
-            socket.write(line)
-            socket.flush()
-            left_ms = max(int((deadline - time.monotonic()) * 1000), RETRY_MS)
-            answered = socket.waitForReadyRead(left_ms) and bytes(socket.readLine().data()) == RAISED
-            socket.disconnectFromServer()
-            return answered
-        socket.abort()
-        if time.monotonic() >= deadline:
+        try:
+            conn = Client(address, family=FAMILY)
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(RETRY_S)
+            continue
+        try:
+            conn.send_bytes(request)
+            left = max(deadline - time.monotonic(), RETRY_S)
+            return conn.poll(left) and conn.recv_bytes(MAX_REQUEST) == RAISED
+        except (OSError, EOFError):
             return False
-        QThread.msleep(RETRY_MS)
+        finally:
+            conn.close()
