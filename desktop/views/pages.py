@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -108,8 +109,12 @@ class SettingsPage(QWidget):
         save_row = QHBoxLayout()
         save_row.addWidget(self.save_button)
         save_row.addWidget(self.discard_button)
+        save_row.addSpacing(8)
         save_row.addWidget(self.unsaved_label)
         save_row.addWidget(self.connection_message, 1)
+        save_row.addStretch(0)
+        for button in (self.save_button, self.discard_button):
+            button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
 
         v = QVBoxLayout(inner)
         for part in (self.account, connection, downloads, self.appearance, self.help):

@@ -9,7 +9,16 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.diagnostics import as_text
 from desktop.views.tasks import run_task
@@ -100,7 +109,9 @@ class AppearanceBox(QGroupBox):
         self.theme_combo.view().setToolTip("Light, dark, or the same as the system")
         self.theme_combo.setCurrentIndex(max(self.theme_combo.findData(prefs.theme), 0))
         self.theme_combo.currentIndexChanged.connect(self._theme_chosen)
+        self.theme_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("Colours", self.theme_combo)
         form.addRow(plain_label("Applies at once; nothing to save.", self, name="Appearance note",
                                 selectable=False))
@@ -132,6 +143,8 @@ class HelpBox(QGroupBox):
         row = QHBoxLayout()
         row.addWidget(self.diagnostics_button)
         row.addWidget(self.diagnostics_message, 1)
+        row.addStretch(0)
+        self.diagnostics_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         v.addLayout(row)
 
     def show_policy(self, locked: dict[str, str]) -> None:
