@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from desktop.demo import DemoLauncher
 from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS, end_session, ensure_app, open_window
 from desktop.views.window_prefs import WindowPrefs
+from tests.support.activities import DEMO_ID
 
-DEMO_ID = "demo-home-bp-older-adults"
 WAIT_MS = 30_000
 
 

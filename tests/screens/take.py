@@ -22,7 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (1024, 700)
 SETS = {"light": ("light", 1), "dark": ("dark", 1), "light-2x": ("light", 2)}
-DEMO_ID = "demo-home-bp-older-adults"
 
 
 def main(argv: list[str]) -> int:
