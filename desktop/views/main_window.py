@@ -208,18 +208,6 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         elif index in (DOWNLOADS, CREDITS, SETTINGS):
             page.refresh()
 
-    def may_leave_page(self) -> bool:
-        """False while Settings holds unsaved edits the learner chose to stay with (the
-        navigation then stays on Settings)."""
-        if self.services is None or self.stack.currentWidget() is not self.settings_page:
-            return True
-        if self.settings_page.may_leave():
-            return True
-        self.nav.blockSignals(True)
-        self.nav.setCurrentRow(SETTINGS)
-        self.nav.blockSignals(False)
-        return False
-
     def open_activity(self, activity_id: str) -> None:
         if not self.may_leave_page():
             return

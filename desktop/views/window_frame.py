@@ -1,8 +1,10 @@
 """The main window as a thing on the screen: where it opens (the last place, clamped to
-the screen it lands on), coming forward when a second launch asks, and the launch
-benchmark's probe.
+the screen it lands on), coming forward when a second launch asks, whether it may leave
+the page it shows (Settings with unsaved edits asks first), and the launch benchmark's
+probe.
 
-A mixin of `MainWindow` (main_window.py); it uses the window's `prefs` (WindowPrefs).
+A mixin of `MainWindow` (main_window.py); it uses the window's `prefs` (WindowPrefs),
+`services`, `stack`, `nav` and `settings_page`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from desktop.views.window_prefs import WindowPrefs, fit_rect
 log = logging.getLogger(__name__)
 
 LAUNCH_BENCH_ENV = "CME_OFFLINE_BENCH_LAUNCH"
+SETTINGS = 3  # the Settings section's row in the navigation (main_window.SECTIONS)
 
 
 class WindowFrame:
@@ -44,6 +47,18 @@ class WindowFrame:
             self.prefs.save_window_rect(self.normalGeometry(), self.isMaximized())
         except Exception:  # a read-only data dir must not stop the window closing
             log.exception("saving the window's place failed")
+
+    def may_leave_page(self) -> bool:
+        """False while Settings holds unsaved edits the learner chose to stay with (the
+        navigation then stays on Settings)."""
+        if self.services is None or self.stack.currentWidget() is not self.settings_page:
+            return True
+        if self.settings_page.may_leave():
+            return True
+        self.nav.blockSignals(True)
+        self.nav.setCurrentRow(SETTINGS)
+        self.nav.blockSignals(False)
+        return False
 
     def bring_forward(self) -> None:
         """Another launch on this data dir asked for this window: show it on top, focused."""
