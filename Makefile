@@ -6,7 +6,7 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test bench clean system-demo system-test
+.PHONY: demo test bench screenshots clean system-demo system-test
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: system-test $(STAMP)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m tests.bench
+
+# A PNG of every main screen, light and dark, at 1024x700 and at 2x scaling (a 2048x1400
+# X screen), under Xvfb: look at the app without running it.
+screenshots: system-test $(STAMP)
+	xvfb-run -a -s "-screen 0 2048x1400x24" $(VENV)/bin/python -m tests.screens.take build/screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -102,31 +102,69 @@ def _services(data_dir: Path, server_url: str | None, policy=None):
 
 def _run_gui(data_dir: Path, args, policy=None) -> int:
     _prefer_xwayland()
-    from desktop.views.main_window import run_gui  # start-up speed: Qt is loaded for the GUI only, never for a command
+    from desktop.views.single_instance import InstanceLock  # start-up speed: Qt is loaded for the GUI only
 
-    started = []
+    instance = InstanceLock(data_dir)
+    if not instance.acquire():
+        return _hand_over_to_owner(instance, data_dir)
+    from desktop.demo import DemoLauncher, demo_client_dir  # start-up speed: for the GUI only, like Qt
+    from desktop.views.main_window import run_gui  # start-up speed: loaded after the lock is ours
 
-    def launch_demo():
-        from desktop.demo import start_demo  # start-up speed: the demo server (FastAPI) loads only when asked for
-
-        demo = start_demo(data_dir)
-        started.append(demo)
-        return demo.services
-
+    demo_allowed = policy is None or policy.get("demo_allowed") is not False
+    launcher = DemoLauncher(data_dir) if (args.demo or demo_allowed) else None
     try:
         if args.demo:
-            return run_gui(launch_demo(), demo=True)
-        # Paint the cached library straight away (stdlib sqlite3 only); the services
-        # (SQLAlchemy, a migration if one is due, settings) open on a worker meanwhile.
-        demo_allowed = policy is None or policy.get("demo_allowed") is not False
-        return run_gui(
-            open_services=lambda: _services(data_dir, args.server, policy),
-            first_paint=_first_paint(data_dir),
-            demo_launcher=launch_demo if demo_allowed else None,
-        )
+            # The window first (the demo's cached library, if any), then the server, the
+            # sign-in and the first sync, each shown in the window as it happens.
+            code = run_gui(demo=True, demo_launcher=launcher, first_paint=_first_paint(demo_client_dir(data_dir)),
+                           data_dir=data_dir, instance=instance)
+        else:
+            # Paint the cached library straight away (stdlib sqlite3 only); the services
+            # (SQLAlchemy, a migration if one is due, settings) open on a worker meanwhile.
+            code = run_gui(
+                open_services=lambda: _services(data_dir, args.server, policy),
+                first_paint=_first_paint(data_dir),
+                demo_launcher=launcher,
+                data_dir=data_dir,
+                instance=instance,
+            )
     finally:
-        for demo in started:
-            demo.stop()
+        if launcher is not None:
+            launcher.stop()
+        instance.release()
+    _end_process(code)
+    return code  # not reached
+
+
+def _end_process(code: int) -> None:
+    """The window is closed, its writes flushed, its cache and the demo server closed:
+    end the process now. Work still on the task pool (a sync waiting on the network, the
+    demo still starting) must not hold the exit (Qt's pool would wait for it at teardown),
+    and it writes nothing a cut-off transaction would not roll back; the interpreter's
+    own teardown (Qt, SQLAlchemy, FastAPI objects) is half a second that nobody needs."""
+    from desktop.views.tasks import wait_for_tasks  # start-up speed: loaded with the GUI anyway
+
+    if not wait_for_tasks(0, writes=False):
+        logging.getLogger(__name__).info("ending with background work still running")
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _hand_over_to_owner(instance, data_dir: Path) -> int:
+    """Another process runs on this data dir: bring its window forward and leave (0), or
+    say plainly that it does not answer (1)."""
+    from desktop.views.single_instance import ask_owner_to_raise  # start-up speed: Qt for the GUI only
+
+    if ask_owner_to_raise(data_dir, sys.argv[1:]):
+        logging.getLogger(__name__).info("CME Offline already runs on %s: its window was brought forward", data_dir)
+        return 0
+    pid = instance.owner_pid()
+    print(f"cme-offline: CME Offline is already running on {data_dir}"
+          + (f" (process {pid})" if pid else "") + " but did not answer. Close it, or end that process.",
+          file=sys.stderr)
+    return 1
 
 
 def _first_paint(data_dir: Path):

@@ -254,8 +254,8 @@ class DownloadsPage(QWidget):
         controls.addWidget(self.resume_all_button)
         controls.addStretch(1)
         controls.addWidget(self.remove_video_button)
-        facts = QHBoxLayout()
-        for lab in (self.summary_label, self.bandwidth_label, self.disk_label, self.storage_label):
+        facts = QHBoxLayout()  # the summary has a line of its own: at 1024 px or 2× scaling one row does not fit
+        for lab in (self.bandwidth_label, self.disk_label, self.storage_label):
             lab.setWordWrap(False)
             facts.addWidget(lab)
             facts.addSpacing(12)
@@ -273,6 +273,7 @@ class DownloadsPage(QWidget):
         v.addLayout(controls)
         v.addWidget(self.message_label)
         v.addWidget(split, 1)
+        v.addWidget(self.summary_label)
         v.addLayout(facts)
         self._reload()
 

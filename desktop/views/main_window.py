@@ -3,8 +3,11 @@
 Entry point: `run_gui(services, demo=False, demo_launcher=None) -> int`, or
 `run_gui(open_services=factory, first_paint=snapshot)` to paint the cached library at once
 and open the services (SQLAlchemy, migrations, settings) on a worker meanwhile: the window
-starts as a shell (library only) and `attach_services` builds the rest. Benchmark hook:
-see views/startup.py (`CME_OFFLINE_BENCH_FIRST_PAINT`).
+starts as a shell (library only) and `attach_services` builds the rest. With `demo=True`
+and no services the demo launcher runs on that worker, its stages (server, sign-in) shown
+in the status bar as they begin; the first sync follows as any sync does. Benchmark hooks:
+views/startup.py (`CME_OFFLINE_BENCH_FIRST_PAINT`), views/window_frame.py
+(`CME_OFFLINE_BENCH_LAUNCH`).
 
 The window composes; it does not fan changes out. Whatever records a change announces it
 on `self.events` (views/events.py) and every page subscribes for itself. Writes go to the
@@ -37,7 +40,10 @@ from desktop.views.library_view import LibraryView
 from desktop.views.startup import bench_mode
 from desktop.views.status_line import StatusLine
 from desktop.views.tasks import wait_for_tasks, wait_for_writes
+from desktop.views.theme import app_theme
 from desktop.views.top_bar import TopBar
+from desktop.views.window_frame import LaunchProbe, WindowFrame
+from desktop.views.window_prefs import WindowPrefs
 from desktop.views.window_session import WindowSession
 
 # The other pages (and the player, search, settings behind them) are imported when the
@@ -51,17 +57,23 @@ SECTIONS = ("Library", "Downloads", "My credits", "Settings")
 LIBRARY, DOWNLOADS, CREDITS, SETTINGS, ACTIVITY = range(5)
 STATUS_REFRESH_MS = 30_000
 WRITES_AT_EXIT_MS = 10_000  # at most this long for pending writes (a locked database) before the cache closes
+TASKS_AT_EXIT_MS = 300  # reads and network work left running after that do not hold the exit (they write nothing of ours)
 
 
-class MainWindow(WindowSession, QMainWindow):
+class MainWindow(WindowSession, WindowFrame, QMainWindow):
     sync_started = Signal()
     sync_finished = Signal(object)  # a SyncReport, or the exception that ended the sync
     services_changed = Signal(object)
     notified = Signal(str)  # a notification was shown (tray, or the status bar without one)
     idle_signed_out = Signal(int)  # policy idle sign-out happened: how many learners were signed out
+    start_progress = Signal(str)  # a start-up stage begins (any thread): shown in the status bar
 
-    def __init__(self, services=None, *, demo: bool = False, demo_launcher=None, first_paint=None):
+    def __init__(self, services=None, *, demo: bool = False, demo_launcher=None, first_paint=None,
+                 prefs: WindowPrefs | None = None):
         super().__init__()
+        if prefs is None:
+            prefs = WindowPrefs(services.paths.data_dir if services is not None else None)
+        self.prefs = prefs
         self.demo = demo
         self.demo_launcher = demo_launcher
         self.owned_services: list = []  # Services this window created (the demo): closed by end_session
@@ -80,7 +92,7 @@ class MainWindow(WindowSession, QMainWindow):
         self.setWindowTitle("CME Offline — demo" if demo else "CME Offline")
         self.setAccessibleName("CME Offline")
         self.setStyleSheet(FOCUS_RING)  # focus always visible (views/accessibility.py)
-        self.resize(1100, 700)
+        self.place_on_screen()
 
         self.top_bar = TopBar(self)
         self.addToolBar(self.top_bar)
@@ -91,6 +103,7 @@ class MainWindow(WindowSession, QMainWindow):
         self._build_shell()
         self.status_line = StatusLine(self.statusBar())
         self.status_label, self.error_label = self.status_line.status_label, self.status_line.error_label
+        self.start_progress.connect(self.status_label.setText)
 
         self.sync = None  # a SyncControl once the services are open
         self.status_timer = QTimer(self)
@@ -103,6 +116,8 @@ class MainWindow(WindowSession, QMainWindow):
 
         if self._bench:
             self.library.first_rows_painted.connect(self._bench_report)
+        if LaunchProbe.wanted():
+            self.launch_probe = LaunchProbe(self, self.top_bar)
         if services is not None:
             self.attach_services(services)
         elif first_paint is not None:
@@ -162,7 +177,7 @@ class MainWindow(WindowSession, QMainWindow):
         self._connect_downloads()
         self.search_panel = p.SearchPanel(services, self.search_edit, self)
         self.search_panel.open_hit.connect(self.open_search_hit)
-        self.settings_page = p.SettingsPage(services, self, events=events)
+        self.settings_page = p.SettingsPage(services, self, events=events, prefs=self.prefs)
         self.settings_page.sign_in_requested.connect(lambda: self.open_sign_in())
         self.settings_page.settings_changed.connect(self._settings_changed)
         self.credits_page = p.CreditsPage(services, self, events=events)
@@ -184,6 +199,8 @@ class MainWindow(WindowSession, QMainWindow):
     def show_section(self, index: int) -> None:
         if index < 0 or index >= self.stack.count():  # pages not built yet: stay on the library
             return
+        if index != SETTINGS and not self.may_leave_page():
+            return
         if self.nav.currentRow() != index and index < len(SECTIONS):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(index)
@@ -196,6 +213,8 @@ class MainWindow(WindowSession, QMainWindow):
             page.refresh()
 
     def open_activity(self, activity_id: str) -> None:
+        if not self.may_leave_page():
+            return
         detail = self.services.activity_detail(activity_id)
         if detail is None:  # withdrawn by a sync in between
             self.reload_library()
@@ -335,19 +354,25 @@ def ensure_app() -> QApplication:
 
 
 def run_gui(
-    services=None, *, demo: bool = False, demo_launcher=None, open_services=None, first_paint=None
+    services=None, *, demo: bool = False, demo_launcher=None, open_services=None, first_paint=None,
+    data_dir=None, instance=None,
 ) -> int:
     """Show the main window until it is closed; returns the exit code.
 
     Give either `services` (left open for the caller to close) or `open_services`, a
     function run on a worker whose result the window owns, with `first_paint` (the cached
-    library rows) to show meanwhile. Services created here are closed before returning.
+    library rows) to show meanwhile; or, with `demo=True`, neither: `demo_launcher(progress)`
+    opens the demo's services on that worker. Services created here are closed before
+    returning. `data_dir` keeps the window's place and look (window.ini); `instance` (an
+    InstanceLock this process holds) lets later launches bring the window forward.
     """
     app = ensure_app()
-    window = MainWindow(services, demo=demo, demo_launcher=demo_launcher, first_paint=first_paint)
-    window.show()
-    if services is None:
-        window.open_services_in_background(open_services)
+    if instance is not None:
+        instance.listen()  # before the window: a launch meanwhile is answered once it exists
+    window = open_window(services, demo=demo, demo_launcher=demo_launcher, open_services=open_services,
+                         first_paint=first_paint, prefs=WindowPrefs(data_dir) if data_dir is not None else None)
+    if instance is not None:
+        instance.answer_with(lambda _argv: window.bring_forward())
     try:
         code = app.exec()
     finally:
@@ -356,17 +381,36 @@ def run_gui(
     return code
 
 
+def open_window(services=None, *, demo=False, demo_launcher=None, open_services=None, first_paint=None,
+                prefs: WindowPrefs | None = None) -> MainWindow:
+    """The main window, in its look, shown; its services opening on a worker if not given."""
+    app = ensure_app()
+    if prefs is None:
+        prefs = WindowPrefs(services.paths.data_dir if services is not None else None)
+    app_theme(app).apply(prefs.theme)
+    window = MainWindow(services, demo=demo, demo_launcher=demo_launcher, first_paint=first_paint, prefs=prefs)
+    window.show()
+    if services is None:
+        if open_services is None and demo_launcher is not None:
+            def open_services():
+                return demo_launcher(window.start_progress.emit)
+        window.open_services_in_background(open_services)
+    return window
+
+
 def end_session(window: MainWindow) -> None:
     """After the window closed: last writes first, then the cache.
 
     The window queues its last writes (the Watch tab's place) behind those pending; the
-    writer is drained (at most WRITES_AT_EXIT_MS), the task pool is waited for, and only
-    then are the Services this window owns closed.
+    writer is drained (at most WRITES_AT_EXIT_MS), the task pool is given TASKS_AT_EXIT_MS
+    (a sync waiting on the network must not hold the exit: its results are its own
+    transactions), and only then are the Services this window owns closed.
     """
     window.shutdown()
     if not wait_for_writes(WRITES_AT_EXIT_MS):
         log.warning("writes to the local cache still running after %d ms at exit", WRITES_AT_EXIT_MS)
-    wait_for_tasks(writes=False)
+    if not wait_for_tasks(TASKS_AT_EXIT_MS, writes=False):
+        log.info("background work still running at exit; it is left to end with the process")
     QApplication.processEvents()
     for owned in window.owned_services:
         try:

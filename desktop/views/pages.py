@@ -1,4 +1,11 @@
-"""The Settings page.
+"""The Settings page: what the learner types stays until it is saved or discarded.
+
+One Save for the page, at its foot, for the fields that change how the app talks to the
+server and downloads (server, CA bundle, proxy, sync interval, bandwidth, hours, shared
+folder): those are checked together, so a half-typed address is never applied. Until
+then the page says "Unsaved changes", keeps the typed values when anything else refreshes
+it, and asks (Save / Discard / Stay) before the window leaves it or closes
+(`may_leave`). The account, the colours and diagnostics act at once (settings_boxes.py).
 
 The Downloads page lives in downloads_page.py, My credits in credits_page.py."""
 
@@ -8,191 +15,232 @@ import logging
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
-    QPushButton,
+    QMessageBox,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.config import normalise_server_url
-from desktop.diagnostics import as_text
-from desktop.views.events import AppEvents
-from desktop.views.widgets import plain_label
 from desktop.errors import BadServerAddress, CmeError
-from desktop.views.sign_in_dialog import error_text
-from desktop.views.tasks import run_task
-from desktop.views.text import profession_name
+from desktop.views.events import AppEvents
+from desktop.views.settings_boxes import AccountBox, AppearanceBox, HelpBox
+from desktop.views.text import error_text
+from desktop.views.widgets import plain_label, push_button
+from desktop.views.window_prefs import WindowPrefs
 
 log = logging.getLogger(__name__)
+
+SAVE, DISCARD, STAY = "save", "discard", "stay"
+
+
+def ask_about_unsaved_changes(parent: QWidget) -> str:
+    """Save, discard or stay? (a seam: tests replace it instead of clicking a modal box)."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Unsaved settings",
+                      "You changed settings without saving them. Save them now?",
+                      QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                      | QMessageBox.StandardButton.Cancel, parent)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    box.button(QMessageBox.StandardButton.Cancel).setText("Stay on Settings")
+    answer = box.exec()
+    return {QMessageBox.StandardButton.Save: SAVE, QMessageBox.StandardButton.Discard: DISCARD}.get(
+        QMessageBox.StandardButton(answer), STAY)
+
+
+def _line_edit(parent: QWidget, name: str, placeholder: str, tip: str) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setPlaceholderText(placeholder)
+    edit.setAccessibleName(name)
+    edit.setToolTip(tip)
+    return edit
+
+
+def _spin(parent: QWidget, name: str, tip: str, low: int, high: int, suffix: str, width: int) -> QSpinBox:
+    spin = QSpinBox(parent)
+    spin.setRange(low, high)
+    spin.setSuffix(suffix)
+    spin.setMaximumWidth(width)
+    spin.setAccessibleName(name)
+    spin.setToolTip(tip)
+    return spin
 
 
 class SettingsPage(QWidget):
     sign_in_requested = Signal()
     settings_changed = Signal()  # server, CA bundle or interval changed
     signed_out = Signal()
+    unsaved_changed = Signal(bool)  # the fields differ from what is saved (or no longer do)
 
-    def __init__(self, services, parent=None, *, events: AppEvents | None = None):
+    def __init__(self, services, parent=None, *, events: AppEvents | None = None, prefs: WindowPrefs | None = None):
         super().__init__(parent)
         self.services = services
         self.events = events if events is not None else AppEvents(self)
         self.events.learner_changed.connect(lambda source: None if source is self else self.refresh())
-        self._busy = False
+        self._saved: dict | None = None  # the fields' values as last loaded or saved
         self.setAccessibleName("Settings")
 
-        # ---- account
-        account = QGroupBox("Account", self)
-        self.learner_label = plain_label("", account, name="Signed-in learner")
-        self.sign_in_button = QPushButton("Sign in…", account)
-        self.sign_in_button.setAccessibleName("Sign in")
-        self.sign_in_button.setToolTip("Sign in to the credit server (another learner may sign in too)")
-        self.sign_in_button.clicked.connect(self.sign_in_requested)
-        self.sign_out_button = QPushButton("Sign out", account)
-        self.sign_out_button.setAccessibleName("Sign out")
-        self.sign_out_button.setToolTip("Forget this learner's sign-in on this computer; cached activities stay")
-        self.sign_out_button.clicked.connect(self._sign_out)
-        self.account_message = plain_label("", account, name="Account message")
-        self.account_message.setVisible(False)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.sign_in_button)
-        buttons.addWidget(self.sign_out_button)
-        buttons.addStretch(1)
-        av = QVBoxLayout(account)
-        av.addWidget(self.learner_label)
-        av.addLayout(buttons)
-        av.addWidget(self.account_message)
+        inner = QWidget(self)
+        self.account = AccountBox(services, inner)
+        self.account.sign_in_requested.connect(self.sign_in_requested)
+        self.account.signed_out.connect(self._signed_out)
+        self.learner_label, self.account_message = self.account.learner_label, self.account.message
+        self.sign_in_button, self.sign_out_button = self.account.sign_in_button, self.account.sign_out_button
+        connection, downloads = self._build_fields(inner)
+        self.appearance = AppearanceBox(prefs or WindowPrefs(None), inner)
+        self.help = HelpBox(services, inner)
+        self.policy_label = self.help.policy_label
+        self.diagnostics_button, self.diagnostics_message = self.help.diagnostics_button, self.help.diagnostics_message
 
-        # ---- connection and sync
-        connection = QGroupBox("Connection and sync", self)
-        self.server_edit = QLineEdit(connection)
-        self.server_edit.setPlaceholderText("https://cme.example.org")
-        self.server_edit.setAccessibleName("Server address")
-        self.server_edit.setToolTip("The address of your provider's credit server")
-        self.ca_edit = QLineEdit(connection)
-        self.ca_edit.setPlaceholderText("Optional: a PEM file with your organisation's certificate authority")
-        self.ca_edit.setAccessibleName("Extra CA bundle")
-        self.ca_edit.setToolTip(
-            "A PEM file added to the system's trusted certificates, for networks that inspect HTTPS. "
-            "Leave empty unless IT gave you one."
-        )
-        self.ca_browse = QPushButton("Browse…", connection)
-        self.ca_browse.setAccessibleName("Choose CA bundle file")
-        self.ca_browse.setToolTip("Pick the certificate file IT gave you")
-        self.ca_browse.clicked.connect(self._browse_ca)
+        self.save_button = push_button(self, "Save", "Apply the server, sync and download settings above",
+                                       self.save, name="Save settings")
+        self.save_button.setDefault(True)
+        self.discard_button = push_button(self, "Discard changes", "Put back the settings as last saved",
+                                          self.discard)
+        self.unsaved_label = plain_label("Unsaved changes", self, name="Unsaved changes", selectable=False)
+        self.connection_message = plain_label("", self, name="Settings message")
+        self.connection_message.setVisible(False)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.save_button)
+        save_row.addWidget(self.discard_button)
+        save_row.addSpacing(8)
+        save_row.addWidget(self.unsaved_label)
+        save_row.addWidget(self.connection_message, 1)
+        save_row.addStretch(0)
+        for button in (self.save_button, self.discard_button):
+            button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+
+        v = QVBoxLayout(inner)
+        for part in (self.account, connection, downloads, self.appearance, self.help):
+            v.addWidget(part)
+        v.addStretch(1)
+        scroll = QScrollArea(self)  # at 1024×700 or 2× scaling the page is taller than the window
+        scroll.setWidget(inner)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setAccessibleName("Settings")
+        page = QVBoxLayout(self)
+        page.addWidget(plain_label("Settings", self, name="Settings", heading=True, selectable=False))
+        page.addWidget(scroll, 1)
+        page.addLayout(save_row)
+        self._tips = {w: w.toolTip() for w in self._policy_widgets_all()}
+        for edit in self._fields():
+            (edit.textChanged if isinstance(edit, QLineEdit) else edit.valueChanged).connect(self._edited)
+            if isinstance(edit, QLineEdit):  # Enter saves, as the default button promises
+                edit.returnPressed.connect(lambda: self.has_unsaved_changes() and self.save())
+        self.refresh()
+
+    def _build_fields(self, parent: QWidget) -> tuple[QGroupBox, QGroupBox]:
+        connection = QGroupBox("Connection and sync", parent)
+        self.server_edit = _line_edit(connection, "Server address", "https://cme.example.org",
+                                      "The address of your provider's credit server")
+        self.ca_edit = _line_edit(connection, "Extra CA bundle",
+                                  "Optional: a PEM file with your organisation's certificate authority",
+                                  "A PEM file added to the system's trusted certificates, for networks that "
+                                  "inspect HTTPS. Leave empty unless IT gave you one.")
+        self.ca_browse = push_button(connection, "Browse…", "Pick the certificate file IT gave you", self._browse_ca,
+                                     name="Choose CA bundle file")
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_edit, 1)
         ca_row.addWidget(self.ca_browse)
-        self.interval_spin = QSpinBox(connection)
-        self.interval_spin.setRange(1, 24 * 60)
-        self.interval_spin.setSuffix(" min")
-        self.interval_spin.setMaximumWidth(120)
-        self.interval_spin.setAccessibleName("Sync interval")
-        self.interval_spin.setToolTip("How often the app syncs with the server while it is open")
-        self.save_button = QPushButton("Save", connection)
-        self.save_button.setAccessibleName("Save connection settings")
-        self.save_button.setToolTip("Apply the server address, CA bundle and sync interval")
-        self.save_button.clicked.connect(self.save)
-        self.connection_message = plain_label("", connection, name="Connection settings message")
-        self.connection_message.setVisible(False)
-        self.proxy_edit = QLineEdit(connection)
-        self.proxy_edit.setPlaceholderText("Optional: http://proxy.example.org:8080")
-        self.proxy_edit.setAccessibleName("Proxy")
-        self.proxy_edit.setToolTip(
-            "A proxy for every connection. Leave empty to use the system's proxy settings "
-            "(proxy auto-config files are not read)."
-        )
+        self.proxy_edit = _line_edit(connection, "Proxy", "Optional: http://proxy.example.org:8080",
+                                     "A proxy for every connection. Leave empty to use the system's proxy "
+                                     "settings (proxy auto-config files are not read).")
+        self.interval_spin = _spin(connection, "Sync interval", "How often the app syncs with the server while "
+                                   "it is open", 1, 24 * 60, " min", 120)
         form = QFormLayout(connection)
         form.addRow("Server address", self.server_edit)
         form.addRow("Extra CA bundle", ca_row)
         form.addRow("Proxy", self.proxy_edit)
         form.addRow("Sync every", self.interval_spin)
-        save_row = QHBoxLayout()
-        save_row.addWidget(self.save_button)
-        save_row.addStretch(1)
-        form.addRow("", save_row)
-        form.addRow(self.connection_message)
 
-        # ---- downloads and storage
-        downloads = QGroupBox("Downloads and storage", self)
-        self.bandwidth_spin = QSpinBox(downloads)
-        self.bandwidth_spin.setRange(0, 10_000_000)
+        downloads = QGroupBox("Downloads and storage", parent)
+        self.bandwidth_spin = _spin(downloads, "Bandwidth cap", "The most all downloads together may use "
+                                    "(No cap: as fast as the network allows)", 0, 10_000_000, " kbit/s", 160)
         self.bandwidth_spin.setSingleStep(256)
-        self.bandwidth_spin.setSuffix(" kbit/s")
         self.bandwidth_spin.setSpecialValueText("No cap")
-        self.bandwidth_spin.setMaximumWidth(160)
-        self.bandwidth_spin.setAccessibleName("Bandwidth cap")
-        self.bandwidth_spin.setToolTip("The most all downloads together may use (No cap: as fast as the network allows)")
-        self.hours_edit = QLineEdit(downloads)
-        self.hours_edit.setPlaceholderText("Any time (e.g. 19:00-07:00)")
-        self.hours_edit.setAccessibleName("Download hours")
-        self.hours_edit.setToolTip("Downloads run only between these local times; outside them they wait")
-        self.shared_edit = QLineEdit(downloads)
-        self.shared_edit.setPlaceholderText("Optional: a folder IT filled with activity files")
-        self.shared_edit.setAccessibleName("Shared content folder")
-        self.shared_edit.setToolTip("A read-only folder looked in before anything is downloaded")
+        self.hours_edit = _line_edit(downloads, "Download hours", "Any time (e.g. 19:00-07:00)",
+                                     "Downloads run only between these local times; outside them they wait")
+        self.shared_edit = _line_edit(downloads, "Shared content folder",
+                                      "Optional: a folder IT filled with activity files",
+                                      "A read-only folder looked in before anything is downloaded")
         dform = QFormLayout(downloads)
         dform.addRow("Bandwidth cap", self.bandwidth_spin)
         dform.addRow("Download hours", self.hours_edit)
         dform.addRow("Shared content folder", self.shared_edit)
-        self.save_button.setToolTip("Apply the connection and download settings")
-
-        # ---- policy and help
-        help_box = QGroupBox("Help", self)
-        self.policy_label = plain_label("", help_box, name="Machine policy")
-        self.diagnostics_button = QPushButton("Copy diagnostics", help_box)
-        self.diagnostics_button.setAccessibleName("Copy diagnostics")
-        self.diagnostics_button.setToolTip(
-            "Copy versions, paths, settings, sync state and recent log lines (never passwords or tokens) "
-            "to paste into a message to your IT help desk"
-        )
-        self.diagnostics_button.clicked.connect(self.copy_diagnostics)
-        self.diagnostics_message = plain_label("", help_box, name="Diagnostics message")
-        self.diagnostics_message.setVisible(False)
-        hv = QVBoxLayout(help_box)
-        hv.addWidget(self.policy_label)
-        row = QHBoxLayout()
-        row.addWidget(self.diagnostics_button)
-        row.addWidget(self.diagnostics_message, 1)
-        hv.addLayout(row)
-
-        v = QVBoxLayout(self)
-        v.addWidget(plain_label("Settings", self, name="Settings", heading=True, selectable=False))
-        v.addWidget(account)
-        v.addWidget(connection)
-        v.addWidget(downloads)
-        v.addWidget(help_box)
-        v.addStretch(1)
-        self._tips = {w: w.toolTip() for w in self._policy_widgets_all()}
-        self.refresh()
+        return connection, downloads
 
     def set_services(self, services) -> None:
-        self.services = services
+        """Another Services (the demo's): its settings replace whatever was typed."""
+        self.services = self.account.services = self.help.services = services
+        self._load_fields()
         self.refresh()
 
     def refresh(self) -> None:
-        s = self.services
-        learner = s.current_learner()
-        if learner:
-            who = learner.display_name or learner.username
-            extra = profession_name(learner.profession)
-            self.learner_label.setText(f"Signed in as {who}" + (f" ({extra})" if extra else ""))
-        else:
-            self.learner_label.setText("Not signed in")
-        self.sign_out_button.setEnabled(learner is not None and not self._busy)
-        self.sign_in_button.setEnabled(not self._busy)
-        self.server_edit.setText(s.server_url or "")
-        self.ca_edit.setText(s.settings.extra_ca_bundle or "")
-        self.interval_spin.setValue(s.settings.sync_interval_minutes)
-        self.proxy_edit.setText(s.settings.proxy or "")
-        self.bandwidth_spin.setValue(s.settings.bandwidth_cap_kbps or 0)
-        self.hours_edit.setText(s.settings.download_hours or "")
-        self.shared_edit.setText(s.settings.shared_content_dir or "")
+        """The account and the policy as they are now; the fields too, unless they hold unsaved edits."""
+        self.account.refresh()
+        if not self.has_unsaved_changes():
+            self._load_fields()
         self._show_locks()
+
+    # -------------------------------------------------------------- unsaved changes
+
+    def _fields(self) -> list:
+        return [self.server_edit, self.ca_edit, self.proxy_edit, self.interval_spin, self.bandwidth_spin,
+                self.hours_edit, self.shared_edit]
+
+    def _values(self) -> dict:
+        return {w.accessibleName(): (w.text() if isinstance(w, QLineEdit) else w.value()) for w in self._fields()}
+
+    def _load_fields(self) -> None:
+        s = self.services
+        values = {
+            self.server_edit: s.server_url or "", self.ca_edit: s.settings.extra_ca_bundle or "",
+            self.proxy_edit: s.settings.proxy or "", self.interval_spin: s.settings.sync_interval_minutes,
+            self.bandwidth_spin: s.settings.bandwidth_cap_kbps or 0, self.hours_edit: s.settings.download_hours or "",
+            self.shared_edit: s.settings.shared_content_dir or "",
+        }
+        for widget, value in values.items():
+            widget.blockSignals(True)
+            (widget.setText if isinstance(widget, QLineEdit) else widget.setValue)(value)
+            widget.blockSignals(False)
+        self._saved = self._values()
+        self._edited()
+
+    def has_unsaved_changes(self) -> bool:
+        return self._saved is not None and self._values() != self._saved
+
+    def _edited(self) -> None:
+        unsaved = self.has_unsaved_changes()
+        self.unsaved_label.setVisible(unsaved)
+        self.save_button.setEnabled(unsaved)
+        self.discard_button.setEnabled(unsaved)
+        if unsaved:
+            self.connection_message.setVisible(False)
+        self.unsaved_changed.emit(unsaved)
+
+    def discard(self) -> None:
+        self._load_fields()
+        self.connection_message.setVisible(False)
+
+    def may_leave(self) -> bool:
+        """Whether the window may show something else: yes when nothing is unsaved, else as
+        the learner answers (saved, or discarded; staying or a failed save keeps the page)."""
+        if not self.has_unsaved_changes():
+            return True
+        answer = ask_about_unsaved_changes(self)
+        if answer == SAVE:
+            return self.save()
+        if answer == DISCARD:
+            self.discard()
+            return True
+        return False
 
     # -------------------------------------------------------------- machine policy
 
@@ -223,42 +271,28 @@ class SettingsPage(QWidget):
                 w.setEnabled(reason is None)
                 w.setToolTip(reason if reason else self._tips.get(w, w.toolTip()))
                 w.setAccessibleDescription(reason or "")
-        policy = getattr(self.services, "policy", None)
-        lines = []
-        if locked:
-            lines.append("Some settings are set by your organisation's policy and cannot be changed here.")
-        if policy is not None and policy.problems:
-            lines.append("The machine policy has problems (ignored values): " + "; ".join(policy.problems))
-        self.policy_label.setText("\n".join(lines))
-        self.policy_label.setVisible(bool(lines))
+        self.help.show_policy(locked)
 
     def copy_diagnostics(self) -> str:
         """Put the diagnostics block on the clipboard; returns it."""
-        try:
-            text = as_text(self.services.diagnostics())
-        except Exception as exc:  # the help desk still gets something
-            log.exception("collecting diagnostics failed")
-            text = f"Diagnostics could not be collected: {exc}\n"
-        QApplication.clipboard().setText(text)
-        self.diagnostics_message.setText("Copied. Paste it into your message to the IT help desk.")
-        self.diagnostics_message.setVisible(True)
-        return text
+        return self.help.copy_diagnostics()
 
     # -------------------------------------------------------------- actions
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Check and apply the fields together; True when saved (else the message says why)."""
         s = self.services
         text = self.server_edit.text().strip()
         try:
             url = normalise_server_url(text) if text else None
         except BadServerAddress as exc:
             self._connection_note(error_text(exc))
-            return
+            return False
         locked = self.locked()
         ca = self.ca_edit.text().strip() or None
         if "extra_ca_bundle" not in locked and ca is not None and not s.file_exists(ca):
             self._connection_note("That CA bundle file does not exist. Check the path, or leave it empty.")
-            return
+            return False
         changes = {
             "extra_ca_bundle": ca,
             "sync_interval_minutes": self.interval_spin.value(),
@@ -276,10 +310,12 @@ class SettingsPage(QWidget):
         except (OSError, ValueError, CmeError) as exc:  # ValueError: pydantic's, for a value out of range
             log.warning("saving settings failed: %s", exc)
             self._connection_note(f"The settings could not be saved: {exc}")
-            return
+            return False
+        self._load_fields()
         self._connection_note("Saved.")
         self.refresh()
         self.settings_changed.emit()
+        return True
 
     def _connection_note(self, text: str) -> None:
         self.connection_message.setText(text)
@@ -292,27 +328,6 @@ class SettingsPage(QWidget):
         if path:
             self.ca_edit.setText(path)
 
-    def _sign_out(self) -> None:
-        if self._busy:
-            return
-        self._busy = True
-        self.sign_out_button.setEnabled(False)
-        self.sign_out_button.setText("Signing out…")
-        self.account_message.setVisible(False)
-        run_task(self, self.services.sign_out, self._signed_out, self._sign_out_failed)
-
-    def _signed_out(self, learner) -> None:
-        self._busy = False
-        self.sign_out_button.setText("Sign out")
-        self.account_message.setText("Signed out. Cached activities stay on this computer.")
-        self.account_message.setVisible(True)
-        self.refresh()
+    def _signed_out(self) -> None:
         self.signed_out.emit()
         self.events.learner_changed.emit(self)
-
-    def _sign_out_failed(self, exc: BaseException) -> None:
-        self._busy = False
-        self.sign_out_button.setText("Sign out")
-        self.account_message.setText(error_text(exc))
-        self.account_message.setVisible(True)
-        self.refresh()

@@ -217,6 +217,10 @@ class WindowSession:
             self.download_runner.stop()  # jobs stay queued with their bytes; the next start resumes
 
     def closeEvent(self, event) -> None:
+        if not self._shutting_down and not self.may_leave_page():  # unsaved Settings: the learner chose to stay
+            event.ignore()
+            return
+        self.remember_place()
         self.shutdown()
         for dialog in (self.sign_in_dialog, self.welcome_dialog):
             if dialog is not None:

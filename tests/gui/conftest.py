@@ -1,5 +1,6 @@
-"""GUI test fixtures: every test here is marked `gui`, leaves no background task behind, and
-sees what the app hands to the system (links, certificates) in `opened`."""
+"""GUI test fixtures: every test here is marked `gui`, leaves no background task behind,
+sees what the app hands to the system (links, certificates) in `opened`, and answers the
+Settings page's "unsaved changes" question without a modal box (`unsaved_settings`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import pytest
 from PySide6.QtGui import QDesktopServices
 
-from desktop.views import certificate_actions
+from desktop.views import certificate_actions, pages
 
 pytestmark = pytest.mark.gui
 
@@ -37,3 +38,23 @@ def opened(monkeypatch) -> list:
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(url) or True))
     monkeypatch.setattr(certificate_actions, "open_url", lambda url: urls.append(url) or True)
     return urls
+
+
+class UnsavedSettingsAnswer:
+    """What the learner answers when leaving Settings with unsaved edits ("discard" unless a
+    test says otherwise), and how often they were asked."""
+
+    def __init__(self):
+        self.answer = pages.DISCARD
+        self.asked = 0
+
+    def __call__(self, _parent) -> str:
+        self.asked += 1
+        return self.answer
+
+
+@pytest.fixture(autouse=True)
+def unsaved_settings(monkeypatch) -> UnsavedSettingsAnswer:
+    answer = UnsavedSettingsAnswer()
+    monkeypatch.setattr(pages, "ask_about_unsaved_changes", answer)
+    return answer
