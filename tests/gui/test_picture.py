@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.xserver import xvfb
+
 pytestmark = [
     pytest.mark.gui,
     pytest.mark.usefixtures("libvlc"),
@@ -35,20 +37,8 @@ BASE_VIDEO_OUTPUTS = ("libfb_plugin.so", "libvdummy_plugin.so", "libvmem_plugin.
 @pytest.fixture(scope="module")
 def x_display():
     """A private Xvfb; its display (":N")."""
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is not installed: sudo apt-get install xvfb (packaging/system-packages test)")
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        number = pipe.readline().strip()  # written once the server is ready
-    try:
-        assert number.isdigit(), "Xvfb did not start"
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with xvfb() as display:
+        yield display
 
 
 def libvlc_files() -> tuple[Path, Path]:

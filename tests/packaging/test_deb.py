@@ -24,12 +24,14 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import tomllib
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+
+from tests.support.xserver import xvfb
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE_LIMIT = 200 * 1000 * 1000  # bytes installed under /opt/cme-offline
@@ -283,34 +285,13 @@ def test_headless_commands_against_a_demo_server(app, app_env, tmp_path):
         assert json.loads((tmp_path / "secrets.json").read_text()) == {}
 
 
-def xvfb_display():
-    """Start Xvfb on a free display if it is installed; (process, ':N') or (None, None)."""
-    if shutil.which("Xvfb") is None:
-        return None, None
-    for number in range(90, 110):
-        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
-            continue
-        proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(50):
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                return proc, f":{number}"
-            time.sleep(0.1)
-        proc.kill()
-        proc.wait()
-    return None, None
-
-
 @pytest.mark.parametrize("platform", ["xcb", "offscreen"])
 def test_gui_demo_starts_and_stays_up(app, app_env, tmp_path, platform):
     """The installed GUI opens the built-in demo (Qt plugins, in-process server, sync)."""
     env = {**app_env, "QT_QPA_PLATFORM": platform}
-    xvfb = None
+    x_server = ExitStack()
     if platform == "xcb":
-        xvfb, display = xvfb_display()
-        if xvfb is None:
-            pytest.skip("Xvfb is not installed: the xcb platform plugin was not started")
-        env["DISPLAY"] = display
+        env["DISPLAY"] = x_server.enter_context(xvfb())
     data = tmp_path / "data"
     proc = subprocess.Popen([str(app), "--demo", "--data-dir", str(data)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -330,9 +311,7 @@ def test_gui_demo_starts_and_stays_up(app, app_env, tmp_path, platform):
         except subprocess.TimeoutExpired:
             proc.kill()
             output, _ = proc.communicate()
-        if xvfb is not None:
-            xvfb.kill()
-            xvfb.wait()
+        x_server.close()
     assert alive, f"the GUI exited with {proc.returncode}:\n{output[-3000:]}"
     assert synced, "the demo never synced its catalog"
     assert "Traceback" not in output, output[-3000:]
