@@ -18,15 +18,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from creditserver.runner import RunningServer, serve_in_thread
 from desktop.errors import CmeError
 from desktop.paths import Paths
 from desktop.policy import load_policy
 
 if TYPE_CHECKING:
+    from creditserver.runner import RunningServer
     from desktop.services import Services
 
 log = logging.getLogger(__name__)
@@ -62,6 +61,7 @@ def start_demo(data_dir: Path, progress: Callable[[str], None] | None = None) ->
     library still opens and the status bar says why."""
     # start-up speed: SQLAlchemy, httpx and keyring load here, on the worker, after the first paint
     from desktop.services import Services
+    from creditserver.runner import serve_in_thread  # start-up speed: as above (FastAPI, uvicorn)
     from desktop.sync.credentials import ensure_usable_keyring_for_demo  # start-up speed: as above
 
     report = progress or (lambda _text: None)

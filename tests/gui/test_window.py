@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QGuiApplication
 
+from creditserver import runner
 from desktop import demo
 from desktop.demo import DemoLauncher
 from desktop.views import pages
@@ -28,7 +29,7 @@ def theme(qapp):
 def test_the_demo_window_shows_before_its_server_is_ready(qtbot, data_dir, monkeypatch):
     release = threading.Event()
     server_ready_while_window_visible = []
-    real_serve = demo.serve_in_thread
+    real_serve = runner.serve_in_thread
 
     def serve_when_released(*args, **kwargs):  # the real server, held back until the test has looked
         assert release.wait(30)
@@ -36,7 +37,7 @@ def test_the_demo_window_shows_before_its_server_is_ready(qtbot, data_dir, monke
         server_ready_while_window_visible.append(window.isVisible())
         return server
 
-    monkeypatch.setattr(demo, "serve_in_thread", serve_when_released)
+    monkeypatch.setattr(runner, "serve_in_thread", serve_when_released)  # the demo imports it when it starts
     launcher = DemoLauncher(data_dir)
     window = open_window(demo=True, demo_launcher=launcher, prefs=WindowPrefs(data_dir))
     qtbot.addWidget(window)
