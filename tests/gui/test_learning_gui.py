@@ -24,7 +24,11 @@ VIDEO_MS = 60_000
 T = 20_000  # ms to wait for a worker or the server
 
 
-def make_window(qtbot, services) -> MainWindow:
+def make_window(qtbot, services, *, courier: bool = True) -> MainWindow:
+    """`courier=False`: claims wait for "Sync now" (tests of the waiting state and of Sync now;
+    sending at once and when the server is back: tests/gui/test_status_and_delivery.py)."""
+    if not courier:
+        services.syncing.start_courier = lambda **_options: None
     window = MainWindow(services)
     qtbot.addWidget(window)
     window.resize(1200, 800)
@@ -103,7 +107,7 @@ def take_attempt(qtbot, tab, key: dict) -> object:
 
 def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened):
     services = make_services(server.url)
-    window = make_window(qtbot, services)
+    window = make_window(qtbot, services, courier=False)
     sign_in_gui(qtbot, window, "demo", "demo")
     page = open_activity(window)
 
@@ -422,7 +426,7 @@ def test_a_claim_the_server_refuses_is_shown_with_its_reason(qtbot, server, make
     failed = services.submit_attempt(view.id)
     sql(services, "UPDATE attempts SET local_score = 100, local_passed = 1 WHERE id = ?", failed.attempt_id)
     services.save_evaluation(DEMO_ID, {"e1": 5, "e2": 4}, {}, [], submit=True)
-    window = make_window(qtbot, services)
+    window = make_window(qtbot, services, courier=False)
     page = open_activity(window)
     page.tabs.setCurrentIndex(CREDIT_TAB)
     credit = page.credit_tab
@@ -470,7 +474,7 @@ def test_sync_now_sends_a_claim_whose_last_delivery_failed(qtbot, server, make_s
         services.claim_credit(DEMO_ID, 0.5, 30, True)
         proxy.add(path_prefix="/api/v1/completions", method="POST", answer=(503, {}, b"busy"))
         assert services.sync().completions.remaining == 1  # the try failed: the claim backs off
-        window = make_window(qtbot, services)  # its start-up sync honours the backoff
+        window = make_window(qtbot, services, courier=False)  # its start-up sync honours the backoff
         assert "1 completion waiting to sync" in window.status_text()
         with qtbot.waitSignal(window.sync_finished, timeout=T) as done:
             window.sync_button.click()
