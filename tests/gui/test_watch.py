@@ -45,7 +45,7 @@ def test_highlight_follows_the_real_video_and_agrees_with_libvlc(qtbot, page):
 
     def on_tick(ms):
         if player.is_playing():
-            ticks.append((ms, panel.current_row, panel.index.index_at(player.position_ms())))
+            ticks.append((ms, panel.current_row, panel.index.index_at(ms)))  # the tick's own position
 
     def on_report(ms):
         threads.append(QThread.currentThread() is qtbot_app().thread())
@@ -311,11 +311,14 @@ def test_at_the_end_play_is_back_and_the_post_test_is_offered(qtbot, make_servic
         assert column.watched_label.text() == "Watched 92% — enough for the post-test (it needs 80%)."
         assert not column.continue_button.isVisible()
         tab.player.set_rate(2.0)
+        shown = []  # the button as the learner saw it when playing started (after the tab's own slot)
+        tab.player.playing_changed.connect(lambda playing: shown.append((playing, column.play_button.text())))
+        # Armed before playing: 4 s of video at 2x may end before a busy test machine looks.
+        finished = qtbot.waitSignal(tab.finished, timeout=20_000)  # played to the end, place stored
         with qtbot.waitSignal(tab.player.playing_changed, timeout=5_000):
             tab.play()
-        assert column.play_button.text() == "❚❚ Pause"
-        with qtbot.waitSignal(tab.finished, timeout=15_000):  # played to the end, place stored
-            pass
+        assert shown[0] == (True, "❚❚ Pause")
+        finished.wait()
         qtbot.waitUntil(column.continue_button.isVisible, timeout=5_000)
         assert column.play_button.text() == "▶ Play" and column.play_button.accessibleName() == "Play"
         assert page.state.assessment_unlocked
