@@ -1,0 +1,34 @@
+"""At 1024×700 (issue 9, "a window that fits") nothing the learner needs is cut off while
+there is room for it: the library's Credits column, the transcript's find box, the welcome
+dialog's address field beside its label. Offscreen: these are widths, not pixels."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.views.library_view import LibraryModel
+from tests.gui.test_learning_gui import make_window, signed_in
+from tests.support.activities import DEMO_ID
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_library_shows_every_credit_at_1024(qtbot, server, make_services):
+    window = make_window(qtbot, signed_in(make_services(server.url)))
+    window.resize(1024, 700)
+    library = window.library
+    qtbot.waitUntil(lambda: library.table.isVisible() and library.model.rowCount() > 0)
+    model, table = library.model, library.table
+    row = next(i for i in range(model.rowCount()) if model.row_at(i).id == DEMO_ID)
+    credits = model.index(row, LibraryModel.CREDITS)
+    fm = table.fontMetrics()
+    needed = fm.horizontalAdvance(credits.data())
+    lines = 1 if table.columnWidth(LibraryModel.CREDITS) >= needed + 8 else 2  # not "0.5 AMA · 0.…"
+    if lines == 2:  # the row wraps between credits: two lines tall, each credit whole
+        assert table.wordWrap() and table.rowHeight(row) >= 2 * fm.height()
+        assert table.columnWidth(LibraryModel.CREDITS) * 2 >= needed + 16
+    assert table.columnWidth(LibraryModel.TITLE) >= 150  # the title keeps room too
+    for c in model.row_at(row).credits:  # and every credit is in the tooltip and description
+        assert c.label in credits.data(Qt.ItemDataRole.ToolTipRole)
+        assert c.label in credits.data(Qt.ItemDataRole.AccessibleDescriptionRole)
