@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from desktop.views.library_view import LibraryModel
 from tests.gui.test_learning_gui import make_window, signed_in
+from tests.player.demo_media import SERVER_URL, install_demo
 from tests.support.activities import DEMO_ID
 
 pytestmark = pytest.mark.gui
@@ -32,3 +33,24 @@ def test_the_library_shows_every_credit_at_1024(qtbot, server, make_services):
     for c in model.row_at(row).credits:  # and every credit is in the tooltip and description
         assert c.label in credits.data(Qt.ItemDataRole.ToolTipRole)
         assert c.label in credits.data(Qt.ItemDataRole.AccessibleDescriptionRole)
+
+
+@pytest.mark.usefixtures("libvlc")
+def test_the_transcript_find_box_shows_its_placeholder_at_1024(qtbot, make_services):
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    window = make_window(qtbot, services)
+    window.resize(1024, 700)
+    page = window.activity_page
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):
+        window.open_activity(activity_id)
+    page.tabs.setCurrentWidget(page.watch_tab)
+    panel = page.watch_tab.transcript_panel
+    qtbot.waitUntil(panel.find_edit.isVisible)
+    try:
+        find = panel.find_edit
+        assert find.width() >= find.fontMetrics().horizontalAdvance(find.placeholderText()) + 20  # not "Fi…"
+        for button in (panel.smaller_button, panel.larger_button):
+            assert button.isVisible() and button.width() >= button.sizeHint().width()
+    finally:
+        page.watch_tab.shutdown()
