@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.views.library_view import LibraryModel
+from desktop.views.welcome_dialog import WelcomeDialog
 from tests.gui.test_learning_gui import make_window, signed_in
 from tests.player.demo_media import SERVER_URL, install_demo
 from tests.support.activities import DEMO_ID
@@ -54,3 +55,15 @@ def test_the_transcript_find_box_shows_its_placeholder_at_1024(qtbot, make_servi
             assert button.isVisible() and button.width() >= button.sizeHint().width()
     finally:
         page.watch_tab.shutdown()
+
+
+def test_the_welcome_dialogs_address_label_sits_on_its_field(qtbot, make_services):
+    dialog = WelcomeDialog(make_services(), demo_launcher=lambda: None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    label, field = dialog.server_label, dialog.server_edit
+    label_bottom = label.mapTo(dialog, label.rect().bottomLeft()).y()
+    field_top = field.mapTo(dialog, field.rect().topLeft()).y()
+    assert 0 <= field_top - label_bottom <= 8  # no wide gap between "Server address" and its field
+    assert label.buddy() is field
