@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from desktop.views.learning_text import ACK_BUTTON, download_refusal, local_time
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
 from desktop.views.widgets import plain_label, section_heading
+from desktop.views.theme import set_tone
 
 DOWNLOAD_TIP = "Fetch this activity's files for offline use"
 
@@ -121,7 +122,7 @@ class Overview(QScrollArea):
         page.setMaximumWidth(1000)
         v = QVBoxLayout(page)
         self.availability_label = plain_label("", page, name="Availability")
-        self.availability_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        set_tone(self.availability_label, "error")
         self.availability_label.setVisible(False)
         v.addWidget(self.availability_label)
 
