@@ -77,6 +77,7 @@ class LearningState:
     claim_code: str = ""  # why not, as a RuleError code: "claim" | "pharmacist-ids" ("" when the learner can claim)
     evaluation_open: bool = True  # the evaluation may be filled in now (after the post-test is passed)
     evaluation_reason: str = ""  # why not, in plain words ("" when open)
+    over: bool = False  # terminated or past the 3-year limit (rule 3), not just not released yet
     spent_ms: int = 0  # the time really spent on the activity, as measured on this computer
     reported_ids: tuple[str, ...] = ()  # profile fields a claim would report for this learner (rule 8)
 

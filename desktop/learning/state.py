@@ -137,6 +137,7 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
         has_evaluation=bool(rules.evaluation),
         server_grade_differs=server_grade_differs(records),
         can_acknowledge=avail.available or acknowledged,
+        over=avail.state in ("terminated", "expired"),
         evaluation_open=evaluation_open,
         evaluation_reason=evaluation_reason,
         spent_ms=records.spent_ms,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -31,6 +30,7 @@ from cmecore.rules.wording import credits_text
 from desktop.views.learning_text import locked_text, state_text
 from desktop.views.row_model import RowTableModel
 from desktop.views.tasks import run_task
+from desktop.views.theme import tone_color
 
 COLUMNS = ("Date", "Activity", "Credits", "Type", "Status")
 
@@ -60,7 +60,7 @@ class CreditsModel(RowTableModel):
         if role == Qt.ItemDataRole.UserRole:  # sort keys
             return (r.date.isoformat(), r.title.lower(), r.credits, r.credit_type, r.state)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 4 and r.state == "rejected":
-            return QColor("#c62828")
+            return tone_color("error")
         return None
 
 

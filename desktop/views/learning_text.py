@@ -74,3 +74,10 @@ def claims_notice(report) -> str | None:
     if report.rejected:
         parts.append(f"{report.rejected} refused by the server (see My credits for why)")
     return ". ".join(parts) + "."
+
+def download_refusal(state) -> str | None:
+    """Why the downloads will refuse this activity's media (rule 3: it is over and this
+    learner never started it), as the downloads service decides; None when they would not."""
+    if state is not None and state.over and state.acknowledged_at is None:
+        return state.availability_reason or "This activity is over."
+    return None

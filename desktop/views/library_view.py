@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStackedWidget,
+    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -112,12 +113,25 @@ class LibraryModel(RowTableModel):
             return self._display(r, col)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.CREDITS:
-                return "\n".join(f"{c.label} — {c.credit_type}" for c in r.credits)
+                return self.credits_tip(r)
             if col == self.EXPIRES and r.ended:
                 return f"Ended {format_date(r.termination_date)}. {r.ended}"
             return self._display(r, col)
-        if role == Qt.ItemDataRole.AccessibleDescriptionRole and r.ended:
-            return f"Expired: {r.ended}"
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            if r.ended:
+                return f"Expired: {r.ended}"
+            if col == self.CREDITS:  # every credit, even where the column elides them
+                return self.credits_tip(r)
+        return self._sort_or_id(r, col, role)
+
+    @staticmethod
+    def credits_tip(r: LibraryRow) -> str:
+        return "\n".join(f"{c.label} — {c.credit_type}" for c in r.credits)
+
+    def credits_labels(self) -> list[str]:
+        return [r.credits_label(self._profession) for r in self._rows]
+
+    def _sort_or_id(self, r: LibraryRow, col: int, role):
         if role == SORT_ROLE:
             return self._sort_key(r, col)
         if role == ID_ROLE:
@@ -245,6 +259,8 @@ class LibraryView(QWidget):
                             (LibraryModel.RELEASED, "30 Sep 2026"), (LibraryModel.EXPIRES, "30 Sep 2026"),
                             (LibraryModel.MEDIA, "◐ Partly downloaded")):
             self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
+        self._credits_width = self.table.columnWidth(LibraryModel.CREDITS)  # the least it gets
+        self.table.setItemDelegateForColumn(LibraryModel.CREDITS, _CreditsDelegate(self.table))
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.doubleClicked.connect(self._open_index)
         self.table.enter_pressed.connect(self._open_current)
@@ -279,12 +295,14 @@ class LibraryView(QWidget):
         selected = self.selected_id()
         self.model.set_profession(profession)
         self.model.set_rows(rows)
+        self._fit_credits_column()
         self._update_state()
         if selected:
             self.select_id(selected)
 
     def set_profession(self, profession: str | None) -> None:
         self.model.set_profession(profession)
+        self._fit_credits_column()
 
     def visible_titles(self) -> list[str]:
         """Titles in the order the table shows them (after sort and filter)."""
@@ -326,6 +344,27 @@ class LibraryView(QWidget):
 
     # -------------------------------------------------------------- internals
 
+    def _fit_credits_column(self) -> None:
+        """Widen "Credits" to its longest label (measured on the labels alone, not by
+        ResizeToContents over every row) while the title keeps room; if that is not
+        enough the rows take two lines and the labels wrap between credits (never inside
+        "0.5 AMA"). Past that a label is elided; every credit is in its tooltip and
+        accessible description."""
+        fm = self.table.fontMetrics()
+        labels = self.model.credits_labels()
+        one_line = max((fm.horizontalAdvance(t) for t in labels), default=0) + 24
+        room = max(self.table.viewport().width(), 840) // 4
+        two_lines = one_line > room
+        if two_lines:
+            wanted = max(_two_line_width(fm, t) for t in labels) + 24
+        else:
+            wanted = one_line
+        self.table.setWordWrap(two_lines)
+        self.table.verticalHeader().setDefaultSectionSize(fm.height() * (2 if two_lines else 1) + 8)
+        width = max(self._credits_width, min(wanted, room))
+        if width != self.table.columnWidth(LibraryModel.CREDITS):
+            self.table.setColumnWidth(LibraryModel.CREDITS, width)
+
     def _filter_changed(self, text: str) -> None:
         self.proxy.setFilterFixedString(text.strip())
         self._update_state()
@@ -361,6 +400,25 @@ class LibraryView(QWidget):
 
     def _open_current(self) -> None:
         self._open_index(self.table.currentIndex())
+
+
+def _two_line_width(fm, label: str) -> int:
+    """The narrowest width that shows `label` on two lines broken between credits."""
+    parts = label.split(" · ")
+    if len(parts) < 2:
+        return fm.horizontalAdvance(label)
+    return min(
+        max(fm.horizontalAdvance(" · ".join(parts[:k]) + " ·"), fm.horizontalAdvance(" · ".join(parts[k:])))
+        for k in range(1, len(parts))
+    )
+
+
+class _CreditsDelegate(QStyledItemDelegate):
+    """Lets a wrapping row break "0.5 AMA · 0.5 PA" only between credits."""
+
+    def initStyleOption(self, option, index):
+        super().initStyleOption(option, index)
+        option.text = option.text.replace(" ", "\u00a0").replace("\u00a0·\u00a0", "\u00a0· ")
 
 
 class _LibraryTable(QTableView):

@@ -60,7 +60,8 @@ class SignInDialog(QDialog):
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName("Sign-in problem")
         self.error_label.setToolTip("What went wrong with the last attempt")
-        self.error_label.setStyleSheet("color: palette(bright-text); background: #b3261e; padding: 6px;")
+        # white on red in either scheme (bright-text is a light red in the dark palette)
+        self.error_label.setStyleSheet("color: #ffffff; background: #b3261e; padding: 6px;")
         self.error_label.setVisible(False)
 
         form = QFormLayout()

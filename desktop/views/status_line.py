@@ -20,6 +20,7 @@ from desktop.errors import ServerUnreachable
 from desktop.views.accessibility import announce
 from desktop.views.events import AppEvents
 from desktop.views.text import human_bytes, relative_time, short_error
+from desktop.views.theme import set_tone
 
 
 def plural(n: int, word: str) -> str:
@@ -40,7 +41,7 @@ class StatusLine:
 
         self.status_label = label("Status", "Connection · last sync · who is signed in · storage used")
         self.error_label = label("Sync problem", "The last sync problem")
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        set_tone(self.error_label, "error")
         # Permanent widgets stay visible while a passing message (e.g. "Downloaded: …") shows.
         bar.addPermanentWidget(self.error_label, 1)
         bar.addPermanentWidget(self.status_label)

@@ -7,6 +7,10 @@ brightness (a KDE or GNOME colour scheme stays the user's); otherwise a plain li
 dark palette is laid over it. Qt 6.8+ is also told the scheme (`QStyleHints.setColorScheme`)
 so window frames that follow it agree. With "System" the app listens for the system's
 changes (Qt 6.5+ `colorSchemeChanged`) and follows them while running.
+
+Red errors and amber warnings are drawn in a shade for each scheme (`set_tone`): the light
+scheme's dark red on the dark window was unreadable (contrast 1.7:1). A theme switch
+re-tones every toned widget.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,32 @@ _LIGHT = {
 }
 _LIGHT_DISABLED = {Role.WindowText: "#8c8c8c", Role.Text: "#8c8c8c", Role.ButtonText: "#8c8c8c",
                    Role.Highlight: "#919191", Role.HighlightedText: "#ffffff"}
+
+
+# tone: (on a light window, on a dark window); each ≥ 4.5:1 against its window and base
+TONES = {"error": ("#c62828", "#ff8a80"), "warning": ("#8a5200", "#ffb74d")}
+
+
+def tone_color(tone: str, palette: QPalette | None = None) -> QColor:
+    """The colour of `tone` ("error", "warning") readable on `palette` (default: the app's)."""
+    light, dark = TONES[tone]
+    return QColor(dark if is_dark(palette or QApplication.palette()) else light)
+
+
+def set_tone(widget: QWidget, tone: str) -> None:
+    """Bold text in the error or warning colour, readable in light and dark (and kept so
+    when the scheme changes)."""
+    widget.setProperty("tone", tone)
+    font = widget.font()
+    font.setBold(True)
+    widget.setFont(font)
+    _paint_tone(widget)
+
+
+def _paint_tone(widget: QWidget) -> None:
+    palette = widget.palette()
+    palette.setColor(Role.WindowText, tone_color(widget.property("tone"), QApplication.palette()))
+    widget.setPalette(palette)
 
 
 def _palette(colors: dict, disabled: dict) -> QPalette:
@@ -97,6 +127,9 @@ class Theme(QObject):
         else:
             palette = dark_palette() if dark else light_palette()
         self.app.setPalette(palette)
+        for widget in QApplication.allWidgets():
+            if widget.property("tone") in TONES:
+                _paint_tone(widget)
         log.debug("theme %s: %s palette", self.choice, "dark" if dark else "light")
 
     def _tell_style_hints(self) -> None:

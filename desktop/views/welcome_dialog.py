@@ -89,13 +89,24 @@ class WelcomeDialog(QDialog):
         bottom.addStretch(1)
         bottom.addWidget(self.later_button)
 
+        # The address label sits right on its field: a wrapped label that is given spare
+        # height opened a wide gap between them (the spare height now goes to the bottom).
+        self.server_label = plain_label("Server address", self, name="Server address", selectable=False)
+        self.server_label.setBuddy(self.server_edit)
+        server_group = QVBoxLayout()
+        server_group.setSpacing(2)
+        server_group.addWidget(self.server_label)
+        server_group.addLayout(server_row)
+
         v = QVBoxLayout(self)
         v.addWidget(intro)
-        v.addWidget(plain_label("Server address", self, name="Server address", selectable=False))
-        v.addLayout(server_row)
+        v.addSpacing(6)
+        v.addLayout(server_group)
         v.addWidget(self.message)
+        v.addStretch(1)
         v.addLayout(bottom)
-        self.resize(520, self.sizeHint().height())
+        height = v.heightForWidth(520) if v.hasHeightForWidth() else self.sizeHint().height()
+        self.resize(520, max(height, self.minimumSizeHint().height()))
         self.server_edit.setFocus()
 
     def _note(self, text: str) -> None:

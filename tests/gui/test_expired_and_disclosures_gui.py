@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from desktop.errors import RuleError
 from desktop.views.library_view import LibraryModel
 from tests.credit.conftest import sql
 from tests.gui.test_learning_gui import make_window, open_activity, signed_in
@@ -59,3 +60,18 @@ def test_rule1_long_disclosures_wrap_without_sideways_scrolling(qtbot, server, m
     assert table.rowHeight(0) >= 2 * line  # the long company list and relationships wrap
     assert table.rowHeight(1) < 2 * line  # short rows stay one line
     assert table.height() >= sum(table.rowHeight(r) for r in range(table.rowCount()))  # every row shown
+
+
+def test_rule3_an_expired_activitys_page_offers_no_download_the_service_would_refuse(qtbot, server, make_services):
+    services = signed_in(make_services(server.url))
+    window = make_window(qtbot, services)
+    sql(services, "UPDATE sync_state SET clock_offset_ms = ?", TEN_YEARS_MS)  # the server says it is later
+    page = open_activity(window, DEMO_ID)
+    with pytest.raises(RuleError) as refused:  # the service's refusal stays…
+        services.enqueue_downloads([DEMO_ID])
+    assert refused.value.code == "availability"
+    for button in (page.overview.download_button, page.watch_tab.video_column.download_button):
+        assert not button.isEnabled()  # …and the buttons no longer offer what it refuses
+        assert button.toolTip().startswith("Not downloaded: ")
+        assert button.accessibleDescription() == button.toolTip()
+    assert not page.watch_tab.video_column.download_pending()  # refused, not "being handled"

@@ -3,8 +3,9 @@ server over loopback: every step below is a key press sent with QTest.keyClick t
 widget that has the focus, never a click or a direct call on a control. Also: every
 focusable control of every page has an accessible name (or visible text).
 
-Watching 80% of the video is recorded through the services (the Watch tab's own keys are
-the player tests' subject; here the video is not downloaded).
+On that path watching 80% of the video is recorded through the services (the video is not
+downloaded from the reference server); the Watch tab's own keys (play/pause, seek, speed,
+the transcript's cues) have their own key-only test on the demo video.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QWidget
 
-from desktop.views.activity.page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS, OVERVIEW_TAB
+from desktop.views.activity.page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS, OVERVIEW_TAB, WATCH_TAB
 from desktop.views.main_window import ACTIVITY, CREDITS, DOWNLOADS, LIBRARY, SETTINGS
 from tests.gui.test_learning_gui import make_window, signed_in, watch
 from tests.support.activities import CORRECT, DEMO_ID
@@ -225,3 +226,65 @@ def test_every_focusable_control_on_every_page_has_a_name(qtbot, server, make_se
             words = [x for x in shown.replace("→", " ").replace("←", " ").split() if x.isalpha()]
             assert any(word.lower() in w.accessibleName().lower() for word in words) or not words, \
                 (shown, w.accessibleName())
+
+
+@pytest.mark.usefixtures("libvlc")
+def test_the_watch_tab_with_the_keyboard_alone(qtbot, server, make_services):
+    """Watch by keys (libvlc's dummy outputs): Space plays and pauses, Right/Left seek 10 s,
+    ] and [ change the speed, and in the transcript the arrows move between cues and Enter
+    seeks the player there."""
+    services = signed_in(make_services(server.url))
+    services.acknowledge_disclosures(DEMO_ID)
+    services.enqueue_downloads([DEMO_ID])
+    assert services.run_downloads().ok  # the demo video, from the reference server
+    activity_id = DEMO_ID
+    window = make_window(qtbot, services)
+    activate(qtbot, window)
+    window.search_edit.setFocus()
+    press(Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is window.library.table
+    assert window.library.select_id(activity_id)
+    page = window.activity_page
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=T):
+        press(Key.Key_Return)
+    tab = page.watch_tab
+    try:
+        page.tabs.tabBar().setFocus(Qt.FocusReason.TabFocusReason)
+        while page.tabs.currentIndex() != WATCH_TAB:
+            press(Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+        column, panel = tab.video_column, tab.transcript_panel
+
+        # Play/pause: Tab to the Play button; Space plays, Space again pauses.
+        tab_to(column.play_button)
+        with qtbot.waitSignal(tab.player.playing_changed, timeout=T, check_params_cb=lambda p: p):
+            press(Key.Key_Space)
+        qtbot.waitUntil(lambda: tab.player.position_ms() > 0, timeout=T)
+        with qtbot.waitSignal(tab.player.playing_changed, timeout=T, check_params_cb=lambda p: not p):
+            press(Key.Key_Space)
+
+        # Seek: Right is 10 s on, Left 10 s back.
+        before = tab.player.position_ms()
+        press(Key.Key_Right)
+        qtbot.waitUntil(lambda: tab.player.position_ms() >= before + 9_000, timeout=T)
+        press(Key.Key_Left)
+        qtbot.waitUntil(lambda: abs(tab.player.position_ms() - before) < 1_000, timeout=T)
+
+        # Speed: ] faster, [ slower (and the speed box says so).
+        press(Key.Key_BracketRight)
+        assert tab.player.rate > 1.0 and column.speed_combo.currentData() == tab.player.rate
+        press(Key.Key_BracketLeft)
+        assert tab.player.rate == 1.0
+
+        # The transcript: Tab to the cue list, Down twice, Enter: the player goes there.
+        tab_to(panel.view)
+        start = panel.view.currentIndex().row() if panel.view.currentIndex().isValid() else -1
+        press(Key.Key_Down)
+        press(Key.Key_Down)
+        row = panel.view.currentIndex().row()
+        assert row == max(start, 0) + 2 - (start < 0)
+        cue_ms = panel.index.cues[row].start_ms
+        press(Key.Key_Return)
+        qtbot.waitUntil(lambda: abs(tab.player.position_ms() - cue_ms) < 1_000, timeout=T)
+        assert panel.current_row == row
+    finally:
+        tab.shutdown()

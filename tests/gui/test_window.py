@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import QRect
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QPalette
 
 from creditserver import runner
 from desktop import demo
@@ -188,3 +188,29 @@ def test_a_bad_value_keeps_the_page_when_saving_on_the_way_out(qtbot, make_servi
     window.show_section(LIBRARY)
     assert window.stack.currentWidget() is page
     assert "not valid" in page.connection_message.text()
+
+
+def _contrast(a, b) -> float:
+    def lum(c):
+        lin = [(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4) for v in (c.redF(), c.greenF(), c.blueF())]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_red_status_error_is_readable_in_dark_and_light(qtbot, make_services, theme):
+    window = MainWindow(make_services(dead_url()))
+    qtbot.addWidget(window)
+    window.show()
+    label = window.status_line.error_label
+    label.setText("⚠ Server not reachable")
+    for scheme in ("dark", "light", "dark"):  # a switch while running re-tones it
+        theme.apply(scheme)
+        background = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+        image = label.grab().toImage()  # what is drawn (a style sheet colour included)
+        assert image.pixelColor(image.width() - 1, image.height() // 2) == background
+        inks = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())]
+        ink = max(inks, key=lambda c: _contrast(c, background))
+        assert _contrast(ink, background) >= 4.5, (scheme, ink.name(), background.name())
+        assert ink.red() > ink.green() + 40  # still red
+        assert label.font().bold()

@@ -30,6 +30,7 @@ from desktop.views.accessibility import announce
 from desktop.views.learning_text import LOCKED, attempts_text, local_time, locked_text, percent
 from desktop.views.tasks import discard_writes, pending_writes, run_write
 from desktop.views.widgets import plain_label, push_button
+from desktop.views.theme import set_tone
 
 
 class AssessmentTab(QWidget):
@@ -50,7 +51,7 @@ class AssessmentTab(QWidget):
         self.attempts_label = plain_label("", self, name="Attempts")
         self.lock_label = plain_label("", self, name="Why the post-test is locked")
         self.server_notice = plain_label("", self, name="Server grade notice")
-        self.server_notice.setStyleSheet("color: #b26a00; font-weight: bold;")
+        set_tone(self.server_notice, "warning")
 
         self.stack = QStackedWidget(self)
         self.stack.setAccessibleName("Post-test")

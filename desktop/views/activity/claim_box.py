@@ -27,6 +27,7 @@ from desktop.learning.claim_form import ATTEST_AMA, claim_amount, claim_form, un
 from desktop.views.learning_text import locked_text
 from desktop.views.tasks import discard_writes, run_write
 from desktop.views.widgets import plain_label
+from desktop.views.theme import set_tone
 
 CLAIM_TIP = "Record your claim; it is sent to the credit server at the next sync"
 
@@ -75,9 +76,9 @@ class ClaimBox(QGroupBox):
         self.consent_check.setToolTip("Your permission to report this credit, recorded with this claim")
         self.consent_label = plain_label("", self, name="What is reported")
         self.window_warning = plain_label("", self, name="Reporting window warning")
-        self.window_warning.setStyleSheet("color: #b26a00; font-weight: bold;")
+        set_tone(self.window_warning, "warning")
         self.ids_label = plain_label("", self, name="Pharmacist profile problem")
-        self.ids_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        set_tone(self.ids_label, "error")
         self.claim_button = QPushButton("Claim credit", self)
         self.claim_button.setAccessibleName("Claim credit")
         self.claim_button.setToolTip(CLAIM_TIP)

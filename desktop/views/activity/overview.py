@@ -32,9 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.views.learning_text import ACK_BUTTON, local_time
+from desktop.views.learning_text import ACK_BUTTON, download_refusal, local_time
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
 from desktop.views.widgets import plain_label, section_heading
+from desktop.views.theme import set_tone
+
+DOWNLOAD_TIP = "Fetch this activity's files for offline use"
 
 if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer themselves
     from desktop.cache.library import ActivityDetail, ObjectiveInfo, StatementInfo
@@ -56,6 +59,8 @@ class Overview(QScrollArea):
         self.ack_button: QPushButton | None = None
         self.gate_label: QLabel | None = None
         self.availability_label: QLabel | None = None
+        self.download_button: QPushButton | None = None
+        self._missing = False  # some of the activity's files are not here
 
     def show_activity(self, detail: ActivityDetail, profession: str | None) -> None:
         old = self.takeWidget()
@@ -91,6 +96,7 @@ class Overview(QScrollArea):
                           f"press “{ACK_BUTTON}”; the time is recorded.")
             button.setVisible(True)
             button.setEnabled(True)
+        self._show_download_refusal(download_refusal(state))
         if banner is not None:
             over = state is not None and not state.available
             if over:
@@ -100,12 +106,23 @@ class Overview(QScrollArea):
             banner.setVisible(over)
 
 
+    def _show_download_refusal(self, reason: str | None) -> None:
+        """Rule 3: the downloads refuse media of an activity that is over and that no one here
+        started; the button says so instead of offering it."""
+        button = self.download_button
+        if button is None:
+            return
+        button.setEnabled(self._missing and reason is None)
+        text = f"Not downloaded: {reason}" if reason else DOWNLOAD_TIP
+        button.setToolTip(text)
+        button.setAccessibleDescription(text if reason else "")
+
     def _build_overview(self, d: ActivityDetail, profession: str | None) -> QWidget:
         page = QWidget()
         page.setMaximumWidth(1000)
         v = QVBoxLayout(page)
         self.availability_label = plain_label("", page, name="Availability")
-        self.availability_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        set_tone(self.availability_label, "error")
         self.availability_label.setVisible(False)
         v.addWidget(self.availability_label)
 
@@ -216,8 +233,9 @@ class Overview(QScrollArea):
         missing = [a for a in d.assets if str(a.state) != "present"]
         self.download_button = QPushButton("⬇ Download", page)
         self.download_button.setAccessibleName("Download this activity")
-        self.download_button.setToolTip("Fetch this activity's files for offline use")
-        self.download_button.setEnabled(bool(missing))
+        self.download_button.setToolTip(DOWNLOAD_TIP)
+        self._missing = bool(missing)
+        self.download_button.setEnabled(self._missing)
         self.download_button.clicked.connect(lambda: self.download_requested.emit([d.id]))
         self.remove_video_button = QPushButton("Remove downloaded video", page)
         self.remove_video_button.setAccessibleName("Remove downloaded video")

@@ -230,18 +230,24 @@ class TranscriptPanel(QWidget):
         self.follow_button.clicked.connect(self.resume_follow)
         self.follow_button.setVisible(False)
 
+        # The find box keeps its placeholder readable (not "Fi…" at 1024 px): the match
+        # count and A−/A+ get a row of their own under it.
+        self.find_edit.setMinimumWidth(
+            self.find_edit.fontMetrics().horizontalAdvance(self.find_edit.placeholderText()) + 40)
         find_row = QHBoxLayout()
         find_row.addWidget(self.find_edit, 1)
         find_row.addWidget(self.prev_button)
         find_row.addWidget(self.next_button)
-        find_row.addWidget(self.match_label)
-        find_row.addWidget(self.smaller_button)
-        find_row.addWidget(self.larger_button)
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.match_label, 1)
+        size_row.addWidget(self.smaller_button)
+        size_row.addWidget(self.larger_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.machine_banner)
         layout.addWidget(self.estimated_banner)
         layout.addLayout(find_row)
+        layout.addLayout(size_row)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignRight)

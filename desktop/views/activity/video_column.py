@@ -47,6 +47,7 @@ SKIP_MS = 10_000
 BIG_SKIP_MS = 30_000
 SURFACE, MESSAGE = range(2)  # the pages of the video stack
 DOWNLOADING = ("queued", "partial")
+DOWNLOAD_TIP = "Queue the video, transcript and summaries for download"
 
 
 class VideoColumn(QWidget):
@@ -68,6 +69,7 @@ class VideoColumn(QWidget):
         self._splitter: QSplitter | None = None  # where the column sits when not fullscreen
         self._home_sizes: list[int] = []
         self._blocked: str | None = None  # why there is no video to play (locked, not downloaded…)
+        self._download_refused: str | None = None  # why the downloads would refuse it (rule 3)
         self.no_picture = False  # libvlc plays the sound but cannot show the picture
 
         self.surface = VideoSurface(self)
@@ -79,7 +81,7 @@ class VideoColumn(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.download_button = QPushButton("Download this activity", self)
         self.download_button.setAccessibleName("Download this activity")
-        self.download_button.setToolTip("Queue the video, transcript and summaries for download")
+        self.download_button.setToolTip(DOWNLOAD_TIP)
         self.download_button.clicked.connect(self.download_requested)
         message_page = QWidget(self)
         mv = QVBoxLayout(message_page)
@@ -211,7 +213,7 @@ class VideoColumn(QWidget):
         if lines and has_transcript:
             lines.append("The transcript is on the right.")
         self.download_button.setVisible(not has_video and video is not None and video.state not in DOWNLOADING)
-        self.download_button.setEnabled(True)
+        self._show_download_refusal()
         self._blocked = "\n\n".join(lines) or None
         self._show_stack()
 
@@ -228,7 +230,20 @@ class VideoColumn(QWidget):
 
     def download_pending(self) -> bool:
         """A Download click is being handled (its button is disabled meanwhile)."""
-        return not self.download_button.isEnabled()
+        return not self.download_button.isEnabled() and self._download_refused is None
+
+    def refuse_download(self, reason: str | None) -> None:
+        """Rule 3 (the activity is over, never started here): the downloads would refuse, so
+        the button says why instead of offering it (None: offer it again)."""
+        self._download_refused = reason
+        self._show_download_refusal()
+
+    def _show_download_refusal(self) -> None:
+        reason = self._download_refused
+        button = self.download_button
+        button.setEnabled(reason is None)
+        button.setToolTip(f"Not downloaded: {reason}" if reason else DOWNLOAD_TIP)
+        button.setAccessibleDescription(f"Not downloaded: {reason}" if reason else "")
 
     def set_length(self, length_ms: int) -> None:
         self.seek_slider.setRange(0, max(0, length_ms))

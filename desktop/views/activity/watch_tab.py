@@ -29,7 +29,7 @@ from desktop.views.activity.player_widget import format_time
 from desktop.views.activity.transcript_panel import TranscriptPanel
 from desktop.views.activity.video_column import VideoColumn
 from desktop.views.activity.watch_place import Place, PlaceKeeper, resume_at
-from desktop.views.learning_text import locked_text
+from desktop.views.learning_text import download_refusal, locked_text
 from desktop.views.tasks import run_write
 
 if TYPE_CHECKING:
@@ -144,6 +144,7 @@ class WatchTab(QWidget):
         has_test = state is not None and state.has_assessment
         self.needed_share = state.min_watched_share if has_test else None
         self.test_unlocked = bool(has_test and state.assessment_unlocked)
+        self.video_column.refuse_download(download_refusal(state))
         self.video_column.offer_continue(self.at_end and self.test_unlocked)
         self._show_watched()
 
