@@ -1,0 +1,177 @@
+"""The app read as a Linux screen reader reads it: through AT-SPI, not through Qt.
+
+A private D-Bus session (dbus-daemon) with the accessibility bus (at-spi-bus-launcher, which
+starts at-spi2-registryd on demand), Xvfb, and the demo app on the xcb platform with Qt's
+AT-SPI bridge on (tests/a11y/driver.py). For each page the driver shows, Debian's python3 +
+pyatspi dumps the app's accessible tree (tests/a11y/atspi_dump.py), and the tree must have:
+a name on every focusable node, each label's visible text readable, headings, the playing
+transcript cue selected, the locked tabs not enabled, at most one node focused.
+
+Needs the Debian packages at-spi2-core, python3-pyatspi, dbus-daemon and xvfb
+(packaging/system-packages test installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.xserver import xvfb
+
+pytestmark = pytest.mark.gui
+ROOT = Path(__file__).resolve().parents[2]
+BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
+SYSTEM_PYTHON = "/usr/bin/python3"
+PAGES = ("library", "downloads", "overview", "watch", "assessment", "credits", "settings")
+READY_S = 120  # the demo's server start, sign-in, sync and download come first
+DUMP_S = 60
+
+
+def _missing_tools() -> list[str]:
+    missing = [tool for tool in ("dbus-daemon", "Xvfb") if shutil.which(tool) is None]
+    if not Path(BUS_LAUNCHER).exists():
+        missing.append(BUS_LAUNCHER)
+    if subprocess.run([SYSTEM_PYTHON, "-c", "import pyatspi"], capture_output=True).returncode != 0:
+        missing.append("python3-pyatspi")
+    return missing
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _read_line(proc: subprocess.Popen, timeout_s: float) -> str:
+    """The driver's next line on stdout, or a failure naming what it printed on stderr."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready:
+            line = proc.stdout.readline()
+            if line:
+                return line.strip()
+        if proc.poll() is not None:
+            break
+    raise AssertionError(f"the app did not answer in {timeout_s} s (exit {proc.poll()})")
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory) -> dict[str, dict]:
+    """Every page's accessible tree, as pyatspi reads it from the running app."""
+    missing = _missing_tools()
+    if missing:
+        raise AssertionError(f"missing {missing}: run packaging/system-packages test")
+    tmp = tmp_path_factory.mktemp("atspi")
+    bus = launcher = app = None
+    dumped: dict[str, dict] = {}
+    with xvfb() as display:
+        try:
+            bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                                   stdout=subprocess.PIPE, text=True)
+            address = _read_line(bus, 10)
+            env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address,
+                   "XDG_RUNTIME_DIR": str(tmp), "NO_AT_BRIDGE": "0"}
+            launcher = subprocess.Popen([BUS_LAUNCHER, "--launch-immediately"], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            app_env = {**env, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "xcb", "QT_ACCESSIBILITY": "1",
+                       "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1", "HOME": str(tmp),
+                       "CME_OFFLINE_VLC_ARGS": "--vout=dummy --aout=dummy"}
+            app = subprocess.Popen([sys.executable, "-m", "tests.a11y.driver"], cwd=ROOT, env=app_env,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=open(tmp / "app.log", "w"), text=True)
+            for page in PAGES:
+                line = _read_line(app, READY_S)
+                assert line == f"ready {page}", (line, (tmp / "app.log").read_text()[-3000:])
+                done = subprocess.run([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_dump.py"), str(app.pid)],
+                                      env=env, capture_output=True, text=True, timeout=DUMP_S)
+                tree = json.loads(done.stdout or "{}")
+                assert "error" not in tree and tree, (page, done.stdout[-500:], done.stderr[-2000:])
+                dumped[page] = tree
+                (tmp / f"{page}.json").write_text(json.dumps(tree, indent=1))
+                app.stdin.write("next\n")
+                app.stdin.flush()
+            assert _read_line(app, READY_S) == "done"
+            app.stdin.write("quit\n")
+            app.stdin.flush()
+            app.wait(timeout=30)
+        finally:
+            _stop(app)
+            _stop(launcher)
+            _stop(bus)
+    return dumped
+
+
+def walk(node: dict, showing_only: bool = True):
+    """Every node on screen (a hidden node's subtree is not read by a screen reader either)."""
+    if showing_only and "showing" not in node.get("states", ()) and node.get("role") != "application":
+        return
+    yield node
+    for child in node.get("children", ()):
+        yield from walk(child, showing_only)
+
+
+def describe(node: dict) -> str:
+    return f"{node['role']} name={node['name']!r} desc={node['description']!r} text={node.get('text')!r}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_focusable_node_has_a_name(trees, page):
+    nameless = [describe(n) for n in walk(trees[page]) if "focusable" in n["states"] and not n["name"].strip()]
+    assert not nameless, nameless
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_label_is_read_by_its_text(trees, page):
+    """A label's accessible name (or its text) is what it shows, not only its purpose."""
+    unread = []
+    for n in walk(trees[page]):
+        if n["role"] not in ("label", "heading", "static"):
+            continue
+        if not (n["name"].strip() or n.get("text", "").strip()):
+            unread.append(describe(n))
+    assert not unread, unread
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_at_most_one_node_claims_focus(trees, page):
+    focused = [describe(n) for n in walk(trees[page]) if "focused" in n["states"]]
+    assert len(focused) <= 1, focused
+
+
+@pytest.mark.parametrize("page", ("overview", "watch", "assessment", "credits", "settings"))
+def test_pages_have_headings(trees, page):
+    headings = [n["name"] for n in walk(trees[page]) if n["role"] == "heading"]
+    assert headings and all(h.strip() for h in headings), headings
+
+
+def test_the_locked_tabs_are_not_enabled(trees):
+    tabs = [n for n in walk(trees["overview"]) if n["role"] == "page tab"]
+    names = [t["name"] for t in tabs]
+    assert "Overview" in names and len(tabs) >= 4, names
+    for tab in tabs:
+        enabled = "enabled" in tab["states"] or "sensitive" in tab["states"]
+        assert enabled == (tab["name"] == "Overview"), describe(tab) + str(tab["states"])
+
+
+def test_the_playing_cue_is_the_selected_item(trees):
+    lists = [n for n in walk(trees["watch"]) if n["role"] in ("list", "list box")
+             and any("now playing" in c["name"] or "now playing" in c["description"] for c in n["children"])]
+    assert lists, "no list whose item says it is now playing"
+    cues = lists[0]["children"]
+    playing = [c for c in cues if "now playing" in c["name"] or "now playing" in c["description"]]
+    selected = [c for c in cues if "selected" in c["states"]]
+    assert len(playing) == 1 and selected == playing, ([describe(c) for c in playing],
+                                                       [describe(c) for c in selected])
