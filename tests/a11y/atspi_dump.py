@@ -1,9 +1,10 @@
 """Read one application's accessible tree as a screen reader does, through AT-SPI; print JSON.
 
 Run with Debian's /usr/bin/python3 (python3-pyatspi), with the same DBUS_SESSION_BUS_ADDRESS
-as the app:  atspi_dump.py PID  →  one JSON node per line is not needed: one JSON tree.
+as the app:  atspi_dump.py PID  prints the app's tree as one JSON object.
 Each node: role, name, description, states, text (the Text interface, where there is one),
-children. Hidden subtrees (not "showing") are kept but not descended into deeply.
+children. A hidden node (not "showing") is listed without its subtree: a screen reader does
+not read what is not on screen, and walking every hidden page over D-Bus is slow.
 """
 
 import json
@@ -25,7 +26,7 @@ def node(acc, budget):
         out["text"] = text.getText(0, -1)
     except NotImplementedError:
         pass
-    if budget[0] <= 0:
+    if budget[0] <= 0 or ("showing" not in states and out["role"] != "application"):
         return out
     count = acc.childCount
     for index in range(min(count, MAX_CHILDREN)):

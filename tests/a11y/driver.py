@@ -4,12 +4,16 @@ Run with the venv python under Xvfb and a private D-Bus session (tests/a11y/test
 The demo learner is signed in against the demo's real reference server, synced, the demo
 video downloaded; the disclosures are NOT acknowledged, so the Overview shows the locked tabs.
 
-For each page it prints `ready <page>` and then keeps Qt's event loop running (Qt answers
+For each page it writes the text of every label on screen to `$A11Y_OUT/<page>.labels.json`
+(what a sighted learner reads there, for the test to find in the AT-SPI tree), prints
+`ready <page>` and then keeps Qt's event loop running (Qt answers
 AT-SPI on the GUI thread) until a line `next` arrives on stdin; `quit` ends it.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import queue
 import sys
 import tempfile
@@ -17,9 +21,10 @@ import threading
 from pathlib import Path
 
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.demo import DemoLauncher
+from desktop.views.accessibility import shown_text
 from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS, end_session, ensure_app, open_window
 from tests.support.activities import DEMO_ID
 
@@ -65,6 +70,9 @@ class Driver:
     def ready(self, page: str) -> bool:
         """Tell the test the page is on screen; serve AT-SPI until it says `next` (False: quit)."""
         self.settle()
+        shown = [shown_text(label) for label in self.window.findChildren(QLabel) if label.isVisible()]
+        out = Path(os.environ["A11Y_OUT"]) / f"{page}.labels.json"
+        out.write_text(json.dumps([text for text in shown if text.strip()]))
         print(f"ready {page}", flush=True)
         while True:
             try:
