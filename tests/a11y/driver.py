@@ -46,6 +46,9 @@ class Driver:
         self.window.sync_finished.connect(synced.append)
         self.window.resize(1100, 750)
         self.wait(lambda: synced and self.window.library.visible_titles())
+        self.window.activateWindow()  # no window manager under Xvfb: focus the window ourselves,
+        self.window.raise_()  # so "focused" in the tree means what the keyboard would reach
+        self.wait(self.window.isActiveWindow, 10_000)
         self.commands: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read_stdin, daemon=True).start()
 
