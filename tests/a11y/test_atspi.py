@@ -159,15 +159,25 @@ def test_no_label_on_screen_reads_as_nothing(trees, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_at_most_one_node_claims_focus(trees, page):
+def test_one_node_has_the_focus(trees, page):
+    """The window is active (the driver focuses it): exactly one node says it has the focus."""
     focused = [describe(n) for n in walk(trees[page]) if "focused" in n["states"]]
-    assert len(focused) <= 1, focused
+    assert len(focused) == 1, focused
 
 
-@pytest.mark.parametrize("page", ("overview", "watch", "assessment", "credits", "settings"))
+@pytest.mark.parametrize("page", ("downloads", "overview", "watch", "assessment", "credits", "settings"))
 def test_pages_have_headings(trees, page):
     headings = [n["name"] for n in walk(trees[page]) if n["role"] == "heading"]
     assert headings and all(h.strip() for h in headings), headings
+
+
+def test_the_overview_section_titles_are_headings(trees):
+    headings = {n["name"] for n in walk(trees["overview"]) if n["role"] == "heading"}
+    titles = {"Highlights", "Faculty", "Accreditation", "Commercial support", "Learning objectives",
+              "Disclosures", "Files"}
+    assert titles <= headings, titles - headings
+    labels = {n["name"] for n in walk(trees["overview"]) if n["role"] == "label"}
+    assert not titles & labels, titles & labels
 
 
 def test_the_locked_tabs_are_not_enabled(trees):
