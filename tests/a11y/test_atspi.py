@@ -77,7 +77,7 @@ def trees(tmp_path_factory) -> dict[str, dict]:
     tmp = tmp_path_factory.mktemp("atspi")
     out = ROOT / "build" / "a11y"  # each page's tree and label texts, kept to look at after a failure
     out.mkdir(parents=True, exist_ok=True)
-    bus = launcher = app = None
+    bus = launcher = app = listener = None
     dumped: dict[str, dict] = {}
     with xvfb() as display:
         try:
@@ -97,6 +97,10 @@ def trees(tmp_path_factory) -> dict[str, dict]:
             for page in PAGES:
                 line = _read_line(app, READY_S)
                 assert line == f"ready {page}", (line, (tmp / "app.log").read_text()[-3000:])
+                if listener is None:  # the app is on the bus: hear its events from now on
+                    listener = subprocess.Popen([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_events.py")], env=env,
+                                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                    assert "listening" in _read_line(listener, DUMP_S)
                 done = subprocess.run([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_dump.py"), str(app.pid)],
                                       env=env, capture_output=True, text=True, timeout=DUMP_S)
                 tree = json.loads(done.stdout or "{}")
@@ -111,6 +115,11 @@ def trees(tmp_path_factory) -> dict[str, dict]:
             app.stdin.flush()
             app.wait(timeout=30)
         finally:
+            _stop(listener)
+            if listener is not None:
+                heard = [json.loads(line) for line in listener.stdout.read().splitlines() if line.strip()]
+                dumped["events"] = heard
+                (out / "events.json").write_text(json.dumps(heard, indent=1))
             _stop(app)
             _stop(launcher)
             _stop(bus)
@@ -198,3 +207,15 @@ def test_the_playing_cue_is_the_selected_item(trees):
     selected = [c for c in cues if "selected" in c["states"]]
     assert len(playing) == 1 and selected == playing, ([describe(c) for c in playing],
                                                        [describe(c) for c in selected])
+
+
+def test_the_cue_now_playing_is_heard_as_selected(trees):
+    """As the video plays, each new current cue is announced as selected (not only renamed)."""
+    selected = [e for e in trees["events"] if e["type"] == "object:state-changed:selected" and e["detail1"] == 1
+                and e["role"] == "list item" and "now playing" in e["name"]]
+    assert selected, [e for e in trees["events"] if "selected" in e["type"] or "selection" in e["type"]][:20]
+
+
+def test_unlocking_the_post_test_is_announced(trees):
+    said = [e["data"] for e in trees["events"] if e["type"] == "object:announcement"]
+    assert any("post-test is unlocked" in text for text in said), said
