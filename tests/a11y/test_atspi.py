@@ -54,6 +54,14 @@ def _stop(proc: subprocess.Popen | None) -> None:
             proc.wait(timeout=10)
 
 
+def _wait_for(condition, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not so within {timeout_s} s")
+        time.sleep(0.1)  # another process (the AT-SPI listener), not Qt: nothing to pump
+
+
 def _read_line(proc: subprocess.Popen, timeout_s: float) -> str:
     """The driver's next line on stdout, or a failure naming what it printed on stderr."""
     deadline = time.monotonic() + timeout_s
@@ -79,7 +87,8 @@ def trees(tmp_path_factory) -> dict[str, dict]:
     out.mkdir(parents=True, exist_ok=True)
     bus = launcher = app = listener = None
     dumped: dict[str, dict] = {}
-    with xvfb() as display:
+    heard_path = tmp / "events.jsonl"  # a file, not a pipe: a full pipe would stall the listener
+    with xvfb() as display, open(tmp / "app.log", "w") as app_log, open(heard_path, "w") as heard_file:
         try:
             bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
                                    stdout=subprocess.PIPE, text=True)
@@ -92,15 +101,14 @@ def trees(tmp_path_factory) -> dict[str, dict]:
                        "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1", "HOME": str(tmp), "A11Y_OUT": str(out),
                        "CME_OFFLINE_VLC_ARGS": "--vout=dummy --aout=dummy"}
             app = subprocess.Popen([sys.executable, "-m", "tests.a11y.driver"], cwd=ROOT, env=app_env,
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=open(tmp / "app.log", "w"), text=True)
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=app_log, text=True)
             for page in PAGES:
                 line = _read_line(app, READY_S)
                 assert line == f"ready {page}", (line, (tmp / "app.log").read_text()[-3000:])
                 if listener is None:  # the app is on the bus: hear its events from now on
                     listener = subprocess.Popen([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_events.py")], env=env,
-                                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-                    assert "listening" in _read_line(listener, DUMP_S)
+                                                stdout=heard_file, stderr=subprocess.DEVNULL)
+                    _wait_for(lambda: "listening" in heard_path.read_text(), DUMP_S)
                 done = subprocess.run([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_dump.py"), str(app.pid)],
                                       env=env, capture_output=True, text=True, timeout=DUMP_S)
                 tree = json.loads(done.stdout or "{}")
@@ -116,10 +124,9 @@ def trees(tmp_path_factory) -> dict[str, dict]:
             app.wait(timeout=30)
         finally:
             _stop(listener)
-            if listener is not None:
-                heard = [json.loads(line) for line in listener.stdout.read().splitlines() if line.strip()]
-                dumped["events"] = heard
-                (out / "events.json").write_text(json.dumps(heard, indent=1))
+            heard = [json.loads(line) for line in heard_path.read_text().splitlines() if line.strip()]
+            dumped["events"] = heard
+            (out / "events.json").write_text(json.dumps(heard, indent=1))
             _stop(app)
             _stop(launcher)
             _stop(bus)
