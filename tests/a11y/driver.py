@@ -4,8 +4,9 @@ Run with the venv python under Xvfb and a private D-Bus session (tests/a11y/test
 The demo learner is signed in against the demo's real reference server, synced, the demo
 video downloaded; the disclosures are NOT acknowledged, so the Overview shows the locked tabs.
 
-For each page it writes the text of every label on screen to `$A11Y_OUT/<page>.labels.json`
-(what a sighted learner reads there, for the test to find in the AT-SPI tree), prints
+For each page it writes the text of every label and button on screen to
+`$A11Y_OUT/<page>.labels.json` (what a sighted learner reads there, for the test to find in
+the AT-SPI tree), prints
 `ready <page>` and then keeps Qt's event loop running (Qt answers
 AT-SPI on the GUI thread) until a line `next` arrives on stdin; `quit` ends it.
 """
@@ -21,7 +22,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
 from desktop.demo import DemoLauncher
 from desktop.views.accessibility import shown_text
@@ -74,8 +75,11 @@ class Driver:
         """Tell the test the page is on screen; serve AT-SPI until it says `next` (False: quit)."""
         self.settle()
         shown = [shown_text(label) for label in self.window.findChildren(QLabel) if label.isVisible()]
+        buttons = [b.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
+                   for b in self.window.findChildren(QAbstractButton) if b.isVisible()]
         out = Path(os.environ["A11Y_OUT"]) / f"{page}.labels.json"
-        out.write_text(json.dumps([text for text in shown if text.strip()]))
+        out.write_text(json.dumps({"labels": [text for text in shown if text.strip()],
+                                   "buttons": [text for text in buttons if text]}))
         print(f"ready {page}", flush=True)
         while True:
             try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -161,10 +162,28 @@ def test_every_label_is_read_by_its_text(trees, page):
     """What each label on screen shows (as Qt has it) is what AT-SPI reads: a node's name or
     text, not only its purpose ("Description" instead of the description)."""
     readable = [_words(n["name"]) + "\n" + _words(n.get("text", "")) for n in walk(trees[page])]
-    shown = trees[page]["labels_shown"]
+    shown = trees[page]["labels_shown"]["labels"]
     assert shown, "no label text on the page"
     unread = [text for text in shown if not any(_words(text) in r for r in readable)]
     assert not unread, unread
+
+
+BUTTON_ROLES = ("push button", "toggle button", "check box", "radio button", "page tab", "combo box")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_button_is_named_with_its_visible_text(trees, page):
+    """A screen reader user hears the words on the button (e.g. not "Learners on this computer"
+    for "Switch learner"), so they can say them to voice control and to a colleague."""
+    names = [_spoken(n["name"]) for n in walk(trees[page]) if n["role"] in BUTTON_ROLES]
+    shown = [text for text in trees[page]["labels_shown"]["buttons"] if _spoken(text)]  # "‹", "⟳": icons
+    unnamed = [text for text in shown if not any(_spoken(text) in name for name in names)]
+    assert not unnamed, (unnamed, names)
+
+
+def _spoken(text: str) -> str:
+    """The words of a text, as a speech engine says them (symbols and punctuation dropped)."""
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 @pytest.mark.parametrize("page", PAGES)
