@@ -20,7 +20,9 @@ every focused control gets a 2 px highlight border.
 from __future__ import annotations
 
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, Qt, QTextDocumentFragment
-from PySide6.QtWidgets import QAccessibleWidget, QLabel, QWidget
+from PySide6.QtWidgets import QAccessibleWidget, QLabel, QTabBar, QWidget
+
+from desktop.views.accessible_tabs import TabBarInterface
 
 FOCUS_RING = """
 QAbstractButton:focus, QLineEdit:focus, QComboBox:focus, QAbstractSpinBox:focus,
@@ -69,16 +71,17 @@ class _TextLabelInterface(QAccessibleWidget):
 
     def text(self, kind):
         label = self.widget()
-        shown = _shown_text(label)
-        if kind == QAccessible.Text.Name:
-            return shown or label.accessibleName()
+        shown = shown_text(label)
+        purpose = label.accessibleDescription() or label.accessibleName()
+        if kind == QAccessible.Text.Name:  # an empty status label is named by its purpose, never by nothing
+            return shown or purpose
         if kind == QAccessible.Text.Description:
-            purpose = label.accessibleDescription() or label.accessibleName()
-            return purpose if purpose and purpose != shown else ""
+            return purpose if shown and purpose != shown else ""
         return super().text(kind)
 
 
-def _shown_text(label: QLabel) -> str:
+def shown_text(label: QLabel) -> str:
+    """The text a label shows, as plain text (rich text rendered to what is read)."""
     text = label.text()
     rich = label.textFormat() == Qt.TextFormat.RichText or (
         label.textFormat() == Qt.TextFormat.AutoText and Qt.mightBeRichText(text))
@@ -86,6 +89,8 @@ def _shown_text(label: QLabel) -> str:
 
 
 def _interface_for(_key: str, obj):
+    if isinstance(obj, QTabBar):  # locked tabs reported disabled (desktop/views/accessible_tabs.py)
+        return TabBarInterface(obj)
     if isinstance(obj, QLabel) and obj.property(HEADING):
         return _HeadingInterface(obj)
     if isinstance(obj, QLabel):  # decided once per label, so not on its (changing) text

@@ -137,8 +137,10 @@ class DownloadsModel(RowTableModel):
             return None
         r = self._rows[index.row()]
         col = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return self._display(r, col)
+        if role == Qt.ItemDataRole.AccessibleTextRole:  # an empty Error cell is read as "No error", not as nothing
+            return self._display(r, col) or ("No error" if col == self.ERROR else "—")
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.ERROR:
                 return r.error or "No problem"

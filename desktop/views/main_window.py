@@ -24,7 +24,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QListWidget,
     QListWidgetItem,
     QMainWindow,
     QSplitter,
@@ -37,6 +36,7 @@ from desktop.errors import SignInRequired
 from desktop.views.accessibility import FOCUS_RING
 from desktop.views.events import AppEvents
 from desktop.views.library_view import LibraryView
+from desktop.views.section_list import SectionList
 from desktop.views.startup import bench_mode
 from desktop.views.status_line import StatusLine
 from desktop.views.tasks import wait_for_tasks, wait_for_writes
@@ -128,7 +128,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
 
     def _build_shell(self) -> None:
         """Navigation and the library: all the first paint needs."""
-        self.nav = QListWidget(self)
+        self.nav = SectionList(self)  # its current item claims focus only while it has it
         self.nav.setAccessibleName("Sections")
         self.nav.setToolTip("Switch sections (Ctrl+1 to Ctrl+4)")
         for i, name in enumerate(SECTIONS):

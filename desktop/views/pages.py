@@ -145,7 +145,7 @@ class SettingsPage(QWidget):
                                   "A PEM file added to the system's trusted certificates, for networks that "
                                   "inspect HTTPS. Leave empty unless IT gave you one.")
         self.ca_browse = push_button(connection, "Browse…", "Pick the certificate file IT gave you", self._browse_ca,
-                                     name="Choose CA bundle file")
+                                     name="Browse for the CA bundle file")
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_edit, 1)
         ca_row.addWidget(self.ca_browse)

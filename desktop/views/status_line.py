@@ -95,7 +95,7 @@ class StatusLine:
             error = None  # the stored "not reachable" is from before a request got through
         self.error_label.setText(f"⚠ {short_error(error, exc, code)}" if error else "")
         self.error_label.setToolTip(error or "No sync problem")
-        self.error_label.setAccessibleDescription(error or "")
+        self.error_label.setAccessibleDescription(error or "No sync problem")  # read when the label is empty
         self._announce(st, syncing, self.error_label.text())
 
     def _announce(self, st, syncing: bool, problem: str) -> None:

@@ -26,13 +26,14 @@ def plain_label(text: str, parent: QWidget | None = None, *, name: str = "", tip
     it is (its accessible description: a screen reader reads the text itself); `heading`
     makes it a section title a screen reader lists as a heading."""
     label = QLabel(parent)
+    if heading:  # before any text: with a screen reader on, setText makes Qt build the label's interface
+        make_heading(label)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(text)
     label.setWordWrap(True)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if heading:
-        make_heading(label)
         font = label.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)

@@ -163,7 +163,7 @@ class Overview(QScrollArea):
             toggle.setCheckable(True)
             toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             toggle.setArrowType(Qt.ArrowType.RightArrow)
-            toggle.setAccessibleName("Show statements for other professions")
+            toggle.setAccessibleName(f"Show statements for other professions ({len(others)})")  # contains its text
             toggle.setToolTip("Show or hide the accreditation statements for other professions")
             v.addWidget(toggle)
             holder = QWidget(page)

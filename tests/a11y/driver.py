@@ -1,0 +1,152 @@
+"""The app for the AT-SPI test: the demo, driven page by page on command.
+
+Run with the venv python under Xvfb and a private D-Bus session (tests/a11y/test_atspi.py).
+The demo learner is signed in against the demo's real reference server, synced, the demo
+video downloaded; the disclosures are NOT acknowledged, so the Overview shows the locked tabs.
+
+For each page it writes the text of every label and button on screen to
+`$A11Y_OUT/<page>.labels.json` (what a sighted learner reads there, for the test to find in
+the AT-SPI tree), prints
+`ready <page>` and then keeps Qt's event loop running (Qt answers
+AT-SPI on the GUI thread) until a line `next` arrives on stdin; `quit` ends it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
+
+from desktop.demo import DemoLauncher
+from desktop.views.accessibility import shown_text
+from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS, end_session, ensure_app, open_window
+from tests.support.activities import DEMO_ID
+
+WAIT_MS = 30_000
+VIDEO_MS = 60_000  # the demo video's length (tests/gui/test_learning_gui.py)
+OVERVIEW, WATCH, ASSESSMENT = 0, 1, 3
+
+
+class Driver:
+    def __init__(self, data_dir: Path):
+        self.app = ensure_app()
+        self.launcher = DemoLauncher(data_dir)
+        self.services = self.launcher()
+        self.services.sync()
+        self.services.enqueue_downloads([DEMO_ID])
+        self.services.run_downloads()
+        synced = []
+        self.window = open_window(self.services, demo=True, demo_launcher=self.launcher)
+        self.window.sync_finished.connect(synced.append)
+        self.window.resize(1100, 750)
+        self.wait(lambda: synced and self.window.library.visible_titles())
+        self.window.activateWindow()  # no window manager under Xvfb: focus the window ourselves,
+        self.window.raise_()  # so "focused" in the tree means what the keyboard would reach
+        self.wait(self.window.isActiveWindow, 10_000)
+        self.commands: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read_stdin, daemon=True).start()
+
+    def _read_stdin(self) -> None:
+        for line in sys.stdin:
+            self.commands.put(line.strip())
+        self.commands.put("quit")
+
+    def wait(self, condition, timeout_ms: int = WAIT_MS) -> None:
+        waited = 0
+        while not condition():  # QTest.qWait runs the event loop meanwhile
+            if waited > timeout_ms:
+                raise RuntimeError("the app did not reach the page in time")
+            QTest.qWait(20)
+            waited += 20
+
+    def settle(self) -> None:
+        for _ in range(5):
+            QTest.qWait(60)
+            QApplication.processEvents()
+
+    def ready(self, page: str) -> bool:
+        """Tell the test the page is on screen; serve AT-SPI until it says `next` (False: quit)."""
+        self.settle()
+        shown = [shown_text(label) for label in self.window.findChildren(QLabel) if label.isVisible()]
+        buttons = [b.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
+                   for b in self.window.findChildren(QAbstractButton) if b.isVisible()]
+        out = Path(os.environ["A11Y_OUT"]) / f"{page}.labels.json"
+        out.write_text(json.dumps({"labels": [text for text in shown if text.strip()],
+                                   "buttons": [text for text in buttons if text]}))
+        print(f"ready {page}", flush=True)
+        while True:
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                QTest.qWait(30)
+                continue
+            return command == "next"
+
+    def pages(self):
+        w = self.window
+        yield "library"
+        w.show_section(DOWNLOADS)
+        yield "downloads"
+        w.show_section(LIBRARY)
+        w.open_activity(DEMO_ID)
+        page = w.activity_page
+        page.tabs.setCurrentIndex(OVERVIEW)
+        self.wait(lambda: page.overview.ack_button is not None and page.overview.ack_button.isVisible())
+        yield "overview"  # before the disclosures are acknowledged: the other tabs locked
+        page.acknowledge()
+        self.wait(lambda: page.tabs.isTabEnabled(WATCH))
+        page.tabs.setCurrentIndex(WATCH)
+        tab = page.watch_tab
+        self.wait(lambda: bool(tab.transcript_panel.index.cues))
+        tab.play()
+        self.wait(lambda: (tab.transcript_panel.current_row or 0) >= 2)
+        tab.pause()
+        yield "watch"  # a cue is current (paused there so it stays current while read)
+        tab.close_activity()
+        self.services.save_watch_progress(DEMO_ID, int(VIDEO_MS * 0.9), VIDEO_MS, [(0, int(VIDEO_MS * 0.9))])
+        page.refresh_learning()
+        page.tabs.setCurrentIndex(ASSESSMENT)
+        assessment = page.assessment_tab
+        self.wait(lambda: assessment.start_button.isEnabled())
+        assessment.start()
+        self.wait(lambda: assessment.stack.currentWidget() is assessment.question_page)
+        yield "assessment"
+        w.show_section(CREDITS)
+        yield "credits"
+        w.show_section(SETTINGS)
+        yield "settings"
+
+    def run(self) -> None:
+        for name in self.pages():
+            if not self.ready(name):
+                return
+        print("done", flush=True)
+        while self.commands.get() != "quit":  # the test's last word (nothing is read after "done")
+            pass
+
+    def close(self) -> None:
+        self.window.close()
+        end_session(self.window)
+        self.launcher.stop()
+        self.services.close()
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        driver = Driver(Path(tmp))
+        try:
+            driver.run()
+        finally:
+            driver.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The app read as a Linux screen reader reads it: through AT-SPI, not through Qt.
+
+A private D-Bus session (dbus-daemon) with the accessibility bus (at-spi-bus-launcher, which
+starts at-spi2-registryd on demand), Xvfb, and the demo app on the xcb platform with Qt's
+AT-SPI bridge on (tests/a11y/driver.py). For each page the driver shows, Debian's python3 +
+pyatspi dumps the app's accessible tree (tests/a11y/atspi_dump.py), and the tree must have:
+a name on every focusable node, each label's visible text readable, headings, the playing
+transcript cue selected, the locked tabs not enabled, at most one node focused.
+
+Needs the Debian packages at-spi2-core, python3-pyatspi, dbus-daemon and xvfb
+(packaging/system-packages test installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.xserver import xvfb
+
+pytestmark = pytest.mark.gui
+ROOT = Path(__file__).resolve().parents[2]
+BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
+SYSTEM_PYTHON = "/usr/bin/python3"
+PAGES = ("library", "downloads", "overview", "watch", "assessment", "credits", "settings")
+READY_S = 120  # the demo's server start, sign-in, sync and download come first
+DUMP_S = 60
+
+
+def _missing_tools() -> list[str]:
+    missing = [tool for tool in ("dbus-daemon", "Xvfb") if shutil.which(tool) is None]
+    if not Path(BUS_LAUNCHER).exists():
+        missing.append(BUS_LAUNCHER)
+    if subprocess.run([SYSTEM_PYTHON, "-c", "import pyatspi"], capture_output=True).returncode != 0:
+        missing.append("python3-pyatspi")
+    return missing
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _wait_for(condition, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not so within {timeout_s} s")
+        time.sleep(0.1)  # another process (the AT-SPI listener), not Qt: nothing to pump
+
+
+def _read_line(proc: subprocess.Popen, timeout_s: float) -> str:
+    """The driver's next line on stdout, or a failure naming what it printed on stderr."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready:
+            line = proc.stdout.readline()
+            if line:
+                return line.strip()
+        if proc.poll() is not None:
+            break
+    raise AssertionError(f"the app did not answer in {timeout_s} s (exit {proc.poll()})")
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory) -> dict[str, dict]:
+    """Every page's accessible tree, as pyatspi reads it from the running app."""
+    missing = _missing_tools()
+    if missing:
+        raise AssertionError(f"missing {missing}: run packaging/system-packages test")
+    tmp = tmp_path_factory.mktemp("atspi")
+    out = ROOT / "build" / "a11y"  # each page's tree and label texts, kept to look at after a failure
+    out.mkdir(parents=True, exist_ok=True)
+    bus = launcher = app = listener = None
+    dumped: dict[str, dict] = {}
+    heard_path = tmp / "events.jsonl"  # a file, not a pipe: a full pipe would stall the listener
+    with xvfb() as display, open(tmp / "app.log", "w") as app_log, open(heard_path, "w") as heard_file:
+        try:
+            bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                                   stdout=subprocess.PIPE, text=True)
+            address = _read_line(bus, 10)
+            env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address,
+                   "XDG_RUNTIME_DIR": str(tmp), "NO_AT_BRIDGE": "0"}
+            launcher = subprocess.Popen([BUS_LAUNCHER, "--launch-immediately"], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            app_env = {**env, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "xcb", "QT_ACCESSIBILITY": "1",
+                       "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1", "HOME": str(tmp), "A11Y_OUT": str(out),
+                       "CME_OFFLINE_VLC_ARGS": "--vout=dummy --aout=dummy"}
+            app = subprocess.Popen([sys.executable, "-m", "tests.a11y.driver"], cwd=ROOT, env=app_env,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=app_log, text=True)
+            for page in PAGES:
+                line = _read_line(app, READY_S)
+                assert line == f"ready {page}", (line, (tmp / "app.log").read_text()[-3000:])
+                if listener is None:  # the app is on the bus: hear its events from now on
+                    listener = subprocess.Popen([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_events.py")], env=env,
+                                                stdout=heard_file, stderr=subprocess.DEVNULL)
+                    _wait_for(lambda: "listening" in heard_path.read_text(), DUMP_S)
+                done = subprocess.run([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_dump.py"), str(app.pid)],
+                                      env=env, capture_output=True, text=True, timeout=DUMP_S)
+                tree = json.loads(done.stdout or "{}")
+                assert "error" not in tree and tree, (page, done.stdout[-500:], done.stderr[-2000:])
+                tree["labels_shown"] = json.loads((out / f"{page}.labels.json").read_text())
+                dumped[page] = tree
+                (out / f"{page}.json").write_text(json.dumps(tree, indent=1))
+                app.stdin.write("next\n")
+                app.stdin.flush()
+            assert _read_line(app, READY_S) == "done"
+            app.stdin.write("quit\n")
+            app.stdin.flush()
+            app.wait(timeout=30)
+        finally:
+            _stop(listener)
+            heard = [json.loads(line) for line in heard_path.read_text().splitlines() if line.strip()]
+            dumped["events"] = heard
+            (out / "events.json").write_text(json.dumps(heard, indent=1))
+            _stop(app)
+            _stop(launcher)
+            _stop(bus)
+    return dumped
+
+
+def walk(node: dict, showing_only: bool = True):
+    """Every node on screen (a hidden node's subtree is not read by a screen reader either)."""
+    if showing_only and "showing" not in node.get("states", ()) and node.get("role") != "application":
+        return
+    yield node
+    for child in node.get("children", ()):
+        yield from walk(child, showing_only)
+
+
+def describe(node: dict) -> str:
+    return f"{node['role']} name={node['name']!r} desc={node['description']!r} text={node.get('text')!r}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_focusable_node_has_a_name(trees, page):
+    nameless = [describe(n) for n in walk(trees[page]) if "focusable" in n["states"] and not n["name"].strip()]
+    assert not nameless, nameless
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_label_is_read_by_its_text(trees, page):
+    """What each label on screen shows (as Qt has it) is what AT-SPI reads: a node's name or
+    text, not only its purpose ("Description" instead of the description)."""
+    readable = [_words(n["name"]) + "\n" + _words(n.get("text", "")) for n in walk(trees[page])]
+    shown = trees[page]["labels_shown"]["labels"]
+    assert shown, "no label text on the page"
+    unread = [text for text in shown if not any(_words(text) in r for r in readable)]
+    assert not unread, unread
+
+
+BUTTON_ROLES = ("push button", "toggle button", "check box", "radio button", "page tab", "combo box")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_button_is_named_with_its_visible_text(trees, page):
+    """A screen reader user hears the words on the button (e.g. not "Learners on this computer"
+    for "Switch learner"), so they can say them to voice control and to a colleague."""
+    names = [_spoken(n["name"]) for n in walk(trees[page]) if n["role"] in BUTTON_ROLES]
+    shown = [text for text in trees[page]["labels_shown"]["buttons"] if _spoken(text)]  # "‹", "⟳": icons
+    unnamed = [text for text in shown if not any(_spoken(text) in name for name in names)]
+    assert not unnamed, (unnamed, names)
+
+
+def _spoken(text: str) -> str:
+    """The words of a text, as a speech engine says them (symbols and punctuation dropped)."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_label_on_screen_reads_as_nothing(trees, page):
+    silent = [describe(n) for n in walk(trees[page])
+              if n["role"] in ("label", "heading") and not (n["name"].strip() or n.get("text", "").strip())]
+    assert not silent, silent
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_one_node_has_the_focus(trees, page):
+    """The window is active (the driver focuses it): exactly one node says it has the focus."""
+    focused = [describe(n) for n in walk(trees[page]) if "focused" in n["states"]]
+    assert len(focused) == 1, focused
+
+
+@pytest.mark.parametrize("page", ("downloads", "overview", "watch", "assessment", "credits", "settings"))
+def test_pages_have_headings(trees, page):
+    headings = [n["name"] for n in walk(trees[page]) if n["role"] == "heading"]
+    assert headings and all(h.strip() for h in headings), headings
+
+
+def test_the_overview_section_titles_are_headings(trees):
+    headings = {n["name"] for n in walk(trees["overview"]) if n["role"] == "heading"}
+    titles = {"Highlights", "Faculty", "Accreditation", "Commercial support", "Learning objectives",
+              "Disclosures", "Files"}
+    assert titles <= headings, titles - headings
+    labels = {n["name"] for n in walk(trees["overview"]) if n["role"] == "label"}
+    assert not titles & labels, titles & labels
+
+
+def test_the_locked_tabs_are_not_enabled(trees):
+    tabs = [n for n in walk(trees["overview"]) if n["role"] == "page tab"]
+    names = [t["name"] for t in tabs]
+    assert "Overview" in names and len(tabs) >= 4, names
+    for tab in tabs:
+        enabled = "enabled" in tab["states"] or "sensitive" in tab["states"]
+        assert enabled == (tab["name"] == "Overview"), describe(tab) + str(tab["states"])
+
+
+def test_the_playing_cue_is_the_selected_item(trees):
+    lists = [n for n in walk(trees["watch"]) if n["role"] in ("list", "list box")
+             and any("now playing" in c["name"] or "now playing" in c["description"] for c in n["children"])]
+    assert lists, "no list whose item says it is now playing"
+    cues = lists[0]["children"]
+    playing = [c for c in cues if "now playing" in c["name"] or "now playing" in c["description"]]
+    selected = [c for c in cues if "selected" in c["states"]]
+    assert len(playing) == 1 and selected == playing, ([describe(c) for c in playing],
+                                                       [describe(c) for c in selected])
+
+
+def test_the_cue_now_playing_is_heard_as_selected(trees):
+    """As the video plays, each new current cue is announced as selected (not only renamed)."""
+    selected = [e for e in trees["events"] if e["type"] == "object:state-changed:selected" and e["detail1"] == 1
+                and e["role"] == "list item" and "now playing" in e["name"]]
+    assert selected, [e for e in trees["events"] if "selected" in e["type"] or "selection" in e["type"]][:20]
+
+
+def test_unlocking_the_post_test_is_announced(trees):
+    said = [e["data"] for e in trees["events"] if e["type"] == "object:announcement"]
+    assert any("post-test is unlocked" in text for text in said), said
