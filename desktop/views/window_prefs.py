@@ -19,7 +19,11 @@ THEMES = ("system", "light", "dark")
 DEFAULT_SIZE = QSize(1100, 720)
 MINIMUM_SIZE = QSize(720, 480)  # a saved size below this (a mistake, another screen) grows back to it
 TRANSCRIPT_POINTS = (8, 28)  # the transcript's A−/A+ range
-DEFAULT_TRANSCRIPT_POINTS = 11
+
+
+def clamp_points(points: float) -> int:
+    """A transcript text size within TRANSCRIPT_POINTS."""
+    return int(min(max(round(points), TRANSCRIPT_POINTS[0]), TRANSCRIPT_POINTS[1]))
 
 
 class WindowPrefs:
@@ -57,16 +61,17 @@ class WindowPrefs:
     # ---------------------------------------------------------------- transcript text
 
     @property
-    def transcript_points(self) -> int:
+    def transcript_points(self) -> int | None:
+        """The transcript text size the learner chose here (None: never chosen, or unreadable)."""
+        value = self._get("transcript/points", None)
         try:
-            points = int(self._get("transcript/points", DEFAULT_TRANSCRIPT_POINTS))
+            return clamp_points(int(value)) if value is not None else None
         except (TypeError, ValueError):
-            return DEFAULT_TRANSCRIPT_POINTS
-        return min(max(points, TRANSCRIPT_POINTS[0]), TRANSCRIPT_POINTS[1])
+            return None
 
     @transcript_points.setter
     def transcript_points(self, points: int) -> None:
-        self._set("transcript/points", min(max(int(points), TRANSCRIPT_POINTS[0]), TRANSCRIPT_POINTS[1]))
+        self._set("transcript/points", clamp_points(int(points)))
 
     # ---------------------------------------------------------------- place and size
 

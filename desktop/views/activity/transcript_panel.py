@@ -13,7 +13,7 @@ marks the matching cues and steps through them. Cue text is plain text, never HT
 Cues wrap to show every word: the list lays its rows out again whenever its width
 changes (no "…" while there is room). When the panel comes into view (resuming, or
 switching to the Watch tab) the current cue is scrolled into view. The text size (A−/A+)
-is remembered on this computer (text_size.py).
+is remembered on this computer (window_prefs.py, beside the window's own look).
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from desktop.errors import CmeError, TranscriptError
 from desktop.media.transcript import CueIndex, Transcript
 from desktop.views.activity.cue_delegate import CueDelegate
 from desktop.views.activity.player_widget import format_time
-from desktop.views.activity.text_size import clamp_points, remember_points, remembered_points
 from desktop.views.learning_text import locked_text
 from desktop.views.tasks import run_task
+from desktop.views.window_prefs import WindowPrefs, clamp_points
 
 if TYPE_CHECKING:
     from desktop.cache.library import ActivityDetail
@@ -165,7 +165,7 @@ class TranscriptPanel(QWidget):
         self.following = True
         self._auto_scrolling = False
         self._matches: list[int] = []
-        self._data_dir = None  # where the text size is remembered (the services' data dir)
+        self._prefs: WindowPrefs | None = None  # where the text size is remembered (the services' data dir)
         self._match_at = -1
 
         self.machine_banner = banner(self, MACHINE_BANNER, "This transcript was made by speech recognition")
@@ -260,8 +260,8 @@ class TranscriptPanel(QWidget):
         off the GUI thread; `locked_reason` (rule 1, no one signed in) is shown instead."""
         self._source = (services, detail)
         paths = getattr(services, "paths", None)
-        self._data_dir = paths.data_dir if paths is not None else None
-        remembered = remembered_points(self._data_dir)
+        self._prefs = WindowPrefs(paths.data_dir) if paths is not None else None
+        remembered = self._prefs.transcript_points if self._prefs is not None else None
         if remembered is not None and remembered != self.font_size():
             self.set_font_size(remembered)
         self.transcript = None
@@ -435,7 +435,8 @@ class TranscriptPanel(QWidget):
     def change_font_size(self, step: int) -> None:
         """A−/A+: one point smaller or larger, remembered on this computer."""
         self.set_font_size(self.font_size() + step)
-        remember_points(self._data_dir, self.font_size())
+        if self._prefs is not None:
+            self._prefs.transcript_points = self.font_size()
 
     def set_font_size(self, points: float) -> None:
         font = self.view.font()
