@@ -59,6 +59,11 @@ class Availability:
     state: str  # "not-released" | "available" | "terminated" | "expired" (3-year limit)
     last_day: date  # termination date or the 3-year limit, whichever is earlier
 
+    @property
+    def over(self) -> bool:
+        """Ended for good (terminated or past the 3-year limit), unlike not released yet."""
+        return self.state in ("terminated", "expired")
+
 
 def availability(
     release_date: date, review_date: date | None, termination_date: date, now_corrected: datetime

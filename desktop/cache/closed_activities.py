@@ -25,7 +25,7 @@ def closed_activities(db: Database, now_corrected: datetime,
         over = {}
         for id_, release, review, termination in s.execute(query):
             avail = availability(release, review, termination, now_corrected)
-            if avail.state in ("terminated", "expired"):
+            if avail.over:
                 over[id_] = avail.reason
         if over:
             opened = set(s.scalars(select(m.DisclosureAck.activity_id)

@@ -6,7 +6,6 @@ records) plus the server-corrected time, and returns the `LearningState` the GUI
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -137,7 +136,7 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
         has_evaluation=bool(rules.evaluation),
         server_grade_differs=server_grade_differs(records),
         can_acknowledge=avail.available or acknowledged,
-        over=avail.state in ("terminated", "expired"),
+        over=avail.over,
         evaluation_open=evaluation_open,
         evaluation_reason=evaluation_reason,
         spent_ms=records.spent_ms,

@@ -243,7 +243,7 @@ class Services:
         return self.credits.verify_certificate_file(path)
 
     def shared_content_dir(self) -> Path | None:
-        return self.deployment.shared_content_dir()
+        return self.config.shared_content_dir()
 
     def prefetch(self, folder, activity_ids=None, *, sync_first=True):
         return self.deployment.prefetch(folder, activity_ids, sync_first=sync_first)

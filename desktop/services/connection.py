@@ -53,10 +53,6 @@ class Connection:
         """Whether the last request to the server got through (None: none made since start)."""
         return self._online
 
-    @online.setter
-    def online(self, reached: bool) -> None:
-        self.reached(reached)
-
     def reached(self, reached: bool) -> None:
         """A request to the server got through (True) or failed on the network (False)."""
         with self._online_lock:

@@ -30,10 +30,6 @@ class DeploymentService:
         self.syncing = syncing  # packs and prefetch start from the catalog as the server has it now
         self.downloads = downloads  # a pack's media are downloaded first if missing
 
-    def shared_content_dir(self) -> Path | None:
-        """The read-only shared content folder (policy or settings), looked in before any download."""
-        return self.config.shared_content_dir()
-
     def prefetch(self, folder, activity_ids: list[str] | None = None, *, sync_first: bool = True) -> PrefetchReport:
         """Fill `folder` (a shared content folder, ab/<sha256>) with these activities' files
         (None: all). Resumable (.part files in `folder`), verified."""

@@ -132,8 +132,6 @@ class DownloadsService:
                                      on_complete=lambda job: self.asset_arrived(job.sha256))
         finally:
             client.close()
-        if summary.bytes_fetched:
-            connection.online = True
         return summary
 
     def settings_changed(self, changed: set[str]) -> None:

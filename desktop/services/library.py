@@ -41,4 +41,4 @@ class LibraryService:
 def _judged(row: LibraryRow, now_corrected: datetime) -> LibraryRow:
     """The row with `ended` set when the activity is over (terminated or past the 3-year limit)."""
     avail = availability(row.release_date, row.review_date, row.termination_date, now_corrected)
-    return replace(row, ended=avail.reason) if avail.state in ("terminated", "expired") else row
+    return replace(row, ended=avail.reason) if avail.over else row
