@@ -48,11 +48,7 @@ def demo_client_dir(data_dir: Path) -> Path:
 @dataclass
 class Demo:
     services: Services
-    server: RunningServer
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.services.close()
-        self.server.stop(timeout)
+    server: RunningServer  # its services are the window's to close; the launcher stops the server
 
 
 def start_demo(data_dir: Path, progress: Callable[[str], None] | None = None) -> Demo:

@@ -21,6 +21,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop.views.window_prefs import THEMES
+
 log = logging.getLogger(__name__)
 
 Role, Group = QPalette.ColorRole, QPalette.ColorGroup
@@ -119,7 +121,7 @@ class Theme(QObject):
         return self.choice == "dark" or (self.choice == "system" and self.system_is_dark())
 
     def apply(self, choice: str) -> None:
-        self.choice = choice if choice in ("system", "light", "dark") else "system"
+        self.choice = choice if choice in THEMES else "system"
         self._tell_style_hints()
         dark = self.dark()
         if is_dark(self._platform) == dark:
