@@ -166,6 +166,7 @@ class TranscriptPanel(QWidget):
         self._auto_scrolling = False
         self._matches: list[int] = []
         self._prefs: WindowPrefs | None = None  # where the text size is remembered (the services' data dir)
+        self._prefs_dir = None
         self._match_at = -1
 
         self.machine_banner = banner(self, MACHINE_BANNER, "This transcript was made by speech recognition")
@@ -260,7 +261,9 @@ class TranscriptPanel(QWidget):
         off the GUI thread; `locked_reason` (rule 1, no one signed in) is shown instead."""
         self._source = (services, detail)
         paths = getattr(services, "paths", None)
-        self._prefs = WindowPrefs(paths.data_dir) if paths is not None else None
+        data_dir = paths.data_dir if paths is not None else None
+        if data_dir != self._prefs_dir:  # one settings handle per data dir, not one per activity shown
+            self._prefs_dir, self._prefs = data_dir, WindowPrefs(data_dir) if data_dir is not None else None
         remembered = self._prefs.transcript_points if self._prefs is not None else None
         if remembered is not None and remembered != self.font_size():
             self.set_font_size(remembered)
