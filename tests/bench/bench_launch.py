@@ -20,41 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.bench_startup import BARE_WINDOW
+
 RUNS = 5
 TARGET_MS = 1000.0
 ROOT = Path(__file__).resolve().parents[2]
 
-BARE_WINDOW = r"""
-import os, sys, time
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
-
-t0 = float(os.environ["CME_OFFLINE_T0"])
-app = QApplication(sys.argv)
-window = QMainWindow()
-label = QLabel("bare PySide6 window")
-window.setCentralWidget(label)
-
-def close():
-    print(f"close-at {time.time()!r}", flush=True)
-    window.close()
-
-class FirstPaint(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint:
-            obj.removeEventFilter(self)
-            ms = (time.time() - t0) * 1000
-            print(f"window-shown-ms {ms:.1f}", flush=True)
-            print(f"ready-ms {ms:.1f}", flush=True)
-            QTimer.singleShot(0, close)
-        return False
-
-spy = FirstPaint()
-label.installEventFilter(spy)
-window.resize(1000, 700)
-window.show()
-sys.exit(app.exec())
-"""
 
 
 def measure(args: list[str], env: dict[str, str]) -> dict[str, float]:
