@@ -165,8 +165,7 @@ class TranscriptPanel(QWidget):
         self.following = True
         self._auto_scrolling = False
         self._matches: list[int] = []
-        self._prefs: WindowPrefs | None = None  # where the text size is remembered (the services' data dir)
-        self._prefs_dir = None
+        self._prefs_dir, self._prefs = None, None  # the text size's WindowPrefs (the services' data dir)
         self._match_at = -1
 
         self.machine_banner = banner(self, MACHINE_BANNER, "This transcript was made by speech recognition")
