@@ -51,7 +51,7 @@ class LearningService:
     def learning_state(self, activity_id: str) -> LearningState:
         """Where the current learner stands in this activity (see LearningState)."""
         learner = self.account.require_learner()
-        return learning_state(self._rules(activity_id), self._records(learner.id, activity_id), self._corrected_now())
+        return self._state(learner.id, activity_id, self._rules(activity_id))
 
     # ------------------------------------------------------------ rule 1: disclosures
 
@@ -80,7 +80,7 @@ class LearningService:
         """Resume the open post-test attempt, or start the next one if the rules allow."""
         learner = self.account.require_learner()
         rules = self._rules(activity_id)
-        state = self.learning_state(activity_id)
+        state = self._state(learner.id, activity_id, rules)
         if not state.assessment_unlocked:
             raise RuleError(state.assessment_reason, "assessment")
         assessment = rules.assessment
@@ -228,7 +228,7 @@ class LearningService:
         """
         learner = self.account.require_learner()
         rules = self._rules(activity_id)
-        state = self.learning_state(activity_id)
+        state = self._state(learner.id, activity_id, rules)
         if not state.can_claim:
             raise RuleError(state.claim_reason, state.claim_code)
         ids = learner_ids(self.db, learner.id)
@@ -264,6 +264,9 @@ class LearningService:
         if rules is None:
             raise RuleError("This activity is not in the library on this computer; sync the catalog.", "activity")
         return rules
+
+    def _state(self, learner_id: str, activity_id: str, rules: ActivityRules) -> LearningState:
+        return learning_state(rules, self._records(learner_id, activity_id), self._corrected_now())
 
     def _attempt(self, learner_id: str, attempt_id: str) -> store.AttemptRow:
         row = store.get_attempt(self.db, learner_id, attempt_id)
