@@ -175,6 +175,14 @@ class Asset(Model):
     title: ShortText = ""
     language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en"
     timed: bool = False  # transcripts: whether cues carry real timings
+    # Transcripts with `timed`: where the timings come from. "file": the provider's own;
+    # "audio": estimated by the server at publish from the video's speech (clients show
+    # "timings estimated from the audio"); the provider's untimed text is `source_sha256`.
+    timing: Literal["file", "audio"] = "file"
+    source_sha256: Sha256 | None = None
+    # Video and audio: the media's length, read by the server at publish. Clients spread an
+    # untimed transcript over it, so every cue has one time whatever arrives first.
+    duration_ms: Annotated[int, Field(ge=0, le=100 * 3600 * 1000)] | None = None
 
 
 class AssessmentOption(Model):
@@ -237,6 +245,10 @@ class Activity(Model):
     assets: Annotated[list[Asset], Field(max_length=100)] = []
     assessment: Assessment | None = None
     evaluation: Annotated[list[EvaluationQuestion], Field(max_length=100)] = []
+    # When the evaluation may be filled in: "after_test" once the post-test is passed (the
+    # default), "any_time" once the disclosures are acknowledged (rule 4 still needs the pass
+    # to claim credit).
+    evaluation_opens: Literal["after_test", "any_time"] = "after_test"
     participation: Participation = Participation()
 
 

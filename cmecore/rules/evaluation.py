@@ -98,12 +98,14 @@ def check_complete(questions: Sequence[EvaluationQuestion], ev: CleanEvaluation)
         raise EvaluationInvalid(f"Answer the required question: {q.text}")
 
 
-def evaluation_gate(*, acknowledged: bool, has_assessment: bool, passed: bool) -> tuple[bool, str]:
+def evaluation_gate(*, acknowledged: bool, has_assessment: bool, passed: bool,
+                    opens: str = "after_test") -> tuple[bool, str]:
     """(open, why not): the evaluation is of the whole activity, so it opens once the
-    post-test is passed — at once when the activity has no post-test. The server takes the
-    evaluation only with a claim, which needs the pass anyway (rule 4)."""
+    post-test is passed — at once when the activity has no post-test, or when the activity
+    says it opens at any time (`opens="any_time"`). The server takes the evaluation only
+    with a claim, which needs the pass anyway (rule 4)."""
     if not acknowledged:
         return False, "Read and acknowledge the disclosures on the Overview tab first."
-    if has_assessment and not passed:
+    if has_assessment and not passed and opens != "any_time":
         return False, "The evaluation opens once you have passed the post-test."
     return True, ""

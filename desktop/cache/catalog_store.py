@@ -94,6 +94,7 @@ def _upsert_activity(session: Session, src: protocol.Activity, synced_at: dateti
     row.transcript_machine_generated = src.transcript_machine_generated
     row.assessment = src.assessment.model_dump(mode="json") if src.assessment else None
     row.evaluation = [q.model_dump(mode="json") for q in src.evaluation]
+    row.evaluation_opens = src.evaluation_opens
     row.min_watched_share = src.participation.min_watched_share
     row.synced_at = synced_at
     # Children are replaced wholesale: the catalog is the truth for front matter.

@@ -47,6 +47,7 @@ def activity_rules(db: Database, activity_id: str) -> ActivityRules | None:
             evaluation=[protocol.EvaluationQuestion.model_validate(q) for q in (a.evaluation or [])],
             min_watched_share=a.min_watched_share or 0.0,
             statements=statements,
+            evaluation_opens=a.evaluation_opens or "after_test",
         )
 
 

@@ -53,6 +53,7 @@ class Activity(Base):
     # kept as the validated protocol JSON rather than spread over tables.
     assessment: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     evaluation: Mapped[list] = mapped_column(JSON, default=list)
+    evaluation_opens: Mapped[str] = mapped_column(String(20), default="after_test")
     min_watched_share: Mapped[float] = mapped_column(Float, default=0.0)
     synced_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -152,6 +153,9 @@ class Asset(Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     language: Mapped[str] = mapped_column(String(20), default="en")
     timed: Mapped[bool] = mapped_column(Boolean, default=False)
+    timing: Mapped[str] = mapped_column(String(10), default="file")
+    source_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     activity: Mapped[Activity] = relationship(back_populates="assets")
 

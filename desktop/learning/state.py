@@ -29,6 +29,7 @@ class ActivityRules:
     evaluation: list[EvaluationQuestion]
     min_watched_share: float
     statements: list[AccreditationStatement]
+    evaluation_opens: str = "after_test"  # or "any_time" (the activity says so)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def learning_state(rules: ActivityRules, records: LearnerRecords, now_corrected:
         now_corrected.date(), credited=credited,
     )
     evaluation_open, evaluation_reason = evaluation_gate(
-        acknowledged=acknowledged, has_assessment=assessment is not None, passed=passed)
+        acknowledged=acknowledged, has_assessment=assessment is not None, passed=passed,
+        opens=rules.evaluation_opens)
     return LearningState(
         activity_id=rules.id,
         acknowledged_at=records.acknowledged_at,

@@ -343,3 +343,15 @@ def test_rule8_the_state_names_the_ids_a_claim_of_this_learner_reports(learner):
     sql(learner, "UPDATE learners SET board_id = 'ABIM-1' WHERE id = ?", learner_id)
     assert learner.learning_state(DEMO_ID).reported_ids == ("board_id", "birth_mmdd")
     assert isinstance(ids, tuple)
+
+
+def test_rule5_an_activity_may_open_its_evaluation_before_the_post_test(server, learner, tmp_path):
+    """`evaluation_opens: any_time` in the activity's data: the evaluation can be filled in
+    once the disclosures are read; claiming still needs the pass."""
+    publish(server, tmp_path, activity_doc("evaluation-first", evaluation_opens="any_time"))
+    learner.sync()
+    assert not learner.learning_state("evaluation-first").evaluation_open  # disclosures first
+    learner.acknowledge_disclosures("evaluation-first")
+    state = learner.learning_state("evaluation-first")
+    assert state.evaluation_open and not state.can_claim
+    assert not learner.learning_state(DEMO_ID).evaluation_open or learner.learning_state(DEMO_ID).acknowledged_at is None

@@ -49,6 +49,9 @@ def test_rule5_the_evaluation_opens_after_the_post_test_is_passed():
     assert evaluation_gate(acknowledged=True, has_assessment=True, passed=True) == (True, "")
     assert evaluation_gate(acknowledged=True, has_assessment=False, passed=False) == (True, "")
     assert not evaluation_gate(acknowledged=False, has_assessment=False, passed=False)[0]
+    # the activity may say otherwise
+    assert evaluation_gate(acknowledged=True, has_assessment=True, passed=False, opens="any_time") == (True, "")
+    assert not evaluation_gate(acknowledged=False, has_assessment=True, passed=False, opens="any_time")[0]
 
 
 NOW = datetime(2026, 11, 23, 9, 0)
