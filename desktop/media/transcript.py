@@ -1,4 +1,4 @@
-"""Transcripts: parse WebVTT, SRT and plain text into cues, and find the cue for a moment.
+"""Transcripts: read a downloaded WebVTT, SRT or plain-text file into cues (cmecore.transcripts).
 
 Everything here is plain Python (no Qt), used by the player view, by search indexing
 and by the downloads code (`parse_transcript` on a freshly verified blob).
@@ -12,44 +12,19 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
-from dataclasses import dataclass
 
 import srt
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
+from cmecore.transcripts.cues import Cue, Transcript
+from cmecore.transcripts.estimate import estimate_cues
 from desktop.errors import TranscriptError
 
 VTT_TYPES = frozenset({"text/vtt"})
 SRT_TYPES = frozenset({"application/x-subrip", "text/srt", "application/srt"})
 PLAIN_TYPES = frozenset({"text/plain"})
 
-# Used when a plain transcript arrives before its video (duration unknown): ~150 words a
-# minute is a typical lecture pace, so estimated cues are roughly right until re-parsed.
-NOMINAL_MS_PER_WORD = 400
-# An estimated cue holds at most this many words, so the highlight moves often enough
-# to be useful even when a machine transcript has no punctuation at all.
-MAX_WORDS_PER_ESTIMATED_CUE = 20
-# A sentence end costs about as long as a short word: speakers pause there.
-SENTENCE_PAUSE_WEIGHT = 4
-
-
-@dataclass(frozen=True)
-class Cue:
-    start_ms: int
-    end_ms: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Transcript:
-    cues: tuple[Cue, ...]
-    timed: bool  # the file itself carried timings
-    estimated: bool  # timings were computed by us from text length
-
-    def text(self) -> str:
-        return "\n".join(cue.text for cue in self.cues)
 
 
 def parse_transcript(data: bytes, media_type: str, duration_ms: int | None = None) -> Transcript:
@@ -206,104 +181,3 @@ def _srt_block_timing_line(text: str, index: int) -> int:
     match = re.search(rf"(?m)^\s*{index}\s*\n(.*-->)", text)
     return _line_of_offset(text, match.start(1)) if match else _first_timing_line(text)
 
-
-# ---------------------------------------------------------------- plain text
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n\s*\n")
-_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+")
-
-
-def estimate_cues(text: str, duration_ms: int | None) -> tuple[Cue, ...]:
-    """Split untimed text into short cues and spread them over `duration_ms`.
-
-    Each chunk's share of the time is its share of the spoken weight (letters, plus a
-    pause at sentence ends). The result is contiguous: the first cue starts at 0, each
-    starts where the previous ended, and the last ends at the duration.
-    """
-    chunks = _chunks(text)
-    if not chunks:
-        return ()
-    weights = [_spoken_weight(chunk, sentence_end) for chunk, sentence_end in chunks]
-    if duration_ms is None:
-        duration_ms = sum(len(chunk.split()) for chunk, _ in chunks) * NOMINAL_MS_PER_WORD
-    total = sum(weights)
-    cues = []
-    start = 0
-    cumulative = 0
-    for (chunk, _), weight in zip(chunks, weights):
-        cumulative += weight
-        # Boundaries from the running total (not per-chunk rounding) so errors never add up.
-        end = duration_ms * cumulative // total
-        cues.append(Cue(start, end, chunk))
-        start = end
-    return tuple(cues)
-
-
-def _chunks(text: str) -> list[tuple[str, bool]]:
-    """(chunk text, ends a sentence) pairs, each at most MAX_WORDS_PER_ESTIMATED_CUE words."""
-    out: list[tuple[str, bool]] = []
-    for sentence in _SENTENCE_END.split(text):
-        sentence = _SPACES.sub(" ", sentence).strip()
-        if not sentence:
-            continue
-        pieces = _split_long(sentence)
-        out.extend((piece, i == len(pieces) - 1) for i, piece in enumerate(pieces))
-    return out
-
-
-def _split_long(sentence: str) -> list[str]:
-    if len(sentence.split()) <= MAX_WORDS_PER_ESTIMATED_CUE:
-        return [sentence]
-    pieces: list[str] = []
-    current: list[str] = []
-    # Prefer clause breaks (commas, semicolons); fall back to a hard word limit.
-    for clause in _CLAUSE_BREAK.split(sentence):
-        words = clause.split()
-        if current and len(current) + len(words) > MAX_WORDS_PER_ESTIMATED_CUE:
-            pieces.append(" ".join(current))
-            current = []
-        current.extend(words)
-        while len(current) > MAX_WORDS_PER_ESTIMATED_CUE:
-            pieces.append(" ".join(current[:MAX_WORDS_PER_ESTIMATED_CUE]))
-            current = current[MAX_WORDS_PER_ESTIMATED_CUE:]
-    if current:
-        pieces.append(" ".join(current))
-    return pieces
-
-
-def _spoken_weight(chunk: str, sentence_end: bool) -> int:
-    # Letters and digits track syllables (and so speaking time) better than word count;
-    # +1 per word for the gaps between them, never zero so every cue gets some time.
-    letters = sum(ch.isalnum() for ch in chunk)
-    words = len(chunk.split())
-    return max(1, letters + words + (SENTENCE_PAUSE_WEIGHT if sentence_end else 0))
-
-
-# ---------------------------------------------------------------- lookup
-
-class CueIndex:
-    """Which cue to highlight at a moment, and which cues match a find-box query.
-
-    `index_at(ms)` returns the last cue that started at or before `ms` — so in a gap
-    between cues the previous cue stays highlighted (less flicker than clearing it) —
-    and None before the first cue starts. Lookups are binary searches over start times.
-    """
-
-    def __init__(self, cues: tuple[Cue, ...] | list[Cue]):
-        self.cues = tuple(cues)
-        self._starts = [cue.start_ms for cue in self.cues]
-        self._folded = [cue.text.casefold() for cue in self.cues]
-
-    def __len__(self) -> int:
-        return len(self.cues)
-
-    def index_at(self, ms: int) -> int | None:
-        position = bisect_right(self._starts, ms) - 1
-        return position if position >= 0 else None
-
-    def find(self, text: str) -> list[int]:
-        """Indexes of cues containing `text`, ignoring case; [] for a blank query."""
-        needle = text.strip().casefold()
-        if not needle:
-            return []
-        return [i for i, folded in enumerate(self._folded) if needle in folded]

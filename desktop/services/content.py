@@ -20,7 +20,8 @@ from desktop.cache.progress_store import WatchProgressInfo, activity_assets, loa
 from desktop.errors import ContentLocked, SummaryError
 from desktop.learning.progress import WatchedIntervals
 from desktop.media.summary import render_summary
-from desktop.media.transcript import Transcript, parse_transcript
+from cmecore.transcripts.cues import Transcript
+from desktop.media.transcript import parse_transcript
 from desktop.services.account import AccountService
 
 SUMMARY_TITLE = "Key clinical summary"  # for a summary the catalog gives no title

@@ -96,7 +96,7 @@ def bench_search() -> None:
 
     from desktop.cache.db import open_database
     from desktop.cache.search import index_transcript, search
-    from desktop.media.transcript import Cue
+    from cmecore.transcripts.cues import Cue
 
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,8 @@ from desktop.cache.search import (
     search,
 )
 from desktop.media.summary import render_summary
-from desktop.media.transcript import Cue, parse_transcript
+from cmecore.transcripts.cues import Cue
+from desktop.media.transcript import parse_transcript
 from tests.support.activities import activity_doc
 
 DEMO = Path(__file__).parents[2] / "creditserver" / "demo"

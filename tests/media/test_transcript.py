@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.media.transcript import Cue, CueIndex, TranscriptError, parse_transcript
+from cmecore.transcripts.cues import Cue, CueIndex
+from desktop.media.transcript import TranscriptError, parse_transcript
 
 DEMO_VTT = Path(__file__).parents[2] / "creditserver" / "demo" / "media" / "home-bp-monitoring.en.vtt"
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import CmeError, TranscriptError
-from desktop.media.transcript import CueIndex, Transcript
+from cmecore.transcripts.cues import CueIndex, Transcript
 from desktop.views.activity.cue_delegate import CueDelegate
 from desktop.views.activity.player_widget import format_time
 from desktop.views.learning_text import locked_text
