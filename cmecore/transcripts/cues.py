@@ -1,13 +1,22 @@
 """A transcript's cues, and finding the cue for a moment.
 
 `Transcript.timed` says the file carried timings; `estimated` that they were computed
-from text length (the UI shows a banner for these).
+from text length (the UI shows a banner for these); `skipped` lists the lines of the file
+that could not be read (a broken cue is dropped, the rest kept: the UI says how many).
+A file is refused whole (`TranscriptRejected`) only when it is not the format it claims
+(a WebVTT file without its signature).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+
+
+# A cue time beyond this is refused (its cue dropped): 2**53 - 1 ms (~285,000 years) is
+# what a double holds exactly (browsers keep times as doubles) and far inside SQLite's
+# 64-bit integers, where search stores cue times.
+MAX_CUE_MS = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -18,10 +27,48 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class SkippedLine:
+    """A line of a transcript file that was not read, and why (for the log and the UI)."""
+
+    line: int  # 1-based, as an editor counts lines (CR, LF and CRLF each end one)
+    reason: str  # short, plain English: "cannot read the cue timing"
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+def skipped_block(first: int, count: int, fault: int | None, why: str) -> list[SkippedLine]:
+    """Each line of a dropped block of `count` lines from index `first` (0-based).
+
+    The line at `fault` (an index) says `why` and the others point at it; with no line at
+    fault (text outside any cue) every line says `why`.
+    """
+    if fault is None:
+        return [SkippedLine(index + 1, why) for index in range(first, first + count)]
+    return [
+        SkippedLine(index + 1, why if index == fault else f"part of the cue at line {fault + 1}, which could not be read")
+        for index in range(first, first + count)
+    ]
+
+
+class TranscriptRejected(ValueError):
+    """The file is not a transcript of the type it claims; nothing in it is read.
+
+    `str(exc)` is "line N: why", naming the line at fault.
+    """
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True)
 class Transcript:
     cues: tuple[Cue, ...]
     timed: bool  # the file itself carried timings
     estimated: bool  # timings were computed by us from text length
+    skipped: tuple[SkippedLine, ...] = ()  # lines of the file not read, in file order
 
     def text(self) -> str:
         return "\n".join(cue.text for cue in self.cues)
