@@ -55,7 +55,7 @@ def check_signature(text: str) -> None:
         )
 
 
-class _Unreadable(Exception):
+class UnreadableTiming(ValueError):
     """A timing line the spec's "collect WebVTT cue timings and settings" fails on."""
 
 
@@ -119,7 +119,7 @@ class _Reader:
                     block.lines.append(line)
                     try:
                         block.times = cue_timings(line)
-                    except _Unreadable as exc:
+                    except UnreadableTiming as exc:
                         block.times, block.failure = None, (at, str(exc))
                     else:
                         block.timing_at, block.text = at, []
@@ -175,7 +175,7 @@ def cue_timings(line: str) -> tuple[int, int]:
     start, position = collect_timestamp(line, position)
     position = _skip_whitespace(line, position)
     if not line.startswith(ARROW, position):
-        raise _Unreadable("cannot read the cue timing: expected --> after the start time")
+        raise UnreadableTiming("cannot read the cue timing: expected --> after the start time")
     position = _skip_whitespace(line, position + len(ARROW))
     end, _remainder_at = collect_timestamp(line, position)
     return start, end
@@ -202,8 +202,8 @@ def collect_timestamp(line: str, position: int) -> tuple[int, int]:
     exactly two digits and at most 59 ("00:00:60.000" is not a time); exactly three
     fraction digits.
     """
-    def fail(why: str) -> _Unreadable:
-        return _Unreadable(f"cannot read the cue timing: {why}")
+    def fail(why: str) -> UnreadableTiming:
+        return UnreadableTiming(f"cannot read the cue timing: {why}")
 
     first, position = _digits(line, position)
     if not first:
