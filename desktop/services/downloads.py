@@ -181,8 +181,12 @@ class DownloadsService:
     def index_for_search(self, done: CompletedAsset) -> None:
         """A transcript or summary that just arrived becomes searchable (the first hook)."""
         if done.kind == "transcript":
-            cues = parse_transcript(done.path.read_bytes(), done.media_type).cues
-            index_transcript(self.db, done.activity_id, cues)
+            # What could be read is indexed; a broken cue is left out (the reader says which lines).
+            transcript = parse_transcript(done.path.read_bytes(), done.media_type)
+            if transcript.skipped:
+                log.warning("the transcript of %s is searchable without %d lines that could not be read",
+                            done.activity_id, len(transcript.skipped))
+            index_transcript(self.db, done.activity_id, transcript.cues)
         elif done.kind == "summary":
             # Every summary of the activity present so far, in catalog order, as one text.
             texts = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import threading
@@ -57,6 +58,22 @@ def test_completed_text_assets_reach_the_hook(server, client_via):
     assert sorted(a.kind for a in completed) == ["summary", "summary", "transcript", "video"]
     transcript = next(a for a in completed if a.kind == "transcript")
     assert transcript.activity_id == DEMO_ID and transcript.timed and transcript.path.read_bytes().startswith(b"WEBVTT")
+
+
+def test_a_transcript_with_a_broken_cue_is_searchable_for_the_rest(server, client_via, tmp_path, caplog):
+    services = client_via(server.url)
+    transcript = (b"WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from talk-t.\n\n"
+                  b"00:00:0x.000 --> 00:00:04.000\nunreadable hyponatraemia\n\n"
+                  b"00:00:05.000 --> 00:00:06.000 align:middle line:1.5\nPertussis boosters.\n")
+    publish_activity(server, tmp_path / "t", "talk-t", video_size=10_000, transcript=transcript)
+    services.sync()
+    services.enqueue_downloads(["talk-t"])
+    with caplog.at_level(logging.WARNING):
+        assert services.run_downloads(policy=fast_policy()).ok
+    assert "talk-t" in {h.activity_id for h in services.search("Pertussis")}  # read past the broken cue
+    assert "talk-t" not in {h.activity_id for h in services.search("hyponatraemia")}
+    assert any("talk-t" in r.getMessage() and "2 lines that could not be read" in r.getMessage()
+               for r in caplog.records)
 
 
 def test_pause_then_resume_continues_from_the_same_byte(server, client_via, tmp_path, data_dir):

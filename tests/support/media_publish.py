@@ -29,11 +29,13 @@ def generated_bytes(size: int, seed: int) -> bytes:
 
 
 def publish_activity(server, folder: Path, activity_id: str, *, video_size: int = 1_000_000,
-                     seed: int = 1, video: bytes | None = None) -> Published:
-    """Publish an activity with a generated video (random bytes), a transcript and a summary."""
+                     seed: int = 1, video: bytes | None = None, transcript: bytes | None = None) -> Published:
+    """Publish an activity with a generated video (random bytes), a transcript (WebVTT: one
+    cue "Hello from <id>." unless given) and a summary."""
     folder.mkdir(parents=True, exist_ok=True)
     video = video if video is not None else generated_bytes(video_size, seed)
-    transcript = f"WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from {activity_id}.\n".encode()
+    if transcript is None:
+        transcript = f"WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from {activity_id}.\n".encode()
     summary = f"# Summary of {activity_id}\n\nMeasure twice.\n".encode()
     (folder / "video.mp4").write_bytes(video)
     (folder / "talk.vtt").write_bytes(transcript)

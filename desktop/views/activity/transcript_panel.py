@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 MACHINE_BANNER = "Machine-generated transcript, not checked by hand"
 ESTIMATED_BANNER = "Timings are estimated"
 START_ROLE = Qt.ItemDataRole.UserRole + 1
+SKIPS_DESCRIBED = 5  # the skipped-lines note's tooltip names the first few, then counts the rest
 
 
 class CueModel(QAbstractListModel):
@@ -115,8 +116,10 @@ class CueModel(QAbstractListModel):
         return None
 
 
-def missing_note(detail: ActivityDetail) -> str:
+def missing_note(detail: ActivityDetail, transcript: Transcript | None = None) -> str:
     """Why there is no transcript to show when reading it found none."""
+    if transcript is not None and transcript.skipped:
+        return "No line of the transcript file could be read."
     has_asset = any(a.kind == "transcript" for a in detail.assets)
     return "The transcript is not downloaded yet." if has_asset else "This activity has no transcript."
 
@@ -140,6 +143,43 @@ def banner(parent: QWidget, text: str, tip: str) -> QLabel:
     label.setStyleSheet("padding: 3px;")
     label.setVisible(False)
     return label
+
+
+def skipped_note(parent: QWidget) -> QLabel:
+    """A quiet line under the banners: how many lines of the file could not be read."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setVisible(False)
+    return label
+
+
+def show_skipped(label: QLabel, transcript: Transcript | None) -> None:
+    """Say how many lines were not read (and, on hover or to a screen reader, which and why)."""
+    skipped = transcript.skipped if transcript is not None else ()
+    label.setVisible(bool(skipped))
+    if not skipped:
+        return
+    count = len(skipped)
+    text = f"{count} line{'s' if count != 1 else ''} could not be read"
+    label.setText(text)
+    label.setAccessibleName(text)
+    first = "; ".join(str(skip) for skip in skipped[:SKIPS_DESCRIBED])
+    more = f"; and {count - SKIPS_DESCRIBED} more" if count > SKIPS_DESCRIBED else ""
+    why = f"Lines of the transcript file left out because they could not be read: {first}{more}."
+    label.setAccessibleDescription(why)
+    label.setToolTip(why)
+
+
+def match_count_text(query: str, matches: list[int], match_at: int) -> str:
+    """The find box's count: "", "No matches", "3 matches" or "2 of 3" (stepping through)."""
+    if not query.strip():
+        return ""
+    if not matches:
+        return "No matches"
+    if match_at < 0:
+        return f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
+    return f"{match_at + 1} of {len(matches)}"
 
 
 def tool_button(parent: QWidget, text: str, name: str, tip: str, slot) -> QToolButton:
@@ -172,6 +212,7 @@ class TranscriptPanel(QWidget):
         self.estimated_banner = banner(self, 
             ESTIMATED_BANNER, "This transcript came without timings: where each line starts is an estimate"
         )
+        self.skipped_note = skipped_note(self)
         self.empty_label = QLabel(self)
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_label.setWordWrap(True)
@@ -246,6 +287,7 @@ class TranscriptPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.machine_banner)
         layout.addWidget(self.estimated_banner)
+        layout.addWidget(self.skipped_note)
         layout.addLayout(find_row)
         layout.addLayout(size_row)
         layout.addWidget(self.empty_label)
@@ -289,7 +331,7 @@ class TranscriptPanel(QWidget):
 
     def _arrived(self, request: int, transcript: Transcript | None) -> None:
         if request == self._request:  # else another activity (or length) was asked for meanwhile
-            self._show(transcript, missing_note(self._source[1]))
+            self._show(transcript, missing_note(self._source[1], transcript))
 
     def _failed(self, request: int, exc: BaseException) -> None:
         if request == self._request:
@@ -311,6 +353,7 @@ class TranscriptPanel(QWidget):
         has = bool(cues)
         self.machine_banner.setVisible(has and machine_generated)
         self.estimated_banner.setVisible(has and transcript.estimated)
+        show_skipped(self.skipped_note, transcript)
         self.empty_label.setText(note if not has else "")
         self.empty_label.setVisible(not has)
         self.view.setVisible(has)
@@ -391,16 +434,7 @@ class TranscriptPanel(QWidget):
         self._show_match_count()
 
     def _show_match_count(self) -> None:
-        text = self.find_edit.text().strip()
-        if not text:
-            self.match_label.setText("")
-        elif not self._matches:
-            self.match_label.setText("No matches")
-        elif self._match_at < 0:
-            n = len(self._matches)
-            self.match_label.setText(f"{n} match{'es' if n != 1 else ''}")
-        else:
-            self.match_label.setText(f"{self._match_at + 1} of {len(self._matches)}")
+        self.match_label.setText(match_count_text(self.find_edit.text(), self._matches, self._match_at))
         self.prev_button.setEnabled(bool(self._matches))
         self.next_button.setEnabled(bool(self._matches))
 
