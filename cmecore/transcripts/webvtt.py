@@ -8,7 +8,9 @@ from w3c/webvtt index.bs. The step names in comments below are the spec's.
   UTF-8 decode, `text.decode_text`). "WEBVTTX" or "WEBVTT" + form feed are not WebVTT.
 - Everything else is read block by block, and a block that is not a readable cue is
   dropped alone: its lines are reported in `Transcript.skipped` (header, NOTE, STYLE and
-  REGION blocks are not cues and are dropped quietly).
+  REGION blocks are not cues and are dropped quietly). The spec turns STYLE and REGION
+  blocks into style sheets and regions; neither makes or breaks a cue (a cue's region
+  only places it), so they are not read further.
 - A timing line starts a cue only as a block's first line, or its second after an
   identifier; met later, it ends the block and starts the next one — so a cue without a
   blank line before it, or a NOTE with "-->" on its third line, read as the spec says.
@@ -75,7 +77,6 @@ class _Reader:
     def __init__(self, lines: list[str]):
         self.lines = lines
         self.position = 1  # the signature line has been read
-        self.seen_cue = False
         self.cues: list[Cue] = []
         self.skipped: list[SkippedLine] = []
 
@@ -123,7 +124,6 @@ class _Reader:
                         block.times, block.failure = None, (at, str(exc))
                     else:
                         block.timing_at, block.text = at, []
-                        self.seen_cue = True
                 else:
                     # A timing line where a cue cannot start: it starts the next block.
                     self.position = previous
