@@ -45,10 +45,8 @@ def skipped_block(first: int, count: int, fault: int | None, why: str) -> list[S
     """
     if fault is None:
         return [SkippedLine(index + 1, why) for index in range(first, first + count)]
-    return [
-        SkippedLine(index + 1, why if index == fault else f"part of the cue at line {fault + 1}, which could not be read")
-        for index in range(first, first + count)
-    ]
+    pointer = f"part of the cue at line {fault + 1}, which could not be read"
+    return [SkippedLine(index + 1, why if index == fault else pointer) for index in range(first, first + count)]
 
 
 class TranscriptRejected(ValueError):

@@ -189,9 +189,11 @@ def cues_among_garbage(draw, srt: bool) -> tuple[bytes, list[tuple[int, int, str
         wanted.append(cue)
     if draw(st.booleans()):
         blocks.append(draw(st.lists(GARBAGE_LINES, min_size=1, max_size=4)))
-    header = [] if srt else [draw(st.sampled_from([["WEBVTT"], ["WEBVTT - title", "Kind: captions"], ["\ufeffWEBVTT"]]))]
+    headers = [["WEBVTT"], ["WEBVTT - title", "Kind: captions"], ["\ufeffWEBVTT"]]
+    header = [] if srt else [draw(st.sampled_from(headers))]
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
-    text = (newline * 2).join(newline.join(block) for block in [*header, *blocks]) + draw(st.sampled_from(["", newline]))
+    text = (newline * 2).join(newline.join(block) for block in [*header, *blocks])
+    text += draw(st.sampled_from(["", newline]))
     return text.encode("utf-8"), wanted
 
 

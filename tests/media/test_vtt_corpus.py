@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cmecore.transcripts.cues import Cue, TranscriptRejected
+from cmecore.transcripts.cues import TranscriptRejected
 from cmecore.transcripts.subrip import read_subrip
 from cmecore.transcripts.text import decode_text
 from cmecore.transcripts.webvtt import UnreadableTiming, collect_timestamp, read_webvtt
