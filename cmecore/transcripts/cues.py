@@ -1,7 +1,8 @@
 """A transcript's cues, and finding the cue for a moment.
 
 `Transcript.timed` says the file carried timings; `estimated` that they were computed
-from text length (the UI shows a banner for these).
+from text length; `from_audio` that the server computed them from the video's speech at
+publish (the catalog's `timing: "audio"`). The UI shows a banner for the last two.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Transcript:
     cues: tuple[Cue, ...]
     timed: bool  # the file itself carried timings
     estimated: bool  # timings were computed by us from text length
+    from_audio: bool = False  # timings were estimated by the server from the audio (asset timing "audio")
 
     def text(self) -> str:
         return "\n".join(cue.text for cue in self.cues)
