@@ -2,19 +2,61 @@
 
 `speech_like` stands in for a speaker (a voiced buzz with syllable-rate loudness changes and
 short gaps between words, over a faint room noise); `write_video` muxes float samples into
-a small MP4 (a still picture and AAC sound), as a provider's video would arrive.
+a small MP4 (a still picture and AAC sound), as a provider's video would arrive;
+`synthesized_talk` says SENTENCES that way (silence first, a break after the third), and
+`talk_folder` makes a publish folder of it with an untimed transcript.
 """
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
+from cmecore.transcripts.estimate import spoken_chunks
+
 RATE = 16_000
 ROOM_NOISE = 0.001  # about -60 dBFS: a quiet room, never digital silence
+
+SENTENCES = [
+    "Good evening and welcome to this session on blood pressure measured at home.",
+    "Most adults with hypertension do not know that they have it.",
+    "Office readings are often higher than readings taken at home.",
+    "After the break we will look at the evidence from a recent trial.",
+    "Patients who sent their readings to a pharmacist did better after a year.",
+    "Thank you for listening and please complete the evaluation.",
+]
+LEAD_S, BREAK_S, GAP_S = 8.0, 10.0, 0.6
+SECONDS_PER_WEIGHT = 0.066  # speaking time per unit of spoken weight: about 150 words a minute
+
+
+def synthesized_talk(seed: int = 7) -> tuple[np.ndarray, list[int]]:
+    """Samples and each sentence's true start (ms): silence, 3 sentences, a break, 3 more."""
+    rng = np.random.default_rng(seed)
+    parts, starts, at = [silence(LEAD_S, rng)], [], LEAD_S
+    for n, chunk in enumerate(spoken_chunks(" ".join(SENTENCES))):
+        if n == 3:
+            parts.append(silence(BREAK_S, rng))
+            at += BREAK_S
+        starts.append(round(at * 1000))
+        seconds = chunk.weight * SECONDS_PER_WEIGHT
+        parts += [speech_like(seconds, rng), silence(GAP_S, rng)]
+        at += len(parts[-2]) / RATE + GAP_S
+    parts.append(silence(3, rng))
+    return np.concatenate(parts), starts
+
+
+def talk_folder(folder: Path, doc: dict, text: str, samples: np.ndarray | None, seconds: float | None = None) -> Path:
+    """A publish folder: `doc` (activity.json) with a video `talk.mp4` of `samples` and `text` as `talk.txt`."""
+    folder.mkdir(parents=True)
+    write_video(folder / "talk.mp4", samples, seconds=seconds)
+    (folder / "talk.txt").write_text(text, encoding="utf-8")
+    doc = {**doc, "assets": [{"path": "talk.mp4", "title": "Talk"}, {"path": "talk.txt", "kind": "transcript"}]}
+    (folder / "activity.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder
 
 
 def silence(seconds: float, rng: np.random.Generator) -> np.ndarray:
