@@ -15,7 +15,8 @@ Figures: error of each sentence's first cue start against the truth, p50 / p90 /
   (b) the published timing: over speech, sentence starts drawn to onsets after pauses.
 Target: (b) p90 ≤ 2 s. Also (b) for the text without punctuation, as raw machine
 transcripts come (cues then start mid-sentence: each sentence's first word is placed
-within its cue by letters).
+within its cue by letters), and, where pocketsphinx is installed, (c) its forced alignment
+of that text for comparison (not used by publish).
 """
 
 from __future__ import annotations
@@ -157,6 +158,37 @@ def unpunctuated(text: str) -> str:
     return " ".join("".join(ch for ch in text if ch not in ".,;:!?").split())
 
 
+def forced_alignment_errors(samples, text: str, truth: list[float]) -> tuple[list[float], float, int] | None:
+    """(c) PocketSphinx forced alignment of the unpunctuated text (its English model; words it
+    does not know, such as drug names, left out): each sentence's first known word against the
+    truth; plus the seconds it took and the words left out. None if pocketsphinx is not installed."""
+    import re
+
+    import numpy as np
+
+    try:
+        from pocketsphinx import Decoder  # optional: only this comparison uses it, publish does not
+    except ImportError:
+        return None
+    decoder = Decoder(samprate=16_000, loglevel="ERROR")
+    sentences = [re.sub(r"[^a-z' ]", " ", s.lower()).split() for s in text.split("\n")]
+    known = [[w for w in words if decoder.lookup_word(w) is not None] for words in sentences]
+    started = time.perf_counter()
+    decoder.set_align_text(" ".join(w for words in known for w in words))
+    decoder.start_utt()
+    decoder.process_raw((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes(), full_utt=True)
+    decoder.end_utt()
+    took = time.perf_counter() - started
+    starts = [s.start_frame * 10 for s in decoder.seg() if s.word not in ("<s>", "</s>", "<sil>", "(NULL)")]
+    firsts, at = [], 0
+    for words in known:
+        firsts.append(at)
+        at += len(words)
+    if len(starts) != at:
+        return [float("inf")], took, sum(map(len, sentences)) - at
+    return [abs(starts[i] - true) / 1000 for i, true in zip(firsts, truth)], took, sum(map(len, sentences)) - at
+
+
 def line(name: str, errors: list[float]) -> str:
     return (f"  {name:<44} p50 {statistics.median(errors):5.2f} s   p90 {percentile(errors, 90):5.2f} s"
             f"   max {max(errors):5.2f} s")
@@ -209,6 +241,13 @@ def main() -> None:
                 print(line("  (b) the text without punctuation", errors))
                 print(f"  figure: (b) p90 {percentile(errors, 90):.2f} s, no punctuation / anchor: ≤ "
                       f"{TARGET_P90_S:g} s / {'met' if percentile(errors, 90) <= TARGET_P90_S else 'not met'}")
+                forced = forced_alignment_errors(samples, text, truth)
+                if forced is None:
+                    print("  (c) pocketsphinx forced alignment: not installed (pip install pocketsphinx to compare)")
+                else:
+                    errors, took, left_out = forced
+                    print(line("  (c) pocketsphinx forced alignment", errors)
+                          + f"   ({took:.1f} s; {left_out} unknown words left out; publish does not use it)")
 
 
 if __name__ == "__main__":
