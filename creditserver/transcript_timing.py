@@ -50,7 +50,8 @@ class TranscriptTiming:
         """One line for the publisher: the speaking rate, or why the transcript stays untimed."""
         a = self.alignment
         if not self.timed:
-            return f"{self.name}: kept without timings: {self.problem or a.warnings[0].message}"
+            reason = self.problem or (a.warnings[0].message if a.warnings else "the transcript has no words")
+            return f"{self.name}: kept without timings: {reason}"
         return (f"{self.name}: timed from the audio: {a.words} words over {clock(a.speech_ms)} of speech, "
                 f"{a.words_per_minute:.0f} words a minute")
 

@@ -75,10 +75,10 @@ def align_to_speech(text: str, segments: list[Segment], *, snap: bool = True) ->
     bounds = share_out([chunk.weight for chunk in chunks], timeline.total_ms)
     if snap:
         bounds = _snap_sentence_starts(chunks, bounds, timeline)
-    cues = tuple(
-        Cue(timeline.start_at(start), max(timeline.start_at(start), timeline.end_at(end)), chunk.text)
-        for chunk, start, end in zip(chunks, bounds, bounds[1:])
-    )
+    starts = [timeline.start_at(b) for b in bounds[:-1]]
+    # A cue ends where its speech ends (at a pause: before it); never before it starts.
+    cues = tuple(Cue(start, max(start, timeline.end_at(end)), chunk.text)
+                 for chunk, start, end in zip(chunks, starts, bounds[1:]))
     alignment = Alignment(cues, words, timeline.total_ms, ())
     return Alignment(cues, words, timeline.total_ms, rate_warnings(alignment, timeline))
 

@@ -86,3 +86,12 @@ def test_a_transcript_covering_only_the_first_part_is_timed_with_a_warning(tmp_p
     assert "speech continues to 0:" in err
     asset, _body, _source = served_transcript(data)
     assert asset.timing == "audio"
+
+
+def test_a_transcript_without_words_is_kept_as_it_is():
+    from cmecore.transcripts.align import Segment, align_to_speech
+    from creditserver.transcript_timing import TranscriptTiming
+
+    timing = TranscriptTiming(1, "talk.txt", align_to_speech(" \n ", [Segment(0, 5_000)]))
+    assert not timing.timed
+    assert timing.warnings() == ["talk.txt: kept without timings: the transcript has no words"]
