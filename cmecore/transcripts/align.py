@@ -9,8 +9,9 @@ between two such anchors are spread again between them. So an error in the estim
 not run on: each snapped sentence starts it afresh. (`make bench`: bench_alignment.)
 
 The report says the speaking rate over speech time and warns when the text cannot fit the
-speech: no speech, a rate too low for speech (the text covers only part of the talk), or
-too high (quiet speech missed, or another talk's text).
+speech: no speech, a rate too low for speech (the text covers only part of the talk: it is
+then placed at a typical pace from the first words, not stretched), or too high (quiet
+speech missed, or another talk's text).
 
 Pure Python, no I/O, no numpy: given text and segments, the same answer on the server and a client.
 """
@@ -72,9 +73,14 @@ def align_to_speech(text: str, segments: list[Segment], *, snap: bool = True) ->
             "no_speech", "no speech was found in the video's sound track; the transcript keeps no timings"),))
     if not chunks:
         return Alignment((), 0, timeline.total_ms, ())
-    bounds = share_out([chunk.weight for chunk in chunks], timeline.total_ms)
+    span_ms = timeline.total_ms
+    if words * 60_000 / span_ms < SLOWEST_PLAUSIBLE_WPM:
+        # The text covers only part of the talk: stretched over all of it, every cue would be
+        # late; at a typical pace from the first words, the part it covers is about right.
+        span_ms = min(span_ms, words * 60_000 // TYPICAL_WPM)
+    bounds = share_out([chunk.weight for chunk in chunks], span_ms)
     if snap:
-        bounds = _snap_sentence_starts(chunks, bounds, timeline)
+        bounds = _snap_sentence_starts(chunks, bounds, timeline, span_ms)
     starts = [timeline.start_at(b) for b in bounds[:-1]]
     # A cue ends where its speech ends (at a pause: before it); never before it starts.
     cues = tuple(Cue(start, max(start, timeline.end_at(end)), chunk.text)
@@ -108,15 +114,17 @@ class SpeechTimeline:
         return self.segments[k].start_ms + speech_ms - self.offsets[k]
 
 
-def _snap_sentence_starts(chunks: list[SpokenChunk], bounds: list[int], timeline: SpeechTimeline) -> list[int]:
-    """Move sentence starts to nearby onsets, in order, and spread the rest between anchors."""
-    onsets = timeline.onsets()
+def _snap_sentence_starts(chunks: list[SpokenChunk], bounds: list[int], timeline: SpeechTimeline,
+                          total_ms: int) -> list[int]:
+    """Move sentence starts to nearby onsets, in order, and spread the rest between anchors
+    (the text spans speech time 0 to `total_ms`)."""
+    onsets = [onset for onset in timeline.onsets() if onset < total_ms]
     if not onsets:
         return bounds
     cumulative = [0]
     for chunk in chunks:
         cumulative.append(cumulative[-1] + chunk.weight)
-    total_weight, total_ms = cumulative[-1], timeline.total_ms
+    total_weight = cumulative[-1]
     sentences = sum(chunk.starts_sentence for chunk in chunks)
     reach = SNAP_SHARE * total_ms / max(1, sentences)
     anchors = [(0, 0)]  # (weight position, speech time)
@@ -152,8 +160,9 @@ def rate_warnings(alignment: Alignment, timeline: SpeechTimeline) -> tuple[Timin
         return (TimingWarning("partial_text", (
             f"the transcript seems to cover only part of the talk: {alignment.words} words over "
             f"{clock(timeline.total_ms)} of speech is {rate:.0f} words a minute (speech runs at "
-            f"{TYPICAL_WPM} or so); at that pace the text would end near {clock(text_end)}, but "
-            f"speech continues to {clock(timeline.segments[-1].end_ms)}. Check the transcript is complete")),)
+            f"{TYPICAL_WPM} or so); at that pace the text ends near {clock(text_end)}, but "
+            f"speech continues to {clock(timeline.segments[-1].end_ms)}, so the text was placed at that "
+            "pace. Check the transcript is complete")),)
     if rate > FASTEST_PLAUSIBLE_WPM:
         return (TimingWarning("too_fast", (
             f"the transcript has more words than the speech allows: {alignment.words} words over "

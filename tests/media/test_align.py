@@ -39,6 +39,7 @@ def test_warnings_for_no_speech_too_little_text_and_too_much():
     few = align_to_speech(TWO_SENTENCES, ten_minutes)
     assert [w.code for w in few.warnings] == ["partial_text"] and few.words_per_minute < 2
     assert "speech continues to 10:00" in few.warnings[0].message
+    assert few.cues[-1].end_ms < 10_000  # placed at a typical pace (16 words: 6.4 s), not over 10 minutes
     many = align_to_speech(" ".join(["word"] * 100), [Segment(0, 10_000)])
     assert [w.code for w in many.warnings] == ["too_fast"] and many.words_per_minute == 600
 

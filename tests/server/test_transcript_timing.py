@@ -14,6 +14,7 @@ import pytest
 from cmecore.protocol import Catalog
 from creditserver.cli import main
 from creditserver.runner import serve_in_thread
+from desktop.media.transcript import parse_transcript
 from tests.support.activities import minimal_activity
 from tests.support.talks import RATE, SENTENCES, synthesized_talk, talk_folder
 
@@ -35,8 +36,6 @@ def served_transcript(data):
 
 
 def test_plain_transcript_is_published_as_webvtt_timed_from_the_speech(tmp_path, capsys):
-    from desktop.media.transcript import parse_transcript
-
     samples, starts = synthesized_talk()
     text = "\n".join(SENTENCES)
     folder = talk_folder(tmp_path / "act", minimal_activity("timed-act"), text, samples)
@@ -84,8 +83,11 @@ def test_a_transcript_covering_only_the_first_part_is_timed_with_a_warning(tmp_p
     assert "talk.txt: timed from the audio: 13 words" in out
     assert "warning: talk.txt: the transcript seems to cover only part of the talk" in err
     assert "speech continues to 0:" in err
-    asset, _body, _source = served_transcript(data)
+    asset, body, _source = served_transcript(data)
     assert asset.timing == "audio"
+    # Placed at a typical pace from the first words, not stretched over the whole talk.
+    [cue] = parse_transcript(body, "text/vtt").cues
+    assert abs(cue.start_ms - starts[0]) <= TOLERANCE_MS and cue.end_ms < starts[1]
 
 
 def test_a_transcript_without_words_is_kept_as_it_is():
