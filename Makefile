@@ -6,7 +6,7 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test bench screenshots clean system-demo system-test
+.PHONY: demo test bench screenshots clean system-demo system-test system-bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,13 +20,16 @@ system-demo:
 system-test:
 	packaging/system-packages test
 
+system-bench:
+	packaging/system-packages bench
+
 demo: system-demo $(STAMP)
 	$(VENV)/bin/cme-offline --demo
 
 test: system-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
+bench: system-bench $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m tests.bench
 
 # A PNG of every main screen, light and dark, at 1024x700 and at 2x scaling (a 2048x1400

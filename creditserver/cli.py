@@ -1,7 +1,7 @@
 """`cme-credit-server`: serve, publish, withdraw, and manage learners.
 
     cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL] [--public-url URL]
-    cme-credit-server publish --data-dir DIR FOLDER
+    cme-credit-server publish --data-dir DIR FOLDER   (a plain-text transcript is timed from the video's audio)
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
@@ -127,6 +127,11 @@ def _publish(args) -> int:
         return _refuse(str(exc))
     finally:
         db.dispose()
+    for timing in result.transcripts:
+        if timing.timed:
+            print(timing.summary())
+        for warning in timing.warnings():
+            print(f"warning: {warning}", file=sys.stderr)
     if result.changed:
         print(f"published {result.activity_id} version {result.version} (catalog revision {result.revision})")
     else:

@@ -5,14 +5,15 @@ asset gives a `path` to a file in the folder instead of sha256/size/url/media_ty
 `version` may be left out) plus the files. Publishing hashes the files into the media
 store, fills in the asset fields, validates the result with `protocol.Activity` and
 stores its JSON text under a new catalog revision. The same content published again
-changes nothing.
+changes nothing. A plain-text transcript beside a video is timed from the video's audio
+(transcript_timing.py) and served as WebVTT; `PublishResult.transcripts` says how it went.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -24,6 +25,7 @@ from cmecore.protocol import Activity, AssetKind
 from .db import Database, bump_revision
 from .media import MediaStore, media_url
 from .models import ActivityRecord, ActivityVersion, utcnow
+from .transcript_timing import TranscriptTiming, time_transcripts
 
 # extension → (media type, asset kind, timed by default)
 EXTENSIONS: dict[str, tuple[str, AssetKind, bool]] = {
@@ -50,6 +52,7 @@ class PublishResult:
     version: int
     revision: int
     changed: bool
+    transcripts: tuple[TranscriptTiming, ...] = ()  # untimed transcripts timed (or not) from the audio
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -147,12 +150,15 @@ def publish_folder(db: Database, store: MediaStore, folder: Path) -> PublishResu
     except ValidationError as exc:
         raise PublishError(format_validation_error(exc)) from None
 
+    timings = time_transcripts(files)  # decodes the audio: before the transaction, not inside it
     with db.session() as s:
         assets = []
         for i, path, media_type in files:
             obj = store.put(s, path, media_type)
             assets.append(asset_doc(i, path, obj.media_type, obj.sha256, obj.size))
-        return _store_activity(s, {**doc, "assets": assets})
+        for timing in timings:
+            timing.apply(s, store, assets)
+        return replace(_store_activity(s, {**doc, "assets": assets}), transcripts=tuple(timings))
 
 
 def _store_activity(s: Session, doc: dict[str, Any]) -> PublishResult:

@@ -1,10 +1,11 @@
 """A transcript's cues, and finding the cue for a moment.
 
 `Transcript.timed` says the file carried timings; `estimated` that they were computed
-from text length (the UI shows a banner for these); `skipped` lists the lines of the file
-that could not be read (a broken cue is dropped, the rest kept: the UI says how many).
-A file is refused whole (`TranscriptRejected`) only when it is not the format it claims
-(a WebVTT file without its signature).
+from text length; `from_audio` that the server computed them from the video's speech at
+publish (the catalog's `timing: "audio"`); the UI shows a banner for the last two.
+`skipped` lists the lines of the file that could not be read (a broken cue is dropped,
+the rest kept: the UI says how many). A file is refused whole (`TranscriptRejected`) only
+when it is not the format it claims (a WebVTT file without its signature).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Transcript:
     timed: bool  # the file itself carried timings
     estimated: bool  # timings were computed by us from text length
     skipped: tuple[SkippedLine, ...] = ()  # lines of the file not read, in file order
+    from_audio: bool = False  # timings were estimated by the server from the audio (asset timing "audio")
 
     def text(self) -> str:
         return "\n".join(cue.text for cue in self.cues)

@@ -2,12 +2,16 @@
 
 A plain-text transcript has no times, so each chunk of text (a sentence, or a clause run
 of at most MAX_WORDS_PER_ESTIMATED_CUE words) gets a share of the duration in proportion
-to how long it takes to say (letters, plus a pause at sentence ends).
+to how long it takes to say (letters, plus a pause at sentence ends). `spoken_chunks` is
+the one chunking and weighting: the aligner (align.py) spreads the same chunks over the
+speech found in the audio instead of over the whole duration.
 """
 
 from __future__ import annotations
 
 import re
+
+from dataclasses import dataclass
 
 from cmecore.transcripts.cues import Cue
 
@@ -26,6 +30,34 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n\s*\n")
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+")
 
 
+@dataclass(frozen=True)
+class SpokenChunk:
+    """One future cue: its text, whether it starts/ends a sentence, and how long it takes to say."""
+
+    text: str
+    starts_sentence: bool
+    ends_sentence: bool
+    weight: int  # spoken weight: letters and digits, +1 per word, + a pause at a sentence end
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def spoken_chunks(text: str) -> list[SpokenChunk]:
+    """The text as short chunks (at most MAX_WORDS_PER_ESTIMATED_CUE words) with their weights."""
+    out: list[SpokenChunk] = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = _SPACES.sub(" ", sentence).strip()
+        if not sentence:
+            continue
+        pieces = _split_long(sentence)
+        for i, piece in enumerate(pieces):
+            ends = i == len(pieces) - 1
+            out.append(SpokenChunk(piece, i == 0, ends, _spoken_weight(piece, ends)))
+    return out
+
+
 def estimate_cues(text: str, duration_ms: int | None) -> tuple[Cue, ...]:
     """Split untimed text into short cues and spread them over `duration_ms`.
 
@@ -33,35 +65,27 @@ def estimate_cues(text: str, duration_ms: int | None) -> tuple[Cue, ...]:
     pause at sentence ends). The result is contiguous: the first cue starts at 0, each
     starts where the previous ended, and the last ends at the duration.
     """
-    chunks = _chunks(text)
+    chunks = spoken_chunks(text)
     if not chunks:
         return ()
-    weights = [_spoken_weight(chunk, sentence_end) for chunk, sentence_end in chunks]
     if duration_ms is None:
-        duration_ms = sum(len(chunk.split()) for chunk, _ in chunks) * NOMINAL_MS_PER_WORD
+        duration_ms = sum(chunk.words for chunk in chunks) * NOMINAL_MS_PER_WORD
+    bounds = share_out([chunk.weight for chunk in chunks], duration_ms)
+    return tuple(Cue(start, end, chunk.text) for chunk, start, end in zip(chunks, bounds, bounds[1:]))
+
+
+def share_out(weights: list[int], total_ms: int) -> list[int]:
+    """Boundaries 0 = b[0] ≤ … ≤ b[n] = total_ms, chunk i getting its weight's share of the time.
+
+    From the running total (not per-chunk rounding), so rounding errors never add up.
+    """
     total = sum(weights)
-    cues = []
-    start = 0
+    bounds = [0]
     cumulative = 0
-    for (chunk, _), weight in zip(chunks, weights):
+    for weight in weights:
         cumulative += weight
-        # Boundaries from the running total (not per-chunk rounding) so errors never add up.
-        end = duration_ms * cumulative // total
-        cues.append(Cue(start, end, chunk))
-        start = end
-    return tuple(cues)
-
-
-def _chunks(text: str) -> list[tuple[str, bool]]:
-    """(chunk text, ends a sentence) pairs, each at most MAX_WORDS_PER_ESTIMATED_CUE words."""
-    out: list[tuple[str, bool]] = []
-    for sentence in _SENTENCE_END.split(text):
-        sentence = _SPACES.sub(" ", sentence).strip()
-        if not sentence:
-            continue
-        pieces = _split_long(sentence)
-        out.extend((piece, i == len(pieces) - 1) for i, piece in enumerate(pieces))
-    return out
+        bounds.append(total_ms * cumulative // total)
+    return bounds
 
 
 def _split_long(sentence: str) -> list[str]:

@@ -27,6 +27,7 @@ class AssetRef:
     language: str
     timed: bool
     activity_id: str = ""
+    timing: str = "file"  # a timed transcript's timings: "file" (the provider's) or "audio" (the server's)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def videos_only_in(db: Database, activity_id: str) -> set[str]:
 
 
 def _ref(a: m.Asset) -> AssetRef:
-    return AssetRef(a.kind, a.title, a.media_type, a.sha256, a.language, a.timed, a.activity_id)
+    return AssetRef(a.kind, a.title, a.media_type, a.sha256, a.language, a.timed, a.activity_id, a.timing)
 
 
 def load_watch_progress(db: Database, learner_id: str, activity_id: str) -> WatchProgressInfo | None:

@@ -9,6 +9,7 @@ acknowledged the disclosures of the version cached now, every read raises Conten
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,8 +45,8 @@ class ContentService:
 
         A plain-text transcript has no timings: they are spread over `duration_ms` (the
         video's length once the player knows it), else over the length last recorded for
-        this learner, else estimated from the words. Raises TranscriptError for a file
-        that cannot be read.
+        this learner, else estimated from the words. `from_audio`: the server timed it from
+        the audio. Raises TranscriptError for a file that cannot be read.
         """
         if not self._unlocked(activity_id):
             return None
@@ -53,7 +54,8 @@ class ContentService:
             if not duration_ms:
                 saved = self.watch_progress(activity_id)
                 duration_ms = saved.duration_ms if saved and saved.duration_ms else None
-            return parse_transcript(path.read_bytes(), asset.media_type, duration_ms)
+            transcript = parse_transcript(path.read_bytes(), asset.media_type, duration_ms)
+            return replace(transcript, from_audio=asset.timing == "audio")
         return None
 
     def summaries(self, activity_id: str) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ def _stub(bin_dir: Path, name: str, body: str) -> None:
 
 def _run_as_user_with_nothing_installed(tmp_path: Path, purpose: str) -> subprocess.CompletedProcess:
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(parents=True)
     _stub(bin_dir, "dpkg", "exit 1")  # nothing is installed
     _stub(bin_dir, "id", "echo 1000")  # not root
     _stub(bin_dir, "apt-get", "echo apt-get must not run without root >&2; exit 99")
@@ -50,3 +50,10 @@ def test_ci_runs_the_same_install_step_then_the_readme_test_command():
     steps = [line.strip() for line in ci if line.strip() and not line.lstrip().startswith(("#", "set ", "cd "))]
     assert steps == ["packaging/system-packages test", "make test"]
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_the_bench_command_also_needs_espeak_ng(tmp_path):
+    result = _run_as_user_with_nothing_installed(tmp_path, "bench")
+    assert result.returncode == 1
+    assert {"espeak-ng", "xvfb"} <= set(result.stderr.split())
+    assert "espeak-ng" not in _run_as_user_with_nothing_installed(tmp_path / "t", "test").stderr.split()

@@ -5,6 +5,9 @@ it, or in plain words why there is none, when it arrives; a late answer for anot
 activity is dropped. Estimated timings are spread again once the video's real length is
 known (`fit_to_length`).
 
+Banners say when the text is machine-made and when its timings are estimated (from text
+length here, or from the audio by the server at publish).
+
 The current cue (CueIndex, a binary search per position tick) is shown bold on the
 highlight colour and kept in view, unless the learner scrolls by hand: then auto-follow
 stops and a "↓ Follow" button brings it back. Clicking a cue seeks there. A find box
@@ -50,6 +53,13 @@ log = logging.getLogger(__name__)
 
 MACHINE_BANNER = "Machine-generated transcript, not checked by hand"
 ESTIMATED_BANNER = "Timings are estimated"
+AUDIO_BANNER = "Timings estimated from the audio"
+BANNERS = (  # (text, tooltip): machine-made text, timings estimated here, timings estimated by the server
+    (MACHINE_BANNER, "This transcript was made by speech recognition"),
+    (ESTIMATED_BANNER, "This transcript came without timings: where each line starts is an estimate"),
+    (AUDIO_BANNER, "This transcript came without timings: the server placed each line where the speech "
+                   "is in the video, so a line may start a little early or late"),
+)
 START_ROLE = Qt.ItemDataRole.UserRole + 1
 SKIPS_DESCRIBED = 5  # the skipped-lines note's tooltip names the first few, then counts the rest
 
@@ -208,10 +218,7 @@ class TranscriptPanel(QWidget):
         self._prefs_dir, self._prefs = None, None  # the text size's WindowPrefs (the services' data dir)
         self._match_at = -1
 
-        self.machine_banner = banner(self, MACHINE_BANNER, "This transcript was made by speech recognition")
-        self.estimated_banner = banner(self, 
-            ESTIMATED_BANNER, "This transcript came without timings: where each line starts is an estimate"
-        )
+        self.machine_banner, self.estimated_banner, self.audio_banner = (banner(self, *b) for b in BANNERS)
         self.skipped_note = skipped_note(self)
         self.empty_label = QLabel(self)
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -285,9 +292,8 @@ class TranscriptPanel(QWidget):
         size_row.addWidget(self.larger_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.machine_banner)
-        layout.addWidget(self.estimated_banner)
-        layout.addWidget(self.skipped_note)
+        for label in (self.machine_banner, self.estimated_banner, self.audio_banner, self.skipped_note):
+            layout.addWidget(label)
         layout.addLayout(find_row)
         layout.addLayout(size_row)
         layout.addWidget(self.empty_label)
@@ -353,6 +359,7 @@ class TranscriptPanel(QWidget):
         has = bool(cues)
         self.machine_banner.setVisible(has and machine_generated)
         self.estimated_banner.setVisible(has and transcript.estimated)
+        self.audio_banner.setVisible(has and transcript.from_audio)
         show_skipped(self.skipped_note, transcript)
         self.empty_label.setText(note if not has else "")
         self.empty_label.setVisible(not has)
