@@ -44,7 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     parser.add_argument("--demo", action="store_true", help="load the demo activity and learners (idempotent)")
-    parser.add_argument("--access-ttl", type=int, default=900, metavar="SECONDS", help="access token lifetime")
+    parser.add_argument("--access-ttl", type=int, default=900, metavar="SECONDS", help="access token lifetime (1-86400)")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=16 * 1024 * 1024,
+        metavar="BYTES",
+        help="refuse request bodies larger than this with 413, unread (default 16 MiB)",
+    )
     parser.add_argument(
         "--completion-grace-days",
         type=int,
@@ -153,14 +160,15 @@ def _learner_add(args) -> int:
     from pydantic import ValidationError  # deferred: see the module docstring
 
     from .auth import LearnerExists, NewLearner, add_learner  # deferred: see the module docstring
+    from .passwords import password_problem  # deferred: see the module docstring
     from .publish import format_validation_error  # deferred: see the module docstring
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass(f"Password for {args.username}: ")
-    if not password:
-        return _refuse("password: must not be empty")
+    if problem := password_problem(password):
+        return _refuse(problem)
     new = NewLearner(username=args.username, password=password, **profile_values(args))
     db, _store = _open(args)
     try:
@@ -196,14 +204,20 @@ def _serve(args) -> int:
 
     from .app import create_app  # deferred: see the module docstring
 
-    app = create_app(
-        args.data_dir,
-        database_url=args.database_url,
-        demo=args.demo,
-        access_ttl_s=args.access_ttl,
-        completion_grace_days=args.completion_grace_days,
-        public_url=args.public_url,
-    )
+    if not 0 <= args.port <= 65535:
+        return _refuse(f"--port: must be between 0 and 65535 (got {args.port})")
+    try:
+        app = create_app(
+            args.data_dir,
+            database_url=args.database_url,
+            demo=args.demo,
+            access_ttl_s=args.access_ttl,
+            completion_grace_days=args.completion_grace_days,
+            public_url=args.public_url,
+            max_body_bytes=args.max_body_bytes,
+        )
+    except ValueError as exc:  # a setting out of range: check_settings names it
+        return _refuse(str(exc))
     print(f"{PROG}: serving on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
