@@ -1,7 +1,7 @@
 """`cme-credit-server`: serve, publish, withdraw, and manage learners.
 
     cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL] [--public-url URL]
-    cme-credit-server publish --data-dir DIR FOLDER
+    cme-credit-server publish --data-dir DIR [--allow-expired] FOLDER
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="publish (or update) an activity from a folder")
     _common(p, top=False)
     p.add_argument("folder", type=Path, help="folder with activity.json and its files")
+    p.add_argument(
+        "--allow-expired",
+        action="store_true",
+        help="publish even though the activity's termination date (or 3-year enduring period) has passed",
+    )
 
     p = sub.add_parser("withdraw", help="withdraw an activity from the catalog")
     _common(p, top=False)
@@ -129,7 +134,7 @@ def _publish(args) -> int:
 
     db, store = _open(args)
     try:
-        result = publish_folder(db, store, args.folder)
+        result = publish_folder(db, store, args.folder, allow_expired=args.allow_expired)
     except PublishError as exc:
         return _refuse(str(exc))
     finally:

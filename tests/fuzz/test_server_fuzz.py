@@ -17,8 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz.settings import FUZZ
-from tests.server.conftest import CREDIT_ACTIVITY, bearer, client_for, sign_in, write_folder
-from tests.support.activities import activity_doc
+from tests.server.conftest import CREDIT_ACTIVITY, bearer, client_for, credit_test_folder, sign_in
 from tests.server.credit_support import completion
 
 NASTY_TEXT = ["", "\ud800", "a\udfffb", "9" * 5000, "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
@@ -53,12 +52,11 @@ def completions_bodies(draw) -> bytes:
         return _body(draw(json_values) if draw(st.booleans()) else {"completions": draw(json_values)})
     items = [completion(CREDIT_ACTIVITY) for _ in range(draw(st.integers(1, 3)))]
     for item in items:
-        if draw(st.booleans()):
-            key = draw(st.sampled_from(sorted(item)))
-            item[key] = draw(json_values)
-        if draw(st.booleans()):
-            where = item["claim"] if draw(st.booleans()) else (item["attempts"][0] if item["attempts"] else item)
+        if draw(st.booleans()):  # one place inside the claim or the first attempt
+            where = item["claim"] if draw(st.booleans()) else item["attempts"][0]
             where[draw(st.sampled_from(sorted(where)))] = draw(scalars)
+        if draw(st.booleans()):  # one top-level field
+            item[draw(st.sampled_from(sorted(item)))] = draw(json_values)
     return _body({"completions": copy.deepcopy(items)})
 
 
@@ -100,7 +98,7 @@ def requests(draw, media_path: str) -> tuple[str, str, dict, bytes | None, bool]
 
 def test_no_input_to_any_endpoint_gives_a_server_error(start_server, tmp_path):
     server = start_server()
-    server.publish(write_folder(tmp_path / "credit", activity_doc(CREDIT_ACTIVITY), files={}))
+    server.publish(credit_test_folder(tmp_path / "credit"))
     with client_for(server) as api:
         auth = bearer(sign_in(api))
         [activity] = [a for a in api.get("/catalog", headers=auth).json()["activities"] if a["id"] != CREDIT_ACTIVITY]
