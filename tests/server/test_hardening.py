@@ -10,6 +10,7 @@ import secrets
 import socket
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -55,6 +56,19 @@ def test_failed_sign_ins_lock_the_username_with_growing_delays_even_for_the_righ
         assert _token(api, "demo", "demo").status_code == 200  # after the lockout it works
         assert _token(api, "demo", "guess 5").status_code == 401  # and the count starts again
         assert _token(api, "pharm", "demo").status_code == 200  # another learner was never locked
+
+
+def test_a_parallel_burst_of_guesses_gets_no_more_tries_than_a_sequential_one(start_server):
+    server = start_server(sign_in_throttle=ThrottleSettings(free_failures_per_username=5, first_delay_s=60))
+
+    def guess(i: int) -> int:
+        with client_for(server) as api:
+            return _token(api, "demo", f"guess {i}").status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(guess, range(40)))
+
+    assert codes.count(401) == 5 and codes.count(429) == 35  # each attempt is counted before its password is checked
 
 
 def test_failures_from_one_address_lock_it_for_every_username(start_server):
