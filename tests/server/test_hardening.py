@@ -5,6 +5,7 @@ bad items alone in a batch, huge Range numbers, options checked at start."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import secrets
 import socket
@@ -25,7 +26,6 @@ from creditserver.throttle import ThrottleSettings
 
 from .conftest import client_for
 from .credit_support import completion, count_rows, signed_in
-from .test_publish import _stdin
 
 TOO_MANY = "https://cme-offline.example/problems/too-many-sign-ins"
 
@@ -141,7 +141,10 @@ def test_usernames_are_one_account_in_any_case_width_or_spacing(start_server):
     assert normalise_username("Demo") == normalise_username("demo ") == normalise_username("ｄｅｍｏ") == "demo"
 
 
-def test_learner_add_refuses_short_passwords_and_a_second_spelling_of_a_username(tmp_path, capsys):
+def test_learner_add_refuses_short_passwords_and_a_second_spelling_of_a_username(tmp_path, capsys, monkeypatch):
+    def _stdin(text: str) -> None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(text))
+
     base = ["learner", "add", "--data-dir", str(tmp_path / "d"), "--password-stdin", "--profession", "nurse",
             "--display-name", "Nina"]
     _stdin("eleven char\n")
