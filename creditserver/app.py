@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from cmecore.protocol import API_PREFIX, ServerInfo
 
@@ -45,7 +48,8 @@ def create_app(
     reached. `max_body_bytes`: larger request bodies are refused with 413 unread.
     Raises ValueError naming the option when a setting is out of range."""
     check_settings(access_ttl_s=access_ttl_s, request_log_size=request_log_size,
-                   completion_grace_days=completion_grace_days, max_body_bytes=max_body_bytes)
+                   completion_grace_days=completion_grace_days, max_body_bytes=max_body_bytes,
+                   public_url=public_url, database_url=database_url)
     data_dir = Path(data_dir)
     db = Database(data_dir, database_url)
     store = MediaStore(data_dir / "media")
@@ -91,7 +95,8 @@ def create_app(
     return app
 
 
-def check_settings(*, access_ttl_s: int, request_log_size: int, completion_grace_days: int, max_body_bytes: int) -> None:
+def check_settings(*, access_ttl_s: int, request_log_size: int, completion_grace_days: int, max_body_bytes: int,
+                   public_url: str | None = None, database_url: str | None = None) -> None:
     """Refuse settings the server cannot work with, before anything starts (ValueError names the option)."""
     if not 1 <= access_ttl_s <= 86_400:
         raise ValueError(f"--access-ttl: must be between 1 and 86400 seconds (got {access_ttl_s})")
@@ -101,3 +106,14 @@ def check_settings(*, access_ttl_s: int, request_log_size: int, completion_grace
         raise ValueError(f"--max-body-bytes: must be between 1024 and {2**31} bytes (got {max_body_bytes})")
     if request_log_size < 0:
         raise ValueError(f"request log size: must not be negative (got {request_log_size})")
+    if public_url is not None:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--public-url: must be an http:// or https:// address (got {public_url!r})")
+    if database_url is not None:
+        try:
+            make_url(database_url)
+        except ArgumentError:
+            raise ValueError(
+                f"--database-url: must be a SQLAlchemy URL such as postgresql+psycopg://… (got {database_url!r})"
+            ) from None

@@ -247,6 +247,8 @@ def test_a_range_with_thousands_of_digits_is_answered_not_crashed(api, auth):
     ("--completion-grace-days", "-1", "--completion-grace-days"),
     ("--max-body-bytes", "10", "--max-body-bytes"),
     ("--port", "70000", "--port"),
+    ("--public-url", "cme.example.org", "--public-url"),
+    ("--database-url", "not a url", "--database-url"),
 ])
 def test_bad_server_options_stop_the_start_with_a_message_naming_them(tmp_path, capsys, option, value, named):
     assert main(["--data-dir", str(tmp_path / "d"), option, value]) == 2
