@@ -309,6 +309,8 @@ class ProblemType(StrEnum):
     method_not_allowed = PROBLEM_TYPE_BASE + "method-not-allowed"  # 405
     invalid_request = PROBLEM_TYPE_BASE + "invalid-request"  # 422, with an `errors` list
     range_not_satisfiable = PROBLEM_TYPE_BASE + "range-not-satisfiable"  # 416
+    payload_too_large = PROBLEM_TYPE_BASE + "payload-too-large"  # 413: the request body is over the limit
+    too_many_sign_ins = PROBLEM_TYPE_BASE + "too-many-sign-ins"  # 429: failed sign-ins; wait Retry-After seconds
     server_error = PROBLEM_TYPE_BASE + "server-error"  # 500
 
 

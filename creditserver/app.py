@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from cmecore.protocol import API_PREFIX, ServerInfo
 
 from . import auth, catalog, certificates, completions, keys, media, problems
+from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database
 from .demo import load_demo
 from .media import MediaStore
 from .requestlog import RequestLog, RequestLogMiddleware
+from .throttle import SignInThrottle, ThrottleSettings
 
 SERVER_NAME = "CME Offline reference credit server"
 
@@ -33,12 +38,18 @@ def create_app(
     request_log_size: int = 1000,
     completion_grace_days: int = completions.DEFAULT_GRACE_DAYS,
     public_url: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    sign_in_throttle: ThrottleSettings | None = None,
 ) -> FastAPI:
     """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`).
 
     `public_url` is the address learners and licensing boards reach the server at (behind a
     proxy, say), printed in certificates' verification URLs; None: the address each request
-    reached."""
+    reached. `max_body_bytes`: larger request bodies are refused with 413 unread.
+    Raises ValueError naming the option when a setting is out of range."""
+    check_settings(access_ttl_s=access_ttl_s, request_log_size=request_log_size,
+                   completion_grace_days=completion_grace_days, max_body_bytes=max_body_bytes,
+                   public_url=public_url, database_url=database_url)
     data_dir = Path(data_dir)
     db = Database(data_dir, database_url)
     store = MediaStore(data_dir / "media")
@@ -60,6 +71,7 @@ def create_app(
     app.state.access_ttl_s = int(access_ttl_s)
     app.state.request_log = RequestLog(request_log_size)
     app.state.signing_key = signing_key
+    app.state.sign_in_throttle = SignInThrottle(db, sign_in_throttle)
     app.state.public_url = public_url.rstrip("/") if public_url else None
     app.state.completion_settings = completions.CompletionSettings(grace_days=int(completion_grace_days))
 
@@ -75,7 +87,33 @@ def create_app(
     app.include_router(api)
     completions.install_schemas(app)
 
-    # Added last = outermost: the log sees the 500 that CatchAll produces.
+    # Added last = outermost: the log sees the 500 that CatchAll produces and the 413 of the
+    # body limit, which comes before anything reads the body.
     app.add_middleware(problems.CatchAllMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=int(max_body_bytes))
     app.add_middleware(RequestLogMiddleware, log=app.state.request_log)
     return app
+
+
+def check_settings(*, access_ttl_s: int, request_log_size: int, completion_grace_days: int, max_body_bytes: int,
+                   public_url: str | None = None, database_url: str | None = None) -> None:
+    """Refuse settings the server cannot work with, before anything starts (ValueError names the option)."""
+    if not 1 <= access_ttl_s <= 86_400:
+        raise ValueError(f"--access-ttl: must be between 1 and 86400 seconds (got {access_ttl_s})")
+    if not 0 <= completion_grace_days <= 3650:
+        raise ValueError(f"--completion-grace-days: must be between 0 and 3650 days (got {completion_grace_days})")
+    if not 1024 <= max_body_bytes <= 2**31:
+        raise ValueError(f"--max-body-bytes: must be between 1024 and {2**31} bytes (got {max_body_bytes})")
+    if request_log_size < 0:
+        raise ValueError(f"request log size: must not be negative (got {request_log_size})")
+    if public_url is not None:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--public-url: must be an http:// or https:// address (got {public_url!r})")
+    if database_url is not None:
+        try:
+            make_url(database_url)
+        except ArgumentError:
+            raise ValueError(
+                f"--database-url: must be a SQLAlchemy URL such as postgresql+psycopg://… (got {database_url!r})"
+            ) from None

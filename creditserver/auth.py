@@ -1,6 +1,7 @@
 """Learners, passwords and tokens; the `/auth/*` and `/me` routes.
 
-Passwords are kept as scrypt hashes with a per-learner salt. Tokens are random
+Passwords are kept as Argon2id hashes (passwords.py); failed sign-ins are throttled per
+username and per client address (throttle.py). Tokens are random
 (`secrets.token_urlsafe(32)`) and only their SHA-256 is stored. An access token lives
 `access_ttl_s` (15 minutes by default); a refresh token 90 days and is not rotated.
 Revoking a refresh token also revokes every access token issued from it.
@@ -9,7 +10,6 @@ Revoking a refresh token also revokes every access token issued from it.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -27,38 +27,14 @@ from cmecore.protocol import LearnerProfile, Problem, Profession, RefreshRequest
 from . import problems
 from .db import Database
 from .models import AccessToken, Learner, RefreshToken, utcnow
+from .passwords import DUMMY_HASH, hash_password, needs_rehash, normalise_username, verify_password
 from .problems import ProblemError
+from .throttle import SignInThrottle, keys_for, retry_after
 
 REFRESH_TTL = timedelta(days=90)
 DEFAULT_ACCESS_TTL_S = 900
 
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cme-credit-server"'}
-
-
-# ---------------------------------------------------------------- passwords
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        digest = hashlib.scrypt(
-            password.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(digest_hex) // 2
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(digest.hex(), digest_hex)
-
-
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 def token_hash(token: str) -> str:
@@ -88,12 +64,37 @@ class LearnerExists(ValueError):
     pass
 
 
+def find_learner(session: Session, username: str) -> Learner | None:
+    """The learner who signs in as `username`, in any case, width or surrounding spaces.
+
+    Learners added before usernames were normalised keep their name as typed; they are
+    still found by it exactly."""
+    normal = normalise_username(username)
+    if not _storable(normal):
+        return None
+    found = session.execute(select(Learner).where(Learner.username == normal)).scalar_one_or_none()
+    if found is None and _storable(username) and username != normal:
+        found = session.execute(select(Learner).where(Learner.username == username)).scalar_one_or_none()
+    return found
+
+
+def _storable(text: str) -> bool:
+    """Whether the database can hold `text` (a lone surrogate from a JSON body cannot be UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def add_learner(session: Session, new: NewLearner) -> LearnerProfile:
-    """Create a learner; raises LearnerExists if the username is taken, ValueError if invalid."""
-    if session.execute(select(Learner).where(Learner.username == new.username)).scalar_one_or_none():
-        raise LearnerExists(f"learner {new.username!r} already exists")
+    """Create a learner under the normalised username; raises LearnerExists if the username
+    is taken (in any case or width), ValueError if invalid."""
+    username = normalise_username(new.username)
+    if find_learner(session, username) is not None:
+        raise LearnerExists(f"learner {username!r} already exists")
     # Validate with the protocol model before storing, so /me can always be built.
-    profile = LearnerProfile(id=uuid.uuid4().hex, username=new.username, **profile_values(new))
+    profile = LearnerProfile(id=uuid.uuid4().hex, username=username, **profile_values(new))
     if not new.password:
         raise ValueError("password: must not be empty")
     session.add(Learner(password_hash=hash_password(new.password), **profile.model_dump(mode="json")))
@@ -182,13 +183,28 @@ def _key_fields(request: Request) -> dict[str, str]:
     return {"server_public_key": key.public_key_b64, "key_id": key.key_id} if key is not None else {}
 
 
-@router.post("/auth/token", response_model=TokenResponse, responses=_401)
+_429 = {429: {"model": Problem, "description": "Too many failed sign-ins: wait Retry-After seconds (problem+json)."}}
+
+
+@router.post("/auth/token", response_model=TokenResponse, responses={**_401, **_429})
 def sign_in(body: TokenRequest, request: Request) -> TokenResponse:
     db: Database = request.app.state.db
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
     ttl_s: int = request.app.state.access_ttl_s
+    keys = keys_for(normalise_username(body.username), request.client.host if request.client else None)
+    wait = throttle.reserve(keys)
+    if wait:
+        seconds = retry_after(wait)
+        raise ProblemError(
+            429,
+            "Too many failed sign-ins",
+            type=problems.TOO_MANY_SIGN_INS,
+            detail=f"Sign-in is paused for this account or address; try again in {seconds} seconds.",
+            headers={"Retry-After": str(seconds)},
+        )
     with db.session() as s:
-        learner = s.execute(select(Learner).where(Learner.username == body.username)).scalar_one_or_none()
-        ok = verify_password(body.password, learner.password_hash if learner else _DUMMY_HASH)
+        learner = find_learner(s, body.username)
+        ok = verify_password(body.password, learner.password_hash if learner else DUMMY_HASH)
         if learner is None or not ok:
             raise ProblemError(
                 401,
@@ -196,23 +212,27 @@ def sign_in(body: TokenRequest, request: Request) -> TokenResponse:
                 type=problems.INVALID_CREDENTIALS,
                 detail="Check the username and password and try again.",
             )
+        if needs_rehash(learner.password_hash):
+            learner.password_hash = hash_password(body.password)
         refresh = secrets.token_urlsafe(32)
         rt = RefreshToken(
             token_hash=token_hash(refresh),
             learner_id=learner.id,
-            device_name=body.device_name,
+            device_name=body.device_name if _storable(body.device_name) else "(unreadable device name)",
             expires_at=utcnow() + REFRESH_TTL,
         )
         s.add(rt)
         s.flush()
         access = _issue_access(s, learner.id, rt.id, ttl_s)
-        return TokenResponse(
+        reply = TokenResponse(
             access_token=access,
             refresh_token=refresh,
             expires_in=ttl_s,
             learner=profile_of(learner),
             **_key_fields(request),
         )
+    throttle.succeeded(keys)
+    return reply
 
 
 def _live_refresh(s: Session, token: str) -> RefreshToken:

@@ -1,7 +1,7 @@
 """`cme-credit-server`: serve, publish, withdraw, and manage learners.
 
     cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL] [--public-url URL]
-    cme-credit-server publish --data-dir DIR FOLDER   (a plain-text transcript is timed from the video's audio)
+    cme-credit-server publish --data-dir DIR [--allow-expired] FOLDER   (a plain-text transcript is timed from the video's audio)
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
@@ -44,7 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     parser.add_argument("--demo", action="store_true", help="load the demo activity and learners (idempotent)")
-    parser.add_argument("--access-ttl", type=int, default=900, metavar="SECONDS", help="access token lifetime")
+    parser.add_argument("--access-ttl", type=int, default=900, metavar="SECONDS", help="access token lifetime (1-86400)")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=16 * 1024 * 1024,
+        metavar="BYTES",
+        help="refuse request bodies larger than this with 413, unread (default 16 MiB)",
+    )
     parser.add_argument(
         "--completion-grace-days",
         type=int,
@@ -63,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="publish (or update) an activity from a folder")
     _common(p, top=False)
     p.add_argument("folder", type=Path, help="folder with activity.json and its files")
+    p.add_argument(
+        "--allow-expired",
+        action="store_true",
+        help="publish even though the activity's termination date (or 3-year enduring period) has passed",
+    )
 
     p = sub.add_parser("withdraw", help="withdraw an activity from the catalog")
     _common(p, top=False)
@@ -122,7 +134,7 @@ def _publish(args) -> int:
 
     db, store = _open(args)
     try:
-        result = publish_folder(db, store, args.folder)
+        result = publish_folder(db, store, args.folder, allow_expired=args.allow_expired)
     except PublishError as exc:
         return _refuse(str(exc))
     finally:
@@ -158,14 +170,15 @@ def _learner_add(args) -> int:
     from pydantic import ValidationError  # deferred: see the module docstring
 
     from .auth import LearnerExists, NewLearner, add_learner  # deferred: see the module docstring
+    from .passwords import password_problem  # deferred: see the module docstring
     from .publish import format_validation_error  # deferred: see the module docstring
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass(f"Password for {args.username}: ")
-    if not password:
-        return _refuse("password: must not be empty")
+    if problem := password_problem(password):
+        return _refuse(problem)
     new = NewLearner(username=args.username, password=password, **profile_values(args))
     db, _store = _open(args)
     try:
@@ -201,14 +214,20 @@ def _serve(args) -> int:
 
     from .app import create_app  # deferred: see the module docstring
 
-    app = create_app(
-        args.data_dir,
-        database_url=args.database_url,
-        demo=args.demo,
-        access_ttl_s=args.access_ttl,
-        completion_grace_days=args.completion_grace_days,
-        public_url=args.public_url,
-    )
+    if not 0 <= args.port <= 65535:
+        return _refuse(f"--port: must be between 0 and 65535 (got {args.port})")
+    try:
+        app = create_app(
+            args.data_dir,
+            database_url=args.database_url,
+            demo=args.demo,
+            access_ttl_s=args.access_ttl,
+            completion_grace_days=args.completion_grace_days,
+            public_url=args.public_url,
+            max_body_bytes=args.max_body_bytes,
+        )
+    except ValueError as exc:  # a setting out of range: check_settings names it
+        return _refuse(str(exc))
     print(f"{PROG}: serving on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

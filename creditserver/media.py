@@ -102,6 +102,13 @@ class Unsatisfiable(Exception):
 
 
 _RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+_FAR = 10**19  # past the end of any file
+
+
+def _position(digits: str) -> int:
+    """A byte position from the header; any number too long to be a real position counts as
+    "past the end" (Python refuses int() of more than 4300 digits)."""
+    return int(digits) if len(digits) < 19 else _FAR
 
 
 def parse_range(header: str | None, size: int) -> ByteRange | None:
@@ -123,16 +130,16 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if first == "" and last == "":
         return None
     if first == "":  # suffix: the last n bytes
-        n = int(last)
+        n = _position(last)
         if n == 0 or size == 0:
             raise Unsatisfiable
         return ByteRange(max(0, size - n), size - 1)
-    start = int(first)
-    if last != "" and int(last) < start:
+    start = _position(first)
+    if last != "" and _position(last) < start:
         return None  # invalid syntax: ignore the header
     if start >= size:
         raise Unsatisfiable
-    end = size - 1 if last == "" else min(int(last), size - 1)
+    end = size - 1 if last == "" else min(_position(last), size - 1)
     return ByteRange(start, end)
 
 

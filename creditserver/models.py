@@ -244,6 +244,22 @@ class CompletionRejection(Base):
     learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
     completion_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     reason_code: Mapped[str] = mapped_column(String(40))
-    reason: Mapped[str] = mapped_column(Text)
-    body_json: Mapped[str] = mapped_column(Text)  # the item as received (truncated to 64 KiB)
+    reason: Mapped[str] = mapped_column(Text)  # at most 500 characters
+    body_json: Mapped[str] = mapped_column(Text)  # empty: the body is no longer kept (older rows: the item)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignInFailures(Base):
+    """Failed sign-ins per username and per client address (throttle.py).
+
+    Kept here, not in the process, so every server process sharing the database sees the
+    same counts and a restart does not forgive an attacker. `key` is a SHA-256 of
+    "user:<normalised username>" or "address:<client address>": no typed-in username is stored.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

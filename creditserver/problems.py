@@ -32,6 +32,8 @@ METHOD_NOT_ALLOWED = ProblemType.method_not_allowed.value
 INVALID_REQUEST = ProblemType.invalid_request.value
 RANGE_NOT_SATISFIABLE = ProblemType.range_not_satisfiable.value
 SERVER_ERROR = ProblemType.server_error.value
+PAYLOAD_TOO_LARGE = ProblemType.payload_too_large.value
+TOO_MANY_SIGN_INS = ProblemType.too_many_sign_ins.value
 HTTP_ERROR = "about:blank"
 
 ALL_TYPES = (
@@ -43,10 +45,14 @@ ALL_TYPES = (
     METHOD_NOT_ALLOWED,
     INVALID_REQUEST,
     RANGE_NOT_SATISFIABLE,
+    PAYLOAD_TOO_LARGE,
+    TOO_MANY_SIGN_INS,
     SERVER_ERROR,
 )
 
-_TYPE_BY_STATUS = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 416: RANGE_NOT_SATISFIABLE, 422: INVALID_REQUEST}
+_TYPE_BY_STATUS = {
+    404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: PAYLOAD_TOO_LARGE, 416: RANGE_NOT_SATISFIABLE, 422: INVALID_REQUEST,
+}
 
 log = logging.getLogger(__name__)
 

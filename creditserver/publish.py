@@ -25,6 +25,7 @@ from cmecore.protocol import Activity, AssetKind
 from .db import Database, bump_revision
 from .media import MediaStore, media_url
 from .models import ActivityRecord, ActivityVersion, utcnow
+from .publish_checks import refusal
 from .transcript_timing import TranscriptTiming, time_transcripts
 
 # extension → (media type, asset kind, timed by default)
@@ -131,7 +132,9 @@ def _content_hash(activity_doc: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def publish_folder(db: Database, store: MediaStore, folder: Path) -> PublishResult:
+def publish_folder(db: Database, store: MediaStore, folder: Path, *, allow_expired: bool = False) -> PublishResult:
+    """Publish the folder's activity; PublishError names the field and the rule it breaks
+    (publish_checks.py). `allow_expired`: publish it even if its termination has passed."""
     doc, files = load_folder(folder)
     raw_assets = doc.get("assets", [])
 
@@ -146,9 +149,11 @@ def publish_folder(db: Database, store: MediaStore, folder: Path) -> PublishResu
     # Check everything but the file hashes first, so a bad folder copies nothing.
     placeholder = [asset_doc(i, p, mt, "0" * 64, p.stat().st_size) for i, p, mt in files]
     try:
-        Activity.model_validate({"version": 1, **doc, "assets": placeholder})
+        checked = Activity.model_validate({"version": 1, **doc, "assets": placeholder})
     except ValidationError as exc:
         raise PublishError(format_validation_error(exc)) from None
+    if why := refusal(checked, today=utcnow().date(), allow_expired=allow_expired):
+        raise PublishError(why)
 
     timings = time_transcripts(files)  # decodes the audio: before the transaction, not inside it
     with db.session() as s:

@@ -60,10 +60,10 @@ class RunningServer:
 
     # ---------------------------------------------------------------- test helpers
 
-    def publish(self, folder: Path) -> PublishResult:
+    def publish(self, folder: Path, *, allow_expired: bool = False) -> PublishResult:
         from .publish import publish_folder  # deferred: start-up speed (module docstring)
 
-        return publish_folder(self.app.state.db, self.app.state.media, Path(folder))
+        return publish_folder(self.app.state.db, self.app.state.media, Path(folder), allow_expired=allow_expired)
 
     def withdraw(self, activity_id: str) -> PublishResult:
         from .publish import withdraw  # deferred: start-up speed (module docstring)
@@ -123,8 +123,12 @@ def serve_in_thread(
     access_ttl_s: int = 900,
     completion_grace_days: int = 30,
     public_url: str | None = None,
+    max_body_bytes: int | None = None,
+    sign_in_throttle: Any = None,
 ) -> RunningServer:
-    """Start a server and return once it accepts connections (port 0: a free port)."""
+    """Start a server and return once it accepts connections (port 0: a free port).
+
+    `max_body_bytes` and `sign_in_throttle` (a throttle.ThrottleSettings): None for the defaults."""
     import uvicorn  # deferred: start-up speed (module docstring)
 
     from .app import create_app  # deferred: start-up speed (module docstring)
@@ -136,6 +140,8 @@ def serve_in_thread(
         access_ttl_s=access_ttl_s,
         completion_grace_days=completion_grace_days,
         public_url=public_url,
+        **({"max_body_bytes": max_body_bytes} if max_body_bytes is not None else {}),
+        sign_in_throttle=sign_in_throttle,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP.

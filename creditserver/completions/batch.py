@@ -5,7 +5,13 @@ Each item is validated alone, so one malformed item is rejected alone. The clien
 is the idempotency key: the same id with the same content answers `duplicate` with the
 stored result (same certificate); the same id with other content is refused as a
 conflicting resubmission and logged. One credited completion per learner and activity.
-Every refusal is also written to `completion_rejections` for the provider.
+Every refusal is also written to `completion_rejections` for the provider: the item's id,
+the reason code and the reason (bounded), never the body, so a flood of bad batches
+cannot grow the database by what it sends.
+
+An item the database could not hold (a lone surrogate in a string, a date that has no
+UTC equivalent, a number too large for a column, NaN) is refused on its own as
+`invalid` before anything is judged, so one such item never fails its batch.
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,7 +41,9 @@ from .judging import CompletionSettings, Rejected, judge
 
 log = logging.getLogger(__name__)
 
-_REJECTION_BODY_LIMIT = 64 * 1024
+_REASON_LIMIT = 500  # CompletionResult.reason is ShortText
+_LARGEST_INT = 2**63 - 1  # BIGINT, and SQLite's INTEGER
+_EARLIEST, _LATEST = 1970, 9998  # years a completion's times may fall in (UTC), with room for date arithmetic
 _IN_CHUNK = 500  # ids per SQL IN (…), well under every backend's parameter limit
 
 
@@ -102,6 +111,9 @@ def _parse(index: int, raw: Any) -> _Parsed:
     except ValidationError as exc:
         p.error = _first_error(exc)
         return p
+    if problem := _unstorable(p.item.model_dump(), ""):
+        p.item, p.error = None, problem
+        return p
     p.body = p.item.model_dump(mode="json")
     p.content_hash = hashlib.sha256(canonical_json(p.body)).hexdigest()
     return p
@@ -114,6 +126,45 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err.get('msg', 'invalid')}{more}" if where else f"{err.get('msg', 'invalid')}{more}"
 
 
+def _unstorable(value: Any, where: str) -> str | None:
+    """Why `value` (a dumped CompletionIn, walked) cannot be stored and answered, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where}: contains a lone surrogate (not valid Unicode text)"
+    elif isinstance(value, bool):
+        return None
+    elif isinstance(value, int) and abs(value) > _LARGEST_INT:
+        return f"{where}: the number is too large"
+    elif isinstance(value, float) and not math.isfinite(value):
+        return f"{where}: must be a finite number"
+    elif isinstance(value, datetime):
+        try:
+            year = value.astimezone(UTC).year
+        except (OverflowError, ValueError):
+            year = 0
+        if not _EARLIEST <= year <= _LATEST:
+            return f"{where}: {value.isoformat()} is out of range (years {_EARLIEST}-{_LATEST} in UTC)"
+    elif isinstance(value, date) and not _EARLIEST <= value.year <= _LATEST:
+        return f"{where}: {value.isoformat()} is out of range (years {_EARLIEST}-{_LATEST})"
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            if problem := _unstorable(key, where) or _unstorable(inner, f"{where}.{key}" if where else str(key)):
+                return problem
+    elif isinstance(value, list | tuple):
+        for i, inner in enumerate(value):
+            if problem := _unstorable(inner, f"{where}.{i}" if where else str(i)):
+                return problem
+    return None
+
+
+def _bounded(reason: str) -> str:
+    """A reason fit to answer and store: valid UTF-8, at most _REASON_LIMIT characters."""
+    text = reason.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 1] + "…"
+
+
 def _raw_id(raw: Any) -> uuid.UUID | None:
     if isinstance(raw, dict) and isinstance(raw.get("id"), str):
         try:
@@ -121,14 +172,6 @@ def _raw_id(raw: Any) -> uuid.UUID | None:
         except ValueError:
             return None
     return None
-
-
-def _raw_text(raw: Any) -> str:
-    try:
-        text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=str)
-    except (TypeError, ValueError):
-        text = repr(raw)
-    return text[:_REJECTION_BODY_LIMIT]
 
 
 def _chunks(ids: list[str]) -> list[list[str]]:
@@ -165,7 +208,11 @@ class _Batch:
         self._load_stored(sorted({str(i.id) for i in good}))
         self._load_activities(sorted({i.activity_id for i in good}))
         for p in parsed:
-            self._take(p)
+            try:
+                self._take(p)
+            except (ValueError, ArithmeticError) as exc:  # a rule met a value it cannot handle: this item only
+                log.warning("completion item %s could not be judged: %s", p.index, type(exc).__name__)
+                self._reject(p, RejectionCode.invalid, "The completion could not be judged: a value is out of range.")
         # Completions first (one flush), then the rows that point at them.
         self.s.add_all(self.parents)
         self.s.flush()
@@ -275,6 +322,7 @@ class _Batch:
 
     def _reject(self, p: _Parsed, code: RejectionCode, reason: str, score: float | None = None, passed: bool | None = None) -> None:
         cid = p.item.id if p.item else _raw_id(p.raw)
+        reason = _bounded(reason)
         self.results.append(
             CompletionResult(
                 index=p.index,
@@ -292,7 +340,7 @@ class _Batch:
                 completion_id=str(cid) if cid else None,
                 reason_code=code.value,
                 reason=reason,
-                body_json=_raw_text(p.raw),
+                body_json="",  # the body is not kept: see the module docstring
                 received_at=self.now,
             )
         )

@@ -62,10 +62,17 @@ CREDIT_ACTIVITY = "credit-test"
 @pytest.fixture
 def credit_server(start_server, tmp_path: Path) -> RunningServer:
     """A demo server (learners demo/demo: physician, pharm/demo: pharmacist) plus the demo
-    activity republished as `credit-test` with dates relative to today."""
+    activity republished as `credit-test` with dates relative to today (and a stand-in
+    video, since it asks for 80% watched)."""
     running = start_server()
-    running.publish(write_folder(tmp_path / f"pub-{CREDIT_ACTIVITY}", activity_doc(CREDIT_ACTIVITY), files={}))
+    running.publish(credit_test_folder(tmp_path / f"pub-{CREDIT_ACTIVITY}"))
     return running
+
+
+def credit_test_folder(folder: Path) -> Path:
+    """The publish folder of `credit-test`: the demo activity with a stand-in video."""
+    doc = activity_doc(CREDIT_ACTIVITY, assets=[{"path": "talk.mp4", "title": "Talk"}])
+    return write_folder(folder, doc, files={"talk.mp4": bytes(range(256)) * 40})
 
 
 @pytest.fixture

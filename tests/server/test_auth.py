@@ -104,5 +104,5 @@ def test_tokens_and_passwords_are_stored_only_as_hashes(server, api):
     db_bytes = b"".join(p.read_bytes() for p in server.data_dir.glob("server.sqlite3*"))
     assert tokens["access_token"].encode() not in db_bytes
     assert tokens["refresh_token"].encode() not in db_bytes
-    assert b"scrypt$" in db_bytes
+    assert b"$argon2id$" in db_bytes
 

@@ -34,12 +34,12 @@ def test_published_folder_is_served_with_hashed_assets(tmp_path, capsys):
     assert "published cli-act version 1" in capsys.readouterr().out
     assert main(["publish", "--data-dir", str(data), str(folder)]) == 0
     assert "unchanged" in capsys.readouterr().out
-    _stdin("s3cret pass\n")
+    _stdin("s3cret passphrase\n")
     assert main(["learner", "add", "--data-dir", str(data), "--username", "nina", "--password-stdin",
                  "--profession", "nurse", "--display-name", "Nina Nurse", "--degree", "RN"]) == 0
 
     with serve_in_thread(data) as server, client_for(server) as client:
-        tokens = sign_in(client, "nina", "s3cret pass")
+        tokens = sign_in(client, "nina", "s3cret passphrase")
         assert tokens["learner"]["display_name"] == "Nina Nurse"
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}
         catalog = Catalog.model_validate_json(client.get("/catalog", headers=headers).content)
@@ -156,12 +156,12 @@ def test_learner_add_refuses_bad_fields_and_duplicates(tmp_path, capsys):
     data = str(tmp_path / "data")
     base = ["learner", "add", "--data-dir", data, "--password-stdin", "--profession", "pharmacist",
             "--display-name", "Phil", "--degree", "PharmD"]
-    _stdin("pw\n")
+    _stdin("long enough pw\n")
     err = _refused(capsys, [*base, "--username", "phil", "--birth-mmdd", "1399"])
     assert "learner: birth_mmdd" in err
-    _stdin("pw\n")
+    _stdin("long enough pw\n")
     assert main([*base, "--username", "phil", "--nabp-eprofile-id", "7654321", "--birth-mmdd", "1231"]) == 0
-    _stdin("pw\n")
+    _stdin("long enough pw\n")
     assert "already exists" in _refused(capsys, [*base, "--username", "phil"])
 
 

@@ -75,9 +75,9 @@ def activity_doc(activity_id: str = DEMO_ID, *, base: dict[str, Any] | None = No
 
 
 def minimal_activity(activity_id: str = "test-activity", **overrides: Any) -> dict[str, Any]:
-    """A document with only the required fields (its files: `write_folder`'s defaults)."""
-    return activity_doc(activity_id, base=MINIMAL, release=date(2026, 1, 1), termination=date(2027, 1, 1),
-                        **overrides)
+    """A document with only the required fields (its files: `write_folder`'s defaults),
+    released 100 days ago and ending in a year (publish refuses an ended activity)."""
+    return activity_doc(activity_id, base=MINIMAL, **overrides)
 
 
 def make_activity(n: int = 1, **overrides: Any) -> protocol.Activity:
