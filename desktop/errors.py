@@ -74,6 +74,13 @@ class WrongCredentials(AuthError):
     code = "wrong-credentials"
 
 
+class TooManySignIns(AuthError):
+    """The server is holding this name back after several wrong passwords (429)."""
+
+    message = "Too many failed sign-ins for this name. Wait a few minutes, then try again."
+    code = "too-many-sign-ins"
+
+
 class SignInRequired(AuthError):
     message = "Your sign-in has ended (it expired or was revoked). Sign in again; nothing on this computer was lost."
     code = "sign-in-required"

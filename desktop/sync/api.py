@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from cmecore import protocol
 from desktop.errors import (
+    TooManySignIns,
     InvalidResponse,
     ServerFailed,
     ServerUnreachable,
@@ -59,6 +60,8 @@ class CreditServerApi:
         reply = self._send("POST", "/auth/token", json=body.model_dump())
         if reply.status in (400, 401, 403):
             raise WrongCredentials()
+        if reply.status == 429:
+            raise TooManySignIns(_wait_message(reply.headers.get("Retry-After")))
         self._raise_for_status(reply)
         return _parse(protocol.TokenResponse, reply.body, "sign-in reply")
 
@@ -203,6 +206,16 @@ class CreditServerApi:
         raise ServerFailed(
             f"The credit server refused the request ({reply.status}{': ' + title if title else ''})."
         )
+
+
+def _wait_message(retry_after: str | None) -> str:
+    """The 429 at sign-in in words, with the server's wait (Retry-After seconds) rounded up."""
+    try:
+        seconds = max(1, int(retry_after or ""))
+    except ValueError:
+        return TooManySignIns.message
+    wait = f"{seconds} seconds" if seconds < 90 else f"{-(-seconds // 60)} minutes"
+    return f"Too many failed sign-ins for this name. Wait {wait}, then try again (the password was not checked)."
 
 
 def _cert_id(certificate_id: str) -> str:

@@ -7,7 +7,8 @@ import json
 import keyring
 import pytest
 
-from desktop.errors import InvalidResponse, ServerFailed, ServerUnreachable, SignInRequired, WrongCredentials
+from creditserver.throttle import ThrottleSettings
+from desktop.errors import InvalidResponse, ServerFailed, ServerUnreachable, SignInRequired, TooManySignIns, WrongCredentials
 from tests.support.activities import DEMO_ID
 from tests.support.fault_proxy import Canned
 from tests.support.requests_seen import requests_seen
@@ -55,6 +56,20 @@ def test_wrong_password_is_refused_plainly_and_nothing_is_stored(server, make_se
     assert "refused the username or password" in str(err.value)
     assert services.current_learner() is None
     assert services.library_rows() == []
+
+
+def test_a_name_held_back_after_wrong_passwords_says_how_long_to_wait(start_server, make_services):
+    """The server throttles a name after wrong passwords (429 + Retry-After): the learner is
+    told to wait, in minutes, not shown a bare status code; the right password is refused too."""
+    server = start_server(sign_in_throttle=ThrottleSettings(free_failures_per_username=2, first_delay_s=120))
+    services = make_services(server.url)
+    for _ in range(2):
+        with pytest.raises(WrongCredentials):
+            services.sign_in("demo", "not-the-password")
+    with pytest.raises(TooManySignIns) as err:
+        services.sign_in("demo", "demo")
+    assert "Too many failed sign-ins" in str(err.value) and "Wait 2 minutes" in str(err.value)
+    assert services.current_learner() is None
 
 
 def test_second_sync_is_conditional_and_transfers_no_catalog_body(server, make_services):
