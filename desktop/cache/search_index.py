@@ -13,6 +13,7 @@ Three tables (migration 0008), all tokenized as TOKENIZE says:
   folds them) with the number of rows that hold it. Search reads it to complete the word
   being typed, to find near spellings of long words, and to weigh rare words above common
   ones without asking FTS5 to count a common word's rows (tens of milliseconds).
+  `search_vocabulary.version` goes up with every change, so readers may cache it.
 
 Each `index_*` call replaces the earlier rows of the same (activity, kind). The downloads
 code calls `index_summaries` / `index_transcript` after a verified download.
@@ -195,6 +196,7 @@ def _count_words(session: Session, bodies: Iterable[str], sign: int) -> None:
              "ON CONFLICT(word) DO UPDATE SET rows = rows + excluded.rows"),
         changes,
     )
+    session.execute(text("UPDATE search_vocabulary SET version = version + 1"))
     if sign < 0:
         session.execute(text("DELETE FROM search_words WHERE rows <= 0 AND word IN (SELECT value FROM json_each(:w))"),
                         {"w": json.dumps(list(counts))})

@@ -3,9 +3,10 @@
 Search hits now say where they are ("Summary: <its title>", "Description", "Title", a
 transcript time), so front matter gets a `label` column and its own kinds; transcript
 cues move to their own table so a word said everywhere cannot crowd titles out of the
-candidates; and `search_words` lists every indexed word with the number of rows holding
-it (completing the word being typed, near spellings of long words, and rare words weighed
-above common ones without FTS5 counting a common word's rows: tens of milliseconds).
+candidates; `search_words` lists every indexed word with the number of rows holding it
+(completing the word being typed, near spellings of long words, and rare words weighed
+above common ones without FTS5 counting a common word's rows: tens of milliseconds), and
+`search_vocabulary.version` changes with it so searches may cache it.
 
 The contents are rebuilt here so an upgraded cache searches as a new one does: titles and
 descriptions from `activities`, cues moved as they are, the vocabulary counted from both.
@@ -55,6 +56,9 @@ def upgrade() -> None:
         "WITHOUT ROWID"
     )
     op.execute("CREATE INDEX ix_search_words_length ON search_words (length)")
+    # Bumped by every change to search_words: searches cache the long words until it moves.
+    op.execute("CREATE TABLE search_vocabulary (version INTEGER NOT NULL)")
+    op.execute("INSERT INTO search_vocabulary (version) VALUES (0)")
     op.execute(
         "INSERT INTO search_cues (activity_id, time_ms, body) "
         "SELECT activity_id, time_ms, body FROM search_text WHERE kind = 'transcript' ORDER BY rowid"
@@ -104,4 +108,5 @@ def downgrade() -> None:
     op.execute("DROP TABLE search_text")
     op.execute("DROP TABLE search_cues")
     op.execute("DROP TABLE search_words")
+    op.execute("DROP TABLE search_vocabulary")
     op.execute("ALTER TABLE search_old RENAME TO search_text")
