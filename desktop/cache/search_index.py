@@ -8,7 +8,9 @@ Three tables (migration 0008), all tokenized as TOKENIZE says:
   in full.
 - `search_cues(activity_id, time_ms, body)`: one row per transcript cue, `time_ms` = the
   cue's start. Hundreds of thousands of rows on a full cache; kept apart so a common word
-  in the transcripts never pushes a title out of the first candidates.
+  in the transcripts never pushes a title out of the first candidates. An activity's cues
+  have consecutive rowids, recorded in `search_cue_spans`, so replacing one transcript
+  needs no scan of all the others.
 - `search_words(word, length, rows)`: every indexed word (case and accents folded as the tokenizer
   folds them) with the number of rows that hold it. Search reads it to complete the word
   being typed, to find near spellings of long words, and to weigh rare words above common
@@ -18,8 +20,8 @@ Three tables (migration 0008), all tokenized as TOKENIZE says:
 Each `index_*` call replaces the earlier rows of the same (activity, kind). The downloads
 code calls `index_summaries` / `index_transcript` after a verified download.
 
-Deleting by activity scans the FTS table (UNINDEXED columns have no index), so removals
-are batched: one scan per catalog apply, not one per activity.
+Deleting front matter by activity scans `search_text` (UNINDEXED columns have no index),
+so its removals are batched: one scan per catalog apply, not one per activity.
 """
 
 from __future__ import annotations
@@ -132,27 +134,39 @@ def index_transcript(db: Database, activity_id: str, cues: Sequence[CueLike]) ->
 
 
 def index_transcript_in(session: Session, activity_id: str, cues: Sequence[CueLike]) -> None:
-    _delete(session, "search_cues", "activity_id IN (SELECT value FROM json_each(:ids))",
-            {"ids": json.dumps([activity_id])})
-    rows = [{"a": activity_id, "t": int(cue.start_ms), "b": cue.text} for cue in cues if cue.text.strip()]
-    if rows:  # a list of parameter sets: SQLAlchemy runs it as one executemany
-        session.execute(text("INSERT INTO search_cues (activity_id, time_ms, body) VALUES (:a, :t, :b)"), rows)
-        _count_words(session, (row["b"] for row in rows), +1)
+    _delete_cues(session, [activity_id])
+    texts = [(int(cue.start_ms), cue.text) for cue in cues if cue.text.strip()]
+    if not texts:
+        return
+    # Explicit, consecutive rowids: the activity's span, so it is replaced without a scan.
+    first = (session.execute(text("SELECT max(last_rowid) FROM search_cue_spans")).scalar() or 0) + 1
+    session.execute(  # a list of parameter sets: SQLAlchemy runs it as one executemany
+        text("INSERT INTO search_cues (rowid, activity_id, time_ms, body) VALUES (:r, :a, :t, :b)"),
+        [{"r": first + n, "a": activity_id, "t": start_ms, "b": body} for n, (start_ms, body) in enumerate(texts)],
+    )
+    session.execute(
+        text("INSERT INTO search_cue_spans (activity_id, first_rowid, last_rowid) VALUES (:a, :f, :l)"),
+        {"a": activity_id, "f": first, "l": first + len(texts) - 1},
+    )
+    _count_words(session, (body for _, body in texts), +1)
 
 
 # ---------------------------------------------------------------- removing
 
 def remove_activity(session: Session, activity_id: str) -> None:
     """Forget every row of an activity (it was withdrawn or deleted)."""
-    ids = {"ids": json.dumps([activity_id])}
-    for table in ("search_text", "search_cues"):
-        _delete(session, table, "activity_id IN (SELECT value FROM json_each(:ids))", ids)
+    _delete(session, "search_text", "activity_id IN (SELECT value FROM json_each(:ids))",
+            {"ids": json.dumps([activity_id])})
+    _delete_cues(session, [activity_id])
 
 
 def remove_orphans(session: Session) -> None:
     """Forget rows whose activity is no longer cached (after bulk deletes of activities)."""
-    for table in ("search_text", "search_cues"):
-        _delete(session, table, "activity_id NOT IN (SELECT id FROM activities)", {})
+    _delete(session, "search_text", "activity_id NOT IN (SELECT id FROM activities)", {})
+    orphans = session.scalars(
+        text("SELECT activity_id FROM search_cue_spans WHERE activity_id NOT IN (SELECT id FROM activities)")
+    ).all()
+    _delete_cues(session, list(orphans))
 
 
 # ---------------------------------------------------------------- rows and words
@@ -162,6 +176,21 @@ def _delete_front_matter(session: Session, activity_ids: list[str], kinds: tuple
     _delete(session, "search_text",
             "activity_id IN (SELECT value FROM json_each(:ids)) AND kind IN (SELECT value FROM json_each(:kinds))",
             {"ids": json.dumps(activity_ids), "kinds": json.dumps(list(kinds))})
+
+
+def _delete_cues(session: Session, activity_ids: list[str]) -> None:
+    """Delete the activities' cues by their rowid spans (FTS5 seeks a rowid range; a
+    condition on `activity_id` would read every cue of every activity)."""
+    spans = session.execute(
+        text("SELECT first_rowid, last_rowid FROM search_cue_spans "
+             "WHERE activity_id IN (SELECT value FROM json_each(:ids))"),
+        {"ids": json.dumps(activity_ids)},
+    ).all()
+    for first, last in spans:
+        _delete(session, "search_cues", "rowid BETWEEN :first AND :last", {"first": first, "last": last})
+    if spans:
+        session.execute(text("DELETE FROM search_cue_spans WHERE activity_id IN (SELECT value FROM json_each(:ids))"),
+                        {"ids": json.dumps(activity_ids)})
 
 
 def _delete(session: Session, table: str, where: str, params: dict) -> None:

@@ -9,7 +9,8 @@ above common ones without FTS5 counting a common word's rows: tens of millisecon
 `search_vocabulary.version` changes with it so searches may cache it.
 
 The contents are rebuilt here so an upgraded cache searches as a new one does: titles and
-descriptions from `activities`, cues moved as they are, the vocabulary counted from both.
+descriptions from `activities`, cues moved as they are (an activity's together, its rowid
+span in `search_cue_spans`), the vocabulary counted from both.
 Summaries were one joined row per activity; that row is kept, labelled with the summary's
 title when the activity has a single summary (else unlabelled, shown as "Summary", until
 the summaries are next indexed).
@@ -59,9 +60,20 @@ def upgrade() -> None:
     # Bumped by every change to search_words: searches cache the long words until it moves.
     op.execute("CREATE TABLE search_vocabulary (version INTEGER NOT NULL)")
     op.execute("INSERT INTO search_vocabulary (version) VALUES (0)")
+    # An activity's cues get consecutive rowids, kept as its span: replacing a transcript
+    # then deletes a rowid range instead of scanning every cue for its activity.
+    op.execute(
+        "CREATE TABLE search_cue_spans (activity_id TEXT PRIMARY KEY, first_rowid INTEGER NOT NULL, "
+        "last_rowid INTEGER NOT NULL)"
+    )
     op.execute(
         "INSERT INTO search_cues (activity_id, time_ms, body) "
-        "SELECT activity_id, time_ms, body FROM search_text WHERE kind = 'transcript' ORDER BY rowid"
+        "SELECT activity_id, time_ms, body FROM search_text WHERE kind = 'transcript' "
+        "AND activity_id IN (SELECT id FROM activities) ORDER BY activity_id, rowid"
+    )
+    op.execute(
+        "INSERT INTO search_cue_spans (activity_id, first_rowid, last_rowid) "
+        "SELECT activity_id, min(rowid), max(rowid) FROM search_cues GROUP BY activity_id"
     )
     op.execute(
         "INSERT INTO search_front (activity_id, kind, label, body) "
@@ -109,4 +121,5 @@ def downgrade() -> None:
     op.execute("DROP TABLE search_cues")
     op.execute("DROP TABLE search_words")
     op.execute("DROP TABLE search_vocabulary")
+    op.execute("DROP TABLE search_cue_spans")
     op.execute("ALTER TABLE search_old RENAME TO search_text")
