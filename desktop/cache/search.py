@@ -55,7 +55,7 @@ from desktop.cache.search_terms import MAX_QUERY_WORDS, MIN_PREFIX_CHARS, Query,
 # Matching rows read per table. A word found in fewer rows is ranked over all its rows;
 # for a word in most cues, the best of the first CANDIDATES are shown, which a learner
 # cannot tell apart anyway.
-CANDIDATES = 300
+CANDIDATES = 200
 # bm25's constants (FTS5's own) and the row count rarity is measured against: any large
 # number serves, only the ratio between two words' weights matters.
 K1, B = 1.2, 0.75
