@@ -118,19 +118,14 @@ def test_a_damaged_cache_file_is_kept_aside_and_a_fresh_one_opens(tmp_path):
 def test_0006_an_evaluation_submitted_before_gets_its_reminder_due_weeks_after(tmp_path):
     """Schema 0006: reminders asked for before they were acted on come due N weeks after submission."""
     from alembic import command
-    from alembic.config import Config
     from sqlalchemy import create_engine
 
-    from desktop.cache.db import MIGRATIONS_DIR
     from desktop.cache.learner_time import reminders, time_spent
 
     path = tmp_path / "cache.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0005")
+        command.upgrade(_alembic(conn), "0005")
         conn.exec_driver_sql(
             "INSERT INTO learners (server_url, id, username, display_name, profession, degree, signed_in) "
             "VALUES ('https://s', 'l1', 'u', 'Dr U', 'physician', 'MD', 1)")
@@ -156,10 +151,8 @@ def test_0006_an_evaluation_submitted_before_gets_its_reminder_due_weeks_after(t
 def test_0008_an_upgraded_search_index_says_where_hits_are_and_finds_near_spellings(tmp_path):
     """Schema 0008: front matter, cues and the vocabulary are rebuilt from the 0007 index."""
     from alembic import command
-    from alembic.config import Config
     from sqlalchemy import create_engine
 
-    from desktop.cache.db import MIGRATIONS_DIR
     from cmecore import protocol
     from desktop.cache.search import search
     from tests.cache.test_search import apply
@@ -175,10 +168,7 @@ def test_0008_an_upgraded_search_index_says_where_hits_are_and_finds_near_spelli
     db.close()
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0007")
+        command.downgrade(_alembic(conn), "0007")
         conn.exec_driver_sql("DELETE FROM search_text")
         conn.exec_driver_sql(  # as 0007's code wrote them: description under "title", summaries joined
             "INSERT INTO search_text (activity_id, kind, time_ms, body) VALUES "
@@ -202,3 +192,15 @@ def test_0008_an_upgraded_search_index_says_where_hits_are_and_finds_near_spelli
         assert search(db, "cached") == []
     finally:
         db.close()
+
+
+def _alembic(conn):
+    """Alembic's configuration for running the cache's migrations on `conn`."""
+    from alembic.config import Config
+
+    from desktop.cache.db import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    return config

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from cmecore.transcripts.cues import Cue
 from desktop.cache.db import open_database
@@ -21,13 +22,6 @@ from tests.fuzz.settings import FUZZ
 
 DEMO = Path(__file__).parents[2] / "creditserver" / "demo" / "media"
 MARKED = re.compile(r"\[([^\]]*)\]")
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "cache.sqlite3")
-    yield database
-    database.close()
 
 
 @pytest.fixture
@@ -125,8 +119,6 @@ def test_reindexing_keeps_the_vocabulary_in_step(db):
     index_transcript(db, "a1", [Cue(0, 1_000, "nothing relevant any more")])
     assert search(db, "trastuzumab") == []
     with db.read() as session:
-        from sqlalchemy import text
-
         words = set(session.scalars(text("SELECT word FROM search_words")))
     assert "tristuzumab" not in words and {"nothing", "oncology"} <= words
 
