@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from desktop.cache.db import Database
-from desktop.cache.search_index import (  # noqa: F401  (the index's writers, re-exported)
+from desktop.cache.search_index import (
     FRONT_MATTER_KINDS,
     KIND_DESCRIPTION,
     KIND_SUMMARY,
@@ -49,8 +49,16 @@ from desktop.cache.search_index import (  # noqa: F401  (the index's writers, re
     remove_orphans,
     fold,
 )
-from desktop.cache.search_marks import SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN, Marked, mark, snippet  # noqa: F401
-from desktop.cache.search_terms import MAX_QUERY_WORDS, MIN_PREFIX_CHARS, Query, build_query, fts_query  # noqa: F401
+from desktop.cache.search_marks import SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN, Marked, mark, snippet
+from desktop.cache.search_terms import MAX_QUERY_WORDS, MIN_PREFIX_CHARS, Query, build_query, fts_query
+
+# One import for callers: reading here, the index's writers and the snippet markers re-exported.
+__all__ = [
+    "FRONT_MATTER_KINDS", "KINDS", "KIND_DESCRIPTION", "KIND_SUMMARY", "KIND_TITLE", "KIND_TRANSCRIPT",
+    "MAX_QUERY_WORDS", "MIN_PREFIX_CHARS", "SNIPPET_CLOSE", "SNIPPET_ELLIPSIS", "SNIPPET_OPEN", "SearchHit",
+    "fts_query", "html_to_text", "index_summaries", "index_summaries_in", "index_summary", "index_titles",
+    "index_transcript", "index_transcript_in", "remove_activity", "remove_orphans", "search",
+]
 
 # Matching rows read per table. A word found in fewer rows is ranked over all its rows;
 # for a word in most cues, the best of the first CANDIDATES are shown, which a learner
