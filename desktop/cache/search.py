@@ -16,7 +16,8 @@ How a search runs, and why (tests/bench/bench_search.py has the figures):
    frequency saturating, shorter rows favoured), each matched word weighed by its rarity
    from `search_words`' counts.
 4. Order: rows matching every word exactly first, near spellings after; within each,
-   front matter (title, description, summary) before transcript cues, then by score.
+   front matter before transcript cues (titles and summaries, then descriptions), then by
+   score. An activity whose title matched shows no description hit.
 
 Snippets mark matched words with `[` and `]` (SNIPPET_OPEN / SNIPPET_CLOSE) and elide
 with `…`; the UI turns the brackets into bold.
@@ -128,6 +129,7 @@ def search(db: Database, query: str, limit: int = 50) -> list[SearchHit]:
         key=lambda item: (
             not item[1].exact,
             item[0].kind == KIND_TRANSCRIPT,
+            item[0].kind == KIND_DESCRIPTION,  # an activity's title first: its description is dropped
             -_score(item[1], counts, averages[item[0].kind]),
             item[0].rowid,
         ),

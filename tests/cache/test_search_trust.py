@@ -74,6 +74,11 @@ def test_each_hit_says_where_it_is(demo_db):
     assert "[readings] [add]" in description[0].snippet
 
 
+def test_a_word_in_both_title_and_description_is_one_title_hit(db):
+    apply(db, activity("a1", "Anticoagulation", "Anticoagulation in atrial fibrillation, anticoagulation after stroke"))
+    assert [(h.kind, h.snippet) for h in search(db, "anticoagulation")] == [("title", "[Anticoagulation]")]
+
+
 def test_a_summary_hit_names_its_own_summary(demo_db):
     only = [h for h in search(demo_db, "thiazide") if h.kind == "summary"]
     assert [h.label for h in only] == ["What the PATINA trial illustrates"]
