@@ -25,7 +25,8 @@ MARKED = re.compile(r"\[([^\]]*)\]")
 
 
 @pytest.fixture
-def demo_db(db):
+def titled_demo(db):
+    """The demo activity with a description, its transcript, and each summary under its own title."""
     apply(db, activity("demo-bp", "Home Blood-Pressure Monitoring in Older Adults",
                        "What home readings add for adults over 70"))
     index_transcript(db, "demo-bp", parse_transcript((DEMO / "home-bp-monitoring.en.vtt").read_bytes(),
@@ -43,32 +44,32 @@ def marked(hit) -> list[str]:
     return MARKED.findall(hit.snippet)
 
 
-def test_a_six_letter_word_marks_only_itself_not_words_sharing_its_start(demo_db):
-    hits = search(demo_db, "PATINA")
+def test_a_six_letter_word_marks_only_itself_not_words_sharing_its_start(titled_demo):
+    hits = search(titled_demo, "PATINA")
     assert hits
     for hit in hits:
         assert marked(hit) and {w.casefold() for w in marked(hit)} == {"patina"}, hit.snippet
-    index_transcript(demo_db, "demo-bp", [Cue(0, 1_000, "PATINA enrolled patients over seventy")])
-    assert [h.snippet for h in search(demo_db, "PATINA") if h.kind == "transcript"] == [
+    index_transcript(titled_demo, "demo-bp", [Cue(0, 1_000, "PATINA enrolled patients over seventy")])
+    assert [h.snippet for h in search(titled_demo, "PATINA") if h.kind == "transcript"] == [
         "[PATINA] enrolled patients over seventy"]
 
 
-def test_marks_follow_the_stemmer_and_the_prefix_being_typed(demo_db):
-    for hit in search(demo_db, "patient"):  # porter: "patients" and "patient's" are forms of it
+def test_marks_follow_the_stemmer_and_the_prefix_being_typed(titled_demo):
+    for hit in search(titled_demo, "patient"):  # porter: "patients" and "patient's" are forms of it
         assert {w.casefold() for w in marked(hit)} <= {"patient", "patients"}, hit.snippet
-    prefixed = search(demo_db, "hyperten")
+    prefixed = search(titled_demo, "hyperten")
     assert prefixed and all(w.casefold().startswith("hyperten") for h in prefixed for w in marked(h))
 
 
-def test_each_hit_says_where_it_is(demo_db):
-    kinds = {h.kind: h for h in search(demo_db, "home")}
+def test_each_hit_says_where_it_is(titled_demo):
+    kinds = {h.kind: h for h in search(titled_demo, "home")}
     assert set(kinds) == {"title", "summary", "transcript"}
     assert kinds["title"].time_ms is None and kinds["title"].label is None
     assert isinstance(kinds["transcript"].time_ms, int)
-    summaries = {h.label for h in search(demo_db, "home") if h.kind == "summary"}
+    summaries = {h.label for h in search(titled_demo, "home") if h.kind == "summary"}
     assert summaries == {"Measuring blood pressure at home", "What the PATINA trial illustrates"}
 
-    description = search(demo_db, "readings add")
+    description = search(titled_demo, "readings add")
     assert [(h.kind, h.label, h.time_ms) for h in description if h.kind != "transcript"] == [
         ("description", None, None)]
     assert "[readings] [add]" in description[0].snippet
@@ -79,8 +80,8 @@ def test_a_word_in_both_title_and_description_is_one_title_hit(db):
     assert [(h.kind, h.snippet) for h in search(db, "anticoagulation")] == [("title", "[Anticoagulation]")]
 
 
-def test_a_summary_hit_names_its_own_summary(demo_db):
-    only = [h for h in search(demo_db, "thiazide") if h.kind == "summary"]
+def test_a_summary_hit_names_its_own_summary(titled_demo):
+    only = [h for h in search(titled_demo, "thiazide") if h.kind == "summary"]
     assert [h.label for h in only] == ["What the PATINA trial illustrates"]
 
 
@@ -132,8 +133,8 @@ def test_reindexing_keeps_the_vocabulary_in_step(db):
     "Ménière", "MENIERE", "straße", "日本語", "🩺 trastuzumab", "e\u0301", "\u200b", "ℌ𝔢𝔩𝔩𝔬", "a\ud7ffb",
     "trastuzumab" * 40, "x" * 9 + '"', "NEAR(trastuzumab", "tristuzumab*", "'\"\\%_[]",
 ])
-def test_unicode_and_odd_input_never_raise(demo_db, query):
-    assert isinstance(search(demo_db, query), list)
+def test_unicode_and_odd_input_never_raise(titled_demo, query):
+    assert isinstance(search(titled_demo, query), list)
 
 
 def test_accents_fold_both_ways(db):
