@@ -139,7 +139,7 @@ def index_transcript_in(session: Session, activity_id: str, cues: Sequence[CueLi
     if not texts:
         return
     # Explicit, consecutive rowids: the activity's span, so it is replaced without a scan.
-    first = (session.execute(text("SELECT max(last_rowid) FROM search_cue_spans")).scalar() or 0) + 1
+    first = (session.execute(text("SELECT max(rowid) FROM search_cues")).scalar() or 0) + 1
     session.execute(  # a list of parameter sets: SQLAlchemy runs it as one executemany
         text("INSERT INTO search_cues (rowid, activity_id, time_ms, body) VALUES (:r, :a, :t, :b)"),
         [{"r": first + n, "a": activity_id, "t": start_ms, "b": body} for n, (start_ms, body) in enumerate(texts)],

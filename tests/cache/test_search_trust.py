@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from cmecore.transcripts.cues import Cue
 from desktop.cache.db import open_database
-from desktop.cache.search import index_summaries, index_transcript, search
+from desktop.cache.search import index_summaries, index_transcript, remove_activity, search
 from desktop.media.summary import render_summary
 from desktop.media.transcript import parse_transcript
 from tests.cache.test_search import activity, apply
@@ -160,3 +160,15 @@ def test_any_typed_text_returns_a_list(fuzz_db, query):
     assert isinstance(hits, list)
     for hit in hits:  # brackets in the text itself never pass for marks
         assert hit.snippet.count("[") == hit.snippet.count("]")
+
+
+def test_replacing_one_transcript_leaves_the_others_whole(db):
+    apply(db, activity("a1", "One"), activity("a2", "Two"))
+    index_transcript(db, "a1", [Cue(0, 1_000, "lisinopril first"), Cue(1_000, 2_000, "then amlodipine")])
+    index_transcript(db, "a2", [Cue(0, 1_000, "amlodipine ankle swelling")])
+    index_transcript(db, "a1", [Cue(5_000, 6_000, "amlodipine only")])
+    assert sorted((h.activity_id, h.time_ms) for h in search(db, "amlodipine")) == [("a1", 5_000), ("a2", 0)]
+    assert search(db, "lisinopril") == []
+    with db.write() as session:
+        remove_activity(session, "a1")
+    assert [(h.activity_id, h.time_ms) for h in search(db, "amlodipine")] == [("a2", 0)]
