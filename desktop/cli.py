@@ -277,7 +277,7 @@ def cmd_search(args, services: Services) -> int:
     if not hits:
         print(f"No matches for {args.query!r}")
     for h in hits:
-        where = _clock(h.time_ms) if h.time_ms is not None else h.kind
+        where = _clock(h.time_ms) if h.time_ms is not None else f"{h.kind}: {h.label}" if h.label else h.kind
         print(f"  {h.activity_id} [{where}] {h.snippet}")
     return 0
 

@@ -23,7 +23,7 @@ from desktop.cache.closed_activities import all_activity_ids, closed_activities
 from desktop.cache.db import Database
 from desktop.cache.library import library_rows
 from desktop.cache.progress_store import activity_assets, assets_of_blob, videos_only_in
-from desktop.cache.search import index_summary, index_transcript
+from desktop.cache.search import index_summaries, index_transcript
 from desktop.cache.server_state import clock_offset_ms
 from desktop.media.summary import render_summary
 from desktop.media.transcript import parse_transcript
@@ -188,10 +188,10 @@ class DownloadsService:
                             done.activity_id, len(transcript.skipped))
             index_transcript(self.db, done.activity_id, transcript.cues)
         elif done.kind == "summary":
-            # Every summary of the activity present so far, in catalog order, as one text.
-            texts = [
-                render_summary(path.read_bytes(), asset.media_type)
+            # Every summary of the activity present so far, in catalog order, a row each.
+            summaries = [
+                (asset.title, render_summary(path.read_bytes(), asset.media_type))
                 for asset in activity_assets(self.db, done.activity_id, "summary")
                 if (path := self.blobs.path_for(asset.sha256)).is_file()
             ]
-            index_summary(self.db, done.activity_id, "\n".join(texts))
+            index_summaries(self.db, done.activity_id, summaries)

@@ -2,9 +2,11 @@
 
 Typing starts a search 200 ms after the last key, on the task pool (`Services.search`);
 an answer to an older query than the field now holds is dropped. Results are a tree:
-one item per activity, its hits below it, each with its snippet (the matched words in
-bold: the text is HTML-escaped first, then the cache's `[`/`]` markers become <b>) and,
-for transcript hits, the time in the video. Enter or double-click opens the activity —
+one item per activity, its hits below it, each with where it is ("Title", "Description",
+"Summary: <its title>", or the time in the video for a transcript hit) and its snippet
+(the matched words in bold: the text is HTML-escaped first, then the cache's `[`/`]`
+markers become <b>). Near spellings of a typed word come after exact matches and say so
+in their tooltip. Enter or double-click opens the activity —
 at that moment for a transcript hit. Up/Down move through the results while the cursor
 stays in the field; Esc closes the popup.
 """
@@ -43,7 +45,16 @@ TIME_ROLE = Qt.ItemDataRole.UserRole + 21
 HTML_ROLE = Qt.ItemDataRole.UserRole + 22
 KIND_ROLE = Qt.ItemDataRole.UserRole + 23
 
-KIND_LABELS = {"title": "Title", "summary": "Summary", "transcript": "Transcript"}
+KIND_LABELS = {"title": "Title", "description": "Description", "summary": "Summary", "transcript": "Transcript"}
+
+
+def hit_place(hit) -> str:
+    """Where in the activity a hit is: "Title", "Description", "Summary: <its title>", or
+    the time in the video for a transcript hit."""
+    if hit.kind == "transcript" and hit.time_ms is not None:
+        return format_time(hit.time_ms)
+    label = KIND_LABELS.get(hit.kind, hit.kind.capitalize())
+    return f"{label}: {hit.label}" if hit.kind == "summary" and hit.label else label
 
 
 def format_time(ms: int | None) -> str:
@@ -269,16 +280,19 @@ class SearchPanel(QObject):
                 model.appendRow(group)
                 groups[hit.activity_id] = group
             when = format_time(hit.time_ms) if hit.kind == "transcript" else ""
-            label = KIND_LABELS.get(hit.kind, hit.kind.capitalize())
-            prefix = f"{when} · " if when else f"{label}: "
+            place = hit_place(hit)
+            prefix = f"{place} · " if when else f"{place} — "
             item = QStandardItem(prefix + snippet_plain(hit.snippet))
             item.setData(f"<span>{html.escape(prefix)}</span>{snippet_html(hit.snippet)}", HTML_ROLE)
             item.setData(hit.activity_id, ACTIVITY_ROLE)
             item.setData(hit.time_ms if hit.kind == "transcript" else None, TIME_ROLE)
             item.setData(hit.kind, KIND_ROLE)
+            similar = " (a similar spelling of what you typed)" if hit.near else ""
             item.setToolTip(
-                f"{label} at {when} — Enter opens the video there" if when else f"{label} — Enter opens the activity"
+                f"Transcript at {when}{similar} — Enter opens the video there" if when
+                else f"{place}{similar} — Enter opens the activity"
             )
+            item.setAccessibleText(f"{place}{similar}: {snippet_plain(hit.snippet)}")
             group.appendRow(item)
         tree = self.popup.tree
         tree.expandAll()

@@ -1,8 +1,9 @@
 """Benchmarks for offline search and the playback clock (`make bench`; not a pytest file).
 
 Search: FTS5 over 1,000 activities × 6,000-word transcripts (synthetic, seeded), p50/p95
-of `search()` next to a `LIKE '%word%'` scan over the same cue rows; plus the cost of
-re-indexing one transcript once the index is full (deletes by activity scan the table).
+of `search()` per query kind against the 20 ms p95 target (issue 10), next to a
+`LIKE '%word%'` scan over the same cue rows; plus the cost of re-indexing one transcript
+once the index is full (deletes by activity scan the table).
 
 Clock: libvlc-like time reports every 250–500 ms (seeded jitter, each a little behind
 the true time), a highlight timer ticking every 40 ms; error of the position shown at each
@@ -48,7 +49,9 @@ def build_index(db, rng: random.Random) -> list[str]:
     from sqlalchemy import text
 
     from cmecore import protocol
+    from cmecore.transcripts.cues import Cue
     from desktop.cache.catalog_store import apply_catalog
+    from desktop.cache.search import index_transcript_in
 
     vocabulary = make_vocabulary(rng)
     # Zipf-like frequencies, as in speech: a few words everywhere, most words rare.
@@ -62,7 +65,6 @@ def build_index(db, rng: random.Random) -> list[str]:
     apply_catalog(db, protocol.Catalog(cursor=1, full=True, activities=activities),
                   server_url="https://bench.invalid", etag=None, synced_at=datetime(2026, 1, 1),
                   clock_offset_ms=0)
-    insert = text("INSERT INTO search_text (activity_id, kind, time_ms, body) VALUES (:a, 'transcript', :t, :b)")
     plain = text("INSERT INTO plain_cues (activity_id, time_ms, body) VALUES (:a, :t, :b)")
     with db.write() as session:
         session.execute(text("CREATE TABLE plain_cues (activity_id TEXT, time_ms INTEGER, body TEXT)"))
@@ -73,13 +75,25 @@ def build_index(db, rng: random.Random) -> list[str]:
             for i in range(0, WORDS_PER_TRANSCRIPT, WORDS_PER_CUE)
         ]
         with db.write() as session:
-            session.execute(insert, rows)
+            # As downloads index a transcript: the cues and the vocabulary's counts.
+            index_transcript_in(session, f"bench-{n:04d}", [Cue(row["t"], row["t"] + CUE_MS, row["b"]) for row in rows])
             session.execute(plain, rows)
     return vocabulary
 
 
-def report(label: str, timings: list[float]) -> None:
-    print(f"    {label:42} {percentile(timings, 50):7.1f}ms {percentile(timings, 95):7.1f}ms   (n={len(timings)})")
+TARGET_P95_MS = 20  # issue 10: every query kind, very common words included
+
+
+def report(label: str, timings: list[float], target_ms: float | None = None) -> None:
+    p95 = percentile(timings, 95)
+    verdict = "" if target_ms is None else f"  {'met' if p95 <= target_ms else 'NOT MET'} (p95 <= {target_ms:g} ms)"
+    print(f"    {label:42} {percentile(timings, 50):7.1f}ms {p95:7.1f}ms   (n={len(timings)}){verdict}")
+
+
+def misspell(word: str) -> str:
+    """One letter of the middle changed, as a speech recogniser mishears a drug name."""
+    middle = len(word) // 2
+    return word[:middle] + ("u" if word[middle] != "u" else "o") + word[middle + 1:]
 
 
 def time_queries(run, queries: list[str]) -> list[float]:
@@ -122,13 +136,23 @@ def bench_search() -> None:
         every = [w for words in classes.values() for w in words]
         two_words = [f"{a} {b}" for a, b in zip(every, reversed(every))]
         prefixes = [w[:4] for w in every]
+        long_prefixes = [w[:6] for w in every if len(w) > 6]
+        # Long words (8+ letters, where near spellings are looked for) from every frequency.
+        long_words = [w for w in vocabulary if len(w) >= 8]
+        misspelt = [misspell(long_words[i]) for i in (0, 3, 20, 60, 300, 1000, 3000, len(long_words) - 1)]
+        run = lambda q: search(db, q)  # noqa: E731
+        search(db, misspelt[0])  # the first near-spelling search reads the vocabulary once
         print(f"  {'FTS5 search(), limit 50':44} {'p50':>9} {'p95':>9}")
-        for name, words in classes.items():
-            report(f"one word, {name}", time_queries(lambda q: search(db, q), words * 5))
-        report("two words (mixed frequencies)", time_queries(lambda q: search(db, q), two_words * 2))
-        report("4-letter prefix while typing", time_queries(lambda q: search(db, q), prefixes * 2))
-        all_fts = time_queries(lambda q: search(db, q), (every + two_words + prefixes) * 2)
-        report("ALL of the above", all_fts)
+        kinds = {f"one word, {name}": words * 5 for name, words in classes.items()}
+        kinds |= {
+            "two words (mixed frequencies)": two_words * 2,
+            "4-letter prefix while typing": prefixes * 2,
+            "6-letter prefix while typing": long_prefixes * 2,
+            "misspelt long word (near spellings)": misspelt * 4,
+        }
+        for name, queries in kinds.items():
+            report(name, time_queries(run, queries), TARGET_P95_MS)
+        report("ALL of the above", time_queries(run, [q for queries in kinds.values() for q in queries]), TARGET_P95_MS)
 
         first50 = text("SELECT activity_id, time_ms FROM plain_cues WHERE body LIKE :p LIMIT 50")
         everything = text("SELECT activity_id, time_ms FROM plain_cues WHERE body LIKE :p")

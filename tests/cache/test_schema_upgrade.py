@@ -118,19 +118,14 @@ def test_a_damaged_cache_file_is_kept_aside_and_a_fresh_one_opens(tmp_path):
 def test_0006_an_evaluation_submitted_before_gets_its_reminder_due_weeks_after(tmp_path):
     """Schema 0006: reminders asked for before they were acted on come due N weeks after submission."""
     from alembic import command
-    from alembic.config import Config
     from sqlalchemy import create_engine
 
-    from desktop.cache.db import MIGRATIONS_DIR
     from desktop.cache.learner_time import reminders, time_spent
 
     path = tmp_path / "cache.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0005")
+        command.upgrade(_alembic(conn), "0005")
         conn.exec_driver_sql(
             "INSERT INTO learners (server_url, id, username, display_name, profession, degree, signed_in) "
             "VALUES ('https://s', 'l1', 'u', 'Dr U', 'physician', 'MD', 1)")
@@ -151,3 +146,61 @@ def test_0006_an_evaluation_submitted_before_gets_its_reminder_due_weeks_after(t
         assert time_spent(db, "l1", "a1") == 0
     finally:
         db.close()
+
+
+def test_0008_an_upgraded_search_index_says_where_hits_are_and_finds_near_spellings(tmp_path):
+    """Schema 0008: front matter, cues and the vocabulary are rebuilt from the 0007 index."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from cmecore import protocol
+    from desktop.cache.search import search
+    from tests.cache.test_search import apply
+    from tests.support.activities import activity_doc
+
+    path = tmp_path / "cache.sqlite3"
+    db = open_database(path)
+    summary = {"kind": "summary", "media_type": "text/markdown", "size": 10, "sha256": "a" * 64,
+               "url": "https://cme.example.org/media/" + "a" * 64, "title": "Diuretics in brief"}
+    apply(db, protocol.Activity.model_validate(activity_doc(
+        "demo-bp", title="Home blood pressure", description="Readings in adults over seventy", version=1,
+        assets=[summary])))
+    db.close()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        command.downgrade(_alembic(conn), "0007")
+        conn.exec_driver_sql("DELETE FROM search_text")
+        conn.exec_driver_sql(  # as 0007's code wrote them: description under "title", summaries joined
+            "INSERT INTO search_text (activity_id, kind, time_ms, body) VALUES "
+            "('demo-bp', 'title', NULL, 'Home blood pressure'), "
+            "('demo-bp', 'title', NULL, 'Readings in adults over seventy'), "
+            "('demo-bp', 'summary', NULL, 'Start a thiazide-like diuretic. Measure twice.'), "
+            "('demo-bp', 'transcript', 12500, 'We will look at the PATINA trial and tristuzumab'), "
+            "('gone', 'transcript', 0, 'an activity no longer cached')")
+        conn.commit()
+    engine.dispose()
+    assert current_revision(path) == "0007"
+    db = open_database(path)
+    try:
+        assert current_revision(path) == SCHEMA_HEAD
+        assert [(h.kind, h.time_ms) for h in search(db, "PATINA")] == [("transcript", 12_500)]
+        assert [h.kind for h in search(db, "seventy")] == ["description"]
+        assert [h.kind for h in search(db, "blood")] == ["title"]
+        # the one summary's title (with several, the joined row could not say which)
+        assert [(h.kind, h.label) for h in search(db, "thiazide")] == [("summary", "Diuretics in brief")]
+        assert [(h.time_ms, h.near) for h in search(db, "trastuzumab")] == [(12_500, True)]
+        assert search(db, "cached") == []
+    finally:
+        db.close()
+
+
+def _alembic(conn):
+    """Alembic's configuration for running the cache's migrations on `conn`."""
+    from alembic.config import Config
+
+    from desktop.cache.db import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    return config

@@ -11,7 +11,7 @@ import pytest
 from cmecore import protocol
 from desktop.app import main
 from desktop.cache.catalog_store import apply_catalog
-from desktop.cache.db import Database, open_database
+from desktop.cache.db import Database
 from desktop.cache.search import (
     fts_query,
     index_summary,
@@ -36,13 +36,6 @@ def activity(activity_id: str, title: str, description: str = "") -> protocol.Ac
 def apply(db: Database, *activities: protocol.Activity, full: bool = True, withdrawn=()) -> None:
     catalog = protocol.Catalog(cursor=1, full=full, activities=list(activities), withdrawn=list(withdrawn))
     apply_catalog(db, catalog, server_url=SERVER, etag=None, synced_at=datetime(2026, 1, 1), clock_offset_ms=0)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "cache.sqlite3")
-    yield database
-    database.close()
 
 
 @pytest.fixture

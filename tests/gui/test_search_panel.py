@@ -4,6 +4,8 @@ dropped."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -118,6 +120,23 @@ def test_stale_results_are_dropped_and_nothing_found_is_said(qtbot, window):
     assert panel.popup.status.text() == "Nothing found for “zzqqxx”."
     window.search_edit.clear()
     assert not panel.popup.isVisible()
+
+
+def test_each_hit_says_where_it_is_summaries_by_their_own_title(qtbot, window):
+    """The catalog's two summaries arrive by download; each hit names its summary."""
+    panel = window.search_panel
+    window.search_edit.setFocus()
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClicks(window.search_edit, "PATINA")
+    texts = [i.data() for _, i in _hits(panel)]
+    assert any(t.startswith("Title — ") for t in texts), texts
+    summaries = {t.split(" — ")[0] for t in texts if t.startswith("Summary")}
+    assert summaries == {"Summary: Key clinical summary: measuring blood pressure at home",
+                         "Summary: Key clinical summary: what the PATINA trial illustrates"}, texts
+    assert any(t[:2].isdigit() and " · " in t for t in texts)  # transcript hits: their time
+    for _, item in _hits(panel):
+        bold = re.findall(r"<b>(.*?)</b>", item.data(HTML_ROLE))
+        assert bold and {b.casefold() for b in bold} == {"patina"}, item.data(HTML_ROLE)
 
 
 def test_snippet_markup_is_escaped_before_bolding():
