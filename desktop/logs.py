@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from collections import deque
 from pathlib import Path
+
+from cmecore.private_files import open_private, private_dir
 
 LOG_FILE = "cme-offline.log"
 HANDLER_NAME = "cme-offline-file"
@@ -54,10 +57,19 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file and each one rotation starts are owner-only (0600 on POSIX): the log
+    names learners and activities."""
+
+    def _open(self):
+        fd = open_private(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(log_dir)
     path = log_dir / LOG_FILE
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.set_name(HANDLER_NAME)
     handler.addFilter(RedactingFilter())

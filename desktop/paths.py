@@ -1,7 +1,9 @@
 """Where things live on disk, importable before anything heavy (start-up reads it first).
 
 One data dir per OS user (platformdirs), overridable with `--data-dir` (tests, IT). It
-holds the SQLite cache, the blob store, `settings.json` and logs — never a secret.
+holds the SQLite cache, the blob store, `settings.json` and logs — never a secret, but
+learners' records: `Paths.make_private` closes it (0700 on POSIX, cmecore.private_files)
+before anything is written, and every file the app writes there is created 0600.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from platformdirs import user_data_path, user_log_path
+
+from cmecore.private_files import close_file, private_dir
 
 APP_NAME = "CME Offline"
 
@@ -42,3 +46,16 @@ class Paths:
     @property
     def logs(self) -> Path:
         return self.data_dir / "logs"
+
+    def make_private(self) -> None:
+        """Create the data dir owner-only, and close what an older version left open in it:
+        its top-level files (the cache, its WAL and SHM, settings, window prefs) and folders
+        (blobs, logs, demo). Files deeper down sit behind those closed folders."""
+        private_dir(self.data_dir)
+        for entry in self.data_dir.iterdir():
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                private_dir(entry)
+            else:
+                close_file(entry)
