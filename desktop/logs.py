@@ -4,7 +4,10 @@ The file goes to the platform's log folder (`platformdirs.user_log_path`), or un
 data dir when `--data-dir` is given (tests, IT staging). HTTP libraries are kept at
 WARNING: their INFO lines carry URLs and headers we do not need, and no request of ours
 ever puts a token in a URL. As defence in depth a filter on the file handler redacts
-anything shaped like a bearer token, a token field or a password field before it is written.
+anything shaped like a bearer token, a token field, a password field or the
+`user:password@` part of an address before it is written. `redact` is the one redaction
+function: the log file, `diagnostics`, the CLI's error lines and every message that quotes
+an address go through it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ HANDLER_NAME = "cme-offline-file"
 REDACTED = "[redacted]"
 
 _PATTERNS = (
+    # a user name and password inside an address: https://user:pass@host -> https://[redacted]@host
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@\"'<>]+@"), r"\1" + REDACTED + "@"),
     # Authorization: Bearer <token>
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 " + REDACTED),
     # refresh_token=..., "access_token": "...", password=..., passwd: ..., token=...
