@@ -20,6 +20,7 @@ from desktop import disk
 from desktop.ca_bundle import ca_bundle_problem
 from desktop.config import Paths, Settings, normalise_server_url, save_settings, validated_settings
 from desktop.errors import BadSetting, SettingLocked
+from desktop.logs import redact
 from desktop.policy import Policy, effective_settings, expand_path
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class ConfigService:
         self.settings = effective_settings(user_settings, policy)  # what applies
         if policy.is_set("server_url"):
             if server_url and normalise_server_url(server_url) != policy.get("server_url"):
-                log.warning("server %s not used: the machine policy sets %s", server_url, policy.get("server_url"))
+                log.warning("server %s not used: the machine policy sets %s", redact(server_url), policy.get("server_url"))
             server_url = policy.get("server_url")
         url = server_url or self.settings.server_url
         self.server_url = normalise_server_url(url) if url else None
