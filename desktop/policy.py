@@ -258,7 +258,7 @@ def load_policy(path: Path | None = None, registry: dict[str, Any] | None = None
     try:
         _read_all(path, registry, managed_preferences, values, sources, problems)
     except Exception as exc:  # a case no reader foresaw: no policy rather than no app
-        log.exception("machine policy could not be read")
+        log.debug("machine policy could not be read", exc_info=True)  # the one warning line follows
         values.clear()
         sources.clear()
         problems.append(f"the machine policy could not be read ({type(exc).__name__}); no policy is applied")

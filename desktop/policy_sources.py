@@ -76,8 +76,7 @@ def read_managed_preferences(problems: list[str], folder: Path | None = None) ->
             continue
         try:
             doc = plistlib.loads(data)
-        except (plistlib.InvalidFileException, ValueError, TypeError, KeyError, IndexError, OverflowError,
-                RecursionError, MemoryError) as exc:
+        except Exception as exc:  # plistlib raises expat's, struct's, binascii's … errors on a damaged file
             problems.append(f"{path}: is not a property list ({type(exc).__name__}); no policy from this file")
             continue
         if not isinstance(doc, dict):
