@@ -12,7 +12,6 @@ Standard library only (the policy is read at start).
 from __future__ import annotations
 
 import os
-import ssl
 import stat
 
 MAX_CA_BUNDLE_BYTES = 8 * 1024 * 1024  # the Mozilla bundle is ~0.2 MB; anything far larger is not a CA bundle
@@ -35,6 +34,8 @@ def read_ca_bundle(path: str | os.PathLike) -> str:
             data = fh.read(MAX_CA_BUNDLE_BYTES + 1)
     except OSError as exc:
         raise ValueError(f"the CA bundle {os.fspath(path)!r} cannot be read ({exc.strerror or exc})") from None
+    import ssl  # start-up speed: OpenSSL loads only when a policy or a setting names a bundle
+
     try:
         text = data.decode("ascii")
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=text)
