@@ -29,6 +29,7 @@ from desktop.ca_bundle import read_ca_bundle
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"CME-Offline/{__version__}"
+_CA_WARNED: set[str] = set()
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=30.0)
 
 
@@ -41,7 +42,9 @@ def tls_context(extra_ca_bundle: str | Path | None = None) -> ssl.SSLContext:
         try:
             ctx.load_verify_locations(cadata=read_ca_bundle(extra_ca_bundle))
         except ValueError as exc:
-            log.warning("%s; using the operating system's certificate store only", exc)
+            if str(exc) not in _CA_WARNED:  # once per process, not once per client built
+                _CA_WARNED.add(str(exc))
+                log.warning("%s; using the operating system's certificate store only", exc)
     return ctx
 
 
