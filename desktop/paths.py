@@ -16,6 +16,9 @@ from platformdirs import user_data_path, user_log_path
 from cmecore.private_files import close_file, private_dir
 
 APP_NAME = "CME Offline"
+# What the app itself keeps at the top of its data dir (closed by Paths.make_private).
+APP_FOLDERS = ("blobs", "logs", "demo")
+APP_FILE_PREFIXES = ("cache.sqlite3", "settings.json", ".settings-", "window.ini", "cme-offline.lock")
 
 
 def default_data_dir() -> Path:
@@ -49,13 +52,14 @@ class Paths:
 
     def make_private(self) -> None:
         """Create the data dir owner-only, and close what an older version left open in it:
-        its top-level files (the cache, its WAL and SHM, settings, window prefs) and folders
-        (blobs, logs, demo). Files deeper down sit behind those closed folders."""
+        the app's own top-level files (the cache, its WAL, SHM and backups, settings, window
+        prefs, the lock) and folders (blobs, logs, demo); files deeper down sit behind those
+        closed folders. Anything else (a `--data-dir` that holds other files) is left alone."""
         private_dir(self.data_dir)
         for entry in self.data_dir.iterdir():
             if entry.is_symlink():
                 continue
-            if entry.is_dir():
+            if entry.is_dir() and entry.name in APP_FOLDERS:
                 private_dir(entry)
-            else:
+            elif entry.is_file() and entry.name.startswith(APP_FILE_PREFIXES):
                 close_file(entry)

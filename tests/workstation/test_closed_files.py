@@ -95,8 +95,10 @@ def test_a_data_dir_an_older_version_left_open_is_closed(umask_022, make_service
     (data_dir / "settings.json").write_text("{}")
     (data_dir / "logs").mkdir()
     (data_dir / "logs" / "cme-offline.log").write_text("old\n")
+    (data_dir / "notes.txt").write_text("not the app's")
     os.chmod(data_dir, 0o755)
     make_services()
+    assert stat.S_IMODE((data_dir / "notes.txt").stat().st_mode) == 0o644  # not the app's to change
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((data_dir / "settings.json").stat().st_mode) == 0o600
     assert stat.S_IMODE((data_dir / "logs").stat().st_mode) == 0o700
