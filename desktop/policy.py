@@ -8,12 +8,19 @@ Pure Python (no Qt, no network). Read once at start from:
   `CME_OFFLINE_POLICY_FILE` names another file (tests, IT staging);
 * on Windows also the registry key `HKLM\\SOFTWARE\\Policies\\CME Offline` (Group Policy,
   the MSI's `SERVERURL`): value names are the keys below in any case, with or without
-  underscores (`ServerUrl`, `server_url`); the registry wins over the file.
+  underscores (`ServerUrl`, `server_url`); the registry wins over the file. The ADMX/ADML
+  in packaging/windows/ set these values (a test checks them against KEYS);
+* on macOS also the managed preferences a configuration profile installs
+  (`/Library/Managed Preferences/org.cme-offline.desktop.plist`), which win over the file.
 
-Both win over the user's own settings (`settings.json`). A bad file never stops the app:
-a syntax error, an unknown key or a value of the wrong type is reported in ONE log line
-naming the file and the keys, and each bad value falls back to a safe default (unset,
-except `demo_allowed`, which is then false).
+The readers are in `desktop/policy_sources.py`; every value, whatever its source, is
+checked here by one model. All win over the user's own settings (`settings.json`). A bad
+policy never stops the app: a syntax error, a file too large or nested too deeply, an
+unknown key or a value of the wrong type (a CA bundle that is missing or not PEM, an
+`http://` server that is not this computer, an address with a password) is reported in ONE
+log line naming the file and the keys, kept on `Policy.problems` (Settings, diagnostics),
+and each bad value falls back to a safe default (unset, except `demo_allowed`, which is
+then false).
 """
 
 from __future__ import annotations
