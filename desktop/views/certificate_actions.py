@@ -89,7 +89,11 @@ def ask_open_path(parent: QWidget, title: str, filters: str) -> str:
 def certificate_dir() -> Path:
     """A folder only this OS user can read, under the system's temporary folder."""
     path = Path(tempfile.gettempdir()) / f"cme-offline-certificates-{_user_tag()}"
-    return private_dir(path)
+    private_dir(path)
+    if hasattr(os, "getuid") and (path.is_symlink() or path.stat().st_uid != os.getuid()):
+        # another account made that name first in the shared /tmp: use a fresh folder of our own
+        return Path(tempfile.mkdtemp(prefix="cme-offline-certificates-"))
+    return path
 
 
 def _user_tag() -> str:
