@@ -3,4 +3,6 @@
 No I/O, no Qt, no database: the /api/v1 protocol models (`protocol`), canonical JSON and
 Ed25519 signatures (`signatures`) and the accreditation rules (`rules`). Both sides import
 these so that the client's provisional verdict and the server's final one cannot drift.
+The one exception to "no I/O": `private_files`, the owner-only modes both sides' data
+folders and files are made with.
 """

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cmecore.private_files import close_file, private_dir, private_file
+
 from .models import Base, CatalogState
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -42,7 +44,7 @@ class Database:
     """Engine plus session factory; creates the tables on first use."""
 
     def __init__(self, data_dir: Path, url: str | None = None) -> None:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        close_data_files(data_dir, url)
         self.url = url or default_url(data_dir)
         self.engine = make_engine(self.url)
         Base.metadata.create_all(self.engine)
@@ -62,6 +64,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def close_data_files(data_dir: Path, url: str | None) -> None:
+    """The data folder owner-only (0700 on POSIX) and the SQLite file 0600 before SQLite opens
+    it (its WAL and SHM take its mode): password hashes and learners' records live there."""
+    private_dir(data_dir)
+    if url is None:
+        path = Path(data_dir) / "server.sqlite3"
+        for suffix in ("-wal", "-shm"):
+            close_file(path.with_name(path.name + suffix))
+        private_file(path)
 
 
 def current_revision(session: Session) -> int:

@@ -22,6 +22,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from cmecore.private_files import private_dir
 from cmecore.protocol import API_PREFIX, Problem
 
 from .auth import current_learner
@@ -42,7 +43,7 @@ class MediaStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)  # owner-only, like the database (cmecore.private_files)
 
     def path_for(self, sha256: str) -> Path:
         if not re.fullmatch(SHA256_PATTERN, sha256):
@@ -67,7 +68,7 @@ class MediaStore:
             if dest.exists() and dest.stat().st_size == size:
                 os.unlink(tmp_name)
             else:
-                dest.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(dest.parent)
                 os.replace(tmp_name, dest)
             return sha, size
         except BaseException:

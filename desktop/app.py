@@ -16,7 +16,7 @@ from desktop import __version__, cli
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.library_snapshot import read_first_paint
 from desktop.errors import BadServerAddress
-from desktop.logs import setup_logging
+from desktop.logs import redact, setup_logging
 from desktop.paths import Paths, default_data_dir, default_log_dir
 from desktop.policy import load_policy
 
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         except BadServerAddress:
             same = False
         if not same:
-            print(f"cme-offline: --server {args.server} is ignored: the machine policy "
+            print(f"cme-offline: --server {redact(args.server)} is ignored: the machine policy "
                   f"({policy.sources['server_url']}) sets the server to {policy.get('server_url')}", file=sys.stderr)
         args.server = None
     if args.demo and policy.get("demo_allowed") is False:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.errors import CmeError, ConfigError
+from desktop.logs import redact
 
 if TYPE_CHECKING:  # the GUI builds this parser before its first paint; keep this module's imports cheap
     from desktop.services import Services
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"cme-offline: {message}", file=sys.stderr)
+    print(f"cme-offline: {redact(message)}", file=sys.stderr)
     return code
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from desktop.errors import BadServerAddress, BadSetting
+from desktop.addresses import check_proxy_address, check_server_address
+from desktop.errors import BadSetting, CmeError, ConfigError
+from desktop.logs import redact
 from desktop.paths import APP_NAME, Paths, default_data_dir  # noqa: F401 (re-exported)
 from desktop.policy import HoursWindow
 
@@ -51,6 +53,19 @@ class Settings(BaseModel):
     def _blank_is_none(cls, v):
         return v.strip() or None if isinstance(v, str) else v
 
+    @field_validator("server_url", "proxy")
+    @classmethod
+    def _address(cls, v, info):
+        """The same rule as policy and --server (desktop.addresses); the typed error rides
+        along as the cause, for `validated_settings` to raise."""
+        if not v:
+            return None
+        check = check_server_address if info.field_name == "server_url" else check_proxy_address
+        try:
+            return check(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+
 
 def validated_settings(values: dict) -> Settings:
     """Settings from these values; BadSetting (a ConfigError) names the first one not usable."""
@@ -58,20 +73,41 @@ def validated_settings(values: dict) -> Settings:
         return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
+        cause = getattr(first.get("ctx", {}).get("error"), "__cause__", None)
+        if isinstance(cause, CmeError):  # an address refused by desktop.addresses: keep its code
+            raise cause from None
         name = ".".join(str(part) for part in first["loc"]).replace("_", " ")
         why = first["msg"].removeprefix("Value error, ")
         raise BadSetting(f"The {name} setting is not usable: {why[:1].lower()}{why[1:]}.") from None
 
 
 def load_settings(path: Path) -> Settings:
-    """Settings from `path`; a missing or unreadable file gives defaults and a log line."""
+    """Settings from `path`; a missing or unreadable file gives defaults and a log line, and a
+    value no longer accepted (an http:// server written by an older version) its default."""
     try:
-        return Settings.model_validate_json(path.read_bytes())
+        values = json.loads(path.read_bytes())
     except FileNotFoundError:
         return Settings()
-    except (OSError, ValidationError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         log.warning("settings file %s is unreadable (%s); using defaults", path, exc)
         return Settings()
+    if not isinstance(values, dict):
+        log.warning("settings file %s does not hold settings; using defaults", path)
+        return Settings()
+    dropped: list[str] = []
+    while True:
+        try:
+            settings = Settings.model_validate(values)
+            break
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]} & values.keys()
+            if not bad:
+                return Settings()
+            dropped += [f"{name} ({redact(e['msg'])})" for e in exc.errors() if (name := str(e["loc"][0])) in bad]
+            values = {k: v for k, v in values.items() if k not in bad}
+    if dropped:
+        log.warning("settings file %s: not usable, using the default instead: %s", path, "; ".join(dropped))
+    return settings
 
 
 def save_settings(path: Path, settings: Settings) -> None:
@@ -92,12 +128,8 @@ def save_settings(path: Path, settings: Settings) -> None:
 def normalise_server_url(url: str) -> str:
     """`https://cme.example.org/` and `https://cme.example.org` name one server.
 
-    Raises BadServerAddress (a ConfigError) for anything that is not http(s).
+    Raises BadServerAddress (a ConfigError) for anything that is not http(s), for `http://`
+    to another computer (CleartextRefused) and for a user name or password in it
+    (CredentialsInAddress): `desktop.addresses.check_server_address`.
     """
-    url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise BadServerAddress(
-            f"That server address is not valid: it must start with https:// (got {url!r}). "
-            "It should look like https://cme.example.org"
-        )
-    return url
+    return check_server_address(url)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from desktop import __version__
 from desktop.cache.library import sync_state
+from desktop.ca_bundle import ca_bundle_problem
 from desktop.config import Settings
 from desktop.logs import current_log_file, redact, tail
 
@@ -78,6 +79,7 @@ def collect(services) -> dict:
             "problems": list(policy.problems),
         },
         "settings": settings,
+        "settings_problems": _settings_problems(config),
         "server_url": config.server_url,
         "online": services.connection.online,
         "learner": learner.username if learner else None,
@@ -114,6 +116,7 @@ def as_text(data: dict) -> str:
         "",
         "Settings (value, source):",
         *[f"  {k} = {json.dumps(v['value'])} [{v['source']}]" for k, v in data["settings"].items()],
+        *[f"  problem: {p}" for p in data["settings_problems"]],
         "",
         f"Last {len(data['log_tail'])} log lines:",
         *data["log_tail"],
@@ -123,6 +126,14 @@ def as_text(data: dict) -> str:
 
 def as_json(data: dict) -> str:
     return redact(json.dumps(data, indent=2, default=str))
+
+
+def _settings_problems(config) -> list[str]:
+    """What makes a user's setting unusable now (a policy's problems are the policy's)."""
+    ca = config.settings.extra_ca_bundle
+    if ca and not config.policy.is_set("extra_ca_bundle") and (problem := ca_bundle_problem(ca)):
+        return [f"extra_ca_bundle: {problem}; the operating system's certificate store is used alone"]
+    return []
 
 
 def _qt_version() -> str | None:

@@ -126,6 +126,22 @@ class BadServerAddress(ConfigError):
     code = "bad-server-address"
 
 
+class CleartextRefused(BadServerAddress):
+    """An `http://` server address for a host other than this computer: the password would
+    cross the network unencrypted (`desktop.addresses.check_server_address`)."""
+
+    message = "The server address must start with https:// (http:// is accepted only for this computer)."
+    code = "cleartext-refused"
+
+
+class CredentialsInAddress(BadServerAddress):
+    """A server or proxy address with a user name or password in it (`https://user:pass@host`):
+    refused in settings and policy; the keyring or the OS proxy settings hold those."""
+
+    message = "Remove the user name and password from the address: they are never stored in settings."
+    code = "credentials-in-address"
+
+
 class BadSetting(ConfigError):
     """A settings value out of range or in the wrong form; the message names the setting."""
 

@@ -4,22 +4,30 @@ The file goes to the platform's log folder (`platformdirs.user_log_path`), or un
 data dir when `--data-dir` is given (tests, IT staging). HTTP libraries are kept at
 WARNING: their INFO lines carry URLs and headers we do not need, and no request of ours
 ever puts a token in a URL. As defence in depth a filter on the file handler redacts
-anything shaped like a bearer token, a token field or a password field before it is written.
+anything shaped like a bearer token, a token field, a password field or the
+`user:password@` part of an address before it is written. `redact` is the one redaction
+function: the log file, `diagnostics`, the CLI's error lines and every message that quotes
+an address go through it.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from collections import deque
 from pathlib import Path
+
+from cmecore.private_files import open_private, private_dir
 
 LOG_FILE = "cme-offline.log"
 HANDLER_NAME = "cme-offline-file"
 REDACTED = "[redacted]"
 
 _PATTERNS = (
+    # a user name and password inside an address: https://user:pass@host -> https://[redacted]@host
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@\"'<>]+@"), r"\1" + REDACTED + "@"),
     # Authorization: Bearer <token>
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 " + REDACTED),
     # refresh_token=..., "access_token": "...", password=..., passwd: ..., token=...
@@ -54,10 +62,19 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file and each one rotation starts are owner-only (0600 on POSIX): the log
+    names learners and activities."""
+
+    def _open(self):
+        fd = open_private(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(log_dir)
     path = log_dir / LOG_FILE
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.set_name(HANDLER_NAME)
     handler.addFilter(RedactingFilter())

@@ -8,12 +8,19 @@ Pure Python (no Qt, no network). Read once at start from:
   `CME_OFFLINE_POLICY_FILE` names another file (tests, IT staging);
 * on Windows also the registry key `HKLM\\SOFTWARE\\Policies\\CME Offline` (Group Policy,
   the MSI's `SERVERURL`): value names are the keys below in any case, with or without
-  underscores (`ServerUrl`, `server_url`); the registry wins over the file.
+  underscores (`ServerUrl`, `server_url`); the registry wins over the file. The ADMX/ADML
+  in packaging/windows/ set these values (a test checks them against KEYS);
+* on macOS also the managed preferences a configuration profile installs
+  (`/Library/Managed Preferences/org.cme-offline.desktop.plist`), which win over the file.
 
-Both win over the user's own settings (`settings.json`). A bad file never stops the app:
-a syntax error, an unknown key or a value of the wrong type is reported in ONE log line
-naming the file and the keys, and each bad value falls back to a safe default (unset,
-except `demo_allowed`, which is then false).
+The readers are in `desktop/policy_sources.py`; every value, whatever its source, is
+checked here by one model. All win over the user's own settings (`settings.json`). A bad
+policy never stops the app: a syntax error, a file too large or nested too deeply, an
+unknown key or a value of the wrong type (a CA bundle that is missing or not PEM, an
+`http://` server that is not this computer, an address with a password) is reported in ONE
+log line naming the file and the keys, kept on `Policy.problems` (Settings, diagnostics),
+and each bad value falls back to a safe default (unset, except `demo_allowed`, which is
+then false).
 """
 
 from __future__ import annotations
@@ -29,13 +36,20 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from desktop.addresses import check_proxy_address, check_server_address
+from desktop.ca_bundle import ca_bundle_problem
+from desktop.errors import ConfigError
+from desktop.logs import redact
+from desktop.policy_sources import (  # noqa: F401 (MAX_POLICY_BYTES, REGISTRY_KEY: re-exported)
+    MAX_POLICY_BYTES, REGISTRY_KEY, REGISTRY_PATH, coerce_registry_value, key_named, read_file,
+    read_managed_preferences, read_registry,
+)
+
 
 log = logging.getLogger(__name__)
 
 ENV_POLICY_FILE = "CME_OFFLINE_POLICY_FILE"
-REGISTRY_KEY = r"SOFTWARE\Policies\CME Offline"
-REGISTRY_PATH = r"HKLM\SOFTWARE\Policies\CME Offline"
-MAX_POLICY_BYTES = 256 * 1024
+MAX_PATH_CHARS = 4096
 
 _HOURS = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 
@@ -96,11 +110,12 @@ def _model():
         return _MODEL
     from pydantic import BaseModel, ConfigDict, Field, field_validator  # start-up speed: pydantic only if a policy sets something
 
-    def _check_url(value: str, what: str) -> str:
-        value = value.strip()
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"{what} must start with https:// or http://")
-        return value.rstrip("/") if what == "server_url" else value
+    def _address(check, value: str) -> str:
+        """desktop.addresses' rule (https, or http:// on this computer; no password inside)."""
+        try:
+            return check(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     class PolicyValues(BaseModel):
         """Every key a policy may set; None means "not set by policy"."""
@@ -121,17 +136,12 @@ def _model():
         @field_validator("server_url")
         @classmethod
         def _server(cls, v):
-            return None if v is None else _check_url(v, "server_url")
+            return None if v is None else _address(check_server_address, v)
 
         @field_validator("proxy")
         @classmethod
         def _proxy(cls, v):
-            if v is None:
-                return None
-            v = v.strip()
-            if not re.match(r"^(https?|socks5h?)://", v):
-                raise ValueError("proxy must be a URL such as http://proxy.example.org:8080")
-            return v
+            return None if v is None else _address(check_proxy_address, v)
 
         @field_validator("download_hours")
         @classmethod
@@ -158,7 +168,17 @@ def _model():
         def _nonempty(cls, v):
             if v is not None and not v.strip():
                 raise ValueError("must not be empty")
+            if v is not None and ("\0" in v or len(v) > MAX_PATH_CHARS):
+                raise ValueError(f"must be a folder or file path (no NUL character, at most {MAX_PATH_CHARS} characters)")
             return v.strip() if v is not None else None
+
+        @field_validator("extra_ca_bundle", mode="after")
+        @classmethod
+        def _ca_bundle(cls, v):
+            problem = ca_bundle_problem(v) if v is not None else None
+            if problem:
+                raise ValueError(problem)
+            return v
 
     assert tuple(PolicyValues.model_fields) == KEYS
     _MODEL = PolicyValues
@@ -230,41 +250,25 @@ def policy_file() -> Path:
     return Path(override).expanduser() if override else default_policy_file()
 
 
-def load_policy(path: Path | None = None, registry: dict[str, Any] | None = None) -> Policy:
-    """Read the policy file and (on Windows) the registry; never raises.
+def load_policy(path: Path | None = None, registry: dict[str, Any] | None = None,
+                managed_preferences: Path | None = None) -> Policy:
+    """Read the policy file, the Windows registry and the macOS managed preferences; never raises.
 
     `registry` replaces the Windows registry (tests); None reads it on Windows only.
-    Problems are logged in one line and kept on the Policy (diagnostics).
+    `managed_preferences` replaces /Library/Managed Preferences (tests; see policy_sources).
+    Problems are logged in one line and kept on the Policy (diagnostics, Settings).
     """
     path = path if path is not None else policy_file()
     problems: list[str] = []
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-
-    raw = _read_file(path, problems)
-    for key, value in raw.items():
-        _take(key, value, str(path), values, sources, problems, where=str(path))
-
-    reg = registry if registry is not None else _read_registry(problems)
-    for name, value in reg.items():
-        key = _registry_key(name)
-        if key is None:
-            problems.append(f"{REGISTRY_PATH}: unknown value {name!r} (ignored)")
-            continue
-        if key in ("demo_allowed",) and isinstance(value, int) and not isinstance(value, bool):
-            value = bool(value)  # REG_DWORD 0/1
-        elif key == "bandwidth_cap_kbps" and isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        elif key == "idle_sign_out_minutes" and isinstance(value, (int, str)) and not isinstance(value, bool):
-            try:
-                value = float(value)
-            except ValueError:
-                pass
-        elif key == "demo_allowed" and isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false"):
-            value = value.strip().lower() in ("1", "true")
-        _take(key, value, f"{REGISTRY_PATH}\\{name}", values, sources, problems, where=REGISTRY_PATH)
-
-    _check_storage(values, sources, problems)
+    try:
+        _read_all(path, registry, managed_preferences, values, sources, problems)
+    except Exception as exc:  # a case no reader foresaw: no policy rather than no app
+        log.debug("machine policy could not be read", exc_info=True)  # the one warning line follows
+        values.clear()
+        sources.clear()
+        problems.append(f"the machine policy could not be read ({type(exc).__name__}); no policy is applied")
     policy = Policy(values, sources, path, tuple(problems))
     if problems:
         log.warning("machine policy: %s", "; ".join(problems))
@@ -273,9 +277,37 @@ def load_policy(path: Path | None = None, registry: dict[str, Any] | None = None
     return policy
 
 
+def _read_all(path: Path, registry: dict[str, Any] | None, managed_preferences: Path | None,
+              values: dict, sources: dict, problems: list[str]) -> None:
+    """The file, then the registry and managed preferences over it (they win)."""
+    raw = read_file(path, problems)
+    for key, value in raw.items():
+        _take(key, value, str(path), values, sources, problems, where=str(path))
+
+    reg = registry if registry is not None else read_registry(problems)
+    for name, value in reg.items():
+        key = key_named(name, KEYS)
+        if key is None:
+            problems.append(f"{REGISTRY_PATH}: unknown value {_short(name)} (ignored)")
+            continue
+        _take(key, coerce_registry_value(key, value), f"{REGISTRY_PATH}\\{name}", values, sources, problems,
+              where=REGISTRY_PATH)
+
+    profile, plist = read_managed_preferences(problems, managed_preferences)
+    for name, value in profile.items():
+        key = key_named(name, KEYS)
+        if key is None:
+            if not str(name).startswith("Payload"):  # a profile's own bookkeeping keys
+                problems.append(f"{plist}: unknown key {_short(name)} (ignored)")
+            continue
+        _take(key, value, f"{plist} ({name})", values, sources, problems, where=plist)
+
+    _check_storage(values, sources, problems)
+
+
 def _take(key: str, value: Any, source: str, values: dict, sources: dict, problems: list, *, where: str) -> None:
     if key not in KEYS:
-        problems.append(f"{where}: unknown key {key!r} (ignored)")
+        problems.append(f"{where}: unknown key {_short(key)} (ignored)")
         return
     from pydantic import ValidationError  # start-up speed: as in _model
 
@@ -284,73 +316,14 @@ def _take(key: str, value: Any, source: str, values: dict, sources: dict, proble
     except ValidationError as exc:
         msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
         default = SAFE_DEFAULTS.get(key)
-        problems.append(f"{where}: {key} = {_short(value)} is not valid ({msg}); using {_short(default) if default is not None else 'no value'}")
+        problems.append(f"{where}: {key} = {_short(value)} is not valid ({redact(msg)}); "
+                        f"using {_short(default) if default is not None else 'no value'}")
         if default is not None:
             values[key] = default
             sources[key] = source
         return
     values[key] = getattr(checked, key)
     sources[key] = source
-
-
-def _read_file(path: Path, problems: list[str]) -> dict[str, Any]:
-    import tomllib  # start-up speed: most machines have no policy file to parse
-
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        problems.append(f"{path}: cannot be read ({exc.strerror or exc}); no policy from this file")
-        return {}
-    if len(data) > MAX_POLICY_BYTES:
-        problems.append(f"{path}: larger than {MAX_POLICY_BYTES // 1024} KB; no policy from this file")
-        return {}
-    try:
-        doc = tomllib.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        problems.append(f"{path}: is not UTF-8 text; no policy from this file")
-        return {}
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"{path}: is not valid TOML ({exc}); no policy from this file")
-        return {}
-    return doc
-
-
-def _registry_key(name: str) -> str | None:
-    wanted = name.replace("_", "").replace("-", "").lower()
-    for key in KEYS:
-        if key.replace("_", "") == wanted:
-            return key
-    return None
-
-
-def _read_registry(problems: list[str]) -> dict[str, Any]:
-    if not sys.platform.startswith("win"):
-        return {}
-    try:
-        import winreg  # optional dependency: Windows only
-    except ImportError:
-        return {}
-    out: dict[str, Any] = {}
-    try:
-        key = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, REGISTRY_KEY, 0,
-                             winreg.KEY_READ | getattr(winreg, "KEY_WOW64_64KEY", 0))
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        problems.append(f"{REGISTRY_PATH}: cannot be read ({exc})")
-        return {}
-    with key:
-        i = 0
-        while True:
-            try:
-                name, value, _kind = winreg.EnumValue(key, i)
-            except OSError:
-                break
-            out[name] = value
-            i += 1
-    return out
 
 
 def _check_storage(values: dict, sources: dict, problems: list[str]) -> None:
@@ -378,7 +351,11 @@ def _check_storage(values: dict, sources: dict, problems: list[str]) -> None:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """A value as a problem line quotes it: cut to 60 characters, an address's password hidden."""
+    try:
+        text = redact(repr(value))
+    except RecursionError:  # a list nested thousands deep
+        return "(a deeply nested value)"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -23,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from cmecore.private_files import open_private, private_dir
 from desktop.errors import DiskFull, PermanentTransferError
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,12 @@ class LocalState(StrEnum):
 
 
 class BlobStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, private: bool = True):
+        """`private`: a learner's own store, folders 0700 and files 0600 on POSIX (they tell
+        what someone studies); False for the shared content folder that IT fills for every
+        user of the computer (prefetch), whose files must stay readable to all."""
         self.root = root
+        self.private = private
         # sha256 -> (bytes hashed, hasher) of a .part an ingest left in this process, so that
         # continuing it need not re-read the whole .part (a 4 MB cut in a 500 MB video would
         # otherwise re-hash everything before it on every retry).
@@ -134,7 +139,7 @@ class BlobStore:
         `TransferInterrupted` when `stop` is set. One ingest per blob at a time.
         """
         final = self.path_for(target.sha256)  # raises for anything but a hex digest
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self.make_folder(final.parent)
         part = self._open(target, source, progress or _no_progress, stop or threading.Event())
         try:
             check_free_space(final.parent, target.size - part.have, disk_margin)
@@ -165,7 +170,7 @@ class BlobStore:
         final = self.path_for(sha256)
         if final.is_file():
             return None
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self.make_folder(final.parent)
         self._place(staging.path_for(sha256), final)
         return final
 
@@ -173,10 +178,10 @@ class BlobStore:
         sha = target.sha256
         if not source.resumable:
             path = self.path_for(sha).with_name(f".{sha}.tmp")  # not the .part: a download's bytes stay
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
+            fd = self._create(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
             return Incoming(path, target, fd, 0, _sha256(), progress, stop, source.remote)
         path = self.part_path_for(sha)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        fd = self._create(path, os.O_RDWR | os.O_CREAT)
         try:
             have = os.fstat(fd).st_size
             if have > target.size:
@@ -189,6 +194,18 @@ class BlobStore:
             os.close(fd)
             raise
         return Incoming(path, target, fd, have, hasher, progress, stop, source.remote, kept=self._hashed)
+
+    def make_folder(self, folder: Path) -> None:
+        """Create a folder of this store (the root, a shard), owner-only if the store is private."""
+        if self.private:
+            private_dir(folder)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def _create(self, path: Path, flags: int) -> int:
+        if self.private:
+            return open_private(path, flags)
+        return os.open(path, flags | getattr(os, "O_BINARY", 0), 0o644)
 
     @staticmethod
     def _place(path: Path, final: Path) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cmecore.private_files import close_file, private_dir, private_file
 from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
 from desktop.errors import SchemaTooNewError
 
@@ -106,14 +107,19 @@ class Database:
 
 
 def open_database(path: Path) -> Database:
-    """Open (creating or upgrading in place) the cache at `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (creating or upgrading in place) the cache at `path`, owner-only (SQLite gives its
+    WAL and SHM files the database file's mode)."""
+    private_dir(path.parent)
+    for suffix in ("-wal", "-shm"):
+        close_file(path.with_name(path.name + suffix))
+    private_file(path)
     damaged = None
     try:
         upgrade_in_place(path)
     except sqlite3.DatabaseError as exc:  # "file is not a database", truncated file, …
         damaged = _move_aside_damaged(path)
         log.error("cache %s is damaged (%s); kept as %s and starting a fresh cache", path, exc, damaged)
+        private_file(path)
         upgrade_in_place(path)
     db = Database(path)
     db.damaged_copy = damaged
@@ -141,7 +147,7 @@ def _backup(path: Path, dest: Path) -> None:
     # sqlite's backup API copies a consistent snapshot even with a WAL beside the file.
     src = sqlite3.connect(path)
     try:
-        dst = sqlite3.connect(dest)
+        dst = sqlite3.connect(private_file(dest))
         with dst:
             src.backup(dst)
         dst.close()

@@ -49,6 +49,7 @@ class Services:
         """Raises BadServerAddress for a `server_url` that is not http(s), SchemaTooNewError
         for a cache written by a newer app."""
         self.paths = paths
+        paths.make_private()  # before the first file is written: learners' records live here
         # `config`, not `settings`: `services.settings` is the effective Settings values read
         # everywhere (`services.settings.extra_ca_bundle`); `services.config` changes them.
         self.config = ConfigService(paths, policy if policy is not None else load_policy(),

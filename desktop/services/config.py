@@ -17,8 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop import disk
+from desktop.ca_bundle import ca_bundle_problem
 from desktop.config import Paths, Settings, normalise_server_url, save_settings, validated_settings
-from desktop.errors import SettingLocked
+from desktop.errors import BadSetting, SettingLocked
+from desktop.logs import redact
 from desktop.policy import Policy, effective_settings, expand_path
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ class ConfigService:
         self.settings = effective_settings(user_settings, policy)  # what applies
         if policy.is_set("server_url"):
             if server_url and normalise_server_url(server_url) != policy.get("server_url"):
-                log.warning("server %s not used: the machine policy sets %s", server_url, policy.get("server_url"))
+                log.warning("server %s not used: the machine policy sets %s", redact(server_url), policy.get("server_url"))
             server_url = policy.get("server_url")
         url = server_url or self.settings.server_url
         self.server_url = normalise_server_url(url) if url else None
@@ -68,8 +70,10 @@ class ConfigService:
     def update_settings(self, **changes) -> Settings:
         """Validate, apply and save other settings (the server: `set_server_url`).
 
-        Raises BadSetting for a value out of range or in the wrong form, SettingLocked for a
-        change to a setting the policy fixes (both ConfigErrors). Returns the effective settings.
+        Raises BadSetting for a value out of range or in the wrong form (a CA bundle that is not
+        a PEM file), CleartextRefused/CredentialsInAddress for a proxy address with a password
+        in it, SettingLocked for a change to a setting the policy fixes (all ConfigErrors).
+        Returns the effective settings.
         """
         changes.pop("server_url", None)
         locked = self.locked_settings()
@@ -77,6 +81,9 @@ class ConfigService:
             if changes[name] != getattr(self.settings, name, None):
                 raise SettingLocked(name, locked[name])
             del changes[name]  # unchanged: nothing to refuse, nothing to save
+        ca = changes.get("extra_ca_bundle")
+        if ca and ca != self.user_settings.extra_ca_bundle and (problem := ca_bundle_problem(ca)):
+            raise BadSetting(f"The CA bundle setting is not usable: {problem}.")
         self._save(validated_settings({**self.user_settings.model_dump(), **changes}), set(changes))
         return self.settings
 

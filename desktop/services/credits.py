@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from cmecore.private_files import open_private
 from cmecore.signatures import verify_credential
 from desktop.cache.credit_store import completion_rows, get_certificate
 from desktop.cache.db import Database
@@ -98,10 +99,11 @@ class CreditsService:
 
 
 def write_whole(path: Path, data: bytes) -> None:
-    """Write whole or not at all (a temporary file renamed into place)."""
+    """Write whole or not at all (a temporary file renamed into place), readable by its owner
+    only: a certificate or a transcript carries the learner's name and licence numbers."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as f:
+    with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

@@ -162,7 +162,7 @@ class DownloadQueue:
         and `DownloadsBusy` if another process is downloading into the same store.
         """
         stop_event = stop_event or threading.Event()
-        self.blobs.root.mkdir(parents=True, exist_ok=True)
+        self.blobs.make_folder(self.blobs.root)
         with StoreLock(self.blobs.root / ".downloads.lock"):
             self._recover_stale_running()
             self._limiter = BandwidthLimiter(policy.bandwidth_bytes_per_s)

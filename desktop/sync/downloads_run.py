@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import func, or_, select
 
+from cmecore.private_files import open_private
 from desktop.cache import models as m
 from desktop.cache.blobstore import TransferInterrupted
 from desktop.cache.job_state import JobState
@@ -353,7 +354,7 @@ class StoreLock:
         self._fh = None
 
     def __enter__(self) -> StoreLock:
-        self._fh = open(self.path, "a+b")
+        self._fh = os.fdopen(open_private(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND), "a+b")
         try:
             if os.name == "nt":
                 self._fh.seek(0)

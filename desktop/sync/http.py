@@ -24,17 +24,27 @@ import httpx
 import truststore
 
 from desktop import __version__
+from desktop.ca_bundle import read_ca_bundle
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"CME-Offline/{__version__}"
+_CA_WARNED: set[str] = set()
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=30.0)
 
 
 def tls_context(extra_ca_bundle: str | Path | None = None) -> ssl.SSLContext:
+    """The OS trust store, plus the extra CA bundle if it can be used. One that cannot (gone,
+    not PEM) is left out with a log line: certificates are still checked, against the OS
+    store alone, and the server's own error says what failed."""
     ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if extra_ca_bundle:
-        ctx.load_verify_locations(cafile=str(extra_ca_bundle))
+        try:
+            ctx.load_verify_locations(cadata=read_ca_bundle(extra_ca_bundle))
+        except ValueError as exc:
+            if str(exc) not in _CA_WARNED:  # once per process, not once per client built
+                _CA_WARNED.add(str(exc))
+                log.warning("%s; using the operating system's certificate store only", exc)
     return ctx
 
 

@@ -41,6 +41,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from cmecore import protocol
+from cmecore.private_files import PRIVATE_DIR
 from cmecore.signatures import key_id_for, verify_activity
 from desktop.cache.blobstore import BlobStore, check_free_space
 from desktop.cache.catalog_store import apply_activities
@@ -306,8 +307,8 @@ def _stage_blobs(store: BlobStore, zf: zipfile.ZipFile, blobs: dict[str, int], s
     """Ingest every blob the store lacks into a store at `staging` (verified: size and SHA-256)
     and check the others without keeping them; returns those already in the store."""
     present = {sha for sha in blobs if store.path_for(sha).is_file()}
-    store.root.mkdir(parents=True, exist_ok=True)
-    staging.mkdir()
+    store.make_folder(store.root)
+    staging.mkdir(mode=PRIVATE_DIR)  # a learner-private store while the pack is checked
     source = PackSource(zf, name)
     try:
         check_free_space(staging, sum(size for sha, size in blobs.items() if sha not in present), 0)

@@ -59,7 +59,7 @@ def prefetch(db: Database, folder: Path, activity_ids: list[str] | None, *, serv
     them, from `server_url` with `account`'s token over a client from `new_client(timeout)`."""
     targets = _targets(db, server_url, activity_ids)
     folder.mkdir(parents=True, exist_ok=True)
-    store = BlobStore(folder)
+    store = BlobStore(folder, private=False)  # shared with every user of the computer
     stop = stop or threading.Event()
     server = server_url
     client = new_client(httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s))

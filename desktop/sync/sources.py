@@ -116,7 +116,7 @@ class SharedFolderSource(BlobSource):
     and the file is downloaded instead."""
 
     def __init__(self, folder: Path):
-        self.folder = BlobStore(Path(folder))
+        self.folder = BlobStore(Path(folder), private=False)
 
     def offers(self, target: FetchTarget) -> bool:
         src = self.folder.path_for(target.sha256)

@@ -23,6 +23,7 @@ from PySide6.QtCore import QRectF, QUrl
 from PySide6.QtGui import QDesktopServices, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from cmecore.private_files import open_private, private_dir
 from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,10 @@ def ask_open_path(parent: QWidget, title: str, filters: str) -> str:
 def certificate_dir() -> Path:
     """A folder only this OS user can read, under the system's temporary folder."""
     path = Path(tempfile.gettempdir()) / f"cme-offline-certificates-{_user_tag()}"
-    path.mkdir(mode=0o700, exist_ok=True)
+    private_dir(path)
+    if hasattr(os, "getuid") and (path.is_symlink() or path.stat().st_uid != os.getuid()):
+        # another account made that name first in the shared /tmp: use a fresh folder of our own
+        return Path(tempfile.mkdtemp(prefix="cme-offline-certificates-"))
     return path
 
 
@@ -106,7 +110,8 @@ def write_temp_pdf(services, certificate_id: str) -> Path | None:
         return None
     path = certificate_dir() / f"certificate-{certificate_id}.pdf"
     tmp = path.with_suffix(".pdf.part")
-    tmp.write_bytes(pdf)
+    with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb") as fh:
+        fh.write(pdf)
     os.replace(tmp, path)
     return path
 

@@ -32,6 +32,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QObject, Signal
 
+from cmecore.private_files import close_file
+from desktop.paths import Paths
+
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "cme-offline.lock"
@@ -102,10 +105,11 @@ class InstanceLock(QObject):
         A data dir where no lock can be written (read-only, odd file system) is not refused:
         the app runs without the guard and says so in the log.
         """
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        Paths(self.data_dir).make_private()
         lock = QLockFile(str(self.data_dir / LOCK_FILE))
         lock.setStaleLockTime(0)  # never stale by age: only a dead owner frees it
         if lock.tryLock(0):
+            close_file(self.data_dir / LOCK_FILE)  # Qt creates it with the umask's mode
             self._lock = lock
             return True
         if lock.error() == QLockFile.LockError.LockFailedError:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, QSettings, QSize
 
+from cmecore.private_files import private_dir, private_file
+
 PREFS_FILE = "window.ini"
 THEMES = ("system", "light", "dark")
 DEFAULT_SIZE = QSize(1100, 720)
@@ -30,6 +32,8 @@ class WindowPrefs:
     """Read and write the window's preferences; with no data dir (tests) they live in memory only."""
 
     def __init__(self, data_dir: Path | None):
+        if data_dir:
+            _private_prefs_file(Path(data_dir) / PREFS_FILE)
         self._store = QSettings(str(Path(data_dir) / PREFS_FILE), QSettings.Format.IniFormat) if data_dir else None
         self._memory: dict[str, object] = {}
 
@@ -110,3 +114,13 @@ def fit_rect(saved: QRect | None, available: QRect, minimum: QSize = MINIMUM_SIZ
         x = min(max(rect.x(), available.x()), available.x() + available.width() - width)
         y = min(max(rect.y(), available.y()), available.y() + available.height() - height)
     return QRect(x, y, width, height)
+
+
+def _private_prefs_file(path: Path) -> None:
+    """Made owner-only before QSettings first writes it: Qt's atomic save keeps the mode of
+    the file it replaces. A folder that cannot be written only loses the preferences."""
+    try:
+        private_dir(path.parent)
+        private_file(path)
+    except OSError:
+        pass

@@ -9,6 +9,7 @@ import pytest
 
 from desktop.config import Settings
 from desktop.policy import REGISTRY_PATH, HoursWindow, effective_settings, load_policy, policy_file
+from tests.support.certificates import write_ca_bundle
 
 KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # 32 bytes, base64
 
@@ -23,9 +24,10 @@ def policy_lines(caplog):
 
 
 def test_every_key_is_read_with_its_source(tmp_path, caplog):
+    ca = write_ca_bundle(tmp_path / "hospital-ca.pem")
     f = write(tmp_path / "policy.toml", f"""
 server_url = "https://cme.example.org/"
-extra_ca_bundle = "/etc/ssl/hospital-ca.pem"
+extra_ca_bundle = "{ca}"
 proxy = "http://proxy.example.org:8080"
 bandwidth_cap_kbps = 2048
 download_hours = "19:00-07:00"

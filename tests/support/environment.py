@@ -36,9 +36,11 @@ def keyring_home(tmp_path_factory, monkeypatch) -> Path:
 @pytest.fixture(autouse=True)
 def no_machine_policy(tmp_path_factory, monkeypatch) -> Path:
     """Tests never read this machine's policy file: CME_OFFLINE_POLICY_FILE names an absent
-    file (a policy test writes it)."""
+    file (a policy test writes it), and CME_OFFLINE_MANAGED_PREFERENCES_DIR an absent folder."""
     path = tmp_path_factory.mktemp("policy") / "policy.toml"
     monkeypatch.setenv("CME_OFFLINE_POLICY_FILE", str(path))
+    # nor a Mac's managed preferences (a configuration profile): an empty folder stands in
+    monkeypatch.setenv("CME_OFFLINE_MANAGED_PREFERENCES_DIR", str(path.parent / "Managed Preferences"))
     return path
 
 
