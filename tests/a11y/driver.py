@@ -1,8 +1,9 @@
 """The app for the AT-SPI test: the demo, driven page by page on command.
 
 Run with the venv python under Xvfb and a private D-Bus session (tests/a11y/test_atspi.py).
-The demo learner is signed in against the demo's real reference server, synced, the demo
-video downloaded; the disclosures are NOT acknowledged, so the Overview shows the locked tabs.
+The state is tests/support/demo_app.py's (the demo learner signed in against the demo's
+real reference server, synced, the demo video downloaded), with the disclosures NOT
+acknowledged, so the Overview shows the locked tabs.
 
 For each page it writes the text of every label and button on screen to
 `$A11Y_OUT/<page>.labels.json` (what a sighted learner reads there, for the test to find in
@@ -22,31 +23,20 @@ import threading
 from pathlib import Path
 
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
+from PySide6.QtWidgets import QAbstractButton, QLabel
 
-from desktop.demo import DemoLauncher
 from desktop.views.accessibility import shown_text
-from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS, end_session, ensure_app, open_window
+from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS
 from tests.support.activities import DEMO_ID
+from tests.support.demo_app import DemoApp
 
-WAIT_MS = 30_000
 VIDEO_MS = 60_000  # the demo video's length (tests/gui/test_learning_gui.py)
 OVERVIEW, WATCH, ASSESSMENT = 0, 1, 3
 
 
-class Driver:
+class Driver(DemoApp):
     def __init__(self, data_dir: Path):
-        self.app = ensure_app()
-        self.launcher = DemoLauncher(data_dir)
-        self.services = self.launcher()
-        self.services.sync()
-        self.services.enqueue_downloads([DEMO_ID])
-        self.services.run_downloads()
-        synced = []
-        self.window = open_window(self.services, demo=True, demo_launcher=self.launcher)
-        self.window.sync_finished.connect(synced.append)
-        self.window.resize(1100, 750)
-        self.wait(lambda: synced and self.window.library.visible_titles())
+        super().__init__(data_dir, size=(1100, 750), acknowledged=False)
         self.window.activateWindow()  # no window manager under Xvfb: focus the window ourselves,
         self.window.raise_()  # so "focused" in the tree means what the keyboard would reach
         self.wait(self.window.isActiveWindow, 10_000)
@@ -57,19 +47,6 @@ class Driver:
         for line in sys.stdin:
             self.commands.put(line.strip())
         self.commands.put("quit")
-
-    def wait(self, condition, timeout_ms: int = WAIT_MS) -> None:
-        waited = 0
-        while not condition():  # QTest.qWait runs the event loop meanwhile
-            if waited > timeout_ms:
-                raise RuntimeError("the app did not reach the page in time")
-            QTest.qWait(20)
-            waited += 20
-
-    def settle(self) -> None:
-        for _ in range(5):
-            QTest.qWait(60)
-            QApplication.processEvents()
 
     def ready(self, page: str) -> bool:
         """Tell the test the page is on screen; serve AT-SPI until it says `next` (False: quit)."""
@@ -130,12 +107,6 @@ class Driver:
         print("done", flush=True)
         while self.commands.get() != "quit":  # the test's last word (nothing is read after "done")
             pass
-
-    def close(self) -> None:
-        self.window.close()
-        end_session(self.window)
-        self.launcher.stop()
-        self.services.close()
 
 
 def main() -> int:
