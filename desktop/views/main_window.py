@@ -149,7 +149,10 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([160, 940])
+        # As wide as the section names (with a downloads count), so the library's titles get the rest.
+        fm = self.nav.fontMetrics()
+        nav_width = max(fm.horizontalAdvance(text) for text in (*SECTIONS, "Downloads 99")) + 34
+        splitter.setSizes([nav_width, 1100 - nav_width])
         self.setCentralWidget(splitter)
         self.nav.setCurrentRow(LIBRARY)
 
