@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -23,13 +23,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStackedWidget,
-    QStyledItemDelegate,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.cache.blobstore import LocalState  # a plain enum (no database code)
+from desktop.views.library_table import CreditsDelegate, LibraryTable, two_line_width, wrapped_lines
 from desktop.views.row_model import RowTableModel
 from desktop.views.text import format_date, media_text
 
@@ -243,7 +242,7 @@ class LibraryView(QWidget):
         self.count_label.setAccessibleDescription("Number of activities shown")
         self.count_label.setToolTip("How many activities the table shows")
 
-        self.table = _LibraryTable(self)
+        self.table = LibraryTable(self)
         self.table.setModel(self.proxy)
         self.table.setAccessibleName("Library")
         self.table.setToolTip("Your cached activities. Double-click or press Enter to open one.")
@@ -272,7 +271,7 @@ class LibraryView(QWidget):
         self._credit_lines = 1
         self._long_titles: list[str] = []
         header.sectionResized.connect(self._column_resized)
-        self.table.setItemDelegateForColumn(LibraryModel.CREDITS, _CreditsDelegate(self.table))
+        self.table.setItemDelegateForColumn(LibraryModel.CREDITS, CreditsDelegate(self.table))
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.doubleClicked.connect(self._open_index)
         self.table.enter_pressed.connect(self._open_current)
@@ -326,7 +325,7 @@ class LibraryView(QWidget):
         ]
 
     def selected_id(self) -> str | None:
-        index = self.table.currentIndex()
+        index = self.table.current_or_kept()
         return index.data(ID_ROLE) if index.isValid() else None
 
     def selected_ids(self) -> list[str]:
@@ -350,7 +349,7 @@ class LibraryView(QWidget):
         for i in range(self.proxy.rowCount()):
             index = self.proxy.index(i, LibraryModel.TITLE)
             if index.data(ID_ROLE) == activity_id:
-                self.table.setCurrentIndex(index)
+                self.table.make_current(index)
                 return True
         return False
 
@@ -371,7 +370,7 @@ class LibraryView(QWidget):
         room = max(self.table.viewport().width(), 840) // 4
         two_lines = one_line > room
         if two_lines:
-            wanted = max(_two_line_width(fm, t) for t in labels) + 24
+            wanted = max(two_line_width(fm, t) for t in labels) + 24
         else:
             wanted = one_line
         self._credit_lines = 2 if two_lines else 1
@@ -391,7 +390,7 @@ class LibraryView(QWidget):
         if title_width is None:
             title_width = self.table.columnWidth(LibraryModel.TITLE)
         width = max(1, title_width - TEXT_MARGIN)
-        lines = max([self._credit_lines] + [_wrapped_lines(fm, t, width) for t in self._long_titles])
+        lines = max([self._credit_lines] + [wrapped_lines(fm, t, width) for t in self._long_titles])
         lines = min(lines, max(TITLE_LINES, self._credit_lines))
         self.table.setWordWrap(lines > 1)
         height = fm.height() + fm.lineSpacing() * (lines - 1) + 8
@@ -433,39 +432,3 @@ class LibraryView(QWidget):
 
     def _open_current(self) -> None:
         self._open_index(self.table.currentIndex())
-
-
-def _wrapped_lines(fm, text: str, width: int) -> int:
-    """How many lines `text` takes word-wrapped at `width` pixels."""
-    height = fm.boundingRect(QRect(0, 0, width, 1 << 20), Qt.TextFlag.TextWordWrap, text).height()
-    return 1 + max(0, round((height - fm.height()) / max(1, fm.lineSpacing())))
-
-
-def _two_line_width(fm, label: str) -> int:
-    """The narrowest width that shows `label` on two lines broken between credits."""
-    parts = label.split(" · ")
-    if len(parts) < 2:
-        return fm.horizontalAdvance(label)
-    return min(
-        max(fm.horizontalAdvance(" · ".join(parts[:k]) + " ·"), fm.horizontalAdvance(" · ".join(parts[k:])))
-        for k in range(1, len(parts))
-    )
-
-
-class _CreditsDelegate(QStyledItemDelegate):
-    """Lets a wrapping row break "0.5 AMA · 0.5 PA" only between credits."""
-
-    def initStyleOption(self, option, index):
-        super().initStyleOption(option, index)
-        option.text = option.text.replace(" ", "\u00a0").replace("\u00a0·\u00a0", "\u00a0· ")
-
-
-class _LibraryTable(QTableView):
-    enter_pressed = Signal()
-
-    def keyPressEvent(self, event):
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.enter_pressed.emit()
-            event.accept()
-            return
-        super().keyPressEvent(event)

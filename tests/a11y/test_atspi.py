@@ -5,7 +5,9 @@ starts at-spi2-registryd on demand), Xvfb, and the demo app on the xcb platform 
 AT-SPI bridge on (tests/a11y/driver.py). For each page the driver shows, Debian's python3 +
 pyatspi dumps the app's accessible tree (tests/a11y/atspi_dump.py), and the tree must have:
 a name on every focusable node, each label's visible text readable, headings, the playing
-transcript cue selected, the locked tabs not enabled, at most one node focused.
+transcript cue selected, the locked tabs not enabled, at most one node focused. Besides
+the pages: the search popup with results, the sign-in and welcome dialogs, and status
+changes (a claim delivered, the server gone) heard as announcements (atspi_events.py).
 
 Needs the Debian packages at-spi2-core, python3-pyatspi, dbus-daemon and xvfb
 (packaging/system-packages test installs them).
@@ -31,7 +33,8 @@ pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
 BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
 SYSTEM_PYTHON = "/usr/bin/python3"
-PAGES = ("library", "downloads", "overview", "watch", "assessment", "credits", "settings")
+PAGES = ("library", "downloads", "overview", "watch", "assessment", "credits", "settings",
+         "search", "sign-in", "welcome", "delivered", "offline")
 READY_S = 120  # the demo's server start, sign-in, sync and download come first
 DUMP_S = 60
 
@@ -245,3 +248,47 @@ def test_the_cue_now_playing_is_heard_as_selected(trees):
 def test_unlocking_the_post_test_is_announced(trees):
     said = [e["data"] for e in trees["events"] if e["type"] == "object:announcement"]
     assert any("post-test is unlocked" in text for text in said), said
+
+
+def _announced(trees) -> list[str]:
+    return [e["data"] for e in trees["events"] if e["type"] == "object:announcement"]
+
+
+@pytest.mark.parametrize(("page", "title"), [("sign-in", "Sign in"), ("welcome", "Welcome")])
+def test_the_dialogs_are_named_and_hold_the_focus(trees, page, title):
+    """A dialog is read by its name when it opens, and the keyboard is in it (not in the
+    window behind, whose library table must not claim the focus too)."""
+    dialogs = [n for n in walk(trees[page]) if n["role"] == "dialog"]
+    assert [d["name"] for d in dialogs] == [title], [describe(d) for d in dialogs]
+    focused = [n for n in walk(dialogs[0]) if "focused" in n["states"]]
+    assert len(focused) == 1 and "focusable" in focused[0]["states"], [describe(n) for n in focused]
+
+
+def test_the_search_results_are_read_while_the_cursor_stays_in_the_field(trees):
+    nodes = list(walk(trees["search"]))
+    focused = [n for n in nodes if "focused" in n["states"]]
+    assert [(n["role"], n["name"]) for n in focused] == [("text", "Search")], [describe(n) for n in focused]
+    results = [n for n in nodes if n["name"] == "Search results" and n["children"]]
+    assert results, "no results list on the AT-SPI tree"
+    items = [n for n in walk(results[-1]) if n["role"] in ("table cell", "list item", "tree item")]
+    assert items and all(i["name"].strip() for i in items), [describe(i) for i in items]
+    assert any("PATINA Trial" in i["name"] for i in items)  # the activity's whole title, not "…"
+    highlighted = [i for i in items if "selected" in i["states"]]
+    assert len(highlighted) == 1 and "blood" in highlighted[0]["name"].lower(), [describe(i) for i in highlighted]
+    # The popup never takes the focus: its count is spoken.
+    assert any(re.fullmatch(r"\d+ results? in 1 activity", text) for text in _announced(trees)), _announced(trees)
+
+
+def test_a_delivered_claim_is_announced(trees):
+    said = _announced(trees)
+    assert "1 claim accepted; the certificate is in My credits." in said, said
+    status = [n["name"] for n in walk(trees["delivered"]) if n["role"] == "label" and n["name"].startswith("● Online")]
+    assert status and "waiting" not in status[0], status
+
+
+def test_going_offline_is_announced_and_read_in_the_status_bar(trees):
+    said = _announced(trees)
+    assert any("not reachable" in text.lower() for text in said), said
+    bar = [n for n in walk(trees["offline"]) if n["role"] == "status bar"]
+    texts = [n["name"] for n in walk(bar[0]) if n["role"] == "label"]
+    assert any(t.startswith("○ Offline") for t in texts) and any("not reachable" in t.lower() for t in texts), texts
