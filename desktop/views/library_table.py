@@ -73,7 +73,7 @@ class LibraryTable(QTableView):
         return self.currentIndex() if self.currentIndex().isValid() else QModelIndex(self._kept)
 
     def keyPressEvent(self, event):
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.current_or_kept().isValid():
             self.enter_pressed.emit()
             event.accept()
             return

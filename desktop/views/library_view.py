@@ -431,4 +431,4 @@ class LibraryView(QWidget):
             self.download_requested.emit(ids)
 
     def _open_current(self) -> None:
-        self._open_index(self.table.currentIndex())
+        self._open_index(self.table.current_or_kept())
