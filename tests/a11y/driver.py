@@ -22,6 +22,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
@@ -122,6 +123,8 @@ class Driver(DemoApp):
         popup = w.search_panel.popup
         self.wait(lambda: popup.isVisible() and popup.model.rowCount() > 0)
         yield "search"  # the results popup, the cursor still in the search field
+        QTest.keyClick(w.search_edit, Qt.Key.Key_Down)  # to the next result: said, the cursor stays
+        self.settle()
         w.search_edit.clear()
         sign_in = w.open_sign_in()
         self.activate(sign_in)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.session_bus import read_line, session_bus, stop
 from tests.support.xserver import xvfb
 
 pytestmark = pytest.mark.gui
@@ -48,36 +48,12 @@ def _missing_tools() -> list[str]:
     return missing
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 def _wait_for(condition, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"not so within {timeout_s} s")
         time.sleep(0.1)  # another process (the AT-SPI listener), not Qt: nothing to pump
-
-
-def _read_line(proc: subprocess.Popen, timeout_s: float) -> str:
-    """The driver's next line on stdout, or a failure naming what it printed on stderr."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if line:
-                return line.strip()
-        if proc.poll() is not None:
-            break
-    raise AssertionError(f"the app did not answer in {timeout_s} s (exit {proc.poll()})")
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +65,12 @@ def trees(tmp_path_factory) -> dict[str, dict]:
     tmp = tmp_path_factory.mktemp("atspi")
     out = ROOT / "build" / "a11y"  # each page's tree and label texts, kept to look at after a failure
     out.mkdir(parents=True, exist_ok=True)
-    bus = launcher = app = listener = None
+    launcher = app = listener = None
     dumped: dict[str, dict] = {}
     heard_path = tmp / "events.jsonl"  # a file, not a pipe: a full pipe would stall the listener
-    with xvfb() as display, open(tmp / "app.log", "w") as app_log, open(heard_path, "w") as heard_file:
+    with (xvfb() as display, session_bus() as address, open(tmp / "app.log", "w") as app_log,
+          open(heard_path, "w") as heard_file):
         try:
-            bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                                   stdout=subprocess.PIPE, text=True)
-            address = _read_line(bus, 10)
             env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address,
                    "XDG_RUNTIME_DIR": str(tmp), "NO_AT_BRIDGE": "0"}
             launcher = subprocess.Popen([BUS_LAUNCHER, "--launch-immediately"], env=env,
@@ -107,7 +81,7 @@ def trees(tmp_path_factory) -> dict[str, dict]:
             app = subprocess.Popen([sys.executable, "-m", "tests.a11y.driver"], cwd=ROOT, env=app_env,
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=app_log, text=True)
             for page in PAGES:
-                line = _read_line(app, READY_S)
+                line = read_line(app, READY_S)
                 assert line == f"ready {page}", (line, (tmp / "app.log").read_text()[-3000:])
                 if listener is None:  # the app is on the bus: hear its events from now on
                     listener = subprocess.Popen([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_events.py")], env=env,
@@ -122,18 +96,17 @@ def trees(tmp_path_factory) -> dict[str, dict]:
                 (out / f"{page}.json").write_text(json.dumps(tree, indent=1))
                 app.stdin.write("next\n")
                 app.stdin.flush()
-            assert _read_line(app, READY_S) == "done"
+            assert read_line(app, READY_S) == "done"
             app.stdin.write("quit\n")
             app.stdin.flush()
             app.wait(timeout=30)
         finally:
-            _stop(listener)
+            stop(listener)
             heard = [json.loads(line) for line in heard_path.read_text().splitlines() if line.strip()]
             dumped["events"] = heard
             (out / "events.json").write_text(json.dumps(heard, indent=1))
-            _stop(app)
-            _stop(launcher)
-            _stop(bus)
+            stop(app)
+            stop(launcher)
     return dumped
 
 
@@ -275,8 +248,10 @@ def test_the_search_results_are_read_while_the_cursor_stays_in_the_field(trees):
     assert any("PATINA Trial" in i["name"] for i in items)  # the activity's whole title, not "…"
     highlighted = [i for i in items if "selected" in i["states"]]
     assert len(highlighted) == 1 and "blood" in highlighted[0]["name"].lower(), [describe(i) for i in highlighted]
-    # The popup never takes the focus: its count is spoken.
-    assert any(re.fullmatch(r"\d+ results? in 1 activity", text) for text in _announced(trees)), _announced(trees)
+    # The popup never takes the focus: its count is spoken, and the result Down moves to.
+    said = _announced(trees)
+    assert any(re.fullmatch(r"\d+ results? in 1 activity", text) for text in said), said
+    assert any(text.startswith("Title: Home Blood-Pressure Monitoring") for text in said), said
 
 
 def test_a_delivered_claim_is_announced(trees):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.a11y.test_atspi import _read_line, _stop
+from tests.support.session_bus import session_bus, stop
 from tests.support.xserver import xvfb
 
 pytestmark = [pytest.mark.gui,
@@ -48,12 +48,9 @@ def desktop_with_tray(tmp_path_factory) -> Iterator[dict[str, str]]:
     if missing:
         raise AssertionError(f"missing {missing}: run packaging/system-packages test")
     runtime = tmp_path_factory.mktemp("tray-runtime")
-    bus = tray = None
-    with xvfb() as display:
+    tray = None
+    with xvfb() as display, session_bus() as address:  # a bus with no StatusNotifierWatcher (see above)
         try:
-            bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                                   stdout=subprocess.PIPE, text=True)
-            address = _read_line(bus, 10)
             env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY",)}
             env.update({"DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": str(runtime),
                         "NO_AT_BRIDGE": "1"})
@@ -62,8 +59,7 @@ def desktop_with_tray(tmp_path_factory) -> Iterator[dict[str, str]]:
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             yield {**env, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
         finally:
-            _stop(tray)
-            _stop(bus)
+            stop(tray)
 
 
 def run_check(env: dict[str, str], tmp_path: Path, server_url: str) -> dict:
