@@ -15,23 +15,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QSystemTrayIcon
 
-WAIT_S = 30
-
-
-def wait_until(condition, seconds: float = WAIT_S) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        QTest.qWait(50)  # runs the event loop meanwhile
-    return True
+from tests.gui.picture_check import wait_until  # runs the event loop meanwhile, up to 20 s
 
 
 def balloons() -> list[list[str]]:
