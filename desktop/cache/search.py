@@ -16,8 +16,7 @@ How a search runs, and why (tests/bench/bench_search.py has the figures):
    frequency saturating, shorter rows favoured), each matched word weighed by its rarity
    from `search_words`' counts.
 4. Order: rows matching every word exactly first, near spellings after; within each,
-   front matter before transcript cues (titles and summaries, then descriptions), then by
-   score. An activity whose title matched shows no description hit.
+   titles, then descriptions, then summaries, then transcript cues, then by score. An activity whose title matched shows no description hit.
 
 Snippets mark matched words with `[` and `]` (SNIPPET_OPEN / SNIPPET_CLOSE) and elide
 with `…`; the UI turns the brackets into bold.
@@ -109,6 +108,10 @@ _COUNTS_SQL = text("SELECT word, rows FROM search_words WHERE word IN (SELECT va
 _TITLES_SQL = text("SELECT id, title FROM activities WHERE id IN (SELECT value FROM json_each(:ids))")
 
 
+# An activity's title first (its description is then dropped), its summaries, the talk itself.
+_KIND_ORDER = {KIND_TITLE: 0, KIND_DESCRIPTION: 1, KIND_SUMMARY: 2, KIND_TRANSCRIPT: 3}
+
+
 def search(db: Database, query: str, limit: int = 50) -> list[SearchHit]:
     """Best matches first (see the module docstring); [] for a query with no words."""
     if limit <= 0:
@@ -128,8 +131,7 @@ def search(db: Database, query: str, limit: int = 50) -> list[SearchHit]:
         found,
         key=lambda item: (
             not item[1].exact,
-            item[0].kind == KIND_TRANSCRIPT,
-            item[0].kind == KIND_DESCRIPTION,  # an activity's title first: its description is dropped
+            _KIND_ORDER[item[0].kind],  # what the activity is called, then what it says, then when it was said
             -_score(item[1], counts, averages[item[0].kind]),
             item[0].rowid,
         ),

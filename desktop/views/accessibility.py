@@ -19,6 +19,7 @@ every focused control gets a 2 px highlight border.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, Qt, QTextDocumentFragment
 from PySide6.QtWidgets import QAccessibleWidget, QLabel, QTabBar, QWidget
 
@@ -102,9 +103,11 @@ _installed = False
 
 
 def install() -> None:
-    """Put the factory in front of Qt's (once per process)."""
+    """Put the factory in front of Qt's (once per process, once the application exists:
+    a factory installed before it is silently not used — seen with PySide6 6.11 when a
+    page module was imported first — so `ensure_app` calls this again after creating it)."""
     global _installed
-    if _installed:
+    if _installed or QCoreApplication.instance() is None:
         return
     QAccessible.installFactory(_interface_for)
     _installed = True

@@ -1,5 +1,11 @@
 """The library: one table model over the cached activities, sortable and filterable.
 
+Titles are read whole: the Title column takes what the other columns leave and the rows
+grow to as many lines as the longest titles need at its width (up to TITLE_LINES; past
+that the last line is elided and the tooltip has the title). The Credits column wraps
+between credits, never inside "0.5 AMA". Row heights are one for all rows, measured on a
+few titles and the distinct credit labels, so a large library costs no per-row measuring.
+
 An activity that is over (rule 3, judged by the library service on the server-corrected
 clock: `LibraryRow.ended`) reads "Expired" with the reason in its tooltip and accessible
 description, and the Download button refuses it with that reason."""
@@ -17,13 +23,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStackedWidget,
-    QStyledItemDelegate,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.cache.blobstore import LocalState  # a plain enum (no database code)
+from desktop.views.library_table import CreditsDelegate, LibraryTable, two_line_width, wrapped_lines
 from desktop.views.row_model import RowTableModel
 from desktop.views.text import format_date, media_text
 
@@ -33,6 +38,9 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 2
 DOWNLOAD_TIP = "Fetch the video, transcript and summaries of the selected activities"
 
 _MEDIA_ORDER = {"present": 0, "partial": 1, "queued": 2, "absent": 3}
+TITLE_LINES = 3  # the most lines a row takes for its title
+MEASURED_TITLES = 20  # the longest titles (by one-line width) decide the rows' height
+TEXT_MARGIN = 10  # a cell's text is inset by the style's focus-frame margins (Fusion: 3 px a side)
 
 if TYPE_CHECKING:  # plain dataclasses; the views never load the cache layer themselves
     from desktop.cache.library import LibraryRow
@@ -234,7 +242,7 @@ class LibraryView(QWidget):
         self.count_label.setAccessibleDescription("Number of activities shown")
         self.count_label.setToolTip("How many activities the table shows")
 
-        self.table = _LibraryTable(self)
+        self.table = LibraryTable(self)
         self.table.setModel(self.proxy)
         self.table.setAccessibleName("Library")
         self.table.setToolTip("Your cached activities. Double-click or press Enter to open one.")
@@ -255,12 +263,15 @@ class LibraryView(QWidget):
         header.setMinimumSectionSize(60)
         fm = self.fontMetrics()
         for col, sample in ((LibraryModel.CREDITS, "0.75 AMA · 1.5 ACPE"),
-                            (LibraryModel.FACULTY, "Miriam Okafor, Tomas L"),
+                            (LibraryModel.FACULTY, "Miriam Okafor, Tom"),  # wraps: the title has the room
                             (LibraryModel.RELEASED, "30 Sep 2026"), (LibraryModel.EXPIRES, "30 Sep 2026"),
                             (LibraryModel.MEDIA, "◐ Partly downloaded")):
             self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
         self._credits_width = self.table.columnWidth(LibraryModel.CREDITS)  # the least it gets
-        self.table.setItemDelegateForColumn(LibraryModel.CREDITS, _CreditsDelegate(self.table))
+        self._credit_lines = 1
+        self._long_titles: list[str] = []
+        header.sectionResized.connect(self._column_resized)
+        self.table.setItemDelegateForColumn(LibraryModel.CREDITS, CreditsDelegate(self.table))
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.doubleClicked.connect(self._open_index)
         self.table.enter_pressed.connect(self._open_current)
@@ -295,6 +306,9 @@ class LibraryView(QWidget):
         selected = self.selected_id()
         self.model.set_profession(profession)
         self.model.set_rows(rows)
+        fm = self.table.fontMetrics()
+        titles = {r.title for r in rows}
+        self._long_titles = sorted(titles, key=fm.horizontalAdvance, reverse=True)[:MEASURED_TITLES]
         self._fit_credits_column()
         self._update_state()
         if selected:
@@ -311,7 +325,7 @@ class LibraryView(QWidget):
         ]
 
     def selected_id(self) -> str | None:
-        index = self.table.currentIndex()
+        index = self.table.current_or_kept()
         return index.data(ID_ROLE) if index.isValid() else None
 
     def selected_ids(self) -> list[str]:
@@ -335,7 +349,7 @@ class LibraryView(QWidget):
         for i in range(self.proxy.rowCount()):
             index = self.proxy.index(i, LibraryModel.TITLE)
             if index.data(ID_ROLE) == activity_id:
-                self.table.setCurrentIndex(index)
+                self.table.make_current(index)
                 return True
         return False
 
@@ -356,14 +370,32 @@ class LibraryView(QWidget):
         room = max(self.table.viewport().width(), 840) // 4
         two_lines = one_line > room
         if two_lines:
-            wanted = max(_two_line_width(fm, t) for t in labels) + 24
+            wanted = max(two_line_width(fm, t) for t in labels) + 24
         else:
             wanted = one_line
-        self.table.setWordWrap(two_lines)
-        self.table.verticalHeader().setDefaultSectionSize(fm.height() * (2 if two_lines else 1) + 8)
+        self._credit_lines = 2 if two_lines else 1
         width = max(self._credits_width, min(wanted, room))
         if width != self.table.columnWidth(LibraryModel.CREDITS):
-            self.table.setColumnWidth(LibraryModel.CREDITS, width)
+            self.table.setColumnWidth(LibraryModel.CREDITS, width)  # the title's width changes: rows refit
+        self._fit_rows()
+
+    def _column_resized(self, column: int, _old: int, new: int) -> None:
+        if column == LibraryModel.TITLE:  # the window or a column was resized: the titles wrap anew
+            self._fit_rows(new)  # (while this is told, columnWidth may still give the old width)
+
+    def _fit_rows(self, title_width: int | None = None) -> None:
+        """All rows as tall as the longest titles need, word-wrapped at the Title column's
+        width (at most TITLE_LINES lines), and as the credits need; one line when all fit."""
+        fm = self.table.fontMetrics()
+        if title_width is None:
+            title_width = self.table.columnWidth(LibraryModel.TITLE)
+        width = max(1, title_width - TEXT_MARGIN)
+        lines = max([self._credit_lines] + [wrapped_lines(fm, t, width) for t in self._long_titles])
+        lines = min(lines, max(TITLE_LINES, self._credit_lines))
+        self.table.setWordWrap(lines > 1)
+        height = fm.height() + fm.lineSpacing() * (lines - 1) + 8
+        if height != self.table.verticalHeader().defaultSectionSize():
+            self.table.verticalHeader().setDefaultSectionSize(height)
 
     def _filter_changed(self, text: str) -> None:
         self.proxy.setFilterFixedString(text.strip())
@@ -399,34 +431,4 @@ class LibraryView(QWidget):
             self.download_requested.emit(ids)
 
     def _open_current(self) -> None:
-        self._open_index(self.table.currentIndex())
-
-
-def _two_line_width(fm, label: str) -> int:
-    """The narrowest width that shows `label` on two lines broken between credits."""
-    parts = label.split(" · ")
-    if len(parts) < 2:
-        return fm.horizontalAdvance(label)
-    return min(
-        max(fm.horizontalAdvance(" · ".join(parts[:k]) + " ·"), fm.horizontalAdvance(" · ".join(parts[k:])))
-        for k in range(1, len(parts))
-    )
-
-
-class _CreditsDelegate(QStyledItemDelegate):
-    """Lets a wrapping row break "0.5 AMA · 0.5 PA" only between credits."""
-
-    def initStyleOption(self, option, index):
-        super().initStyleOption(option, index)
-        option.text = option.text.replace(" ", "\u00a0").replace("\u00a0·\u00a0", "\u00a0· ")
-
-
-class _LibraryTable(QTableView):
-    enter_pressed = Signal()
-
-    def keyPressEvent(self, event):
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.enter_pressed.emit()
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        self._open_index(self.table.current_or_kept())

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import SignInRequired
+from desktop.views import accessibility
 from desktop.views.accessibility import FOCUS_RING
 from desktop.views.events import AppEvents
 from desktop.views.library_view import LibraryView
@@ -149,7 +150,10 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([160, 940])
+        # As wide as the section names (with a downloads count), so the library's titles get the rest.
+        fm = self.nav.fontMetrics()
+        nav_width = max(fm.horizontalAdvance(text) for text in (*SECTIONS, "Downloads 99")) + 34
+        splitter.setSizes([nav_width, 1100 - nav_width])
         self.setCentralWidget(splitter)
         self.nav.setCurrentRow(LIBRARY)
 
@@ -264,8 +268,11 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self.library.set_profession(self.profession)
 
     def notify(self, title: str, text: str) -> None:
-        """A tray message when the system has a tray, else a status-bar message."""
+        """A tray message when the system has a tray, else a status-bar message; spoken to
+        a screen reader either way (neither a balloon nor a passing status-bar message is
+        read on its own)."""
         self.last_notification = text
+        accessibility.announce(self.statusBar(), text)
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self.tray is None:
                 icon = self.windowIcon()
@@ -350,6 +357,7 @@ def ensure_app() -> QApplication:
         QApplication.setOrganizationName("CME Offline")
         app = QApplication(sys.argv[:1])
         app.setStyle("Fusion")
+    accessibility.install()  # labels read by their text, headings (after the application exists)
     return app
 
 

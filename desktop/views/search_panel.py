@@ -8,7 +8,9 @@ one item per activity, its hits below it, each with where it is ("Title", "Descr
 markers become <b>). Near spellings of a typed word come after exact matches and say so
 in their tooltip. Enter or double-click opens the activity —
 at that moment for a transcript hit. Up/Down move through the results while the cursor
-stays in the field; Esc closes the popup.
+stays in the field; Esc closes the popup. The highlighted result is the tree's selection,
+and a screen reader is told the result count and each result the arrows reach (announce):
+the focus never leaves the field.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import html
 import logging
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPalette, QStandardItem, QStandardItemModel, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.views.accessibility import announce
 from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
@@ -273,6 +276,7 @@ class SearchPanel(QObject):
                 font = group.font()
                 font.setBold(True)
                 group.setFont(font)
+                group.setData(f"<b>{html.escape(hit.activity_title)}</b>", HTML_ROLE)  # wraps, never "…"
                 group.setData(hit.activity_id, ACTIVITY_ROLE)
                 group.setData(None, TIME_ROLE)
                 group.setToolTip(f"Open “{hit.activity_title}”")
@@ -303,10 +307,11 @@ class SearchPanel(QObject):
             )
             first = model.index(0, 0)
             first_hit = model.index(0, 0, first) if model.rowCount(first) else first
-            tree.setCurrentIndex(first_hit)
+            self._highlight(first_hit)
         else:
             self.popup.status.setText(f"Nothing found for “{query}”.")
         self.show_popup()
+        announce(self.popup.status, self.popup.status.text())  # the popup never takes the focus
 
     def model_has_results(self) -> bool:
         return self._shown_query is not None
@@ -328,7 +333,15 @@ class SearchPanel(QObject):
         self.popup.hide()
 
     def current_index(self) -> QModelIndex:
-        return self.popup.tree.currentIndex()
+        """The highlighted result: the tree's selection, not its current index (Qt tells
+        screen readers a view's current item is focused, and the focus is in the field)."""
+        selected = self.popup.tree.selectionModel().selectedIndexes()
+        return selected[0] if selected else QModelIndex()
+
+    def _highlight(self, index: QModelIndex) -> None:
+        tree = self.popup.tree
+        tree.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        tree.scrollTo(index)
 
     def _move(self, step: int) -> None:
         tree = self.popup.tree
@@ -336,13 +349,14 @@ class SearchPanel(QObject):
             return
         if not self.popup.isVisible():
             self.show_popup()
-        current = tree.currentIndex()
+        current = self.current_index()
         nxt = tree.indexBelow(current) if step > 0 else tree.indexAbove(current)
         if not current.isValid():
             nxt = self.popup.model.index(0, 0)
         if nxt.isValid():
-            tree.setCurrentIndex(nxt)
-            tree.scrollTo(nxt)
+            self._highlight(nxt)
+            # The cursor stays in the field: say the result the arrow moved to.
+            announce(tree, nxt.data(Qt.ItemDataRole.AccessibleTextRole) or nxt.data())
 
     def open_current(self) -> bool:
         if self.timer.isActive() or (self.edit.text().strip() and self._shown_query != self.edit.text().strip()):

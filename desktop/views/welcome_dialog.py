@@ -66,7 +66,7 @@ class WelcomeDialog(QDialog):
         self.server_edit.setToolTip("The address of your provider's credit server")
         self.server_edit.returnPressed.connect(self._use_server)
         self.continue_button = QPushButton("Continue and sign in", self)
-        self.continue_button.setAccessibleName("Use this server")
+        self.continue_button.setAccessibleName("Continue and sign in")
         self.continue_button.setToolTip("Save this server address, then sign in")
         self.continue_button.clicked.connect(self._use_server)
         self.later_button = QPushButton("Later", self)

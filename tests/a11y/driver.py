@@ -1,8 +1,9 @@
 """The app for the AT-SPI test: the demo, driven page by page on command.
 
 Run with the venv python under Xvfb and a private D-Bus session (tests/a11y/test_atspi.py).
-The demo learner is signed in against the demo's real reference server, synced, the demo
-video downloaded; the disclosures are NOT acknowledged, so the Overview shows the locked tabs.
+The state is tests/support/demo_app.py's (the demo learner signed in against the demo's
+real reference server, synced, the demo video downloaded), with the disclosures NOT
+acknowledged, so the Overview shows the locked tabs.
 
 For each page it writes the text of every label and button on screen to
 `$A11Y_OUT/<page>.labels.json` (what a sighted learner reads there, for the test to find in
@@ -21,32 +22,26 @@ import tempfile
 import threading
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
-from desktop.demo import DemoLauncher
 from desktop.views.accessibility import shown_text
-from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS, end_session, ensure_app, open_window
-from tests.support.activities import DEMO_ID
+from desktop.views.activity.page import ASSESSMENT_TAB as ASSESSMENT
+from desktop.views.activity.page import CREDIT_TAB as CREDIT
+from desktop.views.activity.page import OVERVIEW_TAB as OVERVIEW
+from desktop.views.activity.page import WATCH_TAB as WATCH
+from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS
+from tests.credit.conftest import evaluate, take_test
+from tests.support.activities import CORRECT, DEMO_ID
+from tests.support.demo_app import DemoApp
 
-WAIT_MS = 30_000
 VIDEO_MS = 60_000  # the demo video's length (tests/gui/test_learning_gui.py)
-OVERVIEW, WATCH, ASSESSMENT = 0, 1, 3
 
 
-class Driver:
+class Driver(DemoApp):
     def __init__(self, data_dir: Path):
-        self.app = ensure_app()
-        self.launcher = DemoLauncher(data_dir)
-        self.services = self.launcher()
-        self.services.sync()
-        self.services.enqueue_downloads([DEMO_ID])
-        self.services.run_downloads()
-        synced = []
-        self.window = open_window(self.services, demo=True, demo_launcher=self.launcher)
-        self.window.sync_finished.connect(synced.append)
-        self.window.resize(1100, 750)
-        self.wait(lambda: synced and self.window.library.visible_titles())
+        super().__init__(data_dir, size=(1100, 750), acknowledged=False)
         self.window.activateWindow()  # no window manager under Xvfb: focus the window ourselves,
         self.window.raise_()  # so "focused" in the tree means what the keyboard would reach
         self.wait(self.window.isActiveWindow, 10_000)
@@ -58,25 +53,13 @@ class Driver:
             self.commands.put(line.strip())
         self.commands.put("quit")
 
-    def wait(self, condition, timeout_ms: int = WAIT_MS) -> None:
-        waited = 0
-        while not condition():  # QTest.qWait runs the event loop meanwhile
-            if waited > timeout_ms:
-                raise RuntimeError("the app did not reach the page in time")
-            QTest.qWait(20)
-            waited += 20
-
-    def settle(self) -> None:
-        for _ in range(5):
-            QTest.qWait(60)
-            QApplication.processEvents()
-
     def ready(self, page: str) -> bool:
         """Tell the test the page is on screen; serve AT-SPI until it says `next` (False: quit)."""
         self.settle()
-        shown = [shown_text(label) for label in self.window.findChildren(QLabel) if label.isVisible()]
+        windows = [top for top in QApplication.topLevelWidgets() if top.isVisible()]  # dialogs, popups too
+        shown = [shown_text(label) for top in windows for label in top.findChildren(QLabel) if label.isVisible()]
         buttons = [b.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
-                   for b in self.window.findChildren(QAbstractButton) if b.isVisible()]
+                   for top in windows for b in top.findChildren(QAbstractButton) if b.isVisible()]
         out = Path(os.environ["A11Y_OUT"]) / f"{page}.labels.json"
         out.write_text(json.dumps({"labels": [text for text in shown if text.strip()],
                                    "buttons": [text for text in buttons if text]}))
@@ -122,6 +105,59 @@ class Driver:
         yield "credits"
         w.show_section(SETTINGS)
         yield "settings"
+        yield from self.search_and_dialogs()
+        yield from self.status_changes()
+
+    def activate(self, widget) -> None:
+        """Give a window the focus, as a window manager would (there is none under Xvfb)."""
+        widget.activateWindow()
+        widget.raise_()
+        self.wait(widget.isActiveWindow, 10_000)
+
+    def search_and_dialogs(self):
+        w = self.window
+        w.show_section(LIBRARY)
+        w.focus_search()
+        w.search_edit.setText("blood pressure")
+        w.search_panel.search_now()  # typed text starts it after a pause; set text does not
+        popup = w.search_panel.popup
+        self.wait(lambda: popup.isVisible() and popup.model.rowCount() > 0)
+        yield "search"  # the results popup, the cursor still in the search field
+        QTest.keyClick(w.search_edit, Qt.Key.Key_Down)  # to the next result: said, the cursor stays
+        self.settle()
+        w.search_edit.clear()
+        sign_in = w.open_sign_in()
+        self.activate(sign_in)
+        yield "sign-in"
+        sign_in.reject()
+        welcome = w.open_welcome()
+        self.activate(welcome)
+        yield "welcome"
+        welcome.reject()
+        self.activate(w)
+
+    def status_changes(self):
+        """A claim is delivered (the status line and the notification change), then the server
+        goes away (the status line says offline): what a screen reader hears is in the events."""
+        w = self.window
+        take_test(self.services, CORRECT)  # resumes the attempt the assessment page started
+        evaluate(self.services)
+        w.open_activity(DEMO_ID)
+        page = w.activity_page
+        page.tabs.setCurrentIndex(CREDIT)
+        page.refresh_learning()
+        claim = page.credit_tab.claim
+        self.wait(lambda: claim.claim_button.isVisible())
+        claim.attest_check.setChecked(True)
+        claim.minutes_spin.setValue(30)
+        claim.claim_button.setFocus()
+        claim.claim_button.click()  # sent at once; the certificate comes back
+        self.wait(lambda: "accepted" in (w.last_notification or "") and "waiting" not in w.status_text())
+        yield "delivered"
+        self.launcher.stop()
+        w.sync_now(user=True)
+        self.wait(lambda: "Offline" in w.status_text() and not w.syncing)
+        yield "offline"
 
     def run(self) -> None:
         for name in self.pages():
@@ -130,12 +166,6 @@ class Driver:
         print("done", flush=True)
         while self.commands.get() != "quit":  # the test's last word (nothing is read after "done")
             pass
-
-    def close(self) -> None:
-        self.window.close()
-        end_session(self.window)
-        self.launcher.stop()
-        self.services.close()
 
 
 def main() -> int:

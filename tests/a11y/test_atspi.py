@@ -5,7 +5,9 @@ starts at-spi2-registryd on demand), Xvfb, and the demo app on the xcb platform 
 AT-SPI bridge on (tests/a11y/driver.py). For each page the driver shows, Debian's python3 +
 pyatspi dumps the app's accessible tree (tests/a11y/atspi_dump.py), and the tree must have:
 a name on every focusable node, each label's visible text readable, headings, the playing
-transcript cue selected, the locked tabs not enabled, at most one node focused.
+transcript cue selected, the locked tabs not enabled, at most one node focused. Besides
+the pages: the search popup with results, the sign-in and welcome dialogs, and status
+changes (a claim delivered, the server gone) heard as announcements (atspi_events.py).
 
 Needs the Debian packages at-spi2-core, python3-pyatspi, dbus-daemon and xvfb
 (packaging/system-packages test installs them).
@@ -16,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
@@ -25,13 +26,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.session_bus import read_line, session_bus, stop
 from tests.support.xserver import xvfb
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
 BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
 SYSTEM_PYTHON = "/usr/bin/python3"
-PAGES = ("library", "downloads", "overview", "watch", "assessment", "credits", "settings")
+PAGES = ("library", "downloads", "overview", "watch", "assessment", "credits", "settings",
+         "search", "sign-in", "welcome", "delivered", "offline")
 READY_S = 120  # the demo's server start, sign-in, sync and download come first
 DUMP_S = 60
 
@@ -45,36 +48,12 @@ def _missing_tools() -> list[str]:
     return missing
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 def _wait_for(condition, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"not so within {timeout_s} s")
         time.sleep(0.1)  # another process (the AT-SPI listener), not Qt: nothing to pump
-
-
-def _read_line(proc: subprocess.Popen, timeout_s: float) -> str:
-    """The driver's next line on stdout, or a failure naming what it printed on stderr."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if line:
-                return line.strip()
-        if proc.poll() is not None:
-            break
-    raise AssertionError(f"the app did not answer in {timeout_s} s (exit {proc.poll()})")
 
 
 @pytest.fixture(scope="module")
@@ -86,14 +65,12 @@ def trees(tmp_path_factory) -> dict[str, dict]:
     tmp = tmp_path_factory.mktemp("atspi")
     out = ROOT / "build" / "a11y"  # each page's tree and label texts, kept to look at after a failure
     out.mkdir(parents=True, exist_ok=True)
-    bus = launcher = app = listener = None
+    launcher = app = listener = None
     dumped: dict[str, dict] = {}
     heard_path = tmp / "events.jsonl"  # a file, not a pipe: a full pipe would stall the listener
-    with xvfb() as display, open(tmp / "app.log", "w") as app_log, open(heard_path, "w") as heard_file:
+    with (xvfb() as display, session_bus() as address, open(tmp / "app.log", "w") as app_log,
+          open(heard_path, "w") as heard_file):
         try:
-            bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                                   stdout=subprocess.PIPE, text=True)
-            address = _read_line(bus, 10)
             env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address,
                    "XDG_RUNTIME_DIR": str(tmp), "NO_AT_BRIDGE": "0"}
             launcher = subprocess.Popen([BUS_LAUNCHER, "--launch-immediately"], env=env,
@@ -104,7 +81,7 @@ def trees(tmp_path_factory) -> dict[str, dict]:
             app = subprocess.Popen([sys.executable, "-m", "tests.a11y.driver"], cwd=ROOT, env=app_env,
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=app_log, text=True)
             for page in PAGES:
-                line = _read_line(app, READY_S)
+                line = read_line(app, READY_S)
                 assert line == f"ready {page}", (line, (tmp / "app.log").read_text()[-3000:])
                 if listener is None:  # the app is on the bus: hear its events from now on
                     listener = subprocess.Popen([SYSTEM_PYTHON, str(ROOT / "tests/a11y/atspi_events.py")], env=env,
@@ -119,18 +96,17 @@ def trees(tmp_path_factory) -> dict[str, dict]:
                 (out / f"{page}.json").write_text(json.dumps(tree, indent=1))
                 app.stdin.write("next\n")
                 app.stdin.flush()
-            assert _read_line(app, READY_S) == "done"
+            assert read_line(app, READY_S) == "done"
             app.stdin.write("quit\n")
             app.stdin.flush()
             app.wait(timeout=30)
         finally:
-            _stop(listener)
+            stop(listener)
             heard = [json.loads(line) for line in heard_path.read_text().splitlines() if line.strip()]
             dumped["events"] = heard
             (out / "events.json").write_text(json.dumps(heard, indent=1))
-            _stop(app)
-            _stop(launcher)
-            _stop(bus)
+            stop(app)
+            stop(launcher)
     return dumped
 
 
@@ -245,3 +221,50 @@ def test_the_cue_now_playing_is_heard_as_selected(trees):
 def test_unlocking_the_post_test_is_announced(trees):
     said = [e["data"] for e in trees["events"] if e["type"] == "object:announcement"]
     assert any("post-test is unlocked" in text for text in said), said
+
+
+def _announced(trees) -> list[str]:
+    return [e["data"] for e in trees["events"] if e["type"] == "object:announcement"]
+
+
+@pytest.mark.parametrize(("page", "title"), [("sign-in", "Sign in"), ("welcome", "Welcome")])
+def test_the_dialogs_are_named_and_hold_the_focus(trees, page, title):
+    """A dialog is read by its name when it opens, and the keyboard is in it (not in the
+    window behind, whose library table must not claim the focus too)."""
+    dialogs = [n for n in walk(trees[page]) if n["role"] == "dialog"]
+    assert [d["name"] for d in dialogs] == [title], [describe(d) for d in dialogs]
+    focused = [n for n in walk(dialogs[0]) if "focused" in n["states"]]
+    assert len(focused) == 1 and "focusable" in focused[0]["states"], [describe(n) for n in focused]
+
+
+def test_the_search_results_are_read_while_the_cursor_stays_in_the_field(trees):
+    nodes = list(walk(trees["search"]))
+    focused = [n for n in nodes if "focused" in n["states"]]
+    assert [(n["role"], n["name"]) for n in focused] == [("text", "Search")], [describe(n) for n in focused]
+    results = [n for n in nodes if n["name"] == "Search results" and n["children"]]
+    assert results, "no results list on the AT-SPI tree"
+    items = [n for n in walk(results[-1]) if n["role"] in ("table cell", "list item", "tree item")]
+    assert items and all(i["name"].strip() for i in items), [describe(i) for i in items]
+    assert any("PATINA Trial" in i["name"] for i in items)  # the activity's whole title, not "…"
+    highlighted = [i for i in items if "selected" in i["states"]]
+    assert len(highlighted) == 1 and "blood" in highlighted[0]["name"].lower(), [describe(i) for i in highlighted]
+    # The popup never takes the focus: its count is spoken, and the result Down moves to.
+    said = _announced(trees)
+    assert any(re.fullmatch(r"\d+ results? in 1 activity", text) for text in said), said
+    # Title hits come first and are highlighted; Down moves to the next one (the summary): it is said.
+    assert any(text.startswith("Summary: Key clinical summary") for text in said), said
+
+
+def test_a_delivered_claim_is_announced(trees):
+    said = _announced(trees)
+    assert "1 claim accepted; the certificate is in My credits." in said, said
+    status = [n["name"] for n in walk(trees["delivered"]) if n["role"] == "label" and n["name"].startswith("● Online")]
+    assert status and "waiting" not in status[0], status
+
+
+def test_going_offline_is_announced_and_read_in_the_status_bar(trees):
+    said = _announced(trees)
+    assert any("not reachable" in text.lower() for text in said), said
+    bar = [n for n in walk(trees["offline"]) if n["role"] == "status bar"]
+    texts = [n["name"] for n in walk(bar[0]) if n["role"] == "label"]
+    assert any(t.startswith("○ Offline") for t in texts) and any("not reachable" in t.lower() for t in texts), texts

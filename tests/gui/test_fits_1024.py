@@ -1,5 +1,5 @@
 """At 1024×700 (issue 9, "a window that fits") nothing the learner needs is cut off while
-there is room for it: the library's Credits column, the transcript's find box, the welcome
+there is room for it: the library's titles and its Credits column, the transcript's find box, the welcome
 dialog's address field beside its label. Offscreen: these are widths, not pixels."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.views.library_view import LibraryModel
+from PySide6.QtWidgets import QStyleOptionViewItem
+
+from desktop.views.library_view import ID_ROLE, LibraryModel
 from desktop.views.welcome_dialog import WelcomeDialog
 from tests.gui.test_learning_gui import make_window, signed_in
 from tests.player.demo_media import SERVER_URL, install_demo
@@ -67,3 +69,37 @@ def test_the_welcome_dialogs_address_label_sits_on_its_field(qtbot, make_service
     field_top = field.mapTo(dialog, field.rect().topLeft()).y()
     assert 0 <= field_top - label_bottom <= 8  # no wide gap between "Server address" and its field
     assert label.buddy() is field
+
+
+def _needed_height(table, row: int, column: int) -> int:
+    """The height Qt's own delegate needs to draw that cell whole at its column's width."""
+    index = table.model().index(row, column)
+    option = QStyleOptionViewItem()
+    table.initViewItemOption(option)
+    option.rect = table.visualRect(index)
+    return table.itemDelegateForIndex(index).sizeHint(option, index).height()
+
+
+def test_the_library_shows_whole_titles_and_credits_at_1024(qtbot, server, make_services):
+    """The demo's title (78 characters) wraps within its row instead of ending in "…", and
+    the credits beside it stay whole; at a wide window the rows take fewer lines."""
+    window = make_window(qtbot, signed_in(make_services(server.url)))
+    library = window.library
+    table = library.table
+    qtbot.waitUntil(lambda: table.isVisible() and library.model.rowCount() > 0)
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024 and table.viewport().width() < 900)
+    row = next(i for i in range(table.model().rowCount())
+               if table.model().index(i, LibraryModel.TITLE).data(ID_ROLE) == DEMO_ID)
+    title = table.model().index(row, LibraryModel.TITLE).data()
+    fm = table.fontMetrics()
+    assert fm.horizontalAdvance(title) > table.columnWidth(LibraryModel.TITLE)  # it does need to wrap here
+    assert table.wordWrap()
+    for column in (LibraryModel.TITLE, LibraryModel.CREDITS):
+        assert _needed_height(table, row, column) <= table.rowHeight(row), column
+    assert table.columnWidth(LibraryModel.TITLE) >= table.viewport().width() // 4  # the widest column share
+
+    window.resize(1800, 900)  # room to spare: fewer lines, the title still whole
+    qtbot.waitUntil(lambda: table.viewport().width() > 1400)
+    assert _needed_height(table, row, LibraryModel.TITLE) <= table.rowHeight(row)
+    assert table.rowHeight(row) < 3 * fm.height()

@@ -153,7 +153,7 @@ class EvaluationBox(QGroupBox):
                     v.addWidget(edit)
                 row = QHBoxLayout()
                 self.reminder_check = QCheckBox("Remind me about my commitments in", form)
-                self.reminder_check.setAccessibleName("Remind me about my commitments")
+                self.reminder_check.setAccessibleName("Remind me about my commitments in")  # its visible words
                 self.reminder_check.setToolTip("A notification on this computer that many weeks after you submit "
                                                "(or at the app's next start after), and your commitments shown on "
                                                "the activity until you mark the reminder done")

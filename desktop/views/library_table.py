@@ -1,0 +1,80 @@
+"""The library's table: its keyboard and focus behaviour and how its cells wrap.
+
+Kept apart from library_view.py (the model and the page) so each stays readable.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtWidgets import QStyledItemDelegate, QTableView
+
+
+def wrapped_lines(fm, text: str, width: int) -> int:
+    """How many lines `text` takes word-wrapped at `width` pixels."""
+    height = fm.boundingRect(QRect(0, 0, width, 1 << 20), Qt.TextFlag.TextWordWrap, text).height()
+    return 1 + max(0, round((height - fm.height()) / max(1, fm.lineSpacing())))
+
+
+def two_line_width(fm, label: str) -> int:
+    """The narrowest width that shows `label` on two lines broken between credits."""
+    parts = label.split(" · ")
+    if len(parts) < 2:
+        return fm.horizontalAdvance(label)
+    return min(
+        max(fm.horizontalAdvance(" · ".join(parts[:k]) + " ·"), fm.horizontalAdvance(" · ".join(parts[k:])))
+        for k in range(1, len(parts))
+    )
+
+
+class CreditsDelegate(QStyledItemDelegate):
+    """Lets a wrapping row break "0.5 AMA · 0.5 PA" only between credits."""
+
+    def initStyleOption(self, option, index):
+        super().initStyleOption(option, index)
+        option.text = option.text.replace(" ", "\u00a0").replace("\u00a0·\u00a0", "\u00a0· ")
+
+
+class LibraryTable(QTableView):
+    """Has a current cell only while it has the focus (as views/section_list.py's list):
+    Qt tells screen readers a view's current cell is focused even when the focus is
+    elsewhere (a dialog, the search field). The selection stays; the current cell comes
+    back with the focus."""
+
+    enter_pressed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._kept = QPersistentModelIndex()
+
+    def focusOutEvent(self, event):
+        super().focusOutEvent(event)
+        if event.reason() != Qt.FocusReason.PopupFocusReason and self.currentIndex().isValid():
+            self._kept = QPersistentModelIndex(self.currentIndex())
+            self.selectionModel().setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def focusInEvent(self, event):
+        if self._kept.isValid() and not self.currentIndex().isValid():
+            self.selectionModel().setCurrentIndex(QModelIndex(self._kept), QItemSelectionModel.SelectionFlag.NoUpdate)
+        self._kept = QPersistentModelIndex()
+        super().focusInEvent(event)
+
+    def make_current(self, index: QModelIndex) -> None:
+        """Select `index`'s row; it is the current cell now, or when the focus comes back."""
+        if self.hasFocus():
+            self.setCurrentIndex(index)
+            return
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.selectionModel().select(index, flags)
+        self._kept = QPersistentModelIndex(index)
+        self.scrollTo(index)
+
+    def current_or_kept(self) -> QModelIndex:
+        """The current cell, or the one it will be again when the focus returns."""
+        return self.currentIndex() if self.currentIndex().isValid() else QModelIndex(self._kept)
+
+    def keyPressEvent(self, event):
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.current_or_kept().isValid():
+            self.enter_pressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
