@@ -29,7 +29,7 @@ from desktop.media.summary import render_summary
 from desktop.errors import RuleError
 from desktop.services.config import ConfigService
 from desktop.services.connection import Connection
-from desktop.services.transcripts import index_transcript, refresh_transcript_index
+from desktop.services.transcripts import index_activity_transcript, refresh_transcript_index
 from desktop.sync.downloads import DownloadPolicy, DownloadQueue, DownloadSummary, JobInfo
 from desktop.sync.downloads_ratelimit import kbps_to_bytes_per_s
 from desktop.sync.downloads_transfer import ServerSource
@@ -182,7 +182,7 @@ class DownloadsService:
         """A transcript or summary that just arrived becomes searchable (the first hook); a
         video may bring a better length for an untimed transcript (re-timed once)."""
         if done.kind == "transcript":
-            index_transcript(self.db, self.blobs, done.activity_id)  # as the panel reads it
+            index_activity_transcript(self.db, self.blobs, done.activity_id)  # as the panel reads it
         elif done.kind == "video":
             refresh_transcript_index(self.db, self.blobs, done.activity_id)
         elif done.kind == "summary":

@@ -6,7 +6,7 @@ jumps to another minute than the panel shows. `transcript_timing` is that one ch
 catalog's video length (the server read it at publish), else the length a player on this
 computer found (watch progress), else the nominal pace (cmecore.transcripts.estimate).
 `read_transcript` reads through it for the panel (ContentService.transcript) and for the
-search index (`index_transcript`), so both hold the same cues.
+search index (`index_activity_transcript`), so both hold the same cues.
 
 The index records the timing it was built with (cache/transcript_timing.py). When a
 better length becomes known, `refresh_transcript_index` rebuilds that transcript's rows
@@ -65,7 +65,7 @@ def read_transcript(db: Database, blobs: BlobStore, activity_id: str) -> TimedTr
     return TimedTranscript(parse_transcript(data, facts.media_type, timing.length_ms), timing)
 
 
-def index_transcript(db: Database, blobs: BlobStore, activity_id: str) -> bool:
+def index_activity_transcript(db: Database, blobs: BlobStore, activity_id: str) -> bool:
     """Make the activity's transcript searchable as `read_transcript` gives it (rows and
     timing record in one transaction). False when none is downloaded. A file that cannot
     be read leaves no rows (and is not retried until its timing would change)."""
@@ -88,7 +88,7 @@ def refresh_transcript_index(db: Database, blobs: BlobStore, activity_id: str | 
     timing is not the one its rows were built with. Returns the activity ids rebuilt."""
     rebuilt = []
     for shown_id, facts in _shown(blobs, transcript_facts(db, activity_id)).items():
-        if facts.indexed != transcript_timing(facts) and index_transcript(db, blobs, shown_id):
+        if facts.indexed != transcript_timing(facts) and index_activity_transcript(db, blobs, shown_id):
             rebuilt.append(shown_id)
     return rebuilt
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import delete
 
+from desktop.cache import models as m
+from desktop.cache.search import index_transcript
+from desktop.media.transcript import parse_transcript
 from tests.downloads.conftest import fast_policy
 from tests.player.demo_media import DEMO_VIDEO
 from tests.support.activities import demo_doc
@@ -102,3 +106,21 @@ def test_a_length_found_later_retimes_search_once(server, client_via, tmp_path):
     assert not services.content.media_length_found(ACTIVITY, 90_000)  # once: nothing more to do
     services.sync()  # a sync finds nothing stale either
     assert searched_and_shown(services) == (hit_ms, cue_ms)
+
+
+def test_a_transcript_indexed_before_timings_were_recorded_is_rebuilt_at_the_next_sync(server, client_via, tmp_path):
+    publish_untimed_talk(server, tmp_path / "talk", DEMO_VIDEO.read_bytes())
+    services = client_via(server.url)
+    services.acknowledge_disclosures(ACTIVITY)
+    services.enqueue_downloads([ACTIVITY])
+    assert services.run_downloads(policy=fast_policy()).ok
+    right = searched_and_shown(services)
+    # A cache from before schema 0008: rows at the nominal pace, and no record of it.
+    nominal = parse_transcript(PLAIN.encode(), "text/plain", None).cues
+    index_transcript(services.db, ACTIVITY, nominal)
+    with services.db.write() as s:
+        s.execute(delete(m.TranscriptTiming))
+    assert searched_and_shown(services) != right
+
+    services.sync()
+    assert searched_and_shown(services) == right
