@@ -67,16 +67,14 @@ def read_transcript(db: Database, blobs: BlobStore, activity_id: str) -> TimedTr
 
 def index_activity_transcript(db: Database, blobs: BlobStore, activity_id: str) -> bool:
     """Make the activity's transcript searchable as `read_transcript` gives it (rows and
-    timing record in one transaction). False when none is downloaded. A file that cannot
-    be read leaves no rows (and is not retried until its timing would change)."""
+    timing record in one transaction). False when none is downloaded, or the file cannot
+    be read (logged; with no record it is tried again at the next check, e.g. after an
+    update that reads more files)."""
     try:
         found = read_transcript(db, blobs, activity_id)
     except TranscriptError as exc:
-        facts = _shown(blobs, transcript_facts(db, activity_id)).get(activity_id)
         log.warning("transcript of %s not indexed: %s", activity_id, exc)
-        if facts is not None:
-            replace_transcript_index(db, activity_id, transcript_timing(facts), ())
-        return facts is not None
+        return False
     if found is None:
         return False
     replace_transcript_index(db, activity_id, found.timing, found.transcript.cues)

@@ -73,3 +73,20 @@ def test_watch_progress_is_per_learner_and_merges(make_services):
     got = services.watch_progress(activity_id)
     assert (got.position_ms, got.duration_ms) == (20_000, 60_000)
     assert got.watched.watched_ms() == 15_000
+
+
+def test_a_transcript_that_cannot_be_read_is_not_searchable_and_is_tried_again_later(make_services):
+    services = make_services(SERVER_URL)
+    broken = b"not a WebVTT file\n"
+    sha = hashlib.sha256(broken).hexdigest()
+    activity, _ = demo_activity()
+    video = next(a for a in activity.assets if a.kind.value == "video")
+    asset = protocol.Asset(kind="transcript", media_type="text/vtt", size=len(broken), sha256=sha,
+                           url=f"/api/v1/media/{sha}", timed=True)
+    activity_id = install_demo(services, assets=[video, asset])
+    target = services.blobs.path_for(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(broken)
+    services.downloads.asset_arrived(sha)  # logged, nothing indexed, the download stands
+    assert not [h for h in services.search("WebVTT") if h.kind == "transcript"]
+    assert refresh_transcript_index(services.db, services.blobs, activity_id) == []  # tried, still unreadable
