@@ -68,8 +68,7 @@ def read_transcript(db: Database, blobs: BlobStore, activity_id: str) -> TimedTr
 def index_activity_transcript(db: Database, blobs: BlobStore, activity_id: str) -> bool:
     """Make the activity's transcript searchable as `read_transcript` gives it (rows and
     timing record in one transaction). False when none is downloaded, or the file cannot
-    be read (logged; with no record it is tried again at the next check, e.g. after an
-    update that reads more files)."""
+    be read (logged; nothing is indexed)."""
     try:
         found = read_transcript(db, blobs, activity_id)
     except TranscriptError as exc:
@@ -82,11 +81,13 @@ def index_activity_transcript(db: Database, blobs: BlobStore, activity_id: str) 
 
 
 def refresh_transcript_index(db: Database, blobs: BlobStore, activity_id: str | None = None) -> list[str]:
-    """Rebuild the search rows of each downloaded transcript (of one activity, or all) whose
-    timing is not the one its rows were built with. Returns the activity ids rebuilt."""
+    """Rebuild the search rows of each downloaded untimed transcript (of one activity, or
+    all) whose timing is not the one its rows were built with (or was never recorded).
+    Returns the activity ids rebuilt. A WebVTT/SRT file's times never change: skipped."""
     rebuilt = []
     for shown_id, facts in _shown(blobs, transcript_facts(db, activity_id)).items():
-        if facts.indexed != transcript_timing(facts) and index_activity_transcript(db, blobs, shown_id):
+        timing = transcript_timing(facts)
+        if timing.basis != BASIS_FILE and facts.indexed != timing and index_activity_transcript(db, blobs, shown_id):
             rebuilt.append(shown_id)
     return rebuilt
 
