@@ -4,8 +4,8 @@ An untimed transcript indexed when it arrived before its video kept the nominal 
 word for good, while the player spread it over the real length: a search hit jumped to
 the wrong minute. The index now records the timing it used per activity (which file;
 for untimed text the catalog's video length, the length a player learnt, or the nominal
-pace), so a better length known later rebuilds it once. Transcripts indexed before this
-have no record and are rebuilt at the next check.
+pace), so a better length known later rebuilds it once. Untimed transcripts indexed before
+this have no record and are rebuilt at the next check (a sync at the latest).
 
 Revision ID: 0008
 Revises: 0007
