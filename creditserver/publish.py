@@ -3,7 +3,8 @@
 A publish folder holds `activity.json` (the protocol Activity fields, except that each
 asset gives a `path` to a file in the folder instead of sha256/size/url/media_type, and
 `version` may be left out) plus the files. Publishing hashes the files into the media
-store, fills in the asset fields, validates the result with `protocol.Activity` and
+store, fills in the asset fields (a video's `duration_ms` read from the file by
+media_probe), validates the result with `protocol.Activity` and
 stores its JSON text under a new catalog revision. The same content published again
 changes nothing. A plain-text transcript beside a video is timed from the video's audio
 (transcript_timing.py) and served as WebVTT; `PublishResult.transcripts` says how it went.
@@ -24,6 +25,7 @@ from cmecore.protocol import Activity, AssetKind
 
 from .db import Database, bump_revision
 from .media import MediaStore, media_url
+from .media_probe import media_duration_ms
 from .models import ActivityRecord, ActivityVersion, utcnow
 from .publish_checks import refusal
 from .transcript_timing import TranscriptTiming, time_transcripts
@@ -144,6 +146,8 @@ def publish_folder(db: Database, store: MediaStore, folder: Path, *, allow_expir
         asset.setdefault("kind", kind.value)
         asset.setdefault("timed", timed)
         asset.update(media_type=media_type, size=size, sha256=sha, url=media_url(sha))
+        if kind is AssetKind.video:  # the file's own length; else what activity.json says, if anything
+            asset["duration_ms"] = media_duration_ms(path) or asset.get("duration_ms")
         return asset
 
     # Check everything but the file hashes first, so a bad folder copies nothing.

@@ -30,28 +30,29 @@ BAR_W = 40
 STRIP_H = 20
 
 
-def _frame_bytes(index: int) -> bytes:
+def _frame_bytes(index: int, seconds: int = DURATION_S) -> bytes:
     period = b"".join(bytes(c) * BAR_W for c in BARS)  # 320 px
     double = period * 2
     offset = (index * 2) % WIDTH
     row = double[offset * 3 : (offset + WIDTH) * 3]
-    done = round(WIDTH * index / (DURATION_S * FPS - 1))
+    done = round(WIDTH * index / max(1, seconds * FPS - 1))
     strip = bytes((240, 240, 240)) * done + bytes((60, 60, 60)) * (WIDTH - done)
     return row * (HEIGHT - STRIP_H) + strip * STRIP_H
 
 
-def _audio_samples() -> bytes:
+def _audio_samples(seconds: int = DURATION_S) -> bytes:
     """A quiet 880 Hz beep of 80 ms at the start of every second, silence otherwise (float32)."""
     out = bytearray()
     beep = int(0.08 * SAMPLE_RATE)
-    for n in range(DURATION_S * SAMPLE_RATE):
+    for n in range(seconds * SAMPLE_RATE):
         pos = n % SAMPLE_RATE
         v = 0.08 * math.sin(2 * math.pi * 880 * n / SAMPLE_RATE) if pos < beep else 0.0
         out += struct.pack("<f", v)
     return bytes(out)
 
 
-def make(output: Path = OUTPUT) -> Path:
+def make(output: Path = OUTPUT, seconds: int = DURATION_S) -> Path:
+    """Write the clip (`seconds` long; tests make short ones) and return its path."""
     output.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(output), "w", options={"movflags": "faststart"}) as container:
         v = container.add_stream("libx264", rate=FPS, options={"crf": "30", "preset": "slow"})
@@ -60,9 +61,9 @@ def make(output: Path = OUTPUT) -> Path:
         a.bit_rate = 32_000
         container.metadata["title"] = "CME Offline demo: home blood-pressure monitoring (fictional)"
 
-        for i in range(DURATION_S * FPS):
+        for i in range(seconds * FPS):
             frame = av.VideoFrame(WIDTH, HEIGHT, "rgb24")
-            frame.planes[0].update(_frame_bytes(i))
+            frame.planes[0].update(_frame_bytes(i, seconds))
             frame.pts = i
             frame.time_base = Fraction(1, FPS)
             for packet in v.encode(frame.reformat(format="yuv420p")):
@@ -70,7 +71,7 @@ def make(output: Path = OUTPUT) -> Path:
         for packet in v.encode():
             container.mux(packet)
 
-        pcm = _audio_samples()
+        pcm = _audio_samples(seconds)
         step = 1024
         total = len(pcm) // 4
         for start in range(0, total, step):

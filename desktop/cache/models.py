@@ -245,6 +245,19 @@ class WatchProgress(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class TranscriptTiming(Base):
+    """The timing the search index holds for an activity's transcript: which file, and what
+    an untimed one was spread over. Compared with what is known now, it says when the index
+    must be rebuilt (desktop/services/transcripts.py)."""
+
+    __tablename__ = "transcript_timings"
+
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    basis: Mapped[str] = mapped_column(String(10))  # file | catalog | played | nominal
+    length_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # catalog, played: the length used
+
+
 # ---------------------------------------------------------------- learner records
 # Records of what a learner did never hang off the catalog by foreign key: a withdrawn
 # activity must not take a learner's attempts, claims or certificates with it.

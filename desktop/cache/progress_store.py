@@ -109,6 +109,21 @@ def save_watch_progress(
         return WatchProgressInfo(row.position_ms, row.duration_ms, merged, now)
 
 
+def save_media_length(db: Database, learner_id: str, activity_id: str, length_ms: int, now: datetime) -> None:
+    """The player found the video's length: keep it in the learner's progress (position and
+    watched ranges untouched; a learner with none yet gets an empty record at 0)."""
+    if length_ms <= 0:
+        return
+    with db.write() as s:
+        row = s.get(m.WatchProgress, (learner_id, activity_id))
+        if row is None:
+            s.add(m.WatchProgress(learner_id=learner_id, activity_id=activity_id, position_ms=0,
+                                  duration_ms=int(length_ms), watched=[], updated_at=now))
+        elif row.duration_ms != length_ms:
+            row.duration_ms = int(length_ms)
+            row.updated_at = now
+
+
 def _watched(data: object) -> WatchedIntervals:
     try:
         return WatchedIntervals.from_json(data)

@@ -117,8 +117,8 @@ class Services:
     def media_file(self, activity_id, kind="video"):
         return self.content.media_file(activity_id, kind)
 
-    def transcript(self, activity_id, duration_ms=None):
-        return self.content.transcript(activity_id, duration_ms)
+    def transcript(self, activity_id):
+        return self.content.transcript(activity_id)
 
     def summaries(self, activity_id):
         return self.content.summaries(activity_id)

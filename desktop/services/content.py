@@ -9,7 +9,6 @@ acknowledged the disclosures of the version cached now, every read raises Conten
 from __future__ import annotations
 
 import html
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,13 +16,19 @@ from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
 from desktop.cache.learning_store import current_ack
 from desktop.cache.library import activity_exists
-from desktop.cache.progress_store import WatchProgressInfo, activity_assets, load_watch_progress, save_watch_progress
+from desktop.cache.progress_store import (
+    WatchProgressInfo,
+    activity_assets,
+    load_watch_progress,
+    save_media_length,
+    save_watch_progress,
+)
 from desktop.errors import ContentLocked, SummaryError
 from desktop.learning.progress import WatchedIntervals
 from desktop.media.summary import render_summary
 from cmecore.transcripts.cues import Transcript
-from desktop.media.transcript import parse_transcript
 from desktop.services.account import AccountService
+from desktop.services.transcripts import read_transcript, refresh_transcript_index
 
 SUMMARY_TITLE = "Key clinical summary"  # for a summary the catalog gives no title
 
@@ -40,23 +45,27 @@ class ContentService:
             return None
         return next(self._files(activity_id, kind), (None, None))[1]
 
-    def transcript(self, activity_id: str, duration_ms: int | None = None) -> Transcript | None:
+    def transcript(self, activity_id: str) -> Transcript | None:
         """The downloaded transcript, or None.
 
-        A plain-text transcript has no timings: they are spread over `duration_ms` (the
-        video's length once the player knows it), else over the length last recorded for
-        this learner, else estimated from the words. `from_audio`: the server timed it from
-        the audio. Raises TranscriptError for a file that cannot be read.
+        Timed as search indexed it (services/transcripts.py: a plain-text transcript is
+        spread over the catalog's video length, else the length a player here found, else
+        the nominal pace). Raises TranscriptError for a file that cannot be read.
         """
         if not self._unlocked(activity_id):
             return None
-        for asset, path in self._files(activity_id, "transcript"):
-            if not duration_ms:
-                saved = self.watch_progress(activity_id)
-                duration_ms = saved.duration_ms if saved and saved.duration_ms else None
-            transcript = parse_transcript(path.read_bytes(), asset.media_type, duration_ms)
-            return replace(transcript, from_audio=asset.timing == "audio")
-        return None
+        found = read_transcript(self.db, self.blobs, activity_id)
+        return found.transcript if found is not None else None
+
+    def media_length_found(self, activity_id: str, length_ms: int) -> bool:
+        """The player found the video's length (call on the writer thread): it is kept in the
+        signed-in learner's progress, and if the transcript's timing changes with it, the
+        search index is rebuilt. True then: read the transcript again to show the new times."""
+        learner = self.account.current_learner()
+        if learner is None or length_ms <= 0:
+            return False
+        save_media_length(self.db, learner.id, activity_id, length_ms, _utcnow())
+        return bool(refresh_transcript_index(self.db, self.blobs, activity_id))
 
     def summaries(self, activity_id: str) -> list[tuple[str, str]]:
         """(title, safe HTML fragment) for each downloaded key clinical summary, in catalog order;
@@ -89,8 +98,8 @@ class ContentService:
             return None
         if not isinstance(watched_intervals, WatchedIntervals):
             watched_intervals = WatchedIntervals(watched_intervals)
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        return save_watch_progress(self.db, learner.id, activity_id, position_ms, duration_ms, watched_intervals, now)
+        return save_watch_progress(self.db, learner.id, activity_id, position_ms, duration_ms, watched_intervals,
+                                   _utcnow())
 
     def _unlocked(self, activity_id: str) -> bool:
         """The disclosure gate: False for an activity not in the library (nothing to show);
@@ -107,3 +116,7 @@ class ContentService:
             path = self.blobs.path_for(asset.sha256)
             if path.is_file():
                 yield asset, path
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)

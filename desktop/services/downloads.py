@@ -23,13 +23,13 @@ from desktop.cache.closed_activities import all_activity_ids, closed_activities
 from desktop.cache.db import Database
 from desktop.cache.library import library_rows
 from desktop.cache.progress_store import activity_assets, assets_of_blob, videos_only_in
-from desktop.cache.search import index_summaries, index_transcript
+from desktop.cache.search import index_summaries
 from desktop.cache.server_state import clock_offset_ms
 from desktop.media.summary import render_summary
-from desktop.media.transcript import parse_transcript
 from desktop.errors import RuleError
 from desktop.services.config import ConfigService
 from desktop.services.connection import Connection
+from desktop.services.transcripts import index_activity_transcript, refresh_transcript_index
 from desktop.sync.downloads import DownloadPolicy, DownloadQueue, DownloadSummary, JobInfo
 from desktop.sync.downloads_ratelimit import kbps_to_bytes_per_s
 from desktop.sync.downloads_transfer import ServerSource
@@ -179,14 +179,12 @@ class DownloadsService:
                     log.exception("on_asset_complete hook failed for %s", asset.activity_id)
 
     def index_for_search(self, done: CompletedAsset) -> None:
-        """A transcript or summary that just arrived becomes searchable (the first hook)."""
+        """A transcript or summary that just arrived becomes searchable (the first hook); a
+        video may bring a better length for an untimed transcript (re-timed once)."""
         if done.kind == "transcript":
-            # What could be read is indexed; a broken cue is left out (the reader says which lines).
-            transcript = parse_transcript(done.path.read_bytes(), done.media_type)
-            if transcript.skipped:
-                log.warning("the transcript of %s is searchable without %d lines that could not be read",
-                            done.activity_id, len(transcript.skipped))
-            index_transcript(self.db, done.activity_id, transcript.cues)
+            index_activity_transcript(self.db, self.blobs, done.activity_id)  # as the panel reads it
+        elif done.kind == "video":
+            refresh_transcript_index(self.db, self.blobs, done.activity_id)
         elif done.kind == "summary":
             # Every summary of the activity present so far, in catalog order, a row each.
             summaries = [

@@ -12,6 +12,7 @@ today ("Sync now").
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +27,13 @@ from desktop.errors import CmeError, ServerUnreachable
 from desktop.learning.records import OutboxReport
 from desktop.services.account import AccountService
 from desktop.services.connection import Connection
+from desktop.services.transcripts import refresh_transcript_index
 from desktop.sync.account import utcnow
 from desktop.sync.catalog_sync import sync_catalog
 from desktop.sync.courier import Courier
 from desktop.sync.outbox import deliver
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class SyncService:
             result = connection.networked(lambda: sync_catalog(self.db, connection.api(), connection.account(), server))
         except CmeError as exc:
             failure = exc
+        if result is not None:
+            self._retime_transcripts()
         completions, completions_error = None, None
         if not isinstance(failure, ServerUnreachable):
             try:
@@ -107,6 +113,14 @@ class SyncService:
             failure.completions = completions
             raise failure
         return SyncReport(result.not_modified, result.changed, result.synced_at, completions, completions_error)
+
+    def _retime_transcripts(self) -> None:
+        """The catalog may now give a video's length an untimed transcript was not spread
+        over (or a transcript was indexed before timings were recorded): rebuild those."""
+        try:
+            refresh_transcript_index(self.db, self.blobs)
+        except Exception:  # the search index is not worth a failed sync; the next one retries
+            log.exception("re-timing transcripts after the catalog sync failed")
 
     def deliver_completions(self, retry_now: bool = False) -> OutboxReport:
         """Send every learner's waiting completions (each with their own token), then fetch

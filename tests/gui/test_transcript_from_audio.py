@@ -31,6 +31,6 @@ def test_audio_timed_transcript_shows_its_banner(qtbot, server, make_services, t
     qtbot.addWidget(panel)
     panel.show()
     with qtbot.waitSignal(panel.transcript_shown, timeout=10_000):
-        panel.load(services, services.activity_detail("audio-timed"), None, None)
+        panel.load(services, services.activity_detail("audio-timed"), None)
     assert panel.audio_banner.isVisible() and not panel.estimated_banner.isVisible()
     assert panel.audio_banner.accessibleName() == AUDIO_BANNER == "Timings estimated from the audio"

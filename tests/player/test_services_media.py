@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from cmecore import protocol
 from desktop.learning.progress import WatchedIntervals
-from tests.player.demo_media import DEMO_VIDEO, SERVER_URL, install_demo
+from desktop.services.transcripts import refresh_transcript_index
+from tests.player.demo_media import DEMO_VIDEO, SERVER_URL, demo_activity, install_demo
 
 
 def test_media_file_transcript_and_summaries(make_services):
@@ -31,29 +35,30 @@ def test_absent_files_give_none(make_services):
     assert services.media_file("no-such-activity") is None
 
 
-def test_plain_transcript_is_spread_over_the_given_duration(make_services, tmp_path):
-    from cmecore import protocol
-    from tests.player.demo_media import demo_activity
-
+def test_plain_transcript_is_spread_over_the_catalog_length_else_the_played_one(make_services):
     services = make_services(SERVER_URL)
     text = b"First sentence here. Second sentence there. Third and last one."
-    import hashlib
-
     sha = hashlib.sha256(text).hexdigest()
     activity, _ = demo_activity()
-    assets = [a for a in activity.assets if a.kind.value == "video"] + [
-        protocol.Asset(kind="transcript", media_type="text/plain", size=len(text), sha256=sha,
-                       url=f"/api/v1/media/{sha}", title="Transcript", timed=False)
-    ]
-    activity_id = install_demo(services, assets=assets)
+    video = next(a for a in activity.assets if a.kind.value == "video")
+    transcript_asset = protocol.Asset(kind="transcript", media_type="text/plain", size=len(text), sha256=sha,
+                                      url=f"/api/v1/media/{sha}", title="Transcript", timed=False)
+    activity_id = install_demo(services, assets=[video.model_copy(update={"duration_ms": None}), transcript_asset])
     target = services.blobs.path_for(sha)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(text)
-    transcript = services.transcript(activity_id, duration_ms=60_000)
-    assert transcript.estimated and transcript.cues[-1].end_ms == 60_000
-    # Without a duration, the length the learner's player last saw is used.
-    services.save_watch_progress(activity_id, 1_000, 30_000, [])
+    # No length known: the nominal pace (400 ms a word, 10 words).
+    assert services.transcript(activity_id).cues[-1].end_ms == 10 * 400
+    # The length the player found here is used next…
+    assert services.content.media_length_found(activity_id, 30_000)  # re-timed: read it again
     assert services.transcript(activity_id).cues[-1].end_ms == 30_000
+    assert not services.content.media_length_found(activity_id, 30_000)  # once
+    # …and the catalog's length (read by the server at publish) before anything else.
+    install_demo(services, assets=[video.model_copy(update={"duration_ms": 60_000}), transcript_asset])
+    transcript = services.transcript(activity_id)
+    assert transcript.estimated and transcript.cues[-1].end_ms == 60_000
+    assert refresh_transcript_index(services.db, services.blobs) == [activity_id]  # as after a sync
+    assert not services.content.media_length_found(activity_id, 59_000)  # the catalog's length stays
 
 
 def test_watch_progress_is_per_learner_and_merges(make_services):
@@ -68,3 +73,21 @@ def test_watch_progress_is_per_learner_and_merges(make_services):
     got = services.watch_progress(activity_id)
     assert (got.position_ms, got.duration_ms) == (20_000, 60_000)
     assert got.watched.watched_ms() == 15_000
+
+
+def test_a_transcript_that_cannot_be_read_is_not_searchable_and_the_download_stands(make_services):
+    services = make_services(SERVER_URL)
+    broken = b"not a WebVTT file\n"
+    sha = hashlib.sha256(broken).hexdigest()
+    activity, _ = demo_activity()
+    video = next(a for a in activity.assets if a.kind.value == "video")
+    asset = protocol.Asset(kind="transcript", media_type="text/vtt", size=len(broken), sha256=sha,
+                           url=f"/api/v1/media/{sha}", timed=True)
+    activity_id = install_demo(services, assets=[video, asset])
+    target = services.blobs.path_for(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(broken)
+    services.downloads.asset_arrived(sha)  # logged, nothing indexed, the download stands
+    assert not [h for h in services.search("WebVTT") if h.kind == "transcript"]
+    assert services.media_file(activity_id) is not None
+    assert refresh_transcript_index(services.db, services.blobs, activity_id) == []  # its own times: nothing to re-time

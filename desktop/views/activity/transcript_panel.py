@@ -2,8 +2,9 @@
 
 The panel reads the activity's transcript itself, on the task pool (`load`), and shows
 it, or in plain words why there is none, when it arrives; a late answer for another
-activity is dropped. Estimated timings are spread again once the video's real length is
-known (`fit_to_length`).
+activity is dropped. It shows the cues as the service times them (the times search
+gives too) and never re-times them itself; `reload` reads them again when the service
+says their timing changed (the player found the video's length).
 
 Banners say when the text is machine-made and when its timings are estimated (from text
 length here, or from the audio by the server at publish).
@@ -211,7 +212,7 @@ class TranscriptPanel(QWidget):
         self.index = CueIndex(())
         self.transcript: Transcript | None = None  # as last loaded
         self._request = 0  # bumped per load: a late transcript for another activity is dropped
-        self._source: tuple | None = None  # (services, detail) last loaded from
+        self._source: tuple | None = None  # (services, detail) last loaded from (services None: locked)
         self.following = True
         self._auto_scrolling = False
         self._matches: list[int] = []
@@ -303,10 +304,10 @@ class TranscriptPanel(QWidget):
 
     # -------------------------------------------------------------- loading
 
-    def load(self, services, detail: ActivityDetail, duration_ms: int | None, locked_reason: str | None) -> None:
-        """Read `detail`'s transcript (timings estimated over `duration_ms` if it has none)
-        off the GUI thread; `locked_reason` (rule 1, no one signed in) is shown instead."""
-        self._source = (services, detail)
+    def load(self, services, detail: ActivityDetail, locked_reason: str | None) -> None:
+        """Read `detail`'s transcript off the GUI thread; `locked_reason` (rule 1, no one
+        signed in) is shown instead."""
+        self._source = (services if locked_reason is None else None, detail)  # None: nothing to read
         paths = getattr(services, "paths", None)
         data_dir = paths.data_dir if paths is not None else None
         if data_dir != self._prefs_dir:  # one settings handle per data dir, not one per activity shown
@@ -320,18 +321,18 @@ class TranscriptPanel(QWidget):
             self._request += 1
             self._show(None, locked_reason or "")
         else:
-            self._read(duration_ms)
+            self._read()
 
-    def fit_to_length(self, length_ms: int) -> None:
-        """The video's real length is known: spread estimated timings over it."""
-        t = self.transcript
-        if t is not None and t.estimated and t.cues and t.cues[-1].end_ms != length_ms:
-            self._read(length_ms)
+    def reload(self) -> None:
+        """Read the transcript again (its timing changed): what is shown stays until it
+        arrives, and an earlier read still under way is dropped."""
+        if self._source is not None and self._source[0] is not None:
+            self._read()
 
-    def _read(self, duration_ms: int | None) -> None:
+    def _read(self) -> None:
         self._request += 1
         request, (services, detail) = self._request, self._source
-        run_task(self, lambda: services.transcript(detail.id, duration_ms),
+        run_task(self, lambda: services.transcript(detail.id),
                  lambda transcript: self._arrived(request, transcript),
                  lambda exc: self._failed(request, exc))
 

@@ -122,7 +122,7 @@ class WatchTab(QWidget):
             self.video_path, self.locked_reason = None, locked_text(exc)
         column = self.video_column
         column.setWindowTitle(detail.title)  # the fullscreen window's
-        self.transcript_panel.load(services, detail, length or None, self.locked_reason)
+        self.transcript_panel.load(services, detail, self.locked_reason)
         self._show_video_state()
         column.set_length(length)
         column.status_label.setText(f"Resuming at {format_time(start)}" if start and start_ms is None else "")
@@ -300,8 +300,13 @@ class WatchTab(QWidget):
 
     def _on_length(self, length: int) -> None:
         self.video_column.set_length(length)
-        self.transcript_panel.fit_to_length(length)
         self._show_position(self.player.position_ms())
+        if self.services is not None and self.detail is not None and self.locked_reason is None:
+            # Kept for this activity on the writer; an untimed transcript spread over a
+            # weaker length is re-timed there (search too), then the panel reads it again.
+            services, activity_id, panel = self.services, self.detail.id, self.transcript_panel
+            run_write(self, lambda: services.content.media_length_found(activity_id, length),
+                      lambda retimed: panel.reload() if retimed else None)
 
     def _on_ended(self) -> None:
         self.tracker.interrupt()
