@@ -129,12 +129,17 @@ def issued_before(issued_revision: int | None, known_at_revision: int) -> bool:
     return issued_revision is None or issued_revision <= known_at_revision
 
 
-def refused_as_withdrawn(db: Database, activity_ids: list[str], issued_revision: int | None) -> set[str]:
-    """Those of `activity_ids` a pack issued at `issued_revision` may not bring back (read only:
-    `apply_activities` decides again in its own transaction)."""
+def pack_skips(db: Database, activities: list[protocol.Activity], issued_revision: int | None) -> set[str]:
+    """Those of `activities` a pack issued at `issued_revision` will not write: older than
+    the cached version, or withdrawn (read only: `apply_activities` decides again in its own
+    transaction; this lets an import leave their files out)."""
+    ids = [a.id for a in activities]
     with db.read() as session:
-        rows = session.scalars(select(m.WithdrawnActivity).where(m.WithdrawnActivity.activity_id.in_(activity_ids)))
-        return {r.activity_id for r in rows if issued_before(issued_revision, r.known_at_revision)}
+        gone = session.scalars(select(m.WithdrawnActivity).where(m.WithdrawnActivity.activity_id.in_(ids)))
+        skips = {r.activity_id for r in gone if issued_before(issued_revision, r.known_at_revision)}
+        cached = {row.id: row.version for row in
+                  session.execute(select(m.Activity.id, m.Activity.version).where(m.Activity.id.in_(ids)))}
+    return skips | {a.id for a in activities if a.id in cached and cached[a.id] > a.version}
 
 
 def _upsert_activity(session: Session, src: protocol.Activity, synced_at: datetime) -> None:

@@ -53,7 +53,7 @@ from cmecore import protocol
 from cmecore.pack_issue import PackIssue
 from cmecore.signatures import activity_digest, key_id_for, verify_activity, verify_pack_issue
 from desktop.cache.blobstore import BlobStore, check_free_space
-from desktop.cache.catalog_store import apply_activities, refused_as_withdrawn
+from desktop.cache.catalog_store import apply_activities, pack_skips
 from desktop.cache.db import Database
 from desktop.cache.server_state import signing_key
 from desktop.errors import PackRefused, TransferError
@@ -242,9 +242,9 @@ def import_pack(
         with zf:
             manifest, issue, activities, blobs = _check_pack(known_keys(db, server_url, policy_key), zf, path.name)
             revision = issue.catalog_revision if issue else None
-            # A withdrawn activity's files are not taken in (unless another activity uses them too).
-            refused = refused_as_withdrawn(db, [a.id for a in activities], revision)
-            needed = {asset.sha256 for a in activities if a.id not in refused for asset in a.assets}
+            # The files of an activity left out (older, withdrawn) are not taken in, unless another uses them.
+            skipped = pack_skips(db, activities, revision)
+            needed = {asset.sha256 for a in activities if a.id not in skipped for asset in a.assets}
             blobs = {sha: size for sha, size in blobs.items() if sha in needed}
             present = _stage_blobs(store, zf, blobs, staging, path.name)
         return _apply(db, store, activities, blobs, present, staging, on_blob_added, issue)
@@ -405,7 +405,7 @@ def _apply(db: Database, store: BlobStore, activities: list[protocol.Activity], 
         raise
     # Transcripts and summaries become searchable as if they had been downloaded.
     for activity in activities:
-        if activity.id in applied.withdrawn:
+        if activity.id not in applied.written:
             continue
         for asset in activity.assets:
             if asset.kind in ("transcript", "summary"):

@@ -47,12 +47,14 @@ def test_round_trip_into_a_fresh_data_dir_with_the_server_stopped(exported, serv
         names = sorted(zf.namelist())
         manifest = json.loads(zf.read("manifest.json"))
     assert names == sorted(["manifest.json"] + [f"blobs/{b['sha256']}" for b in manifest["blobs"]])
-    assert manifest["format"] == "cme-offline-content-pack" and manifest["format_version"] == 1
+    assert manifest["format"] == "cme-offline-content-pack" and manifest["format_version"] == 2
     assert {a["activity"]["id"] for a in manifest["activities"]} == {"talk-a", DEMO_ID}
     for item in manifest["activities"]:
         assert verify_activity(item["activity"], item["signature"], key, item["key_id"])
     # packs never carry learner data: only these fields, and only activities and blobs inside
-    assert set(manifest) == {"format", "format_version", "created_at", "server_url", "activities", "blobs"}
+    assert set(manifest) == {"format", "format_version", "created_at", "server_url", "issue", "issue_key_id",
+                             "issue_signature", "activities", "blobs"}
+    assert set(manifest["issue"]) == {"catalog_revision", "issued_at", "activities"}
     assert all(set(item) == {"activity", "key_id", "signature"} for item in manifest["activities"])
     server.stop()
 
