@@ -148,13 +148,19 @@ def sign_activity(activity: dict[str, Any], private_key: Any) -> str:
 def verify_activity(activity: Any, signature: Any, public_key_b64: str, key_id: Any = None) -> bool:
     """True when `signature` was made over `activity` by the key `public_key_b64` (and,
     if given, `key_id` names that key). Never raises for malformed input."""
+    return _verify_document(activity_signing_input, activity, signature, public_key_b64, key_id)
+
+
+def _verify_document(signing_input: Any, doc: Any, signature: Any, public_key_b64: str, key_id: Any) -> bool:
+    """The check behind verify_activity and verify_pack_issue: `signing_input(doc)` (which
+    names the purpose) signed by the key; False, never an exception, for anything malformed."""
     try:
-        if not isinstance(activity, dict) or not isinstance(signature, str):
+        if not isinstance(doc, dict) or not isinstance(signature, str):
             return False
         raw = base64.b64decode(public_key_b64, validate=True)
         if key_id is not None and key_id != key_id_for(raw):
             return False
-        Ed25519PublicKey.from_public_bytes(raw).verify(_b64url_decode(signature), activity_signing_input(activity))
+        Ed25519PublicKey.from_public_bytes(raw).verify(_b64url_decode(signature), signing_input(doc))
     except (InvalidSignature, TypeError, ValueError, AttributeError, binascii.Error, RecursionError):
         return False
     return True
@@ -186,13 +192,4 @@ def sign_pack_issue(issue: dict[str, Any], private_key: Any) -> str:
 def verify_pack_issue(issue: Any, signature: Any, public_key_b64: str, key_id: Any = None) -> bool:
     """True when `signature` was made over `issue` by `public_key_b64` (and `key_id` names
     that key, if given). Never raises for malformed input."""
-    try:
-        if not isinstance(issue, dict) or not isinstance(signature, str):
-            return False
-        raw = base64.b64decode(public_key_b64, validate=True)
-        if key_id is not None and key_id != key_id_for(raw):
-            return False
-        Ed25519PublicKey.from_public_bytes(raw).verify(_b64url_decode(signature), pack_issue_signing_input(issue))
-    except (InvalidSignature, TypeError, ValueError, AttributeError, binascii.Error, RecursionError):
-        return False
-    return True
+    return _verify_document(pack_issue_signing_input, issue, signature, public_key_b64, key_id)
