@@ -311,6 +311,7 @@ class ProblemType(StrEnum):
     range_not_satisfiable = PROBLEM_TYPE_BASE + "range-not-satisfiable"  # 416
     payload_too_large = PROBLEM_TYPE_BASE + "payload-too-large"  # 413: the request body is over the limit
     too_many_sign_ins = PROBLEM_TYPE_BASE + "too-many-sign-ins"  # 429: failed sign-ins; wait Retry-After seconds
+    activity_withdrawn = PROBLEM_TYPE_BASE + "activity-withdrawn"  # 403: media of a withdrawn activity, not completed
     server_error = PROBLEM_TYPE_BASE + "server-error"  # 500
 
 

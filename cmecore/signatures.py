@@ -148,13 +148,48 @@ def sign_activity(activity: dict[str, Any], private_key: Any) -> str:
 def verify_activity(activity: Any, signature: Any, public_key_b64: str, key_id: Any = None) -> bool:
     """True when `signature` was made over `activity` by the key `public_key_b64` (and,
     if given, `key_id` names that key). Never raises for malformed input."""
+    return _verify_document(activity_signing_input, activity, signature, public_key_b64, key_id)
+
+
+def _verify_document(signing_input: Any, doc: Any, signature: Any, public_key_b64: str, key_id: Any) -> bool:
+    """The check behind verify_activity and verify_pack_issue: `signing_input(doc)` (which
+    names the purpose) signed by the key; False, never an exception, for anything malformed."""
     try:
-        if not isinstance(activity, dict) or not isinstance(signature, str):
+        if not isinstance(doc, dict) or not isinstance(signature, str):
             return False
         raw = base64.b64decode(public_key_b64, validate=True)
         if key_id is not None and key_id != key_id_for(raw):
             return False
-        Ed25519PublicKey.from_public_bytes(raw).verify(_b64url_decode(signature), activity_signing_input(activity))
+        Ed25519PublicKey.from_public_bytes(raw).verify(_b64url_decode(signature), signing_input(doc))
     except (InvalidSignature, TypeError, ValueError, AttributeError, binascii.Error, RecursionError):
         return False
     return True
+
+
+# ---------------------------------------------------------------- a content pack's issue
+# The server also signs a pack's *issue*: the catalog revision and time it was made at, and
+# the digest of each activity in it (activity_digest), so a pack cannot claim a newer
+# revision than it was made at, nor carry other activities under a newer issue. Same key,
+# another purpose string.
+
+PACK_ISSUE_PURPOSE = "cme-offline-pack-issue-v1"
+
+
+def activity_digest(activity: dict[str, Any]) -> str:
+    """SHA-256 (hex) of an activity's canonical JSON: how a pack's issue names the exact activity."""
+    return hashlib.sha256(canonical_json(activity)).hexdigest()
+
+
+def pack_issue_signing_input(issue: dict[str, Any]) -> bytes:
+    return canonical_json({"purpose": PACK_ISSUE_PURPOSE, "issue": issue})
+
+
+def sign_pack_issue(issue: dict[str, Any], private_key: Any) -> str:
+    """base64url Ed25519 signature of a pack's issue (private_key: Ed25519PrivateKey)."""
+    return _b64url(private_key.sign(pack_issue_signing_input(issue)))
+
+
+def verify_pack_issue(issue: Any, signature: Any, public_key_b64: str, key_id: Any = None) -> bool:
+    """True when `signature` was made over `issue` by `public_key_b64` (and `key_id` names
+    that key, if given). Never raises for malformed input."""
+    return _verify_document(pack_issue_signing_input, issue, signature, public_key_b64, key_id)

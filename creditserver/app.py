@@ -17,6 +17,7 @@ from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database
 from .demo import load_demo
 from .media import MediaStore
+from .media_access import MediaAccess
 from .requestlog import RequestLog, RequestLogMiddleware
 from .throttle import SignInThrottle, ThrottleSettings
 
@@ -67,6 +68,7 @@ def create_app(
     )
     app.state.db = db
     app.state.media = store
+    app.state.media_access = MediaAccess()
     app.state.data_dir = data_dir
     app.state.access_ttl_s = int(access_ttl_s)
     app.state.request_log = RequestLog(request_log_size)

@@ -5,6 +5,9 @@ withdrawn. The `cursor` in a response is the current revision; a client sends it
 as `since` to get only what changed after it. The ETag is `"catalog-<revision>"`, so
 `If-None-Match` with the last ETag answers 304 without a body when nothing changed.
 
+A full catalog (no `since`) also lists every withdrawn id, so a client that starts from
+scratch still learns what was withdrawn and refuses it from an older content pack.
+
 The activity JSON is served as stored (it was validated when published) and is not
 validated again here; that keeps catalog responses cheap and lets tests inject a
 malformed activity to check that clients refuse it.
@@ -13,14 +16,16 @@ malformed activity to check that clients refuse it.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from cmecore.signatures import sign_activity
+from cmecore.pack_issue import IssuedPack, PackIssueRequest
 from cmecore.protocol import Catalog, Problem, SignedActivity
+from cmecore.signatures import activity_digest, sign_activity, sign_pack_issue
 
 from .auth import current_learner
 from .db import Database, current_revision
@@ -75,8 +80,6 @@ def get_catalog(
         )
         if not full:
             query = query.where(ActivityRecord.revision > since)
-        else:
-            query = query.where(ActivityRecord.withdrawn.is_(False))
         rows = s.execute(query).all()
 
     live = [r.json_text for r in rows if not r.withdrawn]
@@ -106,3 +109,36 @@ def get_signed_activity(request: Request, activity_id: str) -> SignedActivity:
     activity = json.loads(text)
     key = request.app.state.signing_key
     return SignedActivity(activity=activity, key_id=key.key_id, signature=sign_activity(activity, key.private_key))
+
+
+@router.post(
+    "/packs/issue",
+    response_model=IssuedPack,
+    responses={401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}},
+)
+def issue_pack(request: Request, body: PackIssueRequest, learner=Depends(current_learner)) -> IssuedPack:
+    """The published activities named, each signed, and the pack's issue signed over all of
+    them: the catalog revision and time it is made at and each activity's digest
+    (cmecore.pack_issue). Read in one transaction, so the revision is the one they were read at."""
+    ids = list(dict.fromkeys(body.activity_ids))
+    db: Database = request.app.state.db
+    with db.session() as s:
+        revision = current_revision(s)
+        rows = {r.id: r for r in s.execute(select(ActivityRecord).where(ActivityRecord.id.in_(ids))).scalars()}
+        texts = {i: rows[i].json_text for i in ids if i in rows and not rows[i].withdrawn}
+    missing = [i for i in ids if i not in texts]
+    if missing:
+        raise ProblemError(404, "No such activity",
+                           detail=f"There is no published activity with the id {missing[0]!r} (withdrawn or never published).")
+    key = request.app.state.signing_key
+    activities = [json.loads(texts[i]) for i in ids]
+    issue = {
+        "catalog_revision": revision,
+        "issued_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "activities": [{"id": a["id"], "version": a["version"], "sha256": activity_digest(a)} for a in activities],
+    }
+    return IssuedPack(
+        issue=issue, key_id=key.key_id, signature=sign_pack_issue(issue, key.private_key),
+        activities=[SignedActivity(activity=a, key_id=key.key_id, signature=sign_activity(a, key.private_key))
+                    for a in activities],
+    )

@@ -4,6 +4,8 @@ Files live at DATA_DIR/media/ab/<sha256>. Ranges follow RFC 9110 §14: one range
 (`a-b`, `a-`, `-n`) gives 206; a range that starts past the end gives 416; several
 ranges or a syntactically bad header give the whole file (200). `If-Range` with any
 value other than the file's strong ETag (a different ETag or a date) also gives 200.
+The file of a withdrawn activity is refused (403) to a learner who has not completed it
+(creditserver/media_access.py).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from cmecore.private_files import private_dir
-from cmecore.protocol import API_PREFIX, Problem
+from cmecore.protocol import API_PREFIX, LearnerProfile, Problem
 
 from .auth import current_learner
 from .db import Database
+from .media_access import MediaAccess
 from .models import MediaObject
 from .problems import ProblemError
 
@@ -170,6 +173,7 @@ _media_responses = {
     200: {"description": "The whole file.", "content": {"application/octet-stream": {}}},
     206: {"description": "The requested byte range.", "content": {"application/octet-stream": {}}},
     401: {"model": Problem, "description": "Not signed in."},
+    403: {"model": Problem, "description": "The file's activity was withdrawn and this learner has not completed it."},
     404: {"model": Problem, "description": "No such media."},
     416: {"model": Problem, "description": "The range starts past the end of the file."},
 }
@@ -180,27 +184,29 @@ _media_responses = {
     operation_id="get_media",
     response_class=Response,
     responses=_media_responses,
-    dependencies=[Depends(current_learner)],
 )
 @router.head(
     "/media/{sha256}",
     operation_id="head_media",
     response_class=Response,
     responses=_media_responses,
-    dependencies=[Depends(current_learner)],
 )
 def get_media(
     request: Request,
     sha256: Annotated[str, PathParam(max_length=200, description="SHA-256 of the file: 64 lowercase hex digits")],
+    learner: Annotated[LearnerProfile, Depends(current_learner)],
 ) -> Response:
     # Checked here, after sign-in, and before the value comes near the filesystem.
     if not re.fullmatch(SHA256_PATTERN, sha256):
         raise ProblemError(404, "No such media", detail="Media are named by a SHA-256: 64 lowercase hex digits.")
     db: Database = request.app.state.db
     store: MediaStore = request.app.state.media
+    access: MediaAccess = request.app.state.media_access
     with db.session() as s:
         obj = s.get(MediaObject, sha256)
         media_type = obj.media_type if obj else None
+        if media_type is not None:
+            access.check(s, sha256, learner.id)
     path = store.path_for(sha256)
     try:
         size = path.stat().st_size

@@ -34,6 +34,7 @@ RANGE_NOT_SATISFIABLE = ProblemType.range_not_satisfiable.value
 SERVER_ERROR = ProblemType.server_error.value
 PAYLOAD_TOO_LARGE = ProblemType.payload_too_large.value
 TOO_MANY_SIGN_INS = ProblemType.too_many_sign_ins.value
+ACTIVITY_WITHDRAWN = ProblemType.activity_withdrawn.value
 HTTP_ERROR = "about:blank"
 
 ALL_TYPES = (
@@ -47,6 +48,7 @@ ALL_TYPES = (
     RANGE_NOT_SATISFIABLE,
     PAYLOAD_TOO_LARGE,
     TOO_MANY_SIGN_INS,
+    ACTIVITY_WITHDRAWN,
     SERVER_ERROR,
 )
 

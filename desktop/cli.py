@@ -430,6 +430,10 @@ def cmd_pack_import(args, services: Services) -> int:
     if report.blobs_present:
         line += f" ({report.blobs_present} already here)"
     print(line)
+    if report.kept_newer or report.withdrawn:
+        print(f"  {report.summary}")
     if report.kept_newer:
         print(f"  Kept the newer version already here of: {', '.join(report.kept_newer)}")
+    if report.withdrawn:
+        print(f"  Not added, withdrawn by the provider after the pack was made: {', '.join(report.withdrawn)}")
     return 0

@@ -290,6 +290,14 @@ class PermanentTransferError(TransferError):
     retryable = False
 
 
+class MediaWithdrawn(PermanentTransferError):
+    """The server refused a file because its activity was withdrawn (403, `activity-withdrawn`)."""
+
+    message = ("The provider has withdrawn this activity, so its files can no longer be downloaded "
+               "(learners who completed it still can). Sync the catalog to remove it from your library.")
+    code = "media-withdrawn"
+
+
 class DiskFull(PermanentTransferError):
     message = "The disk is full: free some space, then resume the download."
     code = "disk-full"

@@ -1,8 +1,14 @@
-"""Writing a validated catalog into the cache, all or nothing."""
+"""Writing a validated catalog into the cache, all or nothing.
+
+Withdrawals are remembered (`WithdrawnActivity`, with the catalog revision they were learnt
+at) after the activity's row is gone, so a content pack made earlier cannot bring the
+activity back; a catalog or a newer pack that holds the activity again clears the record.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -31,7 +37,8 @@ def apply_catalog(
             session.execute(delete(m.Activity).where(m.Activity.id.not_in(keep)))
         if catalog.withdrawn:
             session.execute(delete(m.Activity).where(m.Activity.id.in_(catalog.withdrawn)))
-        if catalog.full or catalog.withdrawn:
+        put_back = _remember_withdrawals(session, catalog, synced_at)
+        if catalog.full or catalog.withdrawn or put_back:
             # Bulk deletes bypass the ORM, and FTS rows have no foreign key: drop them here.
             search.remove_orphans(session)
         for activity in catalog.activities:
@@ -56,21 +63,83 @@ def apply_catalog(
     return len(catalog.activities) + len(catalog.withdrawn)
 
 
-def apply_activities(db: Database, activities: list[protocol.Activity], *, synced_at: datetime) -> list[str]:
+@dataclass(frozen=True)
+class PackApplied:
+    """What a content pack's activities did to the cache (ids, in the pack's order)."""
+
+    written: list[str] = field(default_factory=list)
+    older: list[str] = field(default_factory=list)  # the cache holds a newer version: left as it is
+    withdrawn: list[str] = field(default_factory=list)  # withdrawn after the pack was issued: not added
+
+
+def apply_activities(
+    db: Database, activities: list[protocol.Activity], *, synced_at: datetime, issued_revision: int | None = None,
+) -> PackApplied:
     """Add or update these activities in one transaction without touching the sync state
-    (a content pack: the catalog cursor and ETag stay the server's). An activity already
-    cached in a newer version is left as it is. Returns the ids written."""
-    written = []
+    (a content pack: the catalog cursor and ETag stay the server's).
+
+    An activity is skipped when the cache holds it in a newer version, or when this cache
+    learnt of its withdrawal at a catalog revision the pack was not issued after
+    (`issued_revision`: the pack's signed revision; None, a pack that carries none, is
+    older than any withdrawal). An activity a newer pack holds again was published again:
+    its withdrawal record goes."""
+    applied = PackApplied()
     with db.write() as session:
         for activity in activities:
+            gone = session.get(m.WithdrawnActivity, activity.id)
+            if gone is not None:
+                if issued_before(issued_revision, gone.known_at_revision):
+                    applied.withdrawn.append(activity.id)
+                    continue
+                session.delete(gone)
             row = session.get(m.Activity, activity.id)
             if row is not None and row.version > activity.version:
+                applied.older.append(activity.id)
                 continue
             _upsert_activity(session, activity, synced_at)
-            written.append(activity.id)
+            applied.written.append(activity.id)
         session.flush()
-        search.index_titles(session, [(a.id, a.title, a.description) for a in activities if a.id in written])
-    return written
+        search.index_titles(session, [(a.id, a.title, a.description) for a in activities if a.id in applied.written])
+    return applied
+
+
+def _remember_withdrawals(session: Session, catalog: protocol.Catalog, at: datetime) -> int:
+    """Record the catalog's withdrawals at its cursor, forget those published again, and drop
+    any cached activity still recorded as withdrawn (one an older pack put back before)."""
+    live = [a.id for a in catalog.activities]
+    if live:
+        session.execute(delete(m.WithdrawnActivity).where(m.WithdrawnActivity.activity_id.in_(live)))
+    for activity_id in dict.fromkeys(catalog.withdrawn):
+        if activity_id in live:
+            continue
+        row = session.get(m.WithdrawnActivity, activity_id)
+        if row is None:
+            session.add(m.WithdrawnActivity(activity_id=activity_id, known_at_revision=catalog.cursor, learnt_at=at))
+        else:
+            row.known_at_revision, row.learnt_at = catalog.cursor, at
+    session.flush()
+    gone = session.execute(delete(m.Activity).where(m.Activity.id.in_(select(m.WithdrawnActivity.activity_id))))
+    return gone.rowcount or 0
+
+
+def issued_before(issued_revision: int | None, known_at_revision: int) -> bool:
+    """Whether a pack issued at `issued_revision` (None: not known) comes from before a
+    withdrawal learnt at `known_at_revision`. At that revision the activity was already
+    withdrawn, so only a pack issued after it can hold the activity published again."""
+    return issued_revision is None or issued_revision <= known_at_revision
+
+
+def pack_skips(db: Database, activities: list[protocol.Activity], issued_revision: int | None) -> set[str]:
+    """Those of `activities` a pack issued at `issued_revision` will not write: older than
+    the cached version, or withdrawn (read only: `apply_activities` decides again in its own
+    transaction; this lets an import leave their files out)."""
+    ids = [a.id for a in activities]
+    with db.read() as session:
+        gone = session.scalars(select(m.WithdrawnActivity).where(m.WithdrawnActivity.activity_id.in_(ids)))
+        skips = {r.activity_id for r in gone if issued_before(issued_revision, r.known_at_revision)}
+        cached = {row.id: row.version for row in
+                  session.execute(select(m.Activity.id, m.Activity.version).where(m.Activity.id.in_(ids)))}
+    return skips | {a.id for a in activities if a.id in cached and cached[a.id] > a.version}
 
 
 def _upsert_activity(session: Session, src: protocol.Activity, synced_at: datetime) -> None:

@@ -205,6 +205,19 @@ class SyncState(Base):
     signing_public_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+class WithdrawnActivity(Base):
+    """An activity the server said it withdrew (a catalog's `withdrawn` list), kept after its
+    row is deleted so a content pack made before the withdrawal cannot bring it back. The row
+    goes when the server publishes the activity again (a catalog or a newer pack holds it)."""
+
+    __tablename__ = "withdrawn_activities"
+
+    activity_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # the catalog cursor of the reply that said so: a pack issued at this revision or before is older
+    known_at_revision: Mapped[int] = mapped_column(Integer)
+    learnt_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class DownloadJob(Base):
     """One asset to fetch into the blob store; the queue survives restarts and crashes."""
 

@@ -17,6 +17,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from cmecore import protocol
+from cmecore.pack_issue import IssuedPack, PackIssueRequest
 from desktop.errors import (
     TooManySignIns,
     InvalidResponse,
@@ -143,6 +144,18 @@ class CreditServerApi:
                            max_bytes=self.max_catalog_bytes)
         self._raise_for_status(reply)
         return _parse(protocol.SignedActivity, reply.body, "signed activity")
+
+    def pack_issue(self, access_token: str, activity_ids: list[str]) -> IssuedPack:
+        """`POST /packs/issue`: these activities as published, each signed, and the pack's issue
+        (catalog revision, time, each activity's digest) signed over them all."""
+        request = PackIssueRequest(activity_ids=activity_ids)
+        reply = self._send("POST", "/packs/issue", token=access_token, json=request.model_dump(),
+                           max_bytes=self.max_catalog_bytes)
+        self._raise_for_status(reply)
+        issued = _parse(IssuedPack, reply.body, "signed pack issue")
+        if len(issued.activities) != len(request.activity_ids):
+            raise InvalidResponse("The server's signed pack does not hold the activities asked for; no pack was written.")
+        return issued
 
     def info(self) -> protocol.ServerInfo:
         """`GET /info`: the server's name and time; no token, a few bytes (the reachability probe)."""

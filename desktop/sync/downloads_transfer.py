@@ -24,6 +24,7 @@ URLs on the same origin); a CDN on another host gets no token.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -35,8 +36,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from cmecore.protocol import ProblemType
 from desktop.cache.blobstore import Incoming, TransferInterrupted, size_text
-from desktop.errors import AccessExpired, DamagedInTransit, PermanentTransferError, RetryableTransferError
+from desktop.errors import (
+    AccessExpired,
+    DamagedInTransit,
+    MediaWithdrawn,
+    PermanentTransferError,
+    RetryableTransferError,
+)
 from desktop.sync.downloads_ratelimit import BandwidthLimiter
 from desktop.sync.sources import BlobSource, FetchTarget
 
@@ -155,6 +163,8 @@ class ServerSource(BlobSource):
             raise PermanentTransferError(
                 f"The server no longer has this file ({status}). Sync the catalog, then try again."
             )
+        if status == 403 and _problem_type(r) == ProblemType.activity_withdrawn:
+            raise MediaWithdrawn()
         if status in (401, 403):
             raise PermanentTransferError(f"The server refused access to this file ({status}).")
         length = _content_length(r)
@@ -253,3 +263,15 @@ def _cut_message(have: int, size: int) -> str:
     return (
         f"The connection broke after {size_text(have)} of {size_text(size)}; the download will continue from there."
     )
+
+
+def _problem_type(r: httpx.Response) -> str | None:
+    """The `type` of a small problem+json refusal (read in full: at most 16 KiB), else None."""
+    length = _content_length(r)
+    if "json" not in r.headers.get("Content-Type", "") or length is None or length > 16 * 1024:
+        return None
+    try:
+        doc = json.loads(r.read())
+    except (ValueError, httpx.HTTPError):
+        return None
+    return doc.get("type") if isinstance(doc, dict) and isinstance(doc.get("type"), str) else None

@@ -2,10 +2,14 @@
 
 A pack is a zip file holding exactly:
 
-* `manifest.json` — `{"format": "cme-offline-content-pack", "format_version": 1,
-  "created_at", "server_url", "activities": [{"activity", "key_id", "signature"}],
-  "blobs": [{"sha256", "size"}]}`; each `activity` is the JSON exactly as the credit
-  server published and signed it (`GET /activities/{id}/signed`);
+* `manifest.json` — `{"format": "cme-offline-content-pack", "format_version": 2,
+  "created_at", "server_url", "issue", "issue_key_id", "issue_signature",
+  "activities": [{"activity", "key_id", "signature"}], "blobs": [{"sha256", "size"}]}`;
+  each `activity` is the JSON exactly as the credit server published and signed it, and
+  `issue` is what the server signed over the whole pack (`POST /packs/issue`,
+  cmecore.pack_issue): the catalog revision and time it was issued at and each activity's
+  id, version and digest. Version 1 packs (no issue) are still read: their revision is
+  unknown, so they are older than any withdrawal this computer knows of;
 * `blobs/<sha256>` — one member per blob in the manifest, nothing else.
 
 Never learner data: no attempts, claims, progress, tokens or settings.
@@ -14,11 +18,16 @@ Import is all or nothing. The whole pack is checked before anything changes: the
 list (only the names above: a `../` or absolute name is refused, and member names are
 never used as paths — blobs are addressed by the manifest's SHA-256 only), the manifest
 (schema, size caps), each activity's Ed25519 signature against the server key this
-computer already has (kept at sign-in, or the policy's `server_public_key`), every asset
-of every activity present in the pack with its size, every blob's SHA-256 (streamed into
-a staging store beside the blob store, by `BlobStore.ingest` with a `PackSource`). Only
-then are the blobs moved into the store and the activities written in one transaction; if
-that transaction fails, the blobs just placed are removed again.
+computer already has (kept at sign-in, or the policy's `server_public_key`), the issue's
+signature and that it names exactly these activities, every asset of every activity
+present in the pack with its size, every blob's SHA-256 (streamed into a staging store
+beside the blob store, by `BlobStore.ingest` with a `PackSource`). Only then are the blobs
+moved into the store and the activities written in one transaction; if that transaction
+fails, the blobs just placed are removed again.
+
+Within a good pack, an activity is left out — and the import says so — when this computer
+holds it in a newer version, or knows the provider withdrew it after the pack was issued
+(desktop/cache/catalog_store.apply_activities); the rest is imported.
 """
 
 from __future__ import annotations
@@ -41,10 +50,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from cmecore import protocol
+from cmecore.pack_issue import PackIssue
 from cmecore.private_files import PRIVATE_DIR
-from cmecore.signatures import key_id_for, verify_activity
+from cmecore.signatures import activity_digest, key_id_for, verify_activity, verify_pack_issue
 from desktop.cache.blobstore import BlobStore, check_free_space
-from desktop.cache.catalog_store import apply_activities
+from desktop.cache.catalog_store import apply_activities, pack_skips
 from desktop.cache.db import Database
 from desktop.cache.server_state import signing_key
 from desktop.errors import PackRefused, TransferError
@@ -55,7 +65,7 @@ from desktop.sync.sources import FetchTarget, PackSource
 log = logging.getLogger(__name__)
 
 FORMAT = "cme-offline-content-pack"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 MAX_ACTIVITIES = 2000
@@ -83,9 +93,13 @@ class PackBlob(_Strict):
 
 class PackManifest(_Strict):
     format: Literal["cme-offline-content-pack"]
-    format_version: Literal[1]
+    format_version: Literal[1, 2]
     created_at: Annotated[str, StringConstraints(max_length=64)]
     server_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    # version 2: the server's signed issue (cmecore.pack_issue.PackIssue), kept as raw JSON
+    issue: dict[str, Any] | None = None
+    issue_key_id: protocol.KeyId | None = None
+    issue_signature: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{80,100}$")] | None = None
     activities: Annotated[list[PackActivity], Field(min_length=1, max_length=MAX_ACTIVITIES)]
     blobs: Annotated[list[PackBlob], Field(max_length=MAX_BLOBS)]
 
@@ -102,8 +116,27 @@ class ExportReport:
 class ImportReport:
     activity_ids: list[str]  # activities written to the library
     kept_newer: list[str] = field(default_factory=list)  # already here in a newer version: left as they were
+    withdrawn: list[str] = field(default_factory=list)  # withdrawn by the provider after the pack was issued
     blobs_added: int = 0
     blobs_present: int = 0  # verified in the pack, already in the store
+    catalog_revision: int | None = None  # the pack's signed issue; None for a version 1 pack
+    issued_at: datetime | None = None
+
+    @property
+    def summary(self) -> str:
+        """What happened, in words: "2 activities were older than what you have; 1 was withdrawn
+        by the provider; 5 imported." """
+        parts = []
+        if self.kept_newer:
+            n = len(self.kept_newer)
+            parts.append(f"{_count(n, 'activity', 'activities')} {'was' if n == 1 else 'were'} older than what you have")
+        if self.withdrawn:
+            n = len(self.withdrawn)
+            parts.append(f"{_count(n, 'activity', 'activities') if not parts else str(n)} "
+                         f"{'was' if n == 1 else 'were'} withdrawn by the provider")
+        imported = len(self.activity_ids)
+        parts.append(f"{imported} imported" if parts else f"{_count(imported, 'activity', 'activities')} imported")
+        return "; ".join(parts) + "."
 
 
 # ---------------------------------------------------------------- export
@@ -121,15 +154,16 @@ def export_pack(
         raise PackRefused("Name at least one activity to put in the pack.")
     sync()
     key = known_keys(db, server_url, policy_key)
-    signed: list[protocol.SignedActivity] = []
-    for activity_id in ids:
-        item = account.authorized(lambda token: api.signed_activity(token, activity_id))
-        pub = key.get(item.key_id)
-        if pub is None:
-            pub = _fetch_key(api, item.key_id)
-        if not verify_activity(item.activity, item.signature, pub, item.key_id):
+    issued = account.authorized(lambda token: api.pack_issue(token, ids))
+    for item in [issued, *issued.activities]:
+        if key.get(item.key_id) is None:
+            key[item.key_id] = _fetch_key(api, item.key_id)
+    if not verify_pack_issue(issued.issue, issued.signature, key[issued.key_id], issued.key_id):
+        raise PackRefused("The server's signature on the pack's issue does not verify; no pack was written.")
+    signed = list(issued.activities)
+    for activity_id, item in zip(ids, signed, strict=True):
+        if not verify_activity(item.activity, item.signature, key[item.key_id], item.key_id):
             raise PackRefused(f"The server's signature on {activity_id!r} does not verify; no pack was written.")
-        signed.append(item)
     activities = [_activity_model(item.activity, f"activity {i + 1}") for i, item in enumerate(signed)]
 
     blobs: dict[str, int] = {}
@@ -148,8 +182,11 @@ def export_pack(
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created_at": str(issued.issue.get("issued_at", "")),
         "server_url": server_url,
+        "issue": issued.issue,
+        "issue_key_id": issued.key_id,
+        "issue_signature": issued.signature,
         "activities": [{"activity": i.activity, "key_id": i.key_id, "signature": i.signature} for i in signed],
         "blobs": [{"sha256": sha, "size": size} for sha, size in blobs.items()],
     }
@@ -204,9 +241,14 @@ def import_pack(
     staging = store.root / f".pack-import-{uuid.uuid4().hex}"
     try:
         with zf:
-            manifest, activities, blobs = _check_pack(known_keys(db, server_url, policy_key), zf, path.name)
+            manifest, issue, activities, blobs = _check_pack(known_keys(db, server_url, policy_key), zf, path.name)
+            revision = issue.catalog_revision if issue else None
+            # The files of an activity left out (older, withdrawn) are not taken in, unless another uses them.
+            skipped = pack_skips(db, activities, revision)
+            needed = {asset.sha256 for a in activities if a.id not in skipped for asset in a.assets}
+            blobs = {sha: size for sha, size in blobs.items() if sha in needed}
             present = _stage_blobs(store, zf, blobs, staging, path.name)
-        return _apply(db, store, activities, blobs, present, staging, on_blob_added)
+        return _apply(db, store, activities, blobs, present, staging, on_blob_added, issue)
     except PackRefused:
         raise
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
@@ -300,7 +342,31 @@ def _check_pack(keys: dict[str, str], zf: zipfile.ZipFile, name: str):
     stray = members - {f"blobs/{sha}" for sha in blobs}
     if stray:
         raise refuse(f"it holds {sorted(stray)[0]!r}, which its manifest does not list")
-    return manifest, activities, blobs
+    return manifest, _check_issue(manifest, keys, activities, refuse), activities, blobs
+
+
+def _check_issue(manifest: PackManifest, keys: dict[str, str], activities: list[protocol.Activity],
+                 refuse: Callable[[str], PackRefused]) -> PackIssue | None:
+    """The server's signed issue of a version 2 pack, checked to name exactly its activities."""
+    if manifest.format_version == 1:
+        return None
+    if manifest.issue is None or manifest.issue_key_id is None or manifest.issue_signature is None:
+        raise refuse("its manifest has no signed issue (catalog revision and date)")
+    pub = keys.get(manifest.issue_key_id)
+    if pub is None:
+        raise refuse(f"its issue is signed with key {manifest.issue_key_id}, which this computer does not know")
+    if not verify_pack_issue(manifest.issue, manifest.issue_signature, pub, manifest.issue_key_id):
+        raise refuse("the credit server's signature on its issue (catalog revision and date) does not match "
+                     "(the manifest was changed)")
+    try:
+        issue = PackIssue.model_validate(manifest.issue)
+    except ValidationError as exc:
+        raise refuse(f"its issue is malformed at {_where(exc)}") from None
+    issued = [(i.id, i.version, i.sha256) for i in issue.activities]
+    held = [(doc.activity["id"], a.version, activity_digest(doc.activity)) for doc, a in zip(manifest.activities, activities)]
+    if issued != held:
+        raise refuse("its activities are not the ones the credit server issued it with")
+    return issue
 
 
 def _stage_blobs(store: BlobStore, zf: zipfile.ZipFile, blobs: dict[str, int], staging: Path, name: str) -> set[str]:
@@ -324,27 +390,32 @@ def _stage_blobs(store: BlobStore, zf: zipfile.ZipFile, blobs: dict[str, int], s
 
 
 def _apply(db: Database, store: BlobStore, activities: list[protocol.Activity], blobs: dict[str, int],
-           present: set[str], staging: Path, on_blob_added: Callable[[str], None]) -> ImportReport:
+           present: set[str], staging: Path, on_blob_added: Callable[[str], None],
+           issue: PackIssue | None) -> ImportReport:
     placed: list[Path] = []
     try:
         for sha in blobs:
             # None: arrived meanwhile (a download), the same verified bytes
             if sha not in present and (path := store.adopt(BlobStore(staging), sha)) is not None:
                 placed.append(path)
-        written = apply_activities(db, activities, synced_at=datetime.now(timezone.utc).replace(tzinfo=None))
+        applied = apply_activities(db, activities, synced_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                                   issued_revision=issue.catalog_revision if issue else None)
     except BaseException:
         for p in placed:
             p.unlink(missing_ok=True)
         raise
-    kept = [a.id for a in activities if a.id not in written]
     # Transcripts and summaries become searchable as if they had been downloaded.
     for activity in activities:
+        if activity.id not in applied.written:
+            continue
         for asset in activity.assets:
             if asset.kind in ("transcript", "summary"):
                 on_blob_added(asset.sha256)
-    log.info("content pack imported: %d activities (%d kept newer), %d files added, %d already here",
-             len(written), len(kept), len(placed), len(present))
-    return ImportReport(written, kept, len(placed), len(present))
+    log.info("content pack imported (catalog revision %s): %d activities, %d kept newer, %d withdrawn, "
+             "%d files added, %d already here", issue.catalog_revision if issue else "unknown", len(applied.written),
+             len(applied.older), len(applied.withdrawn), len(placed), len(present))
+    return ImportReport(applied.written, applied.older, applied.withdrawn, len(placed), len(present),
+                        issue.catalog_revision if issue else None, issue.issued_at if issue else None)
 
 
 # ---------------------------------------------------------------- helpers
@@ -375,6 +446,10 @@ def _activity_model(doc: dict, label: str) -> protocol.Activity:
         raise PackRefused(f"{label} is not a valid activity ({_where(exc)})") from None
     except (RecursionError, TypeError, ValueError) as exc:
         raise PackRefused(f"{label} is not a valid activity ({type(exc).__name__})") from None
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _brief(exc) -> str:

@@ -12,32 +12,7 @@ from desktop.errors import PackRefused
 from tests.support.activities import DEMO_ID
 from tests.support.cli import run_cli
 from tests.support.media_publish import assert_store_verified, store_files
-
-
-def rewrite(src, dst, *, manifest=None, members=None, drop=(), extra=()):
-    """Copy a pack, changing the manifest (a function of the dict) or members' bytes."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for info in zin.infolist():
-            if info.filename in drop:
-                continue
-            data = zin.read(info.filename)
-            if info.filename == "manifest.json" and manifest is not None:
-                doc = json.loads(data)
-                manifest(doc)
-                data = json.dumps(doc).encode()
-            if members and info.filename in members:
-                data = members[info.filename](data)
-            zout.writestr(info.filename, data)
-        for name, data in extra:
-            zout.writestr(name, data)
-    return dst
-
-
-def assert_nothing_applied(services):
-    assert services.library_rows() == []
-    assert store_files(services.paths.blobs) == {}
-    leftovers = [p for p in services.paths.blobs.rglob("*")] if services.paths.blobs.exists() else []
-    assert all(p.is_dir() and not any(p.iterdir()) for p in leftovers), leftovers
+from tests.support.packs import assert_nothing_applied, rewrite
 
 
 def test_round_trip_into_a_fresh_data_dir_with_the_server_stopped(exported, server, fresh, no_machine_policy,
@@ -47,12 +22,14 @@ def test_round_trip_into_a_fresh_data_dir_with_the_server_stopped(exported, serv
         names = sorted(zf.namelist())
         manifest = json.loads(zf.read("manifest.json"))
     assert names == sorted(["manifest.json"] + [f"blobs/{b['sha256']}" for b in manifest["blobs"]])
-    assert manifest["format"] == "cme-offline-content-pack" and manifest["format_version"] == 1
+    assert manifest["format"] == "cme-offline-content-pack" and manifest["format_version"] == 2
     assert {a["activity"]["id"] for a in manifest["activities"]} == {"talk-a", DEMO_ID}
     for item in manifest["activities"]:
         assert verify_activity(item["activity"], item["signature"], key, item["key_id"])
     # packs never carry learner data: only these fields, and only activities and blobs inside
-    assert set(manifest) == {"format", "format_version", "created_at", "server_url", "activities", "blobs"}
+    assert set(manifest) == {"format", "format_version", "created_at", "server_url", "issue", "issue_key_id",
+                             "issue_signature", "activities", "blobs"}
+    assert set(manifest["issue"]) == {"catalog_revision", "issued_at", "activities"}
     assert all(set(item) == {"activity", "key_id", "signature"} for item in manifest["activities"])
     server.stop()
 

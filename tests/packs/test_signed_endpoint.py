@@ -47,3 +47,30 @@ def test_signed_activity_needs_sign_in_and_an_existing_activity(server):
     assert r.status_code == 404 and r.json()["title"] == "No such activity"
     server.withdraw(DEMO_ID)
     assert httpx.get(f"{server.api_url}/activities/{DEMO_ID}/signed", headers=headers).status_code == 404
+
+
+def test_pack_issue_signs_the_revision_time_and_digests_and_refuses_withdrawn_ones(server):
+    from cmecore.pack_issue import IssuedPack, PackIssue
+    from cmecore.signatures import activity_digest, verify_pack_issue
+
+    url = f"{server.api_url}/packs/issue"
+    assert httpx.post(url, json={"activity_ids": [DEMO_ID]}).status_code == 401
+    headers = {"Authorization": f"Bearer {token(server)}"}
+    r = httpx.post(url, json={"activity_ids": [DEMO_ID]}, headers=headers)
+    assert r.status_code == 200
+    issued = IssuedPack.model_validate_json(r.content)
+    (key,) = httpx.get(server.api_url + "/keys").json()["keys"]
+    assert verify_pack_issue(issued.issue, issued.signature, key["public_key"], issued.key_id)
+    issue = PackIssue.model_validate(issued.issue)
+    catalog = httpx.get(server.api_url + "/catalog", headers=headers).json()
+    assert issue.catalog_revision == catalog["cursor"]
+    [item] = issue.activities
+    assert (item.id, item.sha256) == (DEMO_ID, activity_digest(issued.activities[0].activity))
+    # an activity signature does not pass as an issue signature, nor the other way round
+    assert not verify_pack_issue(issued.activities[0].activity, issued.activities[0].signature, key["public_key"])
+    assert not verify_activity(issued.issue, issued.signature, key["public_key"])
+
+    assert httpx.post(url, json={"activity_ids": []}, headers=headers).status_code == 422
+    server.withdraw(DEMO_ID)
+    r = httpx.post(url, json={"activity_ids": [DEMO_ID]}, headers=headers)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")

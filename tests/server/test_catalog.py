@@ -67,6 +67,7 @@ def test_withdrawal_appears_in_withdrawn_and_leaves_the_full_catalog(server, api
     assert delta.activities == []
     full = Catalog.model_validate_json(api.get("/catalog", headers=auth).content)
     assert full.full is True and full.activities == []
+    assert full.withdrawn == [DEMO_ID]  # a client starting from scratch learns it too (content packs)
     # Withdrawing again is not another change.
     assert server.withdraw(DEMO_ID).changed is False
 
