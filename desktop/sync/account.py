@@ -29,6 +29,7 @@ from desktop.cache.learners import (
     make_current,
     mark_signed_out,
     save_signed_in,
+    signed_in_learners,
 )
 from desktop.cache.server_state import save_signing_key
 from desktop.sync.api import CreditServerApi
@@ -39,6 +40,7 @@ from desktop.errors import (
     CannotCheckOffline,
     NotSignedIn,
     ServerUnreachable,
+    SessionLocked,
     SignInRequired,
     WrongCredentials,
     WrongPassword,
@@ -154,7 +156,7 @@ class Account:
         if learner_id is None:
             learner = self.learner()
             if learner is None:
-                raise NotSignedIn()
+                raise SessionLocked() if signed_in_learners(self.db, self.server_url) else NotSignedIn()
             learner_id, username = learner.id, learner.username
         else:
             row = self._learner_ids(learner_id)
