@@ -52,6 +52,7 @@ class SwitchLearnerDialog(QDialog):
         self.intro.setTextFormat(Qt.TextFormat.PlainText)
         self.intro.setWordWrap(True)
         self.intro.setAccessibleName("Explanation")
+        self.intro.setToolTip("Why a password is asked for")
 
         self.learner_combo = QComboBox(self)
         self.learner_combo.setAccessibleName("Learner")
@@ -72,6 +73,7 @@ class SwitchLearnerDialog(QDialog):
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName("Switch problem")
+        self.error_label.setToolTip("What went wrong with the last attempt")
         self.error_label.setStyleSheet("color: #ffffff; background: #b3261e; padding: 6px;")  # as the sign-in's
         self.error_label.setVisible(False)
 
