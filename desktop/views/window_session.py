@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.views.startup import first_paint_ms
-from desktop.views.tasks import run_task
+from desktop.views.tasks import run_task, run_write
 
 if TYPE_CHECKING:
     from desktop.views.sign_in_dialog import SignInDialog
@@ -229,6 +229,9 @@ class WindowSession:
         if self.services is not None:
             self.idle.stop()
             self.activity_page.watch_tab.close_activity()  # the last place, queued after the pending writes
+            if self.services.settings.idle_sign_out_minutes and self.services.current_learner() is not None:
+                # A shared workstation: the CLI and the next start find nobody's session open.
+                run_write(None, self.services.lock)
             self.download_runner.stop()  # jobs stay queued with their bytes; the next start resumes
 
     def closeEvent(self, event) -> None:
@@ -237,7 +240,8 @@ class WindowSession:
             return
         self.remember_place()
         self.shutdown()
-        for dialog in (self.sign_in_dialog, self.welcome_dialog):
+        button = getattr(self, "learner_button", None)  # built with the pages
+        for dialog in (self.sign_in_dialog, self.welcome_dialog, button.switch_dialog if button else None):
             if dialog is not None:
                 dialog.done(0)
         super().closeEvent(event)

@@ -126,6 +126,12 @@ def test_idle_lock_hides_everyones_records_until_a_password_is_given(qtbot, no_m
     assert services.current_learner().username == "nurse-b"
     qtbot.waitUntil(lambda: window.learner_button.switch_dialog is None)
 
+    from desktop.views.tasks import wait_for_writes
+
+    window.close()
+    assert wait_for_writes(10_000)
+    assert services.locked()  # closed on a shared workstation: the CLI finds nobody's session open
+
 
 def test_a_shared_workstation_starts_locked_and_escape_leaves_it_locked(qtbot, no_machine_policy, make_services):
     from desktop.views.main_window import MainWindow
