@@ -169,7 +169,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self.sync.started.connect(self._sync_started)
         self.sync.finished.connect(self._sync_finished)
         self.sync.needs_server.connect(lambda: (self.refresh_status(), self.show_section(SETTINGS)))
-        self.sync.needs_sign_in.connect(lambda: self.open_sign_in())
+        self.sync.needs_sign_in.connect(lambda: self.open_unlock() if self.services.locked() else self.open_sign_in())
         self.activity_page = p.ActivityPage(self, services=None, events=events)  # follows the window's services
         self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
         self.downloads_page = p.DownloadsPage(services, self, events=events)
