@@ -13,17 +13,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.views.switch_dialog import SwitchLearnerDialog  # noqa: E402
 
-pytestmark = pytest.mark.gui
-T = 20_000
-
-
-@pytest.fixture(autouse=True)
-def drain(qapp):
-    yield
-    from desktop.views.tasks import wait_for_tasks
-
-    assert wait_for_tasks(30_000)
-    qapp.processEvents()
+T = 20_000  # the conftest drains the task pool after each test
 
 
 def test_the_switch_dialog_works_by_keyboard_and_refuses_a_wrong_password(qtbot, server, make_services):
