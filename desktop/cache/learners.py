@@ -52,6 +52,7 @@ def save_signed_in(db: Database, profile: protocol.LearnerProfile, server_url: s
         row.signed_in = True
         row.unlocked = True
         row.last_signed_in_at = now
+        row.failed_proofs, row.proofs_held_until = 0, None
         session.add(row)
         session.flush()
         return _info(row)
@@ -85,8 +86,28 @@ def make_current(db: Database, learner_id: str, now: datetime) -> LearnerInfo:
         row.signed_in = True
         row.unlocked = True
         row.last_signed_in_at = now
+        row.failed_proofs, row.proofs_held_until = 0, None
         s.flush()
         return _info(row)
+
+
+def proofs_held_until(db: Database, learner_id: str) -> datetime | None:
+    """Until when this learner's offline password check is held back after wrong passwords."""
+    with db.read() as s:
+        row = s.get(m.Learner, learner_id)
+        return row.proofs_held_until if row is not None else None
+
+
+def record_failed_proof(db: Database, learner_id: str, now: datetime, hold_for) -> None:
+    """Count a wrong password at the offline check; `hold_for(failures)` says how long
+    (a timedelta, or None) the check is then held back."""
+    with db.write() as s:
+        row = s.get(m.Learner, learner_id)
+        if row is None:
+            return
+        row.failed_proofs = (row.failed_proofs or 0) + 1
+        hold = hold_for(row.failed_proofs)
+        row.proofs_held_until = now + hold if hold else None
 
 
 def lock_all(db: Database, server_url: str) -> None:

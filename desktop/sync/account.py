@@ -28,13 +28,15 @@ from desktop.cache.learners import (
     lock_all,
     make_current,
     mark_signed_out,
+    proofs_held_until,
+    record_failed_proof,
     save_signed_in,
     signed_in_learners,
 )
 from desktop.cache.server_state import save_signing_key
 from desktop.sync.api import CreditServerApi
 from desktop.sync.credentials import TokenVault
-from desktop.sync.verifier import VerifierVault
+from desktop.sync.verifier import VerifierVault, hold_after
 from desktop.errors import (
     AccessExpired,
     CannotCheckOffline,
@@ -42,6 +44,7 @@ from desktop.errors import (
     ServerUnreachable,
     SessionLocked,
     SignInRequired,
+    TooManySignIns,
     WrongCredentials,
     WrongPassword,
 )
@@ -129,10 +132,15 @@ class Account:
         return save_signed_in(self.db, reply.learner, self.server_url, utcnow())
 
     def _switch_offline(self, row: LearnerIds, password: str) -> LearnerInfo:
+        held = proofs_held_until(self.db, row.id)
+        if held is not None and utcnow() < held:
+            raise TooManySignIns("Too many wrong passwords for this learner on this computer. Wait a few "
+                                 "minutes, or connect to the network and try again.")
         verdict = self.verifiers.check(row.username, password)
         if verdict is None:
             raise CannotCheckOffline()
         if not verdict:
+            record_failed_proof(self.db, row.id, utcnow(), hold_after)
             raise WrongPassword()
         if not self.vault.load(row.username):
             raise SignInRequired(NOT_HERE)  # online, the password alone would sign them in again

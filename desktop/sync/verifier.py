@@ -8,7 +8,9 @@ parameters (N = 2^17, r = 8, p = 1: 128 MiB and about half a second a guess), ov
 password with a random 16-byte salt per learner and per sign-in, kept in the OS keyring
 beside the refresh token as `scrypt$<log2 N>$<r>$<p>$<salt b64>$<hash b64>`. A copy of the
 keyring therefore costs an attacker 128 MiB and half a second for each password tried.
-Compared in constant time. Plain Python (hashlib, hmac, keyring).
+Compared in constant time. Wrong passwords in a row hold the check back (`hold_after`),
+counted in the cache so a restart does not reset them; online the server throttles.
+Plain Python (hashlib, hmac, keyring).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 import keyring
 import keyring.errors
@@ -31,6 +34,20 @@ SALT_BYTES = 16
 HASH_BYTES = 32
 # hashlib's default cap (32 MiB) is below what N=2^17, r=8 needs (128 * N * r = 128 MiB).
 MAX_MEMORY = 160 * 1024 * 1024
+
+
+# Offline guessing: 5 free tries, then the check waits 1 minute, doubling with each further
+# wrong password up to an hour; the right password (checked after the wait) clears it.
+FREE_TRIES = 5
+FIRST_HOLD = timedelta(minutes=1)
+LONGEST_HOLD = timedelta(hours=1)
+
+
+def hold_after(failures: int) -> timedelta | None:
+    """How long the offline check is held back after `failures` wrong passwords in a row."""
+    if failures < FREE_TRIES:
+        return None
+    return min(FIRST_HOLD * (2 ** min(failures - FREE_TRIES, 10)), LONGEST_HOLD)
 
 
 def make_verifier(password: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 
 import keyring
 import pytest
@@ -19,12 +20,13 @@ from desktop.errors import (
     CannotCheckOffline,
     NotSignedIn,
     SessionLocked,
+    TooManySignIns,
     WrongCredentials,
     WrongPassword,
 )
 from desktop.sync import verifier
 from desktop.sync.verifier import VerifierVault
-from tests.credit.conftest import claim, ready_to_claim, server_completions, watch
+from tests.credit.conftest import claim, ready_to_claim, server_completions, sql, watch
 from tests.support.activities import DEMO_ID
 from tests.support.cli import run_cli
 
@@ -178,3 +180,25 @@ def test_the_server_never_receives_a_completion_for_a_learner_who_did_not_prove_
 
     assert server_completions(server, "demo", "demo") == []  # counted on the server
     assert [c["id"] for c in server_completions(server, "bob", BOB_PASSWORD)] == [bob_claim.id]
+
+
+def test_offline_guessing_is_held_back_and_a_restart_does_not_reset_it(start_server, make_services, data_dir):
+    server = start_server()
+    services, dana, bob = _two_learners(server, make_services)
+    server.stop()
+    for _ in range(verifier.FREE_TRIES):
+        with pytest.raises(WrongPassword):
+            services.switch_learner(dana.id, "a guess")
+    services.close()
+
+    services = make_services(server.url)  # the app restarted: still held back
+    with pytest.raises(TooManySignIns) as held:
+        services.switch_learner(dana.id, "demo")  # even the right password waits
+    assert held.value.code == "too-many-sign-ins" and services.current_learner().id == bob.id
+    assert verifier.hold_after(verifier.FREE_TRIES) == timedelta(minutes=1)
+    assert verifier.hold_after(verifier.FREE_TRIES + 3) == timedelta(minutes=8)
+    assert verifier.hold_after(100) == timedelta(hours=1)
+
+    sql(services, "UPDATE learners SET proofs_held_until = '2000-01-01 00:00:00' WHERE id = ?", dana.id)  # time passed
+    assert services.switch_learner(dana.id, "demo").id == dana.id
+    assert sql(services, "SELECT failed_proofs, proofs_held_until FROM learners WHERE id = ?", dana.id) == [(0, None)]

@@ -5,6 +5,9 @@ current learner is the one signed-in learner who is *unlocked*: they signed in, 
 their password to switch or to continue after the idle lock. At most one per server is
 unlocked; switching locks the others, and idle time or a sign-out leaves none unlocked.
 
+Offline, wrong passwords in a row are counted per learner (`failed_proofs`) and the offline
+check is held back for a growing time (`proofs_held_until`); online the server throttles.
+
 An upgraded cache keeps its current learner unlocked (the most recent sign-in per server),
 so nobody is asked for a password by the upgrade itself, which they might not be able to
 give offline (the offline check is written at the next online sign-in).
@@ -26,6 +29,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("learners", schema=None) as batch_op:
         batch_op.add_column(sa.Column("unlocked", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column("failed_proofs", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("proofs_held_until", sa.DateTime(), nullable=True))
     op.execute(
         "UPDATE learners SET unlocked = 1 WHERE signed_in = 1 AND last_signed_in_at = ("
         " SELECT MAX(l2.last_signed_in_at) FROM learners l2"
@@ -35,4 +40,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("learners", schema=None) as batch_op:
+        batch_op.drop_column("proofs_held_until")
+        batch_op.drop_column("failed_proofs")
         batch_op.drop_column("unlocked")
