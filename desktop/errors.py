@@ -106,6 +106,33 @@ class KeyringUnavailable(AuthError):
     code = "no-keyring"
 
 
+class WrongPassword(WrongCredentials):
+    """Switching or unlocking offline: the password does not match the check this computer
+    keeps for that learner (`sync/verifier.py`). A WrongCredentials, like the server's refusal."""
+
+    message = "That password is not right for this learner. Check it and try again."
+    code = "wrong-password"
+
+
+class CannotCheckOffline(AuthError):
+    """Switching or unlocking offline for a learner whose password this computer cannot check
+    (no online sign-in here since the check was introduced, or the check was removed)."""
+
+    message = (
+        "This learner's password cannot be checked while the credit server is out of reach. "
+        "Connect to the network and try again."
+    )
+    code = "no-offline-check"
+
+
+class SessionLocked(NotSignedIn):
+    """Learners are signed in on this computer but none has proved who they are since the app
+    locked (idle time, a sign-out, a switch away): each must enter their password to continue."""
+
+    message = "CME Offline is locked. Choose your name and enter your password to continue."
+    code = "locked"
+
+
 # ---------------------------------------------------------------- configuration
 
 

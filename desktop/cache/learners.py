@@ -1,7 +1,11 @@
 """Learner profiles on this machine (never tokens: those live in the OS keyring).
 
-Several learners may be signed in on one workstation; the current one is whoever signed
-in (or was switched to) most recently and has not signed out.
+Several learners may be signed in on one workstation; the current one is the learner who
+proved who they are most recently (signed in, or gave their password to switch or to
+unlock) and has not signed out or been locked since: the one *unlocked* learner. Making a
+learner current locks every other learner on that server, so the next person at the
+keyboard never inherits someone's session (after a sign-out, a switch or the idle lock,
+nobody is current until someone proves who they are).
 """
 
 from __future__ import annotations
@@ -44,8 +48,11 @@ def save_signed_in(db: Database, profile: protocol.LearnerProfile, server_url: s
             if name != "id":
                 setattr(row, name, value)
         row.server_url = server_url
+        _lock_all(session, server_url)
         row.signed_in = True
+        row.unlocked = True
         row.last_signed_in_at = now
+        row.failed_proofs, row.proofs_held_until = 0, None
         session.add(row)
         session.flush()
         return _info(row)
@@ -53,15 +60,15 @@ def save_signed_in(db: Database, profile: protocol.LearnerProfile, server_url: s
 
 def mark_signed_out(db: Database, learner_id: str) -> None:
     with db.write() as session:
-        session.execute(update(m.Learner).where(m.Learner.id == learner_id).values(signed_in=False))
+        session.execute(update(m.Learner).where(m.Learner.id == learner_id).values(signed_in=False, unlocked=False))
 
 
 def current_learner(db: Database, server_url: str) -> LearnerInfo | None:
-    """The learner who signed in most recently on this server and has not signed out."""
+    """The signed-in learner who proved who they are in this session (None while locked)."""
     with db.read() as session:
         row = session.scalars(
             select(m.Learner)
-            .where(m.Learner.server_url == server_url, m.Learner.signed_in.is_(True))
+            .where(m.Learner.server_url == server_url, m.Learner.signed_in.is_(True), m.Learner.unlocked.is_(True))
             .order_by(m.Learner.last_signed_in_at.desc())
             .limit(1)
         ).first()
@@ -69,15 +76,48 @@ def current_learner(db: Database, server_url: str) -> LearnerInfo | None:
 
 
 def make_current(db: Database, learner_id: str, now: datetime) -> LearnerInfo:
-    """Make a learner signed in on this machine the current one (switching learners)."""
+    """Make a learner signed in on this machine the current one, locking every other (the
+    caller has checked their password: switching learners, unlocking)."""
     with db.write() as s:
         row = s.get(m.Learner, learner_id)
         if row is None:
             raise LookupError(learner_id)
+        _lock_all(s, row.server_url)
         row.signed_in = True
+        row.unlocked = True
         row.last_signed_in_at = now
+        row.failed_proofs, row.proofs_held_until = 0, None
         s.flush()
         return _info(row)
+
+
+def proofs_held_until(db: Database, learner_id: str) -> datetime | None:
+    """Until when this learner's offline password check is held back after wrong passwords."""
+    with db.read() as s:
+        row = s.get(m.Learner, learner_id)
+        return row.proofs_held_until if row is not None else None
+
+
+def record_failed_proof(db: Database, learner_id: str, now: datetime, hold_for) -> None:
+    """Count a wrong password at the offline check; `hold_for(failures)` says how long
+    (a timedelta, or None) the check is then held back."""
+    with db.write() as s:
+        row = s.get(m.Learner, learner_id)
+        if row is None:
+            return
+        row.failed_proofs = (row.failed_proofs or 0) + 1
+        hold = hold_for(row.failed_proofs)
+        row.proofs_held_until = now + hold if hold else None
+
+
+def lock_all(db: Database, server_url: str) -> None:
+    """Nobody is current on this server until someone proves who they are (idle lock)."""
+    with db.write() as s:
+        _lock_all(s, server_url)
+
+
+def _lock_all(session, server_url: str) -> None:
+    session.execute(update(m.Learner).where(m.Learner.server_url == server_url).values(unlocked=False))
 
 
 def signed_in_learners(db: Database, server_url: str) -> list[LearnerInfo]:

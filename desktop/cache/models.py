@@ -181,6 +181,12 @@ class Learner(Base):
     nabp_eprofile_id: Mapped[str | None] = mapped_column(String(profile.NABP_EPROFILE_ID.max_length), nullable=True)
     birth_mmdd: Mapped[str | None] = mapped_column(String(profile.BIRTH_MMDD.max_length), nullable=True)
     signed_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Proved who they are in this session (signed in, or gave their password to switch or
+    # unlock): the current learner. At most one per server; see cache/learners.py.
+    unlocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Wrong passwords in a row at the offline check, and until when that check is held back.
+    failed_proofs: Mapped[int] = mapped_column(Integer, default=0)
+    proofs_held_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 

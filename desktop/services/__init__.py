@@ -141,8 +141,14 @@ class Services:
     def learners(self):
         return self.account.learners()
 
-    def switch_learner(self, learner_id):
-        return self.account.switch_learner(learner_id)
+    def switch_learner(self, learner_id, password):
+        return self.account.switch_learner(learner_id, password)
+
+    def lock(self):
+        return self.account.lock()
+
+    def locked(self):
+        return self.account.locked()
 
     def sign_out_everyone(self):
         return self.account.sign_out_everyone()

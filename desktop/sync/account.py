@@ -4,6 +4,11 @@ Several learners may be signed in on one workstation (each refresh token in the 
 keyring under their username): signing in as another learner makes them current without
 signing the first out, and each keeps their own access token here, so the outbox can
 deliver every learner's completions with that learner's own token.
+
+Becoming current needs proof of who you are: a password the server accepts (signing in,
+or switching/unlocking while online: a fresh token request), or offline the verifier this
+computer wrote at that learner's last online sign-in (`sync/verifier.py`). Holding a
+learner's refresh token in the keyring is not proof: anyone at the shared keyboard has it.
 """
 
 from __future__ import annotations
@@ -20,19 +25,36 @@ from desktop.cache.learners import (
     LearnerInfo,
     current_learner,
     learner_ids,
+    lock_all,
     make_current,
     mark_signed_out,
+    proofs_held_until,
+    record_failed_proof,
     save_signed_in,
+    signed_in_learners,
 )
 from desktop.cache.server_state import save_signing_key
 from desktop.sync.api import CreditServerApi
 from desktop.sync.credentials import TokenVault
-from desktop.errors import AccessExpired, NotSignedIn, ServerUnreachable, SignInRequired
+from desktop.sync.verifier import VerifierVault, hold_after
+from desktop.errors import (
+    AccessExpired,
+    CannotCheckOffline,
+    NotSignedIn,
+    ServerUnreachable,
+    SessionLocked,
+    SignInRequired,
+    TooManySignIns,
+    WrongCredentials,
+    WrongPassword,
+)
 
 T = TypeVar("T")
 
 # Refresh a little before the server's expiry so a long request never carries a dead token.
 EXPIRY_MARGIN_S = 30
+
+NOT_HERE = "That learner is not signed in on this computer any more. Sign in with their username and password."
 
 
 def utcnow() -> datetime:
@@ -45,16 +67,20 @@ class Account:
         self.db = db
         self.api = api
         self.vault = vault
+        self.verifiers = VerifierVault(server_url)
         self.server_url = server_url
         self.device_name = device_name
         self._lock = threading.Lock()
         self._access: dict[str, tuple[str, float]] = {}  # learner id -> (token, monotonic expiry)
 
     def sign_in(self, username: str, password: str) -> LearnerInfo:
+        """Sign in with the server; the learner becomes current and every other is locked."""
         reply = self.api.token(username, password, self.device_name)
         if not reply.refresh_token:
             raise SignInRequired("The server did not issue a sign-in that can be kept. Tell your provider.")
         self.vault.store(reply.learner.username, reply.refresh_token)
+        # The offline check for switching back to this learner later (never the password).
+        self.verifiers.store(reply.learner.username, password)
         learner = save_signed_in(self.db, reply.learner, self.server_url, utcnow())
         if reply.server_public_key:
             # The key that signs certificate credentials, for verifying them offline later.
@@ -63,9 +89,10 @@ class Account:
             self._access[learner.id] = (reply.access_token, time.monotonic() + reply.expires_in)
         return learner
 
-    def sign_out(self) -> LearnerInfo | None:
-        """Forget the current learner's token here and, if reachable, on the server."""
-        learner = current_learner(self.db, self.server_url)
+    def sign_out(self, learner_id: str | None = None) -> LearnerInfo | None:
+        """Forget the current learner's (or `learner_id`'s) token and offline check here and,
+        if reachable, the token on the server. Nobody else becomes current."""
+        learner = current_learner(self.db, self.server_url) if learner_id is None else self._learner_ids(learner_id)
         if learner is None:
             return None
         refresh = self.vault.load(learner.username)
@@ -75,19 +102,54 @@ class Account:
             except ServerUnreachable:
                 pass  # offline sign-out still removes the token from this machine
         self.vault.delete(learner.username)
+        self.verifiers.delete(learner.username)
         mark_signed_out(self.db, learner.id)
         with self._lock:
             self._access.pop(learner.id, None)
         return learner
 
-    def switch_to(self, learner_id: str) -> LearnerInfo:
-        """Make a learner signed in earlier on this server current again (their token must be in the keyring)."""
+    def switch_to(self, learner_id: str, password: str) -> LearnerInfo:
+        """Make a learner signed in on this computer current, on proof of their password:
+        the server's (a fresh token request) when it can be reached, else the offline check.
+        Refused with WrongCredentials (the server's no) or WrongPassword (the offline check's),
+        CannotCheckOffline, TooManySignIns, or SignInRequired (their token is no longer kept)."""
         row = self._learner_ids(learner_id)
-        if row is None or not self.vault.load(row.username):
-            raise SignInRequired(
-                "That learner is not signed in on this computer any more. Sign in with their username and password."
-            )
-        return make_current(self.db, learner_id, utcnow())
+        if row is None or not row.signed_in:
+            raise SignInRequired(NOT_HERE)
+        if not password:
+            raise WrongPassword()
+        try:
+            reply = self.api.token(row.username, password, self.device_name)
+        except ServerUnreachable:
+            return self._switch_offline(row, password)
+        if reply.learner.id != learner_id:
+            raise WrongCredentials()  # the server's account under that name is someone else now
+        with self._lock:
+            self._access[learner_id] = (reply.access_token, time.monotonic() + reply.expires_in)
+        if reply.refresh_token:
+            self.vault.store(row.username, reply.refresh_token)
+        self.verifiers.store(row.username, password)
+        return save_signed_in(self.db, reply.learner, self.server_url, utcnow())
+
+    def _switch_offline(self, row: LearnerIds, password: str) -> LearnerInfo:
+        held = proofs_held_until(self.db, row.id)
+        if held is not None and utcnow() < held:
+            raise TooManySignIns("Too many wrong passwords for this learner on this computer. Wait a few "
+                                 "minutes, or connect to the network and try again.")
+        verdict = self.verifiers.check(row.username, password)
+        if verdict is None:
+            raise CannotCheckOffline()
+        if not verdict:
+            record_failed_proof(self.db, row.id, utcnow(), hold_after)
+            raise WrongPassword()
+        if not self.vault.load(row.username):
+            raise SignInRequired(NOT_HERE)  # online, the password alone would sign them in again
+        return make_current(self.db, row.id, utcnow())
+
+    def lock(self) -> None:
+        """Nobody is current until someone proves who they are; tokens stay, so claims already
+        written still reach the server."""
+        lock_all(self.db, self.server_url)
 
     def _learner_ids(self, learner_id: str) -> LearnerIds | None:
         row = learner_ids(self.db, learner_id)
@@ -102,7 +164,7 @@ class Account:
         if learner_id is None:
             learner = self.learner()
             if learner is None:
-                raise NotSignedIn()
+                raise SessionLocked() if signed_in_learners(self.db, self.server_url) else NotSignedIn()
             learner_id, username = learner.id, learner.username
         else:
             row = self._learner_ids(learner_id)

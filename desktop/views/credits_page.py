@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.errors import NotSignedIn, CmeError
+from desktop.errors import NotSignedIn, CmeError, SessionLocked
 from desktop.views import certificate_actions
 from desktop.views.events import AppEvents
 from desktop.views.widgets import plain_label
@@ -156,7 +156,8 @@ class CreditsPage(QWidget):
             try:
                 self.credits = self.services.my_credits()
             except CmeError as exc:
-                note = "Sign in to see your credits." if isinstance(exc, NotSignedIn) else locked_text(exc)
+                note = ("Sign in to see your credits." if isinstance(exc, NotSignedIn)
+                        and not isinstance(exc, SessionLocked) else locked_text(exc))
         self.model.set_rows(self.credits.rows if self.credits else [])
         if selected is not None:
             self.select_completion(selected.completion_id)  # the same claim stays selected

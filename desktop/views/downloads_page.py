@@ -19,7 +19,7 @@ from desktop.errors import CmeError, SignInRequired
 from desktop.views.events import AppEvents
 from desktop.views.widgets import plain_label, popup_menu, push_button
 from desktop.cache.job_state import MOVING_JOB_STATES
-from desktop.views.sign_in_dialog import error_text
+from desktop.views.text import error_text
 from desktop.views.download_widgets import (
     FRACTION_ROLE,
     JobsTable,

@@ -1,8 +1,10 @@
-"""Idle sign-out for shared workstations (machine policy `idle_sign_out_minutes`).
+"""The idle lock for shared workstations (machine policy `idle_sign_out_minutes`).
 
 An app-wide event filter restarts a single-shot timer on every user input event (keys,
 mouse buttons and movement, wheel, touch); when the timer runs out, `timed_out` is
-emitted and the main window signs everyone out. Signing out keeps downloaded content.
+emitted and the app locks: nobody is the current learner until someone gives their
+password (the switch dialog, in its locked form). Nobody is signed out, so claims already
+written still go to the server, and a learner can continue offline (the offline check).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from desktop.views.tasks import run_task
+from desktop.views.tasks import run_write
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +53,16 @@ class IdleWatcher(QObject):
             self._app = None
 
 
-class IdleSignOut(QObject):
-    """The policy's idle sign-out: after `idle_sign_out_minutes` without input, sign everyone out.
+class IdleLock(QObject):
+    """The policy's idle lock: after `idle_sign_out_minutes` without input, lock the session.
 
-    `about_to_sign_out` lets the window close dialogs and leave the activity (the player
-    pauses) first; the sign-out itself runs on the task pool (it tells the server).
-    Downloaded content stays.
+    `about_to_lock` lets the window close dialogs and leave the activity (the player pauses
+    and saves the learner's place) first; the lock itself is a store write, so it runs on
+    the writer. `locked` follows; the window then asks for a password.
     """
 
-    about_to_sign_out = Signal()
-    signed_out = Signal(int)  # how many learners were signed out
+    about_to_lock = Signal()
+    locked = Signal()
     failed = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
@@ -83,14 +85,20 @@ class IdleSignOut(QObject):
             self.watcher.deleteLater()
             self.watcher = None
 
-    def _timed_out(self) -> None:
+    def lock_now(self) -> None:
+        """Lock at once (the idle time ran out, or the app starts on a shared workstation)."""
         services = self.services
         if services is None or services.current_learner() is None:
             return
-        log.info("idle sign-out after %s minutes without input", services.settings.idle_sign_out_minutes)
-        self.about_to_sign_out.emit()
-        run_task(self, services.sign_out_everyone, self.signed_out.emit, self._failed)
+        log.info("locking: nobody is current until a password is given")
+        self.about_to_lock.emit()
+        run_write(self, services.lock, lambda _none: self.locked.emit(), self._failed)
+
+    def _timed_out(self) -> None:
+        if self.services is not None:
+            log.info("idle lock after %s minutes without input", self.services.settings.idle_sign_out_minutes)
+        self.lock_now()
 
     def _failed(self, exc: BaseException) -> None:
-        log.error("idle sign-out failed", exc_info=exc)
+        log.error("idle lock failed", exc_info=exc)
         self.failed.emit(exc)

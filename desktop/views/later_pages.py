@@ -10,12 +10,12 @@ from desktop.views.activity.page import ActivityPage
 from desktop.views.credits_page import CreditsPage
 from desktop.views.download_runner import DownloadRunner
 from desktop.views.downloads_page import DownloadsPage
-from desktop.views.idle import IdleSignOut
+from desktop.views.idle import IdleLock
 from desktop.views.learner_menu import LearnerButton
 from desktop.views.pages import SettingsPage
 from desktop.views.reminder_watch import ReminderWatch
 from desktop.views.search_panel import SearchPanel
 from desktop.views.sync_control import SyncControl
 
-__all__ = ["ActivityPage", "CreditsPage", "DownloadRunner", "DownloadsPage", "IdleSignOut", "LearnerButton",
+__all__ = ["ActivityPage", "CreditsPage", "DownloadRunner", "DownloadsPage", "IdleLock", "LearnerButton",
            "ReminderWatch", "SearchPanel", "SettingsPage", "SyncControl"]

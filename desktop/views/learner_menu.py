@@ -1,9 +1,9 @@
 """Several learners on one workstation: a learner button in the status bar.
 
 Its menu lists the learners signed in on this computer (`Services.learners`), the current
-one ticked; choosing another makes them current (`switch_learner`, off the GUI thread)
-without signing anyone out. A learner whose sign-in is no longer kept gets the sign-in
-dialog with their username filled in. "Sign in as another learner…" opens the sign-in
+one ticked; choosing another asks for that learner's password (switch_dialog.py) and, on
+proof, makes them current without signing anyone out. A learner whose sign-in is no longer
+kept gets the sign-in dialog with their username filled in. "Sign in as another learner…" opens the sign-in
 dialog; the first learner stays signed in. A switch is announced as `learner_changed` on
 the app's events; every learner-scoped view redraws itself.
 """
@@ -14,9 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
-from desktop.errors import SignInRequired
 from desktop.views.events import AppEvents
-from desktop.views.tasks import run_write
 from desktop.views.text import profession_name
 
 
@@ -24,7 +22,6 @@ class LearnerButton(QToolButton):
     about_to_switch = Signal()  # before another learner becomes current (save the player's place)
     switched = Signal(object)  # LearnerInfo now current
     sign_in_requested = Signal(str, str)  # username ("" for a new learner), message
-    switch_failed = Signal(str)
 
     def __init__(self, services, parent: QWidget | None = None, *, events: AppEvents | None = None):
         super().__init__(parent)
@@ -41,7 +38,7 @@ class LearnerButton(QToolButton):
         self.menu_.setToolTipsVisible(True)
         self.menu_.aboutToShow.connect(self.rebuild)
         self.setMenu(self.menu_)
-        self._busy = False
+        self.switch_dialog = None
         self.refresh()
 
     def set_services(self, services) -> None:
@@ -84,24 +81,34 @@ class LearnerButton(QToolButton):
         return actions
 
     def switch_to(self, learner) -> None:
+        """Ask for `learner`'s password (the switch dialog); they become current only on proof."""
         current = self.services.current_learner()
-        if self._busy or (current is not None and current.id == learner.id):
+        if self.switch_dialog is not None or (current is not None and current.id == learner.id):
             return
-        self._busy = True
         self.about_to_switch.emit()
-        services = self.services
+        self.open_proof(learner.id, locked=False)
 
-        def done(info) -> None:
-            self._busy = False
-            self.switched.emit(info)
-            self.events.learner_changed.emit(self)
+    def open_proof(self, learner_id: str | None, *, locked: bool):
+        """The dialog that takes a learner's password (to switch, or to continue after the lock)."""
+        from desktop.views.switch_dialog import SwitchLearnerDialog  # start-up: only when someone switches
 
-        def failed(exc: BaseException) -> None:
-            self._busy = False
-            self.refresh()
-            if isinstance(exc, SignInRequired):
-                self.sign_in_requested.emit(learner.username, str(exc))
-            else:
-                self.switch_failed.emit(str(exc))
+        if self.switch_dialog is not None:
+            self.switch_dialog.raise_()
+            return self.switch_dialog
+        dialog = SwitchLearnerDialog(self.services, self.window(), learner_id=learner_id, locked=locked)
+        dialog.switched.connect(self._switched)
+        dialog.sign_in_requested.connect(self.sign_in_requested)
+        dialog.finished.connect(self._proof_closed)
+        self.switch_dialog = dialog
+        dialog.open()
+        return dialog
 
-        run_write(self, lambda: services.switch_learner(learner.id), done, failed)
+    def _switched(self, info) -> None:
+        self.switched.emit(info)
+        self.events.learner_changed.emit(self)
+
+    def _proof_closed(self) -> None:
+        if self.switch_dialog is not None:
+            self.switch_dialog.deleteLater()
+        self.switch_dialog = None
+        self.refresh()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from desktop.errors import CmeError, ContentLocked, NotSignedIn
+from desktop.errors import CmeError, ContentLocked, NotSignedIn, SessionLocked
 
 ACK_BUTTON = "I have read the disclosures — start"
 LOCKED = f"Read the disclosures on the Overview tab and press “{ACK_BUTTON}”."
@@ -18,6 +18,8 @@ def locked_text(exc: BaseException) -> str:
     """What a view shows instead of content it may not show (rule 1), from the services' error."""
     if isinstance(exc, ContentLocked):
         return LOCKED
+    if isinstance(exc, SessionLocked):
+        return str(exc)  # choose your name, enter your password
     if isinstance(exc, NotSignedIn):
         return NOT_SIGNED_IN
     if isinstance(exc, CmeError):

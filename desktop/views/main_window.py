@@ -66,7 +66,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
     sync_finished = Signal(object)  # a SyncReport, or the exception that ended the sync
     services_changed = Signal(object)
     notified = Signal(str)  # a notification was shown (tray, or the status bar without one)
-    idle_signed_out = Signal(int)  # policy idle sign-out happened: how many learners were signed out
+    idle_locked = Signal()  # the policy's idle lock happened: nobody is current until a password is given
     start_progress = Signal(str)  # a start-up stage begins (any thread): shown in the status bar
 
     def __init__(self, services=None, *, demo: bool = False, demo_launcher=None, first_paint=None,
@@ -173,7 +173,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self.sync.started.connect(self._sync_started)
         self.sync.finished.connect(self._sync_finished)
         self.sync.needs_server.connect(lambda: (self.refresh_status(), self.show_section(SETTINGS)))
-        self.sync.needs_sign_in.connect(lambda: self.open_sign_in())
+        self.sync.needs_sign_in.connect(lambda: self.open_unlock() if self.services.locked() else self.open_sign_in())
         self.activity_page = p.ActivityPage(self, services=None, events=events)  # follows the window's services
         self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
         self.downloads_page = p.DownloadsPage(services, self, events=events)
@@ -191,9 +191,10 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self.statusBar().addPermanentWidget(self.learner_button)
         # Commitment-to-change reminders (rule 5): checked at start, every minute, per learner.
         self.reminders = p.ReminderWatch(self, lambda: self.services, events, self.notify)
-        self.idle = p.IdleSignOut(self)
-        self.idle.about_to_sign_out.connect(self._idle_sign_out_starts)
-        self.idle.signed_out.connect(self._idle_signed_out)
+        self.learner_button.switched.connect(lambda _info: self._after_switch())
+        self.idle = p.IdleLock(self)
+        self.idle.about_to_lock.connect(self._idle_lock_starts)
+        self.idle.locked.connect(self._idle_locked)
         self.idle.failed.connect(lambda _exc: self.refresh_status())
         for page in (self.downloads_page, self.credits_page, self.settings_page, self.activity_page):
             self.stack.addWidget(page)

@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
 from desktop.config import normalise_server_url
 from desktop.errors import BadServerAddress, CmeError
 from desktop.views.tasks import run_task
+from desktop.views.text import error_text
 
 log = logging.getLogger(__name__)
-
-from desktop.views.text import UNEXPECTED, error_text  # noqa: E402,F401 (re-exported)
 
 
 class SignInDialog(QDialog):

@@ -30,6 +30,7 @@ _SHORT_ERRORS: dict[type[errors.CmeError], str] = {
     errors.ServerUnreachable: "Server not reachable",
     errors.WrongCredentials: "Sign-in required",
     errors.SignInRequired: "Sign-in required",
+    errors.SessionLocked: "Locked",
     errors.NotSignedIn: "Not signed in",
     errors.ServerFailed: "Server error",
     errors.InvalidResponse: "Server sent unusable data",

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.config import normalise_server_url
 from desktop.errors import CmeError
 from desktop.views.widgets import plain_label
-from desktop.views.sign_in_dialog import error_text
+from desktop.views.text import error_text
 from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """The main window's life with its services: opening them after the first paint, swapping
-to the demo's, signing in, the first-run welcome, the policy's idle sign-out, starting work
+to the demo's, signing in, the first-run welcome, the policy's idle lock, starting work
 once shown, and stopping at close.
 
 A mixin of `MainWindow` (main_window.py), which holds the window's shape (navigation,
@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.views.startup import first_paint_ms
-from desktop.views.tasks import run_task
+from desktop.views.tasks import run_task, run_write
 
 if TYPE_CHECKING:
     from desktop.views.sign_in_dialog import SignInDialog
@@ -134,20 +134,31 @@ class WindowSession:
         self.show_section(LIBRARY)
         self.services_changed.emit(services)
 
-    # ------------------------------------------------------------------ idle sign-out (policy)
+    # ------------------------------------------------------------------ idle lock (policy)
 
-    def _idle_sign_out_starts(self) -> None:
+    def _idle_lock_starts(self) -> None:
         if self.sign_in_dialog is not None:
             self.sign_in_dialog.done(0)
+        if self.learner_button.switch_dialog is not None:
+            self.learner_button.switch_dialog.done(0)
         self.show_section(LIBRARY)  # leaves the activity page (the player pauses when hidden)
 
-    def _idle_signed_out(self, count: int) -> None:
+    def _idle_locked(self) -> None:
         if self._shutting_down:
             return
+        self.events.learner_changed.emit(self.idle)  # every learner-scoped view empties itself
+        self.status_label.setText("Locked: enter your password to continue. Downloaded activities stay.")
+        self.idle_locked.emit()
+        self.open_unlock()
+
+    def open_unlock(self):
+        """The locked screen: a learner's password makes them current again."""
+        learners = self.services.learners()
+        return self.learner_button.open_proof(learners[0].id if learners else None, locked=True)
+
+    def _after_switch(self) -> None:
         self.sync.forget_error()
-        self.events.learner_changed.emit(self.idle)
-        self.status_label.setText("Signed out after a period without use. Downloaded activities stay on this computer.")
-        self.idle_signed_out.emit(count)
+        self.sync_now(user=False)
 
     # ------------------------------------------------------------------ start and stop
 
@@ -175,8 +186,12 @@ class WindowSession:
         self.download_runner.start_if_queued()  # resume what a previous session left
         if self.services.server_url is None:
             self.open_welcome()
+        elif self.services.current_learner() is not None and self.services.settings.idle_sign_out_minutes:
+            self.idle.lock_now()  # a shared workstation: whoever opens the app proves who they are
         elif self.services.current_learner() is not None:
             self.sync_now(user=False)
+        elif self.services.locked():
+            self.open_unlock()
 
     def open_welcome(self):
         from desktop.views.welcome_dialog import WelcomeDialog  # start-up: only on the first run
@@ -214,6 +229,9 @@ class WindowSession:
         if self.services is not None:
             self.idle.stop()
             self.activity_page.watch_tab.close_activity()  # the last place, queued after the pending writes
+            if self.services.settings.idle_sign_out_minutes and self.services.current_learner() is not None:
+                # A shared workstation: the CLI and the next start find nobody's session open.
+                run_write(None, self.services.lock)
             self.download_runner.stop()  # jobs stay queued with their bytes; the next start resumes
 
     def closeEvent(self, event) -> None:
@@ -222,7 +240,8 @@ class WindowSession:
             return
         self.remember_place()
         self.shutdown()
-        for dialog in (self.sign_in_dialog, self.welcome_dialog):
+        button = getattr(self, "learner_button", None)  # built with the pages
+        for dialog in (self.sign_in_dialog, self.welcome_dialog, button.switch_dialog if button else None):
             if dialog is not None:
                 dialog.done(0)
         super().closeEvent(event)

@@ -41,11 +41,11 @@ def test_second_learner_sees_none_of_the_firsts_records_and_the_first_delivers_l
     assert server_completions(server, "bob", "pw") == []
     assert services.my_credits().rows == []
 
-    services.switch_learner(dana.id)
+    services.switch_learner(dana.id, "demo")
     assert services.learning_state(DEMO_ID).completion.state == "accepted"
     cert = services.learning_state(DEMO_ID).completion.certificate_id
     assert services.certificate_pdf(cert).startswith(b"%PDF")
-    services.switch_learner(bob.id)
+    services.switch_learner(bob.id, "pw")
     assert services.certificate_pdf(cert) is None  # never another learner's certificate
 
 
@@ -67,11 +67,11 @@ def test_a_learner_who_signed_out_keeps_pending_claims_until_signing_in_again(se
     assert "demo" in report.notes[0] and "signs in again" in report.notes[0]
     assert server_completions(server, "demo", "demo") == []
     with pytest.raises(SignInRequired):
-        services.switch_learner(dana.id)  # her token is gone: she must sign in herself
+        services.switch_learner(dana.id, "demo")  # her token is gone: she must sign in herself
 
     services.sign_in("demo", "demo")
     assert services.learning_state(DEMO_ID).completion.id == dana_claim.id  # her records are all still here
-    services.switch_learner(bob.id)
+    services.switch_learner(bob.id, "pw")
     assert services.learning_state(DEMO_ID).watched_share == pytest.approx(0.5)
     assert services.sync().completions.accepted == 1
     assert [c["id"] for c in server_completions(server, "demo", "demo")] == [dana_claim.id]

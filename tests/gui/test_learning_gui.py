@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from desktop.errors import WrongCredentials
 from desktop.views import certificate_actions
 from desktop.views.activity.page import ASSESSMENT_TAB, CREDIT_TAB, LOCKED_TABS, OVERVIEW_TAB, WATCH_TAB
 from desktop.views.learning_text import ACK_BUTTON, LOCKED
@@ -351,13 +352,23 @@ def test_learner_b_switched_in_sees_none_of_as_records(qtbot, server, make_servi
     assert window.credits_page.model.rows == []
     assert "none yet" in window.credits_page.totals_label.text()
 
-    # Switch back to Dana from the learner menu (no password: her sign-in is kept).
+    # Switch back to Dana from the learner menu: her password is asked for (a kept sign-in is not proof).
     actions = window.learner_button.rebuild()
     assert sorted(a.text() for a in actions) == ["Dr. Bob (Physician)", "Dr. Dana Demo (Physician)"]
     assert [a.isChecked() for a in actions if a.text().startswith("Dr. Bob")] == [True]
     to_dana = next(a for a in actions if a.data() == dana.id)
+    to_dana.trigger()
+    proof = window.learner_button.switch_dialog
+    assert proof is not None and proof.chosen().id == dana.id
+    proof.password_edit.setText("not Dana's password")
+    with qtbot.waitSignal(proof.attempt_finished, timeout=T):
+        proof.continue_button.click()
+    assert proof.error_label.isVisible() and proof.error_label.text() == str(WrongCredentials())
+    assert services.current_learner().username == "bob"  # refused: nothing of Dana's is shown
+    assert window.credits_page.model.rows == [] and page.assessment_tab.attempts_table.rowCount() == 0
+    proof.password_edit.setText("demo")
     with qtbot.waitSignal(window.learner_button.switched, timeout=T):
-        to_dana.trigger()
+        proof.continue_button.click()
     assert services.current_learner().id == dana.id
     assert page.unlocked() and page.assessment_tab.attempts_table.rowCount() == 1
     # Bob's sync delivered Dana's claim too, with her own token; the certificate is hers.
@@ -365,7 +376,8 @@ def test_learner_b_switched_in_sees_none_of_as_records(qtbot, server, make_servi
     assert [r.state for r in window.credits_page.model.rows] == ["accepted"]
 
 
-def test_switching_to_a_learner_whose_sign_in_ended_opens_the_sign_in_dialog(qtbot, server, make_services):
+def test_switching_to_a_learner_whose_sign_in_ended_asks_her_password_and_signs_her_in_again(
+        qtbot, server, make_services):
     server.add_learner("bob", "pw", profession="physician", display_name="Dr. Bob")
     services = signed_in(make_services(server.url))
     dana = services.current_learner()
@@ -376,6 +388,30 @@ def test_switching_to_a_learner_whose_sign_in_ended_opens_the_sign_in_dialog(qtb
     window = make_window(qtbot, services)
     to_dana = next(a for a in window.learner_button.rebuild() if a.data() == dana.id)
     to_dana.trigger()
+    proof = window.learner_button.switch_dialog
+    proof.password_edit.setText("demo")
+    with qtbot.waitSignal(window.learner_button.switched, timeout=T):
+        proof.continue_button.click()  # online, her password is a fresh sign-in
+    assert services.current_learner().username == "demo"
+    assert TokenVault(services.server_url).load("demo")
+
+
+def test_switching_offline_to_a_learner_whose_sign_in_ended_opens_the_sign_in_dialog(
+        qtbot, start_server, make_services):
+    server = start_server()
+    server.add_learner("bob", "pw", profession="physician", display_name="Dr. Bob")
+    services = signed_in(make_services(server.url))
+    dana = services.current_learner()
+    services.sign_in("bob", "pw")
+    from desktop.sync.credentials import TokenVault
+
+    TokenVault(services.server_url).delete(dana.username)
+    server.stop()
+    window = make_window(qtbot, services)
+    next(a for a in window.learner_button.rebuild() if a.data() == dana.id).trigger()
+    proof = window.learner_button.switch_dialog
+    proof.password_edit.setText("demo")
+    proof.continue_button.click()
     qtbot.waitUntil(lambda: window.sign_in_dialog is not None, timeout=T)
     assert window.sign_in_dialog.username_edit.text() == "demo"
     assert services.current_learner().username == "bob"

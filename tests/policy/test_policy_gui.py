@@ -1,4 +1,4 @@
-"""Policy in the window (pytest-qt, offscreen): locked controls, hidden demo, idle sign-out."""
+"""Policy in the window (pytest-qt, offscreen): locked controls, hidden demo, idle lock."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from cmecore import protocol  # noqa: E402
 from desktop.cache.learners import save_signed_in  # noqa: E402
 from desktop.sync.credentials import TokenVault  # noqa: E402
+from desktop.sync.verifier import VerifierVault  # noqa: E402
 from tests.support.activities import make_activity  # noqa: E402
 from tests.support.clients import dead_url, fill_cache  # noqa: E402
 
@@ -28,11 +29,12 @@ def drain(qapp):
     qapp.processEvents()
 
 
-def _sign_in(services, username: str, learner_id: str):
+def _sign_in(services, username: str, learner_id: str, day: int = 2):
     profile = protocol.LearnerProfile(id=learner_id, username=username, display_name=username.title(),
                                       profession="physician", degree="MD")
-    save_signed_in(services.db, profile, services.server_url, datetime(2025, 1, 2))
+    save_signed_in(services.db, profile, services.server_url, datetime(2025, 1, day))
     TokenVault(services.server_url).store(username, "r" * 32)
+    VerifierVault(services.server_url).store(username, f"{username}'s password")  # as an online sign-in does
 
 
 def test_settings_page_shows_policy_values_locked_with_the_file_named(qtbot, no_machine_policy, make_services):
@@ -85,27 +87,70 @@ def test_welcome_hides_the_demo_when_policy_forbids_it(qtbot, no_machine_policy,
     assert dialog.demo_launcher is None and dialog.demo_button.isHidden()
 
 
-def test_idle_sign_out_signs_everyone_out_and_keeps_content(qtbot, no_machine_policy, make_services, data_dir):
+def test_idle_lock_hides_everyones_records_until_a_password_is_given(qtbot, no_machine_policy, make_services):
     from desktop.views.main_window import LIBRARY, MainWindow
 
     no_machine_policy.write_text("idle_sign_out_minutes = 0.003\n")  # 180 ms
-    services = make_services(dead_url())
+    services = make_services(dead_url())  # offline: the keyring's check decides
     fill_cache(services, [make_activity(1)], services.server_url)
     blob = services.blobs.path_for(f"{1:064x}")
     blob.parent.mkdir(parents=True)
     blob.write_bytes(b"video")
     _sign_in(services, "nurse-a", "learner-a")
-    _sign_in(services, "nurse-b", "learner-b")
+    _sign_in(services, "nurse-b", "learner-b", day=3)
     window = MainWindow(services)
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.idle_signed_out, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.idle_locked, timeout=10_000):
         window.show()
-    assert blocker.args == [2]
-    assert services.current_learner() is None and services.learners() == []
-    assert TokenVault(services.server_url).load("nurse-a") is None
+    window.idle.stop()  # no second lock while this test types
+    assert services.current_learner() is None and services.locked()
+    assert {lr.username for lr in services.learners()} == {"nurse-a", "nurse-b"}  # nobody signed out
+    assert TokenVault(services.server_url).load("nurse-a")  # claims written before still go
     assert blob.read_bytes() == b"video"  # downloaded content stays
     assert window.stack.currentIndex() == LIBRARY
     assert window.library.visible_titles() == ["Activity 1"]
+    assert window.credits_page.model.rows == []
+
+    unlock = window.learner_button.switch_dialog
+    assert unlock is not None and unlock.accessibleName() == "Unlock"
+    assert unlock.chosen().username == "nurse-b"  # the learner who was current
+    unlock.password_edit.setText("nurse-a's password")  # not nurse-b's
+    with qtbot.waitSignal(unlock.attempt_finished, timeout=10_000):
+        qtbot.keyClick(unlock.password_edit, Qt.Key.Key_Return)  # Enter continues
+    assert unlock.error_label.isVisible() and "not right" in unlock.error_label.text()
+    assert services.locked() and window.learner_button.switch_dialog is unlock
+
+    unlock.password_edit.setText("nurse-b's password")
+    with qtbot.waitSignal(window.learner_button.switched, timeout=10_000):
+        qtbot.keyClick(unlock.password_edit, Qt.Key.Key_Return)
+    assert services.current_learner().username == "nurse-b"
+    qtbot.waitUntil(lambda: window.learner_button.switch_dialog is None)
+
+    from desktop.views.tasks import wait_for_writes
+
+    window.close()
+    assert wait_for_writes(10_000)
+    assert services.locked()  # closed on a shared workstation: the CLI finds nobody's session open
+
+
+def test_a_shared_workstation_starts_locked_and_escape_leaves_it_locked(qtbot, no_machine_policy, make_services):
+    from desktop.views.main_window import MainWindow
+
+    no_machine_policy.write_text("idle_sign_out_minutes = 15\n")
+    services = make_services(dead_url())
+    fill_cache(services, [make_activity(1)], services.server_url)
+    _sign_in(services, "nurse-a", "learner-a")
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.idle_locked, timeout=10_000):
+        window.show()  # whoever opens the app on a shared computer proves who they are
+    unlock = window.learner_button.switch_dialog
+    names = [w.accessibleName() for w in (unlock.learner_combo, unlock.password_edit, unlock.continue_button,
+                                          unlock.other_button, unlock.cancel_button)]
+    assert all(names) and unlock.continue_button.isDefault()
+    qtbot.keyClick(unlock.password_edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.learner_button.switch_dialog is None)
+    assert services.locked() and window.library.visible_titles() == ["Activity 1"]
 
 
 def test_user_input_restarts_the_idle_timer(qtbot):
