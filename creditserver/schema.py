@@ -10,19 +10,32 @@ is otherwise refused with the command to run, so a provider upgrades on purpose,
 backup, not as a side effect of a restart. `check_schema` is the app's own check: a
 worker serves only a database at SCHEMA_HEAD.
 
-Two processes preparing one database at once take turns: SQLite's `BEGIN IMMEDIATE` (the
-write lock, waited for within the busy timeout) or PostgreSQL's transaction-scoped
-advisory lock is taken before the schema is read, so the second finds it done.
+Two processes preparing one database at once take turns, so the second finds it done:
+on SQLite an exclusive lock on a file beside the database (`server.sqlite3.lock`; it
+covers switching a new file to WAL, which SQLite refuses at once, without waiting, while
+another connection writes), then `BEGIN IMMEDIATE`; on PostgreSQL a transaction-scoped
+advisory lock. Each is taken before the schema is read.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
+from cmecore.private_files import open_private
+
 from .db import SQLITE_BUSY_TIMEOUT_MS, close_data_files, default_url
+
+if sys.platform == "win32":
+    import msvcrt
+else:
+    import fcntl
 
 # The newest migration. A test checks it against Alembic's scripts.
 SCHEMA_HEAD = "0001"
@@ -75,7 +88,7 @@ def _refuse_unless_head(revision: str | None, data_dir: Path, url: str | None) -
             f"the database is at schema {revision}, which this server does not know: it was "
             "upgraded by a newer cme-credit-server; run that version (or restore a backup)"
         )
-    found = "empty" if revision is None else f"at schema {revision or 'from before migrations'}"
+    found = {None: "empty", "": "from before migrations"}.get(revision, f"at schema {revision}")
     raise SchemaBehind(
         f"the database is {found}; this server needs schema {SCHEMA_HEAD}. "
         f"Back it up, then run: {migrate_command(data_dir, url)}"
@@ -96,8 +109,9 @@ def migrate(data_dir: Path, url: str | None = None) -> tuple[str | None, str]:
 def _upgrade(data_dir: Path, url: str | None, *, upgrade_existing: bool) -> tuple[str | None, str]:
     close_data_files(data_dir, url)
     engine = _migration_engine(url or default_url(data_dir))
+    lock_path = _sqlite_lock_path(url or default_url(data_dir))
     try:
-        with engine.connect() as conn:
+        with _file_lock(lock_path) if lock_path else nullcontext(), engine.connect() as conn:
             if engine.dialect.name == "sqlite":
                 # A batch rebuild drops the old table; with foreign keys on, the drop would
                 # cascade-delete child rows. The pragma is a no-op inside a transaction.
@@ -113,6 +127,41 @@ def _upgrade(data_dir: Path, url: str | None, *, upgrade_existing: bool) -> tupl
         return before, SCHEMA_HEAD
     finally:
         engine.dispose()
+
+
+def _sqlite_lock_path(url: str) -> Path | None:
+    """The lock file beside a SQLite database file; None for other databases (and in-memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).with_name(Path(parsed.database).name + ".lock")
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created owner-only) for the block; waits for it."""
+    fd = open_private(path, os.O_RDWR | os.O_CREAT)
+    try:
+        if sys.platform == "win32":
+            while True:  # LK_LOCK itself retries for about 10 s, then raises
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    continue
+            try:
+                yield
+            finally:
+                os.lseek(fd, 0, os.SEEK_SET)
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _migration_engine(url: str) -> Engine:
