@@ -120,7 +120,8 @@ def _upgrade(data_dir: Path, url: str | None, *, upgrade_existing: bool) -> tupl
             with conn.begin():
                 _take_lock(conn)
                 before = schema_revision(conn)
-                if before is not None and (not upgrade_existing or (before and before not in _known_revisions())):
+                behind_or_unknown = before not in (None, SCHEMA_HEAD)
+                if behind_or_unknown and (not upgrade_existing or (before and before not in _known_revisions())):
                     _refuse_unless_head(before, data_dir, url)  # returns when it is at SCHEMA_HEAD
                 if before != SCHEMA_HEAD:
                     _run_alembic(conn)
