@@ -8,8 +8,8 @@
     cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD]
     cme-credit-server migrate --data-dir DIR [--database-url URL]   (upgrade the database in place)
 
-Every command creates a new, empty database; on one whose schema is behind it refuses and
-names the `migrate` command to run (creditserver/schema.py).
+Every command creates the database if it is new (empty); on one whose schema is behind, it
+refuses and names the `migrate` command to run (creditserver/schema.py).
 
 Exit codes: 0 done, 2 refused (bad input; one line on stderr says why), 1 other failure.
 
