@@ -19,6 +19,7 @@ from .demo import load_demo
 from .media import MediaStore
 from .media_access import MediaAccess
 from .requestlog import RequestLog, RequestLogMiddleware
+from .schema import check_schema
 from .throttle import SignInThrottle, ThrottleSettings
 
 SERVER_NAME = "CME Offline reference credit server"
@@ -47,12 +48,19 @@ def create_app(
     `public_url` is the address learners and licensing boards reach the server at (behind a
     proxy, say), printed in certificates' verification URLs; None: the address each request
     reached. `max_body_bytes`: larger request bodies are refused with 413 unread.
-    Raises ValueError naming the option when a setting is out of range."""
+    Raises ValueError naming the option when a setting is out of range, and
+    schema.SchemaMismatch when the database is not at the newest schema (it creates no
+    tables: run `prepare_database` or `cme-credit-server migrate` first)."""
     check_settings(access_ttl_s=access_ttl_s, request_log_size=request_log_size,
                    completion_grace_days=completion_grace_days, max_body_bytes=max_body_bytes,
                    public_url=public_url, database_url=database_url)
     data_dir = Path(data_dir)
     db = Database(data_dir, database_url)
+    try:
+        check_schema(db.engine, data_dir, database_url)
+    except Exception:
+        db.dispose()
+        raise
     store = MediaStore(data_dir / "media")
     signing_key = keys.load_or_create_key(data_dir)
     if demo:
@@ -112,6 +120,11 @@ def check_settings(*, access_ttl_s: int, request_log_size: int, completion_grace
         parts = urlsplit(public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"--public-url: must be an http:// or https:// address (got {public_url!r})")
+    check_database_url(database_url)
+
+
+def check_database_url(database_url: str | None) -> None:
+    """ValueError naming --database-url unless it is None or a SQLAlchemy URL."""
     if database_url is not None:
         try:
             make_url(database_url)

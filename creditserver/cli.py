@@ -6,6 +6,10 @@
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
     cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD]
+    cme-credit-server migrate --data-dir DIR [--database-url URL]   (upgrade the database in place)
+
+Every command creates the database if it is new (empty); on one whose schema is behind, it
+refuses and names the `migrate` command to run (creditserver/schema.py).
 
 Exit codes: 0 done, 2 refused (bad input; one line on stderr says why), 1 other failure.
 
@@ -94,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", dest="format", action="store_const", const="json", help="a JSON array")
     fmt.add_argument("--csv", dest="format", action="store_const", const="csv", help="CSV with a header row")
     p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only completions on or after this date")
+
+    p = sub.add_parser("migrate", help="upgrade the database's tables in place to this version's (back it up first)")
+    _common(p, top=False)
     return parser
 
 
@@ -123,9 +130,12 @@ def _refuse(message: str) -> int:
 
 
 def _open(args):
+    """The database (created if new; SchemaBehind if it needs `migrate`) and the media store."""
     from .db import Database  # deferred: see the module docstring
     from .media import MediaStore  # deferred: see the module docstring
+    from .schema import prepare_database  # deferred: see the module docstring
 
+    prepare_database(args.data_dir, args.database_url, upgrade_existing=False)
     return Database(args.data_dir, args.database_url), MediaStore(args.data_dir / "media")
 
 
@@ -209,14 +219,32 @@ def _report(args) -> int:
     return 0
 
 
+def _migrate(args) -> int:
+    from .schema import migrate  # deferred: see the module docstring
+
+    before, after = migrate(args.data_dir, args.database_url)
+    if before == after:
+        print(f"the database is already at schema {after}")
+    else:
+        print(f"upgraded the database from {_schema_name(before)} to schema {after}")
+    return 0
+
+
+def _schema_name(revision: str | None) -> str:
+    return {None: "empty", "": "before migrations"}.get(revision, f"schema {revision}")
+
+
 def _serve(args) -> int:
     import uvicorn  # deferred: see the module docstring
 
-    from .app import create_app  # deferred: see the module docstring
+    from .app import check_database_url, create_app  # deferred: see the module docstring
+    from .schema import prepare_database  # deferred: see the module docstring
 
     if not 0 <= args.port <= 65535:
         return _refuse(f"--port: must be between 0 and 65535 (got {args.port})")
     try:
+        check_database_url(args.database_url)
+        prepare_database(args.data_dir, args.database_url, upgrade_existing=False)  # creates a new one only
         app = create_app(
             args.data_dir,
             database_url=args.database_url,
@@ -238,15 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "data_dir", None) is None:
         parser.error("--data-dir is required")
-    if args.command == "publish":
-        return _publish(args)
-    if args.command == "withdraw":
-        return _withdraw(args)
-    if args.command == "learner":
-        return _learner_add(args)
-    if args.command == "report":
-        return _report(args)
-    return _serve(args)
+    from .schema import SchemaMismatch  # deferred: see the module docstring (after --help)
+
+    command = {"publish": _publish, "withdraw": _withdraw, "learner": _learner_add, "report": _report,
+               "migrate": _migrate}.get(args.command, _serve)
+    try:
+        return command(args)
+    except SchemaMismatch as exc:  # the database needs `migrate`, or a newer server
+        return _refuse(str(exc))
 
 
 if __name__ == "__main__":

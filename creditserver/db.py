@@ -7,12 +7,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cmecore.private_files import close_file, private_dir, private_file
 
-from .models import Base, CatalogState
+from .models import CatalogState
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -41,20 +40,14 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    """Engine plus session factory; creates the tables on first use."""
+    """Engine plus session factory. It creates no tables: Alembic does (creditserver/schema.py,
+    `prepare_database` or `cme-credit-server migrate`), before any Database is opened."""
 
     def __init__(self, data_dir: Path, url: str | None = None) -> None:
         close_data_files(data_dir, url)
         self.url = url or default_url(data_dir)
         self.engine = make_engine(self.url)
-        Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        try:
-            with self.session() as s:
-                if s.get(CatalogState, 1) is None:
-                    s.add(CatalogState(id=1, revision=0))
-        except IntegrityError:
-            pass  # another process created it first
 
     @contextmanager
     def session(self) -> Iterator[Session]:

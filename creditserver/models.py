@@ -137,8 +137,8 @@ class AccessToken(Base):
 
 
 # ---------------------------------------------------------------- earning credit
-# Added after the first release: create_all adds these tables to an existing database
-# and alters none of the ones above.
+# Added after the first release (create_all added them to existing databases then; a
+# database from before them gains them in migration 0001).
 
 
 class ActivityVersion(Base):

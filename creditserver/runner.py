@@ -128,11 +128,15 @@ def serve_in_thread(
 ) -> RunningServer:
     """Start a server and return once it accepts connections (port 0: a free port).
 
-    `max_body_bytes` and `sign_in_throttle` (a throttle.ThrottleSettings): None for the defaults."""
+    The database is created, or upgraded in place, first (the tests' and the desktop demo's
+    own data). `max_body_bytes` and `sign_in_throttle` (a throttle.ThrottleSettings): None
+    for the defaults."""
     import uvicorn  # deferred: start-up speed (module docstring)
 
     from .app import create_app  # deferred: start-up speed (module docstring)
+    from .schema import prepare_database  # deferred: start-up speed (module docstring)
 
+    prepare_database(Path(data_dir), database_url, upgrade_existing=True)
     app = create_app(
         Path(data_dir),
         database_url=database_url,

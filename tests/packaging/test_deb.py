@@ -169,6 +169,8 @@ def test_layout(deb, scratch_root):
     assert (scratch_root / "usr/share/icons/hicolor/256x256/apps/cme-offline.png").is_file()
     assert (scratch_root / "etc/cme-offline").is_dir()  # the machine policy folder
     assert (scratch_root / "opt/cme-offline/_internal/desktop/cache/migrations/env.py").is_file()
+    server_migrations = scratch_root / "opt/cme-offline/_internal/creditserver/migrations"  # the demo server's
+    assert (server_migrations / "env.py").is_file() and (server_migrations / "versions/0001_server_tables.py").is_file()
     assert (scratch_root / "opt/cme-offline/_internal/creditserver/demo/activity.json").is_file()
 
 
