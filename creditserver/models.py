@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -233,6 +234,9 @@ class Certificate(Base):
     record_json: Mapped[str] = mapped_column(Text)  # protocol.CertificateRecord
     credential_json: Mapped[str] = mapped_column(Text)  # the signed OpenBadgeCredential
     completion_date: Mapped[date] = mapped_column(Date)
+    # The PDF as rendered at issue (certificates.py): fetching it is a read, not a render.
+    # None: issued before PDFs were stored; rendered at its first fetch and stored then.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
 
 
 class CompletionRejection(Base):
