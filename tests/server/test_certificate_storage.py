@@ -1,13 +1,14 @@
 """Certificates are rendered once, at issue, and stored with the record: a fetch is a read.
 
-The renderer is observed through its effect, not mocked: the PDF is in the certificate's
-row as soon as the completion is accepted, and every fetch returns exactly those bytes (a
-render stamps its own creation time, so a second render would not be the same file)."""
+The renderer is observed, not mocked: the PDF is in the certificate's row once the
+renderer (which starts on it just after the reply) is done, every fetch returns exactly those bytes, and the server's count of
+renders (certificates.renders_done; the server runs in this process) does not move."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from creditserver.certificates import renders_done
 from creditserver.models import Certificate
 
 from .conftest import CREDIT_ACTIVITY
@@ -15,6 +16,7 @@ from .credit_support import claim_for, completion, post, signed_in
 
 
 def _stored_pdf(server, cert_id: str) -> bytes | None:
+    assert server.app.state.certificate_pdfs.drain(timeout=60)  # rendered just after the reply
     with server.app.state.db.session() as s:
         return s.execute(select(Certificate.pdf).where(Certificate.id == cert_id)).scalar_one()
 
@@ -27,12 +29,17 @@ def _issue(api) -> tuple[dict[str, str], str]:
 
 
 def test_the_pdf_is_stored_at_issue_and_every_fetch_returns_those_bytes(credit_server, credit_api):
+    at_start = renders_done()
     auth, cert_id = _issue(credit_api)
 
     stored = _stored_pdf(credit_server, cert_id)
+    assert renders_done() == at_start + 1
     assert stored is not None and stored.startswith(b"%PDF-")
+    before = renders_done()
     first = credit_api.get(f"/certificates/{cert_id}", headers=auth)
     second = credit_api.get(f"/certificates/{cert_id}", headers=auth)
+
+    assert renders_done() == before
 
     assert first.status_code == second.status_code == 200
     assert first.headers["content-type"] == "application/pdf"
@@ -45,7 +52,10 @@ def test_a_resent_completion_keeps_the_pdf_issued_first(credit_server, credit_ap
     [first] = post(credit_api, auth, item)
     stored = _stored_pdf(credit_server, first["certificate_id"])
 
+    before = renders_done()
     [again] = post(credit_api, auth, item)
+
+    assert renders_done() == before
 
     assert again["status"] == "duplicate" and again["certificate_id"] == first["certificate_id"]
     assert _stored_pdf(credit_server, first["certificate_id"]) == stored
@@ -53,12 +63,15 @@ def test_a_resent_completion_keeps_the_pdf_issued_first(credit_server, credit_ap
 
 def test_a_certificate_issued_before_pdfs_were_stored_is_rendered_at_its_first_fetch_and_kept(credit_server, credit_api):
     auth, cert_id = _issue(credit_api)
+    assert _stored_pdf(credit_server, cert_id) is not None
     with credit_server.app.state.db.session() as s:  # as a certificate issued by an older server
         s.execute(update(Certificate).where(Certificate.id == cert_id).values(pdf=None))
 
+    before = renders_done()
     first = credit_api.get(f"/certificates/{cert_id}", headers=auth)
     stored = _stored_pdf(credit_server, cert_id)
     second = credit_api.get(f"/certificates/{cert_id}", headers=auth)
 
+    assert renders_done() == before + 1
     assert first.status_code == 200 and first.content.startswith(b"%PDF-")
     assert stored == first.content == second.content
