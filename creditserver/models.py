@@ -113,6 +113,21 @@ class Learner(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SetPasswordCode(Base):
+    """A one-time code with which an imported learner sets their password (onboarding.py).
+
+    Only the code's SHA-256 is kept (the code is 128 random bits, so a fast hash is enough);
+    it works once (`used_at`) and until `expires_at`. One per learner: a new one replaces it."""
+
+    __tablename__ = "set_password_codes"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class RefreshToken(Base):
     __tablename__ = "refresh_tokens"
 
