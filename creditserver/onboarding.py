@@ -198,7 +198,7 @@ def set_password(body: SetPasswordRequest, request: Request) -> Response:
     db: Database = request.app.state.db
     hashed = code_hash(body.code)
     with db.session() as s:  # a cheap check first: a wrong code costs no Argon2id hash
-        learner = find_learner(s, body.username)
+        learner = find_learner(s, body.username) if "\x00" not in body.username else None  # PostgreSQL refuses NUL
         code = s.get(SetPasswordCode, learner.id) if learner is not None else None
         if code is None or code.code_hash != hashed or code.used_at is not None or code.expires_at <= utcnow():
             raise ProblemError(400, "The code is not valid", type=problems.INVALID_REQUEST, detail=_CODE_REFUSED)
