@@ -29,14 +29,13 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 
 from cmecore.profile import PROFILE_FIELDS, USERNAME
-from cmecore.protocol import LearnerProfile, Problem
+from cmecore.protocol import LearnerProfile, Problem, SetPasswordRequest
 
 from . import problems
 from .auth import find_learner
@@ -120,6 +119,8 @@ def _check_header(fieldnames: Iterable[str] | None) -> dict[str, str]:
     if not fieldnames:
         raise ImportRefused("the file is empty: the first line must name the columns, e.g. " + ",".join(COLUMNS))
     mapping = {name: COLUMN_ALIASES.get(name.strip().lower(), name.strip().lower()) for name in fieldnames}
+    if len(set(mapping.values())) < len(fieldnames):
+        raise ImportRefused("the header names a column twice (`name` is `display_name`)")
     unknown = [name for name, column in mapping.items() if column not in COLUMNS]
     if unknown:
         raise ImportRefused(f"unknown column {unknown[0]!r}: the columns are " + ", ".join(COLUMNS))
@@ -174,12 +175,6 @@ def _message(err) -> str:
 
 
 # ---------------------------------------------------------------- setting the password
-
-
-class SetPasswordRequest(BaseModel):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=USERNAME.max_length)]
-    code: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
 router = APIRouter(tags=["auth"])

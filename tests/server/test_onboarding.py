@@ -168,3 +168,13 @@ def test_the_server_prunes_at_start(start_server):
     assert _count(again, AccessToken.id) == 0
     assert _count(again, RefreshToken.id) == 1  # its refresh token lives on: the device refreshes
     assert _count(again, CompletionRejection.id) == 1
+
+
+def test_a_header_naming_a_column_twice_or_missing_a_required_one_is_refused(server, tmp_path, capsys):
+    server.capsys = capsys
+    code, _out, err, _issued = import_file(server, tmp_path, "username,name,display_name,profession\njo,Jo,Jo,nurse\n")
+    assert code == 2 and "names a column twice" in err
+
+    (tmp_path / "codes.csv").unlink(missing_ok=True)
+    code, _out, err, _issued = import_file(server, tmp_path, "username,profession\njo,nurse\n")
+    assert code == 2 and "no 'display_name' column" in err
