@@ -33,7 +33,8 @@ gina,Gina Gray,Nurse_Practitioner,NP,,,
 """
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+def credit_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """`cme-credit-server ARGS` in this process; returns (exit code, stdout, stderr)."""
     capsys.readouterr()
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -46,7 +47,7 @@ def import_file(server, tmp_path, text: str, *options: str) -> tuple[int, str, s
     source = tmp_path / "people.csv"
     source.write_text(text, encoding="utf-8")
     codes = tmp_path / "codes.csv"
-    code, out, err = run_cli(server.capsys, "learner", "import", "--data-dir", str(server.data_dir),
+    code, out, err = credit_cli(server.capsys, "learner", "import", "--data-dir", str(server.data_dir),
                              "--codes", str(codes), *options, str(source))
     issued = {}
     if codes.exists():
@@ -142,7 +143,7 @@ def test_prune_removes_only_expired_tokens_and_rejection_records_older_than_aske
                       .values(expires_at=utcnow() - timedelta(days=1)))
             s.add_all([_rejection(learner_id, 100), _rejection(learner_id, 40), _rejection(learner_id, 10)])
 
-        code, out, _err = run_cli(capsys, "prune", "--data-dir", str(server.data_dir), "--rejection-days", "30")
+        code, out, _err = credit_cli(capsys, "prune", "--data-dir", str(server.data_dir), "--rejection-days", "30")
 
         assert code == 0
         assert "pruned 1 expired access tokens, 1 expired refresh tokens" in out
