@@ -92,6 +92,15 @@ class RefreshRequest(Model):
     refresh_token: Annotated[str, StringConstraints(min_length=16, max_length=512)]
 
 
+class SetPasswordRequest(Model):
+    """`POST /auth/set-password`: a learner imported without a password chooses one with the
+    one-time code their provider gave them (`cme-credit-server learner import`)."""
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
 class LearnerProfile(Model):
     """`GET /me`: who the learner is. Fields and limits: cmecore.profile.LEARNER_FIELDS."""
 

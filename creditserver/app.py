@@ -12,7 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from cmecore.protocol import API_PREFIX, ServerInfo
 
-from . import auth, catalog, certificates, completions, keys, media, problems
+from . import auth, catalog, certificates, completions, housekeeping, keys, media, onboarding, problems
 from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database
 from .demo import load_demo
@@ -42,18 +42,21 @@ def create_app(
     public_url: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     sign_in_throttle: ThrottleSettings | None = None,
+    rejection_days: int = housekeeping.DEFAULT_REJECTION_DAYS,
 ) -> FastAPI:
     """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`).
 
     `public_url` is the address learners and licensing boards reach the server at (behind a
     proxy, say), printed in certificates' verification URLs; None: the address each request
-    reached. `max_body_bytes`: larger request bodies are refused with 413 unread.
+    reached. `max_body_bytes`: larger request bodies are refused with 413 unread. Expired
+    tokens and rejection records older than `rejection_days` are pruned at start (housekeeping.py).
     Raises ValueError naming the option when a setting is out of range, and
     schema.SchemaMismatch when the database is not at the newest schema (it creates no
     tables: run `prepare_database` or `cme-credit-server migrate` first)."""
     check_settings(access_ttl_s=access_ttl_s, request_log_size=request_log_size,
                    completion_grace_days=completion_grace_days, max_body_bytes=max_body_bytes,
                    public_url=public_url, database_url=database_url)
+    housekeeping.check_rejection_days(rejection_days)
     data_dir = Path(data_dir)
     db = Database(data_dir, database_url)
     try:
@@ -61,6 +64,7 @@ def create_app(
     except Exception:
         db.dispose()
         raise
+    housekeeping.prune(db, rejection_days=rejection_days)
     store = MediaStore(data_dir / "media")
     signing_key = keys.load_or_create_key(data_dir)
     if demo:
@@ -81,6 +85,7 @@ def create_app(
     app.state.access_ttl_s = int(access_ttl_s)
     app.state.request_log = RequestLog(request_log_size)
     app.state.signing_key = signing_key
+    app.state.certificate_pdfs = certificates.PdfRenderer(db)
     app.state.sign_in_throttle = SignInThrottle(db, sign_in_throttle)
     app.state.public_url = public_url.rstrip("/") if public_url else None
     app.state.completion_settings = completions.CompletionSettings(grace_days=int(completion_grace_days))
@@ -89,6 +94,7 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(info_router)
     api.include_router(auth.router)
+    api.include_router(onboarding.router)
     api.include_router(catalog.router)
     api.include_router(media.router)
     api.include_router(completions.router)

@@ -27,7 +27,7 @@ from cmecore.protocol import LearnerProfile, Problem, Profession, RefreshRequest
 from . import problems
 from .db import Database
 from .models import AccessToken, Learner, RefreshToken, utcnow
-from .passwords import DUMMY_HASH, hash_password, needs_rehash, normalise_username, verify_password
+from .passwords import DUMMY_HASH, NO_PASSWORD, hash_password, needs_rehash, normalise_username, verify_password
 from .problems import ProblemError
 from .throttle import SignInThrottle, keys_for, retry_after
 
@@ -204,8 +204,9 @@ def sign_in(body: TokenRequest, request: Request) -> TokenResponse:
         )
     with db.session() as s:
         learner = find_learner(s, body.username)
-        ok = verify_password(body.password, learner.password_hash if learner else DUMMY_HASH)
-        if learner is None or not ok:
+        has_password = learner is not None and learner.password_hash != NO_PASSWORD
+        ok = verify_password(body.password, learner.password_hash if has_password else DUMMY_HASH)
+        if learner is None or not has_password or not ok:
             raise ProblemError(
                 401,
                 "Wrong username or password",

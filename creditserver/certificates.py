@@ -11,17 +11,32 @@ The absolute URL starts with the server's public address (`create_app(public_url
 drawn (creditserver.certificate_pdf) from the record stored at issue time (rule 7);
 certificates issued before records held the statements get them from the activity version
 they were issued for.
+
+The PDF is rendered once (~150 ms of CPU), when the certificate is issued, and kept in the
+certificate's row (`Certificate.pdf`): fetching it is a read, so a thousand learners
+fetching at a deadline cost I/O, not a thousand renders. It is rendered just after the
+reply to POST /completions, on a thread of its own (PdfRenderer), so a batch of 500 is not
+answered 75 s late and its client does not time out and resend it. A row, not a file in the data
+folder: the PDF lives and dies with its certificate in one transaction, and several server
+processes (or hosts) sharing one database all see it. A certificate issued before PDFs
+were stored is rendered at its first fetch and stored then; two fetches racing keep the
+first one stored, so every fetch returns the same bytes. A fetch that comes before the
+renderer thread got to the certificate (or after a restart lost its queue) renders it then,
+in the same way.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+from collections import deque
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cmecore.protocol import Activity, CertificateRecord, Problem, Profession
@@ -35,6 +50,8 @@ from .problems import ProblemError
 
 CERT_ID_PATTERN = r"^[0-9a-f]{32}$"
 
+log = logging.getLogger(__name__)
+
 
 def public_base_url(request: Request) -> str:
     """The server's public address: the configured one, else the address this request reached."""
@@ -42,11 +59,92 @@ def public_base_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
-def verification_url(request: Request, record: CertificateRecord) -> str:
-    """The absolute address of the signed credential, as printed on the certificate."""
+def verification_url(base_url: str, record: CertificateRecord) -> str:
+    """The absolute address of the signed credential, as printed on the certificate;
+    `base_url`: the server's public address (public_base_url)."""
     if record.credential_url.startswith(("http://", "https://")):
         return record.credential_url
-    return public_base_url(request) + record.credential_url
+    return base_url + record.credential_url
+
+
+_renders = 0  # PDFs rendered by this process (renders_done)
+
+
+def renders_done() -> int:
+    """How many certificate PDFs this process has rendered (tests and benches: a fetch renders none)."""
+    return _renders
+
+
+def store_pdfs(db: Database, certificate_ids: list[str], base_url: str) -> int:
+    """Render and store the PDF of each certificate in `certificate_ids` that has none yet
+    (at issue: POST /completions); returns how many were rendered."""
+    rendered = 0
+    for cert_id in certificate_ids:
+        if _stored_pdf(db, cert_id) is None:
+            _render_and_store(db, cert_id, base_url)
+            rendered += 1
+    return rendered
+
+
+class PdfRenderer:
+    """Renders the PDFs of certificates just issued, one after another on a thread of its own
+    that runs while there is work (so an idle server holds no thread for it)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending: deque[tuple[str, str]] = deque()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, certificate_ids: list[str], base_url: str) -> None:
+        """Queue the certificates' PDFs for rendering; returns at once."""
+        if not certificate_ids:
+            return
+        with self._lock:
+            self._pending.extend((cert_id, base_url) for cert_id in certificate_ids)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="certificate-pdfs", daemon=True)
+                self._thread.start()
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every queued PDF is stored (tests, benches); False on timeout."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._thread is None, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    self._idle.notify_all()
+                    return
+                cert_id, base_url = self._pending.popleft()
+            try:
+                store_pdfs(self._db, [cert_id], base_url)
+            except Exception:  # the thread must go on with the others; the first fetch renders this one
+                log.exception("could not render the PDF of certificate %s", cert_id)
+
+
+def _stored_pdf(db: Database, cert_id: str) -> bytes | None:
+    with db.session() as s:
+        return s.execute(select(Certificate.pdf).where(Certificate.id == cert_id)).scalar_one_or_none()
+
+
+def _render_and_store(db: Database, cert_id: str, base_url: str) -> bytes:
+    """Render the certificate's PDF and store it unless another request stored one first;
+    returns the stored PDF (so racing fetches return the same bytes)."""
+    with db.session() as s:
+        cert = s.get(Certificate, cert_id)
+        assert cert is not None  # certificates are never deleted but with their learner
+        record = as_issued(s, cert)
+    global _renders
+    pdf = render_pdf(record, verification_url(base_url, record))
+    _renders += 1
+    with db.session() as s:
+        s.execute(update(Certificate).where(Certificate.id == cert_id, Certificate.pdf.is_(None)).values(pdf=pdf))
+    stored = _stored_pdf(db, cert_id)
+    return stored if stored is not None else pdf
 
 
 def as_issued(s: Session, cert: Certificate) -> CertificateRecord:
@@ -132,9 +230,11 @@ def get_certificate(
         cert = _find(s, learner.id, certificate_id)
         if format == "json":
             return _json_response(cert)
-        record = as_issued(s, cert)
+        pdf = cert.pdf
+    if pdf is None:  # issued before PDFs were stored: render it this once
+        pdf = _render_and_store(db, cert.id, public_base_url(request))
     return Response(
-        render_pdf(record, verification_url(request, record)),
+        pdf,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="certificate-{cert.id}.pdf"',

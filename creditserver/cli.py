@@ -5,6 +5,8 @@
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
+    cme-credit-server learner import --data-dir DIR --codes CODES.csv [--code-days 14] FILE.csv
+    cme-credit-server prune --data-dir DIR [--rejection-days 90]   (also run at every start)
     cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD]
     cme-credit-server migrate --data-dir DIR [--database-url URL]   (upgrade the database in place)
 
@@ -12,6 +14,8 @@ Every command creates the database if it is new (empty); on one whose schema is 
 refuses and names the `migrate` command to run (creditserver/schema.py).
 
 Exit codes: 0 done, 2 refused (bad input; one line on stderr says why), 1 other failure.
+`learner import` imports the good rows even when some are bad; then it says so on stderr,
+one line per bad row, and exits 2.
 
 Each command imports only the server modules it uses, inside its function: `report`
 needs no FastAPI and `--help` no SQLAlchemy, and FastAPI alone costs about 0.3 s.
@@ -20,11 +24,14 @@ needs no FastAPI and `--help` no SQLAlchemy, and FastAPI alone costs about 0.3 s
 from __future__ import annotations
 
 import argparse
+import csv
 import getpass
+import os
 import sys
 from datetime import date
 from pathlib import Path
 
+from cmecore.private_files import open_private
 from cmecore.profile import PROFESSION, PROFILE_FIELDS, profile_values
 from cmecore.protocol import Profession
 
@@ -69,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the address learners reach this server at, for certificates' verification links "
              "(default: the address each request came to), e.g. https://cme.example.org",
     )
+    _rejection_days(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("publish", help="publish (or update) an activity from a folder")
@@ -92,6 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     _profile_options(a)
 
+    i = learner_sub.add_parser(
+        "import", help="add learners from a CSV file, each with a one-time code to set their password")
+    _common(i, top=False)
+    i.add_argument("file", type=Path, metavar="FILE.csv",
+                   help="a header row (username, display_name or name, profession, and any of degree, board_id, "
+                        "licence_state, licence_number, nabp_eprofile_id, birth_mmdd), then one row per learner")
+    i.add_argument("--codes", type=Path, required=True, metavar="CODES.csv",
+                   help="a new file to write each learner's one-time set-password code to (readable by you only)")
+    i.add_argument("--code-days", type=int, default=14, metavar="DAYS", help="how long the codes work (default 14)")
+
+    p = sub.add_parser("prune", help="delete expired tokens and old rejection records (also done at every start)")
+    _common(p, top=False)
+    _rejection_days(p, top=False)
+
     p = sub.add_parser("report", help="accepted completions with the fields PARS and CPE Monitor reporting need")
     _common(p, top=False)
     fmt = p.add_mutually_exclusive_group()
@@ -102,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="upgrade the database's tables in place to this version's (back it up first)")
     _common(p, top=False)
     return parser
+
+
+def _rejection_days(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    parser.add_argument("--rejection-days", type=int, default=90 if top else argparse.SUPPRESS, metavar="DAYS",
+                        help="keep records of refused completions this many days (default 90)")
 
 
 def _profile_options(parser: argparse.ArgumentParser) -> None:
@@ -176,6 +203,10 @@ def _withdraw(args) -> int:
     return 0
 
 
+def _learner(args) -> int:
+    return _learner_import(args) if args.learner_command == "import" else _learner_add(args)
+
+
 def _learner_add(args) -> int:
     from pydantic import ValidationError  # deferred: see the module docstring
 
@@ -201,6 +232,63 @@ def _learner_add(args) -> int:
     finally:
         db.dispose()
     print(f"added learner {profile.username} ({profile.profession.value}), id {profile.id}")
+    return 0
+
+
+def _learner_import(args) -> int:
+    from .onboarding import ImportRefused, import_learners  # deferred: see the module docstring
+
+    if not 1 <= args.code_days <= 365:
+        return _refuse(f"--code-days: must be between 1 and 365 days (got {args.code_days})")
+    try:
+        source = args.file.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        return _refuse(f"cannot read {args.file}: {exc.strerror or exc}")
+    try:  # made before importing, so codes are never issued with nowhere to write them
+        out = os.fdopen(open_private(args.codes, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "w", encoding="utf-8", newline="")
+    except FileExistsError:
+        source.close()
+        return _refuse(f"--codes: {args.codes} already exists; give a new file (its codes would be lost)")
+    except OSError as exc:
+        source.close()
+        return _refuse(f"--codes: cannot create {args.codes}: {exc.strerror or exc}")
+    db, _store = _open(args)
+    try:
+        with source:
+            result = import_learners(db, source, code_days=args.code_days)
+    except (ImportRefused, UnicodeDecodeError, csv.Error) as exc:
+        out.close()
+        args.codes.unlink()
+        return _refuse(f"{args.file}: {exc}")
+    finally:
+        db.dispose()
+    with out:
+        writer = csv.writer(out)
+        writer.writerow(["username", "display_name", "code", "expires_at"])
+        for issued in result.imported:
+            writer.writerow([issued.username, issued.display_name, issued.code, issued.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")])
+    for problem in result.problems:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+    print(f"imported {len(result.imported)} learners; their set-password codes are in {args.codes}")
+    if result.problems:
+        print(f"{PROG}: {result.bad_rows} rows not imported (see above); fix them and import those rows again",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    return 0
+
+
+def _prune(args) -> int:
+    from .housekeeping import check_rejection_days, prune  # deferred: see the module docstring
+
+    try:
+        check_rejection_days(args.rejection_days)
+    except ValueError as exc:
+        return _refuse(str(exc))
+    db, _store = _open(args)
+    try:
+        print(prune(db, rejection_days=args.rejection_days).summary())
+    finally:
+        db.dispose()
     return 0
 
 
@@ -253,6 +341,7 @@ def _serve(args) -> int:
             completion_grace_days=args.completion_grace_days,
             public_url=args.public_url,
             max_body_bytes=args.max_body_bytes,
+            rejection_days=args.rejection_days,
         )
     except ValueError as exc:  # a setting out of range: check_settings names it
         return _refuse(str(exc))
@@ -268,8 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--data-dir is required")
     from .schema import SchemaMismatch  # deferred: see the module docstring (after --help)
 
-    command = {"publish": _publish, "withdraw": _withdraw, "learner": _learner_add, "report": _report,
-               "migrate": _migrate}.get(args.command, _serve)
+    command = {"publish": _publish, "withdraw": _withdraw, "learner": _learner, "report": _report,
+               "migrate": _migrate, "prune": _prune}.get(args.command, _serve)
     try:
         return command(args)
     except SchemaMismatch as exc:  # the database needs `migrate`, or a newer server

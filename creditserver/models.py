@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -110,6 +111,21 @@ class Learner(Base):
     nabp_eprofile_id: Mapped[str | None] = mapped_column(_sized(profile.NABP_EPROFILE_ID), default=None)
     birth_mmdd: Mapped[str | None] = mapped_column(_sized(profile.BIRTH_MMDD), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SetPasswordCode(Base):
+    """A one-time code with which an imported learner sets their password (onboarding.py).
+
+    Only the code's SHA-256 is kept (the code is 128 random bits, so a fast hash is enough);
+    it works once (`used_at`) and until `expires_at`. One per learner: a new one replaces it."""
+
+    __tablename__ = "set_password_codes"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class RefreshToken(Base):
@@ -233,6 +249,9 @@ class Certificate(Base):
     record_json: Mapped[str] = mapped_column(Text)  # protocol.CertificateRecord
     credential_json: Mapped[str] = mapped_column(Text)  # the signed OpenBadgeCredential
     completion_date: Mapped[date] = mapped_column(Date)
+    # The PDF as rendered at issue (certificates.py): fetching it is a read, not a render.
+    # None: issued before PDFs were stored; rendered at its first fetch and stored then.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
 
 
 class CompletionRejection(Base):

@@ -35,6 +35,10 @@ _HASHER = PasswordHasher(
     type=Type.ID,
 )
 
+# The password hash of a learner imported without a password (`learner import`): no password
+# matches it, and sign-in compares against DUMMY_HASH instead, so it takes as long as any.
+NO_PASSWORD = "!"
+
 MIN_PASSWORD_LENGTH = 12  # for `learner add` (NIST SP 800-63B asks at least 8; OWASP 12 without MFA)
 
 
@@ -49,6 +53,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, stored: str) -> bool:
     """Whether `password` matches `stored` (an Argon2id hash, or an older scrypt one)."""
+    if stored == NO_PASSWORD:
+        return False
     if stored.startswith("scrypt$"):
         return _verify_scrypt(password, stored)
     try:
@@ -84,7 +90,7 @@ DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 def password_problem(password: str) -> str | None:
-    """Why a new password is refused (`learner add`), or None."""
+    """Why a new password is refused (`learner add`, setting one with a code), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"password: must be at least {MIN_PASSWORD_LENGTH} characters (it has {len(password)})"
     return None

@@ -50,6 +50,9 @@ class RunningServer:
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)
+        # Certificates issued just before are still being rendered: let that finish, so it
+        # does not run on into whatever the process does next (the next test).
+        self.app.state.certificate_pdfs.drain(timeout)
         self.app.state.db.dispose()
 
     def __enter__(self) -> RunningServer:

@@ -21,6 +21,7 @@ from cmecore.protocol import (
 )
 
 from ..auth import CurrentLearner
+from ..certificates import public_base_url
 from ..db import Database
 from ..models import Certificate, Completion
 from .batch import process_batch
@@ -46,9 +47,11 @@ class _RawBatch(BaseModel):
 )
 def post_completions(body: _RawBatch, request: Request, learner: CurrentLearner) -> CompletionBatchResult:
     """Deliver finished activities (a batch of `CompletionIn`); the answer has one result per item, in order."""
-    results = process_batch(
-        request.app.state.db, body.completions, learner, request.app.state.signing_key, request.app.state.completion_settings
-    )
+    db: Database = request.app.state.db
+    results = process_batch(db, body.completions, learner, request.app.state.signing_key, request.app.state.completion_settings)
+    # Certificates are rendered once, at issue, on the renderer's thread (certificates.py).
+    issued = [r.certificate_id for r in results if r.status == CompletionStatus.accepted and r.certificate_id]
+    request.app.state.certificate_pdfs.submit(issued, public_base_url(request))
     counts = {st: sum(1 for r in results if r.status == st) for st in CompletionStatus}
     return CompletionBatchResult(
         results=results,

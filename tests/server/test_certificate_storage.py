@@ -1,0 +1,77 @@
+"""Certificates are rendered once, at issue, and stored with the record: a fetch is a read.
+
+The renderer is observed, not mocked: the PDF is in the certificate's row once the
+renderer (which starts on it just after the reply) is done, every fetch returns exactly those bytes, and the server's count of
+renders (certificates.renders_done; the server runs in this process) does not move."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from creditserver.certificates import renders_done
+from creditserver.models import Certificate
+
+from .conftest import CREDIT_ACTIVITY
+from .credit_support import claim_for, completion, post, signed_in
+
+
+def _stored_pdf(server, cert_id: str) -> bytes | None:
+    assert server.app.state.certificate_pdfs.drain(timeout=60)  # rendered just after the reply
+    with server.app.state.db.session() as s:
+        return s.execute(select(Certificate.pdf).where(Certificate.id == cert_id)).scalar_one()
+
+
+def _issue(api) -> tuple[dict[str, str], str]:
+    auth = signed_in(api, "demo")
+    [res] = post(api, auth, completion(CREDIT_ACTIVITY, claim=claim_for("physician", credits_claimed=0.25, attested_minutes=20)))
+    assert res["status"] == "accepted", res["reason"]
+    return auth, res["certificate_id"]
+
+
+def test_the_pdf_is_stored_at_issue_and_every_fetch_returns_those_bytes(credit_server, credit_api):
+    at_start = renders_done()
+    auth, cert_id = _issue(credit_api)
+
+    stored = _stored_pdf(credit_server, cert_id)
+    assert renders_done() == at_start + 1
+    assert stored is not None and stored.startswith(b"%PDF-")
+    before = renders_done()
+    first = credit_api.get(f"/certificates/{cert_id}", headers=auth)
+    second = credit_api.get(f"/certificates/{cert_id}", headers=auth)
+
+    assert renders_done() == before
+
+    assert first.status_code == second.status_code == 200
+    assert first.headers["content-type"] == "application/pdf"
+    assert first.content == second.content == stored
+
+
+def test_a_resent_completion_keeps_the_pdf_issued_first(credit_server, credit_api):
+    auth = signed_in(credit_api, "demo")
+    item = completion(CREDIT_ACTIVITY, claim=claim_for("physician", credits_claimed=0.25, attested_minutes=20))
+    [first] = post(credit_api, auth, item)
+    stored = _stored_pdf(credit_server, first["certificate_id"])
+
+    before = renders_done()
+    [again] = post(credit_api, auth, item)
+
+    assert renders_done() == before
+
+    assert again["status"] == "duplicate" and again["certificate_id"] == first["certificate_id"]
+    assert _stored_pdf(credit_server, first["certificate_id"]) == stored
+
+
+def test_a_certificate_issued_before_pdfs_were_stored_is_rendered_at_its_first_fetch_and_kept(credit_server, credit_api):
+    auth, cert_id = _issue(credit_api)
+    assert _stored_pdf(credit_server, cert_id) is not None
+    with credit_server.app.state.db.session() as s:  # as a certificate issued by an older server
+        s.execute(update(Certificate).where(Certificate.id == cert_id).values(pdf=None))
+
+    before = renders_done()
+    first = credit_api.get(f"/certificates/{cert_id}", headers=auth)
+    stored = _stored_pdf(credit_server, cert_id)
+    second = credit_api.get(f"/certificates/{cert_id}", headers=auth)
+
+    assert renders_done() == before + 1
+    assert first.status_code == 200 and first.content.startswith(b"%PDF-")
+    assert stored == first.content == second.content
