@@ -112,6 +112,14 @@ class PdfRenderer:
         with self._lock:
             return self._idle.wait_for(lambda: self._thread is None, timeout)
 
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop rendering (the server is stopping): what is still queued is dropped — each is
+        rendered at its first fetch instead — and the one being rendered is let finish, so no
+        render outlives the database. False if that one did not finish within `timeout`."""
+        with self._lock:
+            self._pending.clear()
+        return self.drain(timeout)
+
     def _run(self) -> None:
         while True:
             with self._lock:

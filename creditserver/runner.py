@@ -50,9 +50,10 @@ class RunningServer:
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)
-        # Certificates issued just before are still being rendered: let that finish, so it
-        # does not run on into whatever the process does next (the next test).
-        self.app.state.certificate_pdfs.drain(timeout)
+        # Certificates issued just before may still be queued for rendering: stop that (each
+        # is rendered at its first fetch), so no render runs on into whatever the process
+        # does next (the next test or bench, perhaps with this data folder removed).
+        self.app.state.certificate_pdfs.close(timeout)
         self.app.state.db.dispose()
 
     def __enter__(self) -> RunningServer:
