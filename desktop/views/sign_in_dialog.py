@@ -18,6 +18,7 @@ from desktop.config import normalise_server_url
 from desktop.errors import BadServerAddress, CmeError
 from desktop.views.tasks import run_task
 from desktop.views.text import error_text
+from desktop.views.widgets import error_box
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,7 @@ class SignInDialog(QDialog):
         self.password_edit.setAccessibleName("Password")
         self.password_edit.setToolTip("Your password; it is sent to the server and never stored here")
 
-        self.error_label = QLabel(self)
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setWordWrap(True)
-        self.error_label.setAccessibleName("Sign-in problem")
-        self.error_label.setToolTip("What went wrong with the last attempt")
-        # white on red in either scheme (bright-text is a light red in the dark palette)
-        self.error_label.setStyleSheet("color: #ffffff; background: #b3261e; padding: 6px;")
-        self.error_label.setVisible(False)
+        self.error_label = error_box(self, "Sign-in problem")
 
         form = QFormLayout()
         form.addRow("Server address", self.server_edit)

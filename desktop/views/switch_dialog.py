@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.errors import CmeError, SignInRequired
 from desktop.views.tasks import run_task
 from desktop.views.text import error_text
+from desktop.views.widgets import error_box
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,7 @@ class SwitchLearnerDialog(QDialog):
         self.password_edit.setToolTip("That learner's password; checked by the server, or offline by this "
                                       "computer, and never stored")
 
-        self.error_label = QLabel(self)
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setWordWrap(True)
-        self.error_label.setAccessibleName("Switch problem")
-        self.error_label.setToolTip("What went wrong with the last attempt")
-        self.error_label.setStyleSheet("color: #ffffff; background: #b3261e; padding: 6px;")  # as the sign-in's
-        self.error_label.setVisible(False)
+        self.error_label = error_box(self, "Switch problem")
 
         form = QFormLayout()
         form.addRow("Learner", self.learner_combo)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QWidget
 
 from desktop.views.accessibility import install, make_heading
 
@@ -52,6 +52,29 @@ def push_button(parent: QWidget, text: str, tip: str, slot, *, name: str = "") -
     """A push button with its accessible name (the text without a trailing "…", unless given) and tooltip."""
     button = QPushButton(text, parent)
     button.setAccessibleName(name or text.rstrip("…"))
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
+def error_box(parent: QWidget, name: str) -> QLabel:
+    """A dialog's hidden box for what went wrong with the last attempt: white on red in either
+    colour scheme (the palette's bright-text is a light red in the dark one), plain text."""
+    box = QLabel(parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setWordWrap(True)
+    box.setAccessibleName(name)
+    box.setToolTip("What went wrong with the last attempt")
+    box.setStyleSheet("color: #ffffff; background: #b3261e; padding: 6px;")
+    box.setVisible(False)
+    return box
+
+
+def tool_button(parent: QWidget, text: str, name: str, tip: str, slot) -> QToolButton:
+    """A small tool button (a glyph such as "‹" or "A+") with the accessible name a screen reader says."""
+    button = QToolButton(parent)
+    button.setText(text)
+    button.setAccessibleName(name)
     button.setToolTip(tip)
     button.clicked.connect(slot)
     return button

@@ -14,11 +14,10 @@ deadline. Target (issue 12): ≤ 10 s — before PDFs were stored, each fetch re
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from tests.bench.demo_server import demo_server
 
 N = 1000
 BATCH = 500
@@ -26,17 +25,14 @@ TARGET_S = 10.0
 
 
 def main() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-certificates-"))
     import httpx
 
     from creditserver.certificates import renders_done
     from creditserver.publish import _store_activity
-    from creditserver.runner import serve_in_thread
     from tests.server.credit_support import completion, signed_in
     from tests.support.activities import activity_doc
 
-    server = serve_in_thread(tmp / "server", demo=True)
-    try:
+    with demo_server("certificates") as server:
         with server.app.state.db.session() as s:
             for i in range(N):
                 _store_activity(s, activity_doc(f"bench-{i:04d}"))
@@ -71,9 +67,6 @@ def main() -> int:
                 f"[target ≤ {TARGET_S:g} s for {N}: {'met' if ok else 'not met'}]",
                 flush=True,
             )
-    finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

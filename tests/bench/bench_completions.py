@@ -15,11 +15,10 @@ and certified (a signed credential each). Target: ≤ 5 s and ≤ 10 requests. T
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from tests.bench.demo_server import demo_server
 
 N = 1000
 BATCH = 500
@@ -28,18 +27,15 @@ TARGET_REQUESTS = 10
 
 
 def main() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-completions-"))
     import httpx
 
     from creditserver.demo import DEMO_ACTIVITY_ID
     from creditserver.models import ActivityRecord
     from creditserver.publish import _store_activity
-    from creditserver.runner import serve_in_thread
     from tests.server.credit_support import completion, signed_in
     from tests.support.activities import activity_doc
 
-    server = serve_in_thread(tmp / "server", demo=True)
-    try:
+    with demo_server("completions") as server:
         db = server.app.state.db
         with db.session() as s:
             assert s.get(ActivityRecord, DEMO_ACTIVITY_ID) is not None
@@ -66,9 +62,6 @@ def main() -> int:
                     f"[target ≤ {TARGET_S:g} s, ≤ {TARGET_REQUESTS} requests: {'met' if ok else 'MISSED'}]",
                     flush=True,
                 )
-    finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from tests.bench.demo_server import demo_server
 
 HAMMER_S = 15.0
 ROUNDS = 15
@@ -102,16 +101,10 @@ def hash_time(server) -> None:
 
 
 def main() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-signin-"))
-    from creditserver.runner import serve_in_thread
 
-    server = serve_in_thread(tmp / "server", demo=True)
-    try:
+    with demo_server("signin") as server:
         hash_time(server)
         brute_force(server)
-    finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +44,7 @@ from desktop.views.activity.cue_delegate import CueDelegate
 from desktop.views.activity.player_widget import format_time
 from desktop.views.learning_text import locked_text
 from desktop.views.tasks import run_task
+from desktop.views.widgets import tool_button
 from desktop.views.window_prefs import WindowPrefs, clamp_points
 
 if TYPE_CHECKING:
@@ -191,15 +191,6 @@ def match_count_text(query: str, matches: list[int], match_at: int) -> str:
     if match_at < 0:
         return f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
     return f"{match_at + 1} of {len(matches)}"
-
-
-def tool_button(parent: QWidget, text: str, name: str, tip: str, slot) -> QToolButton:
-    button = QToolButton(parent)
-    button.setText(text)
-    button.setAccessibleName(name)
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    return button
 
 
 class TranscriptPanel(QWidget):

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QSlider,
     QSplitter,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 from desktop.media.player import no_picture_message, probe_libvlc
 from desktop.media.qt_player import RATES
 from desktop.views.activity.player_widget import SeekSlider, VideoSurface, format_time
+from desktop.views.widgets import tool_button
 
 if TYPE_CHECKING:
     from desktop.cache.library import ActivityDetail
@@ -94,10 +94,10 @@ class VideoColumn(QWidget):
         self.video_stack.addWidget(message_page)
         self.video_stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-        self.play_button = self._button("▶ Play", "Play", "Play or pause (Space)", self.toggle_requested.emit)
-        self.back_button = self._button("⟲ 10 s", "Back 10 seconds", "Back 10 seconds (←; Shift+← 30 s)",
+        self.play_button = tool_button(self, "▶ Play", "Play", "Play or pause (Space)", self.toggle_requested.emit)
+        self.back_button = tool_button(self, "⟲ 10 s", "Back 10 seconds", "Back 10 seconds (←; Shift+← 30 s)",
                                         lambda: self.skip_requested.emit(-SKIP_MS))
-        self.forward_button = self._button("10 s ⟳", "Forward 10 seconds", "Forward 10 seconds (→; Shift+→ 30 s)",
+        self.forward_button = tool_button(self, "10 s ⟳", "Forward 10 seconds", "Forward 10 seconds (→; Shift+→ 30 s)",
                                            lambda: self.skip_requested.emit(SKIP_MS))
         self.seek_slider = SeekSlider(self)
         self.seek_slider.sliderPressed.connect(self._drag_started)
@@ -122,7 +122,7 @@ class VideoColumn(QWidget):
         self.volume_slider.setAccessibleName("Volume")
         self.volume_slider.setToolTip("Volume")
         self.volume_slider.valueChanged.connect(self.volume_chosen)
-        self.fullscreen_button = self._button("Fullscreen", "Fullscreen", "Fullscreen (F; Esc to leave)",
+        self.fullscreen_button = tool_button(self, "Fullscreen", "Fullscreen", "Fullscreen (F; Esc to leave)",
                                               self.toggle_fullscreen)
         # An icon every style draws (a glyph may be missing from the font); the text stays its name.
         self.fullscreen_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarMaxButton))
@@ -161,14 +161,6 @@ class VideoColumn(QWidget):
         self._page_keys = self._shortcuts(page, fullscreen=False)
         self._fullscreen_keys = self._shortcuts(self, fullscreen=True)
         self.set_playable(False)
-
-    def _button(self, text: str, name: str, tip: str, slot) -> QToolButton:
-        button = QToolButton(self)
-        button.setText(text)
-        button.setAccessibleName(name)
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
 
     def _shortcuts(self, owner: QWidget, *, fullscreen: bool) -> list[QShortcut]:
         skip = self.skip_requested.emit
