@@ -29,10 +29,14 @@ STARTUP_TIMEOUT_S = 15.0
 class RunningServer:
     """A credit server serving on loopback in a daemon thread. Use as a context manager or call stop()."""
 
-    def __init__(self, app: FastAPI, server: Any, thread: threading.Thread, url: str, data_dir: Path) -> None:
+    def __init__(
+        self, app: FastAPI, server: Any, thread: threading.Thread, url: str, data_dir: Path,
+        database_url: str | None = None,
+    ) -> None:
         self.app = app
         self.url = url
         self.data_dir = data_dir
+        self.database_url = database_url  # None: SQLite in data_dir
         self._server = server
         self._thread = thread
 
@@ -182,4 +186,4 @@ def serve_in_thread(
             raise RuntimeError("the credit server did not start in time")
         time.sleep(0.005)
     url_host = f"[{host}]" if ":" in host else host
-    return RunningServer(app, server, thread, f"http://{url_host}:{bound_port}", Path(data_dir))
+    return RunningServer(app, server, thread, f"http://{url_host}:{bound_port}", Path(data_dir), database_url)

@@ -8,6 +8,7 @@ pharmacist; the demo activity). The proxies forward to `server`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,19 +19,59 @@ from tests.support.fault_proxy import FaultProxy
 from tests.support.socket_proxy import SocketProxy
 
 StartServer = Callable[..., RunningServer]
+NewDatabase = Callable[[], "str | None"]
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--server-db", choices=("sqlite", "postgresql"), default="sqlite",
+        help="the database every test server uses: SQLite in its data folder (default) or a "
+        "fresh database on a private PostgreSQL cluster started for the session "
+        "(tests/support/postgres.py). CME_SERVER_DB_URL=postgresql+psycopg://user@host:port/ "
+        "uses a PostgreSQL already running instead.",
+    )
+
+
+@pytest.fixture(scope="session")
+def server_database(request) -> Iterator[NewDatabase]:
+    """`server_database() -> url | None`: the database URL for the next test server, or None
+    for SQLite in its data folder. One switch for the whole suite (`--server-db`)."""
+    from tests.support import postgres  # deferred: only PostgreSQL runs need it
+
+    existing = os.environ.get("CME_SERVER_DB_URL")
+    if existing:
+        urls = postgres.database_urls(existing)
+        yield lambda: next(urls)
+    elif request.config.getoption("--server-db") == "postgresql":
+        cluster = postgres.PrivateCluster()
+        yield cluster.new_database
+        cluster.stop()
+    else:
+        yield lambda: None
+
+
+def server_backend(config) -> str:
+    """"postgresql" or "sqlite": what the suite's servers run on (for a test's own choices)."""
+    if os.environ.get("CME_SERVER_DB_URL") or config.getoption("--server-db") == "postgresql":
+        return "postgresql"
+    return "sqlite"
 
 
 @pytest.fixture
-def start_server(tmp_path_factory) -> Iterator[StartServer]:
+def start_server(tmp_path_factory, server_database: NewDatabase) -> Iterator[StartServer]:
     """`start_server(*, demo=True, again=None, **options) -> RunningServer`: a server on its
     own data folder; `options` are serve_in_thread's (access_ttl_s, completion_grace_days,
     database_url, port). Without `demo` it has no learner and no activity. `again`: a
-    stopped server to start once more, on its data folder and port (the network came back)."""
+    stopped server to start once more, on its data folder, database and port (the network
+    came back). Without `database_url` the suite's switch decides (`server_database`)."""
     started: list[RunningServer] = []
 
     def start(*, demo: bool = True, again: RunningServer | None = None, **options: Any) -> RunningServer:
         if again is not None:
             options["port"] = int(again.url.rsplit(":", 1)[1])
+            options.setdefault("database_url", again.database_url)
+        elif "database_url" not in options:
+            options["database_url"] = server_database()
         folder = again.data_dir if again is not None else tmp_path_factory.mktemp("server")
         running = serve_in_thread(folder, demo=demo, **options)
         started.append(running)
