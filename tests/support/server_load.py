@@ -1,0 +1,413 @@
+"""The credit server under a deadline rush (issue 12): N learners sign in, fetch the catalog
+twice, post a batch of 5 completions (every 10th batch twice at the same moment, as a client
+retrying after a lost reply does), then every batch is sent again. Shared by the load bench
+(tests/bench/bench_server_load.py, N = 50 … 500) and its smoke test (N = 5).
+
+The server runs as a real process, `python -m creditserver` (= `cme-credit-server`) on
+loopback, on a data folder prepared here: the learners imported with `learner import` (fast:
+no password hash) and given one Argon2id hash of one password straight in the database, so
+the setup costs one hash but every sign-in in the run checks the password the real way; five
+copies of the demo activity, dated relative to today with a stand-in video, published with
+`publish`. Nothing in the setup is timed.
+
+The load generator is one asyncio loop: one httpx client per learner (a desktop has its own
+connections) with the desktop's timeouts, all N learners at once. Each step (sign-in,
+catalog, completions, re-send) starts when the step before has ended for every learner, so
+each has its own wall time and rate. Every learner sends `X-Forwarded-For` with an address of
+its own, as the reverse proxy in front of a real server would (uvicorn trusts it from
+127.0.0.1): the sign-in throttle counts failures per address, and N learners sharing one
+address would be refused as a guessing attack (`one_address=True` shows that).
+
+`check_exactly_once` reads the database with SQLAlchemy afterwards: every completion sent is
+stored once with one certificate, the one every answer about it named, and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from desktop.sync.http import DEFAULT_TIMEOUT
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "load-bench-passphrase"
+BATCH = 5
+ACTIVITIES = tuple(f"load-{k}" for k in range(BATCH))  # credit is once per learner and activity
+DOUBLED_EVERY = 10
+STARTUP_TIMEOUT_S = 60.0
+KINDS = ("sign-in", "catalog", "completion POST", "re-send")
+OK_ANSWERS = ("accepted", "duplicate")
+
+
+# ---------------------------------------------------------------- the server's data
+
+
+def prepare_data(data_dir: Path, database_url: str | None, learners: int) -> None:
+    """A new server database with `learners` physicians (load00000 …, password PASSWORD)
+    and the activities of ACTIVITIES, through the server's own commands."""
+    from sqlalchemy import update
+
+    from creditserver.cli import main as cli
+    from creditserver.db import Database
+    from creditserver.models import Learner
+    from creditserver.passwords import hash_password
+    from tests.server.conftest import write_folder
+    from tests.support.activities import activity_doc
+
+    work = Path(tempfile.mkdtemp(prefix="load-setup-"))
+    db_args = ["--data-dir", str(data_dir), *(["--database-url", database_url] if database_url else [])]
+    people = work / "people.csv"
+    with people.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["username", "display_name", "profession", "degree"])
+        writer.writerows([username(i), f"Dr. Load {i}", "physician", "MD"] for i in range(learners))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        _must(cli(["learner", "import", *db_args, "--codes", str(work / "codes.csv"), str(people)]), "learner import", out)
+        for activity_id in ACTIVITIES:  # as tests/server/conftest.py credit_server: 80% of a stand-in video
+            doc = activity_doc(activity_id, assets=[{"path": "talk.mp4", "title": "Talk"}])
+            folder = write_folder(work / activity_id, doc, files={"talk.mp4": bytes(range(256)) * 40})
+            _must(cli(["publish", *db_args, str(folder)]), "publish", out)
+    db = Database(data_dir, database_url)
+    try:
+        with db.session() as s:
+            s.execute(update(Learner).values(password_hash=hash_password(PASSWORD)))
+    finally:
+        db.dispose()
+
+
+def _must(code: int, what: str, out: io.StringIO) -> None:
+    if code != 0:
+        raise RuntimeError(f"{what} failed ({code}): {out.getvalue()[-500:]}")
+
+
+def username(i: int) -> str:
+    return f"load{i:05d}"
+
+
+# ---------------------------------------------------------------- the server process
+
+
+class WorkersUnavailable(RuntimeError):
+    """`serve` has no --workers option (yet)."""
+
+
+def serve_arguments(data_dir: Path, database_url: str | None, port: int, workers: int) -> list[str]:
+    """The command line that serves `data_dir` with `workers` processes, as this server's
+    CLI spells it (`serve …` or the top-level options); WorkersUnavailable when it cannot."""
+    from creditserver.cli import build_parser
+
+    options = ["--data-dir", str(data_dir), "--port", str(port), *(["--database-url", database_url] if database_url else [])]
+    options += ["--workers", str(workers)] if workers > 1 else []
+    for form in (["serve", *options], options):
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                build_parser().parse_args(form)
+            except SystemExit:
+                continue
+        return form
+    raise WorkersUnavailable(f"{workers} workers: not available (serve has no --workers)")
+
+
+class ServerProcess:
+    """`python -m creditserver ARGS` (= `cme-credit-server`) on a free loopback port, started
+    in a session of its own so that its worker processes stop with it."""
+
+    def __init__(self, data_dir: Path, database_url: str | None, workers: int = 1) -> None:
+        port = _free_port()
+        args = serve_arguments(data_dir, database_url, port, workers)
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = data_dir.parent / f"server-{port}.log"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "creditserver", *args], stdout=log,
+                                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            self._wait_ready(workers)
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/v1"
+
+    def _wait_ready(self, workers: int) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.proc.returncode}): {self.log_tail()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(self.api_url + "/info", timeout=2).status_code == 200:
+                    if workers > 1:  # the first worker answered; give the others time to finish importing
+                        time.sleep(2.0)
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not answer within {STARTUP_TIMEOUT_S:g} s: {self.log_tail()}")
+
+    def log_tail(self, chars: int = 1500) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful stop; it stops its workers
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the session this class started, nothing else
+                self.proc.wait(5)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of `pid`, its finished children and its live descendants."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += times.get(p, 0.0)
+        todo += [child for child, parent in parents.items() if parent == p]
+    return total
+
+
+# ---------------------------------------------------------------- the load
+
+
+@dataclass
+class LoadOutcome:
+    learners: int
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    step_s: dict[str, float] = field(default_factory=dict)
+    errors: Counter = field(default_factory=Counter)  # transport, 5xx, other status
+    false_refusals: int = 0
+    examples: list[str] = field(default_factory=list)
+    answered: dict[str, set[str]] = field(default_factory=dict)  # completion id -> certificate ids named
+    sent: set[str] = field(default_factory=set)
+    delivered_first: int = 0  # items the completions step sent (doubled batches once)
+
+    def note(self, text: str) -> None:
+        if len(self.examples) < 5:
+            self.examples.append(text)
+
+    def percentile_ms(self, kind: str, q: float) -> float | None:
+        values = sorted(self.latencies[kind])
+        if not values:
+            return None
+        if len(values) == 1:
+            return values[0] * 1000
+        return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1] * 1000
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+class _Learner:
+    def __init__(self, i: int, api_url: str, outcome: LoadOutcome, one_address: bool) -> None:
+        self.i = i
+        headers = {} if one_address else {"X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"}
+        self.client = httpx.AsyncClient(base_url=api_url, timeout=DEFAULT_TIMEOUT, headers=headers)
+        self.outcome = outcome
+        self.auth: dict[str, str] | None = None
+        self.batch: list[dict[str, Any]] = []
+
+    async def request(self, kind: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
+        """The reply, or None after counting the error (transport, 5xx, any other surprise)."""
+        started = time.perf_counter()
+        try:
+            reply = await self.client.request(method, path, **kw)
+        except httpx.TransportError as exc:
+            self.outcome.errors["transport"] += 1
+            self.outcome.note(f"{kind}: {type(exc).__name__} {exc}")
+            return None
+        self.outcome.latencies[kind].append(time.perf_counter() - started)
+        if reply.status_code >= 500:
+            self.outcome.errors["5xx"] += 1
+        elif reply.status_code not in (200, 304):
+            self.outcome.errors[f"{reply.status_code}"] += 1
+        else:
+            return reply
+        self.outcome.note(f"{kind}: {reply.status_code} {reply.text[:200]}")
+        return None
+
+    async def sign_in(self) -> None:
+        body = {"username": username(self.i), "password": PASSWORD, "device_name": f"load bench {self.i}"}
+        reply = await self.request("sign-in", "POST", "/auth/token", json=body)
+        if reply is not None:
+            self.auth = {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+    async def fetch_catalog(self) -> None:
+        first = await self.request("catalog", "GET", "/catalog", headers=self.auth)
+        etag = first.headers.get("ETag") if first is not None else None  # the desktop asks again with it
+        await self.request("catalog", "GET", "/catalog", headers={**self.auth, **({"If-None-Match": etag} if etag else {})})
+
+    async def post_completions(self, doubled: bool) -> None:
+        from tests.server.credit_support import completion
+
+        self.batch = [completion(a) for a in ACTIVITIES]
+        self.outcome.sent.update(item["id"] for item in self.batch)
+        self.outcome.delivered_first += len(self.batch)
+        await asyncio.gather(*(self.post("completion POST") for _ in range(2 if doubled else 1)))
+
+    async def post(self, kind: str) -> None:
+        reply = await self.request(kind, "POST", "/completions", json={"completions": self.batch}, headers=self.auth)
+        if reply is not None:
+            judge_answers(self.outcome, self.batch, reply.json().get("results", []))
+
+
+def judge_answers(outcome: LoadOutcome, batch: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+    """Every item of a valid batch must come back accepted or duplicate with a certificate id."""
+    by_index = {r.get("index"): r for r in results}
+    for index, item in enumerate(batch):
+        answer = by_index.get(index, {})
+        if answer.get("status") in OK_ANSWERS and answer.get("certificate_id"):
+            outcome.answered.setdefault(item["id"], set()).add(answer["certificate_id"])
+        else:
+            outcome.false_refusals += 1
+            outcome.note(f"false refusal: {answer.get('status')} {answer.get('reason_code')} {answer.get('reason', '')[:120]}")
+
+
+async def run_load(api_url: str, learners: int, *, one_address: bool = False) -> LoadOutcome:
+    """The scenario against a running server, step by step (module docstring)."""
+    outcome = LoadOutcome(learners)
+    crowd = [_Learner(i, api_url, outcome, one_address) for i in range(learners)]
+    try:
+        await _step(outcome, "sign-in", [c.sign_in() for c in crowd])
+        signed_in = [c for c in crowd if c.auth is not None]
+        await _step(outcome, "catalog", [c.fetch_catalog() for c in signed_in])
+        await _step(outcome, "completion POST", [c.post_completions(c.i % DOUBLED_EVERY == 0) for c in signed_in])
+        await _step(outcome, "re-send", [c.post("re-send") for c in signed_in])
+    finally:
+        await asyncio.gather(*(c.client.aclose() for c in crowd))
+    return outcome
+
+
+async def _step(outcome: LoadOutcome, name: str, work: list) -> None:
+    started = time.perf_counter()
+    await asyncio.gather(*work)
+    outcome.step_s[name] = time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- exactly once
+
+
+@dataclass
+class CountCheck:
+    sent: int
+    stored: int  # completions in the database
+    certificates: int
+    missing: int  # sent, not stored
+    unexpected: int  # stored, never sent
+    without_certificate: int
+    answers_disagree: int  # answers named another certificate than the stored one, or several
+
+    @property
+    def ok(self) -> bool:
+        return (self.stored == self.certificates == self.sent
+                and not (self.missing or self.unexpected or self.without_certificate or self.answers_disagree))
+
+    def summary(self) -> str:
+        verdict = "yes" if self.ok else "NO"
+        text = f"stored exactly once: {verdict} ({self.stored} completions, {self.certificates} certificates for {self.sent} sent"
+        problems = [f"{n} {what}" for n, what in ((self.missing, "missing"), (self.unexpected, "never sent"),
+                    (self.without_certificate, "without certificate"), (self.answers_disagree, "answered another certificate"))
+                    if n]
+        return text + ("; " + ", ".join(problems) if problems else "") + ")"
+
+
+def check_exactly_once(data_dir: Path, database_url: str | None, outcome: LoadOutcome) -> CountCheck:
+    """Compare the database with what was sent and answered (read with SQLAlchemy)."""
+    from sqlalchemy import func, select
+
+    from creditserver.db import default_url, make_engine
+    from creditserver.models import Certificate, Completion
+
+    engine = make_engine(database_url or default_url(data_dir))
+    try:
+        with engine.connect() as con:
+            rows = con.execute(select(Completion.id, Certificate.id).outerjoin(
+                Certificate, Certificate.completion_id == Completion.id)).all()
+            certificates = con.execute(select(func.count()).select_from(Certificate)).scalar_one()
+    finally:
+        engine.dispose()
+    stored = {completion_id: cert_id for completion_id, cert_id in rows}
+    return CountCheck(
+        sent=len(outcome.sent),
+        stored=len(rows),
+        certificates=certificates,
+        missing=len(outcome.sent - stored.keys()),
+        unexpected=len(stored.keys() - outcome.sent),
+        without_certificate=sum(1 for cert in stored.values() if cert is None),
+        answers_disagree=sum(1 for cid, named in outcome.answered.items() if named != {stored.get(cid)}),
+    )
+
+
+# ---------------------------------------------------------------- one run
+
+
+@dataclass
+class LoadRun:
+    outcome: LoadOutcome
+    check: CountCheck
+    server_cpu_s: float
+    client_cpu_s: float
+
+    @property
+    def completions_per_s(self) -> float:
+        wall = self.outcome.step_s.get("completion POST", 0.0)
+        return self.outcome.delivered_first / wall if wall else 0.0
+
+    @property
+    def correct(self) -> bool:
+        return self.outcome.error_count == 0 and self.outcome.false_refusals == 0 and self.check.ok
+
+
+def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers: int = 1,
+             one_address: bool = False) -> LoadRun:
+    """Prepare `data_dir` (and the empty database at `database_url`), serve it, run the
+    scenario, check the database, stop the server. WorkersUnavailable before any setup."""
+    serve_arguments(data_dir, database_url, 0, workers)  # fail fast, before the setup
+    prepare_data(data_dir, database_url, learners)
+    server = ServerProcess(data_dir, database_url, workers)
+    try:
+        cpu_before, client_before = server.cpu_seconds(), time.process_time()
+        outcome = asyncio.run(run_load(server.api_url, learners, one_address=one_address))
+        server_cpu, client_cpu = server.cpu_seconds() - cpu_before, time.process_time() - client_before
+    finally:
+        server.stop()
+    return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu)
