@@ -1,0 +1,168 @@
+"""The credit server at provider scale (issue 12): a deadline rush of N learners on loopback.
+
+Not collected by pytest (no `test_` prefix). Run it:
+
+    .venv/bin/python -m tests.bench.bench_server_load [--quick] [--learners 50,200,500]
+        [--db sqlite,postgresql] [--workers 1,2] [--one-address]
+
+The scenario (tests/support/server_load.py): N learners each sign in, fetch the catalog twice
+and post a batch of 5 completions, every 10th batch sent twice at the same moment; then
+every batch is sent again. N = 50, 200, 500 (`--quick`: 50), on SQLite and on PostgreSQL (a
+private, durable cluster started and stopped here: tests/support/postgres.py), with 1 and 2
+server processes (`--workers`; rows say "not available" while `serve` has no such option).
+Each run gets a new data folder and database and a server process of its own.
+
+Printed per run: completions/s (the first deliveries ÷ the wall time of the completions
+step, doubled batches counted once), sign-ins/s, p50/p99 per request kind, errors (transport
+failures, 5xx, any other unexpected status), false refusals (a valid completion, first sent,
+doubled or re-sent, answered other than accepted/duplicate with its certificate id), the
+count check (every completion stored exactly once, with the certificate its answers named)
+and the CPU seconds of the server processes and of this load generator, which share the
+machine. Target (issue 12, N = 500, PostgreSQL, 2 workers): 0 errors, 0 false refusals,
+exactly once, completion POST p99 ≤ 5 s, ≥ 300 completions/s. Anchor: one process on main
+before issue 12, ~115 completions/s and ~20 sign-ins/s. The correctness figures must hold on
+every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+LEARNERS = (50, 200, 500)
+QUICK_LEARNERS = (50,)
+BACKENDS = ("sqlite", "postgresql")
+WORKERS = (1, 2)
+TARGET = {"learners": 500, "backend": "postgresql", "workers": 2}
+TARGET_P99_S = 5.0
+TARGET_PER_S = 300.0
+ANCHOR_PER_S = 115
+ANCHOR_SIGN_INS_PER_S = 20
+LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(","))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(text.split(","))
+    if unknown := [n for n in names if n not in BACKENDS]:
+        raise argparse.ArgumentTypeError(f"unknown database {unknown[0]!r} (sqlite, postgresql)")
+    return names
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench_server_load", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="N = 50 only")
+    p.add_argument("--learners", type=_numbers, default=LEARNERS, metavar="N,N", help="default 50,200,500")
+    p.add_argument("--db", type=_names, default=BACKENDS, metavar="sqlite,postgresql")
+    p.add_argument("--workers", type=_numbers, default=WORKERS, metavar="1,2")
+    p.add_argument("--one-address", action="store_true",
+                   help="every learner from 127.0.0.1 (no X-Forwarded-For): the sign-in throttle sees one address")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.learners = QUICK_LEARNERS
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tests.support.server_load import DOUBLED_EVERY
+
+    args = parse(argv or [])
+    print(
+        f"N learners sign in, fetch the catalog twice, post 5 completions (every {DOUBLED_EVERY}th batch twice at once), then "
+        f"re-send every batch; loopback, one server process tree and this load generator on a shared machine "
+        f"(figures are noisy). Anchor, one process on main before issue 12: ~{ANCHOR_PER_S} completions/s, "
+        f"~{ANCHOR_SIGN_INS_PER_S} sign-ins/s.",
+        flush=True,
+    )
+    failed = 0
+    for backend in args.db:
+        failed += run_backend(backend, args)
+    return 1 if failed else 0
+
+
+def run_backend(backend: str, args: argparse.Namespace) -> int:
+    """Every row of one database; the number that failed to run."""
+    from tests.support.postgres import PostgresUnavailable, PrivateCluster
+
+    cluster = None
+    if backend == "postgresql":
+        try:
+            cluster = PrivateCluster(durable=True, max_connections=300)
+        except PostgresUnavailable as exc:
+            print(f"PostgreSQL: not available ({exc})", flush=True)
+            return 0
+    failed = 0
+    try:
+        for workers in args.workers:
+            for learners in args.learners:
+                failed += run_row(backend, workers, learners, cluster, args.one_address)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    return failed
+
+
+def run_row(backend: str, workers: int, learners: int, cluster, one_address: bool) -> int:
+    from tests.support.server_load import WorkersUnavailable, run_once
+
+    label = f"{LABELS[backend]}, {workers} worker{'s' if workers > 1 else ''}, N={learners}"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    try:
+        url = cluster.new_database() if cluster is not None else None
+        run = run_once(tmp / "server", url, learners, workers=workers, one_address=one_address)
+    except WorkersUnavailable:
+        print(f"{label}: not available (serve has no --workers)", flush=True)
+        return 0
+    except Exception as exc:  # one broken row should not hide the others' figures
+        print(f"{label}: failed: {type(exc).__name__}: {exc}", flush=True)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    figures, correctness = describe(run)
+    print(f"{label}: {figures}\n    {correctness} {verdict(run, backend, workers, learners)}", flush=True)
+    return 0
+
+
+def describe(run) -> tuple[str, str]:
+    """(the speeds and CPU, the correctness figures) of one run."""
+    o = run.outcome
+    steps = o.step_s
+    kinds = ", ".join(f"{kind} {_ms(o.percentile_ms(kind, 0.5))}/{_ms(o.percentile_ms(kind, 0.99))}"
+                      for kind in o.latencies)
+    errors = ", ".join(f"{n} {kind}" for kind, n in sorted(o.errors.items())) or "none"
+    examples = f"; e.g. {o.examples[0]!r}" if o.examples else ""
+    return (
+        f"{o.delivered_first:,} completions in {steps.get('completion POST', 0):.2f} s = {run.completions_per_s:.0f}/s; "
+        f"{o.learners} sign-ins in {steps['sign-in']:.2f} s = {o.learners / steps['sign-in']:.0f}/s; "
+        f"re-send {steps.get('re-send', 0):.2f} s; p50/p99 {kinds}; CPU s: server {run.server_cpu_s:.1f}, "
+        f"load generator {run.client_cpu_s:.1f}",
+        f"errors {o.error_count} ({errors}); false refusals {o.false_refusals}; {run.check.summary()}{examples}",
+    )
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+def verdict(run, backend: str, workers: int, learners: int) -> str:
+    correct = "met" if run.correct else "not met"
+    if {"learners": learners, "backend": backend, "workers": workers} != TARGET:
+        return f"[0 errors, 0 false refusals, exactly once: {correct}]"
+    p99 = (run.outcome.percentile_ms("completion POST", 0.99) or float("inf")) / 1000
+    missed = [what for what, ok in (
+        ("correctness", run.correct), (f"p99 {p99:.1f} s", p99 <= TARGET_P99_S),
+        (f"{run.completions_per_s:.0f}/s", run.completions_per_s >= TARGET_PER_S)) if not ok]
+    return (f"[issue 12 target: 0 errors, 0 false refusals, exactly once, completion POST p99 ≤ {TARGET_P99_S:g} s, "
+            f"≥ {TARGET_PER_S:g} completions/s: {'met' if not missed else 'not met (' + ', '.join(missed) + ')'}]")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
