@@ -137,11 +137,15 @@ def describe(run) -> tuple[str, str]:
                       for kind in o.latencies)
     errors = ", ".join(f"{n} {kind}" for kind, n in sorted(o.errors.items())) or "none"
     examples = f"; e.g. {o.examples[0]!r}" if o.examples else ""
+    if o.delivered_first:
+        rate = f"{o.delivered_first:,} completions in {steps['completion POST']:.2f} s = {run.completions_per_s:.0f}/s"
+    else:
+        rate = "no completions sent (no sign-in succeeded)"
     return (
-        f"{o.delivered_first:,} completions in {steps.get('completion POST', 0):.2f} s = {run.completions_per_s:.0f}/s; "
+        f"{rate}; "
         f"{o.learners} sign-ins in {steps['sign-in']:.2f} s = {o.learners / steps['sign-in']:.0f}/s; "
         f"re-send {steps.get('re-send', 0):.2f} s; p50/p99 {kinds}; CPU s: server {run.server_cpu_s:.1f}, "
-        f"load generator {run.client_cpu_s:.1f}",
+        f"load generator {run.client_cpu_s:.1f}; machine load average {run.machine_load:.1f} at the start",
         f"errors {o.error_count} ({errors}); false refusals {o.false_refusals}; {run.check.summary()}{examples}",
     )
 

@@ -43,8 +43,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select, update
 
+from creditserver.cli import build_parser
+from creditserver.cli import main as cli
+from creditserver.db import Database, default_url, make_engine
+from creditserver.models import Certificate, Completion, Learner
+from creditserver.passwords import hash_password
 from desktop.sync.http import DEFAULT_TIMEOUT
+from tests.server.conftest import write_folder
+from tests.server.credit_support import completion
+from tests.support.activities import activity_doc
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "load-bench-passphrase"
@@ -62,15 +71,6 @@ OK_ANSWERS = ("accepted", "duplicate")
 def prepare_data(data_dir: Path, database_url: str | None, learners: int) -> None:
     """A new server database with `learners` physicians (load00000 …, password PASSWORD)
     and the activities of ACTIVITIES, through the server's own commands."""
-    from sqlalchemy import update
-
-    from creditserver.cli import main as cli
-    from creditserver.db import Database
-    from creditserver.models import Learner
-    from creditserver.passwords import hash_password
-    from tests.server.conftest import write_folder
-    from tests.support.activities import activity_doc
-
     work = Path(tempfile.mkdtemp(prefix="load-setup-"))
     db_args = ["--data-dir", str(data_dir), *(["--database-url", database_url] if database_url else [])]
     people = work / "people.csv"
@@ -112,8 +112,6 @@ class WorkersUnavailable(RuntimeError):
 def serve_arguments(data_dir: Path, database_url: str | None, port: int, workers: int) -> list[str]:
     """The command line that serves `data_dir` with `workers` processes, as this server's
     CLI spells it (`serve …` or the top-level options); WorkersUnavailable when it cannot."""
-    from creditserver.cli import build_parser
-
     options = ["--data-dir", str(data_dir), "--port", str(port), *(["--database-url", database_url] if database_url else [])]
     options += ["--workers", str(workers)] if workers > 1 else []
     for form in (["serve", *options], options):
@@ -278,8 +276,6 @@ class _Learner:
         await self.request("catalog", "GET", "/catalog", headers={**self.auth, **({"If-None-Match": etag} if etag else {})})
 
     async def post_completions(self, doubled: bool) -> None:
-        from tests.server.credit_support import completion
-
         self.batch = [completion(a) for a in ACTIVITIES]
         self.outcome.sent.update(item["id"] for item in self.batch)
         self.outcome.delivered_first += len(self.batch)
@@ -354,11 +350,6 @@ class CountCheck:
 
 def check_exactly_once(data_dir: Path, database_url: str | None, outcome: LoadOutcome) -> CountCheck:
     """Compare the database with what was sent and answered (read with SQLAlchemy)."""
-    from sqlalchemy import func, select
-
-    from creditserver.db import default_url, make_engine
-    from creditserver.models import Certificate, Completion
-
     engine = make_engine(database_url or default_url(data_dir))
     try:
         with engine.connect() as con:
@@ -388,6 +379,7 @@ class LoadRun:
     check: CountCheck
     server_cpu_s: float
     client_cpu_s: float
+    machine_load: float  # the 1-minute load average as the run began: other work on the machine
 
     @property
     def completions_per_s(self) -> float:
@@ -407,9 +399,10 @@ def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers
     prepare_data(data_dir, database_url, learners)
     server = ServerProcess(data_dir, database_url, workers)
     try:
+        machine_load = os.getloadavg()[0]
         cpu_before, client_before = server.cpu_seconds(), time.process_time()
         outcome = asyncio.run(run_load(server.api_url, learners, one_address=one_address))
         server_cpu, client_cpu = server.cpu_seconds() - cpu_before, time.process_time() - client_before
     finally:
         server.stop()
-    return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu)
+    return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu, machine_load)
