@@ -13,7 +13,8 @@ server processes (`--workers`; rows say "not available" while `serve` has no suc
 Each run gets a new data folder and database and a server process of its own.
 
 Printed per run: completions/s (the first deliveries ÷ the wall time of the completions
-step, doubled batches counted once), sign-ins/s, p50/p99 per request kind, errors (transport
+step, doubled batches counted once), sign-ins/s (a learner whose sign-in failed tries once
+more after the others), p50/p99 per request kind, errors (transport
 failures, 5xx, any other unexpected status), false refusals (a valid completion, first sent,
 doubled or re-sent, answered other than accepted/duplicate with its certificate id), the
 count check (every completion stored exactly once, with the certificate its answers named)
@@ -137,17 +138,25 @@ def describe(run) -> tuple[str, str]:
                       for kind in o.latencies)
     errors = ", ".join(f"{n} {kind}" for kind, n in sorted(o.errors.items())) or "none"
     examples = f"; e.g. {o.examples[0]!r}" if o.examples else ""
+    first = o.learners - o.signed_in_again
     if o.delivered_first:
         rate = f"{o.delivered_first:,} completions in {steps['completion POST']:.2f} s = {run.completions_per_s:.0f}/s"
     else:
-        rate = "no completions sent (no sign-in succeeded)"
+        rate = "no completions sent (no sign-in succeeded, even at the second try)"
     return (
         f"{rate}; "
-        f"{o.learners} sign-ins in {steps['sign-in']:.2f} s = {o.learners / steps['sign-in']:.0f}/s; "
+        f"{first} of {o.learners} signed in at the first try in {steps['sign-in']:.2f} s = {first / steps['sign-in']:.0f}/s"
+        f"{_again(o)}; "
         f"re-send {steps.get('re-send', 0):.2f} s; p50/p99 {kinds}; CPU s: server {run.server_cpu_s:.1f}, "
         f"load generator {run.client_cpu_s:.1f}; machine load average {run.machine_load:.1f} at the start",
         f"errors {o.error_count} ({errors}); false refusals {o.false_refusals}; {run.check.summary()}{examples}",
     )
+
+
+def _again(o) -> str:
+    if not o.signed_in_again:
+        return ""
+    return f" ({o.signed_in_again} failed and tried again: {o.step_s['sign-in again']:.2f} s more)"
 
 
 def _ms(value: float | None) -> str:

@@ -13,7 +13,8 @@ copies of the demo activity, dated relative to today with a stand-in video, publ
 The load generator is one asyncio loop: one httpx client per learner (a desktop has its own
 connections) with the desktop's timeouts, all N learners at once. Each step (sign-in,
 catalog, completions, re-send) starts when the step before has ended for every learner, so
-each has its own wall time and rate. Every learner sends `X-Forwarded-For` with an address of
+each has its own wall time and rate. A learner whose sign-in failed (a timeout, a 5xx) tries
+once more after the others, as a person would; the failure still counts as an error. Every learner sends `X-Forwarded-For` with an address of
 its own, as the reverse proxy in front of a real server would (uvicorn trusts it from
 127.0.0.1): the sign-in throttle counts failures per address, and N learners sharing one
 address would be refused as a guessing attack (`one_address=True` shows that).
@@ -218,6 +219,7 @@ class LoadOutcome:
     answered: dict[str, set[str]] = field(default_factory=dict)  # completion id -> certificate ids named
     sent: set[str] = field(default_factory=set)
     delivered_first: int = 0  # items the completions step sent (doubled batches once)
+    signed_in_again: int = 0  # learners whose first sign-in failed and who tried once more
 
     def note(self, text: str) -> None:
         if len(self.examples) < 5:
@@ -306,6 +308,10 @@ async def run_load(api_url: str, learners: int, *, one_address: bool = False) ->
     crowd = [_Learner(i, api_url, outcome, one_address, tls) for i in range(learners)]
     try:
         await _step(outcome, "sign-in", [c.sign_in() for c in crowd])
+        again = [c for c in crowd if c.auth is None]
+        if again:  # as a learner whose sign-in failed would: once more, the failure counted as an error
+            outcome.signed_in_again = len(again)
+            await _step(outcome, "sign-in again", [c.sign_in() for c in again])
         signed_in = [c for c in crowd if c.auth is not None]
         await _step(outcome, "catalog", [c.fetch_catalog() for c in signed_in])
         await _step(outcome, "completion POST", [c.post_completions(c.i % DOUBLED_EVERY == 0) for c in signed_in])
