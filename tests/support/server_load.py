@@ -72,7 +72,17 @@ OK_ANSWERS = ("accepted", "duplicate")
 def prepare_data(data_dir: Path, database_url: str | None, learners: int) -> None:
     """A new server database with `learners` physicians (load00000 …, password PASSWORD)
     and the activities of ACTIVITIES, through the server's own commands."""
-    work = Path(tempfile.mkdtemp(prefix="load-setup-"))
+    with tempfile.TemporaryDirectory(prefix="load-setup-") as tmp:
+        _import_and_publish(Path(tmp), data_dir, database_url, learners)
+    db = Database(data_dir, database_url)
+    try:
+        with db.session() as s:
+            s.execute(update(Learner).values(password_hash=hash_password(PASSWORD)))
+    finally:
+        db.dispose()
+
+
+def _import_and_publish(work: Path, data_dir: Path, database_url: str | None, learners: int) -> None:
     db_args = ["--data-dir", str(data_dir), *(["--database-url", database_url] if database_url else [])]
     people = work / "people.csv"
     with people.open("w", encoding="utf-8", newline="") as f:
@@ -86,12 +96,6 @@ def prepare_data(data_dir: Path, database_url: str | None, learners: int) -> Non
             doc = activity_doc(activity_id, assets=[{"path": "talk.mp4", "title": "Talk"}])
             folder = write_folder(work / activity_id, doc, files={"talk.mp4": bytes(range(256)) * 40})
             _must(cli(["publish", *db_args, str(folder)]), "publish", out)
-    db = Database(data_dir, database_url)
-    try:
-        with db.session() as s:
-            s.execute(update(Learner).values(password_hash=hash_password(PASSWORD)))
-    finally:
-        db.dispose()
 
 
 def _must(code: int, what: str, out: io.StringIO) -> None:
