@@ -14,7 +14,7 @@ Each run gets a new data folder and database and a server process of its own.
 
 Printed per run: completions/s (the first deliveries ÷ the wall time of the completions
 step, doubled batches counted once), sign-ins/s (a learner whose sign-in failed tries once
-more after the others), p50/p99 per request kind, errors (transport
+more after the others), p50/p99 per request kind (of the requests answered), errors (transport
 failures, 5xx, any other unexpected status), false refusals (a valid completion, first sent,
 doubled or re-sent, answered other than accepted/duplicate with its certificate id), the
 count check (every completion stored exactly once, with the certificate its answers named)
@@ -157,7 +157,8 @@ def describe(run) -> tuple[str, str]:
 def _again(o) -> str:
     if not o.signed_in_again:
         return ""
-    return f" ({o.signed_in_again} failed and tried again: {o.step_s['sign-in again']:.2f} s more)"
+    return (f" ({o.signed_in_again} failed and tried again, {o.signed_in_at_second_try} of them signed in, "
+            f"{o.step_s['sign-in again']:.2f} s more)")
 
 
 def _ms(value: float | None) -> str:

@@ -215,7 +215,7 @@ def tree_cpu_seconds(pid: int) -> float:
 @dataclass
 class LoadOutcome:
     learners: int
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})  # answered requests
     step_s: dict[str, float] = field(default_factory=dict)
     errors: Counter = field(default_factory=Counter)  # transport, 5xx, other status
     false_refusals: int = 0
@@ -224,6 +224,7 @@ class LoadOutcome:
     sent: set[str] = field(default_factory=set)
     delivered_first: int = 0  # items the completions step sent (doubled batches once)
     signed_in_again: int = 0  # learners whose first sign-in failed and who tried once more
+    signed_in_at_second_try: int = 0
 
     def note(self, text: str) -> None:
         if len(self.examples) < 5:
@@ -316,6 +317,7 @@ async def run_load(api_url: str, learners: int, *, one_address: bool = False) ->
         if again:  # as a learner whose sign-in failed would: once more, the failure counted as an error
             outcome.signed_in_again = len(again)
             await _step(outcome, "sign-in again", [c.sign_in() for c in again])
+            outcome.signed_in_at_second_try = sum(1 for c in again if c.auth is not None)
         signed_in = [c for c in crowd if c.auth is not None]
         await _step(outcome, "catalog", [c.fetch_catalog() for c in signed_in])
         await _step(outcome, "completion POST", [c.post_completions(c.i % DOUBLED_EVERY == 0) for c in signed_in])
