@@ -19,6 +19,7 @@ from desktop.errors import BadServerAddress
 from desktop.logs import redact, setup_logging
 from desktop.paths import Paths, default_data_dir, default_log_dir
 from desktop.policy import load_policy
+from desktop.views.startup import mark  # stdlib only: the bench's start-up steps
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    mark("python and the app's first modules")
     args = build_parser().parse_args(argv)
     # Machine policy first (tomllib; pydantic only if the file sets something). Its one
     # log line about a bad file is written once logging is set up below.
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     # The log goes to the platform's log folder; with --data-dir (tests, IT staging) under it.
     setup_logging(data_dir / "logs" if args.data_dir else default_log_dir(), verbose=args.verbose)
     held.replay()
+    mark("command line, policy and log")
     if args.server and policy.is_set("server_url"):
         from desktop.config import normalise_server_url  # start-up speed: desktop.config loads pydantic
 
@@ -107,8 +110,11 @@ def _run_gui(data_dir: Path, args, policy=None) -> int:
     instance = InstanceLock(data_dir)
     if not instance.acquire():
         return _hand_over_to_owner(instance, data_dir)
+    mark("QtCore and the one-instance lock")
     from desktop.demo import DemoLauncher, demo_client_dir  # start-up speed: for the GUI only, like Qt
     from desktop.views.main_window import run_gui  # start-up speed: loaded after the lock is ours
+
+    mark("QtWidgets and the window's modules")
 
     demo_allowed = policy is None or policy.get("demo_allowed") is not False
     launcher = DemoLauncher(data_dir) if (args.demo or demo_allowed) else None
@@ -169,7 +175,9 @@ def _hand_over_to_owner(instance, data_dir: Path) -> int:
 
 def _first_paint(data_dir: Path):
     paths = Paths(data_dir)
-    return read_first_paint(paths.database, BlobStore(paths.blobs))
+    snapshot = read_first_paint(paths.database, BlobStore(paths.blobs))
+    mark("cached library read (sqlite3)")
+    return snapshot
 
 
 def _prefer_xwayland() -> None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -135,6 +133,9 @@ def _near_spellings(session: Session, word: str) -> tuple[str, ...]:
     choices, rows = _long_words(session, len(word))
     if not choices:
         return ()
+    from rapidfuzz import process  # memory: loaded at the first fuzzy search, not with the cache
+    from rapidfuzz.distance import Levenshtein  # memory: as above
+
     found = process.extract(word, choices, scorer=Levenshtein.distance, score_cutoff=NEAR_DISTANCE, limit=None)
     # Closest first, then the more frequent (a common misspelling is likelier meant).
     near = sorted((distance, -rows[index], choice) for choice, distance, index in found if distance > 0)

@@ -38,7 +38,7 @@ from desktop.views.accessibility import FOCUS_RING
 from desktop.views.events import AppEvents
 from desktop.views.library_view import LibraryView
 from desktop.views.section_list import SectionList
-from desktop.views.startup import bench_mode
+from desktop.views.startup import bench_mode, mark
 from desktop.views.status_line import StatusLine
 from desktop.views.tasks import wait_for_tasks, wait_for_writes
 from desktop.views.theme import app_theme
@@ -376,6 +376,7 @@ def run_gui(
     InstanceLock this process holds) lets later launches bring the window forward.
     """
     app = ensure_app()
+    mark("QApplication, style and accessibility")
     if instance is not None:
         instance.listen()  # before the window: a launch meanwhile is answered once it exists
     window = open_window(services, demo=demo, demo_launcher=demo_launcher, open_services=open_services,
@@ -398,7 +399,9 @@ def open_window(services=None, *, demo=False, demo_launcher=None, open_services=
         prefs = WindowPrefs(services.paths.data_dir if services is not None else None)
     app_theme(app).apply(prefs.theme)
     window = MainWindow(services, demo=demo, demo_launcher=demo_launcher, first_paint=first_paint, prefs=prefs)
+    mark("window built with the rows")
     window.show()
+    mark("window shown")
     if services is None:
         if open_services is None and demo_launcher is not None:
             def open_services():

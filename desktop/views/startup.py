@@ -3,7 +3,8 @@
 Imported by main_window before the first paint, so nothing heavy here (stdlib only).
 With `CME_OFFLINE_BENCH_FIRST_PAINT=1` the window skips the start-up sync and the
 first-run dialog and, after the library's first paint that shows rows, prints
-`first-paint-ms <ms>` and quits. The time is measured from `CME_OFFLINE_T0` (seconds
+`first-paint-ms <ms>` and, for each start-up step marked with `mark()`, `phase <name>
+<ms since the step before>`, and quits (tests/bench/bench_startup.py prints the shares). The time is measured from `CME_OFFLINE_T0` (seconds
 since the epoch, as from `time.time()`) if set, else from the process start time the OS
 reports.
 """
@@ -17,6 +18,7 @@ import time
 log = logging.getLogger(__name__)
 
 _IMPORTED_AT = time.time()
+_MARKS: list[tuple[str, float]] = []
 BENCH_ENV = "CME_OFFLINE_BENCH_FIRST_PAINT"
 T0_ENV = "CME_OFFLINE_T0"
 
@@ -46,3 +48,19 @@ def process_start_time() -> float:
 def first_paint_ms() -> float:
     """Milliseconds from the process start (or T0) until now."""
     return (time.time() - process_start_time()) * 1000.0
+
+
+def mark(step: str) -> None:
+    """Note that start-up step `step` just ended (kept only in bench mode; a list append)."""
+    if bench_mode():
+        _MARKS.append((step, time.time()))
+
+
+def phase_lines() -> list[str]:
+    """`phase <step> <ms>` for each marked step: its own time, from the step before (the
+    first from the process start or T0), in the order they happened."""
+    lines, before = [], process_start_time()
+    for step, at in _MARKS:
+        lines.append(f"phase {step.replace(' ', '_')} {(at - before) * 1000:.1f}")
+        before = at
+    return lines

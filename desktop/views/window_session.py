@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from desktop.views.startup import first_paint_ms
+from desktop.views.startup import first_paint_ms, mark, phase_lines
 from desktop.views.tasks import run_task, run_write
 
 if TYPE_CHECKING:
@@ -217,6 +217,8 @@ class WindowSession:
         dialog.deleteLater()
 
     def _bench_report(self) -> None:
+        mark("first paint")
+        print(*phase_lines(), sep="\n", flush=True)
         print(f"first-paint-ms {first_paint_ms():.1f}", flush=True)
         QTimer.singleShot(0, QApplication.quit)
 
