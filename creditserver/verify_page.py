@@ -124,13 +124,15 @@ def _credential_response(request: Request, certificate_id: str) -> Response:
 _NOT_FOUND = {404: {"model": Problem, "description": "No such certificate (an HTML page, or a problem for JSON)."}}
 
 
-@router.get(VERIFY_PATH + "/{certificate_id}.json", responses={200: {"content": {"application/json": {}}}, **_NOT_FOUND})
+# HEAD too: link checkers and the preview a phone's QR scanner shows ask with HEAD first.
+@router.api_route(VERIFY_PATH + "/{certificate_id}.json", methods=["GET", "HEAD"],
+                  responses={200: {"content": {"application/json": {}}}, **_NOT_FOUND})
 def verify_json(certificate_id: CertId, request: Request) -> Response:
     """The certificate's signed credential, as stored at issue. No sign-in."""
     return _credential_response(request, certificate_id)
 
 
-@router.get(VERIFY_PATH + "/{certificate_id}", response_class=HTMLResponse,
+@router.api_route(VERIFY_PATH + "/{certificate_id}", methods=["GET", "HEAD"], response_class=HTMLResponse,
             responses={200: {"content": {"text/html": {}, "application/json": {}}}, **_NOT_FOUND})
 def verify_page(
     certificate_id: CertId,
@@ -215,8 +217,8 @@ def verdict_text(check: CertificateCheck) -> tuple[bool, str, str, str]:
         signature = "\u2713 Valid: signed by this server, unchanged since it was issued."
     else:
         signature = f"\u2717 Not valid. {check.reason}"
-    if check.revoked:
-        status = f"\u2717 Revoked. {check.reason}".strip()
+    if check.revoked:  # the reason, unless it is the signature's, said above
+        status = f"\u2717 Revoked. {check.reason if check.signature_valid else ''}".strip()
     else:
         status = "\u2713 Active: no revocation is recorded for this certificate."
     valid = check.signature_valid and not check.revoked

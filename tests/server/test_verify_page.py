@@ -73,6 +73,8 @@ def test_the_page_answers_without_sign_in_with_what_the_certificate_certifies(cr
     for private in ("ABIM-000000", "DEMO-0001"):
         assert private not in page, private
     assert f"{credit_server.url}/verify/{cert_id}.json" in page
+    head = httpx.head(f"{credit_server.url}/verify/{cert_id}", timeout=10)  # a link checker, a QR scanner's preview
+    assert head.status_code == 200 and head.headers["content-type"].startswith("text/html") and head.content == b""
 
 
 def test_a_learner_name_with_markup_is_shown_as_text(credit_server, credit_api):
