@@ -75,7 +75,7 @@ def check_stored(request: Request, credential_json: str) -> CertificateCheck:
         doc = json.loads(credential_json)
     except ValueError:
         doc = None
-    return certificate_check(doc, [request.app.state.signing_key.info])
+    return certificate_check(doc, [request.app.state.signing_key.info], status_lists=None)  # none published yet
 
 
 # ---------------------------------------------------------------- the routes
@@ -133,7 +133,7 @@ def verify_json(certificate_id: CertId, request: Request) -> Response:
 
 
 @router.api_route(VERIFY_PATH + "/{certificate_id}", methods=["GET", "HEAD"], response_class=HTMLResponse,
-            responses={200: {"content": {"text/html": {}, "application/json": {}}}, **_NOT_FOUND})
+                  responses={200: {"content": {"text/html": {}, "application/json": {}}}, **_NOT_FOUND})
 def verify_page(
     certificate_id: CertId,
     request: Request,
