@@ -12,7 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from cmecore.protocol import API_PREFIX, ServerInfo
 
-from . import auth, catalog, certificates, completions, housekeeping, keys, media, onboarding, problems
+from . import auth, catalog, certificates, completions, housekeeping, keys, media, onboarding, problems, verify_page
 from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database
 from .demo import load_demo
@@ -101,6 +101,7 @@ def create_app(
     api.include_router(certificates.router)
     api.include_router(keys.router)
     app.include_router(api)
+    app.include_router(verify_page.router)  # public, outside /api/v1: the address printed on certificates
     completions.install_schemas(app)
 
     # Added last = outermost: the log sees the 500 that CatchAll produces and the 413 of the

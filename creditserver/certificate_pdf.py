@@ -5,11 +5,13 @@ as issued: the providers, the accreditation statement, the credit designation st
 the learner's profession, the signatory. Nothing here invents a statement. `certificate_text`
 decides what is said; `render_pdf` lays it out on one landscape page, centred vertically
 inside a double frame, shrinking the type (and, for a very long statement, flowing onto a
-second page) rather than cutting anything off.
+second page) rather than cutting anything off. Beside the certificate id it prints a QR code
+of the certificate's public verification page (segno), whose address is printed under it.
 """
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +43,8 @@ class CertificateText:
     note: str  # the CPE Monitor note, pharmacists only
     signatory: Signatory | None
     certificate: str  # id and issue date
-    verify: str  # "Verify the signed credential at <absolute URL>"
+    verify: str  # "Verify this certificate at <absolute URL of its verification page>"
+    verify_url: str  # that URL alone (the QR code's text)
 
 
 def certificate_text(cert: CertificateRecord, verify_url: str) -> CertificateText:
@@ -83,7 +86,8 @@ def certificate_text(cert: CertificateRecord, verify_url: str) -> CertificateTex
         note=cert.cpe_monitor_note or "",
         signatory=cert.signatory,
         certificate=f"Certificate {cert.id}   \u00b7   issued {cert.issued_at.strftime('%Y-%m-%d')}",
-        verify=f"Verify the signed credential at {verify_url}",
+        verify=f"Verify this certificate at {verify_url} (or scan the QR code)",
+        verify_url=verify_url,
     )
 
 
@@ -162,11 +166,31 @@ class _Rule:
     gap: float = 4.0
 
 
+QR_SIZE = 22.0  # mm, quiet zone included: a ~60-character URL's modules come out ~0.5 mm, which phones read
+
+_QR_BORDER = 4  # modules of white around the code, as ISO/IEC 18004 asks
+
+
+def qr_code(url: str) -> Any:
+    """The QR code of `url` (a segno QRCode: `.matrix` for tests), error correction level M."""
+    import segno  # deferred: start-up speed; only certificate PDFs need it
+
+    return segno.make(url, error="m", micro=False)
+
+
+def qr_png(url: str) -> bytes:
+    """`qr_code(url)` as a black-and-white PNG, 8 pixels a module, with its quiet zone."""
+    out = io.BytesIO()
+    qr_code(url).save(out, kind="png", scale=8, border=_QR_BORDER)
+    return out.getvalue()
+
+
 class _Page:
     """One certificate page being laid out: measures (dry run) or draws the same blocks."""
 
     def __init__(self, pdf: Any, fix: Callable[[str], str], families: dict[str, str]):
         self.pdf, self.fix, self.families = pdf, fix, families
+        self.qr: tuple[bytes, str] | None = None  # (PNG, URL) of the verification page's QR code
         self.left = 26.0
         self.width = pdf.w - 2 * self.left
         self.top, self.bottom = 19.0, pdf.h - 19.0
@@ -221,6 +245,13 @@ class _Page:
         self.pdf.set_font(self.families[block.family], block.style, block.size * scale)
         self.pdf.set_char_spacing(block.spacing * scale)
 
+    def draw_qr(self, x: float, y: float) -> None:
+        """The verification QR code, QR_SIZE square from (x, y); a link to its URL too."""
+        if self.qr is not None:
+            png, url = self.qr
+            self.pdf.image(io.BytesIO(png), x=x, y=y, w=QR_SIZE, h=QR_SIZE, link=url,
+                           alt_text=f"QR code of {url}")
+
     def frame(self) -> None:
         pdf = self.pdf
         pdf.set_draw_color(*NAVY)
@@ -272,33 +303,41 @@ def _signature(signatory: Signatory) -> list:
 
 def _layout(page: _Page, t: CertificateText, scale: float, draw: bool, y: float = 0.0) -> float:
     """Height of the whole certificate at `scale` (drawn from `y` when `draw`): the body, then
-    the signature (left) beside the certificate id (right), or the id alone, centred; last the
-    verification address on one line of its own."""
+    the signature (left) beside the verification QR code over the certificate id (right), both
+    standing on one baseline, or the QR code and id alone, centred; last the verification
+    address on one line of its own."""
     start = y
     y += page.flow(_body(t), scale, x=page.left, width=page.width, draw=draw, y=y) + 3 * scale
-    ident = [_Text(t.certificate, "sans", "", 7.5, GREY, 1)]
+    qr_h = QR_SIZE + 1.0
     if t.signatory is None:
-        y += page.flow(ident, scale, x=page.left, width=page.width, draw=draw, y=y)
+        if draw:
+            page.draw_qr(page.left + (page.width - QR_SIZE) / 2, y)
+        y += qr_h + page.flow([_Text(t.certificate, "sans", "", 7.5, GREY, 1)], scale, x=page.left,
+                              width=page.width, draw=draw, y=y + qr_h)
     else:
         column = page.width * 0.42
         right = page.left + page.width - column
-        line_y = y + SIGNING_ROOM * scale
         sig = SIGNING_ROOM * scale + 1.5 + page.flow(_signature(t.signatory), scale, x=page.left, width=column,
-                                                       draw=draw, y=line_y + 1.5)
+                                                       draw=False)
         ident = [_Text(t.certificate, "sans", "", 7.5, GREY, 0, align="R")]
         ident_h = page.flow(ident, scale, x=right, width=column, draw=False)
+        row = max(sig, qr_h + ident_h)
         if draw:
+            line_y = y + row - sig + SIGNING_ROOM * scale
             page.pdf.set_draw_color(*INK)
             page.pdf.set_line_width(0.3)
             page.pdf.line(page.left + column * 0.1, line_y, page.left + column * 0.9, line_y)
-            page.flow(ident, scale, x=right, width=column, draw=True, y=y + max(sig - ident_h, 0))
-        y += max(sig, ident_h) + 3 * scale
+            page.flow(_signature(t.signatory), scale, x=page.left, width=column, draw=True, y=line_y + 1.5)
+            page.draw_qr(right + column - QR_SIZE, y + row - ident_h - qr_h)
+            page.flow(ident, scale, x=right, width=column, draw=True, y=y + row - ident_h)
+        y += row + 3 * scale
     y += page.flow([_Text(t.verify, "sans", "", 7.5, GREY, 0)], scale, x=page.left, width=page.width, draw=draw, y=y)
     return y - start
 
 
 def render_pdf(cert: CertificateRecord, verify_url: str) -> bytes:
-    """One landscape Letter page; `verify_url` is the absolute address of the signed credential."""
+    """One landscape Letter page; `verify_url` is the absolute address of the certificate's
+    public verification page (printed, and QR-coded)."""
     from fpdf import FPDF  # deferred: start-up speed; fpdf2 is slow to import and only certificate PDFs need it
 
     t = certificate_text(cert, verify_url)
@@ -314,6 +353,7 @@ def render_pdf(cert: CertificateRecord, verify_url: str) -> bytes:
         page = _Page(pdf, str, {"serif": "serif", "sans": "sans"})
     else:
         page = _Page(pdf, latin1, {"serif": "times", "sans": "helvetica"})
+    page.qr = (qr_png(verify_url), verify_url)
     pdf.add_page()
     page.frame()
     available = page.bottom - page.top

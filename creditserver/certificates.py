@@ -1,10 +1,11 @@
 """Certificates: `GET /certificates/{id}` (PDF) and `GET /certificates/{id}.json` (signed credential).
 
 The PDF is the learner's: only the learner who earned it can fetch it; anyone else gets the
-same 404 as for an id that does not exist. The signed credential is the certificate's
-verification address, printed on the PDF as an absolute URL: a licensing board checking a
-certificate has no account here, so it is public, found only by the certificate's random
-128-bit id, and carries nothing the certificate itself does not show.
+same 404 as for an id that does not exist. The signed credential is public: a licensing
+board checking a certificate has no account here, so it is found only by the certificate's
+random 128-bit id, and carries nothing the certificate itself does not show. The PDF prints
+(and QR-codes) the absolute URL of the certificate's public verification page
+(`/verify/{id}`, creditserver.verify_page), which shows the facts, the checks and the credential.
 
 The absolute URL starts with the server's public address (`create_app(public_url=...)`,
 `--public-url`), which defaults to the address the request reached the server at. The PDF is
@@ -59,12 +60,13 @@ def public_base_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
+VERIFY_PATH = "/verify"  # the public verification pages (creditserver.verify_page), outside API_PREFIX
+
+
 def verification_url(base_url: str, record: CertificateRecord) -> str:
-    """The absolute address of the signed credential, as printed on the certificate;
-    `base_url`: the server's public address (public_base_url)."""
-    if record.credential_url.startswith(("http://", "https://")):
-        return record.credential_url
-    return base_url + record.credential_url
+    """The absolute address of the certificate's public verification page, as printed (and
+    QR-coded) on the certificate; `base_url`: the server's public address (public_base_url)."""
+    return f"{base_url}{VERIFY_PATH}/{record.id}"
 
 
 _renders = 0  # PDFs rendered by this process (renders_done)

@@ -1,6 +1,7 @@
 """A certificate an accreditor accepts (rule 7, issue 9): for a physician, a pharmacist and a
 nurse, the PDF carries every required field in the activity's own words, and its
-verification URL is absolute and answers, without sign-in, with the signed credential."""
+verification URL is absolute and answers, without sign-in, with the certificate's public
+verification page, which also gives the signed credential (tests/server/test_verify_page.py)."""
 
 from __future__ import annotations
 
@@ -86,8 +87,10 @@ def test_certificate_carries_every_field_an_accreditor_requires_in_the_activitys
     assert f"Certificate {cert_id}" in text
 
     url = verification_url(text, cert_id)
-    assert url == f"{credit_server.url}/api/v1/certificates/{cert_id}.json"
-    credential = httpx.get(url, timeout=10)  # a licensing board: no account, no token
+    assert url == f"{credit_server.url}/verify/{cert_id}"
+    page = httpx.get(url, timeout=10)  # a licensing board: no account, no token
+    assert page.status_code == 200 and words(doc["title"]) in words(page.text)
+    credential = httpx.get(url, headers={"Accept": "application/json"}, timeout=10)
     assert credential.status_code == 200 and credential.headers["content-type"] == "application/json"
     key = credit_api.get("/keys").json()["keys"][0]["public_key"]
     signed = credential.json()
@@ -101,7 +104,7 @@ def test_the_verification_url_uses_the_servers_public_address_when_it_has_one(st
     with client_for(server) as api:
         publish(server, tmp_path, activity_doc(CREDIT_ACTIVITY))
         _auth, cert_id, text = issue(server, api, "physician")
-    assert verification_url(text, cert_id) == f"https://cme.example.org/api/v1/certificates/{cert_id}.json"
+    assert verification_url(text, cert_id) == f"https://cme.example.org/verify/{cert_id}"
 
 
 def test_no_signature_line_when_the_activity_names_no_signatory(credit_server, credit_api, tmp_path):
