@@ -7,13 +7,9 @@ and read the store only because `--media-group` shared it with their group.
 
 from __future__ import annotations
 
-import grp
 import hashlib
-import os
 import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,7 +17,17 @@ import pytest
 from creditserver.media_links import MediaDelivery, MediaLinks
 from tests.downloads.conftest import fast_policy
 from tests.support.media_publish import publish_activity, store_files
-from tests.support.nginx import ACCEL_REDIRECT, INSTALL_LINE, SIGNED_LINKS, Nginx, documented_locations, free_port, nginx_binary
+from tests.support.nginx import (
+    ACCEL_REDIRECT,
+    INSTALL_LINE,
+    SIGNED_LINKS,
+    Nginx,
+    documented_locations,
+    free_port,
+    media_group,
+    nginx_binary,
+    passable_folder,
+)
 
 pytestmark = pytest.mark.skipif(nginx_binary() is None, reason=f"nginx is not installed: {INSTALL_LINE}")
 
@@ -29,32 +35,22 @@ VIDEO_SIZE = 3_000_000
 BASE_PATH = "/cme-media"
 
 
-def _media_group() -> str:
-    """The group nginx's workers read through: `nogroup` when we are root (they run as
-    nobody), else our own group (nginx cannot change user)."""
-    if os.geteuid() == 0:
-        return "nogroup"
-    return grp.getgrgid(os.getgid()).gr_name
-
-
 @pytest.fixture
-def passable(tmp_path):
-    """A folder nginx's `nobody` workers can pass through (pytest's own are 0700)."""
-    folder = Path(tempfile.mkdtemp(prefix="cme-nginx-"))
-    folder.chmod(0o711)
+def passable():
+    folder = passable_folder("cme-nginx-")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def signed(start_server, passable, tmp_path):
+def signed(passable, start_server, tmp_path):
     """The demo server answering media with signed links to nginx, and that nginx."""
     port = free_port()
     server = start_server(data_dir=passable / "server", media_delivery=MediaDelivery(
-        base_url=f"http://127.0.0.1:{port}{BASE_PATH}", group=_media_group()))
+        base_url=f"http://127.0.0.1:{port}{BASE_PATH}", group=media_group()))
     secret = (server.data_dir / "media-link-secret").read_text().strip()
     locations = documented_locations(SIGNED_LINKS, data_dir=server.data_dir, secret=secret)
-    nginx = Nginx(tmp_path / "nginx", locations, group=_media_group(), port=port)
+    nginx = Nginx(tmp_path / "nginx", locations, group=media_group(), port=port)
     yield server, nginx, secret
     nginx.stop()
 
@@ -150,13 +146,13 @@ def test_the_desktop_downloads_a_video_through_nginx_and_resumes_there(signed, c
     assert [r.status for r in asked] == [307]
 
 
-def test_the_desktop_downloads_through_nginx_with_x_accel_redirect(start_server, passable, client_via, data_dir,
+def test_the_desktop_downloads_through_nginx_with_x_accel_redirect(passable, start_server, client_via, data_dir,
                                                                      tmp_path):
     server = start_server(data_dir=passable / "server", media_delivery=MediaDelivery(
-        accel_prefix="/cme-media-internal/", group=_media_group()))
+        accel_prefix="/cme-media-internal/", group=media_group()))
     pub = publish_activity(server, tmp_path / "pub", "talk-accel", video_size=VIDEO_SIZE)
     locations = documented_locations(ACCEL_REDIRECT, data_dir=server.data_dir, upstream=server.url.removeprefix("http://"))
-    nginx = Nginx(tmp_path / "nginx", locations, group=_media_group())
+    nginx = Nginx(tmp_path / "nginx", locations, group=media_group())
     try:
         services = client_via(nginx.url)
         services.enqueue_downloads(["talk-accel"])

@@ -13,11 +13,13 @@ line is left out and the workers run as that user.
 
 from __future__ import annotations
 
+import grp
 import os
 import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +43,20 @@ def documented_locations(kind: str, *, data_dir: Path, secret: str = "", upstrea
     [block] = [b for b in blocks if kind in b.splitlines()[0]]
     return (block.replace("/srv/cme/data", str(data_dir)).replace("CME_MEDIA_SECRET", secret)
             .replace("127.0.0.1:8765", upstream))
+
+
+def media_group() -> str:
+    """The group nginx's workers read the store through: `nogroup` when we are root (they
+    run as nobody), else our own group (nginx cannot change user then)."""
+    return "nogroup" if os.geteuid() == 0 else grp.getgrgid(os.getgid()).gr_name
+
+
+def passable_folder(prefix: str) -> Path:
+    """A new folder in the system's temp dir that nginx's `nobody` workers can pass through
+    (pytest's own are 0700). The caller removes it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o711)
+    return folder
 
 
 class Nginx:
@@ -104,6 +120,11 @@ http {{
                 time.sleep(0.02)
         self.stop()
         raise RuntimeError("nginx did not start listening in time")
+
+    @property
+    def pid(self) -> int:
+        """The master process's id (its workers are its children)."""
+        return self._process.pid
 
     def access_log(self) -> list[dict[str, str]]:
         """One dict per request served: method, uri, status, bytes, range, if_range, auth
