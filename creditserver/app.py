@@ -18,6 +18,7 @@ from .db import Database
 from .demo import load_demo
 from .media import MediaStore
 from .media_access import MediaAccess
+from .media_links import MediaDelivery, open_links
 from .requestlog import RequestLog, RequestLogMiddleware
 from .schema import check_schema
 from .throttle import SignInThrottle, ThrottleSettings
@@ -43,12 +44,14 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     sign_in_throttle: ThrottleSettings | None = None,
     rejection_days: int = housekeeping.DEFAULT_REJECTION_DAYS,
+    media_delivery: MediaDelivery | None = None,
 ) -> FastAPI:
     """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`).
 
     `public_url` is the address learners and licensing boards reach the server at (behind a
     proxy, say), printed in certificates' verification URLs; None: the address each request
-    reached. `max_body_bytes`: larger request bodies are refused with 413 unread. Expired
+    reached. `max_body_bytes`: larger request bodies are refused with 413 unread.
+    `media_delivery`: a static server sends the media bytes, and may read the store (media_links.py). Expired
     tokens and rejection records older than `rejection_days` are pruned at start (housekeeping.py).
     Raises ValueError naming the option when a setting is out of range, and
     schema.SchemaMismatch when the database is not at the newest schema (it creates no
@@ -56,16 +59,19 @@ def create_app(
     check_settings(access_ttl_s=access_ttl_s, request_log_size=request_log_size,
                    completion_grace_days=completion_grace_days, max_body_bytes=max_body_bytes,
                    public_url=public_url, database_url=database_url)
+    media_delivery = media_delivery or MediaDelivery()
+    media_delivery.check()
     housekeeping.check_rejection_days(rejection_days)
     data_dir = Path(data_dir)
     db = Database(data_dir, database_url)
     try:
         check_schema(db.engine, data_dir, database_url)
+        store = MediaStore(data_dir / "media", group=media_delivery.group)  # ValueError: a group it cannot use
+        media_links = open_links(media_delivery, data_dir)  # ValueError: a secret file it cannot use
     except Exception:
         db.dispose()
         raise
     housekeeping.prune(db, rejection_days=rejection_days)
-    store = MediaStore(data_dir / "media")
     signing_key = keys.load_or_create_key(data_dir)
     if demo:
         load_demo(db, store)
@@ -81,6 +87,8 @@ def create_app(
     app.state.db = db
     app.state.media = store
     app.state.media_access = MediaAccess()
+    app.state.media_links = media_links
+    app.state.media_accel_prefix = media_delivery.accel_prefix
     app.state.data_dir = data_dir
     app.state.access_ttl_s = int(access_ttl_s)
     app.state.request_log = RequestLog(request_log_size)

@@ -1,6 +1,7 @@
 """`cme-credit-server`: serve, publish, withdraw, and manage learners.
 
     cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL] [--public-url URL]
+        [--media-base-url URL [--media-secret-file FILE] | --media-accel-prefix PATH] [--media-group NAME]
     cme-credit-server publish --data-dir DIR [--allow-expired] FOLDER   (a plain-text transcript is timed from the video's audio)
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
              "(default: the address each request came to), e.g. https://cme.example.org",
     )
     _rejection_days(parser, top=True)
+    _media_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("publish", help="publish (or update) an activity from a folder")
@@ -124,6 +126,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="upgrade the database's tables in place to this version's (back it up first)")
     _common(p, top=False)
     return parser
+
+
+def _media_options(parser: argparse.ArgumentParser) -> None:
+    """serve: a static server sends the media bytes once the app has said yes (media_links.py)."""
+    parser.add_argument("--media-base-url", metavar="URL",
+                        help="answer media requests with a short-lived signed link (nginx secure_link) under this "
+                             "static server or CDN address, e.g. https://media.example.org/cme-media")
+    parser.add_argument("--media-secret-file", type=Path, metavar="FILE",
+                        help="the secret the signed links and nginx share (default: made in DATA_DIR/media-link-secret)")
+    parser.add_argument("--media-link-ttl", type=int, default=300, metavar="SECONDS",
+                        help="how long a signed link works (default 300)")
+    parser.add_argument("--media-accel-prefix", metavar="PATH",
+                        help="nginx in front sends the files: answer with X-Accel-Redirect to PATH/ab/<sha256>, "
+                             "e.g. /cme-media-internal/")
+    parser.add_argument("--media-group", metavar="NAME",
+                        help="let this group (the static server's) read the media store: files 0640, folders 2750 "
+                             "(default: owner only)")
 
 
 def _rejection_days(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -342,12 +361,24 @@ def _serve(args) -> int:
             public_url=args.public_url,
             max_body_bytes=args.max_body_bytes,
             rejection_days=args.rejection_days,
+            media_delivery=_media_delivery(args),
         )
     except ValueError as exc:  # a setting out of range: check_settings names it
         return _refuse(str(exc))
     print(f"{PROG}: serving on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
+    if args.media_base_url:
+        secret = args.media_secret_file or args.data_dir / "media-link-secret"
+        print(f"{PROG}: media are sent by {args.media_base_url} through signed links; nginx's secure_link_md5 "
+              f"needs the secret in {secret}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _media_delivery(args):
+    from .media_links import MediaDelivery  # deferred: see the module docstring
+
+    return MediaDelivery(base_url=args.media_base_url, secret_file=args.media_secret_file,
+                         link_ttl_s=args.media_link_ttl, accel_prefix=args.media_accel_prefix, group=args.media_group)
 
 
 def main(argv: list[str] | None = None) -> int:

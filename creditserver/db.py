@@ -9,8 +9,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from cmecore.private_files import close_file, private_dir, private_file
+from cmecore.private_files import close_file, private_file
 
+from .media_folder import close_data_dir
 from .models import CatalogState
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -61,8 +62,9 @@ class Database:
 
 def close_data_files(data_dir: Path, url: str | None) -> None:
     """The data folder owner-only (0700 on POSIX) and the SQLite file 0600 before SQLite opens
-    it (its WAL and SHM take its mode): password hashes and learners' records live there."""
-    private_dir(data_dir)
+    it (its WAL and SHM take its mode): password hashes and learners' records live there.
+    A media store shared with a static server's group leaves the folder 0710 (media_folder.py)."""
+    close_data_dir(data_dir)
     if url is None:
         path = Path(data_dir) / "server.sqlite3"
         for suffix in ("-wal", "-shm"):

@@ -5,7 +5,8 @@ Files live at DATA_DIR/media/ab/<sha256>. Ranges follow RFC 9110 §14: one range
 ranges or a syntactically bad header give the whole file (200). `If-Range` with any
 value other than the file's strong ETag (a different ETag or a date) also gives 200.
 The file of a withdrawn activity is refused (403) to a learner who has not completed it
-(creditserver/media_access.py).
+(creditserver/media_access.py). Once that is settled, a static server may send the bytes
+instead: a 307 to a signed link, or X-Accel-Redirect to nginx in front (media_links.py).
 """
 
 from __future__ import annotations
@@ -24,16 +25,18 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from cmecore.private_files import private_dir
 from cmecore.protocol import API_PREFIX, LearnerProfile, Problem
 
 from .auth import current_learner
 from .db import Database
 from .media_access import MediaAccess
+from .media_folder import SHARED_FILE, open_store_folder, share_with_group, store_subfolder
+from .media_links import MediaLinks, accel_path
 from .models import MediaObject
 from .problems import ProblemError
 
 CHUNK_SIZE = 64 * 1024
+CACHE_CONTROL = "private, max-age=31536000, immutable"  # named by its content: it never changes
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 
@@ -42,11 +45,16 @@ def media_url(sha256: str) -> str:
 
 
 class MediaStore:
-    """Files named by their SHA-256; written to a temp file, fsynced, then renamed."""
+    """Files named by their SHA-256; written to a temp file, fsynced, then renamed.
 
-    def __init__(self, root: Path) -> None:
+    Owner-only like the database (cmecore.private_files), unless `group` (or an earlier
+    `--media-group`) shared the store with a static server's group (media_folder.py)."""
+
+    def __init__(self, root: Path, *, group: str | None = None) -> None:
         self.root = Path(root)
-        private_dir(self.root)  # owner-only, like the database (cmecore.private_files)
+        if group is not None:
+            share_with_group(self.root, group)
+        self.shared = open_store_folder(self.root)
 
     def path_for(self, sha256: str) -> Path:
         if not re.fullmatch(SHA256_PATTERN, sha256):
@@ -59,6 +67,8 @@ class MediaStore:
         size = 0
         fd, tmp_name = tempfile.mkstemp(dir=self.root, suffix=".part")
         try:
+            if self.shared:
+                os.fchmod(fd, SHARED_FILE)  # mkstemp makes 0600; the setgid folder gave it the group
             with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                 while chunk := src.read(1024 * 1024):
                     h.update(chunk)
@@ -71,7 +81,7 @@ class MediaStore:
             if dest.exists() and dest.stat().st_size == size:
                 os.unlink(tmp_name)
             else:
-                private_dir(dest.parent)
+                store_subfolder(dest.parent, self.shared)
                 os.replace(tmp_name, dest)
             return sha, size
         except BaseException:
@@ -170,8 +180,11 @@ def _stream(path: Path, start: int, length: int) -> Iterator[bytes]:
 router = APIRouter(tags=["media"])
 
 _media_responses = {
-    200: {"description": "The whole file.", "content": {"application/octet-stream": {}}},
+    200: {"description": "The whole file (with `--media-accel-prefix`: an empty body and X-Accel-Redirect, "
+                 "which nginx in front replaces with the file).", "content": {"application/octet-stream": {}}},
     206: {"description": "The requested byte range.", "content": {"application/octet-stream": {}}},
+    307: {"description": "With `--media-base-url`: the file is at the Location, a signed link that works for "
+                 "a few minutes (send Range and If-Range there too, not the token)."},
     401: {"model": Problem, "description": "Not signed in."},
     403: {"model": Problem, "description": "The file's activity was withdrawn and this learner has not completed it."},
     404: {"model": Problem, "description": "No such media."},
@@ -215,11 +228,13 @@ def get_media(
     if media_type is None or size is None:
         raise ProblemError(404, "No such media", detail=f"No file with SHA-256 {sha256} is stored here.")
 
+    if (handed := _hand_over(request, sha256, media_type)) is not None:
+        return handed
     etag = f'"{sha256}"'
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": etag,
-        "Cache-Control": "private, max-age=31536000, immutable",
+        "Cache-Control": CACHE_CONTROL,
     }
     rng: ByteRange | None = None
     if _if_range_allows(request.headers.get("if-range"), etag):
@@ -243,3 +258,16 @@ def get_media(
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(_stream(path, start, length), status_code=status, headers=headers, media_type=media_type)
+
+
+def _hand_over(request: Request, sha256: str, media_type: str) -> Response | None:
+    """The answer that lets a static server send the file (media_links.py), or None when
+    the app sends it itself. Only reached once the learner may have the file."""
+    links: MediaLinks | None = request.app.state.media_links
+    if links is not None:
+        return Response(status_code=307, headers={"Location": links.url_for(sha256), "Cache-Control": "no-store"})
+    prefix: str | None = request.app.state.media_accel_prefix
+    if prefix is not None:
+        headers = {"X-Accel-Redirect": accel_path(prefix, sha256), "Cache-Control": CACHE_CONTROL}
+        return Response(status_code=200, headers=headers, media_type=media_type)
+    return None

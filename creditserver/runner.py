@@ -133,12 +133,13 @@ def serve_in_thread(
     public_url: str | None = None,
     max_body_bytes: int | None = None,
     sign_in_throttle: Any = None,
+    media_delivery: Any = None,
 ) -> RunningServer:
     """Start a server and return once it accepts connections (port 0: a free port).
 
     The database is created, or upgraded in place, first (the tests' and the desktop demo's
     own data). `max_body_bytes` and `sign_in_throttle` (a throttle.ThrottleSettings): None
-    for the defaults."""
+    for the defaults. `media_delivery`: a media_links.MediaDelivery (None: the app sends media)."""
     import uvicorn  # deferred: start-up speed (module docstring)
 
     from .app import create_app  # deferred: start-up speed (module docstring)
@@ -154,6 +155,7 @@ def serve_in_thread(
         public_url=public_url,
         **({"max_body_bytes": max_body_bytes} if max_body_bytes is not None else {}),
         sign_in_throttle=sign_in_throttle,
+        media_delivery=media_delivery,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP.

@@ -1,5 +1,5 @@
 """Which server and proxy addresses the app will use: the one rule for policy, settings and
-`--server`.
+`--server`, and for where a download may be fetched from (`may_download_from`).
 
 A learner's password and records go to the credit server, so its address must be
 `https://` — plain `http://` only for this computer itself (localhost, 127.0.0.0/8, ::1:
@@ -60,6 +60,18 @@ def check_proxy_address(url: str) -> str:
             "http://proxy.example.org:8080", code="bad-proxy-address")
     _refuse_credentials(url, parts, "proxy")
     return url
+
+
+def may_download_from(url: str) -> bool:
+    """Whether a file may be fetched from `url`: an asset's absolute address, or where the
+    server redirects a download (a static server, a CDN). The server's rule: `https://`, or
+    `http://` to this computer only; no user name or password in it."""
+    parts = _split(url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return False
+    return parts.scheme == "https" or is_loopback(parts.hostname)
 
 
 def is_loopback(host: str) -> bool:

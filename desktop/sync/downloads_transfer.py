@@ -20,6 +20,14 @@ and renames. What this module adds:
 Only the catalog's validated SHA-256 names files: nothing from the network becomes a path.
 The access token is sent to the credit server only (server-relative URLs, or absolute
 URLs on the same origin); a CDN on another host gets no token.
+
+Redirects are followed here, not by httpx (at most MAX_REDIRECTS): the server may answer
+`307` to a short-lived signed link on a static server (creditserver/media_links.py). Each
+target must pass the server address rule (`desktop.addresses.may_download_from`: https, or
+http only to this computer), gets Range and If-Range, and gets the token only if it is the
+server's own origin. A static server that refuses the link it was sent to (403, 410:
+expired or not valid) is a retry, and the retry asks the server again for a fresh link;
+an asset's address in the catalog stays the server's, so a resume always starts there.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
@@ -37,6 +46,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cmecore.protocol import ProblemType
+from desktop.addresses import may_download_from
 from desktop.cache.blobstore import Incoming, TransferInterrupted, size_text
 from desktop.errors import (
     AccessExpired,
@@ -45,6 +55,7 @@ from desktop.errors import (
     PermanentTransferError,
     RetryableTransferError,
 )
+from desktop.logs import redact
 from desktop.sync.downloads_ratelimit import BandwidthLimiter
 from desktop.sync.sources import BlobSource, FetchTarget
 
@@ -52,6 +63,8 @@ log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_S = 3600.0
 MAX_RESTARTS_PER_FETCH = 3
+MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
 
 T = TypeVar("T")
@@ -92,6 +105,8 @@ class ServerSource(BlobSource):
 
     def _request(self, part: Incoming, target: FetchTarget, etag: str | None) -> str | None:
         url, send_token = self._resolve(target.url)
+        if not may_download_from(url):
+            raise _refused_address(url)
         if not send_token:
             return self._exchange(part, target, etag, url, None)
         return self.authorized(lambda token: self._exchange(part, target, etag, url, token))
@@ -101,15 +116,13 @@ class ServerSource(BlobSource):
     def _exchange(self, part: Incoming, target: FetchTarget, etag, url: str, token: str | None) -> str | None:
         """One GET; returns the strong validator to send with the next range request."""
         headers = {"Accept-Encoding": "identity"}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
         if part.have > 0:
             headers["Range"] = f"bytes={part.have}-"
             headers["If-Range"] = etag or f'"{target.sha256}"'
         got = 0
         try:
-            with self.client.stream("GET", url, headers=headers, follow_redirects=True) as r:
-                start, expected = self._check_response(r, part.have, target, token is not None)
+            with self._open(url, headers, token) as (r, sent_token, redirected):
+                start, expected = self._check_response(r, part.have, target, sent_token, redirected)
                 if start != part.have:  # 200 to a range request: the server sent the whole file
                     log.info("%s: server ignored the range; starting again from 0", target.sha256[:12])
                     part.restart()
@@ -146,11 +159,33 @@ class ServerSource(BlobSource):
             raise RetryableTransferError(_cut_message(part.have, target.size)) from exc
         return etag
 
-    def _check_response(self, r: httpx.Response, have: int, target: FetchTarget, send_token: bool) -> tuple[int, int]:
+    @contextmanager
+    def _open(self, url: str, headers: dict[str, str], token: str | None) -> Iterator[tuple[httpx.Response, bool, bool]]:
+        """GET `url`, following redirects by hand (module docstring). Yields the final
+        response, whether it carried the token, and whether it came after a redirect."""
+        for hops in range(MAX_REDIRECTS + 1):
+            sent_token = token is not None and _origin(url) == _origin(self.server_url)
+            send = {**headers, "Authorization": f"Bearer {token}"} if sent_token else headers
+            with self.client.stream("GET", url, headers=send, follow_redirects=False) as r:
+                location = r.headers.get("Location") if r.status_code in REDIRECTS else None
+                if location is None:
+                    yield r, sent_token, hops > 0
+                    return
+            url = str(r.url.join(location))
+            if not may_download_from(url):
+                raise _refused_address(url)
+        raise RetryableTransferError("The server redirected the download too many times; it will be tried again later.")
+
+    def _check_response(self, r: httpx.Response, have: int, target: FetchTarget, send_token: bool,
+                        redirected: bool) -> tuple[int, int]:
         """(offset the body starts at, body length) — or an exception saying why not."""
         status = r.status_code
         if status == 401 and send_token:
             raise AccessExpired()
+        if status in (403, 410) and redirected:
+            raise RetryableTransferError(
+                f"The media server refused the download link the credit server gave ({status}: expired or not "
+                "valid); a new link will be asked for.")
         if status == 416 and have > 0:
             raise _Restart("the server refused the resume range (416)")
         if status == 429 or status >= 500:
@@ -257,6 +292,17 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     scheme = parts.scheme.lower()
     port = parts.port or {"http": 80, "https": 443}.get(scheme)
     return scheme, (parts.hostname or "").lower(), port
+
+
+def _refused_address(url: str) -> PermanentTransferError:
+    return PermanentTransferError(
+        f"The download was sent to {redact(_without_query(url))}, which is not an encrypted (https://) address, "
+        "so it was not fetched. Ask your provider to serve media over https.")
+
+
+def _without_query(url: str) -> str:
+    """A link without its query: a signed link's signature does not belong in a message or a log."""
+    return url.split("?", 1)[0].split("#", 1)[0]
 
 
 def _cut_message(have: int, size: int) -> str:

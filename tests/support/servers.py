@@ -61,7 +61,8 @@ def server_backend(config) -> str:
 def start_server(tmp_path_factory, server_database: NewDatabase) -> Iterator[StartServer]:
     """`start_server(*, demo=True, again=None, **options) -> RunningServer`: a server on its
     own data folder; `options` are serve_in_thread's (access_ttl_s, completion_grace_days,
-    database_url, port). Without `demo` it has no learner and no activity. `again`: a
+    database_url, port, media_delivery) and `data_dir` (default: a new temporary folder).
+    Without `demo` it has no learner and no activity. `again`: a
     stopped server to start once more, on its data folder, database and port (the network
     came back). Without `database_url` the suite's switch decides (`server_database`)."""
     started: list[RunningServer] = []
@@ -72,7 +73,7 @@ def start_server(tmp_path_factory, server_database: NewDatabase) -> Iterator[Sta
             options.setdefault("database_url", again.database_url)
         elif "database_url" not in options:
             options["database_url"] = server_database()
-        folder = again.data_dir if again is not None else tmp_path_factory.mktemp("server")
+        folder = again.data_dir if again is not None else options.pop("data_dir", None) or tmp_path_factory.mktemp("server")
         running = serve_in_thread(folder, demo=demo, **options)
         started.append(running)
         return running

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from desktop.addresses import check_proxy_address, check_server_address, is_loopback
+from desktop.addresses import check_proxy_address, check_server_address, is_loopback, may_download_from
 from desktop.errors import BadServerAddress, CleartextRefused, ConfigError, CredentialsInAddress
 from desktop.logs import redact, setup_logging
 from desktop.policy import load_policy
@@ -31,6 +31,20 @@ def test_http_to_another_computer_is_refused(url):
         check_server_address(url)
     assert refused.value.code == "cleartext-refused" and "https://" in str(refused.value)
     assert isinstance(refused.value, BadServerAddress)  # the views' and the CLI's existing handling
+
+
+@pytest.mark.parametrize(("url", "allowed"), [
+    ("https://media.example.org/cme-media/ab/x?md5=s&expires=1", True),
+    ("http://127.0.0.1:8080/cme-media/ab/x", True),
+    ("http://[::1]/x", True),
+    ("http://media.example.org/cme-media/ab/x", False),
+    ("http://localhost.evil.example/x", False),
+    ("https://user:pass@media.example.org/x", False),
+    ("ftp://media.example.org/x", False),
+    ("https:///x", False),
+])
+def test_a_download_or_its_redirect_follows_the_server_address_rule(url, allowed):
+    assert may_download_from(url) is allowed
 
 
 @pytest.mark.parametrize("url", [f"https://bob:{SECRET}@cme.example.org", f"https://{SECRET}@cme.example.org",
