@@ -179,3 +179,27 @@ def test_a_header_naming_a_column_twice_or_missing_a_required_one_is_refused(ser
     (tmp_path / "codes.csv").unlink(missing_ok=True)
     code, _out, err, _issued = import_file(server, tmp_path, "username,profession\njo,nurse\n")
     assert code == 2 and "no 'display_name' column" in err
+
+
+def test_learner_code_gives_a_new_code_and_the_earlier_one_stops_working(server, tmp_path, capsys):
+    server.capsys = capsys
+    _code, _out, _err, issued = import_file(server, tmp_path, "username,display_name,profession\nkim,Kim Kent,nurse\n")
+    where = ["--data-dir", str(server.data_dir)] + (["--database-url", server.database_url] if server.database_url else [])
+
+    code, out, _err = credit_cli(capsys, "learner", "code", *where, "Kim")
+    assert code == 0 and out.startswith("kim (Kim Kent): set-password code ")
+    new = out.split("set-password code ", 1)[1].split(",", 1)[0]
+
+    with client_for(server) as api:
+        assert set_password(api, "kim", issued["kim"]).status_code == 400  # the lost one no longer works
+        assert set_password(api, "kim", new).status_code == 204
+        assert sign_in(api, "kim", GOOD_PASSWORD)["learner"]["display_name"] == "Kim Kent"
+
+        # A learner who forgot their password: a code sets a new one.
+        code, out, _err = credit_cli(capsys, "learner", "code", *where, "--code-days", "2", "demo")
+        assert code == 0
+        assert set_password(api, "demo", out.split("set-password code ", 1)[1].split(",", 1)[0]).status_code == 204
+        assert sign_in(api, "demo", GOOD_PASSWORD)
+
+    code, _out, err = credit_cli(capsys, "learner", "code", *where, "nobody")
+    assert code == 2 and "there is no learner 'nobody' here" in err
