@@ -81,7 +81,8 @@ def build_client(
         trust_env=True,  # HTTPS_PROXY / NO_PROXY and the OS proxy settings (an explicit proxy wins)
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
-        limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,  # httpx's defaults
+                            keepalive_expiry=KEEPALIVE_EXPIRY_S),
     )
 
 

@@ -100,6 +100,7 @@ def served(tmp_path, server_database) -> Iterator[Served]:
             process.wait(30)
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="counts the workers in /proc (Linux)")
 def test_two_workers_start_on_an_empty_data_folder_both_answer_and_sigterm_stops_them_all(served):
     workers = {pid for pid in _children(served.process.pid)  # not multiprocessing's resource tracker
                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()}
