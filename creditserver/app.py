@@ -65,9 +65,10 @@ def create_app(
     `threads`: the requests one process handles at once (the routes are plain functions, run
     on AnyIO's thread pool, sized to this when the app starts); its database pool is sized
     for them. `prepare`: do what a start does once (prepare_data); False in the workers of
-    `serve --workers`, whose parent did it before starting them. Raises ValueError naming the option when a setting is out of range, and
-    schema.SchemaMismatch when the database is not at the newest schema (it creates no
-    tables: run `prepare_database` or `cme-credit-server migrate` first)."""
+    `serve --workers`, whose parent did it before starting them. Raises ValueError naming
+    the option when a setting is out of range, and schema.SchemaMismatch when the database
+    is not at the newest schema (it creates no tables: run `prepare_database` or
+    `cme-credit-server migrate` first)."""
     check_settings(access_ttl_s=access_ttl_s, request_log_size=request_log_size,
                    completion_grace_days=completion_grace_days, max_body_bytes=max_body_bytes,
                    public_url=public_url, database_url=database_url)
@@ -143,7 +144,7 @@ def prepare_data(db: Database, store: MediaStore, data_dir: Path, *, demo: bool 
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Size this event loop's thread pool at start; at shutdown stop the certificate renderer
     (what is still queued renders at its first fetch) and close the database's connections.
-    (The in-thread test server runs without lifespan; RunningServer.stop does the same.)"""
+    Both `serve` and the in-thread server (runner.py) run it."""
     to_thread.current_default_thread_limiter().total_tokens = app.state.threads
     yield
     await to_thread.run_sync(app.state.certificate_pdfs.close, SHUTDOWN_RENDER_WAIT_S)
