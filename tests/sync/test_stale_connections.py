@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from creditserver.models import Completion
+from creditserver.serving import KEEP_ALIVE_S
 from desktop.errors import ServerUnreachable
 from desktop.sync.api import CreditServerApi
-from desktop.sync.http import build_client
+from desktop.sync.http import KEEPALIVE_EXPIRY_S, build_client
 from tests.server.credit_support import completion
 from tests.support.activities import DEMO_ID
 from tests.support.keepalive_proxy import KeepAliveProxy
@@ -86,3 +87,8 @@ def test_a_reply_that_breaks_midway_is_not_sent_again(server, api, keepalive):
     again = api.post_completions(token, [item]).results[0]  # as the outbox does later
     assert again.status == "duplicate" and again.certificate_id
     assert stored_completions(server) == 1
+
+
+def test_the_desktop_gives_up_idle_connections_before_the_server_closes_them():
+    """Whoever closes an idle connection first must be the client, which then never sends on it."""
+    assert KEEPALIVE_EXPIRY_S < KEEP_ALIVE_S
