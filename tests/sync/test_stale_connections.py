@@ -30,7 +30,7 @@ def keepalive(server) -> Iterator[KeepAliveProxy]:
 
 
 @pytest.fixture
-def api(keepalive) -> Iterator[CreditServerApi]:
+def desktop_api(keepalive) -> Iterator[CreditServerApi]:
     with build_client(keepalive.url) as client:
         yield CreditServerApi(client)
 
@@ -44,47 +44,47 @@ def sent(keepalive: KeepAliveProxy, path: str) -> int:
     return sum(1 for _method, p in keepalive.forwarded if p == "/api/v1" + path)
 
 
-def test_a_get_on_a_connection_the_server_closed_is_sent_again_on_a_new_one(api, keepalive):
-    api.info()
+def test_a_get_on_a_connection_the_server_closed_is_sent_again_on_a_new_one(desktop_api, keepalive):
+    desktop_api.info()
     keepalive.add("/api/v1/info", "close")
 
-    assert api.info().name  # no error reaches the caller
+    assert desktop_api.info().name  # no error reaches the caller
     assert keepalive.connections == 2 and sent(keepalive, "/info") == 2
 
 
 @pytest.mark.parametrize("moment", ["close", "lose_reply"])
 def test_completions_are_sent_again_when_the_connection_closes_before_the_reply_and_kept_once(
-        server, api, keepalive, moment):
+        server, desktop_api, keepalive, moment):
     """`lose_reply`: the server stored the batch, the reply never came; sent again, the
     server answers `duplicate` with the same certificate."""
-    token = api.token("demo", "demo", "retry test").access_token
+    token = desktop_api.token("demo", "demo", "retry test").access_token
     keepalive.add("/api/v1/completions", moment)
 
-    result = api.post_completions(token, [completion(DEMO_ID)]).results[0]
+    result = desktop_api.post_completions(token, [completion(DEMO_ID)]).results[0]
 
     assert result.status in ("accepted", "duplicate") and result.certificate_id
     assert sent(keepalive, "/completions") == (2 if moment == "lose_reply" else 1)
     assert stored_completions(server) == 1
 
 
-def test_sign_in_is_not_sent_twice_when_its_connection_closes(api, keepalive):
-    api.info()
+def test_sign_in_is_not_sent_twice_when_its_connection_closes(desktop_api, keepalive):
+    desktop_api.info()
     keepalive.add("/api/v1/auth/token", "lose_reply")
 
     with pytest.raises(ServerUnreachable):
-        api.token("demo", "demo", "retry test")
+        desktop_api.token("demo", "demo", "retry test")
     assert sent(keepalive, "/auth/token") == 1
 
 
-def test_a_reply_that_breaks_midway_is_not_sent_again(server, api, keepalive):
-    token = api.token("demo", "demo", "retry test").access_token
+def test_a_reply_that_breaks_midway_is_not_sent_again(server, desktop_api, keepalive):
+    token = desktop_api.token("demo", "demo", "retry test").access_token
     keepalive.add("/api/v1/completions", "cut_reply", cut_after=20)
 
     with pytest.raises(ServerUnreachable):
-        api.post_completions(token, [item := completion(DEMO_ID)])
+        desktop_api.post_completions(token, [item := completion(DEMO_ID)])
     assert sent(keepalive, "/completions") == 1
 
-    again = api.post_completions(token, [item]).results[0]  # as the outbox does later
+    again = desktop_api.post_completions(token, [item]).results[0]  # as the outbox does later
     assert again.status == "duplicate" and again.certificate_id
     assert stored_completions(server) == 1
 
