@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -14,7 +17,7 @@ from cmecore.protocol import API_PREFIX, ServerInfo
 
 from . import auth, catalog, certificates, completions, housekeeping, keys, media, onboarding, problems, verify_page
 from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
-from .db import Database
+from .db import Database, pool_size_for
 from .demo import load_demo
 from .media import MediaStore
 from .media_access import MediaAccess
@@ -24,6 +27,13 @@ from .schema import check_schema
 from .throttle import SignInThrottle, ThrottleSettings
 
 SERVER_NAME = "CME Offline reference credit server"
+# Requests one server process works on at once, each on a thread of AnyIO's pool (the routes
+# are plain functions: database calls and password hashing never run on the event loop).
+# AnyIO's default is 40; the work is CPU-bound Python, so more threads add memory and
+# database connections, not throughput. Each thread gets a pooled connection (db.pool_size_for).
+DEFAULT_THREADS = 20
+MAX_THREADS = 1000
+SHUTDOWN_RENDER_WAIT_S = 10.0
 
 info_router = APIRouter(tags=["info"])
 
@@ -45,6 +55,8 @@ def create_app(
     sign_in_throttle: ThrottleSettings | None = None,
     rejection_days: int = housekeeping.DEFAULT_REJECTION_DAYS,
     media_delivery: MediaDelivery | None = None,
+    threads: int = DEFAULT_THREADS,
+    prepare: bool = True,
 ) -> FastAPI:
     """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`).
 
@@ -53,17 +65,22 @@ def create_app(
     reached. `max_body_bytes`: larger request bodies are refused with 413 unread.
     `media_delivery`: a static server sends the media bytes, and may read the store (media_links.py). Expired
     tokens and rejection records older than `rejection_days` are pruned at start (housekeeping.py).
-    Raises ValueError naming the option when a setting is out of range, and
-    schema.SchemaMismatch when the database is not at the newest schema (it creates no
-    tables: run `prepare_database` or `cme-credit-server migrate` first)."""
+    `threads`: the requests one process handles at once (the routes are plain functions, run
+    on AnyIO's thread pool, sized to this when the app starts); its database pool is sized
+    for them. `prepare`: do what a start does once (prepare_data); False in the workers of
+    `serve --workers`, whose parent did it before starting them. Raises ValueError naming
+    the option when a setting is out of range, and schema.SchemaMismatch when the database
+    is not at the newest schema (it creates no tables: run `prepare_database` or
+    `cme-credit-server migrate` first)."""
     check_settings(access_ttl_s=access_ttl_s, request_log_size=request_log_size,
                    completion_grace_days=completion_grace_days, max_body_bytes=max_body_bytes,
                    public_url=public_url, database_url=database_url)
     media_delivery = media_delivery or MediaDelivery()
     media_delivery.check()
     housekeeping.check_rejection_days(rejection_days)
+    check_threads(threads)
     data_dir = Path(data_dir)
-    db = Database(data_dir, database_url)
+    db = Database(data_dir, database_url, pool_size=pool_size_for(threads))
     try:
         check_schema(db.engine, data_dir, database_url)
         store = MediaStore(data_dir / "media", group=media_delivery.group)  # ValueError: a group it cannot use
@@ -71,12 +88,12 @@ def create_app(
     except Exception:
         db.dispose()
         raise
-    housekeeping.prune(db, rejection_days=rejection_days)
+    if prepare:
+        prepare_data(db, store, data_dir, demo=demo, rejection_days=rejection_days)
     signing_key = keys.load_or_create_key(data_dir)
-    if demo:
-        load_demo(db, store)
 
     app = FastAPI(
+        lifespan=_lifespan,
         title=SERVER_NAME,
         version="1",
         description=(
@@ -97,6 +114,7 @@ def create_app(
     app.state.sign_in_throttle = SignInThrottle(db, sign_in_throttle)
     app.state.public_url = public_url.rstrip("/") if public_url else None
     app.state.completion_settings = completions.CompletionSettings(grace_days=int(completion_grace_days))
+    app.state.threads = int(threads)
 
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
@@ -118,6 +136,33 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=int(max_body_bytes))
     app.add_middleware(RequestLogMiddleware, log=app.state.request_log)
     return app
+
+
+def prepare_data(db: Database, store: MediaStore, data_dir: Path, *, demo: bool = False,
+                 rejection_days: int = housekeeping.DEFAULT_REJECTION_DAYS) -> None:
+    """What a start does once, before serving: prune (housekeeping.py), make the signing key
+    if there is none, and load the demo (`demo`). `serve --workers` does it in the parent,
+    so workers starting together do not race to add the same demo learners."""
+    housekeeping.prune(db, rejection_days=rejection_days)
+    keys.load_or_create_key(data_dir)
+    if demo:
+        load_demo(db, store)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size this event loop's thread pool at start; at shutdown stop the certificate renderer
+    (what is still queued renders at its first fetch) and close the database's connections.
+    Both `serve` and the in-thread server (runner.py) run it."""
+    to_thread.current_default_thread_limiter().total_tokens = app.state.threads
+    yield
+    await to_thread.run_sync(app.state.certificate_pdfs.close, SHUTDOWN_RENDER_WAIT_S)
+    app.state.db.dispose()
+
+
+def check_threads(threads: int) -> None:
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"--threads: must be between 1 and {MAX_THREADS} (got {threads})")
 
 
 def check_settings(*, access_ttl_s: int, request_log_size: int, completion_grace_days: int, max_body_bytes: int,

@@ -1,15 +1,20 @@
 """`cme-credit-server`: serve, publish, withdraw, and manage learners.
 
-    cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL] [--public-url URL]
+    cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL] [--public-url URL] \\
+        [--workers N] [--threads N]   (several processes; docs/deployment.md "Running the server")
         [--media-base-url URL [--media-secret-file FILE] | --media-accel-prefix PATH] [--media-group NAME]
     cme-credit-server publish --data-dir DIR [--allow-expired] FOLDER   (a plain-text transcript is timed from the video's audio)
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
     cme-credit-server learner import --data-dir DIR --codes CODES.csv [--code-days 14] FILE.csv
+    cme-credit-server learner code --data-dir DIR [--code-days 14] USERNAME   (a new set-password code)
     cme-credit-server prune --data-dir DIR [--rejection-days 90]   (also run at every start)
     cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD]
     cme-credit-server migrate --data-dir DIR [--database-url URL]   (upgrade the database in place)
+
+`--database-url` may be left out for the environment variable CME_DATABASE_URL, which `ps`
+does not show to other users as it does a command line (a PostgreSQL password).
 
 Every command creates the database if it is new (empty); on one whose schema is behind, it
 refuses and names the `migrate` command to run (creditserver/schema.py).
@@ -37,6 +42,7 @@ from cmecore.profile import PROFESSION, PROFILE_FIELDS, profile_values
 from cmecore.protocol import Profession
 
 PROG = "cme-credit-server"
+DATABASE_URL_ENV = "CME_DATABASE_URL"  # --database-url's default
 EXIT_REFUSED = 2
 
 
@@ -77,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the address learners reach this server at, for certificates' verification links "
              "(default: the address each request came to), e.g. https://cme.example.org",
     )
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="server processes sharing the port (default 1; about one per CPU core)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="requests each process works on at once (default 20); each gets a database connection")
     _rejection_days(parser, top=True)
     _media_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -111,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--codes", type=Path, required=True, metavar="CODES.csv",
                    help="a new file to write each learner's one-time set-password code to (readable by you only)")
     i.add_argument("--code-days", type=int, default=14, metavar="DAYS", help="how long the codes work (default 14)")
+
+    c = learner_sub.add_parser(
+        "code", help="give a learner a new one-time code to set their password (their earlier code stops working)")
+    _common(c, top=False)
+    c.add_argument("username")
+    c.add_argument("--code-days", type=int, default=14, metavar="DAYS", help="how long the code works (default 14)")
 
     p = sub.add_parser("prune", help="delete expired tokens and old rejection records (also done at every start)")
     _common(p, top=False)
@@ -223,7 +239,28 @@ def _withdraw(args) -> int:
 
 
 def _learner(args) -> int:
-    return _learner_import(args) if args.learner_command == "import" else _learner_add(args)
+    return {"import": _learner_import, "code": _learner_code}.get(args.learner_command, _learner_add)(args)
+
+
+def _learner_code(args) -> int:
+    from .onboarding import UnknownLearner, reissue_code  # deferred: see the module docstring
+
+    if problem := _code_days_problem(args.code_days):
+        return _refuse(problem)
+    db, _store = _open(args)
+    try:
+        issued = reissue_code(db, args.username, code_days=args.code_days)
+    except UnknownLearner as exc:
+        return _refuse(str(exc))
+    finally:
+        db.dispose()
+    print(f"{issued.username} ({issued.display_name}): set-password code {issued.code}, "
+          f"valid until {issued.expires_at.strftime('%Y-%m-%dT%H:%M:%SZ')}; an earlier code no longer works")
+    return 0
+
+
+def _code_days_problem(days: int) -> str | None:
+    return None if 1 <= days <= 365 else f"--code-days: must be between 1 and 365 days (got {days})"
 
 
 def _learner_add(args) -> int:
@@ -257,8 +294,8 @@ def _learner_add(args) -> int:
 def _learner_import(args) -> int:
     from .onboarding import ImportRefused, import_learners  # deferred: see the module docstring
 
-    if not 1 <= args.code_days <= 365:
-        return _refuse(f"--code-days: must be between 1 and 365 days (got {args.code_days})")
+    if problem := _code_days_problem(args.code_days):
+        return _refuse(problem)
     try:
         source = args.file.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -342,35 +379,31 @@ def _schema_name(revision: str | None) -> str:
 
 
 def _serve(args) -> int:
-    import uvicorn  # deferred: see the module docstring
-
-    from .app import check_database_url, create_app  # deferred: see the module docstring
-    from .schema import prepare_database  # deferred: see the module docstring
+    from .app import DEFAULT_THREADS  # deferred: see the module docstring
+    from .serving import MAX_WORKERS, ServeSettings, media_settings, prepare, serve  # deferred: see the module docstring
 
     if not 0 <= args.port <= 65535:
         return _refuse(f"--port: must be between 0 and 65535 (got {args.port})")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        return _refuse(f"--workers: must be between 1 and {MAX_WORKERS} (got {args.workers})")
+    settings = ServeSettings(
+        data_dir=str(args.data_dir.resolve()), database_url=args.database_url, access_ttl_s=args.access_ttl,
+        completion_grace_days=args.completion_grace_days, public_url=args.public_url,
+        max_body_bytes=args.max_body_bytes, rejection_days=args.rejection_days,
+        threads=DEFAULT_THREADS if args.threads is None else args.threads,
+        media=media_settings(_media_delivery(args)),
+    )
     try:
-        check_database_url(args.database_url)
-        prepare_database(args.data_dir, args.database_url, upgrade_existing=False)  # creates a new one only
-        app = create_app(
-            args.data_dir,
-            database_url=args.database_url,
-            demo=args.demo,
-            access_ttl_s=args.access_ttl,
-            completion_grace_days=args.completion_grace_days,
-            public_url=args.public_url,
-            max_body_bytes=args.max_body_bytes,
-            rejection_days=args.rejection_days,
-            media_delivery=_media_delivery(args),
-        )
+        prepare(settings, demo=args.demo)
     except ValueError as exc:  # a setting out of range: check_settings names it
         return _refuse(str(exc))
-    print(f"{PROG}: serving on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
+    workers = f" with {args.workers} workers" if args.workers > 1 else ""
+    print(f"{PROG}: serving on http://{args.host}:{args.port}{workers} (API docs at /docs)", file=sys.stderr)
     if args.media_base_url:
         secret = args.media_secret_file or args.data_dir / "media-link-secret"
         print(f"{PROG}: media are sent by {args.media_base_url} through signed links; nginx's secure_link_md5 "
               f"needs the secret in {secret}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 
@@ -386,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "data_dir", None) is None:
         parser.error("--data-dir is required")
+    if getattr(args, "database_url", None) is None:  # kept off the command line, where `ps` shows it
+        args.database_url = os.environ.get(DATABASE_URL_ENV) or None
     from .schema import SchemaMismatch  # deferred: see the module docstring (after --help)
 
     command = {"publish": _publish, "withdraw": _withdraw, "learner": _learner, "report": _report,

@@ -21,11 +21,23 @@ def default_url(data_dir: Path) -> str:
     return f"sqlite:///{(Path(data_dir) / 'server.sqlite3').resolve()}"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout."""
+def pool_size_for(threads: int) -> int:
+    """Connections a server process keeps for `threads` request threads: one each, so no
+    request waits for a connection while holding a thread. Up to POOL_OVERFLOW more open for
+    what runs beside them (the certificate renderer, a route nesting a session)."""
+    return threads
+
+
+POOL_OVERFLOW = 10  # SQLAlchemy's default max_overflow
+
+
+def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
+    """An engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout.
+    `pool_size`: connections kept open (None: SQLAlchemy's default, 5)."""
     is_sqlite = url.startswith("sqlite")
     connect_args = {"check_same_thread": False} if is_sqlite else {}
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
+    sizing = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW} if pool_size and ":memory:" not in url else {}
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite, **sizing)
     if is_sqlite:
 
         @event.listens_for(engine, "connect")
@@ -44,10 +56,10 @@ class Database:
     """Engine plus session factory. It creates no tables: Alembic does (creditserver/schema.py,
     `prepare_database` or `cme-credit-server migrate`), before any Database is opened."""
 
-    def __init__(self, data_dir: Path, url: str | None = None) -> None:
+    def __init__(self, data_dir: Path, url: str | None = None, *, pool_size: int | None = None) -> None:
         close_data_files(data_dir, url)
         self.url = url or default_url(data_dir)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, pool_size=pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from cmecore.profile import PROFILE_FIELDS, USERNAME
 from cmecore.protocol import LearnerProfile, Problem, SetPasswordRequest
@@ -112,6 +112,26 @@ def import_learners(db: Database, lines: Iterable[str], *, code_days: int = DEFA
             s.execute(insert(Learner), learners)
             s.execute(insert(SetPasswordCode), codes)
     return result
+
+
+class UnknownLearner(ValueError):
+    """No learner signs in under that username."""
+
+
+def reissue_code(db: Database, username: str, *, code_days: int = DEFAULT_CODE_DAYS) -> IssuedCode:
+    """A new one-time set-password code for the learner `username` (`learner code`): for one
+    whose code was lost or expired, or who forgot their password. It replaces the learner's
+    code, so an earlier one stops working; the password, if any, works until the code is used."""
+    now = utcnow()
+    expires_at = now + timedelta(days=code_days)
+    code = new_code()
+    with db.session() as s:
+        learner = find_learner(s, username) if "\x00" not in username else None  # PostgreSQL refuses NUL
+        if learner is None:
+            raise UnknownLearner(f"there is no learner {normalise_username(username)!r} here")
+        s.execute(delete(SetPasswordCode).where(SetPasswordCode.learner_id == learner.id))
+        s.add(SetPasswordCode(learner_id=learner.id, code_hash=code_hash(code), created_at=now, expires_at=expires_at))
+        return IssuedCode(learner.username, learner.display_name, code, expires_at)
 
 
 def _check_header(fieldnames: Iterable[str] | None) -> dict[str, str]:

@@ -7,6 +7,12 @@ N=2^14) still verify, and `needs_rehash` tells sign-in to replace them with Argo
 the right password is known. Text is hashed as UTF-8 with `surrogatepass`, so any string a
 JSON body can carry hashes without an error (and a lone surrogate matches nothing stored).
 
+Hashing runs on the request threads (the routes are plain functions, which FastAPI runs on
+AnyIO's thread pool), never on the event loop, and argon2-cffi lets go of the GIL while it
+works. At most one hash per CPU runs at a time (`_HASHING`): more would not finish sooner,
+and each holds 19 MiB, so a crowd signing in at once costs a server process CPUs × 19 MiB,
+not threads × 19 MiB.
+
 A username has one written form (`normalise_username`: NFKC, casefold, trim), used when a
 learner is added and when they sign in: "Demo", "demo " and the full-width "ｄｅｍｏ" are one
 account.
@@ -16,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 import unicodedata
 
 from argon2 import PasswordHasher, Type
@@ -35,6 +43,8 @@ _HASHER = PasswordHasher(
     type=Type.ID,
 )
 
+_HASHING = threading.BoundedSemaphore(os.cpu_count() or 1)
+
 # The password hash of a learner imported without a password (`learner import`): no password
 # matches it, and sign-in compares against DUMMY_HASH instead, so it takes as long as any.
 NO_PASSWORD = "!"
@@ -48,7 +58,8 @@ def _bytes(text: str) -> bytes:
 
 def hash_password(password: str) -> str:
     """An Argon2id hash in the PHC string format (`$argon2id$v=19$m=…`)."""
-    return _HASHER.hash(_bytes(password))
+    with _HASHING:
+        return _HASHER.hash(_bytes(password))
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -58,7 +69,8 @@ def verify_password(password: str, stored: str) -> bool:
     if stored.startswith("scrypt$"):
         return _verify_scrypt(password, stored)
     try:
-        return _HASHER.verify(stored, _bytes(password))
+        with _HASHING:
+            return _HASHER.verify(stored, _bytes(password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -77,9 +89,10 @@ def _verify_scrypt(password: str, stored: str) -> bool:
     """The hashes written before Argon2id: `scrypt$N$r$p$salt$digest`."""
     try:
         _scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
-        digest = hashlib.scrypt(
-            _bytes(password), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(digest_hex) // 2
-        )
+        with _HASHING:
+            digest = hashlib.scrypt(
+                _bytes(password), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(digest_hex) // 2
+            )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(digest.hex(), digest_hex)

@@ -54,6 +54,7 @@ class RunningServer:
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)
+        # The app's lifespan has closed these, unless the thread did not stop in time.
         # Certificates issued just before may still be queued for rendering: stop that (each
         # is rendered at its first fetch), so no render runs on into whatever the process
         # does next (the next test or bench, perhaps with this data folder removed).
@@ -144,6 +145,7 @@ def serve_in_thread(
 
     from .app import create_app  # deferred: start-up speed (module docstring)
     from .schema import prepare_database  # deferred: start-up speed (module docstring)
+    from .serving import KEEP_ALIVE_S  # deferred: start-up speed (module docstring)
 
     prepare_database(Path(data_dir), database_url, upgrade_existing=True)
     app = create_app(
@@ -173,7 +175,8 @@ def serve_in_thread(
         raise
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, log_config=None, lifespan="off", timeout_graceful_shutdown=2
+        app, log_level="warning", access_log=False, log_config=None, lifespan="on", timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="cme-credit-server", daemon=True)

@@ -28,6 +28,7 @@ from desktop.errors import (
     CmeError,
     WrongCredentials,
 )
+from desktop.sync.http import IDEMPOTENT
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -102,7 +103,7 @@ class CreditServerApi:
     def post_completions(self, access_token: str, payloads: list[dict]) -> protocol.CompletionBatchResult:
         """`POST /completions` with a batch of CompletionIn (already JSON-ready dicts, sent as stored)."""
         reply = self._send("POST", "/completions", token=access_token, json={"completions": payloads},
-                           max_bytes=16 * 1024 * 1024)
+                           max_bytes=16 * 1024 * 1024, idempotent=True)  # the server keeps each id once
         self._raise_for_status(reply)
         result = _parse(protocol.CompletionBatchResult, reply.body, "completion results")
         if len(result.results) != len(payloads):
@@ -150,7 +151,7 @@ class CreditServerApi:
         (catalog revision, time, each activity's digest) signed over them all."""
         request = PackIssueRequest(activity_ids=activity_ids)
         reply = self._send("POST", "/packs/issue", token=access_token, json=request.model_dump(),
-                           max_bytes=self.max_catalog_bytes)
+                           max_bytes=self.max_catalog_bytes, idempotent=True)  # changes nothing on the server
         self._raise_for_status(reply)
         issued = _parse(IssuedPack, reply.body, "signed pack issue")
         if len(issued.activities) != len(request.activity_ids):
@@ -180,14 +181,18 @@ class CreditServerApi:
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         max_bytes: int = DEFAULT_MAX_JSON_BYTES,
+        idempotent: bool = False,
     ) -> Reply:
+        """`idempotent`: a POST the server acts on once however often it is sent, so the client
+        may send it again on a fresh connection (desktop/sync/http.py)."""
         all_headers = {"Accept": "application/json", **(headers or {})}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         started = time.time()
         try:
             with self.client.stream(
-                method, protocol.API_PREFIX + path, json=json, headers=all_headers, params=params
+                method, protocol.API_PREFIX + path, json=json, headers=all_headers, params=params,
+                extensions={IDEMPOTENT: True} if idempotent else None,
             ) as response:
                 body = _read_capped(response, max_bytes)
         except httpx.TransportError as exc:

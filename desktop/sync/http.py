@@ -11,6 +11,15 @@ answer, even an error status: True; a network failure, including a reply cut off
 mid-body: False). API calls, downloads, delivery, sign-in and probes all go through it,
 so the status bar follows the last request whoever made it. Requests to other hosts (a
 download redirected to a CDN) say nothing about the credit server and are not told.
+
+A connection kept open between requests may be closed by the server (or a proxy) just as a
+request goes out on it: the request then fails before any reply arrives, though nothing
+is wrong. So a request that fails that way on a reused connection is sent once more, on a
+new one, when sending it twice is harmless: a GET, HEAD, PUT, DELETE or OPTIONS, or a POST
+marked IDEMPOTENT (the completions, which the server keeps once each by id). A failure on
+a new connection, or once any of the reply has come, is the caller's to handle. Idle
+connections are given up after KEEPALIVE_EXPIRY_S, well before the credit server closes
+them (creditserver/serving.py KEEP_ALIVE_S = 75 s), so the race is rare in the first place.
 """
 
 from __future__ import annotations
@@ -31,6 +40,10 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"CME-Offline/{__version__}"
 _CA_WARNED: set[str] = set()
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=30.0)
+KEEPALIVE_EXPIRY_S = 30.0  # below the server's keep-alive (module docstring)
+# A request extension: `extensions={IDEMPOTENT: True}` marks a POST as safe to send twice.
+IDEMPOTENT = "cme.idempotent"
+_REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 def tls_context(extra_ca_bundle: str | Path | None = None) -> ssl.SSLContext:
@@ -68,6 +81,8 @@ def build_client(
         trust_env=True,  # HTTPS_PROXY / NO_PROXY and the OS proxy settings (an explicit proxy wins)
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,  # httpx's defaults
+                            keepalive_expiry=KEEPALIVE_EXPIRY_S),
     )
 
 
@@ -80,7 +95,7 @@ class ReportingClient(httpx.Client):
 
     def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
         try:
-            response = super().send(request, **kwargs)
+            response = self._send_once_more_if_stale(request, **kwargs)
         except httpx.TransportError as exc:
             self._tell(_failed_url(exc, request), False)
             raise
@@ -88,6 +103,24 @@ class ReportingClient(httpx.Client):
         if kwargs.get("stream"):  # the body is read later: a break in it is a failure too
             response.stream = _ReportingStream(response.stream, lambda: self._tell(response.url, False))
         return response
+
+    def _send_once_more_if_stale(self, request: httpx.Request, **kwargs) -> httpx.Response:
+        """Send; if a kept-open connection turns out closed before any reply, once more (module docstring)."""
+        outer_trace = request.extensions.get("trace")
+        seen = _ConnectionTrace(outer_trace)
+        request.extensions["trace"] = seen
+        try:
+            return super().send(request, **kwargs)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if seen.new_connection or seen.reply_started or not _repeatable(request):
+                raise
+            log.info("%s %s: the kept-open connection was closed (%s); sending it again", request.method,
+                     request.url.path, type(exc).__name__)
+        finally:
+            request.extensions["trace"] = outer_trace
+            if outer_trace is None:
+                del request.extensions["trace"]
+        return super().send(request, **kwargs)
 
     def _tell(self, url: httpx.URL, reached: bool) -> None:
         if self.on_reach is None or (url.host, url.port) != (self.base_url.host, self.base_url.port):
@@ -112,6 +145,30 @@ class _ReportingStream(httpx.SyncByteStream):
 
     def close(self) -> None:
         self.stream.close()
+
+
+class _ConnectionTrace:
+    """httpcore's trace hook for one request: whether it opened a new connection, and
+    whether the reply's head arrived. Passes every event on to the caller's own hook."""
+
+    def __init__(self, outer: Callable[[str, dict], None] | None) -> None:
+        self.outer = outer
+        self.new_connection = False
+        self.reply_started = False
+
+    def __call__(self, event: str, info: dict) -> None:
+        if event.endswith((".connect_tcp.started", ".connect_unix_socket.started")):
+            self.new_connection = True
+        elif event.endswith(".receive_response_headers.complete"):
+            self.reply_started = True
+        if self.outer is not None:
+            self.outer(event, info)
+
+
+def _repeatable(request: httpx.Request) -> bool:
+    """Whether sending `request` twice is harmless, and its body can be sent again."""
+    safe = request.method in _REPEATABLE_METHODS or request.extensions.get(IDEMPOTENT) is True
+    return safe and isinstance(request.stream, httpx.ByteStream)
 
 
 def _failed_url(exc: httpx.TransportError, request: httpx.Request) -> httpx.URL:

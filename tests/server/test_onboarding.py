@@ -179,3 +179,26 @@ def test_a_header_naming_a_column_twice_or_missing_a_required_one_is_refused(ser
     (tmp_path / "codes.csv").unlink(missing_ok=True)
     code, _out, err, _issued = import_file(server, tmp_path, "username,profession\njo,nurse\n")
     assert code == 2 and "no 'display_name' column" in err
+
+
+def test_learner_code_gives_a_new_code_and_the_earlier_one_stops_working(server, capsys):
+    """For a learner whose code was lost or expired, or who forgot their password."""
+    server.add_learner("Kim", "the old password", profession="nurse", display_name="Kim Kent")
+    where = ["--data-dir", str(server.data_dir)] + (["--database-url", server.database_url] if server.database_url else [])
+
+    def new_code(*options: str) -> str:
+        code, out, _err = credit_cli(capsys, "learner", "code", *where, *options)
+        assert code == 0 and out.startswith("kim (Kim Kent): set-password code "), out
+        return out.split("set-password code ", 1)[1].split(",", 1)[0]
+
+    lost = new_code("kim")
+    again = new_code("--code-days", "2", "KIM ")
+    with client_for(server) as api:
+        assert set_password(api, "kim", lost).status_code == 400  # the earlier code no longer works
+        assert set_password(api, "kim", again).status_code == 204
+        assert sign_in(api, "kim", GOOD_PASSWORD)["learner"]["display_name"] == "Kim Kent"
+        assert api.post("/auth/token", json={"username": "kim", "password": "the old password",
+                                             "device_name": "t"}).status_code == 401
+
+    code, _out, err = credit_cli(capsys, "learner", "code", *where, "nobody")
+    assert code == 2 and "there is no learner 'nobody' here" in err
