@@ -332,7 +332,8 @@ def _report(args) -> int:
         print(written.summary())
         refused += len(written.refused)
     if refused:
-        return _refuse(f"{refused} records refused (see above); complete them and write the file again")
+        return _refuse(f"refused {refused} of the records (see above): complete those and write the file again; "
+                       "the others are in it")
     return 0
 
 

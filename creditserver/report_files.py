@@ -90,10 +90,14 @@ class WrittenFile:
     late: tuple[ReportRow, ...]  # written, but past CPE Monitor's 60 days (rule 6)
 
     def summary(self) -> str:
-        text = f"{self.target}: wrote {self.written} records to {self.path}"
+        text = f"{self.target}: wrote {_records(self.written)} to {self.path}"
         if self.refused:
-            text += f"; refused {len(self.refused)} (see the messages above)"
+            text += f"; refused {_records(len(self.refused))} (see the messages above)"
         return text
+
+
+def _records(n: int) -> str:
+    return f"{n} record{'' if n == 1 else 's'}"
 
 
 def field_text(value: object) -> str:
