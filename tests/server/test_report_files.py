@@ -15,11 +15,12 @@ import pytest
 
 from creditserver.cli import main
 from creditserver.report_files import CPE_MONITOR_COLUMNS, PARS_COLUMNS, board_and_id, field_text, split_name
+from creditserver.runner import RunningServer
 
 from tests.support.activities import activity_doc
 
 from .conftest import CREDIT_ACTIVITY, write_folder
-from .credit_support import claim_for, completion, post, signed_in
+from .credit_support import claim_for, completion, database_args, post, signed_in
 
 DOCS = Path(__file__).parents[2] / "docs" / "reporting.md"
 
@@ -34,9 +35,9 @@ DEMO_ACCME_ID = "999999999"  # the demo activity's (fictional) ACCME activity id
 DEMO_UAN = "0000-9999-26-001-H01-P"
 
 
-def report(capsys, data_dir: Path, *args: str) -> tuple[int, str, str]:
+def report(capsys, server: RunningServer, *args: str) -> tuple[int, str, str]:
     capsys.readouterr()
-    code = main(["report", "--data-dir", str(data_dir), *args])
+    code = main(["report", *database_args(server), *args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -105,7 +106,7 @@ def test_files_hold_each_consenting_record_and_refuse_incomplete_ones_by_name(cr
     pars, cpe = tmp_path / "out" / "pars.txt", tmp_path / "out" / "cpe.csv"
     pars.parent.mkdir()
 
-    code, out, err = report(capsys, server.data_dir, "--pars", str(pars), "--cpe-monitor", str(cpe))
+    code, out, err = report(capsys, server, "--pars", str(pars), "--cpe-monitor", str(cpe))
 
     assert code == 2, err
     [header, *rows] = pars_rows(pars)
@@ -150,19 +151,19 @@ def test_a_complete_run_exits_0_replaces_a_wider_file_and_keeps_to_the_dates(cre
     pars.write_text("an older report\n")
     os.chmod(pars, 0o644)
 
-    code, out, err = report(capsys, credit_server.data_dir, "--pars", str(pars), "--until",
+    code, out, err = report(capsys, credit_server, "--pars", str(pars), "--until",
                             (done - timedelta(days=1)).isoformat())
     assert (code, err) == (0, "")
     assert pars_rows(pars) == [PARS_HEADER] and owner_only(pars)
     assert out == f"PARS: wrote 0 records to {pars}\n"  # the files alone: no listing on stdout
 
-    code, out, err = report(capsys, credit_server.data_dir, "--pars", str(pars), "--since", done.isoformat(),
+    code, out, err = report(capsys, credit_server, "--pars", str(pars), "--since", done.isoformat(),
                             "--until", done.isoformat(), "--json")
     assert (code, err) == (0, "")
     assert [r[1:3] for r in pars_rows(pars)[1:]] == [["Dana", "Demo"]]
     assert '"accme_activity_id": "999999999"' in out and "PARS: wrote 1 record to" in out
 
-    code, _out, err = report(capsys, credit_server.data_dir, "--since", "2026-02-01", "--until", "2026-01-01")
+    code, _out, err = report(capsys, credit_server, "--since", "2026-02-01", "--until", "2026-01-01")
     assert code == 2 and "--until 2026-01-01 is before --since 2026-02-01" in err
 
 
