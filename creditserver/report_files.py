@@ -111,8 +111,8 @@ def split_name(name: str) -> tuple[str, str]:
 
     PARS matches a learner on first and last name, but the profile keeps one name as
     printed; this takes off honorifics and degrees, keeps particles ("van", "de") and
-    suffixes ("Jr") with the last word, and gives the rest as the first name. ("", "")
-    parts mean it could not tell; the record is then refused, not guessed."""
+    suffixes ("Jr") with the last word, and gives the rest as the first name. An empty
+    part means it could not tell (a one-word name); the record is then refused, not guessed."""
     words = field_text(name).split(",")[0].split()
     while words and words[0].lower().rstrip(".") in _HONORIFICS:
         words = words[1:]
