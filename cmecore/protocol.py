@@ -164,6 +164,9 @@ class AccreditationStatement(Model):
     max_credits: Annotated[float, Field(ge=0, le=100)]
     statement: LongText
     uan: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{4}-\d{2}-\d{3}-[A-Z]\d{2}-[PT]$")] | None = None
+    # The activity's id in ACCME's PARS (the "ACCME Activity ID", 9 digits as ACCME issues
+    # them): physicians' credit is reported against it (`report --pars`, docs/reporting.md).
+    accme_activity_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")] | None = None
     activity_type: Literal["knowledge", "application", "practice"] | None = None
     contact_hours: Annotated[float, Field(ge=0, le=100)] | None = None
 

@@ -10,7 +10,8 @@
     cme-credit-server learner import --data-dir DIR --codes CODES.csv [--code-days 14] FILE.csv
     cme-credit-server learner code --data-dir DIR [--code-days 14] USERNAME   (a new set-password code)
     cme-credit-server prune --data-dir DIR [--rejection-days 90]   (also run at every start)
-    cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD]
+    cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD] [--until YYYY-MM-DD]
+        [--pars FILE.txt] [--cpe-monitor FILE.csv]   (the accreditors' files: docs/reporting.md)
     cme-credit-server migrate --data-dir DIR [--database-url URL]   (upgrade the database in place)
 
 `--database-url` may be left out for the environment variable CME_DATABASE_URL, which `ps`
@@ -21,7 +22,8 @@ refuses and names the `migrate` command to run (creditserver/schema.py).
 
 Exit codes: 0 done, 2 refused (bad input; one line on stderr says why), 1 other failure.
 `learner import` imports the good rows even when some are bad; then it says so on stderr,
-one line per bad row, and exits 2.
+one line per bad row, and exits 2. `report --pars/--cpe-monitor` likewise writes the
+complete records, names each one it refused on stderr, and then exits 2.
 
 Each command imports only the server modules it uses, inside its function: `report`
 needs no FastAPI and `--help` no SQLAlchemy, and FastAPI alone costs about 0.3 s.
@@ -138,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", dest="format", action="store_const", const="json", help="a JSON array")
     fmt.add_argument("--csv", dest="format", action="store_const", const="csv", help="CSV with a header row")
     p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only completions on or after this date")
+    p.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="only completions on or before this date")
+    p.add_argument("--pars", type=Path, metavar="FILE.txt",
+                   help="write consenting physicians' AMA PRA credit as ACCME PARS's tab-delimited learner file")
+    p.add_argument("--cpe-monitor", type=Path, metavar="FILE.csv",
+                   help="write consenting pharmacists' ACPE credit with the fields NABP CPE Monitor takes")
 
     p = sub.add_parser("migrate", help="upgrade the database's tables in place to this version's (back it up first)")
     _common(p, top=False)
@@ -216,6 +223,8 @@ def _publish(args) -> int:
             print(timing.summary())
         for warning in timing.warnings():
             print(f"warning: {warning}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if result.changed:
         print(f"published {result.activity_id} version {result.version} (catalog revision {result.revision})")
     else:
@@ -350,16 +359,37 @@ def _prune(args) -> int:
 
 def _report(args) -> int:
     from .report import build_report, to_csv, to_json, to_text  # deferred: see the module docstring
+    from .report_files import CPE_MONITOR, PARS, write_report_file  # deferred: see the module docstring
 
+    if args.since and args.until and args.until < args.since:
+        return _refuse(f"--until {args.until} is before --since {args.since}")
     db, _store = _open(args)
     try:
-        rows = build_report(db, since=args.since)
+        rows = build_report(db, since=args.since, until=args.until)
     finally:
         db.dispose()
-    render = {"json": to_json, "csv": to_csv}.get(args.format or "", to_text)
-    sys.stdout.write(render(rows))
-    if args.format == "json":
-        sys.stdout.write("\n")
+    files = [(fmt, path) for fmt, path in ((PARS, args.pars), (CPE_MONITOR, args.cpe_monitor)) if path]
+    if args.format or not files:
+        render = {"json": to_json, "csv": to_csv}.get(args.format or "", to_text)
+        sys.stdout.write(render(rows))
+        if args.format == "json":
+            sys.stdout.write("\n")
+    refused = 0
+    for fmt, path in files:
+        try:
+            written = write_report_file(fmt, rows, path)
+        except OSError as exc:
+            return _refuse(f"--{fmt.target.lower().replace(' ', '-')}: cannot write {path}: {exc.strerror or exc}")
+        for refusal in written.refused:
+            print(f"{PROG}: {refusal.message(fmt.target)}", file=sys.stderr)
+        for row in written.late:
+            print(f"{PROG}: {fmt.target}: late: {row.username}, activity {row.activity_id}, completed "
+                  f"{row.completion_date}, was due by {row.report_by} (60 days); written anyway", file=sys.stderr)
+        print(written.summary())
+        refused += len(written.refused)
+    if refused:
+        return _refuse(f"refused {refused} of the records (see above): complete those and write the file again; "
+                       "the others are in it")
     return 0
 
 

@@ -27,7 +27,7 @@ from .db import Database, bump_revision
 from .media import MediaStore, media_url
 from .media_probe import media_duration_ms
 from .models import ActivityRecord, ActivityVersion, utcnow
-from .publish_checks import refusal
+from .publish_checks import refusal, warnings
 from .transcript_timing import TranscriptTiming, time_transcripts
 
 # extension → (media type, asset kind, timed by default)
@@ -56,6 +56,7 @@ class PublishResult:
     revision: int
     changed: bool
     transcripts: tuple[TranscriptTiming, ...] = ()  # untimed transcripts timed (or not) from the audio
+    warnings: tuple[str, ...] = ()  # what reporting will lack (publish_checks.warnings); published anyway
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -167,7 +168,8 @@ def publish_folder(db: Database, store: MediaStore, folder: Path, *, allow_expir
             assets.append(asset_doc(i, path, obj.media_type, obj.sha256, obj.size))
         for timing in timings:
             timing.apply(s, store, assets)
-        return replace(_store_activity(s, {**doc, "assets": assets}), transcripts=tuple(timings))
+        return replace(_store_activity(s, {**doc, "assets": assets}), transcripts=tuple(timings),
+                       warnings=tuple(warnings(checked)))
 
 
 def _store_activity(s: Session, doc: dict[str, Any]) -> PublishResult:

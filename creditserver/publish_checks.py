@@ -9,6 +9,11 @@ profession; pharmacist contact hours equal the credits (ACPE counts credit in co
 hours) and no statement offers more credit than the activity's estimated time; a
 passing score between 1 and 100; a minimum watch share only when there is a video.
 
+`warnings(activity)` names what the activity may be published without but what reporting
+needs (docs/reporting.md): the ACCME activity id of a physician statement of AMA PRA credit
+(`report --pars`) and the UAN of a pharmacist statement (`report --cpe-monitor`). A
+provider often gets them after the first publish, so they warn and do not refuse.
+
 Why here and not as validators on `protocol.Activity`: the client validates a catalog as
 one document and refuses all of it when one activity is invalid. Tightening the shared
 model would make every client refuse a catalog that still serves an activity published
@@ -23,6 +28,7 @@ from datetime import date
 
 from cmecore.protocol import Activity, AssetKind, Profession
 from cmecore.rules.availability import enduring_limit
+from cmecore.rules.claims import is_ama
 
 ACTIVITY_FILE = "activity.json"
 MINUTES_PER_CREDIT = 60  # AMA PRA Category 1 and ACPE: one credit (contact hour) per 60 minutes
@@ -34,6 +40,23 @@ def refusal(activity: Activity, *, today: date, allow_expired: bool = False) -> 
     for problem in _problems(activity, today, allow_expired):
         return f"{ACTIVITY_FILE}: {problem}"
     return None
+
+
+def warnings(activity: Activity) -> list[str]:
+    """What reporting will lack for `activity`, one line each naming the field and the report."""
+    found = []
+    for i, s in enumerate(activity.accreditation):
+        if s.profession == Profession.physician and is_ama(s) and not s.accme_activity_id:
+            found.append(
+                f"{ACTIVITY_FILE}: accreditation.{i}.accme_activity_id: missing; physicians' credit for this activity "
+                "cannot be written to the PARS file (`report --pars`) until you add the activity's ACCME activity id "
+                "from PARS and publish again")
+        if s.profession == Profession.pharmacist and not s.uan:
+            found.append(
+                f"{ACTIVITY_FILE}: accreditation.{i}.uan: missing; pharmacists' credit for this activity cannot be "
+                "written to the CPE Monitor file (`report --cpe-monitor`) until you add the activity's ACPE UAN "
+                "and publish again")
+    return found
 
 
 def _problems(act: Activity, today: date, allow_expired: bool) -> Iterator[str]:

@@ -1,10 +1,12 @@
 """`cme-credit-server report`: accepted completions with what ACCME PARS and NABP CPE Monitor need.
 
 One row per credited completion. `reportable` is true only when the learner consented to
-reporting in that claim (rule 8) and the credit has somewhere to go: physicians' (and
-PAs'/NPs') AMA PRA credit to PARS / CME Passport, pharmacists' ACPE credit to CPE Monitor.
+reporting in that claim (rule 8) and the credit has somewhere to go: physicians' AMA PRA
+credit to PARS / CME Passport, pharmacists' ACPE credit to CPE Monitor. (ACCME's learner
+reporting is for physician learners; a PA's or NP's AMA PRA credit goes nowhere from here.)
 Pharmacy credit must reach CPE Monitor within 60 days of participation (rule 6): rows are
 flagged `due_soon` from day 30 and `late` after day 60, counted from the completion date.
+The accreditor files themselves are written from these rows by report_files.py.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cmecore.profile import BOARD_ID, CLAIM_IDS, LICENCE_NUMBER, LICENCE_STATE
-from cmecore.protocol import CertificateRecord
+from cmecore.protocol import AccreditationStatement, Activity, CertificateRecord, Profession
 
 from .db import Database
-from .models import Certificate, Completion, Learner, utcnow
+from .models import ActivityRecord, ActivityVersion, Certificate, Completion, Learner, utcnow
 
 CPE_DEADLINE_DAYS = 60
 CPE_WARN_DAYS = 30
@@ -46,6 +50,7 @@ class ReportRow:
     activity_title: str
     providers: str
     uan: str
+    accme_activity_id: str  # the activity's id in PARS (physicians' AMA PRA credit), "" when it has none
     completion_date: str
     credits: float
     contact_hours: float | None
@@ -63,10 +68,13 @@ class ReportRow:
 FIELDS = list(ReportRow.__dataclass_fields__)
 
 
-def build_report(db: Database, since: date | None = None, today: date | None = None) -> list[ReportRow]:
+def build_report(db: Database, since: date | None = None, until: date | None = None,
+                 today: date | None = None) -> list[ReportRow]:
+    """Every credited completion from `since` to `until` (completion dates, both included)."""
     today = today or utcnow().date()
     rows: list[ReportRow] = []
     with db.session() as s:
+        statements = _Statements(s)
         query = (
             select(Completion, Learner, Certificate)
             .join(Learner, Learner.id == Completion.learner_id)
@@ -76,11 +84,14 @@ def build_report(db: Database, since: date | None = None, today: date | None = N
         )
         if since is not None:
             query = query.where(Certificate.completion_date >= since)
+        if until is not None:
+            query = query.where(Certificate.completion_date <= until)
         for c, learner, cert in s.execute(query).all():
             record = CertificateRecord.model_validate_json(cert.record_json)
-            if c.profession == "pharmacist":
+            statement = statements.find(c.activity_id, c.activity_version, c.profession)
+            if c.profession == Profession.pharmacist:
                 report_to = "CPE Monitor"
-            elif "AMA PRA Category 1" in c.credit_type:
+            elif c.profession == Profession.physician and "AMA PRA Category 1" in c.credit_type:
                 report_to = "PARS"
             else:
                 report_to = ""
@@ -100,7 +111,8 @@ def build_report(db: Database, since: date | None = None, today: date | None = N
                     activity_version=c.activity_version,
                     activity_title=record.activity_title,
                     providers=" and ".join(record.providers),
-                    uan=record.uan or "",
+                    uan=record.uan or (statement.uan if statement else None) or "",
+                    accme_activity_id=(statement.accme_activity_id if statement else None) or "",
                     completion_date=record.completion_date.isoformat(),
                     credits=c.credits_claimed,
                     contact_hours=record.contact_hours,
@@ -120,6 +132,45 @@ def build_report(db: Database, since: date | None = None, today: date | None = N
                 )
             )
     return rows
+
+
+class _Statements:
+    """The accreditation statement a completion was credited under, from the version the
+    learner completed; an id that version lacks (an ACCME activity id, a UAN) is taken from
+    the newest version, as PARS and ACPE register the activity, not our content versions."""
+
+    def __init__(self, s: Session) -> None:
+        self._s = s
+        self._docs: dict[tuple[str, int | None], Activity | None] = {}
+
+    def find(self, activity_id: str, version: int, profession: str) -> AccreditationStatement | None:
+        taken = self._statement(self._activity(activity_id, version), profession)
+        newest = self._statement(self._activity(activity_id, None), profession)
+        if taken is None or newest is None:
+            return taken or newest
+        return taken.model_copy(update={
+            "accme_activity_id": taken.accme_activity_id or newest.accme_activity_id,
+            "uan": taken.uan or newest.uan,
+        })
+
+    def _activity(self, activity_id: str, version: int | None) -> Activity | None:
+        key = (activity_id, version)
+        if key not in self._docs:
+            if version is None:
+                found = self._s.get(ActivityRecord, activity_id)
+            else:
+                found = self._s.get(ActivityVersion, (activity_id, version)) or self._s.get(ActivityRecord, activity_id)
+            try:
+                self._docs[key] = Activity.model_validate_json(found.json_text) if found is not None else None
+            except ValidationError:  # an activity stored before today's rules: report without its ids
+                self._docs[key] = None
+        return self._docs[key]
+
+    @staticmethod
+    def _statement(activity: Activity | None, profession: str) -> AccreditationStatement | None:
+        if activity is None:
+            return None
+        return next((st for st in activity.accreditation if st.profession == profession), None)
 
 
 def reported_ids(claim: Completion, learner: Learner) -> dict[str, str]:

@@ -20,6 +20,10 @@ from desktop.cache import search
 from desktop.cache.db import Database
 from desktop.errors import CatalogApplyError
 
+# Statement fields only the server's reports use (the ACCME activity id, for `report --pars`):
+# the cache keeps no column for them.
+SERVER_ONLY_STATEMENT_FIELDS = frozenset({"accme_activity_id"})
+
 
 def apply_catalog(
     db: Database,
@@ -174,7 +178,7 @@ def _upsert_activity(session: Session, src: protocol.Activity, synced_at: dateti
         m.Disclosure(position=i, **d.model_dump()) for i, d in enumerate(src.disclosures)
     ]
     row.accreditation = [
-        m.AccreditationStatement(position=i, **a.model_dump(mode="json"))
+        m.AccreditationStatement(position=i, **a.model_dump(mode="json", exclude=SERVER_ONLY_STATEMENT_FIELDS))
         for i, a in enumerate(src.accreditation)
     ]
     row.assets = [m.Asset(position=i, **a.model_dump(mode="json")) for i, a in enumerate(src.assets)]
