@@ -12,7 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from cmecore.protocol import API_PREFIX, ServerInfo
 
-from . import auth, catalog, certificates, completions, housekeeping, keys, media, onboarding, problems
+from . import auth, catalog, certificates, completions, housekeeping, keys, media, onboarding, problems, status_lists
 from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database
 from .demo import load_demo
@@ -100,6 +100,7 @@ def create_app(
     api.include_router(completions.router)
     api.include_router(certificates.router)
     api.include_router(keys.router)
+    api.include_router(status_lists.router)
     app.include_router(api)
     completions.install_schemas(app)
 
