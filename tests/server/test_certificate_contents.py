@@ -4,6 +4,7 @@ verification URL is absolute and answers, without sign-in, with the signed crede
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from cmecore.protocol import CPE_MONITOR_NOTE, AccreditationStatement
 from cmecore.rules.claims import statement_for
 from cmecore.credentials import check_credential
 from creditserver.models import Certificate
+from tests.support import ob3
 from tests.support.activities import activity_doc
 
 from .conftest import CREDIT_ACTIVITY, client_for
@@ -92,6 +94,8 @@ def test_certificate_carries_every_field_an_accreditor_requires_in_the_activitys
     key = credit_api.get("/keys").json()["keys"][0]["public_key"]
     signed = credential.json()
     assert check_credential(signed, [key]).signature_valid
+    ob3.assert_conformant(signed, base64.b64decode(key))  # OB 3.0 schema, and the proof checked independently
+    assert signed["issuer"]["name"] == statement.provider  # the accredited provider of this credit, alone
     assert signed["credentialSubject"]["achievement"]["humanCode" if profession == "pharmacist" else "name"]
     assert cert_id.replace("-", "") in signed["id"].replace("-", "")
 

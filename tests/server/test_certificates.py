@@ -19,6 +19,8 @@ from cmecore.signatures import canonical_json, sign_credential
 from creditserver.keys import load_or_create_key
 from cmecore.protocol import CPE_MONITOR_NOTE, SigningKeys, TokenResponse
 
+from tests.support import ob3
+
 from .conftest import CREDIT_ACTIVITY, client_for, sign_in
 from .credit_support import claim_for, completion, post, signed_in
 
@@ -126,6 +128,8 @@ def test_signed_credential_verifies_with_the_published_key_and_fails_after_tampe
     assert doc["issuer"]["id"] == multikey.did_key(raw)  # the proof's controller is the issuer
     check = check_credential(doc, [key.public_key])
     assert check.form == FORM_OB3 and check.signature_valid, check.reason
+    ob3.assert_conformant(doc, raw)  # OB 3.0 schema, and the proof checked independently
+    assert ob3.schema_errors({**doc, "proof": doc["proof"][0]})  # the schema does bite: proof must be an array
 
     def rename(d):
         next(i for i in d["credentialSubject"]["identifier"] if i["identityType"] == "name")["identityHash"] = "Dr. M"
@@ -176,6 +180,7 @@ def test_pharmacist_credential_carries_uan_and_note_rule_7(credit_api, pharmacis
     assert doc["description"] == CPE_MONITOR_NOTE
     key = credit_api.get("/keys").json()["keys"][0]["public_key"]
     assert check_credential(doc, [key]).signature_valid
+    ob3.assert_conformant(doc, base64.b64decode(key))
 
 
 def test_sign_in_reply_carries_the_signing_key(credit_api):
