@@ -11,6 +11,7 @@ the spec's minimum, so one credential's index says nothing about how many were i
 from __future__ import annotations
 
 import base64
+import binascii
 import gzip
 import io
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ ENTRY_TYPE = "BitstringStatusListEntry"
 LIST_TYPE = "BitstringStatusList"
 LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 REVOCATION = "revocation"
-_MAX_GZIPPED_BYTES = 16 * 1024 * 1024  # refuse a list that inflates past this
+_MAX_LIST_BYTES = 16 * 1024 * 1024  # refuse a list that inflates past this
 
 
 def encode_list(set_bits: Iterable[int], size: int = LIST_BITS) -> str:
@@ -43,13 +44,16 @@ def decode_list(encoded: str) -> bytes:
     if not isinstance(encoded, str) or not encoded.startswith("u"):
         raise ValueError("encodedList is not multibase base64url (it must start with 'u')")
     try:
-        packed = base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
+        body = encoded[1:]
+        packed = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
         with gzip.GzipFile(fileobj=io.BytesIO(packed)) as f:
-            bits = f.read(_MAX_GZIPPED_BYTES + 1)
-    except (ValueError, OSError, EOFError) as exc:
+            bits = f.read(_MAX_LIST_BYTES + 1)
+    except (ValueError, OSError, EOFError, binascii.Error) as exc:
         raise ValueError(f"encodedList cannot be decoded ({exc})") from None
-    if len(bits) > _MAX_GZIPPED_BYTES:
+    if len(bits) > _MAX_LIST_BYTES:
         raise ValueError("encodedList is too large")
+    if len(bits) < LIST_BITS // 8:
+        raise ValueError(f"the list has {len(bits) * 8} bits, fewer than the {LIST_BITS} a status list must have")
     return bits
 
 
