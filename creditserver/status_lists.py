@@ -12,7 +12,7 @@ how stale a list may get; readers keep the list they fetched and say how old it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,8 +22,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cmecore.credentials import FORM_LEGACY, CredentialCheck, StatusList, check_credential
 from cmecore.credentials.eddsa_rdfc import add_proof
-from cmecore.credentials.status_list import LIST_BITS, status_entry, status_list_credential
+from cmecore.credentials.status_list import LIST_BITS, revocation_entry, status_entry, status_list_credential
 from cmecore.protocol import API_PREFIX, Problem
 
 from .certificates import public_base_url
@@ -112,6 +113,28 @@ def signed_status_list(db: Database, issuer: CredentialIssuer, list_number: int,
     doc = status_list_credential(issuer.status_list_url(list_number), issuer.key.did, created,
                                  [p - first for p in positions], ttl_ms=STATUS_MAX_AGE_S * 1000)
     return issuer.sign(doc, created)
+
+
+def check_issued(db: Database, key: ServerKey, certificate_id: str, credential: dict[str, Any],
+                 now: datetime | None = None) -> CredentialCheck:
+    """`check_credential` as this server answers it (the public verification page): its own
+    key, and its current status list read from the database rather than fetched. A legacy
+    certificate (no status entry) revoked with `revoke` shows as revoked too."""
+    now = now or datetime.now(UTC)
+    lists: dict[str, StatusList] = {}
+    entry = revocation_entry(credential)
+    url = entry.get("statusListCredential") if entry else None
+    marker = API_PREFIX + "/status/"
+    if isinstance(url, str) and marker in url and url.rsplit("/", 1)[-1].isdigit():
+        issuer = CredentialIssuer(key, url[: url.index(marker)])
+        lists[url] = StatusList(signed_status_list(db, issuer, int(url.rsplit("/", 1)[-1]), now), now)
+    check = check_credential(credential, [key.public_key_b64], lists)
+    if check.form == FORM_LEGACY and check.signature_valid:
+        with db.session() as s:
+            if is_revoked(s, certificate_id):
+                return replace(check, revoked=True, status_checked_at=now,
+                               reason="This certificate has been revoked by its issuer.")
+    return check
 
 
 router = APIRouter(tags=["certificates"])

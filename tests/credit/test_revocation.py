@@ -12,6 +12,7 @@ import httpx
 from cmecore.credentials import FORM_OB3, StatusList, check_credential
 from cmecore.credentials.status_list import bit_is_set, decode_list
 from creditserver.cli import main as server_cli
+from creditserver.status_lists import check_issued
 from tests.credit.conftest import claim
 from tests.support import ob3
 from tests.support.activities import DEMO_ID
@@ -52,6 +53,8 @@ def test_a_revoked_certificate_shows_in_the_public_list_and_in_the_client_after_
     before = public_list()
     assert len(decode_list(before["credentialSubject"]["encodedList"])) >= 16 * 1024  # the spec's minimum
     assert not bit_is_set(decode_list(before["credentialSubject"]["encodedList"]), index)
+    state = server.app.state  # what the server's own verification page asks
+    assert check_issued(state.db, state.signing_key, cert_id, doc).revoked is False
 
     assert revoke(server, cert_id) == 0
     assert f"revoked: {cert_id}" in capsys.readouterr().out
@@ -59,6 +62,8 @@ def test_a_revoked_certificate_shows_in_the_public_list_and_in_the_client_after_
     assert "already revoked" in capsys.readouterr().out
     after = public_list()
     assert bit_is_set(decode_list(after["credentialSubject"]["encodedList"]), index)
+    on_server = check_issued(state.db, state.signing_key, cert_id, doc)
+    assert on_server.signature_valid and on_server.revoked is True and not on_server.valid
 
     # Before its next sync the client still goes by the list it has: not revoked, as of then.
     assert learner.my_credits().rows[0].state == "accepted"
