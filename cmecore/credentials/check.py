@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -92,7 +94,29 @@ def check_credential(doc: Any, keys: Iterable[str], status_lists: Mapping[str, S
 _NO_MATCH = ("The signature does not match: this certificate was changed, or was not issued by this credit server.")
 
 
+_MEMO_SIZE = 4096
+_memo: dict[bytes, str] = {}  # digest of (document, trusted keys) -> _verify's answer
+
+
 def _verified(doc: dict[str, Any], proofs: list[dict[str, Any]], trusted: set[bytes]) -> str:
+    """_verify, remembered: a client checks every certificate again after each sync, and a
+    credential and its status list rarely change, so each exact (document, keys) pair is
+    canonicalised and verified once per process."""
+    try:
+        text = json.dumps(doc, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return "The credential cannot be read as JSON."
+    digest = hashlib.sha256(text.encode("utf-8") + b"".join(sorted(trusted))).digest()
+    answer = _memo.get(digest)
+    if answer is None:
+        answer = _verify(doc, proofs, trusted)
+        if len(_memo) >= _MEMO_SIZE:
+            _memo.clear()
+        _memo[digest] = answer
+    return answer
+
+
+def _verify(doc: dict[str, Any], proofs: list[dict[str, Any]], trusted: set[bytes]) -> str:
     """"" when one of `proofs` verifies with a trusted key and every field is signed; else why not."""
     reason = _NO_MATCH
     try:
