@@ -488,7 +488,7 @@ class CertificateRecord(Model):
     nabp_eprofile_id: NabpEprofileId | None = None  # pharmacists: as claimed, what CPE Monitor is sent
     signatory: Signatory | None = None
     pdf_url: ShortText  # relative to the server: /api/v1/certificates/<id>
-    credential_url: ShortText  # /api/v1/certificates/<id>.json (signed, verify with cmecore.signatures)
+    credential_url: ShortText  # /api/v1/certificates/<id>.json (signed; cmecore.credentials.check_credential)
 
 
 class MyCompletion(Model):

@@ -15,7 +15,9 @@ from sqlalchemy.exc import ArgumentError
 
 from cmecore.protocol import API_PREFIX, ServerInfo
 
-from . import auth, catalog, certificates, completions, housekeeping, keys, media, onboarding, problems, verify_page
+from . import (
+    auth, catalog, certificates, completions, housekeeping, keys, media, onboarding, problems, status_lists, verify_page,
+)
 from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database, pool_size_for
 from .demo import load_demo
@@ -126,6 +128,7 @@ def create_app(
     api.include_router(completions.router)
     api.include_router(certificates.router)
     api.include_router(keys.router)
+    api.include_router(status_lists.router)
     app.include_router(api)
     app.include_router(verify_page.router)  # public, outside /api/v1: the address printed on certificates
     completions.install_schemas(app)

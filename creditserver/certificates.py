@@ -216,7 +216,7 @@ CertId = Annotated[str, PathParam(description="32 lowercase hex digits; anything
 @router.get("/certificates/{certificate_id}.json", responses={
     200: {"content": {"application/json": {}}}, 404: {"model": Problem, "description": "No such certificate."}})
 def get_certificate_json(certificate_id: CertId, request: Request) -> Response:
-    """The certificate as a signed Open Badges 3.0 credential (verify with cmecore.signatures).
+    """The certificate as a signed Open Badges 3.0 credential (cmecore.credentials.check_credential).
 
     No sign-in: this is the verification address printed on the certificate."""
     db: Database = request.app.state.db

@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, top=False)
     p.add_argument("activity_id")
 
+    p = sub.add_parser("revoke", help="revoke a certificate: its credential shows as revoked from the next "
+                                      "fetch of its status list")
+    _common(p, top=False)
+    p.add_argument("certificate_id", metavar="CERT_ID", help="the certificate's id (32 hex digits)")
+
     p = sub.add_parser("learner", help="manage learners")
     learner_sub = p.add_subparsers(dest="learner_command", metavar="ACTION", required=True)
     a = learner_sub.add_parser("add", help="add a learner")
@@ -244,6 +249,25 @@ def _withdraw(args) -> int:
         db.dispose()
     verb = "withdrew" if result.changed else "already withdrawn:"
     print(f"{verb} {result.activity_id} (catalog revision {result.revision})")
+    return 0
+
+
+def _revoke(args) -> int:
+    from .status_lists import NoSuchCertificate, revoke  # deferred: see the module docstring
+
+    db, _store = _open(args)
+    try:
+        result = revoke(db, args.certificate_id.strip().lower())
+    except NoSuchCertificate:
+        return _refuse(f"there is no certificate {args.certificate_id!r} on this server; "
+                       "the id is the 32 hex digits in the certificate's verification address")
+    finally:
+        db.dispose()
+    when = result.revoked_at.strftime("%Y-%m-%d %H:%M UTC")
+    print(f"{'already revoked' if result.already else 'revoked'}: {result.certificate_id} (since {when})")
+    if not result.in_credential:
+        print("note: this certificate was issued before revocation lists; its signed credential names no list, "
+              "so only this server's own pages show it revoked", file=sys.stderr)
     return 0
 
 
@@ -454,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     from .schema import SchemaMismatch  # deferred: see the module docstring (after --help)
 
     command = {"publish": _publish, "withdraw": _withdraw, "learner": _learner, "report": _report,
-               "migrate": _migrate, "prune": _prune}.get(args.command, _serve)
+               "migrate": _migrate, "prune": _prune, "revoke": _revoke}.get(args.command, _serve)
     try:
         return command(args)
     except SchemaMismatch as exc:  # the database needs `migrate`, or a newer server

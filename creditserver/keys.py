@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Request
 
+from cmecore.credentials import multikey
 from cmecore.signatures import key_id_for
 from cmecore.protocol import SigningKey, SigningKeys
 
@@ -32,6 +33,15 @@ class ServerKey:
     @property
     def info(self) -> SigningKey:
         return SigningKey(key_id=self.key_id, public_key=self.public_key_b64)
+
+    @property
+    def did(self) -> str:
+        """The key as a did:key: the issuer id of the credentials it signs (cmecore.credentials)."""
+        return multikey.did_key(base64.b64decode(self.public_key_b64))
+
+    @property
+    def verification_method(self) -> str:
+        return multikey.verification_method(base64.b64decode(self.public_key_b64))
 
 
 def _from_private(private_key: Ed25519PrivateKey) -> ServerKey:

@@ -282,3 +282,17 @@ class SignInFailures(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class CredentialStatusEntry(Base):
+    """A certificate's bit in the revocation lists (W3C Bitstring Status List; the server's
+    creditserver/status_lists.py). `position` is taken once, at issue, and never given to
+    another certificate: list number `position // LIST_BITS`, bit `position % LIST_BITS`.
+    No foreign key, so the position stays taken after its certificate is deleted."""
+
+    __tablename__ = "credential_status"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    certificate_id: Mapped[str] = mapped_column(String(32), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -9,7 +9,8 @@ checks out: is its signature valid, and is the certificate still active (not rev
 signed credential itself is one link away (`/verify/{id}.json`, `?format=json`, or
 `Accept: application/json`) for those who check it with their own tools.
 
-Every check the page makes is behind one function, `certificate_check`: the page only shows
+Every check the page makes is behind one function, `certificate_check` (OB 3.0 proof and the
+server's own revocation list, through status_lists.check_issued): the page only shows
 its verdict. Everything shown is escaped (a learner's name is text, never markup) and the
 page loads nothing: one inline stylesheet, allowed by its hash in the Content-Security-Policy.
 """
@@ -21,61 +22,43 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from cmecore.protocol import API_PREFIX, CertificateRecord, Problem, SigningKey
+from cmecore.credentials import FORM_UNKNOWN, CredentialCheck, check_credential
+from cmecore.protocol import API_PREFIX, CertificateRecord, Problem
 from cmecore.rules.wording import credit_type_text
-from cmecore.signatures import verify_credential
 
 from .certificate_pdf import certificate_text
 from .certificates import CERT_ID_PATTERN, VERIFY_PATH, CertId, as_issued, public_base_url, verification_url
 from .db import Database
 from .models import Certificate
 from .problems import ProblemError
+from .status_lists import check_issued
 
 # ---------------------------------------------------------------- the check
 
 
-@dataclass(frozen=True)
-class CertificateCheck:
-    """What checking a signed credential found."""
-
-    form: str  # the credential's form, as its proof names it ("cme-offline-ed25519-2026", …)
-    signature_valid: bool
-    revoked: bool
-    reason: str  # plain words: why the signature is not valid, or why it is revoked ("" when neither)
-
-
-def certificate_check(doc: Any, keys: Sequence[SigningKey], status_lists: Any = None) -> CertificateCheck:
-    """Check the signed credential `doc` against the server's `keys`, and its status.
-
-    The one place the verification page checks anything: the credential's form, its
-    signature, and whether it was revoked. `status_lists`: the revocation lists the
-    credential may point to (none exist yet, so no certificate is revoked). Never raises
-    for a malformed document."""
-    proof = doc.get("proof") if isinstance(doc, dict) else None
-    form = proof.get("cryptosuite") if isinstance(proof, dict) else None
-    valid = isinstance(doc, dict) and any(verify_credential(doc, key.public_key) for key in keys)
-    reason = "" if valid else (
-        "The signed credential does not match its signature: it was changed after it was signed, "
-        "or it was not signed by this server's key.")
-    return CertificateCheck(form=form if isinstance(form, str) else "unknown", signature_valid=valid,
-                            revoked=False, reason=reason)
-
-
-def check_stored(request: Request, credential_json: str) -> CertificateCheck:
-    """`certificate_check` of a stored credential with this server's keys and status lists."""
+def certificate_check(request: Request, certificate_id: str, credential_json: str) -> CredentialCheck:
+    """The one place the verification page checks anything: the stored credential's form,
+    its signature against this server's key, and its status in this server's own revocation
+    list (status_lists.check_issued: read from the database, not fetched). Never raises for
+    a malformed or tampered document: that is simply not valid."""
     try:
         doc = json.loads(credential_json)
     except ValueError:
         doc = None
-    return certificate_check(doc, [request.app.state.signing_key.info], status_lists=None)  # none published yet
+    if not isinstance(doc, dict):
+        return CredentialCheck(form=FORM_UNKNOWN, signature_valid=False,
+                               reason="The stored credential cannot be read.")
+    key = request.app.state.signing_key
+    try:
+        return check_issued(request.app.state.db, key, certificate_id, doc)
+    except Exception:  # a tampered status entry naming a list this server never made
+        return check_credential(doc, [key.public_key_b64], {})
 
 
 # ---------------------------------------------------------------- the routes
@@ -150,7 +133,7 @@ def verify_page(
         return _html(not_found_html(), 404)
     cert, record = found
     base = public_base_url(request)
-    return _html(page_html(record, check_stored(request, cert.credential_json), base))
+    return _html(page_html(record, certificate_check(request, cert.id, cert.credential_json), base))
 
 
 # ---------------------------------------------------------------- the page
@@ -213,7 +196,7 @@ def _rows(rows: list[tuple[str, str]]) -> str:
     return "<dl>\n" + "\n".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows if v) + "\n</dl>"
 
 
-def verdict_text(check: CertificateCheck) -> tuple[bool, str, str, str]:
+def verdict_text(check: CredentialCheck) -> tuple[bool, str, str, str]:
     """(valid, the verdict, the signature line, the status line): words, never colour alone."""
     if check.signature_valid:
         signature = "\u2713 Valid: signed by this server, unchanged since it was issued."
@@ -233,7 +216,7 @@ def verdict_text(check: CertificateCheck) -> tuple[bool, str, str, str]:
     return valid, verdict, signature, status
 
 
-def page_html(record: CertificateRecord, check: CertificateCheck, base_url: str) -> str:
+def page_html(record: CertificateRecord, check: CredentialCheck, base_url: str) -> str:
     """The verification page of a certificate (`base_url`: the server's public address)."""
     page_url = verification_url(base_url, record)
     t = certificate_text(record, page_url)

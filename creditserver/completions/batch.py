@@ -34,8 +34,8 @@ from cmecore.protocol import Activity, CompletionIn, CompletionResult, Completio
 from cmecore.signatures import canonical_json
 
 from ..db import Database
-from ..keys import ServerKey
 from ..models import ActivityRecord, ActivityVersion, Completion, CompletionRejection, utcnow
+from ..status_lists import CredentialIssuer
 from .issuing import accepted_rows
 from .judging import CompletionSettings, Rejected, judge
 
@@ -72,14 +72,14 @@ _cache = _ActivityCache()
 
 
 def process_batch(
-    db: Database, raws: list[Any], learner: LearnerProfile, key: ServerKey, settings: CompletionSettings
+    db: Database, raws: list[Any], learner: LearnerProfile, issuer: CredentialIssuer, settings: CompletionSettings
 ) -> list[CompletionResult]:
     """One result per raw item, in order; the accepted ones and every refusal are stored."""
     parsed = [_parse(i, raw) for i, raw in enumerate(raws)]
     for attempt in range(3):
         try:
             with db.session() as s:
-                return _Batch(s, learner, key, settings).run(parsed)
+                return _Batch(s, learner, issuer, settings).run(parsed)
         except (IntegrityError, OperationalError) as exc:
             # Another request stored the same id or activity meanwhile (or SQLite was busy):
             # judge the whole batch again; the other request's rows are then visible.
@@ -188,10 +188,11 @@ class _Batch:
     by item 1 makes item 2 a duplicate or `already-credited`).
     """
 
-    def __init__(self, session: Session, learner: LearnerProfile, key: ServerKey, settings: CompletionSettings) -> None:
+    def __init__(self, session: Session, learner: LearnerProfile, issuer: CredentialIssuer,
+                 settings: CompletionSettings) -> None:
         self.s = session
         self.learner = learner
-        self.key = key
+        self.issuer = issuer
         self.settings = settings
         self.now = utcnow()
         self.results: list[CompletionResult] = []
@@ -272,7 +273,8 @@ class _Batch:
         except Rejected as r:
             self._reject(p, r.code, r.reason, r.score, r.passed)
             return
-        result, parent, kids = accepted_rows(item, p.body or {}, p.content_hash, act, graded, self.learner, self.key, self.now)
+        result, parent, kids = accepted_rows(self.s, item, p.body or {}, p.content_hash, act, graded, self.learner,
+                                            self.issuer, self.now)
         self.parents.append(parent)
         self.children.extend(kids)
         self.results.append(result.model_copy(update={"index": p.index}))

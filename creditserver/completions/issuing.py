@@ -4,18 +4,22 @@ the rows that record the completion with every attempt and the evaluation.
 A certificate is a snapshot (rule 7): it shows the credits claimed, the accreditation
 statement for the learner's profession and, for pharmacists, the UAN and the CPE Monitor
 note; later changes to the activity never touch it. The credential is an Open Badges 3.0
-`OpenBadgeCredential` signed with the server's Ed25519 key (cmecore.signatures), so
-anyone can check it without the server.
+`OpenBadgeCredential` issued by the accredited provider, with a W3C Data Integrity proof
+(eddsa-rdfc-2022) by the server's Ed25519 key and a revocation status entry
+(cmecore.credentials), so anyone can check it without the server. Credentials issued
+before carry the old proof (cmecore.signatures) and still verify.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from cmecore.credentials.openbadge import IssuerProfile, open_badge_credential
 from cmecore.protocol import (
     API_PREFIX,
     CPE_MONITOR_NOTE,
@@ -29,20 +33,23 @@ from cmecore.protocol import (
     Profession,
 )
 from cmecore.rules.claims import is_ama
-from cmecore.signatures import sign_credential
 
-from ..keys import ServerKey
 from ..models import Certificate, Completion, CompletionAttempt, CompletionEvaluation
+from ..status_lists import CredentialIssuer, allocate
 from .judging import Graded
 
 
-def accepted_rows(item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,
-                  learner: LearnerProfile, key: ServerKey, now: datetime) -> tuple[CompletionResult, Completion, list[Any]]:
-    """The result and the rows to store: the completion, then its attempts, evaluation and certificate."""
+def accepted_rows(s: Session, item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity,
+                  graded: Graded, learner: LearnerProfile, issuer: CredentialIssuer,
+                  now: datetime) -> tuple[CompletionResult, Completion, list[Any]]:
+    """The result and the rows to store: the completion, then its attempts, evaluation and
+    certificate (the certificate's revocation position is taken in `s` now)."""
     statement = graded.statement
     assert statement is not None
     record = certificate_record(item, act, statement, learner, now)
-    credential = signed_credential(record, act, statement, learner.id, item.completed_at_corrected, key, _iso(now))
+    status = allocate(s, record.id, issuer)
+    credential = signed_credential(record, act, statement, learner.id, item.completed_at_corrected, issuer, status,
+                                   _iso(now))
     result = CompletionResult(
         index=0,
         id=item.id,
@@ -112,57 +119,14 @@ def certificate_record(
 
 def signed_credential(
     cert: CertificateRecord, act: Activity, statement: AccreditationStatement, learner_id: str, completed: datetime,
-    key: ServerKey, issued: str,
+    issuer: CredentialIssuer, credential_status: dict[str, Any] | None, issued: str,
 ) -> dict[str, Any]:
-    """The certificate as an Open Badges 3.0 credential, signed by `key`."""
-    passing = act.assessment.passing_score if act.assessment else None
-    steps = ["Review the disclosures", "take part in the activity"]
-    if passing is not None:
-        steps.append(f"pass the post-test ({passing}%)")
-    if act.evaluation:
-        steps.append("complete the evaluation")
-    steps.append("claim credit")
-    achievement: dict[str, Any] = {
-        "id": f"urn:cme-offline:activity:{act.id}:v{act.version}",
-        "type": ["Achievement"],
-        "achievementType": "CertificateOfCompletion",
-        "name": act.title,
-        "description": statement.statement,
-        "criteria": {"narrative": ", ".join(steps) + "."},
-        "creditsAvailable": statement.max_credits,
-        "creator": {"id": f"urn:cme-offline:provider:{hashlib.sha256(statement.provider.encode()).hexdigest()[:16]}",
-                    "type": ["Profile"], "name": statement.provider},
-        "format": act.format,
-    }
-    if cert.uan:
-        achievement["humanCode"] = cert.uan
-    subject: dict[str, Any] = {
-        "type": ["AchievementSubject"],
-        "id": f"urn:cme-offline:learner:{learner_id}",
-        "name": cert.learner_name,
-        "profession": cert.profession.value,
-        "activityEndDate": _iso(completed),
-        "creditsEarned": cert.credits_claimed,
-        "creditType": cert.credit_type,
-        "achievement": achievement,
-    }
-    if cert.contact_hours is not None:
-        subject["contactHours"] = cert.contact_hours
-    if cert.cpe_monitor_note:
-        subject["note"] = cert.cpe_monitor_note
-    doc = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "id": f"urn:uuid:{uuid.UUID(hex=cert.id)}",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": f"{cert.credit_type}: {cert.activity_title}",
-        "issuer": {"id": f"urn:cme-offline:issuer:{key.key_id}", "type": ["Profile"], "name": " and ".join(cert.providers)},
-        "validFrom": issued,
-        "credentialSubject": subject,
-    }
-    return sign_credential(doc, key.private_key, key.key_id, issued)
+    """The certificate as an Open Badges 3.0 credential issued by the accredited provider,
+    with an eddsa-rdfc-2022 proof by the server's key (cmecore.credentials)."""
+    profile = IssuerProfile(id=issuer.key.did, name=statement.provider, url=issuer.base_url,
+                            description=act.accreditation_statement)
+    doc = open_badge_credential(cert, act, statement, learner_id, completed, profile, issued, credential_status)
+    return issuer.sign(doc, issued)
 
 
 def _completion_row(item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,

@@ -24,6 +24,7 @@ from ..auth import CurrentLearner
 from ..certificates import public_base_url
 from ..db import Database
 from ..models import Certificate, Completion
+from ..status_lists import CredentialIssuer
 from .batch import process_batch
 
 router = APIRouter(tags=["completions"])
@@ -48,7 +49,8 @@ class _RawBatch(BaseModel):
 def post_completions(body: _RawBatch, request: Request, learner: CurrentLearner) -> CompletionBatchResult:
     """Deliver finished activities (a batch of `CompletionIn`); the answer has one result per item, in order."""
     db: Database = request.app.state.db
-    results = process_batch(db, body.completions, learner, request.app.state.signing_key, request.app.state.completion_settings)
+    issuer = CredentialIssuer(request.app.state.signing_key, public_base_url(request))
+    results = process_batch(db, body.completions, learner, issuer, request.app.state.completion_settings)
     # Certificates are rendered once, at issue, on the renderer's thread (certificates.py).
     issued = [r.certificate_id for r in results if r.status == CompletionStatus.accepted and r.certificate_id]
     request.app.state.certificate_pdfs.submit(issued, public_base_url(request))

@@ -397,3 +397,21 @@ class Certificate(Base):
     credential: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the signed JSON form
     verified: Mapped[bool] = mapped_column(Boolean, default=False)  # signature checked offline
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    # The last offline check (cmecore.credentials.check_credential), from schema 0012: the
+    # credential's form, whether the revocation list kept here says revoked (None: not known)
+    # and when that list was fetched.
+    form: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    revoked: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    status_checked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class StatusList(Base):
+    """A credit server's revocation list (a signed BitstringStatusListCredential) as last
+    fetched, so certificates are checked offline against it and say how old it is."""
+
+    __tablename__ = "status_lists"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # as credentials name it
+    server_url: Mapped[str] = mapped_column(String(2048), index=True)
+    credential: Mapped[dict] = mapped_column(JSON)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)

@@ -161,7 +161,7 @@ class CreditRow:
     date: date  # completion date (server-corrected, UTC)
     credit_type: str
     credits: float  # claimed
-    state: str  # pending | accepted | rejected
+    state: str  # pending | accepted | rejected | revoked (accepted, then revoked by the provider)
     reason: str | None
     certificate_id: str | None
     provider: str = ""  # the accredited provider ("" when not known on this computer)
@@ -172,9 +172,15 @@ class MyCredits:
     rows: list[CreditRow]  # newest first
     totals: dict[tuple[str, int], float]  # (credit type, year) -> accepted credits
     totals_all_time: dict[str, float]  # credit type -> accepted credits
+    # When the oldest revocation list these certificates were checked against was fetched
+    # (None: none checked yet); a certificate revoked since then still shows as valid.
+    status_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class VerifyResult:
     valid: bool
     message: str
+    form: str = ""  # cmecore.credentials FORM_OB3 / FORM_LEGACY / FORM_UNKNOWN
+    revoked: bool | None = None  # None: not known (no status entry, or no list kept here)
+    status_checked_at: datetime | None = None  # when the revocation list used was fetched

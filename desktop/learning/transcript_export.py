@@ -35,7 +35,7 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-STATES = {"accepted": "Accepted", "pending": "Waiting to sync", "rejected": "Refused"}
+STATES = {"accepted": "Accepted", "pending": "Waiting to sync", "rejected": "Refused", "revoked": "Revoked by the provider"}
 
 # A Unicode font (Debian's fonts-dejavu-core) writes ™ and names in any script; without one
 # the PDF core font Helvetica holds Latin-1 only.

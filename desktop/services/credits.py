@@ -1,6 +1,9 @@
 """My credits, offline: the current learner's claims and totals, their certificates (PDF and
 signed credential), exporting them, and checking a signed certificate against the server's
-key kept on this computer."""
+key and revocation lists kept on this computer (cmecore.credentials.check_credential).
+
+A certificate its provider revoked (as the last revocation list fetched says) is listed as
+"revoked" and no longer counts in the totals; MyCredits says when that list was fetched."""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ import os
 from pathlib import Path
 
 from cmecore.private_files import open_private
-from cmecore.signatures import verify_credential
+from cmecore.credentials import FORM_LEGACY, check_credential
 from desktop.cache.credit_store import completion_rows, get_certificate
 from desktop.cache.db import Database
 from desktop.cache.server_state import signing_key
+from desktop.cache.status_store import certificate_status, kept_status_lists
 from desktop.errors import RuleError
 from desktop.learning.records import CreditRow, MyCredits, VerifyResult
 from desktop.learning.transcript_export import credits_csv, credits_pdf
@@ -33,18 +37,24 @@ class CreditsService:
         rejected are listed with their state (and the server's reason)."""
         learner = self.account.require_learner()
         rows, totals, all_time = [], {}, {}
+        status = certificate_status(self.db, learner.id)
+        checked = [st.status_checked_at for st in status.values() if st.status_checked_at is not None]
         for c in completion_rows(self.db, learner.id):
             day = c.completed_at_corrected.date()
-            if c.state == "accepted":
+            state, reason = c.state, c.reason
+            cert = status.get(c.certificate_id or "")
+            if state == "accepted" and cert is not None and cert.revoked:
+                state, reason = "revoked", "The provider revoked this certificate."
+            if state == "accepted":
                 all_time[c.credit_type] = round(all_time.get(c.credit_type, 0.0) + c.credits, 2)
             if year is not None and day.year != year:
                 continue
-            rows.append(CreditRow(c.id, c.activity_id, c.title, day, c.credit_type, c.credits, c.state, c.reason,
+            rows.append(CreditRow(c.id, c.activity_id, c.title, day, c.credit_type, c.credits, state, reason,
                                   c.certificate_id, c.provider))
-            if c.state == "accepted":
+            if state == "accepted":
                 key = (c.credit_type, day.year)
                 totals[key] = round(totals.get(key, 0.0) + c.credits, 2)
-        return MyCredits(rows, totals, all_time)
+        return MyCredits(rows, totals, all_time, min(checked) if checked else None)
 
     def certificate_pdf(self, certificate_id: str) -> bytes | None:
         """The cached PDF of one of the current learner's certificates, or None."""
@@ -79,7 +89,9 @@ class CreditsService:
         return path
 
     def verify_certificate_file(self, path) -> VerifyResult:
-        """Check a signed certificate (JSON credential file) offline against the server's key kept here."""
+        """Check a signed certificate (JSON credential file) offline against the server's key
+        and the revocation lists kept here; the message says which form it is in and how old
+        the revocation list is."""
         try:
             doc = json.loads(Path(path).read_bytes())
         except (OSError, ValueError) as exc:
@@ -89,13 +101,32 @@ class CreditsService:
         if key is None:
             return VerifyResult(False, "This computer has no signing key from the credit server yet; sign in once, "
                                        "then check again.")
-        if not isinstance(doc, dict) or not verify_credential(doc, key[1]):
-            return VerifyResult(False, "The signature does not match: this certificate was changed, or was not "
-                                       "issued by this credit server.")
-        subject = doc.get("credentialSubject") or {}
-        what = subject.get("achievement", {}).get("name", "the activity")
-        return VerifyResult(True, f"Valid: {subject.get('creditsEarned')} {subject.get('creditType')} for "
-                                  f"{subject.get('name')}, {what}, signed by the credit server.")
+        check = check_credential(doc, [key[1]], kept_status_lists(self.db, server))
+        if not check.signature_valid:
+            return VerifyResult(False, check.reason, check.form)
+        return VerifyResult(check.valid, _verified_text(doc, check), check.form, check.revoked, check.status_checked_at)
+
+
+def _verified_text(doc: dict, check) -> str:
+    """What a valid signature certifies, in words, and what is known of its revocation."""
+    subject = doc.get("credentialSubject") or {}
+    what = (subject.get("achievement") or {}).get("name", "the activity")
+    if check.form == FORM_LEGACY:
+        credit_type, name = subject.get("creditType"), subject.get("name")
+    else:
+        achievement = subject.get("achievement") or {}
+        credit_type = next((d.get("name") for d in achievement.get("resultDescription") or []), "credits")
+        name = next((i.get("identityHash") for i in subject.get("identifier") or []
+                     if i.get("identityType") == "name"), "the learner")
+    if check.revoked:
+        return f"Revoked: {what} for {name} was revoked by its provider (revocation list fetched " \
+               f"{check.status_checked_at:%Y-%m-%d %H:%M} UTC). The signature itself is genuine."
+    if check.revoked is False:
+        status = f" Not revoked as of {check.status_checked_at:%Y-%m-%d %H:%M} UTC (the revocation list kept here)."
+    else:
+        status = f" {check.reason}" if check.reason else ""
+    return (f"Valid: {subject.get('creditsEarned')} {credit_type} for {name}, {what}, signed by the credit server "
+            f"({check.form}).{status}")
 
 
 def write_whole(path: Path, data: bytes) -> None:

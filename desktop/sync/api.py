@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 from typing import TypeVar
 
 import httpx
@@ -163,6 +164,24 @@ class CreditServerApi:
         reply = self._send("GET", "/info")
         self._raise_for_status(reply)
         return _parse(protocol.ServerInfo, reply.body, "server information")
+
+    def status_list(self, url: str) -> dict:
+        """`GET /status/{n}` (no sign-in): the revocation list a credential names. The list is
+        asked of the server this client is set up for, whatever host the URL names (the
+        server's public address may not be the one this computer reaches it at)."""
+        path = urlsplit(url).path if isinstance(url, str) else ""
+        rest = path[len(protocol.API_PREFIX):] if path.startswith(protocol.API_PREFIX + "/status/") else ""
+        if not rest[len("/status/"):].isdigit():
+            raise InvalidResponse(f"{url!r} is not this credit server's revocation list.")
+        reply = self._send("GET", rest, max_bytes=4 * 1024 * 1024)
+        self._raise_for_status(reply)
+        try:
+            doc = json.loads(reply.body)
+        except ValueError as exc:
+            raise InvalidResponse("The server's revocation list is not JSON; it was not kept.") from exc
+        if not isinstance(doc, dict):
+            raise InvalidResponse("The server's revocation list is not a JSON object; it was not kept.")
+        return doc
 
     def keys(self) -> protocol.SigningKeys:
         reply = self._send("GET", "/keys")

@@ -15,6 +15,8 @@ lost reply never credits twice (the server answers `duplicate`, counted as deliv
   so retries survive restarts. A "Sync now" may ignore the backoff (`retry_now`).
 - After acceptance the certificate is fetched and cached (record, PDF, signed JSON) and
   its signature verified offline against the key kept from sign-in (else `GET /keys`).
+- Then the revocation lists the certificates name are fetched and every certificate is
+  checked again against them (certificate_status.py), so a revoked one shows after this sync.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from cmecore import protocol
-from cmecore.signatures import verify_credential
+from cmecore.credentials import check_credential
 from desktop.cache import credit_store, outbox_store
 from desktop.cache.db import Database
 from desktop.cache.learners import learners_on
@@ -33,6 +35,7 @@ from desktop.errors import CmeError, KeyringUnavailable, NotSignedIn, ServerUnre
 from desktop.learning.records import OutboxReport
 from desktop.sync.account import Account, utcnow
 from desktop.sync.api import CreditServerApi
+from desktop.sync.certificate_status import refresh_certificate_status
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +135,8 @@ def deliver(
                 if isinstance(exc, ServerUnreachable):
                     offline = True
                     break
+    if fetch_certificates and not offline:
+        offline = _refresh_status(db, api, server_url, now, errors) or offline
     delivered = counts["accepted"] + counts["rejected"]
     return OutboxReport(
         delivered=delivered,
@@ -145,6 +150,21 @@ def deliver(
         unreachable=offline,
         certificates=counts["certificates"],
     )
+
+
+def _refresh_status(db: Database, api: CreditServerApi, server_url: str, now: Callable[[], datetime],
+                    errors: list[str]) -> bool:
+    """Fetch the revocation lists and check the certificates again; True if the server could not be reached."""
+    try:
+        key = server_key(db, api, server_url)
+        if key is not None:
+            errors.extend(refresh_certificate_status(db, api, server_url, key[1], now))
+    except ServerUnreachable as exc:
+        errors.append(f"The revocation lists could not be fetched ({exc}); the ones kept here are used.")
+        return True
+    except CmeError as exc:
+        errors.append(f"The revocation lists could not be fetched ({exc}); the ones kept here are used.")
+    return False
 
 
 def _post(api: CreditServerApi, account: Account, learner_id: str, payloads: list[dict],
@@ -193,11 +213,11 @@ def fetch_missing_certificates(
             continue
         pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
         credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)
-        verified = bool(key) and verify_credential(credential, key[1])
+        verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
         if not verified:
             # The server may have a new key since sign-in: ask once more before saying no.
             key = server_key(db, api, server_url, refresh=True)
-            verified = bool(key) and verify_credential(credential, key[1])
+            verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
         if not verified:
             log.warning("certificate %s: signature does not verify against the server's key", cert_id)
         credit_store.store_certificate(db, learner_id, record, pdf, credential, verified, now())

@@ -27,7 +27,7 @@ from desktop.views import certificate_actions
 from desktop.views.events import AppEvents
 from desktop.views.widgets import plain_label
 from cmecore.rules.wording import credits_text
-from desktop.views.learning_text import locked_text, state_text
+from desktop.views.learning_text import locked_text, state_text, status_age_text
 from desktop.views.row_model import RowTableModel
 from desktop.views.tasks import run_task
 from desktop.views.theme import tone_color
@@ -59,7 +59,7 @@ class CreditsModel(RowTableModel):
             return values[col]
         if role == Qt.ItemDataRole.UserRole:  # sort keys
             return (r.date.isoformat(), r.title.lower(), r.credits, r.credit_type, r.state)[col]
-        if role == Qt.ItemDataRole.ForegroundRole and col == 4 and r.state == "rejected":
+        if role == Qt.ItemDataRole.ForegroundRole and col == 4 and r.state in ("rejected", "revoked"):
             return tone_color("error")
         return None
 
@@ -78,6 +78,7 @@ class CreditsPage(QWidget):
         self.setAccessibleName("My credits")
 
         self.totals_label = plain_label("", self, name="Credit totals")
+        self.status_label = plain_label("", self, name="How current the revocation status is")
         self.model = CreditsModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -136,6 +137,7 @@ class CreditsPage(QWidget):
         v.addWidget(plain_label("My credits", self, name="My credits", heading=True, selectable=False))
         v.addWidget(self.totals_label)
         v.addWidget(self.table, 1)
+        v.addWidget(self.status_label)
         v.addLayout(cert_row)
         v.addLayout(other_row)
         v.addWidget(self.message)
@@ -162,6 +164,9 @@ class CreditsPage(QWidget):
         if selected is not None:
             self.select_completion(selected.completion_id)  # the same claim stays selected
         self.totals_label.setText(self.totals_text() if self.credits else note)
+        has_certificates = bool(self.credits and any(r.certificate_id for r in self.credits.rows))
+        self.status_label.setText(status_age_text(self.credits.status_checked_at) if has_certificates else "")
+        self.status_label.setVisible(has_certificates)
         signed_in = self.credits is not None
         for b in (self.csv_button, self.pdf_button):
             b.setEnabled(signed_in)
@@ -198,7 +203,7 @@ class CreditsPage(QWidget):
 
     def _selection_changed(self, *_args) -> None:
         row = self.selected_row()
-        has_cert = bool(row and row.state == "accepted" and row.certificate_id)
+        has_cert = bool(row and row.state in ("accepted", "revoked") and row.certificate_id)
         for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
             b.setEnabled(has_cert)
 

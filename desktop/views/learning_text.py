@@ -11,7 +11,8 @@ LOCKED = f"Read the disclosures on the Overview tab and press “{ACK_BUTTON}”
 NOT_SIGNED_IN = "Sign in to take part in this activity: the video, transcript, summaries and post-test open " \
                 "once you have read the disclosures."
 
-STATE_WORDS = {"pending": "Waiting to sync", "accepted": "Accepted", "rejected": "Refused"}
+STATE_WORDS = {"pending": "Waiting to sync", "accepted": "Accepted", "rejected": "Refused",
+               "revoked": "Revoked by the provider"}
 
 
 def locked_text(exc: BaseException) -> str:
@@ -42,9 +43,19 @@ def percent(share: float) -> str:
 
 def state_text(state: str, reason: str | None = None) -> str:
     words = STATE_WORDS.get(state, state)
-    if state == "rejected" and reason:
+    if state in ("rejected", "revoked") and reason:
         return f"{words}: {reason}"
     return words
+
+
+def status_age_text(checked_at: datetime | None, now: datetime | None = None) -> str:
+    """How current the revocation status shown is: when the oldest list kept here was fetched."""
+    if checked_at is None:
+        return "Revocation status: not checked yet (it is fetched at the next sync)."
+    age = (now or datetime.now(timezone.utc)) - checked_at
+    days = age.days
+    when = "today" if days < 1 else ("yesterday" if days == 1 else f"{days} days ago")
+    return f"Revocation status as of {checked_at:%d %b %Y %H:%M} UTC ({when}); it is checked again at each sync."
 
 
 def attempts_text(allowed: int | None, used: int) -> str:

@@ -242,6 +242,8 @@ def test_save_verify_and_export_from_my_credits(qtbot, server, make_services, mo
     window.show_section(CREDITS)
     page = window.credits_page
     assert page.select_completion(page.model.rows[0].completion_id)
+    # Where certificates are listed: how current their revocation status is (fetched at that sync).
+    assert page.status_label.text().startswith("Revocation status as of") and "(today)" in page.status_label.text()
     target = tmp_path / "out" / "cert"
     monkeypatch.setattr(certificate_actions, "ask_save_path", lambda *a: str(target))
     page.save_json_button.click()
@@ -252,6 +254,7 @@ def test_save_verify_and_export_from_my_credits(qtbot, server, make_services, mo
     page.verify_button.click()
     qtbot.waitUntil(lambda: page.message.text().startswith(("✓", "✗")), timeout=T)
     assert page.last_verify.valid and page.message.text().startswith("✓ Valid: 0.5")
+    assert "OB 3.0 eddsa-rdfc-2022" in page.message.text() and "Not revoked as of" in page.message.text()
     signed.write_text(signed.read_text().replace('"creditsEarned": 0.5', '"creditsEarned": 5'))
     page.verify_button.click()
     qtbot.waitUntil(lambda: page.message.text().startswith("✗"), timeout=T)

@@ -5,6 +5,7 @@ verification page, which also gives the signed credential (tests/server/test_ver
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import pytest
 
 from cmecore.protocol import CPE_MONITOR_NOTE, AccreditationStatement
 from cmecore.rules.claims import statement_for
-from cmecore.signatures import verify_credential
+from cmecore.credentials import check_credential
 from creditserver.models import Certificate
+from tests.support import ob3
 from tests.support.activities import activity_doc
 
 from .conftest import CREDIT_ACTIVITY, client_for
@@ -94,7 +96,9 @@ def test_certificate_carries_every_field_an_accreditor_requires_in_the_activitys
     assert credential.status_code == 200 and credential.headers["content-type"] == "application/json"
     key = credit_api.get("/keys").json()["keys"][0]["public_key"]
     signed = credential.json()
-    assert verify_credential(signed, key)
+    assert check_credential(signed, [key]).signature_valid
+    ob3.assert_conformant(signed, base64.b64decode(key))  # OB 3.0 schema, and the proof checked independently
+    assert signed["issuer"]["name"] == statement.provider  # the accredited provider of this credit, alone
     assert signed["credentialSubject"]["achievement"]["humanCode" if profession == "pharmacist" else "name"]
     assert cert_id.replace("-", "") in signed["id"].replace("-", "")
 

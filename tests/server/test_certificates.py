@@ -14,8 +14,12 @@ import pytest
 from pypdf import PdfReader
 
 from creditserver.runner import serve_in_thread
-from cmecore.signatures import canonical_json, verify_credential
+from cmecore.credentials import FORM_LEGACY, FORM_OB3, check_credential, multikey
+from cmecore.signatures import canonical_json, sign_credential
+from creditserver.keys import load_or_create_key
 from cmecore.protocol import CPE_MONITOR_NOTE, SigningKeys, TokenResponse
+
+from tests.support import ob3
 
 from .conftest import CREDIT_ACTIVITY, client_for, sign_in
 from .credit_support import claim_for, completion, post, signed_in
@@ -101,6 +105,10 @@ def test_the_signed_credential_is_public_by_its_id_for_verification(credit_api, 
     assert credit_api.get(f"/certificates/{'0' * 32}.json").status_code == 404
 
 
+def _name(doc: dict) -> str:
+    return next(i["identityHash"] for i in doc["credentialSubject"]["identifier"] if i["identityType"] == "name")
+
+
 def test_signed_credential_verifies_with_the_published_key_and_fails_after_tampering(credit_api, physician_cert):
     auth, cert_id = physician_cert
     keys = SigningKeys.model_validate_json(credit_api.get("/keys").content)  # no sign-in needed
@@ -110,28 +118,51 @@ def test_signed_credential_verifies_with_the_published_key_and_fails_after_tampe
     assert doc["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert doc["@context"][0] == "https://www.w3.org/ns/credentials/v2"
     subject = doc["credentialSubject"]
-    assert subject["name"] == "Dr. Dana Demo" and subject["creditsEarned"] == 0.25
+    assert _name(doc) == "Dr. Dana Demo" and subject["creditsEarned"] == 0.25
     assert subject["achievement"]["name"].startswith("Home Blood-Pressure Monitoring")
     assert subject["activityEndDate"].endswith("Z") and doc["validFrom"].endswith("Z")
-    assert doc["proof"]["verificationMethod"].endswith(key.key_id)
-    assert verify_credential(doc, key.public_key)
+    [proof] = doc["proof"]
+    raw = base64.b64decode(key.public_key)
+    assert proof["cryptosuite"] == "eddsa-rdfc-2022" and proof["proofValue"].startswith("z")
+    assert proof["verificationMethod"] == multikey.verification_method(raw)
+    assert doc["issuer"]["id"] == multikey.did_key(raw)  # the proof's controller is the issuer
+    check = check_credential(doc, [key.public_key])
+    assert check.form == FORM_OB3 and check.signature_valid, check.reason
+    ob3.assert_conformant(doc, raw)  # OB 3.0 schema, and the proof checked independently
+    assert ob3.schema_errors({**doc, "proof": doc["proof"][0]})  # the schema does bite: proof must be an array
+
+    def rename(d):
+        next(i for i in d["credentialSubject"]["identifier"] if i["identityType"] == "name")["identityHash"] = "Dr. M"
 
     for mutate in (
         lambda d: d["credentialSubject"].__setitem__("creditsEarned", 0.5),
-        lambda d: d["credentialSubject"].__setitem__("name", "Dr. Mallory"),
-        lambda d: d["proof"].__setitem__("created", "2020-01-01T00:00:00Z"),
-        lambda d: d.__setitem__("extra", True),
+        rename,
+        lambda d: d["credentialSubject"]["result"][0].__setitem__("value", "5"),
+        lambda d: d["proof"][0].__setitem__("created", "2020-01-01T00:00:00Z"),
+        lambda d: d.__setitem__("extra", True),  # no context defines it: it would not be signed
         lambda d: d.pop("proof"),
     ):
         tampered = copy.deepcopy(doc)
         mutate(tampered)
-        assert not verify_credential(tampered, key.public_key)
+        assert not check_credential(tampered, [key.public_key]).signature_valid
     other = base64.b64encode(bytes(32)).decode()
-    assert not verify_credential(doc, other)
-    assert not verify_credential(doc, "not base64!")
-    # Key order and whitespace do not matter: the proof covers the canonical form.
+    assert not check_credential(doc, [other]).signature_valid
+    assert not check_credential(doc, ["not base64!"]).signature_valid
+    # Key order and whitespace do not matter: the proof covers the RDF statements.
     reordered = json.loads(json.dumps(doc, indent=3, sort_keys=False))
-    assert verify_credential(dict(reversed(list(reordered.items()))), key.public_key)
+    assert check_credential(dict(reversed(list(reordered.items()))), [key.public_key]).signature_valid
+
+
+def test_a_credential_in_the_old_form_still_verifies_and_says_which_form_it_is(tmp_path):
+    """Certificates issued before issue 13 carry the home-made proof; they keep verifying."""
+    key = load_or_create_key(tmp_path)
+    legacy = sign_credential({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                              "credentialSubject": {"name": "Dr. Dana Demo"}},
+                             key.private_key, key.key_id, "2026-01-01T00:00:00Z")
+    check = check_credential(legacy, [key.public_key_b64])
+    assert check.form == FORM_LEGACY and check.signature_valid and check.revoked is None
+    legacy["credentialSubject"]["name"] = "Dr. Mallory"
+    assert not check_credential(legacy, [key.public_key_b64]).signature_valid
 
 
 def test_json_query_form_is_the_same_credential(credit_api, physician_cert):
@@ -146,9 +177,10 @@ def test_pharmacist_credential_carries_uan_and_note_rule_7(credit_api, pharmacis
     auth, cert_id = pharmacist_cert
     doc = credit_api.get(f"/certificates/{cert_id}.json", headers=auth).json()
     assert doc["credentialSubject"]["achievement"]["humanCode"] == "0000-9999-26-001-H01-P"
-    assert doc["credentialSubject"]["note"] == CPE_MONITOR_NOTE
+    assert doc["description"] == CPE_MONITOR_NOTE
     key = credit_api.get("/keys").json()["keys"][0]["public_key"]
-    assert verify_credential(doc, key)
+    assert check_credential(doc, [key]).signature_valid
+    ob3.assert_conformant(doc, base64.b64decode(key))
 
 
 def test_sign_in_reply_carries_the_signing_key(credit_api):

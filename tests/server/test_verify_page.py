@@ -14,9 +14,11 @@ import pypdfium2
 import pytest
 import zxingcpp
 
-from cmecore.signatures import verify_credential
+from cmecore.credentials import CredentialCheck as CertificateCheck
+from cmecore.credentials import check_credential
+from creditserver.cli import main as server_cli
 from creditserver.models import Certificate
-from creditserver.verify_page import CertificateCheck, verdict_text, wants_json
+from creditserver.verify_page import verdict_text, wants_json
 from tests.support.activities import activity_doc
 
 from .conftest import CREDIT_ACTIVITY, client_for
@@ -127,11 +129,26 @@ def test_the_json_variants_give_the_signed_credential(credit_server, credit_api)
         r = httpx.get(url, headers=headers, timeout=10)
         assert r.status_code == 200 and r.headers["content-type"] == "application/json", (url, headers)
         assert r.content == stored
-        assert verify_credential(r.json(), key)
+        assert check_credential(r.json(), [key]).signature_valid
     assert httpx.get(page, headers={"Accept": BROWSER_ACCEPT}, timeout=10).headers["content-type"].startswith(
         "text/html")
     assert httpx.get(f"{page}?format=html", headers={"Accept": "application/json"}, timeout=10).headers[
         "content-type"].startswith("text/html")
+
+
+def test_a_revoked_certificate_shows_as_revoked_on_its_page(credit_server, credit_api):
+    _auth, cert_id = earn(credit_api)
+    page = f"{credit_server.url}/verify/{cert_id}"
+    assert "\u2713 This certificate is valid." in page_text(httpx.get(page, timeout=10).text)
+
+    args = ["revoke", "--data-dir", str(credit_server.data_dir), cert_id]
+    if credit_server.database_url:
+        args += ["--database-url", credit_server.database_url]
+    assert server_cli(args) == 0
+
+    text = page_text(httpx.get(page, timeout=10).text)
+    assert "\u2717 This certificate has been revoked." in text and "Status \u2717 Revoked" in text
+    assert "Signature \u2713 Valid" in text  # genuine, but withdrawn by its issuer
 
 
 def test_accept_header_negotiation():

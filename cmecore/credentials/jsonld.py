@@ -1,0 +1,128 @@
+"""JSON-LD for credentials, offline: the pinned contexts, RDF canonicalisation, and the
+check that every field of a credential is defined by its contexts.
+
+An RDF proof (eddsa-rdfc-2022) signs the document's RDF statements, not its JSON: a key
+that no context defines is dropped by JSON-LD expansion and so is not signed at all. The
+document loader answers only the contexts vendored in `contexts/` (SOURCES.md says where
+each came from), so verifying never reaches the network and a context cannot change under
+a signature; any other URL raises UnknownContext, and a caller says "not verified" with
+the URL. `undefined_terms` finds what expansion would drop, so the issuer refuses to sign
+such a document and the verifier refuses to vouch for one.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pyld import jsonld
+
+CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+
+_FILES = {
+    CREDENTIALS_V2: "credentials-v2.jsonld",
+    OB_V3P0: "ob-context-3.0.3.json",
+}
+
+
+class UnknownContext(Exception):
+    """A document names a context this package does not carry."""
+
+    def __init__(self, url: str):
+        super().__init__(f"unknown JSON-LD context {url!r}")
+        self.url = url
+
+
+@cache
+def _context_text(url: str) -> str:
+    return resources.files(__package__).joinpath("contexts", _FILES[url]).read_text("utf-8")
+
+
+def context_document(url: str) -> dict[str, Any]:
+    """The pinned context for `url` (a fresh copy: pyld may keep references); UnknownContext if none."""
+    if url not in _FILES:
+        raise UnknownContext(url)
+    return json.loads(_context_text(url))
+
+
+def known_contexts() -> tuple[str, ...]:
+    return tuple(_FILES)
+
+
+class Loader:
+    """A pyld document loader over the pinned contexts, plus `extra` ones a caller adds
+    (tests add the W3C examples context for the published test vectors)."""
+
+    def __init__(self, extra: dict[str, dict[str, Any]] | None = None):
+        self.extra = dict(extra or {})
+
+    def __call__(self, url: str, options: Any = None) -> dict[str, Any]:
+        if url in self.extra:
+            document = json.loads(json.dumps(self.extra[url]))
+        else:
+            document = context_document(url)  # raises UnknownContext: never the network
+        return {"contextUrl": None, "documentUrl": url, "document": document}
+
+
+PINNED = Loader()
+
+
+def _unwrap(exc: BaseException) -> UnknownContext | None:
+    """pyld wraps a loader's exception (often twice); find ours inside."""
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, UnknownContext):
+            return e
+        stack += [getattr(e, "cause", None), e.__cause__, e.__context__]
+        details = getattr(e, "details", None)
+        if isinstance(details, dict):
+            stack.append(details.get("cause"))
+    return None
+
+
+def _run(call: Any) -> Any:
+    try:
+        return call()
+    except jsonld.JsonLdError as exc:
+        unknown = _unwrap(exc)
+        if unknown is not None:
+            raise unknown from None
+        raise
+
+
+def canonize(doc: dict[str, Any], loader: Loader = PINNED) -> str:
+    """RDF Dataset Canonicalization (RDFC-1.0, pyld's "URDNA2015") of `doc` as N-Quads."""
+    options = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader}
+    return _run(lambda: jsonld.normalize(doc, options))
+
+
+def undefined_terms(doc: dict[str, Any], loader: Loader = PINNED) -> list[str]:
+    """The keys no context defines, and the `id`/`type` values that are not absolute IRIs:
+    what expansion (and so an RDF proof) would drop. Empty when every field is signed."""
+    dropped: list[str] = []
+    expanded = _run(lambda: jsonld.expand(doc, {"documentLoader": loader},
+                                          on_property_dropped=lambda p: dropped.append(str(p))))
+    _relative_iris(expanded, dropped)
+    return sorted(set(dropped))
+
+
+def _relative_iris(node: Any, out: list[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _relative_iris(item, out)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("@id", "@type") and key != "@value":
+                for iri in value if isinstance(value, list) else [value]:
+                    if isinstance(iri, str) and not iri.startswith("_:") and ":" not in iri:
+                        out.append(iri)
+            elif key != "@value":
+                _relative_iris(value, out)
