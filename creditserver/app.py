@@ -16,6 +16,8 @@ from . import auth, catalog, certificates, completions, housekeeping, keys, medi
 from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database
 from .demo import load_demo
+from .lrs import LrsConfig
+from .lrs.sender import LrsSender
 from .media import MediaStore
 from .media_access import MediaAccess
 from .requestlog import RequestLog, RequestLogMiddleware
@@ -43,6 +45,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     sign_in_throttle: ThrottleSettings | None = None,
     rejection_days: int = housekeeping.DEFAULT_REJECTION_DAYS,
+    lrs: LrsConfig | None = None,
 ) -> FastAPI:
     """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`).
 
@@ -50,6 +53,8 @@ def create_app(
     proxy, say), printed in certificates' verification URLs; None: the address each request
     reached. `max_body_bytes`: larger request bodies are refused with 413 unread. Expired
     tokens and rejection records older than `rejection_days` are pruned at start (housekeeping.py).
+    With `lrs`, each accepted completion is also queued as xAPI statements and a background
+    thread (`app.state.lrs_sender`) delivers them to that learning record store (creditserver/lrs).
     Raises ValueError naming the option when a setting is out of range, and
     schema.SchemaMismatch when the database is not at the newest schema (it creates no
     tables: run `prepare_database` or `cme-credit-server migrate` first)."""
@@ -88,7 +93,9 @@ def create_app(
     app.state.certificate_pdfs = certificates.PdfRenderer(db)
     app.state.sign_in_throttle = SignInThrottle(db, sign_in_throttle)
     app.state.public_url = public_url.rstrip("/") if public_url else None
-    app.state.completion_settings = completions.CompletionSettings(grace_days=int(completion_grace_days))
+    app.state.completion_settings = completions.CompletionSettings(
+        grace_days=int(completion_grace_days), xapi=lrs.reporting if lrs else None)
+    app.state.lrs_sender = LrsSender(db, lrs).start() if lrs else None
 
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)

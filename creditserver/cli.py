@@ -9,6 +9,8 @@
     cme-credit-server prune --data-dir DIR [--rejection-days 90]   (also run at every start)
     cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD]
     cme-credit-server migrate --data-dir DIR [--database-url URL]   (upgrade the database in place)
+    cme-credit-server lrs status|retry [--all] --data-dir DIR   (xAPI statements for the LRS: the queue)
+    serve … --lrs-url URL --lrs-auth-file FILE [--lrs-send attempts,watched]   (report completions to an LRS)
 
 Every command creates the database if it is new (empty); on one whose schema is behind, it
 refuses and names the `migrate` command to run (creditserver/schema.py).
@@ -77,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
              "(default: the address each request came to), e.g. https://cme.example.org",
     )
     _rejection_days(parser, top=True)
+    _lrs_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("publish", help="publish (or update) an activity from a folder")
@@ -121,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", dest="format", action="store_const", const="csv", help="CSV with a header row")
     p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only completions on or after this date")
 
+    p = sub.add_parser("lrs", help="the xAPI statements queued for the learning record store")
+    lrs_sub = p.add_subparsers(dest="lrs_command", metavar="ACTION", required=True)
+    _common(lrs_sub.add_parser("status", help="how many statements are queued, sent and refused, and why"), top=False)
+    r = lrs_sub.add_parser("retry", help="queue the refused statements again (after fixing the LRS settings)")
+    _common(r, top=False)
+    r.add_argument("--all", action="store_true", help="sent ones too (the LRS keeps one copy of each)")
+
     p = sub.add_parser("migrate", help="upgrade the database's tables in place to this version's (back it up first)")
     _common(p, top=False)
     return parser
@@ -129,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _rejection_days(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument("--rejection-days", type=int, default=90 if top else argparse.SUPPRESS, metavar="DAYS",
                         help="keep records of refused completions this many days (default 90)")
+
+
+def _lrs_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lrs-url", metavar="URL",
+                        help="report each accepted completion as xAPI statements to this learning record store "
+                             "(its xAPI endpoint, e.g. https://lrs.example.org/xAPI); needs --public-url")
+    parser.add_argument("--lrs-auth-file", type=Path, metavar="FILE",
+                        help="the LRS's basic-auth credentials: one line user:password in a file only you can read")
+    parser.add_argument("--lrs-send", metavar="KINDS",
+                        help="also send these, comma-separated: attempts (each post-test attempt), "
+                             "watched (the share of the video watched)")
 
 
 def _profile_options(parser: argparse.ArgumentParser) -> None:
@@ -307,6 +328,22 @@ def _report(args) -> int:
     return 0
 
 
+def _lrs(args) -> int:
+    from .lrs import queue_status, requeue  # deferred: see the module docstring
+
+    db, _store = _open(args)
+    try:
+        if args.lrs_command == "retry":
+            print(f"queued {requeue(db, include_sent=args.all)} statements again")
+        status = queue_status(db)
+    finally:
+        db.dispose()
+    print(status.summary())
+    for statement_id, state, reason in status.problems:
+        print(f"  {statement_id} ({state}): {reason}")
+    return 0
+
+
 def _migrate(args) -> int:
     from .schema import migrate  # deferred: see the module docstring
 
@@ -326,12 +363,14 @@ def _serve(args) -> int:
     import uvicorn  # deferred: see the module docstring
 
     from .app import check_database_url, create_app  # deferred: see the module docstring
+    from .lrs import lrs_config  # deferred: see the module docstring
     from .schema import prepare_database  # deferred: see the module docstring
 
     if not 0 <= args.port <= 65535:
         return _refuse(f"--port: must be between 0 and 65535 (got {args.port})")
     try:
         check_database_url(args.database_url)
+        lrs = lrs_config(args.lrs_url, args.lrs_auth_file, args.lrs_send, args.public_url)
         prepare_database(args.data_dir, args.database_url, upgrade_existing=False)  # creates a new one only
         app = create_app(
             args.data_dir,
@@ -342,10 +381,16 @@ def _serve(args) -> int:
             public_url=args.public_url,
             max_body_bytes=args.max_body_bytes,
             rejection_days=args.rejection_days,
+            lrs=lrs,
         )
     except ValueError as exc:  # a setting out of range: check_settings names it
         return _refuse(str(exc))
     print(f"{PROG}: serving on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
+    if lrs is not None:
+        from .lrs import queue_status  # deferred: see the module docstring
+
+        print(f"{PROG}: reporting completions to the LRS at {lrs.url}; {queue_status(app.state.db).summary()}",
+              file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -358,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     from .schema import SchemaMismatch  # deferred: see the module docstring (after --help)
 
     command = {"publish": _publish, "withdraw": _withdraw, "learner": _learner, "report": _report,
-               "migrate": _migrate, "prune": _prune}.get(args.command, _serve)
+               "migrate": _migrate, "prune": _prune, "lrs": _lrs}.get(args.command, _serve)
     try:
         return command(args)
     except SchemaMismatch as exc:  # the database needs `migrate`, or a newer server

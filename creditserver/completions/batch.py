@@ -35,6 +35,7 @@ from cmecore.signatures import canonical_json
 
 from ..db import Database
 from ..keys import ServerKey
+from ..lrs import enqueue_statements
 from ..models import ActivityRecord, ActivityVersion, Completion, CompletionRejection, utcnow
 from .issuing import accepted_rows
 from .judging import CompletionSettings, Rejected, judge
@@ -218,6 +219,7 @@ class _Batch:
         self.s.flush()
         self.s.add_all(self.children)
         self.s.add_all(self.rejections)
+        enqueue_statements(self.s, self.parents, self.settings.xapi)  # for the LRS, in this transaction
         return self.results
 
     def _load_stored(self, ids: list[str]) -> None:
