@@ -196,7 +196,8 @@ class QueueStatus:
 def queue_status(db: Database, *, problems: int = 10) -> QueueStatus:
     """Counts by state, the oldest statement still queued, and the latest reasons given."""
     with db.session() as s:
-        counts = {state: n for state, n in s.execute(select(XapiOutboxItem.state, func.count()).group_by(XapiOutboxItem.state))}
+        by_state = select(XapiOutboxItem.state, func.count()).group_by(XapiOutboxItem.state)
+        counts = {state: n for state, n in s.execute(by_state)}
         oldest = s.execute(select(func.min(XapiOutboxItem.created_at)).where(XapiOutboxItem.state == QUEUED)).scalar()
         latest = s.execute(
             select(XapiOutboxItem.statement_id, XapiOutboxItem.state, XapiOutboxItem.last_error)
