@@ -113,6 +113,9 @@ def claim(db: Database, owner: str, *, limit: int, lease_s: float, now: datetime
         .order_by(XapiOutboxItem.created_at, XapiOutboxItem.statement_id)
         .limit(limit)
     )
+    with db.session() as s:  # a read first, in its own transaction: an idle poll takes no write lock
+        if s.execute(due.limit(1)).first() is None:
+            return []
     with db.session() as s:
         if s.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)

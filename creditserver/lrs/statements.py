@@ -149,7 +149,7 @@ class _Builder:
         return self._statement("completed", self._activity(), result, self.c.completed_at)
 
     def passed(self) -> Statement:
-        result = {"success": True, "completion": True, "score": _score(self.c.score), "duration": self._duration()}
+        result = {"success": True, "score": _score(self.c.score), "duration": self._duration()}
         return self._statement("passed", self._activity(), result, self.c.completed_at)
 
     def progressed(self) -> Statement:

@@ -114,7 +114,9 @@ def test_an_accepted_completion_reaches_the_lrs_as_cmi5_statements_and_a_resend_
     assert {s["id"]: s["stored"] for s in again} == {i: s["stored"] for i, s in stored.items()}
 
 
-def test_statements_queued_while_the_lrs_is_down_arrive_when_it_starts(ralph, start_server, tmp_path):
+def test_statements_queued_while_the_lrs_is_down_arrive_when_it_starts_even_after_a_restart(
+    ralph, start_server, tmp_path
+):
     # The provider turned on attempts and the watched share too.
     server = start_server(public_url=PUBLIC, lrs=config_for(ralph.url, ralph, tmp_path, "attempts,watched"))
     item = accept_one(server, tmp_path)
@@ -125,6 +127,11 @@ def test_statements_queued_while_the_lrs_is_down_arrive_when_it_starts(ralph, st
     with client_for(server) as api:  # the same completion again: a duplicate queues nothing
         [again] = post(api, signed_in(api, "demo"), item)
     assert again["status"] == "duplicate"
+    assert outbox_status(server).counts == {"queued": 5}
+
+    # The server restarts meanwhile: the queue is in its database, not in the process.
+    server.stop()
+    server = start_server(again=server, public_url=PUBLIC, lrs=server.app.state.lrs_sender.config)
     assert outbox_status(server).counts == {"queued": 5}
 
     ralph.start()
