@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import threading
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from creditserver.cli import main
 from creditserver.lrs import LrsConfig, enqueue_statements, lrs_config, queue_status
 from creditserver.lrs.outbox import claim
+from creditserver.lrs.sender import LrsSender
 from creditserver.lrs.statements import STATEMENT_NAMESPACE, XapiReporting, iso_duration, statement_id
-from creditserver.models import Completion
+from creditserver.models import Completion, XapiOutboxItem, utcnow
 from creditserver.runner import RunningServer
 from tests.support.activities import CORRECT, WRONG, activity_doc
 from tests.support.fault_proxy import Canned, FaultProxy
@@ -199,6 +203,30 @@ def test_two_senders_never_hold_the_same_statement(start_server, tmp_path):
     assert not set(held["a"]) & set(held["b"])
     assert len(held["a"]) + len(held["b"]) == 5
     assert claim(server.app.state.db, "c", limit=10, lease_s=60) == []  # all leased
+
+
+def test_while_the_lrs_is_unreachable_the_sender_waits_longer_each_time_up_to_five_minutes(start_server, tmp_path):
+    server = start_server()
+    accept_one(server, tmp_path)
+    db = server.app.state.db
+    with db.session() as s:
+        enqueue_statements(s, s.query(Completion).all(), XapiReporting(PUBLIC))
+    with socket.socket() as closed:  # a loopback port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    sender = LrsSender(db, LrsConfig(f"http://127.0.0.1:{port}/xAPI", "u", "p", XapiReporting(PUBLIC)))
+    try:
+        waits = []
+        for _ in range(8):
+            waits.append(sender.deliver_due())
+            with db.session() as s:  # due again now, rather than after the wait
+                s.execute(update(XapiOutboxItem).values(next_try_at=utcnow() - timedelta(seconds=1)))
+    finally:
+        sender.close()
+    assert waits == [5, 10, 20, 40, 80, 160, 300, 300]
+    status = outbox_status(server)
+    assert status.counts == {"queued": 2}  # never given up on
+    assert all("no answer from the LRS" in reason for _, _, reason in status.problems)
 
 
 @pytest.mark.parametrize(
