@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .statements import OPTIONAL_KINDS, XapiReporting
+from .statements import XapiReporting
 
 
 @dataclass(frozen=True)
@@ -98,5 +98,3 @@ def read_auth_file(path: Path) -> tuple[str, str]:
         raise ValueError(f"--lrs-auth-file: {path} must hold one line user:password")
     return user, password
 
-
-SEND_HELP = ", ".join(OPTIONAL_KINDS)
