@@ -5,6 +5,11 @@
 PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# Ralph, the learning record store the server's xAPI tests report to, in a venv of its own
+# (its pinned dependencies would fight ours): tests/support/ralph.py makes it, once per
+# version of its requirements file, and names the stamp the same way.
+RALPH_REQUIREMENTS := tests/support/ralph-requirements.txt
+RALPH_STAMP := .venv-ralph/.installed-$(shell sha1sum $(RALPH_REQUIREMENTS) | cut -c1-12)
 
 .PHONY: demo test bench screenshots clean system-demo system-test system-bench
 
@@ -13,6 +18,9 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+$(RALPH_STAMP): $(RALPH_REQUIREMENTS) $(STAMP)
+	$(VENV)/bin/python -m tests.support.ralph
 
 system-demo:
 	packaging/system-packages demo
@@ -26,7 +34,7 @@ system-bench:
 demo: system-demo $(STAMP)
 	$(VENV)/bin/cme-offline --demo
 
-test: system-test $(STAMP)
+test: system-test $(STAMP) $(RALPH_STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: system-bench $(STAMP)
@@ -38,4 +46,4 @@ screenshots: system-test $(STAMP)
 	xvfb-run -a -s "-screen 0 2048x1400x24" $(VENV)/bin/python -m tests.screens.take build/screenshots
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-ralph build *.egg-info

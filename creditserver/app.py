@@ -21,6 +21,8 @@ from . import (
 from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database, pool_size_for
 from .demo import load_demo
+from .lrs import LrsConfig
+from .lrs.sender import LrsSender
 from .media import MediaStore
 from .media_access import MediaAccess
 from .media_links import MediaDelivery, open_links
@@ -59,6 +61,7 @@ def create_app(
     media_delivery: MediaDelivery | None = None,
     threads: int = DEFAULT_THREADS,
     prepare: bool = True,
+    lrs: LrsConfig | None = None,
 ) -> FastAPI:
     """Build the server on `data_dir` (media store, and the SQLite file unless `database_url`).
 
@@ -67,6 +70,8 @@ def create_app(
     reached. `max_body_bytes`: larger request bodies are refused with 413 unread.
     `media_delivery`: a static server sends the media bytes, and may read the store (media_links.py). Expired
     tokens and rejection records older than `rejection_days` are pruned at start (housekeeping.py).
+    With `lrs`, each accepted completion is also queued as xAPI statements and a background
+    thread (`app.state.lrs_sender`) delivers them to that learning record store (creditserver/lrs).
     `threads`: the requests one process handles at once (the routes are plain functions, run
     on AnyIO's thread pool, sized to this when the app starts); its database pool is sized
     for them. `prepare`: do what a start does once (prepare_data); False in the workers of
@@ -115,7 +120,9 @@ def create_app(
     app.state.certificate_pdfs = certificates.PdfRenderer(db)
     app.state.sign_in_throttle = SignInThrottle(db, sign_in_throttle)
     app.state.public_url = public_url.rstrip("/") if public_url else None
-    app.state.completion_settings = completions.CompletionSettings(grace_days=int(completion_grace_days))
+    app.state.completion_settings = completions.CompletionSettings(
+        grace_days=int(completion_grace_days), xapi=lrs.reporting if lrs else None)
+    app.state.lrs_sender = LrsSender(db, lrs).start() if lrs else None
     app.state.threads = int(threads)
 
     problems.install(app)

@@ -13,6 +13,8 @@
     cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD] [--until YYYY-MM-DD]
         [--pars FILE.txt] [--cpe-monitor FILE.csv]   (the accreditors' files: docs/reporting.md)
     cme-credit-server migrate --data-dir DIR [--database-url URL]   (upgrade the database in place)
+    cme-credit-server lrs status|retry [--all] --data-dir DIR   (xAPI statements for the LRS: the queue)
+    serve … --lrs-url URL --lrs-auth-file FILE [--lrs-send attempts,watched]   (report completions to an LRS)
 
 `--database-url` may be left out for the environment variable CME_DATABASE_URL, which `ps`
 does not show to other users as it does a command line (a PostgreSQL password).
@@ -43,9 +45,9 @@ from cmecore.private_files import open_private
 from cmecore.profile import PROFESSION, PROFILE_FIELDS, profile_values
 from cmecore.protocol import Profession
 
-PROG = "cme-credit-server"
-DATABASE_URL_ENV = "CME_DATABASE_URL"  # --database-url's default
-EXIT_REFUSED = 2
+from .cli_serve import DATABASE_URL_ENV, EXIT_REFUSED, PROG, refuse, run_serve, serve_options
+
+_refuse = refuse
 
 
 def _common(p: argparse.ArgumentParser, *, top: bool) -> None:
@@ -85,12 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="the address learners reach this server at, for certificates' verification links "
              "(default: the address each request came to), e.g. https://cme.example.org",
     )
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="server processes sharing the port (default 1; about one per CPU core)")
-    parser.add_argument("--threads", type=int, metavar="N",
-                        help="requests each process works on at once (default 20); each gets a database connection")
     _rejection_days(parser, top=True)
-    _media_options(parser)
+    serve_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("publish", help="publish (or update) an activity from a folder")
@@ -151,26 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpe-monitor", type=Path, metavar="FILE.csv",
                    help="write consenting pharmacists' ACPE credit with the fields NABP CPE Monitor takes")
 
+    p = sub.add_parser("lrs", help="the xAPI statements queued for the learning record store")
+    lrs_sub = p.add_subparsers(dest="lrs_command", metavar="ACTION", required=True)
+    _common(lrs_sub.add_parser("status", help="how many statements are queued, sent and refused, and why"), top=False)
+    r = lrs_sub.add_parser("retry", help="queue the refused statements again (after fixing the LRS settings)")
+    _common(r, top=False)
+    r.add_argument("--all", action="store_true", help="sent ones too (the LRS keeps one copy of each)")
+
     p = sub.add_parser("migrate", help="upgrade the database's tables in place to this version's (back it up first)")
     _common(p, top=False)
     return parser
-
-
-def _media_options(parser: argparse.ArgumentParser) -> None:
-    """serve: a static server sends the media bytes once the app has said yes (media_links.py)."""
-    parser.add_argument("--media-base-url", metavar="URL",
-                        help="answer media requests with a short-lived signed link (nginx secure_link) under this "
-                             "static server or CDN address, e.g. https://media.example.org/cme-media")
-    parser.add_argument("--media-secret-file", type=Path, metavar="FILE",
-                        help="the secret the signed links and nginx share (default: made in DATA_DIR/media-link-secret)")
-    parser.add_argument("--media-link-ttl", type=int, default=300, metavar="SECONDS",
-                        help="how long a signed link works (default 300)")
-    parser.add_argument("--media-accel-prefix", metavar="PATH",
-                        help="nginx in front sends the files: answer with X-Accel-Redirect to PATH/ab/<sha256>, "
-                             "e.g. /cme-media-internal/")
-    parser.add_argument("--media-group", metavar="NAME",
-                        help="let this group (the static server's) read the media store: files 0640, folders 2750 "
-                             "(default: owner only)")
 
 
 def _rejection_days(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -196,11 +184,6 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def _refuse(message: str) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return EXIT_REFUSED
 
 
 def _open(args):
@@ -417,6 +400,22 @@ def _report(args) -> int:
     return 0
 
 
+def _lrs(args) -> int:
+    from .lrs import queue_status, requeue  # deferred: see the module docstring
+
+    db, _store = _open(args)
+    try:
+        if args.lrs_command == "retry":
+            print(f"queued {requeue(db, include_sent=args.all)} statements again")
+        status = queue_status(db)
+    finally:
+        db.dispose()
+    print(status.summary())
+    for statement_id, state, reason in status.problems:
+        print(f"  {statement_id} ({state}): {reason}")
+    return 0
+
+
 def _migrate(args) -> int:
     from .schema import migrate  # deferred: see the module docstring
 
@@ -432,42 +431,6 @@ def _schema_name(revision: str | None) -> str:
     return {None: "empty", "": "before migrations"}.get(revision, f"schema {revision}")
 
 
-def _serve(args) -> int:
-    from .app import DEFAULT_THREADS  # deferred: see the module docstring
-    from .serving import MAX_WORKERS, ServeSettings, media_settings, prepare, serve  # deferred: see the module docstring
-
-    if not 0 <= args.port <= 65535:
-        return _refuse(f"--port: must be between 0 and 65535 (got {args.port})")
-    if not 1 <= args.workers <= MAX_WORKERS:
-        return _refuse(f"--workers: must be between 1 and {MAX_WORKERS} (got {args.workers})")
-    settings = ServeSettings(
-        data_dir=str(args.data_dir.resolve()), database_url=args.database_url, access_ttl_s=args.access_ttl,
-        completion_grace_days=args.completion_grace_days, public_url=args.public_url,
-        max_body_bytes=args.max_body_bytes, rejection_days=args.rejection_days,
-        threads=DEFAULT_THREADS if args.threads is None else args.threads,
-        media=media_settings(_media_delivery(args)),
-    )
-    try:
-        prepare(settings, demo=args.demo)
-    except ValueError as exc:  # a setting out of range: check_settings names it
-        return _refuse(str(exc))
-    workers = f" with {args.workers} workers" if args.workers > 1 else ""
-    print(f"{PROG}: serving on http://{args.host}:{args.port}{workers} (API docs at /docs)", file=sys.stderr)
-    if args.media_base_url:
-        secret = args.media_secret_file or args.data_dir / "media-link-secret"
-        print(f"{PROG}: media are sent by {args.media_base_url} through signed links; nginx's secure_link_md5 "
-              f"needs the secret in {secret}", file=sys.stderr)
-    serve(settings, host=args.host, port=args.port, workers=args.workers)
-    return 0
-
-
-def _media_delivery(args):
-    from .media_links import MediaDelivery  # deferred: see the module docstring
-
-    return MediaDelivery(base_url=args.media_base_url, secret_file=args.media_secret_file,
-                         link_ttl_s=args.media_link_ttl, accel_prefix=args.media_accel_prefix, group=args.media_group)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -478,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     from .schema import SchemaMismatch  # deferred: see the module docstring (after --help)
 
     command = {"publish": _publish, "withdraw": _withdraw, "learner": _learner, "report": _report,
-               "migrate": _migrate, "prune": _prune, "revoke": _revoke}.get(args.command, _serve)
+               "migrate": _migrate, "prune": _prune, "revoke": _revoke, "lrs": _lrs}.get(args.command, run_serve)
     try:
         return command(args)
     except SchemaMismatch as exc:  # the database needs `migrate`, or a newer server

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -296,3 +297,30 @@ class CredentialStatusEntry(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     certificate_id: Mapped[str] = mapped_column(String(32), unique=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class XapiOutboxItem(Base):
+    """An xAPI statement on its way to the provider's learning record store (creditserver/lrs).
+
+    Written in the transaction that accepts the completion, so a statement exists exactly
+    when its completion does; a background sender delivers it and marks it `sent`. `state`:
+    queued (waiting or being retried after `next_try_at`), sent, refused (the LRS turned it
+    down; `last_error` says why). A sender claims a row by setting `lease_owner` and
+    `lease_until`; a lease that ran out (a process died) lets another sender take it."""
+
+    __tablename__ = "xapi_outbox"
+
+    statement_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    completion_id: Mapped[str] = mapped_column(ForeignKey("completions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # completed, passed, failed, progressed
+    statement_json: Mapped[str] = mapped_column(Text)  # sent verbatim, every time
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(32), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)  # at most 500 characters
+
+    __table_args__ = (Index("ix_xapi_outbox_state_next_try_at", "state", "next_try_at"),)

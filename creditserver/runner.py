@@ -59,6 +59,8 @@ class RunningServer:
         # is rendered at its first fetch), so no render runs on into whatever the process
         # does next (the next test or bench, perhaps with this data folder removed).
         self.app.state.certificate_pdfs.close(timeout)
+        if self.app.state.lrs_sender is not None:
+            self.app.state.lrs_sender.close(timeout)
         self.app.state.db.dispose()
 
     def __enter__(self) -> RunningServer:
@@ -135,12 +137,14 @@ def serve_in_thread(
     max_body_bytes: int | None = None,
     sign_in_throttle: Any = None,
     media_delivery: Any = None,
+    lrs: Any = None,
 ) -> RunningServer:
     """Start a server and return once it accepts connections (port 0: a free port).
 
     The database is created, or upgraded in place, first (the tests' and the desktop demo's
     own data). `max_body_bytes` and `sign_in_throttle` (a throttle.ThrottleSettings): None
-    for the defaults. `media_delivery`: a media_links.MediaDelivery (None: the app sends media)."""
+    for the defaults. `media_delivery`: a media_links.MediaDelivery (None: the app sends media).
+    `lrs`: an lrs.LrsConfig to report completions to."""
     import uvicorn  # deferred: start-up speed (module docstring)
 
     from .app import create_app  # deferred: start-up speed (module docstring)
@@ -158,6 +162,7 @@ def serve_in_thread(
         **({"max_body_bytes": max_body_bytes} if max_body_bytes is not None else {}),
         sign_in_throttle=sign_in_throttle,
         media_delivery=media_delivery,
+        lrs=lrs,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP.
@@ -171,6 +176,8 @@ def serve_in_thread(
         sock.listen(128)
     except OSError:
         sock.close()
+        if app.state.lrs_sender is not None:
+            app.state.lrs_sender.close()
         app.state.db.dispose()
         raise
     bound_port = sock.getsockname()[1]

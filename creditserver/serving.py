@@ -14,7 +14,7 @@ The options reach the workers in one environment variable, SETTINGS_ENV, holding
 JSON (uvicorn starts its workers by import string, not with our objects). Not on a command
 line, where `ps` would show a database password to every user of the machine; a process's
 environment is readable only by its own user (and root). The same goes for the URL itself:
-`--database-url` may be left out for CME_DATABASE_URL (cli.DATABASE_URL_ENV).
+`--database-url` may be left out for CME_DATABASE_URL (cli_serve.DATABASE_URL_ENV).
 
 Keep-alive: an idle connection stays open KEEP_ALIVE_S, well past the desktop's own
 limit for reusing one (desktop/sync/http.py KEEPALIVE_EXPIRY_S), so the client always gives
@@ -38,6 +38,7 @@ from uvicorn.config import LOGGING_CONFIG
 from .app import check_settings, check_threads, create_app, prepare_data
 from .db import Database
 from .housekeeping import check_rejection_days
+from .lrs import LrsConfig, lrs_config
 from .media import MediaStore
 from .media_links import MediaDelivery, open_links
 from .schema import check_schema, prepare_database
@@ -61,12 +62,19 @@ class ServeSettings:
     rejection_days: int
     threads: int
     media: dict | None = None  # media_settings(MediaDelivery): how media reach learners
+    lrs: dict | None = None  # serve's --lrs-url, --lrs-auth-file, --lrs-send: each worker reads the file
 
     def media_delivery(self) -> MediaDelivery:
         media = dict(self.media or {})
         if media.get("secret_file") is not None:
             media["secret_file"] = Path(media["secret_file"])
         return MediaDelivery(**media)
+
+    def lrs_config(self) -> LrsConfig | None:
+        lrs = self.lrs or {}
+        auth_file = lrs.get("auth_file")
+        return lrs_config(lrs.get("url"), None if auth_file is None else Path(auth_file), lrs.get("send"),
+                          self.public_url)
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -124,6 +132,7 @@ def worker_app() -> FastAPI:
         rejection_days=settings.rejection_days,
         threads=settings.threads,
         media_delivery=settings.media_delivery(),
+        lrs=settings.lrs_config(),
         prepare=False,
     )
 

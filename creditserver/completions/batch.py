@@ -34,6 +34,7 @@ from cmecore.protocol import Activity, CompletionIn, CompletionResult, Completio
 from cmecore.signatures import canonical_json
 
 from ..db import Database
+from ..lrs import enqueue_statements
 from ..models import ActivityRecord, ActivityVersion, Completion, CompletionRejection, utcnow
 from ..status_lists import CredentialIssuer
 from .issuing import accepted_rows
@@ -219,6 +220,7 @@ class _Batch:
         self.s.flush()
         self.s.add_all(self.children)
         self.s.add_all(self.rejections)
+        enqueue_statements(self.s, self.parents, self.settings.xapi)  # for the LRS, in this transaction
         return self.results
 
     def _load_stored(self, ids: list[str]) -> None:

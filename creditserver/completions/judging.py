@@ -21,6 +21,8 @@ from cmecore.rules.assessment import grade
 from cmecore.rules.availability import ENDURING_LIMIT_YEARS, enduring_limit
 from cmecore.rules.claims import ClaimRefused, check_claim
 
+from ..lrs.statements import XapiReporting
+
 DEFAULT_GRACE_DAYS = 30
 CLOCK_TOLERANCE = timedelta(hours=1)  # a corrected completion time this far in the future is still believed
 _EPS = 1e-9
@@ -29,6 +31,7 @@ _EPS = 1e-9
 @dataclass(frozen=True)
 class CompletionSettings:
     grace_days: int = DEFAULT_GRACE_DAYS
+    xapi: XapiReporting | None = None  # what accepted completions report to an LRS (None: no LRS configured)
 
 
 class Rejected(Exception):

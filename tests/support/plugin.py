@@ -9,6 +9,8 @@ tests/test_support.py keeps it so):
   running reference server; `server` (the demo server); `proxy` and `fault_proxy` in front
   of it.
 - tests.support.clients — `data_dir`, `make_services(server_url=None, *, at=None, **kwargs)`.
+- tests.support.ralph — `ralph`: a real learning record store (Ralph, in its own venv), made
+  but not started.
 
 Plain helpers, imported where used: `tests.support.activities` (`DEMO_ID`, the one activity
 builder `activity_doc` and its presets), `tests.support.cli` (`run_cli`).
@@ -18,4 +20,5 @@ pytest_plugins = [
     "tests.support.environment",
     "tests.support.servers",
     "tests.support.clients",
+    "tests.support.ralph",
 ]
