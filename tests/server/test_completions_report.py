@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 from creditserver.cli import main
 
 from tests.support.activities import WRONG, today
+from tests.support.servers import data_options
 
 from .conftest import CREDIT_ACTIVITY
 from .credit_support import claim_for, completion, post, publish_copies, signed_in
 
 
-def run_report(capsys, data_dir, *args: str) -> str:
+def run_report(capsys, server, *args: str) -> str:
     capsys.readouterr()
-    assert main(["report", "--data-dir", str(data_dir), *args]) == 0
+    assert main(["report", *data_options(server), *args]) == 0
     return capsys.readouterr().out
 
 
@@ -38,7 +39,7 @@ def test_report_lists_accepted_completions_with_pars_and_cpe_fields_rules_6_and_
     credit_server.add_learner("fay", "pw", profession="physician", display_name="Dr. Fay")
     post(credit_api, signed_in(credit_api, "fay", "pw"), completion(CREDIT_ACTIVITY, answers=[WRONG]))
 
-    rows = json.loads(run_report(capsys, credit_server.data_dir, "--json"))
+    rows = json.loads(run_report(capsys, credit_server, "--json"))
 
     assert len(rows) == 4
     by = {(r["username"], r["activity_id"]): r for r in rows}
@@ -70,10 +71,10 @@ def test_report_csv_and_since(credit_server, credit_api, tmp_path, capsys):
     post(credit_api, pharm, completion(old_id, profession="pharmacist", completed=datetime.now(UTC) - timedelta(days=90)))
     post(credit_api, pharm, completion(CREDIT_ACTIVITY, profession="pharmacist"))
 
-    rows = list(csv.DictReader(io.StringIO(run_report(capsys, credit_server.data_dir, "--csv"))))
+    rows = list(csv.DictReader(io.StringIO(run_report(capsys, credit_server, "--csv"))))
     recent = list(csv.DictReader(io.StringIO(run_report(
-        capsys, credit_server.data_dir, "--csv", "--since", (today() - timedelta(days=10)).isoformat()))))
-    text = run_report(capsys, credit_server.data_dir)
+        capsys, credit_server, "--csv", "--since", (today() - timedelta(days=10)).isoformat()))))
+    text = run_report(capsys, credit_server)
 
     assert [r["activity_id"] for r in rows] == [old_id, CREDIT_ACTIVITY]
     assert rows[0]["late"] == "True" and rows[0]["nabp_eprofile_id"] == "1234567"

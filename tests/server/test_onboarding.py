@@ -16,6 +16,8 @@ from sqlalchemy import func, select, update
 from creditserver.cli import main
 from creditserver.models import AccessToken, CompletionRejection, Learner, RefreshToken, SetPasswordCode, utcnow
 
+from tests.support.servers import data_options
+
 from .conftest import client_for, sign_in
 
 GOOD_PASSWORD = "correct horse battery"
@@ -47,7 +49,7 @@ def import_file(server, tmp_path, text: str, *options: str) -> tuple[int, str, s
     source = tmp_path / "people.csv"
     source.write_text(text, encoding="utf-8")
     codes = tmp_path / "codes.csv"
-    code, out, err = credit_cli(server.capsys, "learner", "import", "--data-dir", str(server.data_dir),
+    code, out, err = credit_cli(server.capsys, "learner", "import", *data_options(server),
                              "--codes", str(codes), *options, str(source))
     issued = {}
     if codes.exists():
@@ -143,7 +145,7 @@ def test_prune_removes_only_expired_tokens_and_rejection_records_older_than_aske
                       .values(expires_at=utcnow() - timedelta(days=1)))
             s.add_all([_rejection(learner_id, 100), _rejection(learner_id, 40), _rejection(learner_id, 10)])
 
-        code, out, _err = credit_cli(capsys, "prune", "--data-dir", str(server.data_dir), "--rejection-days", "30")
+        code, out, _err = credit_cli(capsys, "prune", *data_options(server), "--rejection-days", "30")
 
         assert code == 0
         assert "pruned 1 expired access tokens, 1 expired refresh tokens" in out

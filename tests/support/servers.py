@@ -50,6 +50,16 @@ def server_database(request) -> Iterator[NewDatabase]:
         yield lambda: None
 
 
+def data_options(server: RunningServer) -> list[str]:
+    """The command line's `--data-dir` (and `--database-url`) for `server`'s data: a
+    `cme-credit-server` command run beside a test server works on the same database,
+    whichever backend the suite runs on."""
+    options = ["--data-dir", str(server.data_dir)]
+    if server.database_url is not None:
+        options += ["--database-url", server.database_url]
+    return options
+
+
 def server_backend(config) -> str:
     """"postgresql" or "sqlite": what the suite's servers run on (for a test's own choices)."""
     if os.environ.get("CME_SERVER_DB_URL") or config.getoption("--server-db") == "postgresql":
