@@ -90,12 +90,10 @@ def test_unknown_or_server_revoked_refresh_tokens_are_token_revoked(server, api)
     assert api.get("/me", headers=bearer(tokens)).status_code == 401
 
 
-def test_short_access_ttl_is_reported_to_the_client(tmp_path):
-    from creditserver.runner import serve_in_thread
-
+def test_short_access_ttl_is_reported_to_the_client(start_server):
     from .conftest import client_for
 
-    with serve_in_thread(tmp_path / "s", demo=True, access_ttl_s=60) as server, client_for(server) as client:
+    with client_for(start_server(access_ttl_s=60)) as client:
         assert sign_in(client)["expires_in"] == 60
 
 
