@@ -160,8 +160,8 @@ def _unstorable(value: Any, where: str) -> str | None:
 
 
 def _bounded(reason: str) -> str:
-    """A reason fit to answer and store: valid UTF-8, at most _REASON_LIMIT characters."""
-    text = reason.encode("utf-8", "replace").decode("utf-8")
+    """A reason fit to answer and store: valid UTF-8 without NUL, at most _REASON_LIMIT characters."""
+    text = reason.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
     return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 1] + "…"
 
 

@@ -181,3 +181,13 @@ def test_a_header_naming_a_column_twice_or_missing_a_required_one_is_refused(ser
     (tmp_path / "codes.csv").unlink(missing_ok=True)
     code, _out, err, _issued = import_file(server, tmp_path, "username,profession\njo,nurse\n")
     assert code == 2 and "no 'display_name' column" in err
+
+
+def test_import_refuses_a_row_with_a_nul_and_imports_the_others(server, tmp_path, capsys):
+    server.capsys = capsys
+    people = "username,name,profession\nnora,Nora\x00 North,nurse\nol\x00iver,Oliver,nurse\npaul,Paul Park,nurse\n"
+    code, out, err, issued = import_file(server, tmp_path, people)
+    assert code == 2 and "imported 1 learners" in out, (out, err)
+    assert sorted(issued) == ["paul"]
+    assert "row 2, display_name: must not contain a NUL character" in err
+    assert "row 3, username: must not contain a NUL character" in err
