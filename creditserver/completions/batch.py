@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from cmecore.signatures import canonical_json
 
 from ..db import Database
 from ..keys import ServerKey
-from ..models import ActivityRecord, ActivityVersion, Completion, CompletionRejection, utcnow
+from ..models import ActivityRecord, ActivityVersion, Completion, CompletionRejection, Learner, utcnow
 from .issuing import accepted_rows
 from .judging import CompletionSettings, Rejected, judge
 
@@ -205,7 +205,8 @@ class _Batch:
 
     def run(self, parsed: list[_Parsed]) -> list[CompletionResult]:
         good = [p.item for p in parsed if p.item is not None]
-        self._load_stored(sorted({str(i.id) for i in good}))
+        self._take_turn()
+        self._load_stored(sorted({str(i.id) for i in good}), sorted({i.activity_id for i in good}))
         self._load_activities(sorted({i.activity_id for i in good}))
         for p in parsed:
             try:
@@ -220,23 +221,45 @@ class _Batch:
         self.s.add_all(self.rejections)
         return self.results
 
-    def _load_stored(self, ids: list[str]) -> None:
-        for part in _chunks(ids):
-            for row in self.s.execute(
-                select(Completion.id, Completion.learner_id, Completion.content_hash, Completion.result_json).where(
-                    Completion.id.in_(part)
+    def _take_turn(self) -> None:
+        """Wait for this learner's other batches to commit (a retry racing the first send).
+
+        On PostgreSQL a row lock on the learner, held to the end of this transaction: each
+        batch then decides duplicate / already-credited on what the one before it stored,
+        so no two of them insert the same completion and fall back on the retry. SQLite
+        renders no lock (it has one writer at a time anyway); there the unique keys on the
+        completion id and on (learner, activity) refuse the second insert and the batch
+        is judged again (process_batch), seeing the first one's rows."""
+        self.s.execute(select(Learner.id).where(Learner.id == self.learner.id).with_for_update(key_share=True))
+
+    def _load_stored(self, ids: list[str], activity_ids: list[str]) -> None:
+        """The completions this batch's items meet, by id (anyone's) or by activity (this
+        learner's), read in ONE statement: on PostgreSQL each statement sees what was
+        committed before it, so two queries could find a racing batch's completion by
+        activity but not by id, and answer `already-credited` for a credited item.
+        A batch has at most MAX_COMPLETION_BATCH items: one IN (…) each, well under every
+        backend's parameter limit."""
+        if not ids:
+            return
+        wanted, activities = set(ids), set(activity_ids)
+        for row in self.s.execute(
+            select(
+                Completion.id, Completion.learner_id, Completion.activity_id, Completion.completed_at_corrected,
+                Completion.content_hash, Completion.result_json,
+            ).where(
+                or_(
+                    Completion.id.in_(ids),
+                    and_(Completion.learner_id == self.learner.id, Completion.activity_id.in_(activity_ids)),
                 )
-            ):
+            )
+        ):
+            if row.id in wanted:
                 self.existing[row.id] = (row.learner_id, row.content_hash, row.result_json)
+            if row.learner_id == self.learner.id and row.activity_id in activities:
+                self.credited[row.activity_id] = row.completed_at_corrected
 
     def _load_activities(self, activity_ids: list[str]) -> None:
         for part in _chunks(activity_ids):
-            for row in self.s.execute(
-                select(Completion.activity_id, Completion.completed_at_corrected).where(
-                    Completion.learner_id == self.learner.id, Completion.activity_id.in_(part)
-                )
-            ):
-                self.credited[row.activity_id] = row.completed_at_corrected
             for rec in self.s.execute(select(ActivityRecord).where(ActivityRecord.id.in_(part))).scalars():
                 self.records[rec.id] = rec
                 self.versions[(rec.id, rec.version)] = rec.json_text
