@@ -5,6 +5,8 @@ Each item is validated alone, so one malformed item is rejected alone. The clien
 is the idempotency key: the same id with the same content answers `duplicate` with the
 stored result (same certificate); the same id with other content is refused as a
 conflicting resubmission and logged. One credited completion per learner and activity.
+Identical batches racing (a retry after a lost reply) get the answers they would get one
+after the other, on SQLite and PostgreSQL alike (`_Batch._take_turn`, `_Batch._load_stored`).
 Every refusal is also written to `completion_rejections` for the provider: the item's id,
 the reason code and the reason (bounded), never the body, so a flood of bad batches
 cannot grow the database by what it sends.
@@ -205,7 +207,8 @@ class _Batch:
 
     def run(self, parsed: list[_Parsed]) -> list[CompletionResult]:
         good = [p.item for p in parsed if p.item is not None]
-        self._take_turn()
+        if good:
+            self._take_turn()
         self._load_stored(sorted({str(i.id) for i in good}), sorted({i.activity_id for i in good}))
         self._load_activities(sorted({i.activity_id for i in good}))
         for p in parsed:
