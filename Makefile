@@ -34,8 +34,11 @@ system-bench:
 demo: system-demo $(STAMP)
 	$(VENV)/bin/cme-offline --demo
 
+# The whole suite, then the server tests again on PostgreSQL (a private cluster the session
+# starts and removes: tests/support/postgres.py), so every server test runs on both backends.
 test: system-test $(STAMP) $(RALPH_STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -p no:cacheprovider tests/server --server-db=postgresql
 
 bench: system-bench $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m tests.bench

@@ -22,10 +22,24 @@ API_PREFIX = "/api/v1"
 
 # Identifiers that come from the network never become file paths, but they are still
 # held to a narrow alphabet so logs, URLs and SQL stay boring.
-ActivityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")]
+ACTIVITY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
+ActivityId = Annotated[str, StringConstraints(pattern=ACTIVITY_ID_PATTERN)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-ShortText = Annotated[str, StringConstraints(max_length=500)]
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
+NUL_REFUSED = "contains a NUL character (U+0000), which text may not hold"
+
+
+def refuse_nul(text: str) -> str:
+    """No text of the protocol holds U+0000: PostgreSQL cannot store it (nor can much other
+    software show it), so it is refused where text comes in, with the field named (a
+    completion batch refuses that item alone). Patterned fields exclude it by their pattern."""
+    if "\x00" in text:
+        raise ValueError(NUL_REFUSED)
+    return text
+
+
+NoNul = AfterValidator(refuse_nul)
+ShortText = Annotated[str, StringConstraints(max_length=500), NoNul]
+LongText = Annotated[str, StringConstraints(max_length=20_000), NoNul]
 
 
 def _profile_constraints(field: profile.ProfileField) -> StringConstraints:
@@ -36,8 +50,8 @@ def _profile_constraints(field: profile.ProfileField) -> StringConstraints:
 
 
 LearnerId = Annotated[str, _profile_constraints(profile.LEARNER_ID)]
-Username = Annotated[str, _profile_constraints(profile.USERNAME)]
-ProfileText = Annotated[str, _profile_constraints(profile.DISPLAY_NAME)]  # every free-text profile field
+Username = Annotated[str, _profile_constraints(profile.USERNAME), NoNul]
+ProfileText = Annotated[str, _profile_constraints(profile.DISPLAY_NAME), NoNul]  # every free-text profile field
 NabpEprofileId = Annotated[str, _profile_constraints(profile.NABP_EPROFILE_ID)]
 Mmdd = Annotated[str, _profile_constraints(profile.BIRTH_MMDD)]
 
@@ -83,22 +97,22 @@ class AssetKind(StrEnum):
 
 
 class TokenRequest(Model):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=200), NoNul]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1000), NoNul]
     device_name: ShortText = "CME Offline"
 
 
 class RefreshRequest(Model):
-    refresh_token: Annotated[str, StringConstraints(min_length=16, max_length=512)]
+    refresh_token: Annotated[str, StringConstraints(min_length=16, max_length=512), NoNul]
 
 
 class SetPasswordRequest(Model):
     """`POST /auth/set-password`: a learner imported without a password chooses one with the
     one-time code their provider gave them (`cme-credit-server learner import`)."""
 
-    username: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    code: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=200), NoNul]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1000), NoNul]
 
 
 class LearnerProfile(Model):
@@ -207,7 +221,7 @@ class AssessmentQuestion(Model):
     text: LongText
     kind: Literal["single", "multiple"] = "single"
     options: Annotated[list[AssessmentOption], Field(min_length=2, max_length=12)]
-    correct: Annotated[list[str], Field(min_length=1)]  # option ids; the answer check data
+    correct: Annotated[list[Annotated[str, NoNul]], Field(min_length=1)]  # option ids; the answer check data
     rationale: LongText = ""
 
 
@@ -233,7 +247,7 @@ class Participation(Model):
 class Activity(Model):
     id: ActivityId
     version: Annotated[int, Field(ge=1)]
-    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500), NoNul]
     description: LongText = ""
     highlights: Annotated[list[ShortText], Field(max_length=50)] = []
     format: ShortText = "enduring material"
@@ -357,7 +371,7 @@ class EvaluationResponse(Model):
 
     ratings: Annotated[dict[QuestionId, Annotated[int, Field(ge=0, le=10)]], Field(max_length=100)] = {}
     texts: Annotated[dict[QuestionId, LongText], Field(max_length=100)] = {}
-    commitments: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]], Field(max_length=3)] = []
+    commitments: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=2000), NoNul]], Field(max_length=3)] = []
     reminder_weeks: Annotated[int, Field(ge=1, le=52)] | None = None  # "remind me about my commitments"
 
 
@@ -471,7 +485,7 @@ class CertificateRecord(Model):
     providers: Annotated[list[ShortText], Field(min_length=1, max_length=5)]
     activity_id: ActivityId
     activity_version: Annotated[int, Field(ge=1)]
-    activity_title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    activity_title: Annotated[str, StringConstraints(min_length=1, max_length=500), NoNul]
     format: ShortText = "enduring material"
     completion_date: date  # the UTC date of completed_at_corrected
     credits_claimed: Annotated[float, Field(ge=0, le=100)]

@@ -79,7 +79,10 @@ def find_learner(session: Session, username: str) -> Learner | None:
 
 
 def _storable(text: str) -> bool:
-    """Whether the database can hold `text` (a lone surrogate from a JSON body cannot be UTF-8)."""
+    """Whether the database can hold `text`: a lone surrogate from a JSON body cannot be
+    UTF-8, and PostgreSQL refuses NUL (the protocol refuses it too; this guards other callers)."""
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -16,6 +16,7 @@ malformed activity to check that clients refuse it.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -24,7 +25,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from cmecore.pack_issue import IssuedPack, PackIssueRequest
-from cmecore.protocol import Catalog, Problem, SignedActivity
+from cmecore.protocol import ACTIVITY_ID_PATTERN, Catalog, Problem, SignedActivity
 from cmecore.signatures import activity_digest, sign_activity, sign_pack_issue
 
 from .auth import current_learner
@@ -102,7 +103,8 @@ def get_signed_activity(request: Request, activity_id: str) -> SignedActivity:
     server's Ed25519 key (the key of `GET /keys`), for content packs checked offline."""
     db: Database = request.app.state.db
     with db.session() as s:
-        rec = s.get(ActivityRecord, activity_id)
+        # An id no activity can have is not looked up (PostgreSQL refuses a NUL in it).
+        rec = s.get(ActivityRecord, activity_id) if re.fullmatch(ACTIVITY_ID_PATTERN, activity_id) else None
         text = rec.json_text if rec is not None and not rec.withdrawn else None
     if text is None:
         raise ProblemError(404, "No such activity", detail="There is no published activity with this id.")

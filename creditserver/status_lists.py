@@ -1,6 +1,6 @@
 """Revoking certificates: the server's Bitstring Status Lists and `GET /status/{n}`.
 
-Every certificate issued since server migration 0004 takes a position in
+Every certificate issued since server migration 0003 takes a position in
 `credential_status` at issue (`allocate`), and its credential names that bit of list
 `position // LIST_BITS` (cmecore.credentials.status_list). `revoke` (the
 `cme-credit-server revoke CERT_ID` command) records the time; each list is served at
@@ -72,7 +72,7 @@ class Revocation:
     certificate_id: str
     revoked_at: datetime
     already: bool  # it was revoked before this call
-    in_credential: bool  # its credential names a status list (issued since migration 0004)
+    in_credential: bool  # its credential names a status list (issued since migration 0003)
 
 
 def revoke(db: Database, certificate_id: str, now: datetime | None = None) -> Revocation:

@@ -5,6 +5,8 @@ Each item is validated alone, so one malformed item is rejected alone. The clien
 is the idempotency key: the same id with the same content answers `duplicate` with the
 stored result (same certificate); the same id with other content is refused as a
 conflicting resubmission and logged. One credited completion per learner and activity.
+Identical batches racing (a retry after a lost reply) get the answers they would get one
+after the other, on SQLite and PostgreSQL alike (`_Batch._take_turn`, `_Batch._load_stored`).
 Every refusal is also written to `completion_rejections` for the provider: the item's id,
 the reason code and the reason (bounded), never the body, so a flood of bad batches
 cannot grow the database by what it sends.
@@ -26,7 +28,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -35,7 +37,7 @@ from cmecore.signatures import canonical_json
 
 from ..db import Database
 from ..lrs import enqueue_statements
-from ..models import ActivityRecord, ActivityVersion, Completion, CompletionRejection, utcnow
+from ..models import ActivityRecord, ActivityVersion, Completion, CompletionRejection, Learner, utcnow
 from ..status_lists import CredentialIssuer
 from .issuing import accepted_rows
 from .judging import CompletionSettings, Rejected, judge
@@ -161,8 +163,8 @@ def _unstorable(value: Any, where: str) -> str | None:
 
 
 def _bounded(reason: str) -> str:
-    """A reason fit to answer and store: valid UTF-8, at most _REASON_LIMIT characters."""
-    text = reason.encode("utf-8", "replace").decode("utf-8")
+    """A reason fit to answer and store: valid UTF-8 without NUL, at most _REASON_LIMIT characters."""
+    text = reason.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
     return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 1] + "…"
 
 
@@ -207,7 +209,9 @@ class _Batch:
 
     def run(self, parsed: list[_Parsed]) -> list[CompletionResult]:
         good = [p.item for p in parsed if p.item is not None]
-        self._load_stored(sorted({str(i.id) for i in good}))
+        if good:
+            self._take_turn()
+        self._load_stored(sorted({str(i.id) for i in good}), sorted({i.activity_id for i in good}))
         self._load_activities(sorted({i.activity_id for i in good}))
         for p in parsed:
             try:
@@ -223,23 +227,45 @@ class _Batch:
         enqueue_statements(self.s, self.parents, self.settings.xapi)  # for the LRS, in this transaction
         return self.results
 
-    def _load_stored(self, ids: list[str]) -> None:
-        for part in _chunks(ids):
-            for row in self.s.execute(
-                select(Completion.id, Completion.learner_id, Completion.content_hash, Completion.result_json).where(
-                    Completion.id.in_(part)
+    def _take_turn(self) -> None:
+        """Wait for this learner's other batches to commit (a retry racing the first send).
+
+        On PostgreSQL a row lock on the learner, held to the end of this transaction: each
+        batch then decides duplicate / already-credited on what the one before it stored,
+        so no two of them insert the same completion and fall back on the retry. SQLite
+        renders no lock (it has one writer at a time anyway); there the unique keys on the
+        completion id and on (learner, activity) refuse the second insert and the batch
+        is judged again (process_batch), seeing the first one's rows."""
+        self.s.execute(select(Learner.id).where(Learner.id == self.learner.id).with_for_update(key_share=True))
+
+    def _load_stored(self, ids: list[str], activity_ids: list[str]) -> None:
+        """The completions this batch's items meet, by id (anyone's) or by activity (this
+        learner's), read in ONE statement: on PostgreSQL each statement sees what was
+        committed before it, so two queries could find a racing batch's completion by
+        activity but not by id, and answer `already-credited` for a credited item.
+        A batch has at most MAX_COMPLETION_BATCH items: one IN (…) each, well under every
+        backend's parameter limit."""
+        if not ids:
+            return
+        wanted, activities = set(ids), set(activity_ids)
+        for row in self.s.execute(
+            select(
+                Completion.id, Completion.learner_id, Completion.activity_id, Completion.completed_at_corrected,
+                Completion.content_hash, Completion.result_json,
+            ).where(
+                or_(
+                    Completion.id.in_(ids),
+                    and_(Completion.learner_id == self.learner.id, Completion.activity_id.in_(activity_ids)),
                 )
-            ):
+            )
+        ):
+            if row.id in wanted:
                 self.existing[row.id] = (row.learner_id, row.content_hash, row.result_json)
+            if row.learner_id == self.learner.id and row.activity_id in activities:
+                self.credited[row.activity_id] = row.completed_at_corrected
 
     def _load_activities(self, activity_ids: list[str]) -> None:
         for part in _chunks(activity_ids):
-            for row in self.s.execute(
-                select(Completion.activity_id, Completion.completed_at_corrected).where(
-                    Completion.learner_id == self.learner.id, Completion.activity_id.in_(part)
-                )
-            ):
-                self.credited[row.activity_id] = row.completed_at_corrected
             for rec in self.s.execute(select(ActivityRecord).where(ActivityRecord.id.in_(part))).scalars():
                 self.records[rec.id] = rec
                 self.versions[(rec.id, rec.version)] = rec.json_text

@@ -106,9 +106,17 @@ def _evaluation(responses: dict | None) -> protocol.EvaluationResponse | None:
     if responses is None:
         return None
     return protocol.EvaluationResponse(
-        ratings=responses.get("ratings") or {}, texts=responses.get("texts") or {},
-        commitments=responses.get("commitments") or [], reminder_weeks=responses.get("reminder_weeks"),
+        ratings=responses.get("ratings") or {},
+        texts={qid: _sendable(text) for qid, text in (responses.get("texts") or {}).items()},
+        commitments=[_sendable(text) for text in responses.get("commitments") or []],
+        reminder_weeks=responses.get("reminder_weeks"),
     )
+
+
+def _sendable(text: str) -> str:
+    """The learner's own words as the protocol takes them: a NUL (pasted in, invisible) is
+    dropped, since the server refuses text holding one (protocol.refuse_nul)."""
+    return text.replace("\x00", "")
 
 
 def _aware(t: datetime) -> datetime:

@@ -97,6 +97,12 @@ def test_rule5_the_evaluation_goes_as_saved_and_the_watched_share_is_capped(demo
     assert build(demo).evaluation is None
 
 
+def test_a_nul_pasted_into_the_evaluation_is_dropped_not_sent_for_the_server_to_refuse(demo):
+    saved = {"ratings": {"e1": 5}, "texts": {"e4": "More\x00 cases"}, "commitments": ["Ask for\x00 a log"]}
+    item = build(demo, evaluation=saved)
+    assert item.evaluation.texts == {"e4": "More cases"} and item.evaluation.commitments == ["Ask for a log"]
+
+
 def test_rule6_why_a_claim_is_refused_has_a_code_not_just_words(demo):
     acked = NOW - timedelta(days=1)
     ready = LearnerRecords("pharmacist", None, "0315", acked, [attempt(1, True, CORRECTED)], 0.9, 54_000, True)

@@ -85,12 +85,6 @@ def post(client: httpx.Client, headers: dict[str, str], *items: dict[str, Any]) 
     return r.json()["results"]
 
 
-def database_args(server: RunningServer) -> list[str]:
-    """The CLI options that open `server`'s database: its data folder, and the run's
-    PostgreSQL database when there is one (`--server-db=postgresql`)."""
-    return ["--data-dir", str(server.data_dir), *(["--database-url", server.database_url] if server.database_url else [])]
-
-
 def signed_in(client: httpx.Client, username: str, password: str = "demo") -> dict[str, str]:
     return bearer(sign_in(client, username, password))
 

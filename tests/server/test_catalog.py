@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cmecore.protocol import Activity, Catalog
 
 from tests.support.activities import DEMO_ID, minimal_activity
@@ -131,8 +133,27 @@ def test_database_url_puts_the_database_where_the_operator_says(tmp_path):
     assert (tmp_path / "data" / "media").is_dir()  # media stay in the data dir
 
 
+def test_a_server_on_another_database_keeps_no_sqlite_file_in_its_data_folder(server):
+    if server.database_url is None:
+        pytest.skip("this pass runs on SQLite in the data folder (test_database_url_puts_the_database_… covers a URL)")
+    assert not list(server.data_dir.glob("server.sqlite3*"))
+    assert (server.data_dir / "media").is_dir()
+
+
+def test_the_database_enforces_foreign_keys(server):
+    from sqlalchemy.exc import IntegrityError
+
+    from creditserver.models import RefreshToken, utcnow
+
+    with pytest.raises(IntegrityError), server.app.state.db.session() as s:  # a token of no learner
+        s.add(RefreshToken(token_hash="0" * 64, learner_id="no-such-learner", expires_at=utcnow()))
+
+
 def test_sqlite_database_uses_wal_and_foreign_keys(server):
     from sqlalchemy import text
+
+    if server.database_url is not None:
+        pytest.skip("PRAGMAs are SQLite's own; on PostgreSQL test_the_database_enforces_foreign_keys checks the foreign keys")
 
     with server.app.state.db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from creditserver.runner import serve_in_thread
 from cmecore.credentials import FORM_LEGACY, FORM_OB3, check_credential, multikey
 from cmecore.signatures import canonical_json, sign_credential
 from creditserver.keys import load_or_create_key
@@ -189,14 +188,15 @@ def test_sign_in_reply_carries_the_signing_key(credit_api):
     assert (tokens.server_public_key, tokens.key_id) == (key["public_key"], key["key_id"])
 
 
-def test_key_is_made_once_kept_private_and_survives_a_restart(tmp_path):
-    data = tmp_path / "server"
-    with serve_in_thread(data) as server, client_for(server) as api:
+def test_key_is_made_once_kept_private_and_survives_a_restart(start_server):
+    server = start_server(demo=False)
+    with client_for(server) as api:
         first = api.get("/keys").json()
-    path = data / "signing-key.pem"
+    server.stop()
+    path = server.data_dir / "signing-key.pem"
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    with serve_in_thread(data) as server, client_for(server) as api:
+    with client_for(start_server(again=server, demo=False)) as api:
         assert api.get("/keys").json() == first
 
 

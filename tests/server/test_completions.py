@@ -6,13 +6,12 @@ and a client UUID is an idempotency key (xAPI: a repeated id never changes the r
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from creditserver.models import Certificate, Completion, CompletionAttempt, CompletionEvaluation, CompletionRejection
-from creditserver.runner import serve_in_thread
 from cmecore.protocol import CompletionBatchResult, MyCompletions
 
 from tests.support.activities import CORRECT, WRONG, activity_doc, today
@@ -216,9 +215,10 @@ def test_completion_synced_beyond_the_grace_is_refused_rule_3(credit_server, cre
     assert res["status"] == "rejected" and res["reason_code"] == "grace-expired"
 
 
-def test_the_grace_is_a_server_setting_rule_3(tmp_path):
+def test_the_grace_is_a_server_setting_rule_3(start_server, tmp_path):
     ended = today() - timedelta(days=40)
-    with serve_in_thread(tmp_path / "server", demo=True, completion_grace_days=60) as server, client_for(server) as api:
+    server = start_server(completion_grace_days=60)
+    with client_for(server) as api:
         publish(server, tmp_path, activity_doc("ended", release=ended - timedelta(days=200), termination=ended))
         done = datetime.combine(ended, datetime.min.time(), tzinfo=UTC) - timedelta(days=1)
         [res] = post(api, signed_in(api, "demo"), completion("ended", completed=done))
@@ -340,22 +340,21 @@ def test_the_batch_needs_sign_in_and_at_most_500_items(credit_api, demo_auth):
     assert credit_api.post("/completions", json=[completion(CREDIT_ACTIVITY)], headers=demo_auth).status_code == 422
 
 
-def test_a_data_dir_from_before_completions_still_starts_and_grades_the_current_version(tmp_path):
+def test_a_data_dir_from_before_completions_still_starts_and_grades_the_current_version(start_server, tmp_path):
     """Such a database (no alembic_version: from before migrations) is upgraded at start by
     the first migration, which adds the tables it lacks and leaves the others untouched; a
     version published before version history existed is read from the activities table."""
-    data = tmp_path / "server"
-    with serve_in_thread(data, demo=True) as server:
-        publish(server, tmp_path, activity_doc("old-one"))
-    con = sqlite3.connect(data / "server.sqlite3")
-    for table in ("certificates", "completion_attempts", "completion_evaluations", "completion_rejections",
-                  "completions", "activity_versions", "alembic_version"):
-        con.execute(f"DROP TABLE {table}")
-    con.commit()
-    con.close()
-    (data / "signing-key.pem").unlink()
+    server = start_server()
+    publish(server, tmp_path, activity_doc("old-one"))
+    server.stop()
+    with server.app.state.db.engine.begin() as conn:  # SQLite or PostgreSQL, as the suite runs
+        for table in ("certificates", "completion_attempts", "completion_evaluations", "completion_rejections",
+                      "completions", "activity_versions", "alembic_version"):
+            conn.execute(text(f"DROP TABLE {table}"))
+    server.app.state.db.dispose()
+    (server.data_dir / "signing-key.pem").unlink()
 
-    with serve_in_thread(data, demo=True) as server, client_for(server) as api:
+    with client_for(start_server(again=server)) as api:
         [res] = post(api, signed_in(api, "demo"), completion("old-one"))
     assert res["status"] == "accepted"
 

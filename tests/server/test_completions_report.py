@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 from creditserver.cli import main
 
 from tests.support.activities import WRONG, today
+from tests.support.servers import data_options
 
 from .conftest import CREDIT_ACTIVITY
-from .credit_support import claim_for, completion, database_args, post, publish_copies, signed_in
+from .credit_support import claim_for, completion, post, publish_copies, signed_in
 
 
 def run_report(capsys, server, *args: str) -> str:
     capsys.readouterr()
-    assert main(["report", *database_args(server), *args]) == 0
+    assert main(["report", *data_options(server), *args]) == 0
     return capsys.readouterr().out
 
 

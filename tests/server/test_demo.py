@@ -9,7 +9,6 @@ import av
 import pytest
 
 from creditserver.demo import DEMO_ACTIVITY_ID, DEMO_FOLDER
-from creditserver.runner import serve_in_thread
 from cmecore.protocol import Catalog
 
 from .conftest import bearer, client_for, sign_in
@@ -93,20 +92,22 @@ def test_demo_learners_sign_in(api):
     assert (pharm["profession"], pharm["degree"]) == ("pharmacist", "PharmD")
 
 
-def test_loading_the_demo_twice_duplicates_nothing(tmp_path):
-    data = tmp_path / "data"
-    with serve_in_thread(data, demo=True) as first, client_for(first) as client:
+def test_loading_the_demo_twice_duplicates_nothing(start_server):
+    from sqlalchemy import select
+
+    from creditserver.models import Learner
+
+    first = start_server()
+    with client_for(first) as client:
         before = client.get("/catalog", headers=bearer(sign_in(client))).json()
-    with serve_in_thread(data, demo=True) as second, client_for(second) as client:
+    first.stop()
+    second = start_server(again=first)
+    with client_for(second) as client:
         tokens = sign_in(client)
         after = client.get("/catalog", headers=bearer(tokens)).json()
         assert after == before  # same cursor, same single activity, same version
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(f"sqlite:///{data / 'server.sqlite3'}")
-    with engine.connect() as conn:
-        usernames = [r[0] for r in conn.execute(text("select username from learners order by username"))]
-    engine.dispose()
+    with second.app.state.db.session() as s:
+        usernames = list(s.scalars(select(Learner.username).order_by(Learner.username)))
     assert usernames == ["demo", "pharm"]
 
 

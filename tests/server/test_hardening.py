@@ -1,6 +1,7 @@
 """The server against an attacker and a careless admin (issue 11, item 3), over loopback
-on real SQLite: sign-in throttling, password hashing, one form per username, body size,
-bad items alone in a batch, huge Range numbers, options checked at start."""
+on the suite's database (SQLite; PostgreSQL in the second pass): sign-in throttling,
+password hashing, one form per username, body size, bad items alone in a batch, huge Range
+numbers, options checked at start."""
 
 from __future__ import annotations
 

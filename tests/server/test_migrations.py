@@ -5,6 +5,8 @@ once both succeed."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 import shutil
 import subprocess
@@ -15,14 +17,14 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import Integer, func, inspect, select, text
 
 from creditserver.app import create_app
 from creditserver.cli import main
-from creditserver.db import default_url, make_engine
+from creditserver.db import close_data_files, default_url, make_engine
 from creditserver.models import Base, Certificate
 from creditserver.runner import serve_in_thread
-from creditserver.schema import SCHEMA_HEAD, SchemaBehind, alembic_head, migrate, prepare_database
+from creditserver.schema import MIGRATIONS_DIR, SCHEMA_HEAD, SchemaBehind, alembic_head, migrate, prepare_database
 
 from .conftest import bearer, sign_in
 
@@ -37,8 +39,8 @@ def old_database(data: Path) -> Path:
     return data
 
 
-def row_counts(data: Path) -> dict[str, int]:
-    engine = make_engine(default_url(data))
+def row_counts(data: Path, url: str | None = None) -> dict[str, int]:
+    engine = make_engine(url or default_url(data))
     try:
         with engine.connect() as conn:
             return {
@@ -50,9 +52,9 @@ def row_counts(data: Path) -> dict[str, int]:
         engine.dispose()
 
 
-def schema_differences(data: Path) -> list:
+def schema_differences(data: Path, url: str | None = None) -> list:
     """What Alembic's autogenerate would change to make the database match models.py."""
-    engine = make_engine(default_url(data))
+    engine = make_engine(url or default_url(data))
     try:
         with engine.connect() as conn:
             return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
@@ -77,7 +79,7 @@ def test_migrate_upgrades_a_database_from_before_alembic_keeping_every_row(tmp_p
 
     assert main(["migrate", "--data-dir", str(data)]) == 0
     assert f"upgraded the database from before migrations to schema {SCHEMA_HEAD}" in capsys.readouterr().out
-    # every row kept; 0002, 0004 and 0005 add a table each
+    # every row kept; 0002, 0003 and 0004 add a table each
     assert row_counts(data) == {**before, "set_password_codes": 0, "credential_status": 0, "xapi_outbox": 0}
     assert schema_differences(data) == []
 
@@ -165,24 +167,121 @@ def test_a_newer_schema_is_refused(tmp_path, capsys):
     assert "upgraded by a newer cme-credit-server" in capsys.readouterr().err
 
 
-def _prepare_after_barrier(data: str, barrier) -> None:
+def _prepare_after_barrier(data: str, url: str | None, barrier) -> None:
     barrier.wait()
-    prepare_database(Path(data))
+    prepare_database(Path(data), url)
 
 
-def test_two_processes_preparing_one_empty_database_both_succeed(tmp_path):
+def test_two_processes_preparing_one_empty_database_both_succeed(tmp_path, server_database):
     spawn = multiprocessing.get_context("spawn")
     for attempt in range(3):
-        data = tmp_path / f"data{attempt}"
+        data, url = tmp_path / f"data{attempt}", server_database()  # the suite's backend
         barrier = spawn.Barrier(2)
-        workers = [spawn.Process(target=_prepare_after_barrier, args=(str(data), barrier)) for _ in range(2)]
+        workers = [spawn.Process(target=_prepare_after_barrier, args=(str(data), url, barrier)) for _ in range(2)]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join(120)
         assert [worker.exitcode for worker in workers] == [0, 0]
-        assert schema_differences(data) == []
-        assert row_counts(data)["catalog_state"] == 1
+        assert schema_differences(data, url) == []
+        assert row_counts(data, url)["catalog_state"] == 1
+
+
+def _migrate_after_barrier(options: list[str], barrier, said) -> None:
+    out = io.StringIO()
+    barrier.wait()
+    with contextlib.redirect_stdout(out):
+        code = main(["migrate", *options])
+    said.put(out.getvalue().strip())
+    sys.exit(code)
+
+
+def test_three_migrate_commands_at_once_on_an_empty_database_one_upgrades_the_others_find_it_done(
+        tmp_path, server_database):
+    """Several workers or an admin's script starting together: the migration lock (an
+    advisory lock on PostgreSQL, a file lock and BEGIN IMMEDIATE on SQLite) makes them take
+    turns, in real processes, each running the real command."""
+    spawn = multiprocessing.get_context("spawn")
+    for attempt in range(2):
+        data, url = tmp_path / f"data{attempt}", server_database()
+        options = ["--data-dir", str(data)] + (["--database-url", url] if url else [])
+        barrier, said = spawn.Barrier(3), spawn.Queue()
+        workers = [spawn.Process(target=_migrate_after_barrier, args=(options, barrier, said)) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(120)
+        assert [worker.exitcode for worker in workers] == [0, 0, 0]
+        lines = sorted(said.get(timeout=10) for _ in workers)
+        assert lines == [f"the database is already at schema {SCHEMA_HEAD}"] * 2 + [
+            f"upgraded the database from empty to schema {SCHEMA_HEAD}"]
+        assert schema_differences(data, url) == []
+        assert row_counts(data, url)["catalog_state"] == 1
+
+
+def copy_rows(source: Path, url: str) -> None:
+    """Every row of the SQLite database `source` into the database at `url` (its tables made
+    already), replacing what they held; PostgreSQL's id sequences are moved past the copied ids."""
+    from sqlalchemy import MetaData
+
+    old, new = make_engine(f"sqlite:///{source}"), make_engine(url)
+    try:
+        tables = MetaData()
+        tables.reflect(old)
+        with old.connect() as src, new.begin() as dst:
+            for table in reversed(tables.sorted_tables):
+                dst.execute(table.delete())
+            for table in tables.sorted_tables:
+                rows = [dict(row._mapping) for row in src.execute(select(table))]
+                if rows:
+                    dst.execute(table.insert(), rows)
+                if new.dialect.name == "postgresql" and "id" in table.c and isinstance(table.c.id.type, Integer):
+                    dst.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                     f"(SELECT coalesce(max(id), 0) + 1 FROM {table.name}), false)"))
+    finally:
+        old.dispose()
+        new.dispose()
+
+
+def database_at(data: Path, url: str | None, revision: str) -> None:
+    """A database at an older schema `revision`, made by Alembic as that release did."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    close_data_files(data, url)
+    engine = make_engine(url or default_url(data))
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def test_migrate_upgrades_a_database_at_0001_keeping_every_row(tmp_path, server_database, capsys):
+    """On the suite's backend (PostgreSQL too): a database a 0001 server made and filled (the
+    rows of the committed old database) is upgraded by the command, every row kept."""
+    data, url = tmp_path / "data", server_database()
+    database_at(data, url, "0001")
+    copy_rows(PRE_ALEMBIC, url or default_url(data))
+    before = row_counts(data, url)
+    assert before["completions"] == before["certificates"] == 1 and before["learners"] == 3
+    assert "set_password_codes" not in before
+
+    options = ["--data-dir", str(data)] + (["--database-url", url] if url else [])
+    assert main(["migrate", *options]) == 0
+    assert f"upgraded the database from schema 0001 to schema {SCHEMA_HEAD}" in capsys.readouterr().out
+    assert row_counts(data, url) == {**before, "set_password_codes": 0}
+    assert schema_differences(data, url) == []
+
+    with serve_in_thread(data, database_url=url) as server, httpx.Client(base_url=server.api_url, timeout=10) as api:
+        headers = bearer(sign_in(api))  # the demo learner's password hash survived
+        mine = api.get("/me/completions", headers=headers)
+        assert mine.status_code == 200, mine.text
+        assert len(mine.json()["completions"]) == 1, mine.json()
+        sign_in(api, "nurse1", "correct horse battery")  # a new refresh token: the ids go on from the copied ones
 
 
 def _has_alembic_version(data: Path) -> bool:

@@ -16,6 +16,8 @@ from sqlalchemy import func, select, update
 from creditserver.cli import main
 from creditserver.models import AccessToken, CompletionRejection, Learner, RefreshToken, SetPasswordCode, utcnow
 
+from tests.support.servers import data_options
+
 from .conftest import client_for, sign_in
 
 GOOD_PASSWORD = "correct horse battery"
@@ -47,7 +49,7 @@ def import_file(server, tmp_path, text: str, *options: str) -> tuple[int, str, s
     source = tmp_path / "people.csv"
     source.write_text(text, encoding="utf-8")
     codes = tmp_path / "codes.csv"
-    code, out, err = credit_cli(server.capsys, "learner", "import", "--data-dir", str(server.data_dir),
+    code, out, err = credit_cli(server.capsys, "learner", "import", *data_options(server),
                              "--codes", str(codes), *options, str(source))
     issued = {}
     if codes.exists():
@@ -143,7 +145,7 @@ def test_prune_removes_only_expired_tokens_and_rejection_records_older_than_aske
                       .values(expires_at=utcnow() - timedelta(days=1)))
             s.add_all([_rejection(learner_id, 100), _rejection(learner_id, 40), _rejection(learner_id, 10)])
 
-        code, out, _err = credit_cli(capsys, "prune", "--data-dir", str(server.data_dir), "--rejection-days", "30")
+        code, out, _err = credit_cli(capsys, "prune", *data_options(server), "--rejection-days", "30")
 
         assert code == 0
         assert "pruned 1 expired access tokens, 1 expired refresh tokens" in out
@@ -184,7 +186,7 @@ def test_a_header_naming_a_column_twice_or_missing_a_required_one_is_refused(ser
 def test_learner_code_gives_a_new_code_and_the_earlier_one_stops_working(server, capsys):
     """For a learner whose code was lost or expired, or who forgot their password."""
     server.add_learner("Kim", "the old password", profession="nurse", display_name="Kim Kent")
-    where = ["--data-dir", str(server.data_dir)] + (["--database-url", server.database_url] if server.database_url else [])
+    where = data_options(server)
 
     def new_code(*options: str) -> str:
         code, out, _err = credit_cli(capsys, "learner", "code", *where, *options)
@@ -202,3 +204,13 @@ def test_learner_code_gives_a_new_code_and_the_earlier_one_stops_working(server,
 
     code, _out, err = credit_cli(capsys, "learner", "code", *where, "nobody")
     assert code == 2 and "there is no learner 'nobody' here" in err
+
+
+def test_import_refuses_a_row_with_a_nul_and_imports_the_others(server, tmp_path, capsys):
+    server.capsys = capsys
+    people = "username,name,profession\nnora,Nora\x00 North,nurse\nol\x00iver,Oliver,nurse\npaul,Paul Park,nurse\n"
+    code, out, err, issued = import_file(server, tmp_path, people)
+    assert code == 2 and "imported 1 learners" in out, (out, err)
+    assert sorted(issued) == ["paul"]
+    assert "row 2, display_name: must not contain a NUL character" in err
+    assert "row 3, username: must not contain a NUL character" in err

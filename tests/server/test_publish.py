@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from creditserver.cli import main
-from creditserver.runner import serve_in_thread
 from cmecore.protocol import Catalog
 
 from tests.support.activities import minimal_activity
@@ -26,19 +25,20 @@ def _refused(capsys, argv) -> str:
     return err
 
 
-def test_published_folder_is_served_with_hashed_assets(tmp_path, capsys):
-    data = tmp_path / "data"
+def test_published_folder_is_served_with_hashed_assets(tmp_path, capsys, server_data):
+    store = server_data()
+    data = store.folder
     folder = write_folder(tmp_path / "act", minimal_activity("cli-act"))
 
-    assert main(["publish", "--data-dir", str(data), str(folder)]) == 0
+    assert main(["publish", *store.options, str(folder)]) == 0
     assert "published cli-act version 1" in capsys.readouterr().out
-    assert main(["publish", "--data-dir", str(data), str(folder)]) == 0
+    assert main(["publish", *store.options, str(folder)]) == 0
     assert "unchanged" in capsys.readouterr().out
     _stdin("s3cret passphrase\n")
-    assert main(["learner", "add", "--data-dir", str(data), "--username", "nina", "--password-stdin",
+    assert main(["learner", "add", *store.options, "--username", "nina", "--password-stdin",
                  "--profession", "nurse", "--display-name", "Nina Nurse", "--degree", "RN"]) == 0
 
-    with serve_in_thread(data) as server, client_for(server) as client:
+    with store.serve() as server, client_for(server) as client:
         tokens = sign_in(client, "nina", "s3cret passphrase")
         assert tokens["learner"]["display_name"] == "Nina Nurse"
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}
@@ -127,34 +127,33 @@ def test_broken_json_and_missing_file_are_refused(tmp_path, capsys):
     assert "activity.json: missing" in _refused(capsys, ["publish", "--data-dir", str(tmp_path / "d"), str(empty)])
 
 
-def test_explicit_version_must_move_forward(tmp_path, capsys):
-    data = str(tmp_path / "data")
+def test_explicit_version_must_move_forward(tmp_path, capsys, server_data):
+    store = server_data()
     folder = write_folder(tmp_path / "act", minimal_activity(version=3))
-    assert main(["publish", "--data-dir", data, str(folder)]) == 0
+    assert main(["publish", *store.options, str(folder)]) == 0
     write_folder(folder, minimal_activity(version=3, title="Changed without a new version"))
     assert "version: must be greater than the published version 3" in _refused(
-        capsys, ["publish", "--data-dir", data, str(folder)]
+        capsys, ["publish", *store.options, str(folder)]
     )
 
 
-def test_withdraw_from_the_command_line(tmp_path, capsys):
-    data = tmp_path / "data"
+def test_withdraw_from_the_command_line(tmp_path, capsys, server_data):
+    store = server_data()
     folder = write_folder(tmp_path / "act", minimal_activity("going"))
-    assert main(["publish", "--data-dir", str(data), str(folder)]) == 0
-    assert main(["withdraw", "--data-dir", str(data), "going"]) == 0
+    assert main(["publish", *store.options, str(folder)]) == 0
+    assert main(["withdraw", *store.options, "going"]) == 0
     assert "withdrew going" in capsys.readouterr().out
-    assert "no activity 'nope'" in _refused(capsys, ["withdraw", "--data-dir", str(data), "nope"])
+    assert "no activity 'nope'" in _refused(capsys, ["withdraw", *store.options, "nope"])
 
-    with serve_in_thread(data) as server, client_for(server) as client:
+    with store.serve() as server, client_for(server) as client:
         server.add_learner("u", "pw")
         headers = {"Authorization": f"Bearer {sign_in(client, 'u', 'pw')['access_token']}"}
         assert client.get("/catalog", headers=headers).json()["activities"] == []
         assert client.get("/catalog", params={"since": 1}, headers=headers).json()["withdrawn"] == ["going"]
 
 
-def test_learner_add_refuses_bad_fields_and_duplicates(tmp_path, capsys):
-    data = str(tmp_path / "data")
-    base = ["learner", "add", "--data-dir", data, "--password-stdin", "--profession", "pharmacist",
+def test_learner_add_refuses_bad_fields_and_duplicates(capsys, server_data):
+    base = ["learner", "add", *server_data().options, "--password-stdin", "--profession", "pharmacist",
             "--display-name", "Phil", "--degree", "PharmD"]
     _stdin("long enough pw\n")
     err = _refused(capsys, [*base, "--username", "phil", "--birth-mmdd", "1399"])
@@ -172,11 +171,11 @@ def test_cli_requires_a_data_dir(capsys):
     assert "--data-dir" in capsys.readouterr().err
 
 
-def test_publish_without_version_starts_at_1_and_asset_json_has_no_local_paths(tmp_path):
-    data = tmp_path / "data"
+def test_publish_without_version_starts_at_1_and_asset_json_has_no_local_paths(tmp_path, server_data):
+    store = server_data()
     folder = write_folder(tmp_path / "act", minimal_activity("paths"))
-    assert main(["publish", "--data-dir", str(data), str(folder)]) == 0
-    with serve_in_thread(data) as server:
+    assert main(["publish", *store.options, str(folder)]) == 0
+    with store.serve() as server:
         server.add_learner("u", "pw")
         client = httpx.Client(base_url=server.api_url)
         headers = {"Authorization": f"Bearer {sign_in(client, 'u', 'pw')['access_token']}"}

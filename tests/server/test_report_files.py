@@ -20,7 +20,9 @@ from creditserver.runner import RunningServer
 from tests.support.activities import activity_doc
 
 from .conftest import CREDIT_ACTIVITY, write_folder
-from .credit_support import claim_for, completion, database_args, post, signed_in
+from tests.support.servers import data_options
+
+from .credit_support import claim_for, completion, post, signed_in
 
 DOCS = Path(__file__).parents[2] / "docs" / "reporting.md"
 
@@ -37,7 +39,7 @@ DEMO_UAN = "0000-9999-26-001-H01-P"
 
 def report(capsys, server: RunningServer, *args: str) -> tuple[int, str, str]:
     capsys.readouterr()
-    code = main(["report", *database_args(server), *args])
+    code = main(["report", *data_options(server), *args])
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,6 +50,40 @@ def server_database(request) -> Iterator[NewDatabase]:
         cluster.stop()
     else:
         yield lambda: None
+
+
+@dataclass(frozen=True)
+class ServerData:
+    """Where a server keeps its data on the suite's backend: a data folder (media, keys) and
+    the database URL (None: SQLite in the folder)."""
+
+    folder: Path
+    database_url: str | None = None
+
+    @property
+    def options(self) -> list[str]:
+        """`--data-dir` (and `--database-url`) for a `cme-credit-server` command on this data."""
+        options = ["--data-dir", str(self.folder)]
+        if self.database_url is not None:
+            options += ["--database-url", self.database_url]
+        return options
+
+    def serve(self, **options: Any) -> RunningServer:
+        """A server on this data (stop it, or use it as a context manager)."""
+        return serve_in_thread(self.folder, database_url=self.database_url, **options)
+
+
+def data_options(server: RunningServer) -> list[str]:
+    """The command line's options for `server`'s data: a `cme-credit-server` command run
+    beside a test server works on the same database, whichever backend the suite runs on."""
+    return ServerData(server.data_dir, server.database_url).options
+
+
+@pytest.fixture
+def server_data(tmp_path_factory, server_database: NewDatabase) -> Callable[[], ServerData]:
+    """`server_data() -> ServerData`: a new data folder and database on the suite's backend,
+    for tests that run commands before (or without) a server."""
+    return lambda: ServerData(tmp_path_factory.mktemp("data"), server_database())
 
 
 def server_backend(config) -> str:

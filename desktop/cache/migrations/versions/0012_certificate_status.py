@@ -1,6 +1,6 @@
 """certificates: revocation, checked offline against the server's status list kept here
 
-Credentials issued since the server's migration 0004 name a revocation list (W3C Bitstring
+Credentials issued since the server's migration 0003 name a revocation list (W3C Bitstring
 Status List). The client keeps each list it fetched (`status_lists`, with the time) and
 records on each certificate the last offline check: the credential's form, whether it is
 revoked (NULL: not known) and when the list that said so was fetched. Certificates cached

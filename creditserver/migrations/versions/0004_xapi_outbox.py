@@ -3,8 +3,8 @@
 Each accepted completion leaves its xAPI statements here, in the transaction that accepts
 it; the server's background sender delivers them and marks them sent (creditserver/lrs).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0005"
-down_revision = "0004"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ Certificates issued from now on carry an Open Badges 3.0 credential with a
 bit) once, at issue, and records when it was revoked (`cme-credit-server revoke`).
 Positions are never reused, so the table has no foreign key to `certificates`.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0004"
-down_revision = "0003"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
