@@ -130,13 +130,7 @@ class CreditServerApi:
     def certificate_credential(self, access_token: str, certificate_id: str) -> dict:
         reply = self._send("GET", f"/certificates/{_cert_id(certificate_id)}.json", token=access_token)
         self._raise_for_status(reply)
-        try:
-            doc = json.loads(reply.body)
-        except ValueError as exc:
-            raise InvalidResponse("The server's signed certificate is not JSON; it was not kept.") from exc
-        if not isinstance(doc, dict):
-            raise InvalidResponse("The server's signed certificate is not a JSON object; it was not kept.")
-        return doc
+        return _json_object(reply.body, "signed certificate")
 
     def signed_activity(self, access_token: str, activity_id: str) -> protocol.SignedActivity:
         """`GET /activities/{id}/signed`: the activity as published, with the server's signature (content packs)."""
@@ -175,13 +169,7 @@ class CreditServerApi:
             raise InvalidResponse(f"{url!r} is not this credit server's revocation list.")
         reply = self._send("GET", rest, max_bytes=4 * 1024 * 1024)
         self._raise_for_status(reply)
-        try:
-            doc = json.loads(reply.body)
-        except ValueError as exc:
-            raise InvalidResponse("The server's revocation list is not JSON; it was not kept.") from exc
-        if not isinstance(doc, dict):
-            raise InvalidResponse("The server's revocation list is not a JSON object; it was not kept.")
-        return doc
+        return _json_object(reply.body, "revocation list")
 
     def keys(self) -> protocol.SigningKeys:
         reply = self._send("GET", "/keys")
@@ -353,3 +341,14 @@ def _describe(exc: httpx.TransportError) -> str:
 
 
 __all__ = ["CreditServerApi", "CatalogReply", "CmeError"]
+
+
+def _json_object(body: bytes, what: str) -> dict:
+    """`body` as a JSON object, or InvalidResponse saying the server's `what` was not kept."""
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise InvalidResponse(f"The server's {what} is not JSON; it was not kept.") from exc
+    if not isinstance(doc, dict):
+        raise InvalidResponse(f"The server's {what} is not a JSON object; it was not kept.")
+    return doc
