@@ -348,7 +348,7 @@ def test_a_data_dir_from_before_completions_still_starts_and_grades_the_current_
     publish(server, tmp_path, activity_doc("old-one"))
     server.stop()
     with server.app.state.db.engine.begin() as conn:  # SQLite or PostgreSQL, as the suite runs
-        for table in ("certificates", "completion_attempts", "completion_evaluations", "completion_rejections",
+        for table in ("xapi_outbox", "certificates", "completion_attempts", "completion_evaluations", "completion_rejections",
                       "completions", "activity_versions", "alembic_version"):
             conn.execute(text(f"DROP TABLE {table}"))
     server.app.state.db.dispose()
