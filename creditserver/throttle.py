@@ -142,16 +142,17 @@ class SignInThrottle:
         if unless_locked:  # a locked row keeps every value (the old ones, on the right of SET)
             locked = c.locked_until > now
             counted = {name: case((locked, c[name]), else_=value) for name, value in counted.items()}
-        upsert = _UPSERT[s.get_bind().dialect.name](_FAILURES).values(key=key, failures=1, last_failure_at=now, locked_until=None)
-        upsert = upsert.on_conflict_do_update(index_elements=[c.key], set_=counted).returning(c.failures, c.locked_until)
-        failures, locked_until = s.execute(upsert).one()
+        first = _UPSERT[s.get_bind().dialect.name](_FAILURES).values(key=key, failures=1, last_failure_at=now)
+        upsert = first.on_conflict_do_update(index_elements=[c.key], set_=counted)
+        failures, locked_until = s.execute(upsert.returning(c.failures, c.locked_until)).one()
         return failures, locked_until
 
     def _lock_for(self, s: Session, key: str, failures: int, free: int, now: datetime) -> None:
         """Lock `key` for as long as `failures` deserve (its row is already this transaction's)."""
         delay = self.settings.delay_s(failures, free)
         if delay:
-            s.execute(update(SignInFailures).where(SignInFailures.key == key).values(locked_until=now + timedelta(seconds=delay)))
+            until = now + timedelta(seconds=delay)
+            s.execute(update(SignInFailures).where(SignInFailures.key == key).values(locked_until=until))
 
     def _forget_old(self, s: Session, now: datetime) -> None:
         """Keep the table small: rows nobody has failed on for a while count for nothing.

@@ -15,16 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from creditserver.app import create_app
 from creditserver.auth import LearnerExists
 from creditserver.cli import main
 from creditserver.db import default_url
 from creditserver.models import CompletionRejection, Learner, SignInFailures
-from creditserver.onboarding import import_learners
-from creditserver.passwords import hash_password, normalise_username, verify_password
+from creditserver.passwords import normalise_username, verify_password
 from creditserver.throttle import ThrottleSettings
+from tests.support.learners import add_ward, sign_in_burst
 
 from .conftest import client_for
 from .credit_support import completion, count_rows, signed_in
@@ -83,46 +83,26 @@ def test_failures_from_one_address_lock_it_for_every_username(start_server):
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
 
 
-def _ward(server, count: int, password: str) -> list[str]:
-    """`count` learners sharing one password, added cheaply: imported without a password
-    (onboarding.import_learners), then given one Argon2id hash computed once."""
-    lines = ["username,display_name,profession", *(f"nurse{i},Nurse {i},nurse" for i in range(count))]
-    assert len(import_learners(server.app.state.db, lines).imported) == count
-    with server.app.state.db.session() as s:
-        s.execute(update(Learner).values(password_hash=hash_password(password)))
-    return [f"nurse{i}" for i in range(count)]
-
-
-def _burst(server, attempts: list[tuple[str, str]]) -> list[int]:
-    """Send every (username, password) sign-in at once, each on its own connection; the status codes."""
-
-    def attempt(credentials: tuple[str, str]) -> int:
-        with httpx.Client(base_url=server.api_url, timeout=300) as api:  # 200 Argon2id hashes on a busy machine
-            return _token(api, *credentials).status_code
-
-    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
-        return list(pool.map(attempt, attempts))
-
-
 def test_a_ward_behind_one_address_signs_in_at_once_and_nobody_is_refused(start_server):
     """200 clinicians behind one hospital NAT address sign in at the same moment with the
     right password: every one gets in. The passwords still being checked do not count as
     failures of the address, which would lock it after 30 (issue 12)."""
     server = start_server(demo=False)
-    ward = _ward(server, 200, "right password")
+    ward = add_ward(server, 200, "right password")
 
-    codes = _burst(server, [(name, "right password") for name in ward])
+    codes = sign_in_burst(server, [(name, "right password") for name in ward])
 
     assert codes == [200] * 200
     assert count_rows(server, SignInFailures) == 0  # every reservation was cleared by its right password
 
 
 def test_a_burst_of_guesses_on_one_username_beside_a_ward_signing_in_gets_only_the_free_tries(start_server):
-    server = start_server(demo=False, sign_in_throttle=ThrottleSettings(free_failures_per_username=5, first_delay_s=60))
-    ward = _ward(server, 50, "right password")
+    settings = ThrottleSettings(free_failures_per_username=5, first_delay_s=60)
+    server = start_server(demo=False, sign_in_throttle=settings)
+    ward = add_ward(server, 50, "right password")
     guesses = [("nurse0", f"guess {i}") for i in range(50)]
 
-    codes = _burst(server, guesses + [(name, "right password") for name in ward[1:]])
+    codes = sign_in_burst(server, guesses + [(name, "right password") for name in ward[1:]])
 
     assert codes[:50].count(401) <= 5 and set(codes[:50]) <= {401, 429}  # at most the free tries were checked
     assert codes[50:] == [200] * 49  # the other learners on that address were not held up
@@ -133,7 +113,8 @@ def test_parallel_guesses_through_two_server_processes_share_one_count(start_ser
     gets no more tries than one server gives, because the count is kept in the database."""
     settings = ThrottleSettings(free_failures_per_username=5, first_delay_s=60)
     first = start_server(sign_in_throttle=settings)
-    second = start_server(demo=False, database_url=first.database_url or default_url(first.data_dir), sign_in_throttle=settings)
+    shared = first.database_url or default_url(first.data_dir)
+    second = start_server(demo=False, database_url=shared, sign_in_throttle=settings)
 
     def guess(i: int) -> int:
         with client_for(first if i % 2 else second) as api:
@@ -151,7 +132,7 @@ def test_wrong_guesses_from_one_address_across_many_usernames_at_once_lock_the_a
     throttle.py); once they are counted the address is locked for every username."""
     server = start_server(sign_in_throttle=ThrottleSettings(free_failures_per_address=4, first_delay_s=60))
 
-    codes = _burst(server, [(f"someone{i}", "wrong password") for i in range(30)])
+    codes = sign_in_burst(server, [(f"someone{i}", "wrong password") for i in range(30)])
 
     assert set(codes) <= {401, 429} and codes.count(401) >= 4
     with client_for(server) as api:
@@ -170,9 +151,10 @@ def test_throttle_counts_are_kept_in_the_database_not_the_process(start_server):
 
 
 def test_failures_older_than_the_forget_time_are_forgotten(start_server):
-    server = start_server(sign_in_throttle=ThrottleSettings(free_failures_per_username=2, first_delay_s=60, forget_after_s=0))
-    with client_for(server) as api:
-        assert [_token(api, "demo", f"guess {i}").status_code for i in range(4)] == [401] * 4  # each finds the last one forgotten
+    settings = ThrottleSettings(free_failures_per_username=2, first_delay_s=60, forget_after_s=0)
+    server = start_server(sign_in_throttle=settings)
+    with client_for(server) as api:  # each guess finds the one before it forgotten
+        assert [_token(api, "demo", f"guess {i}").status_code for i in range(4)] == [401] * 4
         assert _token(api, "demo", "demo").status_code == 200
 
 
