@@ -25,10 +25,10 @@ refused if the address is locked. Reserving on the address too would count every
 clinician still waiting for their hash as a failure, and a ward of 200 signing in at once
 behind one hospital NAT address would lock itself out although every password is right.
 The trade-off: an attacker guessing from one address across many usernames at once gets
-their guesses in flight checked before the address's count catches up, so the address
-limit can be overshot by the number of attempts in flight (each bounded by the per-username
-limit and the server's request threads); after that, one address is locked for every
-username as before.
+their guesses in flight checked before the address's count catches up: the address limit
+can be overshot by the attempts in flight at that moment (no more than the free tries of
+each username guessed, nor than the server's request threads). Once they are counted, the
+address is locked for every username as before.
 
 Anyone can lock a username for up to `max_delay_s` by guessing; the address limit is
 higher because a ward's workstations often share one address.
