@@ -118,7 +118,7 @@ def create_app(
     app.state.request_log = RequestLog(request_log_size)
     app.state.signing_key = signing_key
     app.state.certificate_pdfs = certificates.PdfRenderer(db)
-    app.state.sign_in_throttle = SignInThrottle(db, sign_in_throttle)
+    app.state.sign_in_throttle = SignInThrottle(sign_in_throttle)
     app.state.public_url = public_url.rstrip("/") if public_url else None
     app.state.completion_settings = completions.CompletionSettings(
         grace_days=int(completion_grace_days), xapi=lrs.reporting if lrs else None)

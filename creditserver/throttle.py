@@ -4,35 +4,52 @@ A few failures are free (a typo, a forgotten caps lock). After that each failure
 the username (or the address) for twice as long as the one before, up to `max_delay_s`;
 while locked, `POST /auth/token` answers 429 with Retry-After and does not even look at
 the password, so a right password during the lockout is refused too. Failures older than
-`forget_after_s` are forgotten. A right password clears its username's count and takes
-its own attempt off the address's count.
+`forget_after_s` are forgotten. A right password clears its username's count.
 
-Every attempt is *reserved* as a failure before its password is checked (and given back
-when it turns out right), so a burst of parallel guesses cannot all slip in before the
-first one is counted. The counts live in the database (`SignInFailures`), like all of the
-server's state: several server processes share them and a restart forgives nothing. In a
-process the reservation is taken under one lock, which serialises it on SQLite; on
-PostgreSQL the rows are locked with SELECT … FOR UPDATE.
+The counts live in the database (`SignInFailures`), like all of the server's state:
+several server processes share them and a restart forgives nothing. No lock is held in
+the process and none across the password hash. A sign-in takes one short transaction
+before the hash (`reserve`, and the learner's lookup beside it) and one after (`failed`,
+or `succeeded` beside the new tokens), so hundreds of sign-ins hash in parallel.
 
-Trade-off: anyone can lock a username for up to `max_delay_s` by guessing; the address
-limit is higher because a ward's workstations often share one address.
+Username: every attempt is *reserved* as a failure before its password is checked (and
+cleared when it turns out right), so a burst of parallel guesses on one username cannot
+all slip in before the first is counted. The reservation is one atomic statement, an
+`INSERT … ON CONFLICT DO UPDATE … RETURNING` on the username's row (SQLite ≥ 3.35 and
+PostgreSQL alike): the database's row lock (PostgreSQL) or write lock (SQLite) orders
+concurrent attempts across threads and processes, and the count each one gets back
+decides alone whether it goes ahead.
+
+Address: only a password found wrong counts, after its check; at the start an attempt is
+refused if the address is locked. Reserving on the address too would count every
+clinician still waiting for their hash as a failure, and a ward of 200 signing in at once
+behind one hospital NAT address would lock itself out although every password is right.
+The trade-off: an attacker guessing from one address across many usernames at once gets
+their guesses in flight checked before the address's count catches up: the address limit
+can be overshot by the attempts in flight at that moment (no more than the free tries of
+each username guessed, nor than the server's request threads). Once they are counted, the
+address is locked for every username as before.
+
+Anyone can lock a username for up to `max_delay_s` by guessing; the address limit is
+higher because a ward's workstations often share one address.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, delete, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .db import Database
-from .models import SignInFailures, utcnow
+from .models import SignInFailures, UTCDateTime, utcnow
+
+_FAILURES = SignInFailures.__table__
+# INSERT … ON CONFLICT is each dialect's own construct (same SQL on both).
+_UPSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 @dataclass(frozen=True)
@@ -74,61 +91,78 @@ def keys_for(normalised_username: str, client_address: str | None) -> ThrottleKe
 
 
 class SignInThrottle:
-    """Reserve an attempt before checking a password; settle it after."""
+    """Reserve an attempt before checking a password; settle it after.
 
-    def __init__(self, db: Database, settings: ThrottleSettings | None = None) -> None:
-        self.db = db
+    Each method runs in the caller's session and commits nothing itself: `reserve` in the
+    transaction that looks the learner up, `failed` in its own, `succeeded` in the one that
+    issues the tokens. Safe from any number of threads and processes (module docstring)."""
+
+    def __init__(self, settings: ThrottleSettings | None = None) -> None:
         self.settings = settings or ThrottleSettings()
-        self._lock = threading.Lock()
 
-    def _free(self, keys: ThrottleKeys) -> Mapping[str, int]:
-        return {keys.username: self.settings.free_failures_per_username, keys.address: self.settings.free_failures_per_address}
-
-    def reserve(self, keys: ThrottleKeys) -> float:
-        """0 when the attempt may go ahead (it now counts as a failure), else seconds to wait."""
-        for attempt in range(3):
-            try:
-                with self._lock, self.db.session() as s:
-                    return self._reserve(s, keys, utcnow())
-            except IntegrityError:  # another process inserted the same key first: read it again
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _reserve(self, s: Session, keys: ThrottleKeys, now: datetime) -> float:
-        free = self._free(keys)
-        rows = {
-            r.key: r
-            for r in s.execute(select(SignInFailures).where(SignInFailures.key.in_(list(free))).with_for_update()).scalars()
-        }
-        wait = max(((r.locked_until - now).total_seconds() for r in rows.values() if r.locked_until and r.locked_until > now), default=0.0)
-        if wait > 0:
-            return wait
-        forget = timedelta(seconds=self.settings.forget_after_s)
-        for key, free_failures in free.items():
-            row = rows.get(key)
-            if row is None:
-                row = SignInFailures(key=key, failures=0, last_failure_at=now)
-                s.add(row)
-            elif row.last_failure_at < now - forget:
-                row.failures = 0
-            row.failures += 1
-            row.last_failure_at = now
-            delay = self.settings.delay_s(row.failures, free_failures)
-            row.locked_until = now + timedelta(seconds=delay) if delay else None
-        # Keep the table small: rows nobody has failed on for a while count for nothing.
-        s.execute(delete(SignInFailures).where(SignInFailures.last_failure_at < now - forget))
+    def reserve(self, s: Session, keys: ThrottleKeys) -> float:
+        """0 when the attempt may go ahead (it now counts as a failure of its username),
+        else the seconds to wait: the username or the address is locked."""
+        now = utcnow()
+        # Read first, so a locked address counts nothing against the username. A plain read:
+        # an address locked a moment later lets this attempt through, as it does the ones
+        # already hashing (module docstring).
+        address_lock = s.execute(select(_FAILURES.c.locked_until).where(_FAILURES.c.key == keys.address)).scalar()
+        if address_lock is not None and address_lock > now:
+            return (address_lock - now).total_seconds()
+        failures, locked_until = self._count(s, keys.username, now, unless_locked=True)
+        if locked_until is not None and locked_until > now:
+            return (locked_until - now).total_seconds()
+        self._lock_for(s, keys.username, failures, self.settings.free_failures_per_username, now)
         return 0.0
 
-    def succeeded(self, keys: ThrottleKeys) -> None:
-        """The password was right: clear the username, give the address its attempt back."""
-        with self._lock, self.db.session() as s:
-            s.execute(delete(SignInFailures).where(SignInFailures.key == keys.username))
-            row = s.get(SignInFailures, keys.address, with_for_update=True)
-            if row is not None:
-                row.failures = max(0, row.failures - 1)
-                delay = self.settings.delay_s(row.failures, self.settings.free_failures_per_address)
-                row.locked_until = row.last_failure_at + timedelta(seconds=delay) if delay else None
+    def failed(self, s: Session, keys: ThrottleKeys) -> None:
+        """The password was wrong: the username counted it when reserving; count it for the address."""
+        now = utcnow()
+        failures, _ = self._count(s, keys.address, now, unless_locked=False)
+        self._lock_for(s, keys.address, failures, self.settings.free_failures_per_address, now)
+        self._forget_old(s, now)
+
+    def succeeded(self, s: Session, keys: ThrottleKeys) -> None:
+        """The password was right: clear the username's count (its reservations too)."""
+        s.execute(delete(SignInFailures).where(SignInFailures.key == keys.username))
+
+    def _count(self, s: Session, key: str, now: datetime, *, unless_locked: bool) -> tuple[int, datetime | None]:
+        """Add one failure to `key` in one atomic statement; returns (failures, locked_until).
+
+        With `unless_locked`, a key locked now keeps its row unchanged and its lock comes back;
+        otherwise the lock is cleared here and set again by `_lock_for` from the new count."""
+        c = _FAILURES.c
+        forgotten = c.last_failure_at < now - timedelta(seconds=self.settings.forget_after_s)
+        counted = {
+            "failures": case((forgotten, 1), else_=c.failures + 1),
+            "last_failure_at": literal(now, UTCDateTime()),
+            "locked_until": literal(None, UTCDateTime()),
+        }
+        if unless_locked:  # a locked row keeps every value (the old ones, on the right of SET)
+            locked = c.locked_until > now
+            counted = {name: case((locked, c[name]), else_=value) for name, value in counted.items()}
+        first = _UPSERT[s.get_bind().dialect.name](_FAILURES).values(key=key, failures=1, last_failure_at=now)
+        upsert = first.on_conflict_do_update(index_elements=[c.key], set_=counted)
+        failures, locked_until = s.execute(upsert.returning(c.failures, c.locked_until)).one()
+        return failures, locked_until
+
+    def _lock_for(self, s: Session, key: str, failures: int, free: int, now: datetime) -> None:
+        """Lock `key` for as long as `failures` deserve (its row is already this transaction's)."""
+        delay = self.settings.delay_s(failures, free)
+        if delay:
+            until = now + timedelta(seconds=delay)
+            s.execute(update(SignInFailures).where(SignInFailures.key == key).values(locked_until=until))
+
+    def _forget_old(self, s: Session, now: datetime) -> None:
+        """Keep the table small: rows nobody has failed on for a while count for nothing.
+
+        Rows another transaction holds are left for next time (SKIP LOCKED on PostgreSQL;
+        SQLite has one writer), so concurrent failures never wait on or deadlock over them."""
+        old = select(_FAILURES.c.key).where(
+            _FAILURES.c.last_failure_at < now - timedelta(seconds=self.settings.forget_after_s)
+        ).with_for_update(skip_locked=True)
+        s.execute(delete(SignInFailures).where(SignInFailures.key.in_(old)))
 
 
 def retry_after(wait_s: float) -> int:
