@@ -13,6 +13,7 @@ such a document and the verifier refuses to vouch for one.
 from __future__ import annotations
 
 import json
+import threading
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -88,9 +89,17 @@ def _unwrap(exc: BaseException) -> UnknownContext | None:
     return None
 
 
+# pyld keeps its processed contexts in one process-wide cache (cachetools' LRUCache), which
+# is not thread-safe: two threads canonicalising at once corrupted it (KeyError, a 500 for
+# 1-4 of 2,500 completions in bench_server_load). pyld is pure Python, so under the GIL
+# taking turns costs no throughput.
+_PYLD = threading.Lock()
+
+
 def _run(call: Any) -> Any:
     try:
-        return call()
+        with _PYLD:
+            return call()
     except jsonld.JsonLdError as exc:
         unknown = _unwrap(exc)
         if unknown is not None:
