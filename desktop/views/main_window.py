@@ -46,6 +46,7 @@ from desktop.views.top_bar import TopBar
 from desktop.views.window_frame import LaunchProbe, WindowFrame
 from desktop.views.window_prefs import WindowPrefs
 from desktop.views.window_session import WindowSession
+from desktop.views import qt_source_reads  # noqa: F401 - Qt's import hook without its source cache
 
 # The other pages (and the player, search, settings behind them) are imported when the
 # services arrive (views/later_pages.py): the first paint of the library needs none of them.

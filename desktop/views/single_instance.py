@@ -34,6 +34,7 @@ from PySide6.QtCore import QLockFile, QObject, Signal
 
 from cmecore.private_files import close_file
 from desktop.paths import Paths
+from desktop.views import qt_source_reads  # noqa: F401 - Qt's import hook without its source cache
 
 log = logging.getLogger(__name__)
 
