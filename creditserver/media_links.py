@@ -39,13 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from cmecore.addresses import is_loopback
 from cmecore.private_files import open_private
 
 SECRET_FILE_NAME = "media-link-secret"
 DEFAULT_LINK_TTL_S = 300
 # Safe inside nginx's quoted `secure_link_md5 "…"` string: no quote, `$`, `\`, space or braces.
 _SECRET = re.compile(r"[A-Za-z0-9._~+/=-]{16,512}")
-_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class MediaDelivery:
             parts = urlsplit(self.base_url)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
                 raise ValueError(f"--media-base-url: must be an https:// address without ? or # (got {self.base_url!r})")
-            if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+            if parts.scheme == "http" and not is_loopback(parts.hostname):
                 raise ValueError(
                     f"--media-base-url: must be https:// (got {self.base_url!r}); learners' apps follow a plain "
                     "http:// link only to their own computer")

@@ -14,9 +14,9 @@ Standard library only (policy and settings load before anything heavy).
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
+from cmecore.addresses import is_loopback
 from desktop.errors import BadServerAddress, CleartextRefused, CredentialsInAddress
 from desktop.logs import redact
 
@@ -72,17 +72,6 @@ def may_download_from(url: str) -> bool:
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         return False
     return parts.scheme == "https" or is_loopback(parts.hostname)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this computer: `localhost`, 127.0.0.0/8 or ::1."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _split(url: str):

@@ -9,12 +9,13 @@ records travel only over https, or plain http to this machine itself.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from cmecore.addresses import is_loopback
 
 from .statements import XapiReporting
 
@@ -65,18 +66,9 @@ def check_lrs_url(url: str) -> str:
         raise ValueError("--lrs-url: put the user and password in --lrs-auth-file, not in the address")
     if parts.query or parts.fragment:
         raise ValueError(f"--lrs-url: the xAPI endpoint takes no query or fragment (got {url!r})")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError("--lrs-url: learners' records travel only over https:// (plain http only to this machine)")
     return url.rstrip("/")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def read_auth_file(path: Path) -> tuple[str, str]:
