@@ -125,6 +125,10 @@ def test_stale_results_are_dropped_and_nothing_found_is_said(qtbot, window):
 def test_each_hit_says_where_it_is_summaries_by_their_own_title(qtbot, window):
     """The catalog's two summaries arrive by download; each hit names its summary."""
     panel = window.search_panel
+    # The window's start may re-index the activity on its worker (a better media length):
+    # search once both summaries are in the index, as a learner would find them.
+    qtbot.waitUntil(lambda: sum(h.kind == "summary" for h in window.services.search("PATINA")) == 2,
+                    timeout=10_000)
     window.search_edit.setFocus()
     with qtbot.waitSignal(panel.results_shown, timeout=5_000):
         qtbot.keyClicks(window.search_edit, "PATINA")
