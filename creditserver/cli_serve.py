@@ -50,7 +50,6 @@ def _media_options(parser: argparse.ArgumentParser) -> None:
                              "(default: owner only)")
 
 
-
 def _lrs_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lrs-url", metavar="URL",
                         help="report each accepted completion as xAPI statements to this learning record store "

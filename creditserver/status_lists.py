@@ -33,6 +33,8 @@ from .keys import ServerKey
 from .models import Certificate, CredentialStatusEntry
 
 STATUS_MAX_AGE_S = 300  # how long a cache may keep a list before asking again
+# Positions are 32-bit integers in the database: the lists that can hold one.
+MAX_LIST_NUMBER = 2**31 // LIST_BITS
 
 
 def xsd_datetime(t: datetime) -> str:
@@ -125,9 +127,11 @@ def check_issued(db: Database, key: ServerKey, certificate_id: str, credential: 
     entry = revocation_entry(credential)
     url = entry.get("statusListCredential") if entry else None
     marker = API_PREFIX + "/status/"
-    if isinstance(url, str) and marker in url and url.rsplit("/", 1)[-1].isdigit():
+    number = url.rsplit("/", 1)[-1] if isinstance(url, str) and marker in url else ""
+    # A number this server never serves (a tampered entry) gives no list: status not known.
+    if number.isdigit() and int(number) <= MAX_LIST_NUMBER:
         issuer = CredentialIssuer(key, url[: url.index(marker)])
-        lists[url] = StatusList(signed_status_list(db, issuer, int(url.rsplit("/", 1)[-1]), now), now)
+        lists[url] = StatusList(signed_status_list(db, issuer, int(number), now), now)
     check = check_credential(credential, [key.public_key_b64], lists)
     if check.form == FORM_LEGACY and check.signature_valid:
         with db.session() as s:
@@ -139,7 +143,7 @@ def check_issued(db: Database, key: ServerKey, certificate_id: str, credential: 
 
 router = APIRouter(tags=["certificates"])
 
-ListNumber = Annotated[int, PathParam(ge=0, le=2**31 // LIST_BITS, description="The list a credential names")]
+ListNumber = Annotated[int, PathParam(ge=0, le=MAX_LIST_NUMBER, description="The list a credential names")]
 
 
 @router.get("/status/{list_number}", responses={200: {"content": {"application/vc+ld+json": {}}},
