@@ -16,13 +16,11 @@ from creditserver.status_lists import check_issued
 from tests.credit.conftest import claim
 from tests.support import ob3
 from tests.support.activities import DEMO_ID
+from tests.support.servers import data_options
 
 
 def revoke(server, cert_id: str) -> int:
-    args = ["revoke", "--data-dir", str(server.data_dir), cert_id]
-    if server.database_url:
-        args += ["--database-url", server.database_url]
-    return server_cli(args)
+    return server_cli(["revoke", *data_options(server), cert_id])
 
 
 def test_a_revoked_certificate_shows_in_the_public_list_and_in_the_client_after_its_next_sync(

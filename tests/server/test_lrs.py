@@ -28,6 +28,7 @@ from creditserver.runner import RunningServer
 from tests.support.activities import CORRECT, WRONG, activity_doc
 from tests.support.fault_proxy import Canned, FaultProxy
 from tests.support.ralph import RalphLrs
+from tests.support.servers import data_options
 
 from .conftest import client_for
 from .credit_support import completion, post, publish, signed_in
@@ -74,8 +75,7 @@ def wait_for_status(server: RunningServer, done, timeout: float = 60.0):
 
 
 def lrs_cli(server: RunningServer, *args: str) -> list[str]:
-    return ["lrs", *args, "--data-dir", str(server.data_dir),
-            *(["--database-url", server.database_url] if server.database_url else [])]
+    return ["lrs", *args, *data_options(server)]
 
 
 def test_an_accepted_completion_reaches_the_lrs_as_cmi5_statements_and_a_resend_changes_nothing(

@@ -20,6 +20,7 @@ from creditserver.cli import main as server_cli
 from creditserver.models import Certificate
 from creditserver.verify_page import verdict_text, wants_json
 from tests.support.activities import activity_doc
+from tests.support.servers import data_options
 
 from .conftest import CREDIT_ACTIVITY, client_for
 from .credit_support import claim_for, completion, post, publish, signed_in
@@ -141,10 +142,7 @@ def test_a_revoked_certificate_shows_as_revoked_on_its_page(credit_server, credi
     page = f"{credit_server.url}/verify/{cert_id}"
     assert "\u2713 This certificate is valid." in page_text(httpx.get(page, timeout=10).text)
 
-    args = ["revoke", "--data-dir", str(credit_server.data_dir), cert_id]
-    if credit_server.database_url:
-        args += ["--database-url", credit_server.database_url]
-    assert server_cli(args) == 0
+    assert server_cli(["revoke", *data_options(credit_server), cert_id]) == 0
 
     text = page_text(httpx.get(page, timeout=10).text)
     assert "\u2717 This certificate has been revoked." in text and "Status \u2717 Revoked" in text
