@@ -192,6 +192,33 @@ class Signatory(Model):
     title: ShortText = ""  # e.g. "Director of Continuing Education"
 
 
+class RenditionKind(StrEnum):
+    """The forms of an activity's video a server may offer (docs/protocol.md, "Renditions").
+
+    `original` is the provider's own file (the asset itself); `small` a smaller video that
+    keeps slides legible; `audio` sound only. Largest first.
+    """
+
+    original = "original"
+    small = "small"
+    audio = "audio"
+
+
+class Rendition(Model):
+    """Another form of a video asset, made by the server at publish: its own content-addressed
+    file. Watch progress is in media time, so it holds whichever form is played."""
+
+    kind: RenditionKind
+    media_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[A-Za-z0-9.+-]+$")]
+    size: Annotated[int, Field(ge=0, le=50 * 1024**3)]
+    sha256: Sha256
+    url: AssetUrl
+    duration_ms: Annotated[int, Field(ge=0, le=100 * 3600 * 1000)] | None = None
+    width: Annotated[int, Field(ge=1, le=16384)] | None = None  # None: audio only
+    height: Annotated[int, Field(ge=1, le=16384)] | None = None
+    bitrate: Annotated[int, Field(ge=0, le=10**9)] | None = None  # bits per second, all streams
+
+
 class Asset(Model):
     kind: AssetKind
     media_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[A-Za-z0-9.+-]+$")]
@@ -209,6 +236,13 @@ class Asset(Model):
     # Video and audio: the media's length, read by the server at publish. Clients spread an
     # untimed transcript over it, so every cue has one time whatever arrives first.
     duration_ms: Annotated[int, Field(ge=0, le=100 * 3600 * 1000)] | None = None
+    # Video: the other forms the server made of this file (never `original`: the asset's own
+    # fields are the original). Older servers send none; older clients ignore the field.
+    renditions: Annotated[list[Rendition], Field(max_length=10)] = []
+    # Video: the original's picture size and bitrate, when the server read them at publish.
+    width: Annotated[int, Field(ge=1, le=16384)] | None = None
+    height: Annotated[int, Field(ge=1, le=16384)] | None = None
+    bitrate: Annotated[int, Field(ge=0, le=10**9)] | None = None
 
 
 class AssessmentOption(Model):
