@@ -22,9 +22,9 @@ from .renditions import (
 
 KEYFRAME_S = 10  # a keyframe every few seconds: seeking stays quick; slides cost little between them
 FALLBACK_RATE = Fraction(25)
-# Downscaling by area averaging keeps thin strokes of small slide text (compared by eye with
-# bilinear, bicubic and lanczos at 640x360; docs/protocol.md "Publishing").
-INTERPOLATION = "AREA"
+# Lanczos keeps the thin strokes of small slide text darkest (compared by eye with bilinear,
+# bicubic and area averaging at 640x360: bilinear blurs digits; docs/protocol.md "Publishing").
+INTERPOLATION = "LANCZOS"
 
 
 def small_size(width: int, height: int) -> tuple[int, int] | None:
