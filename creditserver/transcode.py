@@ -7,6 +7,7 @@ finds a truncated or corrupt file before it is published.
 
 from __future__ import annotations
 
+import logging
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from .media_probe import MediaFacts
 from .renditions import (
     AUDIO_BITRATE, SMALL_BOX, SMALL_VIDEO_CRF, SMALL_VIDEO_MAXRATE, TRUNCATED_SHARE, TRUNCATED_SLACK_S, BadVideo,
 )
+
+log = logging.getLogger(__name__)
 
 KEYFRAME_S = 10  # a keyframe every few seconds: seeking stays quick; slides cost little between them
 FALLBACK_RATE = Fraction(25)
@@ -148,6 +151,7 @@ def _decode(inp, name: str, vin, ain, rate: int | None, outputs: list[_Output],
             for out in outputs:
                 out.sound(mono)
     except av.FFmpegError as exc:
-        raise BadVideo(f"{name}: the file cannot be decoded after {clock(round(end_s * 1000))} ({exc}); "
+        log.info("%s: decoding failed: %s", name, exc)  # libav's words (often errno's) would mislead a publisher
+        raise BadVideo(f"{name}: the file is damaged: decoding fails after {clock(round(end_s * 1000))}; "
                        "copy or export it again") from None
     return end_s
