@@ -17,7 +17,7 @@ from cmecore.protocol import RenditionKind
 from cmecore.transcripts.align import clock
 
 from .media_probe import MediaFacts
-from .renditions import (
+from .rendition_recipe import (
     AUDIO_BITRATE, SMALL_BOX, SMALL_VIDEO_CRF, SMALL_VIDEO_MAXRATE, TRUNCATED_SHARE, TRUNCATED_SLACK_S, BadVideo,
 )
 

@@ -17,7 +17,8 @@ from cmecore.protocol import Catalog, ProblemType, RenditionKind
 from creditserver.cli import main
 from creditserver.demo import DEMO_FOLDER
 from creditserver.demo.make_video import make as make_video
-from creditserver.renditions import MANIFEST_SUFFIX, RECIPE, file_sha256
+from creditserver.rendition_recipe import RECIPE
+from creditserver.renditions import MANIFEST_SUFFIX, file_sha256
 from tests.support.activities import minimal_activity
 from tests.support.servers import data_options
 from tests.support.talks import speech_like, write_video
