@@ -20,6 +20,7 @@ from creditserver.demo.make_video import make as make_video
 from creditserver.demo.prebuild import prebuild
 from creditserver.rendition_recipe import RECIPE
 from creditserver.renditions import MANIFEST_SUFFIX, file_sha256
+from creditserver.transcode import small_size
 from tests.support.activities import minimal_activity
 from tests.support.servers import data_options
 from tests.support.talks import speech_like, write_video
@@ -205,3 +206,11 @@ def test_renditions_shipped_beside_a_video_are_taken_only_from_its_own_folder(se
     assert main(["publish", *data_options(server), str(other)]) == 0
     out = capsys.readouterr().out
     assert out.count("(made)") == 2 and "(shipped)" not in out
+
+
+@pytest.mark.parametrize("original, small", [
+    ((1920, 1080), (640, 360)), ((1280, 720), (640, 360)), ((1080, 1920), (360, 640)),  # portrait: either way round
+    ((1280, 960), (480, 360)), ((854, 480), (640, 360)), ((640, 360), None), ((320, 180), None),  # never upscaled
+])
+def test_the_small_picture_fits_640x360_keeps_its_shape_and_is_never_larger(original, small):
+    assert small_size(*original) == small
