@@ -50,6 +50,10 @@ def test_audio_only_fetches_only_the_audio_blob(server, client, tmp_path, data_d
     assert [(f.quality, f.on_machine, f.wanted) for f in choices] == [
         (Quality.best, False, False), (Quality.small, False, False), (Quality.audio, True, True)]
     assert choices[0].size == len(pub.video) and choices[0].width == 1280 and choices[2].width is None
+    (video,) = [a for a in services.activity_detail("talk-a").assets if a.kind == "video"]
+    assert (video.quality, video.state, video.sha256, video.size) == (
+        Quality.audio, LocalState.present, forms.sha["audio"], len(forms.audio))
+    assert {a.state for a in services.library.assets()["talk-a"]} == {LocalState.present}
     services.acknowledge_disclosures("talk-a")
     assert services.media_file("talk-a").name == forms.sha["audio"]
     assert services.video_form("talk-a") is Quality.audio
