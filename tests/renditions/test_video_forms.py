@@ -168,3 +168,22 @@ def test_a_catalog_from_a_server_without_renditions_works_as_before(server, clie
     assert row(services, "talk-a").video_quality is Quality.best
     services.acknowledge_disclosures("talk-a")
     assert services.media_file("talk-a").name == pub.video_sha
+
+
+def test_download_quality_on_the_command_line(server, client, tmp_path, data_dir, no_machine_policy,
+                                              monkeypatch, capsys):
+    from tests.support.cli import run_cli
+
+    forms = publish_with_renditions(server, tmp_path / "a", "talk-a")
+    publish_activity(server, tmp_path / "b", "talk-b", video_size=20_000, seed=7)  # the original only
+    client().close()
+    d = ["--data-dir", str(data_dir), "--server", server.url]
+    code, out, err = run_cli(monkeypatch, capsys, "download", "talk-a", "--quality", "audio", *d)
+    assert code == 0, err
+    files = store_files(data_dir / "blobs")
+    assert forms.sha["audio"] in files and forms.sha["best"] not in files and forms.sha["small"] not in files
+
+    no_machine_policy.write_text('max_download_quality = "small"\n')
+    code, out, err = run_cli(monkeypatch, capsys, "download", "talk-b", *d)
+    assert code == 1 and err.count("\n") == 1
+    assert "policy allows videos up to Small" in err and "only as Best" in err
