@@ -210,3 +210,23 @@ def test_the_demo_video_as_audio_only_is_its_audio_rendition_alone(server, clien
     services.acknowledge_disclosures(DEMO_ID)
     assert services.media_file(DEMO_ID).name == audio_sha and services.video_form(DEMO_ID) is Quality.audio
     assert services.media_file(DEMO_ID).stat().st_size == forms[2].size
+
+
+def test_the_form_in_the_shared_content_folder_is_copied_rather_than_another_downloaded(
+        server, client, tmp_path, data_dir):
+    forms = publish_with_renditions(server, tmp_path / "a", "talk-a")
+    shared = tmp_path / "shared"
+    (shared / forms.sha["small"][:2]).mkdir(parents=True)
+    (shared / forms.sha["small"][:2] / forms.sha["small"]).write_bytes(forms.small)  # IT prefetched Small
+    services = client()
+    services.update_settings(shared_content_dir=str(shared))
+    assert services.config.download_quality() is Quality.best
+    (video,) = [j for j in services.enqueue_downloads(["talk-a"]) if j.kind == "video"]
+    assert video.quality is Quality.small
+    server.request_log.clear()
+    assert services.run_downloads(policy=fast_policy()).ok
+    assert not {forms.sha["small"], forms.sha["best"]} & media_fetched(server)
+    assert row(services, "talk-a").video_quality is Quality.small
+    # asked for by name, the learner's choice is fetched even so
+    (video,) = [j for j in services.enqueue_downloads(["talk-a"], quality=Quality.best) if j.kind == "video"]
+    assert video.quality is Quality.best
