@@ -36,6 +36,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 DOWNLOAD_TIP = "Fetch the video, transcript and summaries of the selected activities"
+DOWNLOAD_TEXT = "⬇ Download"
 
 _MEDIA_ORDER = {"present": 0, "partial": 1, "queued": 2, "absent": 3}
 TITLE_LINES = 3  # the most lines a row takes for its title
@@ -164,7 +165,8 @@ class LibraryModel(RowTableModel):
     def _media(self, r: LibraryRow) -> str:
         progress = self._progress.get(r.id)
         if progress is None or str(r.media_state) == "present":
-            return media_text(r.media_state)
+            form = form_label(getattr(r, "video_quality", None))  # the first paint's rows may not say
+            return f"{media_text(r.media_state)} · {form}" if form else media_text(r.media_state)
         done, wanted = progress
         done += r.media_bytes
         wanted += r.media_bytes
@@ -183,6 +185,15 @@ class LibraryModel(RowTableModel):
             own = [c for c in r.credits if c.profession == self._profession] or list(r.credits)
             return max((c.contact_hours or c.max_credits for c in own), default=0.0)
         return self._display(r, col).casefold()
+
+
+def form_label(quality: str | None) -> str:
+    """"Small", "Audio only": which form of the video is on this computer ("" for none)."""
+    if not quality:
+        return ""
+    from cmecore.renditions import QUALITY_LABELS  # start-up speed: it loads pydantic, which the first paint never needs
+
+    return QUALITY_LABELS.get(quality, "")
 
 
 class _SourceSortingProxy(QSortFilterProxyModel):
@@ -232,7 +243,9 @@ class LibraryView(QWidget):
         self.filter_edit.setToolTip("Show only activities whose title, faculty or credits contain this text")
         self.filter_edit.textChanged.connect(self._filter_changed)
 
-        self.download_button = QPushButton("⬇ Download", self)
+        self.download_button = QPushButton(DOWNLOAD_TEXT, self)
+        # Set by the window once the services are open: ids -> (what a Download fetches, its tooltip).
+        self.describe_download = None
         self.download_button.setAccessibleName("Download selected activities")
         self.download_button.setToolTip(DOWNLOAD_TIP)
         self.download_button.setEnabled(False)
@@ -265,7 +278,7 @@ class LibraryView(QWidget):
         for col, sample in ((LibraryModel.CREDITS, "0.75 AMA · 1.5 ACPE"),
                             (LibraryModel.FACULTY, "Miriam Okafor, Tom"),  # wraps: the title has the room
                             (LibraryModel.RELEASED, "30 Sep 2026"), (LibraryModel.EXPIRES, "30 Sep 2026"),
-                            (LibraryModel.MEDIA, "◐ Partly downloaded")):
+                            (LibraryModel.MEDIA, "● Downloaded · Audio only")):
             self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
         self._credits_width = self.table.columnWidth(LibraryModel.CREDITS)  # the least it gets
         self._credit_lines = 1
@@ -422,8 +435,15 @@ class LibraryView(QWidget):
         ended = [self.model.row_of(a).ended for a in ids if self.model.row_of(a) is not None]
         over = bool(ids) and len(ended) == len(ids) and all(ended)
         self.download_button.setEnabled(bool(ids) and not over)
-        # An activity that is over (rule 3) can no longer be started: its media is not fetched.
-        self.download_button.setToolTip(f"Not downloaded: {ended[0]}" if over else DOWNLOAD_TIP)
+        plan, tip = self.describe_download(ids) if self.describe_download is not None and ids else ("", DOWNLOAD_TIP)
+        # What a click fetches, with its size; an activity that is over (rule 3) can no
+        # longer be started: its media is not fetched.
+        self.download_button.setText(f"{DOWNLOAD_TEXT} ({plan})" if plan and not over else DOWNLOAD_TEXT)
+        self.download_button.setToolTip(f"Not downloaded: {ended[0]}" if over else tip)
+
+    def refresh_download_plan(self) -> None:
+        """The preferred quality or "ask" changed: say again what a Download fetches."""
+        self._selection_changed()
 
     def _download_selected(self) -> None:
         ids = self.selected_ids()

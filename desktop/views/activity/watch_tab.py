@@ -8,6 +8,11 @@ transcript on the right (TranscriptPanel) reads its own file on the task pool an
 the position; the learner's place is kept by a PlaceKeeper: saved every few seconds while
 playing and on pause, on leaving the activity and at exit, and resumed on the next visit.
 
+When the form of the video on this computer is audio only, the tab turns: the column (the
+line being spoken, large, and the controls) on top, the transcript under it at full width;
+no black rectangle waits for a picture. Position, watched time and the highlight are in
+media time, so they are the same whichever form plays.
+
 Under the video the tab says how much has been watched and how much the post-test needs
 (the page hands it the learning state: `show_learning`); at the end of the video, once the
 place is stored (`finished`), it offers "Continue to the post-test" if the test is unlocked.
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from cmecore.renditions import Quality
 from cmecore.rules.assessment import watched_enough
 from desktop.errors import CmeError
 from desktop.learning.progress import WatchedIntervals, WatchTracker
@@ -46,6 +52,14 @@ def watched_text(share: float, needed: float | None) -> str:
     if watched_enough(share, needed):
         return f"{watched} — enough for the post-test (it needs {needed * 100:.0f}%)."
     return f"{watched} — the post-test needs {needed * 100:.0f}%."
+
+
+def form_here(services, activity_id: str) -> Quality | None:
+    """Which form of the video is on this computer (None: none, or not readable now)."""
+    try:
+        return services.content.video_form(activity_id) if services is not None else None
+    except CmeError:  # locked (rule 1) or no one signed in: the video's message says so
+        return None
 
 
 class WatchTab(QWidget):
@@ -115,6 +129,7 @@ class WatchTab(QWidget):
 
         self.locked_reason = None
         self.at_end = False
+        self.arrange(form_here(services, detail.id) is Quality.audio)
         self.video_column.offer_continue(False)
         try:
             self.video_path = services.media_file(detail.id) if services is not None else None
@@ -138,6 +153,21 @@ class WatchTab(QWidget):
         self._show_position(start)
         self._show_watched()
 
+    def arrange(self, audio_only: bool) -> None:
+        """Side by side for a video; for sound alone the controls and the spoken line on top
+        and the transcript under them, full width."""
+        column, splitter = self.video_column, self.splitter
+        if audio_only == column.audio_only:
+            return
+        column.set_audio_only(audio_only)
+        if audio_only:
+            splitter.setOrientation(Qt.Orientation.Vertical)
+            top = column.minimumSizeHint().height() + 4 * column.fontMetrics().lineSpacing()
+            splitter.setSizes([top, max(1, splitter.height() - top)])
+        else:
+            splitter.setOrientation(Qt.Orientation.Horizontal)
+            splitter.setSizes([splitter.width() * 3 // 5, splitter.width() * 2 // 5])
+
     def show_learning(self, state) -> None:
         """Where the learner stands (a LearningState, or None): what the post-test needs, and
         at the end of the video whether to offer it."""
@@ -159,7 +189,7 @@ class WatchTab(QWidget):
             self.video_column.watched_label.setText(text)
 
     def _transcript_shown(self) -> None:
-        self.transcript_panel.set_position(
+        self._show_position(
             self.player.position_ms() if self.player is not None else self.video_column.seek_slider.value())
         if self.detail is not None and not self.video_column.download_pending():
             self._show_video_state()  # "The transcript is on the right." follows the transcript
@@ -283,7 +313,11 @@ class WatchTab(QWidget):
         self._show_watched()
 
     def _show_position(self, ms: int) -> None:
-        self.transcript_panel.set_position(ms)
+        panel = self.transcript_panel
+        panel.set_position(ms)
+        if self.video_column.audio_only:
+            row = panel.current_row
+            self.video_column.show_spoken(panel.index.cues[row].text if row is not None else "")
         column = self.video_column
         length = self.player.length_ms() if self.player is not None else column.seek_slider.maximum()
         column.show_position(ms, length, self.tracker.watched.intervals)
