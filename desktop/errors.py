@@ -187,6 +187,14 @@ class SettingLocked(ConfigError):
         self.reason = reason
 
 
+class QualityNotAllowed(ConfigError):
+    """The machine policy's maximum download quality allows none of the forms an activity's
+    video comes in; the message names the maximum and the forms there are."""
+
+    message = "Your organisation's policy allows none of the forms this video comes in."
+    code = "quality-not-allowed"
+
+
 # ---------------------------------------------------------------- accreditation rules
 
 

@@ -5,10 +5,12 @@ Returns plain frozen dataclasses so views and the CLI never hold ORM objects or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
+
+from cmecore.renditions import Quality
 
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState
@@ -88,7 +90,9 @@ def _asset_info(x: m.Asset, blobs: BlobStore | BlobScan, queued: set[str]) -> As
 
 
 def library_rows(db: Database, blobs: BlobStore) -> list[LibraryRow]:
-    return read_library(db.path, blobs)
+    """The library as the first paint reads it, with each video's form as a Quality."""
+    return [replace(r, video_quality=Quality(r.video_quality)) if r.video_quality else r
+            for r in read_library(db.path, blobs)]
 
 
 def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> ActivityDetail | None:

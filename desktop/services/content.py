@@ -12,6 +12,7 @@ import html
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cmecore.renditions import Choice, Quality
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
 from desktop.cache.learning_store import current_ack
@@ -23,6 +24,7 @@ from desktop.cache.progress_store import (
     save_media_length,
     save_watch_progress,
 )
+from desktop.cache.video_forms import form_here, video_choice, video_forms
 from desktop.errors import ContentLocked, SummaryError
 from desktop.learning.progress import WatchedIntervals
 from desktop.media.summary import render_summary
@@ -40,10 +42,25 @@ class ContentService:
         self.account = account
 
     def media_file(self, activity_id: str, kind: str = "video") -> Path | None:
-        """The downloaded file of this activity's first asset of `kind`, or None if absent."""
+        """The downloaded file of this activity's first asset of `kind`, or None if absent; for
+        the video, the file of the form here (the wanted one, else any other: video_in_use.py)."""
         if not self._unlocked(activity_id):
             return None
+        if kind == "video":
+            form = self._video_here(activity_id)
+            return self.blobs.path_for(form.sha256) if form is not None else None
         return next(self._files(activity_id, kind), (None, None))[1]
+
+    def video_form(self, activity_id: str) -> Quality | None:
+        """Which form of the video `media_file` gives (Quality.audio: sound alone, the player
+        shows its audio-only layout); None while no form is here."""
+        if not self._unlocked(activity_id):
+            return None
+        form = self._video_here(activity_id)
+        return form.quality if form is not None else None
+
+    def _video_here(self, activity_id: str) -> Choice | None:
+        return form_here(video_forms(self.db, activity_id), video_choice(self.db, activity_id).wanted, self.blobs)
 
     def transcript(self, activity_id: str) -> Transcript | None:
         """The downloaded transcript, or None.
