@@ -165,7 +165,7 @@ class LibraryModel(RowTableModel):
     def _media(self, r: LibraryRow) -> str:
         progress = self._progress.get(r.id)
         if progress is None or str(r.media_state) == "present":
-            form = form_label(getattr(r, "video_quality", None))  # the first paint's rows may not say
+            form = form_label(r.video_quality)
             return f"{media_text(r.media_state)} · {form}" if form else media_text(r.media_state)
         done, wanted = progress
         done += r.media_bytes

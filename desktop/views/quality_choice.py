@@ -91,7 +91,8 @@ def plan_text(by_activity: dict[str, list], quality: Quality) -> str:
 def forms_text(forms: list) -> str:
     """"Small · 360p · 24.0 MB on this computer; also offered: Best · 1080p · 420.0 MB, …"."""
     here = [f for f in forms if f.on_machine]
-    others = [form_text(f) + (" (queued)" if f.wanted else "") for f in forms if not f.on_machine]
+    others = [form_text(f) + (" (coming; it replaces the one here once checked)" if f.wanted and here else "")
+              for f in forms if not f.on_machine]
     if here:
         text = f"{form_text(here[0])} on this computer"
         return f"{text}; also offered: {', '.join(others)}" if others else text
@@ -196,8 +197,12 @@ class QualityDialog(QDialog):
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         v.addWidget(box)
-        if start is not None:
-            self.buttons[start].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        checked = self.group.checkedButton()
+        if checked is not None:  # the arrows then move between the forms at once
+            checked.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     def chosen(self) -> Quality | None:
         return next((q for q, b in self.buttons.items() if b.isChecked()), None)

@@ -1,0 +1,224 @@
+"""Choosing the form of a video (issue 14) in the GUI: the Settings page's preferred quality
+and "ask", a policy maximum that leaves out the larger forms, the dialog that lists each
+form with its size and queues the one chosen (keyboard only), the form on this computer in
+the library and on the Downloads page, changing it from the Overview, and the Watch tab's
+audio-only layout while the real audio file plays in libvlc.
+
+Real services and SQLite, the demo activity with its video offered in three forms
+(tests/support/demo_forms.py: the Audio only form is the demo's own sound track)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+
+from cmecore.renditions import Quality
+from desktop.policy import Policy
+from desktop.views.downloads_page import DownloadsPage
+from desktop.views.library_view import LibraryView
+from desktop.views.quality_choice import QualityAsker
+from tests.player.demo_media import SERVER_URL
+from tests.support.demo_forms import install_demo_forms
+
+MAXIMUM_SMALL = Policy(values={"max_download_quality": "small"}, sources={"max_download_quality": "policy.toml"})
+
+
+@pytest.fixture
+def forms(make_services, tmp_path):
+    """(services, activity id) with the demo's Audio only form here, its original and Small not."""
+    services = make_services(SERVER_URL, at=tmp_path / "data")
+    return services, install_demo_forms(services, tmp_path)
+
+
+def _asker(qtbot, services):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    return QualityAsker(parent, lambda: services)
+
+
+def _focused(qtbot, dialog):
+    """The dialog as the window with the keyboard focus (offscreen: it is asked to be)."""
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None and QApplication.focusWidget().window() is dialog,
+                    timeout=2_000)
+    return dialog
+
+
+def _video_jobs(services):
+    return [j for j in services.download_jobs() if j.kind == "video"]
+
+
+# ------------------------------------------------------------------ Settings
+
+
+def test_settings_save_the_preferred_quality_and_asking(qtbot, make_services, tmp_path):
+    from desktop.views.pages import SettingsPage
+
+    services = make_services(SERVER_URL, at=tmp_path / "data")
+    page = SettingsPage(services)
+    qtbot.addWidget(page)
+    combo = page.quality_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Best", "Small", "Audio only"]
+    assert combo.currentData() == Quality.best and not page.ask_check.isChecked()
+    assert not page.quality_note.isVisibleTo(page)
+
+    combo.setCurrentIndex(combo.findData(Quality.audio))
+    page.ask_check.setChecked(True)
+    assert page.has_unsaved_changes() and page.save_button.isEnabled()
+    assert page.save()
+    assert services.settings.download_quality is Quality.audio and services.settings.ask_quality
+    assert services.config.download_quality() is Quality.audio
+    assert not page.has_unsaved_changes()
+    for widget in (combo, page.ask_check):
+        assert widget.accessibleName() and widget.toolTip()
+
+
+def test_a_policy_maximum_leaves_out_the_larger_qualities_and_says_why(qtbot, make_services, tmp_path):
+    from desktop.views.pages import SettingsPage
+
+    services = make_services(SERVER_URL, at=tmp_path / "data", policy=MAXIMUM_SMALL)
+    page = SettingsPage(services)
+    qtbot.addWidget(page)
+    combo = page.quality_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Small", "Audio only"]
+    assert combo.currentData() == Quality.small  # Best (the default) is above the maximum
+    assert page.quality_note.isVisibleTo(page)
+    assert page.quality_note.text() == "Your organisation allows at most Small: Best is not offered."
+    assert not page.has_unsaved_changes()  # nothing to save while the learner has not chosen
+    page.ask_check.setChecked(True)
+    assert page.save()
+    assert services.settings.download_quality is None  # the clamp is not written as a choice
+
+
+# ------------------------------------------------------------------ before a download
+
+
+def test_the_dialog_lists_each_form_with_its_size_and_queues_the_one_chosen_by_keyboard(qtbot, forms):
+    services, activity_id = forms
+    services.remove_downloaded_video(activity_id)  # nothing here: a first download
+    services.update_settings(download_quality=Quality.small, ask_quality=True)
+    downloads = DownloadsPage(services)
+    qtbot.addWidget(downloads)
+    asker = _asker(qtbot, services)
+    asker.download([activity_id], downloads.download_activities)
+    dialog = _focused(qtbot, asker.dialog)
+    texts = [b.text() for b in dialog.buttons.values()]
+    assert texts == ["Best · 720p · 174.6 KB", "Small · 360p · 117.2 KB", "Audio only · 90.3 KB"]
+    assert [b.accessibleName() for b in dialog.buttons.values()] == texts
+    assert dialog.chosen() is Quality.small  # the preferred form, selected
+    assert dialog.buttons[Quality.small].hasFocus()
+    assert not _video_jobs(services)
+    seen = [QApplication.focusWidget().accessibleName()]
+    for _ in range(3):  # Tab: the forms (one stop for the group), Download, Cancel; each with a name
+        dialog.focusNextChild()
+        seen.append(QApplication.focusWidget().accessibleName())
+    assert seen == ["Small · 360p · 117.2 KB", "Download", "Cancel", "Small · 360p · 117.2 KB"]
+
+    qtbot.keyClick(dialog.buttons[Quality.small], Qt.Key.Key_Down)  # arrows move between the forms
+    assert dialog.chosen() is Quality.audio
+    with qtbot.waitSignal(downloads.model.modelReset, timeout=5_000):
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)  # Enter downloads
+    qtbot.waitUntil(lambda: bool(_video_jobs(services)), timeout=5_000)
+    assert [j.quality for j in _video_jobs(services)] == [Quality.audio]
+    qtbot.waitUntil(lambda: any(downloads.model.row_at(i).kind == "video"
+                                for i in range(downloads.model.rowCount())), timeout=5_000)
+    asset_column = {downloads.model.row_at(i).kind: downloads.model.index(i, downloads.model.ASSET).data()
+                    for i in range(downloads.model.rowCount())}
+    assert asset_column["video"] == "Video · Audio only"
+
+
+def test_escape_closes_the_dialog_and_nothing_is_queued(qtbot, forms):
+    services, activity_id = forms
+    services.remove_downloaded_video(activity_id)
+    services.update_settings(ask_quality=True)
+    asker = _asker(qtbot, services)
+    chosen = []
+    asker.download([activity_id], lambda ids, quality: chosen.append(quality))
+    dialog = _focused(qtbot, asker.dialog)
+    assert dialog.chosen() is Quality.best
+    with qtbot.waitSignal(dialog.finished, timeout=2_000):
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Escape)
+    assert chosen == [] and asker.dialog is None
+
+
+def test_without_asking_the_download_says_the_size_of_the_preferred_form(qtbot, forms):
+    services, activity_id = forms
+    services.remove_downloaded_video(activity_id)
+    services.update_settings(download_quality=Quality.small)
+    asker = _asker(qtbot, services)
+    plan, tip = asker.describe([activity_id])
+    assert plan == "Small · 360p · 117.2 KB"
+    assert "Small · 360p · 117.2 KB" in tip
+    chosen = []
+    asker.download([activity_id], lambda ids, quality: chosen.append((ids, quality)))
+    assert chosen == [([activity_id], None)] and asker.dialog is None  # the service fetches the preferred form
+
+    library = LibraryView()
+    qtbot.addWidget(library)
+    library.describe_download = asker.describe
+    library.set_rows(services.library_rows())
+    library.select_id(activity_id)
+    assert library.download_button.text() == "⬇ Download (Small · 360p · 117.2 KB)"
+    assert "117.2 KB" in library.download_button.toolTip()
+
+
+def test_a_policy_maximum_leaves_the_larger_forms_out_of_the_dialog(qtbot, make_services, tmp_path):
+    services = make_services(SERVER_URL, at=tmp_path / "data", policy=MAXIMUM_SMALL)
+    activity_id = install_demo_forms(services, tmp_path)
+    services.update_settings(ask_quality=True)
+    asker = _asker(qtbot, services)
+    asker.download([activity_id], lambda ids, quality: None)
+    dialog = asker.dialog
+    assert list(dialog.buttons) == [Quality.small, Quality.audio]
+    assert dialog.note.text() == "Your organisation allows at most Small: Best is not offered."
+    dialog.reject()
+
+
+# ------------------------------------------------------------------ which form is here
+
+
+def test_the_library_and_the_downloads_page_say_which_form_is_here(qtbot, forms):
+    services, activity_id = forms
+    library = LibraryView()
+    qtbot.addWidget(library)
+    library.set_rows(services.library_rows())
+    assert library.media_text_of(activity_id) == "● Downloaded · Audio only"
+    downloads = DownloadsPage(services)
+    qtbot.addWidget(downloads)
+    storage = downloads.storage_model
+    assert storage.rowCount() == 1
+    assert [storage.headerData(c, Qt.Orientation.Horizontal) for c in range(3)] == ["Activity", "Video", "Stored"]
+    assert storage.index(0, 1).data() == "Audio only"
+
+
+def test_changing_the_form_from_the_overview_keeps_the_old_file_until_the_new_one_arrives(qtbot, forms):
+    from desktop.views.activity.page import ActivityPage
+
+    services, activity_id = forms
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.show_activity(services.activity_detail(activity_id), "physician")
+    overview = page.overview
+    assert overview.switch_button.isEnabled() and overview.switch_button.accessibleName() == "Change video quality"
+    video_line = next(label.text() for label in overview.widget().findChildren(type(page.title_label))
+                      if label.accessibleDescription().endswith("(demo video)"))
+    assert video_line.endswith("(demo video): Audio only · 90.3 KB on this computer; also offered: "
+                               "Best · 720p · 174.6 KB, Small · 360p · 117.2 KB")
+
+    downloads = DownloadsPage(services)
+    qtbot.addWidget(downloads)
+    asker = _asker(qtbot, services)
+    page.switch_quality_requested.connect(lambda a: asker.switch(a, downloads.switch_quality))
+    overview.switch_button.click()
+    dialog = _focused(qtbot, asker.dialog)
+    assert not dialog.buttons[Quality.audio].isEnabled()  # the form here: nothing to switch to
+    assert dialog.chosen() is Quality.best
+    assert "stays until the new one has arrived and been checked" in dialog.note.text()
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Down)
+    assert dialog.chosen() is Quality.small
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: downloads.message_label.isVisibleTo(downloads), timeout=5_000)
+    assert downloads.message_label.text().startswith("Downloading the Small form. The video on this computer stays")
+    assert [j.quality for j in _video_jobs(services)] == [Quality.small]
+    assert services.content.video_form(activity_id) is Quality.audio  # still playable until Small verifies
