@@ -222,3 +222,63 @@ def test_changing_the_form_from_the_overview_keeps_the_old_file_until_the_new_on
     assert downloads.message_label.text().startswith("Downloading the Small form. The video on this computer stays")
     assert [j.quality for j in _video_jobs(services)] == [Quality.small]
     assert services.content.video_form(activity_id) is Quality.audio  # still playable until Small verifies
+
+
+# ------------------------------------------------------------------ audio only
+
+
+@pytest.mark.usefixtures("libvlc")
+def test_audio_only_shows_the_transcript_full_width_and_the_spoken_line_large(qtbot, forms):
+    from desktop.views.activity.page import WATCH_TAB, ActivityPage
+
+    services, activity_id = forms
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    tab = page.watch_tab
+    with qtbot.waitSignal(tab.transcript_shown, timeout=5_000):
+        page.show_activity(services.activity_detail(activity_id), "physician")
+    page.tabs.setCurrentIndex(WATCH_TAB)
+    column, panel = tab.video_column, tab.transcript_panel
+    try:
+        assert tab.splitter.orientation() == Qt.Orientation.Vertical
+        assert tab.splitter.widget(0) is column and column.audio_only
+        assert column.video_stack.currentWidget() is column.audio_page  # no black rectangle waiting for a picture
+        assert not column.surface.isVisible()
+        qtbot.waitUntil(lambda: panel.width() >= tab.width() - 4, timeout=2_000)  # the transcript, full width
+        assert column.spoken_label.font().pointSizeF() >= 1.5 * panel.view.font().pointSizeF()
+        for control in (column.play_button, column.seek_slider, column.speed_combo, column.volume_slider):
+            assert control.isVisible() and control.isEnabled() and control.accessibleName()
+
+        player = tab.player
+        player.set_rate(2.0)
+        page.activateWindow()
+        column.play_button.setFocus()
+        with qtbot.waitSignal(player.playing_changed, timeout=5_000):
+            qtbot.keyClick(column.play_button, Qt.Key.Key_Space)  # the keyboard path: Space plays
+        qtbot.waitUntil(lambda: panel.current_row is not None and panel.current_row >= 1, timeout=10_000)
+        tab.pause()
+        row = panel.current_row
+        assert column.spoken_label.text() == panel.index.cues[row].text != ""
+        assert column.video_stack.currentWidget() is column.audio_page  # sound alone: no "no picture" message
+        assert tab.tracker.watched.watched_ms() > 0  # watched time in media time, as for a video
+    finally:
+        tab.shutdown()
+
+
+def test_a_video_form_keeps_the_video_beside_the_transcript(qtbot, make_services, tmp_path):
+    from desktop.views.activity.page import ActivityPage
+
+    services = make_services(SERVER_URL, at=tmp_path / "data")
+    activity_id = install_demo_forms(services, tmp_path, here=("best",))
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):
+        page.show_activity(services.activity_detail(activity_id), "physician")
+    tab = page.watch_tab
+    try:
+        assert tab.splitter.orientation() == Qt.Orientation.Horizontal and not tab.video_column.audio_only
+        assert tab.video_column.video_stack.currentWidget() is not tab.video_column.audio_page
+    finally:
+        tab.shutdown()
