@@ -121,6 +121,8 @@ class LibraryModel(RowTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(r, col)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == self.MEDIA and r.video_quality:
+                return f"The {form_label(r.video_quality)} form of the video is on this computer (Overview: Change video quality…)"
             if col == self.CREDITS:
                 return self.credits_tip(r)
             if col == self.EXPIRES and r.ended:
@@ -131,6 +133,8 @@ class LibraryModel(RowTableModel):
                 return f"Expired: {r.ended}"
             if col == self.CREDITS:  # every credit, even where the column elides them
                 return self.credits_tip(r)
+            if col == self.MEDIA and r.video_quality:
+                return f"The {form_label(r.video_quality)} form of the video is on this computer"
         return self._sort_or_id(r, col, role)
 
     @staticmethod
@@ -165,8 +169,10 @@ class LibraryModel(RowTableModel):
     def _media(self, r: LibraryRow) -> str:
         progress = self._progress.get(r.id)
         if progress is None or str(r.media_state) == "present":
-            form = form_label(r.video_quality)
-            return f"{media_text(r.media_state)} · {form}" if form else media_text(r.media_state)
+            # A smaller form says which ("● Small", "● Audio only"); the provider's own video
+            # reads "● Downloaded" as it always has (the tooltip names the form either way).
+            form = form_label(r.video_quality) if r.video_quality != "best" else ""
+            return f"● {form}" if form and str(r.media_state) == "present" else media_text(r.media_state)
         done, wanted = progress
         done += r.media_bytes
         wanted += r.media_bytes
@@ -278,7 +284,7 @@ class LibraryView(QWidget):
         for col, sample in ((LibraryModel.CREDITS, "0.75 AMA · 1.5 ACPE"),
                             (LibraryModel.FACULTY, "Miriam Okafor, Tom"),  # wraps: the title has the room
                             (LibraryModel.RELEASED, "30 Sep 2026"), (LibraryModel.EXPIRES, "30 Sep 2026"),
-                            (LibraryModel.MEDIA, "● Downloaded · Audio only")):
+                            (LibraryModel.MEDIA, "◐ Partly downloaded")):
             self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
         self._credits_width = self.table.columnWidth(LibraryModel.CREDITS)  # the least it gets
         self._credit_lines = 1

@@ -183,7 +183,9 @@ def test_the_library_and_the_downloads_page_say_which_form_is_here(qtbot, forms)
     library = LibraryView()
     qtbot.addWidget(library)
     library.set_rows(services.library_rows())
-    assert library.media_text_of(activity_id) == "● Downloaded · Audio only"
+    assert library.media_text_of(activity_id) == "● Audio only"
+    media = library.model.index(0, library.model.MEDIA)
+    assert media.data(Qt.ItemDataRole.AccessibleDescriptionRole) == "The Audio only form of the video is on this computer"
     downloads = DownloadsPage(services)
     qtbot.addWidget(downloads)
     storage = downloads.storage_model
