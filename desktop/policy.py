@@ -34,7 +34,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from desktop.addresses import check_proxy_address, check_server_address
 from desktop.ca_bundle import ca_bundle_problem
@@ -138,8 +138,8 @@ def _model():
         server_public_key: str | None = None  # the credit server's Ed25519 key (base64), for packs
         # Downloads: the form of each video fetched unless the learner chooses another (not
         # locking), and the largest form allowed (larger ones are hidden everywhere).
-        default_download_quality: str | None = None
-        max_download_quality: str | None = None
+        default_download_quality: Literal["best", "small", "audio"] | None = None
+        max_download_quality: Literal["best", "small", "audio"] | None = None
 
         @field_validator("server_url")
         @classmethod
@@ -158,14 +158,14 @@ def _model():
                 return None
             return str(HoursWindow.parse(v))
 
-        @field_validator("default_download_quality", "max_download_quality")
+        @field_validator("default_download_quality", "max_download_quality", mode="before")
         @classmethod
         def _quality(cls, v):
-            if v is None:
-                return None
-            if v.strip().lower() not in QUALITY_VALUES:
+            if isinstance(v, str) and v.strip().lower() in QUALITY_VALUES:
+                return v.strip().lower()  # "Small" as a person writes it
+            if v is not None:
                 raise ValueError(f"must be one of {', '.join(QUALITY_VALUES)}")
-            return v.strip().lower()
+            return v
 
         @field_validator("server_public_key")
         @classmethod

@@ -81,7 +81,7 @@ class ContentService:
         learner = self.account.current_learner()
         if learner is None or length_ms <= 0:
             return False
-        save_media_length(self.db, learner.id, activity_id, length_ms, _utcnow())
+        save_media_length(self.db, learner.id, activity_id, self._media_length(activity_id, length_ms), _utcnow())
         return bool(refresh_transcript_index(self.db, self.blobs, activity_id))
 
     def summaries(self, activity_id: str) -> list[tuple[str, str]]:
@@ -115,8 +115,16 @@ class ContentService:
             return None
         if not isinstance(watched_intervals, WatchedIntervals):
             watched_intervals = WatchedIntervals(watched_intervals)
-        return save_watch_progress(self.db, learner.id, activity_id, position_ms, duration_ms, watched_intervals,
-                                   _utcnow())
+        return save_watch_progress(self.db, learner.id, activity_id, position_ms,
+                                   self._media_length(activity_id, duration_ms), watched_intervals, _utcnow())
+
+    def _media_length(self, activity_id: str, found_ms: int) -> int:
+        """The video's length in media time: the catalog's when it gives one, so the watched
+        share holds whichever form is played (an audio-only file may end a few ms apart from
+        the original); else what the player found."""
+        forms = video_forms(self.db, activity_id)
+        catalog = forms[0].duration_ms if forms else None
+        return catalog if catalog else found_ms
 
     def _unlocked(self, activity_id: str) -> bool:
         """The disclosure gate: False for an activity not in the library (nothing to show);
