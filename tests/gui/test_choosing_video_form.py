@@ -5,7 +5,7 @@ the library and on the Downloads page, changing it from the Overview, and the Wa
 audio-only layout while the real audio file plays in libvlc.
 
 Real services and SQLite, the demo activity with its video offered in three forms
-(tests/support/demo_forms.py: the Audio only form is the demo's own sound track)."""
+(tests/support/demo_forms.py: the forms the demo ships beside its video)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,14 @@ from desktop.views.downloads_page import DownloadsPage
 from desktop.views.library_view import LibraryView
 from desktop.views.quality_choice import QualityAsker
 from tests.player.demo_media import SERVER_URL
-from tests.support.demo_forms import install_demo_forms
+from desktop.views.text import human_bytes
+from tests.player.demo_media import DEMO_VIDEO
+from tests.support.demo_forms import demo_renditions, install_demo_forms
 
+_FORMS = demo_renditions()
+BEST = f"Best · 720p · {human_bytes(DEMO_VIDEO.stat().st_size)}"
+SMALL = f"Small · 360p · {human_bytes(_FORMS['small'][0].size)}"
+AUDIO = f"Audio only · {human_bytes(_FORMS['audio'][0].size)}"
 MAXIMUM_SMALL = Policy(values={"max_download_quality": "small"}, sources={"max_download_quality": "policy.toml"})
 
 
@@ -28,7 +34,7 @@ MAXIMUM_SMALL = Policy(values={"max_download_quality": "small"}, sources={"max_d
 def forms(make_services, tmp_path):
     """(services, activity id) with the demo's Audio only form here, its original and Small not."""
     services = make_services(SERVER_URL, at=tmp_path / "data")
-    return services, install_demo_forms(services, tmp_path)
+    return services, install_demo_forms(services)
 
 
 def _asker(qtbot, services):
@@ -104,7 +110,7 @@ def test_the_dialog_lists_each_form_with_its_size_and_queues_the_one_chosen_by_k
     asker.download([activity_id], downloads.download_activities)
     dialog = _focused(qtbot, asker.dialog)
     texts = [b.text() for b in dialog.buttons.values()]
-    assert texts == ["Best · 720p · 174.6 KB", "Small · 360p · 117.2 KB", "Audio only · 90.3 KB"]
+    assert texts == [BEST, SMALL, AUDIO]
     assert [b.accessibleName() for b in dialog.buttons.values()] == texts
     assert dialog.chosen() is Quality.small  # the preferred form, selected
     assert dialog.buttons[Quality.small].hasFocus()
@@ -113,7 +119,7 @@ def test_the_dialog_lists_each_form_with_its_size_and_queues_the_one_chosen_by_k
     for _ in range(3):  # Tab: the forms (one stop for the group), Download, Cancel; each with a name
         dialog.focusNextChild()
         seen.append(QApplication.focusWidget().accessibleName())
-    assert seen == ["Small · 360p · 117.2 KB", "Download", "Cancel", "Small · 360p · 117.2 KB"]
+    assert seen == [SMALL, "Download", "Cancel", SMALL]
 
     qtbot.keyClick(dialog.buttons[Quality.small], Qt.Key.Key_Down)  # arrows move between the forms
     assert dialog.chosen() is Quality.audio
@@ -148,8 +154,8 @@ def test_without_asking_the_download_says_the_size_of_the_preferred_form(qtbot, 
     services.update_settings(download_quality=Quality.small)
     asker = _asker(qtbot, services)
     plan, tip = asker.describe([activity_id])
-    assert plan == "Small · 360p · 117.2 KB"
-    assert "Small · 360p · 117.2 KB" in tip
+    assert plan == SMALL
+    assert SMALL in tip
     chosen = []
     asker.download([activity_id], lambda ids, quality: chosen.append((ids, quality)))
     assert chosen == [([activity_id], None)] and asker.dialog is None  # the service fetches the preferred form
@@ -159,13 +165,13 @@ def test_without_asking_the_download_says_the_size_of_the_preferred_form(qtbot, 
     library.describe_download = asker.describe
     library.set_rows(services.library_rows())
     library.select_id(activity_id)
-    assert library.download_button.text() == "⬇ Download (Small · 360p · 117.2 KB)"
-    assert "117.2 KB" in library.download_button.toolTip()
+    assert library.download_button.text() == f"⬇ Download ({SMALL})"
+    assert SMALL in library.download_button.toolTip()
 
 
 def test_a_policy_maximum_leaves_the_larger_forms_out_of_the_dialog(qtbot, make_services, tmp_path):
     services = make_services(SERVER_URL, at=tmp_path / "data", policy=MAXIMUM_SMALL)
-    activity_id = install_demo_forms(services, tmp_path)
+    activity_id = install_demo_forms(services)
     services.update_settings(ask_quality=True)
     asker = _asker(qtbot, services)
     asker.download([activity_id], lambda ids, quality: None)
@@ -205,8 +211,7 @@ def test_changing_the_form_from_the_overview_keeps_the_old_file_until_the_new_on
     assert overview.switch_button.isEnabled() and overview.switch_button.accessibleName() == "Change video quality"
     video_line = next(label.text() for label in overview.widget().findChildren(type(page.title_label))
                       if label.accessibleDescription().endswith("(demo video)"))
-    assert video_line.endswith("(demo video): Audio only · 90.3 KB on this computer; also offered: "
-                               "Best · 720p · 174.6 KB, Small · 360p · 117.2 KB")
+    assert video_line.endswith(f"(demo video): {AUDIO} on this computer; also offered: {BEST}, {SMALL}")
 
     downloads = DownloadsPage(services)
     qtbot.addWidget(downloads)
@@ -273,7 +278,7 @@ def test_a_video_form_keeps_the_video_beside_the_transcript(qtbot, make_services
     from desktop.views.activity.page import ActivityPage
 
     services = make_services(SERVER_URL, at=tmp_path / "data")
-    activity_id = install_demo_forms(services, tmp_path, here=("best",))
+    activity_id = install_demo_forms(services, here=("best",))
     page = ActivityPage(services=services)
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.watch_tab.transcript_shown, timeout=5_000):
