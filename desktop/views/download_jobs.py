@@ -1,6 +1,6 @@
 """The Downloads page's table model: one row per download job (a plain record, no widget
 per row), updated in place from the runner's progress events; the Asset column says which
-form of a video a job fetches ("Video · Small")."""
+form of a video a job fetches ("Video · Small", "Audio only")."""
 
 from __future__ import annotations
 
@@ -158,9 +158,11 @@ class DownloadsModel(RowTableModel):
 
 
 def asset_text(kind: str, quality: str | None) -> str:
-    """"Transcript", "Video", or with the form of a video: "Video · Small"."""
+    """"Transcript", "Video" (the original), "Video · Small", or "Audio only" (the video's sound alone)."""
     name = KIND_NAMES.get(kind, kind.capitalize())
-    return f"{name} · {QUALITY_LABELS[quality]}" if quality in QUALITY_LABELS else name
+    if quality not in QUALITY_LABELS or quality == "best":
+        return name
+    return QUALITY_LABELS[quality] if quality == "audio" else f"{name} · {QUALITY_LABELS[quality]}"
 
 
 def summary_text(rows: list[JobRow]) -> str:

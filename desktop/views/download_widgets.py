@@ -92,7 +92,7 @@ class JobsTable(QTableView):
         header.setSectionResizeMode(model.ACTIVITY, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         fm = self.fontMetrics()
-        for col, sample in ((model.ASSET, "Video · Audio only"), (model.PROGRESS, "████████████"),
+        for col, sample in ((model.ASSET, "Video · Small"), (model.PROGRESS, "████████████"),
                             (model.BYTES, "999.9 MB / 999.9 MB"), (model.SPEED, "999.9 KB/s"),
                             (model.ETA, "0:00:00"), (model.STATE, "Downloading"),
                             (model.ERROR, "Server not reachable")):

@@ -181,6 +181,7 @@ class SettingsPage(QWidget):
         self.quality_combo.view().setAccessibleName("Video qualities")
         self.quality_combo.view().setToolTip("Best, Small or Audio only")
         self.quality_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.quality_combo.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.ask_check = QCheckBox("Ask each time before downloading", downloads)
         self.ask_check.setAccessibleName("Ask each time before downloading")
         self.ask_check.setToolTip("Before each download, show the forms of the video with their sizes and let "

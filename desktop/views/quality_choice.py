@@ -161,6 +161,7 @@ class QualityDialog(QDialog):
         self.setWindowTitle(title)
         self.setAccessibleName(title)
         self.setModal(True)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)  # the note reads in a few lines
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.buttons: dict[Quality, QRadioButton] = {}

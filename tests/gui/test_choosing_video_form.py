@@ -131,7 +131,7 @@ def test_the_dialog_lists_each_form_with_its_size_and_queues_the_one_chosen_by_k
                                 for i in range(downloads.model.rowCount())), timeout=5_000)
     asset_column = {downloads.model.row_at(i).kind: downloads.model.index(i, downloads.model.ASSET).data()
                     for i in range(downloads.model.rowCount())}
-    assert asset_column["video"] == "Video · Audio only"
+    assert asset_column["video"] == "Audio only"
 
 
 def test_escape_closes_the_dialog_and_nothing_is_queued(qtbot, forms):

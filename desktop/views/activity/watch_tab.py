@@ -162,7 +162,7 @@ class WatchTab(QWidget):
         column.set_audio_only(audio_only)
         if audio_only:
             splitter.setOrientation(Qt.Orientation.Vertical)
-            top = column.minimumSizeHint().height() + 4 * column.fontMetrics().lineSpacing()
+            top = column.minimumSizeHint().height()  # the spoken line's few lines: the rest is the transcript's
             splitter.setSizes([top, max(1, splitter.height() - top)])
         else:
             splitter.setOrientation(Qt.Orientation.Horizontal)
