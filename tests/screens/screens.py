@@ -50,8 +50,10 @@ class ScreenTaker(DemoApp):
         page.tabs.setCurrentIndex(1)
         tab = page.watch_tab
         self.wait(lambda: tab.video_column.audio_only and tab.transcript_panel.transcript is not None)
-        tab.seek(14_000)  # paused there: the spoken line and the highlight show that moment
-        self.wait(lambda: bool(tab.video_column.spoken_label.text()))
+        tab.open_at(13_000)  # played a moment (so the player knows the length), then paused
+        self.wait(lambda: tab.player.is_playing() and tab.player.position_ms() > 14_000)
+        tab.pause()
+        self.wait(lambda: not tab.player.is_playing() and tab.video_column.play_button.accessibleName() == "Play")
         self._save(w, folder, "activity-watch-audio-only", written)
         tab.close_activity()
 
