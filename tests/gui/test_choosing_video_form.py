@@ -289,3 +289,51 @@ def test_a_video_form_keeps_the_video_beside_the_transcript(qtbot, make_services
         assert tab.video_column.video_stack.currentWidget() is not tab.video_column.audio_page
     finally:
         tab.shutdown()
+
+
+# ------------------------------------------------------------------ the whole window, the real server
+
+
+def test_the_library_download_asks_and_fetches_only_the_audio_form(qtbot, make_services, server):
+    """Ask on: the library's Download opens the dialog; Audio only, chosen by keyboard, is the
+    only form the server is asked for; the library then says which form is here."""
+    from desktop.views.main_window import MainWindow
+    from tests.support.activities import DEMO_ID
+
+    services = make_services(server.url)
+    services.sign_in("demo", "demo")
+    services.sync()
+    services.update_settings(ask_quality=True)
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.sync_finished, timeout=20_000):
+            window.show()
+        assert window.library.select_id(DEMO_ID)
+        assert window.library.download_button.toolTip().startswith("Choose Best, Small or Audio only")
+        window.library.download_button.click()
+        dialog = _focused(qtbot, window.quality_asker.dialog)
+        assert dialog.windowTitle() == "Download" and dialog.chosen() is Quality.best
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Down)
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Down)
+        assert dialog.chosen() is Quality.audio
+        with qtbot.waitSignal(window.notified, timeout=20_000):
+            qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Audio only", timeout=10_000)
+        fetched = {entry.path for entry in server.request_log.matching("/api/v1/media/")}
+        videos = {f"/api/v1/media/{sha}" for sha in _video_shas(services, DEMO_ID)}
+        assert fetched & videos == {f"/api/v1/media/{_sha_of(services, DEMO_ID, Quality.audio)}"}
+    finally:
+        window.close()
+
+
+def _video_shas(services, activity_id):
+    from desktop.cache.video_forms import video_forms
+
+    return {f.sha256 for f in video_forms(services.db, activity_id)}
+
+
+def _sha_of(services, activity_id, quality):
+    from desktop.cache.video_forms import video_forms
+
+    return next(f.sha256 for f in video_forms(services.db, activity_id) if f.quality is quality)
