@@ -10,6 +10,7 @@ that file goes only once the new one is verified.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -111,11 +112,16 @@ def set_video_choice(db: Database, activity_id: str, wanted: Quality, replaces: 
 
 def form_here(forms: list[Choice], wanted: Quality | None, blobs: BlobStore) -> Choice | None:
     """The form whose file is here and stands for the video (video_in_use.form_in_use), or None."""
+    found = form_standing_in(forms, wanted, lambda sha: blobs.path_for(sha).is_file())
+    return found if found is not None and blobs.path_for(found.sha256).is_file() else None
+
+
+def form_standing_in(forms: list[Choice], wanted: Quality | None, present: Callable[[str], bool]) -> Choice | None:
+    """The form that stands for the video: the one here (video_in_use.form_in_use), else the
+    wanted one (what a download fetches); None without forms."""
     found = form_in_use([StoredForm(f.quality.value, f.sha256, f.size) for f in forms],
-                        wanted.value if wanted else None, lambda sha: blobs.path_for(sha).is_file())
-    if found is None or not blobs.path_for(found.sha256).is_file():
-        return None
-    return next(f for f in forms if f.sha256 == found.sha256 and f.quality.value == found.quality)
+                        wanted.value if wanted else None, present)
+    return None if found is None else next(f for f in forms if f.quality.value == found.quality)
 
 
 def blob_used_elsewhere(db: Database, sha256: str, activity_id: str) -> bool:
