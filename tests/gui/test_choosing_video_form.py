@@ -51,6 +51,12 @@ def _focused(qtbot, dialog):
     return dialog
 
 
+def _video_line(page) -> str:
+    """The Overview's Files line of the video."""
+    return next(label.text() for label in page.overview.widget().findChildren(type(page.title_label))
+                if label.accessibleDescription().endswith("(demo video)"))
+
+
 def _video_jobs(services):
     return [j for j in services.download_jobs() if j.kind == "video"]
 
@@ -209,11 +215,9 @@ def test_changing_the_form_from_the_overview_keeps_the_old_file_until_the_new_on
     page.show_activity(services.activity_detail(activity_id), "physician")
     overview = page.overview
     assert overview.switch_button.isEnabled() and overview.switch_button.accessibleName() == "Change video quality"
-    video_line = next(label.text() for label in overview.widget().findChildren(type(page.title_label))
-                      if label.accessibleDescription().endswith("(demo video)"))
-    assert video_line.endswith(f"(demo video): {AUDIO} on this computer; also offered: {BEST}, {SMALL}")
+    assert _video_line(page).endswith(f"(demo video): {AUDIO} on this computer; also offered: {BEST}, {SMALL}")
 
-    downloads = DownloadsPage(services)
+    downloads = DownloadsPage(services, events=page.events)
     qtbot.addWidget(downloads)
     asker = _asker(qtbot, services)
     page.switch_quality_requested.connect(lambda a: asker.switch(a, downloads.switch_quality))
@@ -229,6 +233,20 @@ def test_changing_the_form_from_the_overview_keeps_the_old_file_until_the_new_on
     assert downloads.message_label.text().startswith("Downloading the Small form. The video on this computer stays")
     assert [j.quality for j in _video_jobs(services)] == [Quality.small]
     assert services.content.video_form(activity_id) is Quality.audio  # still playable until Small verifies
+    qtbot.waitUntil(lambda: "(coming; it replaces the one here once checked)" in _video_line(page), timeout=5_000)
+    assert _video_line(page).endswith(f"{AUDIO} on this computer; also offered: {BEST}, "
+                                      f"{SMALL} (coming; it replaces the one here once checked)")
+
+    small, data = _FORMS["small"]  # the Small file arrives, verified (what the runner does for it)
+    services.blobs.path_for(small.sha256).parent.mkdir(parents=True, exist_ok=True)
+    services.blobs.path_for(small.sha256).write_bytes(data)
+    services.downloads.asset_arrived(small.sha256)
+    downloads.refresh()
+    qtbot.waitUntil(lambda: _video_line(page).endswith(f"{SMALL} on this computer; also offered: {BEST}, {AUDIO}"),
+                    timeout=5_000)
+    assert not services.blobs.path_for(_FORMS["audio"][0].sha256).exists()  # the old form, removed now
+    assert page.watch_tab.video_path == services.blobs.path_for(small.sha256)  # the Watch tab took the new file
+    assert not page.watch_tab.video_column.audio_only
 
 
 # ------------------------------------------------------------------ audio only

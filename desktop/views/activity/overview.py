@@ -65,7 +65,7 @@ class Overview(QScrollArea):
         self.download_button: QPushButton | None = None
         self.switch_button: QPushButton | None = None
         self._missing = False  # some of the activity's files are not here
-        self._forms: list = []  # the video's forms (VideoForm), allowed ones, largest first
+        self.forms: list = []  # the video's forms (VideoForm) shown, allowed ones, largest first
         self._download_tip = DOWNLOAD_TIP  # what a Download fetches (the page says: `show_download_plan`)
 
     def show_activity(self, detail: ActivityDetail, profession: str | None, forms: list | None = None) -> None:
@@ -73,7 +73,7 @@ class Overview(QScrollArea):
         old = self.takeWidget()
         if old is not None:
             old.deleteLater()
-        self._forms = list(forms or [])
+        self.forms = list(forms or [])
         content = self._build_overview(detail, profession)
         self.setWidget(content)
         previous = self  # Tab goes on into this activity's controls, in reading order
@@ -209,8 +209,8 @@ class Overview(QScrollArea):
             for a in d.assets:
                 title = a.title or a.kind.capitalize()
                 text = f"{title} ({a.kind}, {a.media_type}, {human_bytes(a.size)}) — {media_text(a.state)}"
-                if a.kind == "video" and self._forms:
-                    text = f"{title}: {forms_text(self._forms)}"
+                if a.kind == "video" and self.forms:
+                    text = f"{title}: {forms_text(self.forms)}"
                 v.addWidget(plain_label(text, page, name=f"File: {title}"))
         else:
             v.addWidget(plain_label("This activity has no files.", page, name="Files"))
@@ -247,7 +247,7 @@ class Overview(QScrollArea):
         self._missing = bool(missing)
         self.download_button.setEnabled(self._missing)
         self.download_button.clicked.connect(lambda: self.download_requested.emit([d.id]))
-        self.switch_button = switch_button(page, self._forms, lambda: self.switch_quality_requested.emit(d.id))
+        self.switch_button = switch_button(page, self.forms, lambda: self.switch_quality_requested.emit(d.id))
         self.remove_video_button = QPushButton("Remove downloaded video", page)
         self.remove_video_button.setAccessibleName("Remove downloaded video")
         self.remove_video_button.setToolTip("Delete the video file to free space; transcript, summaries and "

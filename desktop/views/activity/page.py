@@ -55,6 +55,7 @@ class ActivityPage(QWidget):
         self.events.learner_changed.connect(self._learner_changed)
         self.events.learning_changed.connect(self._learning_changed)
         self.events.catalog_changed.connect(self._catalog_changed)
+        self.events.downloads_changed.connect(self._downloads_changed)
         self.detail: ActivityDetail | None = None
         self.profession: str | None = None
         self.state = None  # the learner's LearningState for this activity (None: no one signed in)
@@ -251,6 +252,30 @@ class ActivityPage(QWidget):
         elif _files(detail) != _files(shown):
             self.show_activity(detail, self.profession)
             self.back_button.setFocus()
+
+    def _downloads_changed(self, _source) -> None:
+        """A download or a switch of form moved on: the Overview's Files say which form is here
+        now (and which is coming), in place; the Watch tab, unless it is playing, takes the
+        file the services give now (a switch done: the old form is gone)."""
+        services, shown = self._services(), self.detail
+        if shown is None or services is None:
+            return
+        forms = services.downloads.video_forms(shown.id)
+        if forms == self.overview.forms:
+            return
+        detail = services.activity_detail(shown.id)
+        if detail is None:
+            return
+        self.detail = detail
+        where = self.overview.verticalScrollBar().value()
+        self.overview.show_activity(detail, self.profession, forms)
+        self.overview.show_gate(self.state, "")
+        self.show_download_plan()
+        self.overview.verticalScrollBar().setValue(where)
+        tab = self.watch_tab
+        playing = tab.player is not None and tab.player.is_playing()
+        if self.unlocked() and not playing and tab.form_changed():
+            tab.show_activity(services, detail)
 
     def _tab_changed(self, index: int) -> None:
         if index in (ASSESSMENT_TAB, CREDIT_TAB) and self.detail is not None:

@@ -62,6 +62,21 @@ def form_here(services, activity_id: str) -> Quality | None:
         return None
 
 
+def arrange(splitter: QSplitter, column: VideoColumn, audio_only: bool) -> None:
+    """Side by side for a video; for sound alone the controls and the spoken line on top
+    and the transcript under them, full width."""
+    if audio_only == column.audio_only:
+        return
+    column.set_audio_only(audio_only)
+    if audio_only:
+        splitter.setOrientation(Qt.Orientation.Vertical)
+        top = column.minimumSizeHint().height()  # the spoken line's few lines: the rest is the transcript's
+        splitter.setSizes([top, max(1, splitter.height() - top)])
+    else:
+        splitter.setOrientation(Qt.Orientation.Horizontal)
+        splitter.setSizes([splitter.width() * 3 // 5, splitter.width() * 2 // 5])
+
+
 class WatchTab(QWidget):
     transcript_shown = Signal()  # the transcript (or why there is none) is on screen
     finished = Signal()  # the video played to its end and the place is stored (the gate may open)
@@ -129,7 +144,7 @@ class WatchTab(QWidget):
 
         self.locked_reason = None
         self.at_end = False
-        self.arrange(form_here(services, detail.id) is Quality.audio)
+        arrange(self.splitter, self.video_column, form_here(services, detail.id) is Quality.audio)
         self.video_column.offer_continue(False)
         try:
             self.video_path = services.media_file(detail.id) if services is not None else None
@@ -152,21 +167,6 @@ class WatchTab(QWidget):
             column.show_picture(None)
         self._show_position(start)
         self._show_watched()
-
-    def arrange(self, audio_only: bool) -> None:
-        """Side by side for a video; for sound alone the controls and the spoken line on top
-        and the transcript under them, full width."""
-        column, splitter = self.video_column, self.splitter
-        if audio_only == column.audio_only:
-            return
-        column.set_audio_only(audio_only)
-        if audio_only:
-            splitter.setOrientation(Qt.Orientation.Vertical)
-            top = column.minimumSizeHint().height()  # the spoken line's few lines: the rest is the transcript's
-            splitter.setSizes([top, max(1, splitter.height() - top)])
-        else:
-            splitter.setOrientation(Qt.Orientation.Horizontal)
-            splitter.setSizes([splitter.width() * 3 // 5, splitter.width() * 2 // 5])
 
     def show_learning(self, state) -> None:
         """Where the learner stands (a LearningState, or None): what the post-test needs, and
@@ -224,6 +224,13 @@ class WatchTab(QWidget):
         try:
             return self.services.media_file(self.detail.id) is not None
         except CmeError:  # still locked (rule 1) or no one signed in: the message stays
+            return False
+
+    def form_changed(self) -> bool:
+        """The file the services give for the video is not the one loaded (a form arrived or went)."""
+        try:
+            return self.services is not None and self.services.media_file(self.detail.id) != self.video_path
+        except CmeError:
             return False
 
     def close_activity(self) -> None:
