@@ -75,12 +75,13 @@ def planned(by_activity: dict[str, list], quality: Quality) -> list:
     return out
 
 
-def plan_text(by_activity: dict[str, list], quality: Quality) -> str:
-    """What a Download with the preferred quality fetches: "Small · 360p · 24.0 MB" for one
-    activity, "3 videos, 72.0 MB in all" for several, "" when there is no video to fetch (an
-    activity with a form of its video here fetches none: changing it is a switch)."""
-    missing = {a: forms for a, forms in by_activity.items() if not any(f.on_machine for f in forms)}
-    forms = planned(missing, quality)
+def plan_text(by_activity: dict[str, list]) -> str:
+    """What a Download fetches without asking: "Small · 360p · 24.0 MB" for one activity, "3
+    videos, 72.0 MB in all" for several, "" when there is no video to fetch. The form is the
+    one the service marks `wanted` (the learner's quality, or the form chosen here before);
+    an activity with a form of its video here fetches none (changing it is a switch)."""
+    forms = [f for forms in by_activity.values() if not any(g.on_machine for g in forms)
+             for f in forms if f.wanted]
     if not forms:
         return ""
     if len(forms) == 1:
@@ -143,7 +144,7 @@ def describe_download(services, activity_ids: list[str]) -> tuple[str, str]:
         return "", download_tip("", ask=False)
     if services.settings.ask_quality:
         return "", download_tip("", ask=True)
-    plan = plan_text(forms_by_activity(services, activity_ids), preferred_quality(services))
+    plan = plan_text(forms_by_activity(services, activity_ids))
     return plan, download_tip(plan, ask=False)
 
 
@@ -238,6 +239,7 @@ class QualityAsker(QObject):
             forms = by_activity[activity_ids[0]]
             choices = [(f.quality, form_text(f) + (" — on this computer" if f.on_machine else "")) for f in forms]
             heading = "Which form of the video do you want on this computer?"
+            selected = next((f.quality for f in forms if f.wanted), preferred_quality(services))
         else:
             choices = []
             for q in qualities:
@@ -245,9 +247,10 @@ class QualityAsker(QObject):
                 choices.append((q, f"{QUALITY_LABELS[q]} · {human_bytes(sum(f.size for f in plan))} "
                                    f"for {len(plan)} videos"))
             heading = f"Which form of the videos of these {len(activity_ids)} activities do you want?"
+            selected = preferred_quality(services)
         note = maximum_note(services.config.quality_maximum())
         self._open(QualityDialog(self._parent, title="Download", heading=heading, choices=choices,
-                                 selected=preferred_quality(services), note=note),
+                                 selected=selected, note=note),
                    lambda quality: then(activity_ids, quality))
 
     def switch(self, activity_id: str, then: Callable[[str, Quality], None]) -> None:

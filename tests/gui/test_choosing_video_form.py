@@ -355,3 +355,23 @@ def _sha_of(services, activity_id, quality):
     from desktop.cache.video_forms import video_forms
 
     return next(f.sha256 for f in video_forms(services.db, activity_id) if f.quality is quality)
+
+
+def test_several_activities_fetch_each_its_own_form_and_the_total_is_said():
+    """The nearest allowed form per activity (cmecore.renditions.choose): an activity without a
+    Small form fetches its original for "Small"; one with a form here fetches nothing."""
+    from desktop.cache.video_forms import VideoForm
+    from desktop.views.quality_choice import plan_text, planned
+
+    def form(quality, size, *, here=False, wanted=False):
+        return VideoForm(quality, size, None, 360 if quality is Quality.small else None, None, 60_000, "video/mp4",
+                         on_machine=here, wanted=wanted)
+
+    by_activity = {
+        "a": [form(Quality.best, 40_000_000), form(Quality.small, 8_000_000, wanted=True), form(Quality.audio, 1_000_000)],
+        "b": [form(Quality.best, 30_000_000, wanted=True)],
+        "c": [form(Quality.best, 50_000_000, here=True), form(Quality.small, 9_000_000, wanted=True)],
+    }
+    assert [f.size for f in planned(by_activity, Quality.small)] == [8_000_000, 30_000_000, 9_000_000]
+    assert plan_text(by_activity) == f"2 videos, {human_bytes(38_000_000)} in all"  # "c" has its video here
+    assert plan_text({"a": by_activity["a"]}) == "Small · 360p · 7.6 MB"
