@@ -2,7 +2,8 @@
 
 One Save for the page, at its foot, for the fields that change how the app talks to the
 server and downloads (server, CA bundle, proxy, sync interval, bandwidth, hours, shared
-folder, the preferred video quality and whether to ask before each download): those are checked together, so a half-typed address is never applied. Until
+folder, the preferred video quality and whether to ask before each download): those are
+checked together, so a half-typed address is never applied. Until
 then the page says "Unsaved changes", keeps the typed values when anything else refreshes
 it, and asks (Save / Discard / Stay) before the window leaves it or closes
 (`may_leave`). The account, the colours and diagnostics act at once (settings_boxes.py).
@@ -291,8 +292,6 @@ class SettingsPage(QWidget):
             "bandwidth_cap_kbps": [self.bandwidth_spin],
             "download_hours": [self.hours_edit],
             "shared_content_dir": [self.shared_edit],
-            "download_quality": [self.quality_combo],
-            "ask_quality": [self.ask_check],
         }
 
     def _policy_widgets_all(self) -> list:

@@ -269,8 +269,8 @@ class ActivityPage(QWidget):
         self.detail = detail
         where = self.overview.verticalScrollBar().value()
         self.overview.show_activity(detail, self.profession, forms)
-        self.overview.show_gate(self.state, "")
         self.show_download_plan()
+        self.refresh_learning()  # the gate, and what the downloads would refuse, on the new buttons
         self.overview.verticalScrollBar().setValue(where)
         tab = self.watch_tab
         playing = tab.player is not None and tab.player.is_playing()
