@@ -68,13 +68,14 @@ def arrange(splitter: QSplitter, column: VideoColumn, audio_only: bool) -> None:
     if audio_only == column.audio_only:
         return
     column.set_audio_only(audio_only)
-    if audio_only:
-        splitter.setOrientation(Qt.Orientation.Vertical)
-        top = column.minimumSizeHint().height()  # the spoken line's few lines: the rest is the transcript's
-        splitter.setSizes([top, max(1, splitter.height() - top)])
-    else:
-        splitter.setOrientation(Qt.Orientation.Horizontal)
-        splitter.setSizes([splitter.width() * 3 // 5, splitter.width() * 2 // 5])
+    # Sizes are weights (setSizes spreads the splitter's length by them, none below its
+    # widget's minimum): for sound alone the column keeps its least height, the transcript
+    # the rest, now and whenever the window grows; a video gets 3:2 beside its transcript.
+    splitter.setOrientation(Qt.Orientation.Vertical if audio_only else Qt.Orientation.Horizontal)
+    weights = (0, 1) if audio_only else (3, 2)
+    for index, weight in enumerate(weights):
+        splitter.setStretchFactor(index, weight)
+    splitter.setSizes([1, 1000] if audio_only else [3000, 2000])
 
 
 class WatchTab(QWidget):
