@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmecore.renditions import QUALITY_LABELS
 from desktop.views.text import human_bytes
 
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11  # a row's share done (0..1), for the progress bar
@@ -91,7 +92,7 @@ class JobsTable(QTableView):
         header.setSectionResizeMode(model.ACTIVITY, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         fm = self.fontMetrics()
-        for col, sample in ((model.ASSET, "Transcript"), (model.PROGRESS, "████████████"),
+        for col, sample in ((model.ASSET, "Video · Small"), (model.PROGRESS, "████████████"),
                             (model.BYTES, "999.9 MB / 999.9 MB"), (model.SPEED, "999.9 KB/s"),
                             (model.ETA, "0:00:00"), (model.STATE, "Downloading"),
                             (model.ERROR, "Server not reachable")):
@@ -99,12 +100,13 @@ class JobsTable(QTableView):
 
 
 class StorageTable(QTableView):
-    """The space each activity's complete files take, largest first."""
+    """The space each activity's complete files take, largest first, and which form of its
+    video is on this computer."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        model = QStandardItemModel(0, 2, self)
-        model.setHorizontalHeaderLabels(["Activity", "Stored"])
+        model = QStandardItemModel(0, 3, self)
+        model.setHorizontalHeaderLabels(["Activity", "Video", "Stored"])
         self.setModel(model)
         self.setAccessibleName("Storage used per activity")
         self.setToolTip("Space the complete files of each activity take")
@@ -114,8 +116,11 @@ class StorageTable(QTableView):
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
 
-    def show_use(self, by_activity: dict[str, int], titles: dict[str, str]) -> None:
+    def show_use(self, by_activity: dict[str, int], titles: dict[str, str],
+                 forms: dict[str, str | None] | None = None) -> None:
+        """`forms`: activity id -> the Quality of the video on this computer (None: no video here)."""
         model = self.model()
         model.removeRows(0, model.rowCount())
         for activity_id, used in sorted(by_activity.items(), key=lambda kv: -kv[1]):
@@ -123,6 +128,9 @@ class StorageTable(QTableView):
                 continue
             title = QStandardItem(titles.get(activity_id, activity_id))
             title.setData(activity_id, Qt.ItemDataRole.UserRole)
+            quality = (forms or {}).get(activity_id)
+            form = QStandardItem(QUALITY_LABELS[quality] if quality in QUALITY_LABELS else "—")
+            form.setToolTip("The form of the video on this computer")
             size = QStandardItem(human_bytes(used))
             size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            model.appendRow([title, size])
+            model.appendRow([title, form, size])

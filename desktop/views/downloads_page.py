@@ -1,180 +1,32 @@
 """The Downloads page: one table row per download job, with progress, and the controls.
 
-A `QAbstractTableModel` over plain job records (no widget per row); the progress column
-is painted by a delegate with the style's own progress bar (download_widgets.py). Progress events arrive from
-`DownloadRunner.event` (already on the GUI thread, throttled) and update rows in place;
-changes of state reload the jobs from the queue. Every change goes through Services on
+A `QAbstractTableModel` over plain job records (no widget per row: download_jobs.py); the
+progress column is painted by a delegate with the style's own progress bar
+(download_widgets.py). Progress events arrive from `DownloadRunner.event` (already on the
+GUI thread, throttled) and update rows in place; changes of state reload the jobs from the
+queue. The storage table says which form of each video is on this computer. Every change goes through Services on
 the app's writer, never on the GUI thread's time.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from desktop.errors import CmeError, SignInRequired
+from desktop.views.download_jobs import ACTIVE, RESTARTABLE, UNFINISHED, DownloadsModel, JobRow, summary_text
+from desktop.views.download_widgets import JobsTable, StorageTable, bandwidth_text
 from desktop.views.events import AppEvents
-from desktop.views.widgets import plain_label, popup_menu, push_button
-from desktop.cache.job_state import MOVING_JOB_STATES
-from desktop.views.text import error_text
-from desktop.views.download_widgets import (
-    FRACTION_ROLE,
-    JobsTable,
-    StorageTable,
-    bandwidth_text,
-    format_eta,
-    format_speed,
-)
-from desktop.views.row_model import RowTableModel
+from desktop.views.quality_choice import switching_text
 from desktop.views.tasks import run_write
-from desktop.views.text import human_bytes
+from desktop.views.text import error_text, human_bytes
+from desktop.views.widgets import plain_label, popup_menu, push_button
 
 log = logging.getLogger(__name__)
 
-ACTIVE = MOVING_JOB_STATES  # jobs that will still move without the learner's help
-UNFINISHED = ("queued", "running", "paused", "failed")
-RESTARTABLE = ("paused", "failed", "cancelled")
-KIND_NAMES = {"video": "Video", "transcript": "Transcript", "summary": "Summary"}
-STATE_NAMES = {
-    "queued": "Queued", "running": "Downloading", "paused": "Paused", "done": "Downloaded",
-    "failed": "Failed", "cancelled": "Cancelled",
-}
-JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
-
-
-@dataclass
-class JobRow:
-    id: int
-    activity_id: str
-    title: str
-    kind: str
-    size: int
-    bytes_done: int
-    state: str
-    error: str | None
-    speed_bps: float = 0.0
-    eta_s: float | None = None
-
-    @property
-    def fraction(self) -> float:
-        if self.state == "done":
-            return 1.0
-        return min(1.0, self.bytes_done / self.size) if self.size > 0 else 0.0
-
-
-class DownloadsModel(RowTableModel):
-    ACTIVITY, ASSET, PROGRESS, BYTES, SPEED, ETA, STATE, ERROR = range(8)
-    HEADERS = ("Activity", "Asset", "Progress", "Bytes", "Speed", "Time left", "State", "Error")
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._rows: list[JobRow] = []
-        self._by_id: dict[int, int] = {}
-
-    # -------------------------------------------------------------- updates
-
-    def set_jobs(self, jobs, titles: dict[str, str]) -> None:
-        """Replace every row (JobInfo records); speed and ETA of running jobs are kept."""
-        old = {r.id: r for r in self._rows}
-        rows = []
-        for j in jobs:
-            prev = old.get(j.id)
-            running = j.state == "running" and prev is not None
-            rows.append(JobRow(
-                j.id, j.activity_id, titles.get(j.activity_id, j.activity_id), j.kind, j.size,
-                max(j.bytes_done, prev.bytes_done) if running else j.bytes_done, j.state, j.error,
-                prev.speed_bps if running else 0.0, prev.eta_s if running else None,
-            ))
-        self.beginResetModel()
-        self._rows = rows
-        self._by_id = {r.id: i for i, r in enumerate(rows)}
-        self.endResetModel()
-
-    def apply_event(self, event) -> bool:
-        """Update a row from a DownloadEvent; False if the job is not listed yet."""
-        i = self._by_id.get(event.job_id)
-        if i is None:
-            return False
-        r = self._rows[i]
-        r.bytes_done, r.size, r.state = event.bytes_done, event.size, event.state
-        r.speed_bps = event.speed_bps if event.state == "running" else 0.0
-        r.eta_s = event.eta_s if event.state == "running" else None
-        r.error = event.error
-        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.HEADERS) - 1))
-        return True
-
-    # -------------------------------------------------------------- queries
-
-    def rows(self) -> list[JobRow]:
-        return list(self._rows)
-
-    def row_of(self, job_id: int) -> int | None:
-        return self._by_id.get(job_id)
-
-    def active_count(self) -> int:
-        return sum(r.state in ACTIVE for r in self._rows)
-
-    def unfinished_for(self, activity_id: str) -> int:
-        """Jobs of this activity not done yet (paused and failed ones included)."""
-        return sum(r.state in UNFINISHED for r in self._rows if r.activity_id == activity_id)
-
-    def progress_by_activity(self) -> dict[str, tuple[int, int]]:
-        """Activities with unfinished jobs -> (bytes received, bytes wanted) over those jobs."""
-        out: dict[str, tuple[int, int]] = {}
-        for r in self._rows:
-            if r.state in ("queued", "running", "paused"):
-                done, size = out.get(r.activity_id, (0, 0))
-                out[r.activity_id] = (done + r.bytes_done, size + r.size)
-        return out
-
-    # -------------------------------------------------------------- model API
-
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        r = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(r, col)
-        if role == Qt.ItemDataRole.AccessibleTextRole:  # an empty Error cell is read as "No error", not as nothing
-            return self._display(r, col) or ("No error" if col == self.ERROR else "—")
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == self.ERROR:
-                return r.error or "No problem"
-            if col == self.PROGRESS:
-                return f"{r.fraction:.0%} of {human_bytes(r.size)}"
-            return self._display(r, col)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.BYTES, self.SPEED, self.ETA):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == JOB_ID_ROLE:
-            return r.id
-        if role == FRACTION_ROLE:
-            return r.fraction
-        return None
-
-    def _display(self, r: JobRow, col: int) -> str:
-        if col == self.ACTIVITY:
-            return r.title
-        if col == self.ASSET:
-            return KIND_NAMES.get(r.kind, r.kind.capitalize())
-        if col == self.PROGRESS:
-            return f"{r.fraction:.0%}"
-        if col == self.BYTES:
-            done = r.size if r.state == "done" else r.bytes_done
-            return f"{human_bytes(done)} / {human_bytes(r.size)}"
-        if col == self.SPEED:
-            return format_speed(r.speed_bps) if r.state == "running" else "—"
-        if col == self.ETA:
-            return format_eta(r.eta_s) if r.state == "running" else "—"
-        if col == self.STATE:
-            return STATE_NAMES.get(r.state, r.state)
-        if col == self.ERROR:
-            return r.error or ""
-        return ""
-
+__all__ = ["DownloadsModel", "DownloadsPage", "JobRow"]  # the model lives in download_jobs.py
 
 class DownloadsPage(QWidget):
     """Jobs table, per-job and global controls, storage and disk space.
@@ -305,7 +157,7 @@ class DownloadsPage(QWidget):
         self.model.set_jobs(jobs, self._titles)
         self._reselect(selected)
 
-        self.storage_table.show_use(storage.by_activity, self._titles)
+        self.storage_table.show_use(storage.by_activity, self._titles, {r.id: r.video_quality for r in rows})
         self.storage_label.setText(f"Storage used: {human_bytes(storage.total_bytes)}")
         text = bandwidth_text(s.settings.bandwidth_cap_kbps)
         hours = getattr(s.settings, "download_hours", None)
@@ -352,23 +204,7 @@ class DownloadsPage(QWidget):
         return "Free disk space: unknown" if free is None else f"Free disk space: {human_bytes(free)}"
 
     def _update_summary(self) -> None:
-        rows = self.model.rows()
-        active = [r for r in rows if r.state in ACTIVE]
-        paused = sum(r.state == "paused" for r in rows)
-        failed = sum(r.state == "failed" for r in rows)
-        if not rows:
-            text = "Nothing to download. Use “Download” in the library, or “Download all”."
-        elif not active and not paused and not failed:
-            text = "All downloads finished."
-        else:
-            left = sum(max(0, r.size - r.bytes_done) for r in active)
-            parts = [f"{len(active)} active ({human_bytes(left)} to go)"] if active else []
-            if paused:
-                parts.append(f"{paused} paused")
-            if failed:
-                parts.append(f"{failed} failed")
-            text = " · ".join(parts)
-        self.summary_label.setText(text)
+        self.summary_label.setText(summary_text(self.model.rows()))
 
     # -------------------------------------------------------------- selection
 
@@ -425,9 +261,18 @@ class DownloadsPage(QWidget):
     def download_all(self) -> None:
         self._change(lambda: self.services.enqueue_downloads(None), start=True)
 
-    def download_activities(self, activity_ids: list[str]) -> None:
+    def download_activities(self, activity_ids: list[str], quality=None) -> None:
+        """Queue these activities' files; the video in `quality` (None: the preferred one)."""
         if activity_ids:
-            self._change(lambda: self.services.enqueue_downloads(list(activity_ids)), start=True)
+            downloads = self.services.downloads
+            self._change(lambda: downloads.enqueue(list(activity_ids), quality), start=True)
+
+    def switch_quality(self, activity_id: str, quality) -> None:
+        """Fetch another form of this activity's video; the service removes the old file only
+        once the new one has arrived and been checked."""
+        downloads = self.services.downloads
+        self._change(lambda: downloads.switch_quality(activity_id, quality), start=True,
+                     done_text=lambda _jobs: switching_text(quality))
 
     def remove_selected_videos(self) -> None:
         self.remove_videos(list(dict.fromkeys(r.activity_id for r in self.selected_rows())))

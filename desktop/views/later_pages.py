@@ -13,9 +13,10 @@ from desktop.views.downloads_page import DownloadsPage
 from desktop.views.idle import IdleLock
 from desktop.views.learner_menu import LearnerButton
 from desktop.views.pages import SettingsPage
+from desktop.views.quality_choice import QualityAsker
 from desktop.views.reminder_watch import ReminderWatch
 from desktop.views.search_panel import SearchPanel
 from desktop.views.sync_control import SyncControl
 
 __all__ = ["ActivityPage", "CreditsPage", "DownloadRunner", "DownloadsPage", "IdleLock", "LearnerButton",
-           "ReminderWatch", "SearchPanel", "SettingsPage", "SyncControl"]
+           "QualityAsker", "ReminderWatch", "SearchPanel", "SettingsPage", "SyncControl"]

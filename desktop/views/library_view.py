@@ -36,6 +36,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 DOWNLOAD_TIP = "Fetch the video, transcript and summaries of the selected activities"
+DOWNLOAD_TEXT = "⬇ Download"
 
 _MEDIA_ORDER = {"present": 0, "partial": 1, "queued": 2, "absent": 3}
 TITLE_LINES = 3  # the most lines a row takes for its title
@@ -120,6 +121,8 @@ class LibraryModel(RowTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(r, col)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == self.MEDIA and r.video_quality:
+                return f"The {form_label(r.video_quality)} form of the video is on this computer (Overview: Change video quality…)"
             if col == self.CREDITS:
                 return self.credits_tip(r)
             if col == self.EXPIRES and r.ended:
@@ -130,6 +133,8 @@ class LibraryModel(RowTableModel):
                 return f"Expired: {r.ended}"
             if col == self.CREDITS:  # every credit, even where the column elides them
                 return self.credits_tip(r)
+            if col == self.MEDIA and r.video_quality:
+                return f"The {form_label(r.video_quality)} form of the video is on this computer"
         return self._sort_or_id(r, col, role)
 
     @staticmethod
@@ -164,7 +169,10 @@ class LibraryModel(RowTableModel):
     def _media(self, r: LibraryRow) -> str:
         progress = self._progress.get(r.id)
         if progress is None or str(r.media_state) == "present":
-            return media_text(r.media_state)
+            # A smaller form says which ("● Small", "● Audio only"); the provider's own video
+            # reads "● Downloaded" as it always has (the tooltip names the form either way).
+            form = form_label(r.video_quality) if r.video_quality != "best" else ""
+            return f"● {form}" if form and str(r.media_state) == "present" else media_text(r.media_state)
         done, wanted = progress
         done += r.media_bytes
         wanted += r.media_bytes
@@ -183,6 +191,15 @@ class LibraryModel(RowTableModel):
             own = [c for c in r.credits if c.profession == self._profession] or list(r.credits)
             return max((c.contact_hours or c.max_credits for c in own), default=0.0)
         return self._display(r, col).casefold()
+
+
+def form_label(quality: str | None) -> str:
+    """"Small", "Audio only": which form of the video is on this computer ("" for none)."""
+    if not quality:
+        return ""
+    from cmecore.renditions import QUALITY_LABELS  # start-up speed: it loads pydantic, which the first paint never needs
+
+    return QUALITY_LABELS.get(quality, "")
 
 
 class _SourceSortingProxy(QSortFilterProxyModel):
@@ -232,7 +249,9 @@ class LibraryView(QWidget):
         self.filter_edit.setToolTip("Show only activities whose title, faculty or credits contain this text")
         self.filter_edit.textChanged.connect(self._filter_changed)
 
-        self.download_button = QPushButton("⬇ Download", self)
+        self.download_button = QPushButton(DOWNLOAD_TEXT, self)
+        # Set by the window once the services are open: ids -> (what a Download fetches, its tooltip).
+        self.describe_download = None
         self.download_button.setAccessibleName("Download selected activities")
         self.download_button.setToolTip(DOWNLOAD_TIP)
         self.download_button.setEnabled(False)
@@ -422,8 +441,15 @@ class LibraryView(QWidget):
         ended = [self.model.row_of(a).ended for a in ids if self.model.row_of(a) is not None]
         over = bool(ids) and len(ended) == len(ids) and all(ended)
         self.download_button.setEnabled(bool(ids) and not over)
-        # An activity that is over (rule 3) can no longer be started: its media is not fetched.
-        self.download_button.setToolTip(f"Not downloaded: {ended[0]}" if over else DOWNLOAD_TIP)
+        plan, tip = self.describe_download(ids) if self.describe_download is not None and ids else ("", DOWNLOAD_TIP)
+        # What a click fetches, with its size; an activity that is over (rule 3) can no
+        # longer be started: its media is not fetched.
+        self.download_button.setText(f"{DOWNLOAD_TEXT} ({plan})" if plan and not over else DOWNLOAD_TEXT)
+        self.download_button.setToolTip(f"Not downloaded: {ended[0]}" if over else tip)
+
+    def refresh_download_plan(self) -> None:
+        """The preferred quality or "ask" changed: say again what a Download fetches."""
+        self._selection_changed()
 
     def _download_selected(self) -> None:
         ids = self.selected_ids()

@@ -178,6 +178,8 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self.activity_page = p.ActivityPage(self, services=None, events=events)  # follows the window's services
         self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
         self.downloads_page = p.DownloadsPage(services, self, events=events)
+        self.quality_asker = p.QualityAsker(self, lambda: self.services)
+        self.library.describe_download = self.quality_asker.describe
         self.download_runner = p.DownloadRunner(services, self)
         self._connect_downloads()
         self.search_panel = p.SearchPanel(services, self.search_edit, self)
@@ -297,8 +299,10 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         page.open_activity.connect(self.open_activity)
         page.activity_downloaded.connect(lambda title: self.notify("Download finished", f"Downloaded: {title}"))
         page.sign_in_needed.connect(lambda message: self.open_sign_in(message=message))
-        self.library.download_requested.connect(page.download_activities)
-        self.activity_page.download_requested.connect(page.download_activities)
+        self.library.download_requested.connect(self.download_activities)
+        self.activity_page.download_requested.connect(self.download_activities)
+        self.activity_page.switch_quality_requested.connect(
+            lambda a: self.quality_asker.switch(a, page.switch_quality))
         self.activity_page.remove_video_requested.connect(lambda a: page.remove_videos([a]))
 
     def _connect_runner(self) -> None:
@@ -309,7 +313,9 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
             lambda outcome: None if self._shutting_down else self.downloads_page.run_finished(outcome))
 
     def download_activities(self, activity_ids: list) -> None:
-        self.downloads_page.download_activities(list(activity_ids))
+        """Queue these activities' files: in the form the learner prefers, or the one chosen in
+        the dialog when they want to be asked (quality_choice.py)."""
+        self.quality_asker.download(list(activity_ids), self.downloads_page.download_activities)
 
     def _downloads_changed(self, _source=None) -> None:
         """The job list was reloaded: badge, library media column, status bar."""
@@ -349,6 +355,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
 
     def _settings_changed(self) -> None:
         self.sync.restart_timer()
+        self.library.refresh_download_plan()  # the preferred quality, or asking, may have changed
         self.events.learner_changed.emit(self.settings_page)  # another server: another learner
 
 

@@ -2,7 +2,8 @@
 
 One Save for the page, at its foot, for the fields that change how the app talks to the
 server and downloads (server, CA bundle, proxy, sync interval, bandwidth, hours, shared
-folder): those are checked together, so a half-typed address is never applied. Until
+folder, the preferred video quality and whether to ask before each download): those are
+checked together, so a half-typed address is never applied. Until
 then the page says "Unsaved changes", keeps the typed values when anything else refreshes
 it, and asks (Save / Discard / Stay) before the window leaves it or closes
 (`may_leave`). The account, the colours and diagnostics act at once (settings_boxes.py).
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -28,9 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmecore.renditions import QUALITY_LABELS, RANK, Quality
 from desktop.config import normalise_server_url
 from desktop.errors import BadServerAddress, CmeError
 from desktop.views.events import AppEvents
+from desktop.views.quality_choice import QUALITY_TIPS, maximum_note
 from desktop.views.settings_boxes import AccountBox, AppearanceBox, HelpBox
 from desktop.views.text import error_text
 from desktop.views.widgets import plain_label, push_button
@@ -131,7 +136,7 @@ class SettingsPage(QWidget):
         page.addLayout(save_row)
         self._tips = {w: w.toolTip() for w in self._policy_widgets_all()}
         for edit in self._fields():
-            (edit.textChanged if isinstance(edit, QLineEdit) else edit.valueChanged).connect(self._edited)
+            _changed_signal(edit).connect(self._edited)
             if isinstance(edit, QLineEdit):  # Enter saves, as the default button promises
                 edit.returnPressed.connect(lambda: self.has_unsaved_changes() and self.save())
         self.refresh()
@@ -170,11 +175,44 @@ class SettingsPage(QWidget):
         self.shared_edit = _line_edit(downloads, "Shared content folder",
                                       "Optional: a folder IT filled with activity files",
                                       "A read-only folder looked in before anything is downloaded")
+        self.quality_combo = QComboBox(downloads)
+        self.quality_combo.setAccessibleName("Preferred video quality")
+        self.quality_combo.setToolTip("Which form of each video to download: Best (the provider's own), Small "
+                                      "(slides stay legible) or Audio only (with the transcript full width)")
+        self.quality_combo.view().setAccessibleName("Video qualities")
+        self.quality_combo.view().setToolTip("Best, Small or Audio only")
+        self.quality_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.quality_combo.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.ask_check = QCheckBox("Ask each time before downloading", downloads)
+        self.ask_check.setAccessibleName("Ask each time before downloading")
+        self.ask_check.setToolTip("Before each download, show the forms of the video with their sizes and let "
+                                  "me choose")
+        self.quality_note = plain_label("", downloads, name="Video quality limit", selectable=False)
+        self.quality_note.setVisible(False)
         dform = QFormLayout(downloads)
         dform.addRow("Bandwidth cap", self.bandwidth_spin)
         dform.addRow("Download hours", self.hours_edit)
         dform.addRow("Shared content folder", self.shared_edit)
+        dform.addRow("Video quality", self.quality_combo)
+        dform.addRow("", self.ask_check)
+        dform.addRow("", self.quality_note)
         return connection, downloads
+
+    def _offer_qualities(self) -> None:
+        """Only the qualities the machine policy allows (its maximum leaves out the larger
+        ones, and the note says why): never a choice that would do nothing."""
+        maximum = self.services.config.quality_maximum()
+        allowed = [q for q in Quality if maximum is None or RANK[q] >= RANK[maximum]]
+        combo = self.quality_combo
+        combo.blockSignals(True)
+        combo.clear()
+        for q in allowed:
+            combo.addItem(QUALITY_LABELS[q], q)
+            combo.setItemData(combo.count() - 1, QUALITY_TIPS[q], Qt.ItemDataRole.ToolTipRole)
+        combo.blockSignals(False)
+        note = maximum_note(maximum)
+        self.quality_note.setText(note)
+        self.quality_note.setVisible(bool(note))
 
     def set_services(self, services) -> None:
         """Another Services (the demo's): its settings replace whatever was typed."""
@@ -193,22 +231,24 @@ class SettingsPage(QWidget):
 
     def _fields(self) -> list:
         return [self.server_edit, self.ca_edit, self.proxy_edit, self.interval_spin, self.bandwidth_spin,
-                self.hours_edit, self.shared_edit]
+                self.hours_edit, self.shared_edit, self.quality_combo, self.ask_check]
 
     def _values(self) -> dict:
-        return {w.accessibleName(): (w.text() if isinstance(w, QLineEdit) else w.value()) for w in self._fields()}
+        return {w.accessibleName(): _value(w) for w in self._fields()}
 
     def _load_fields(self) -> None:
         s = self.services
+        self._offer_qualities()
         values = {
             self.server_edit: s.server_url or "", self.ca_edit: s.settings.extra_ca_bundle or "",
             self.proxy_edit: s.settings.proxy or "", self.interval_spin: s.settings.sync_interval_minutes,
             self.bandwidth_spin: s.settings.bandwidth_cap_kbps or 0, self.hours_edit: s.settings.download_hours or "",
             self.shared_edit: s.settings.shared_content_dir or "",
+            self.quality_combo: s.config.download_quality() or Quality.best, self.ask_check: s.settings.ask_quality,
         }
         for widget, value in values.items():
             widget.blockSignals(True)
-            (widget.setText if isinstance(widget, QLineEdit) else widget.setValue)(value)
+            _set_value(widget, value)
             widget.blockSignals(False)
         self._saved = self._values()
         self._edited()
@@ -300,7 +340,11 @@ class SettingsPage(QWidget):
             "bandwidth_cap_kbps": self.bandwidth_spin.value() or None,
             "download_hours": self.hours_edit.text().strip() or None,
             "shared_content_dir": self.shared_edit.text().strip() or None,
+            "ask_quality": self.ask_check.isChecked(),
         }
+        quality = self.quality_combo.currentData()
+        if quality is not None and quality != self._saved.get(self.quality_combo.accessibleName()):
+            changes["download_quality"] = quality  # unchanged: the policy's default keeps applying
         for name in locked:  # set by policy: never sent back as a change
             changes.pop(name, None)
         try:
@@ -331,3 +375,35 @@ class SettingsPage(QWidget):
     def _signed_out(self) -> None:
         self.signed_out.emit()
         self.events.learner_changed.emit(self)
+
+
+def _changed_signal(widget):
+    """The signal a field sends when the learner edits it."""
+    if isinstance(widget, QLineEdit):
+        return widget.textChanged
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    if isinstance(widget, QCheckBox):
+        return widget.toggled
+    return widget.valueChanged
+
+
+def _value(widget):
+    if isinstance(widget, QLineEdit):
+        return widget.text()
+    if isinstance(widget, QComboBox):
+        return widget.currentData()
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    return widget.value()
+
+
+def _set_value(widget, value) -> None:
+    if isinstance(widget, QLineEdit):
+        widget.setText(value)
+    elif isinstance(widget, QComboBox):
+        widget.setCurrentIndex(max(0, widget.findData(value)))
+    elif isinstance(widget, QCheckBox):
+        widget.setChecked(bool(value))
+    else:
+        widget.setValue(value)

@@ -26,6 +26,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
+from cmecore.renditions import Quality
 from desktop.views.accessibility import shown_text
 from desktop.views.activity.page import ASSESSMENT_TAB as ASSESSMENT
 from desktop.views.activity.page import CREDIT_TAB as CREDIT
@@ -93,6 +94,7 @@ class Driver(DemoApp):
         tab.pause()
         yield "watch"  # a cue is current (paused there so it stays current while read)
         tab.close_activity()
+        yield from self.audio_only(page)
         self.services.save_watch_progress(DEMO_ID, int(VIDEO_MS * 0.9), VIDEO_MS, [(0, int(VIDEO_MS * 0.9))])
         page.refresh_learning()
         page.tabs.setCurrentIndex(ASSESSMENT)
@@ -107,6 +109,26 @@ class Driver(DemoApp):
         yield "settings"
         yield from self.search_and_dialogs()
         yield from self.status_changes()
+
+    def audio_only(self, page):
+        """The Watch tab with the Audio only form here: the spoken line large, the transcript under it."""
+        self.services.downloads.switch_quality(DEMO_ID, Quality.audio)
+        self.services.run_downloads()  # the window's runner is idle: nothing else was queued
+        page.reload()
+        page.tabs.setCurrentIndex(WATCH)
+        tab = page.watch_tab
+        self.wait(lambda: tab.video_column.audio_only and bool(tab.transcript_panel.index.cues))
+        start = tab.player.position_ms()  # resumed where the Watch page above stopped
+        tab.play()
+        self.wait(lambda: tab.player.is_playing() and tab.player.position_ms() > start + 1_000)
+        tab.pause()  # once libvlc really plays (a pause before that is not heard)
+        self.wait(lambda: not tab.player.is_playing())  # the time stands still while the tree is read
+        yield "watch-audio"
+        tab.close_activity()
+        self.services.downloads.switch_quality(DEMO_ID, Quality.best)  # the pages after it as before
+        self.services.run_downloads()
+        page.reload()
+        page.tabs.setCurrentIndex(WATCH)
 
     def activate(self, widget) -> None:
         """Give a window the focus, as a window manager would (there is none under Xvfb)."""
@@ -134,6 +156,11 @@ class Driver(DemoApp):
         self.activate(welcome)
         yield "welcome"
         welcome.reject()
+        self.activate(w)
+        w.quality_asker.switch(DEMO_ID, lambda _id, _quality: None)
+        self.activate(w.quality_asker.dialog)
+        yield "video-quality"  # Change video quality…: the forms with their sizes
+        w.quality_asker.dialog.reject()
         self.activate(w)
 
     def status_changes(self):

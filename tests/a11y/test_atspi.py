@@ -33,8 +33,8 @@ pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
 BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
 SYSTEM_PYTHON = "/usr/bin/python3"
-PAGES = ("library", "downloads", "overview", "watch", "assessment", "credits", "settings",
-         "search", "sign-in", "welcome", "delivered", "offline")
+PAGES = ("library", "downloads", "overview", "watch", "watch-audio", "assessment", "credits", "settings",
+         "search", "sign-in", "welcome", "video-quality", "delivered", "offline")
 READY_S = 120  # the demo's server start, sign-in, sync and download come first
 DUMP_S = 60
 
@@ -229,7 +229,8 @@ def _announced(trees) -> list[str]:
     return [e["data"] for e in trees["events"] if e["type"] == "object:announcement"]
 
 
-@pytest.mark.parametrize(("page", "title"), [("sign-in", "Sign in"), ("welcome", "Welcome")])
+@pytest.mark.parametrize(("page", "title"), [("sign-in", "Sign in"), ("welcome", "Welcome"),
+                                             ("video-quality", "Change video quality")])
 def test_the_dialogs_are_named_and_hold_the_focus(trees, page, title):
     """A dialog is read by its name when it opens, and the keyboard is in it (not in the
     window behind, whose library table must not claim the focus too)."""

@@ -208,7 +208,7 @@ def test_the_progress_column_is_a_bar_showing_each_rows_percentage(qtbot):
 
     def job(job_id, bytes_done, state):
         return SimpleNamespace(id=job_id, activity_id=DEMO_ID, kind="video", size=1000, bytes_done=bytes_done,
-                               state=state, error=None)
+                               state=state, error=None, quality=None)  # JobInfo's fields
 
     model = DownloadsModel()
     model.set_jobs([job(1, 420, "paused"), job(2, 0, "done")], {DEMO_ID: "Home blood pressure"})

@@ -17,8 +17,8 @@ from tests.screens.take import SETS, SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ("library", "downloads", "my-credits", "settings", "activity-overview", "activity-watch",
-           "activity-summaries", "activity-assessment", "activity-evaluation-and-credit", "search", "sign-in",
-           "welcome")
+           "activity-summaries", "activity-assessment", "activity-evaluation-and-credit", "activity-overview-files",
+           "change-video-quality", "activity-watch-audio-only", "search", "sign-in", "welcome")
 
 
 def _mean_lightness(image: QImage) -> float:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
 
+from cmecore.renditions import Quality
 from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS
 from tests.support.activities import DEMO_ID
 from tests.support.demo_app import DemoApp
@@ -29,6 +30,33 @@ class ScreenTaker(DemoApp):
             raise RuntimeError(f"could not write {path}")
         written.append(path)
 
+    def _video_forms(self, folder: Path, written: list[Path]) -> None:
+        """The dialog that changes the video's form, then the Watch tab with the Audio only form."""
+        w, page = self.window, self.window.activity_page
+        page.tabs.setCurrentIndex(0)
+        bar = page.overview.verticalScrollBar()
+        bar.setValue(bar.maximum())  # the Files: which form is here, the others offered, Change video quality…
+        self._save(w, folder, "activity-overview-files", written)
+        w.quality_asker.switch(DEMO_ID, lambda _id, _quality: None)
+        dialog = w.quality_asker.dialog
+        self.wait(dialog.isVisible)
+        self._save(dialog, folder, "change-video-quality", written)
+        dialog.reject()
+        self.services.downloads.switch_quality(DEMO_ID, Quality.audio)
+        self.services.run_downloads()  # the window's runner is idle: nothing else was queued
+        w.show_section(LIBRARY)
+        w.open_activity(DEMO_ID)
+        self.wait(lambda: page.tabs.isTabEnabled(1))
+        page.tabs.setCurrentIndex(1)
+        tab = page.watch_tab
+        self.wait(lambda: tab.video_column.audio_only and tab.transcript_panel.transcript is not None)
+        tab.open_at(13_000)  # played a moment (so the player knows the length), then paused
+        self.wait(lambda: tab.player.is_playing() and tab.player.position_ms() > 14_000)
+        tab.pause()
+        self.wait(lambda: not tab.player.is_playing() and tab.video_column.play_button.accessibleName() == "Play")
+        self._save(w, folder, "activity-watch-audio-only", written)
+        tab.close_activity()
+
     def take_all(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         w, written = self.window, []
@@ -45,6 +73,7 @@ class ScreenTaker(DemoApp):
             tab = page.tabs.tabText(index).replace("&&", "and").lower().replace(" ", "-")
             self._save(w, folder, f"activity-{tab}", written)
         page.watch_tab.close_activity()
+        self._video_forms(folder, written)
         w.show_section(LIBRARY)
         w.search_edit.setFocus()
         w.search_edit.setText("blood pressure")

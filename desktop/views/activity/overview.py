@@ -3,8 +3,9 @@
 Description, highlights, dates and format, faculty, the accreditation statements (the
 learner's own profession first, the others folded), commercial support, learning
 objectives, disclosures and the off-label statement; then "Before you start" with the
-acknowledgement button, and the activity's files with Download / Remove video. Rebuilt for
-each activity; the page tells it where the learner stands (`show_gate`). Every label is
+acknowledgement button, and the activity's files with Download / Change video quality /
+Remove video (the video's line says which form is on this computer and which others are
+offered, with their sizes; the Download button says what it fetches). Rebuilt for each activity; the page tells it where the learner stands (`show_gate`). Every label is
 plain text: nothing from the catalog is interpreted as HTML.
 """
 
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.views.learning_text import ACK_BUTTON, download_refusal, local_time
+from desktop.views.quality_choice import forms_text, switch_button
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
 from desktop.views.widgets import plain_label, section_heading
 from desktop.views.theme import set_tone
@@ -47,6 +49,7 @@ class Overview(QScrollArea):
     acknowledge_requested = Signal()  # "I have read the disclosures — start"
     download_requested = Signal(list)  # [activity id]
     remove_video_requested = Signal(str)  # activity id
+    switch_quality_requested = Signal(str)  # activity id: "Change video quality…"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -60,12 +63,17 @@ class Overview(QScrollArea):
         self.gate_label: QLabel | None = None
         self.availability_label: QLabel | None = None
         self.download_button: QPushButton | None = None
+        self.switch_button: QPushButton | None = None
         self._missing = False  # some of the activity's files are not here
+        self.forms: list = []  # the video's forms (VideoForm) shown, allowed ones, largest first
+        self._download_tip = DOWNLOAD_TIP  # what a Download fetches (the page says: `show_download_plan`)
 
-    def show_activity(self, detail: ActivityDetail, profession: str | None) -> None:
+    def show_activity(self, detail: ActivityDetail, profession: str | None, forms: list | None = None) -> None:
+        """`forms`: the forms of its video this computer may fetch (DownloadsService.video_forms)."""
         old = self.takeWidget()
         if old is not None:
             old.deleteLater()
+        self.forms = list(forms or [])
         content = self._build_overview(detail, profession)
         self.setWidget(content)
         previous = self  # Tab goes on into this activity's controls, in reading order
@@ -113,7 +121,7 @@ class Overview(QScrollArea):
         if button is None:
             return
         button.setEnabled(self._missing and reason is None)
-        text = f"Not downloaded: {reason}" if reason else DOWNLOAD_TIP
+        text = f"Not downloaded: {reason}" if reason else self._download_tip
         button.setToolTip(text)
         button.setAccessibleDescription(text if reason else "")
 
@@ -201,6 +209,8 @@ class Overview(QScrollArea):
             for a in d.assets:
                 title = a.title or a.kind.capitalize()
                 text = f"{title} ({a.kind}, {a.media_type}, {human_bytes(a.size)}) — {media_text(a.state)}"
+                if a.kind == "video" and self.forms:
+                    text = f"{title}: {forms_text(self.forms)}"
                 v.addWidget(plain_label(text, page, name=f"File: {title}"))
         else:
             v.addWidget(plain_label("This activity has no files.", page, name="Files"))
@@ -237,6 +247,7 @@ class Overview(QScrollArea):
         self._missing = bool(missing)
         self.download_button.setEnabled(self._missing)
         self.download_button.clicked.connect(lambda: self.download_requested.emit([d.id]))
+        self.switch_button = switch_button(page, self.forms, lambda: self.switch_quality_requested.emit(d.id))
         self.remove_video_button = QPushButton("Remove downloaded video", page)
         self.remove_video_button.setAccessibleName("Remove downloaded video")
         self.remove_video_button.setToolTip("Delete the video file to free space; transcript, summaries and "
@@ -246,9 +257,18 @@ class Overview(QScrollArea):
         )
         self.remove_video_button.clicked.connect(lambda: self.remove_video_requested.emit(d.id))
         row.addWidget(self.download_button)
+        row.addWidget(self.switch_button)
         row.addWidget(self.remove_video_button)
         row.addStretch(1)
         return row
+
+    def show_download_plan(self, plan: str, tip: str) -> None:
+        """What a Download click fetches ("Small · 360p · 24.0 MB"; "" when the dialog asks)."""
+        self._download_tip = tip
+        if self.download_button is not None:
+            self.download_button.setText(f"⬇ Download ({plan})" if plan else "⬇ Download")
+            if self.download_button.isEnabled():
+                self.download_button.setToolTip(tip)
 
     def _statement_box(self, s: StatementInfo, parent: QWidget, *, own: bool) -> QGroupBox:
         who = profession_name(s.profession)

@@ -28,6 +28,7 @@ from desktop.views.activity.time_keeper import TimeKeeper
 from desktop.views.activity.watch_tab import WatchTab
 from desktop.views.events import AppEvents
 from desktop.views.learning_text import LOCKED, locked_text
+from desktop.views.quality_choice import describe_download
 from desktop.views.tasks import run_write
 from desktop.views.widgets import plain_label
 
@@ -43,6 +44,7 @@ class ActivityPage(QWidget):
     back_requested = Signal()
     download_requested = Signal(list)  # [activity id] (Overview's and Watch's Download buttons)
     remove_video_requested = Signal(str)  # activity id (Overview's Remove video button)
+    switch_quality_requested = Signal(str)  # activity id (Overview's Change video quality… button)
 
     def __init__(self, parent=None, services=None, *, events: AppEvents | None = None):
         super().__init__(parent)
@@ -53,6 +55,7 @@ class ActivityPage(QWidget):
         self.events.learner_changed.connect(self._learner_changed)
         self.events.learning_changed.connect(self._learning_changed)
         self.events.catalog_changed.connect(self._catalog_changed)
+        self.events.downloads_changed.connect(self._downloads_changed)
         self.detail: ActivityDetail | None = None
         self.profession: str | None = None
         self.state = None  # the learner's LearningState for this activity (None: no one signed in)
@@ -75,6 +78,7 @@ class ActivityPage(QWidget):
         self.overview.acknowledge_requested.connect(self.acknowledge)
         self.overview.download_requested.connect(self.download_requested)
         self.overview.remove_video_requested.connect(self.remove_video_requested)
+        self.overview.switch_quality_requested.connect(self.switch_quality_requested)
         self.tabs.addTab(self.overview, "Overview")
         self.watch_tab = WatchTab(self)
         self.watch_tab.request_download = self._download_from_watch
@@ -128,14 +132,22 @@ class ActivityPage(QWidget):
         self.profession = profession
         self.title_label.setText(detail.title)
         self.tabs.setCurrentIndex(0)
-        self.overview.show_activity(detail, profession)
         services = self._services()
+        self.overview.show_activity(detail, profession, services.downloads.video_forms(detail.id) if services else [])
+        self.show_download_plan()
         self.assessment_tab.set_activity(services, detail.id)  # a fresh start (maybe another learner)
         self.credit_tab.set_activity(services, detail.id)
         self.refresh_learning()
         self._load_content(start_ms if self.unlocked() else None)
         if start_ms is not None:
             self.open_at(start_ms)
+
+    def show_download_plan(self) -> None:
+        """What a Download fetches now (the preferred form, with its size), on its buttons."""
+        if self.detail is not None:
+            plan, tip = describe_download(self._services(), [self.detail.id])
+            self.overview.show_download_plan(plan, tip)
+            self.watch_tab.video_column.show_download_plan(plan, tip)
 
     def _load_content(self, start_ms: int | None = None) -> None:
         """Video, transcript and summaries; each shows a locked message instead while rule 1 holds."""
@@ -240,6 +252,30 @@ class ActivityPage(QWidget):
         elif _files(detail) != _files(shown):
             self.show_activity(detail, self.profession)
             self.back_button.setFocus()
+
+    def _downloads_changed(self, _source) -> None:
+        """A download or a switch of form moved on: the Overview's Files say which form is here
+        now (and which is coming), in place; the Watch tab, unless it is playing, takes the
+        file the services give now (a switch done: the old form is gone)."""
+        services, shown = self._services(), self.detail
+        if shown is None or services is None:
+            return
+        forms = services.downloads.video_forms(shown.id)
+        if forms == self.overview.forms:
+            return
+        detail = services.activity_detail(shown.id)
+        if detail is None:
+            return
+        self.detail = detail
+        where = self.overview.verticalScrollBar().value()
+        self.overview.show_activity(detail, self.profession, forms)
+        self.show_download_plan()
+        self.refresh_learning()  # the gate, and what the downloads would refuse, on the new buttons
+        self.overview.verticalScrollBar().setValue(where)
+        tab = self.watch_tab
+        playing = tab.player is not None and tab.player.is_playing()
+        if self.unlocked() and not playing and tab.form_changed():
+            tab.show_activity(services, detail)
 
     def _tab_changed(self, index: int) -> None:
         if index in (ASSESSMENT_TAB, CREDIT_TAB) and self.detail is not None:

@@ -7,6 +7,8 @@ learner asked for (`toggle_requested`, `seek_requested`, `skip_requested`, `rate
 `volume_chosen`, `download_requested`, `continue_requested`). When libvlc plays the
 sound but cannot make a picture, the column says so in words in place of the video
 (`show_picture(False)`) and the controls go on working: never a silent black rectangle.
+When the form on this computer is audio only (`set_audio_only`), the place of the video
+shows the line being spoken, large (`show_spoken`), and no picture is expected.
 Fullscreen takes the column itself out of its
 splitter into a window of its own and puts it back.
 
@@ -45,9 +47,35 @@ if TYPE_CHECKING:
 
 SKIP_MS = 10_000
 BIG_SKIP_MS = 30_000
-SURFACE, MESSAGE = range(2)  # the pages of the video stack
+SURFACE, MESSAGE, AUDIO = range(3)  # the pages of the video stack
+SPOKEN_SCALE = 1.8  # the line being spoken, audio only: this much larger than the text around it
 DOWNLOADING = ("queued", "partial")
 DOWNLOAD_TIP = "Queue the video, transcript and summaries for download"
+
+
+class AudioPage(QWidget):
+    """Audio only, in the video's place: a quiet line saying so, and the line being spoken, large."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.audio_label = QLabel("Audio only: the transcript below follows the sound.", self)
+        self.audio_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.audio_label.setAccessibleDescription("Audio only")  # read by its text (accessibility.py)
+        self.audio_label.setToolTip("The form of this video on this computer is sound alone; change it on the "
+                                    "Overview tab (Change video quality…)")
+        self.spoken_label = QLabel("", self)
+        self.spoken_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.spoken_label.setWordWrap(True)
+        self.spoken_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.spoken_label.setAccessibleDescription("Now speaking")
+        self.spoken_label.setToolTip("The line of the transcript being spoken now")
+        font = self.spoken_label.font()
+        font.setPointSizeF(font.pointSizeF() * SPOKEN_SCALE)
+        self.spoken_label.setFont(font)
+        self.spoken_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        v = QVBoxLayout(self)
+        v.addWidget(self.audio_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        v.addWidget(self.spoken_label, 1)
 
 
 class VideoColumn(QWidget):
@@ -71,6 +99,8 @@ class VideoColumn(QWidget):
         self._blocked: str | None = None  # why there is no video to play (locked, not downloaded…)
         self._download_refused: str | None = None  # why the downloads would refuse it (rule 3)
         self.no_picture = False  # libvlc plays the sound but cannot show the picture
+        self.audio_only = False  # the form here is sound alone: the spoken line takes the video's place
+        self._download_tip = DOWNLOAD_TIP  # what a Download fetches (`show_download_plan`)
 
         self.surface = VideoSurface(self)
         self.message = QLabel(self)
@@ -92,6 +122,9 @@ class VideoColumn(QWidget):
         self.video_stack = QStackedWidget(self)
         self.video_stack.addWidget(self.surface)
         self.video_stack.addWidget(message_page)
+        self.audio_page = AudioPage(self)
+        self.spoken_label = self.audio_page.spoken_label
+        self.video_stack.addWidget(self.audio_page)
         self.video_stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
         self.play_button = tool_button(self, "▶ Play", "Play", "Play or pause (Space)", self.toggle_requested.emit)
@@ -203,7 +236,7 @@ class VideoColumn(QWidget):
         if problem:
             lines.append(problem)
         if lines and has_transcript:
-            lines.append("The transcript is on the right.")
+            lines.append("The transcript is below." if self.audio_only else "The transcript is on the right.")
         self.download_button.setVisible(not has_video and video is not None and video.state not in DOWNLOADING)
         self._show_download_refusal()
         self._blocked = "\n\n".join(lines) or None
@@ -215,10 +248,22 @@ class VideoColumn(QWidget):
         self._show_stack()
 
     def _show_stack(self) -> None:
-        text = self._blocked or (no_picture_message() if self.no_picture else None)
+        # Sound alone has no picture to miss: libvlc's "no video output" is no news then.
+        text = self._blocked or (no_picture_message() if self.no_picture and not self.audio_only else None)
         if text:
             self.message.setText(text)
-        self.video_stack.setCurrentIndex(MESSAGE if text else SURFACE)
+        self.video_stack.setCurrentIndex(MESSAGE if text else AUDIO if self.audio_only else SURFACE)
+
+    def set_audio_only(self, audio_only: bool) -> None:
+        """The form on this computer is sound alone (True) or a video (False)."""
+        self.audio_only = audio_only
+        self.spoken_label.setText("")
+        self._show_stack()
+
+    def show_spoken(self, text: str) -> None:
+        """Audio only: the line being spoken now ("" between lines)."""
+        if text != self.spoken_label.text():
+            self.spoken_label.setText(text)
 
     def download_pending(self) -> bool:
         """A Download click is being handled (its button is disabled meanwhile)."""
@@ -234,8 +279,14 @@ class VideoColumn(QWidget):
         reason = self._download_refused
         button = self.download_button
         button.setEnabled(reason is None)
-        button.setToolTip(f"Not downloaded: {reason}" if reason else DOWNLOAD_TIP)
+        button.setToolTip(f"Not downloaded: {reason}" if reason else self._download_tip)
         button.setAccessibleDescription(f"Not downloaded: {reason}" if reason else "")
+
+    def show_download_plan(self, plan: str, tip: str) -> None:
+        """What a Download click fetches ("Small · 360p · 24.0 MB"; "" when the dialog asks)."""
+        self._download_tip = tip
+        self.download_button.setText(f"Download this activity ({plan})" if plan else "Download this activity")
+        self._show_download_refusal()
 
     def set_length(self, length_ms: int) -> None:
         self.seek_slider.setRange(0, max(0, length_ms))

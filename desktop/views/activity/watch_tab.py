@@ -8,6 +8,11 @@ transcript on the right (TranscriptPanel) reads its own file on the task pool an
 the position; the learner's place is kept by a PlaceKeeper: saved every few seconds while
 playing and on pause, on leaving the activity and at exit, and resumed on the next visit.
 
+When the form of the video on this computer is audio only, the tab turns: the column (the
+line being spoken, large, and the controls) on top, the transcript under it at full width;
+no black rectangle waits for a picture. Position, watched time and the highlight are in
+media time, so they are the same whichever form plays.
+
 Under the video the tab says how much has been watched and how much the post-test needs
 (the page hands it the learning state: `show_learning`); at the end of the video, once the
 place is stored (`finished`), it offers "Continue to the post-test" if the test is unlocked.
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from cmecore.renditions import Quality
 from cmecore.rules.assessment import watched_enough
 from desktop.errors import CmeError
 from desktop.learning.progress import WatchedIntervals, WatchTracker
@@ -46,6 +52,30 @@ def watched_text(share: float, needed: float | None) -> str:
     if watched_enough(share, needed):
         return f"{watched} — enough for the post-test (it needs {needed * 100:.0f}%)."
     return f"{watched} — the post-test needs {needed * 100:.0f}%."
+
+
+def form_here(services, activity_id: str) -> Quality | None:
+    """Which form of the video is on this computer (None: none, or not readable now)."""
+    try:
+        return services.content.video_form(activity_id) if services is not None else None
+    except CmeError:  # locked (rule 1) or no one signed in: the video's message says so
+        return None
+
+
+def arrange(splitter: QSplitter, column: VideoColumn, audio_only: bool) -> None:
+    """Side by side for a video; for sound alone the controls and the spoken line on top
+    and the transcript under them, full width."""
+    if audio_only == column.audio_only:
+        return
+    column.set_audio_only(audio_only)
+    # Sizes are weights (setSizes spreads the splitter's length by them, none below its
+    # widget's minimum): for sound alone the column keeps its least height, the transcript
+    # the rest, now and whenever the window grows; a video gets 3:2 beside its transcript.
+    splitter.setOrientation(Qt.Orientation.Vertical if audio_only else Qt.Orientation.Horizontal)
+    weights = (0, 1) if audio_only else (3, 2)
+    for index, weight in enumerate(weights):
+        splitter.setStretchFactor(index, weight)
+    splitter.setSizes([1, 1000] if audio_only else [3000, 2000])
 
 
 class WatchTab(QWidget):
@@ -115,6 +145,7 @@ class WatchTab(QWidget):
 
         self.locked_reason = None
         self.at_end = False
+        arrange(self.splitter, self.video_column, form_here(services, detail.id) is Quality.audio)
         self.video_column.offer_continue(False)
         try:
             self.video_path = services.media_file(detail.id) if services is not None else None
@@ -159,7 +190,7 @@ class WatchTab(QWidget):
             self.video_column.watched_label.setText(text)
 
     def _transcript_shown(self) -> None:
-        self.transcript_panel.set_position(
+        self._show_position(
             self.player.position_ms() if self.player is not None else self.video_column.seek_slider.value())
         if self.detail is not None and not self.video_column.download_pending():
             self._show_video_state()  # "The transcript is on the right." follows the transcript
@@ -194,6 +225,13 @@ class WatchTab(QWidget):
         try:
             return self.services.media_file(self.detail.id) is not None
         except CmeError:  # still locked (rule 1) or no one signed in: the message stays
+            return False
+
+    def form_changed(self) -> bool:
+        """The file the services give for the video is not the one loaded (a form arrived or went)."""
+        try:
+            return self.services is not None and self.services.media_file(self.detail.id) != self.video_path
+        except CmeError:
             return False
 
     def close_activity(self) -> None:
@@ -283,7 +321,11 @@ class WatchTab(QWidget):
         self._show_watched()
 
     def _show_position(self, ms: int) -> None:
-        self.transcript_panel.set_position(ms)
+        panel = self.transcript_panel
+        panel.set_position(ms)
+        if self.video_column.audio_only:
+            row = panel.current_row
+            self.video_column.show_spoken(panel.index.cues[row].text if row is not None else "")
         column = self.video_column
         length = self.player.length_ms() if self.player is not None else column.seek_slider.maximum()
         column.show_position(ms, length, self.tracker.watched.intervals)
