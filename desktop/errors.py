@@ -187,6 +187,14 @@ class SettingLocked(ConfigError):
         self.reason = reason
 
 
+class QualityNotAllowed(ConfigError):
+    """A video quality above the machine policy's maximum was asked for (prefetch, packs);
+    the message names the maximum and what may be asked instead."""
+
+    message = "This computer's policy does not allow that video quality."
+    code = "quality-not-allowed"
+
+
 # ---------------------------------------------------------------- accreditation rules
 
 
