@@ -57,6 +57,9 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     download.add_argument("--all", action="store_true", help="every activity in the library")
     download.add_argument("activity_ids", nargs="*", metavar="ACTIVITY_ID", help="activities to download")
     download.add_argument("--json", action="store_true", help="print JSON lines: progress events, then a summary")
+    download.add_argument("--quality", choices=("best", "small", "audio"),
+                          help="the form of each video: best (the original), small, or audio only "
+                               "(default: the settings' quality; the machine policy's maximum applies)")
     download.set_defaults(command=cmd_download)
 
     search = sub.add_parser("search", parents=[common], help="search cached titles, summaries and transcripts (offline)")
@@ -316,8 +319,10 @@ def _clock(ms: int) -> str:
 def cmd_download(args, services: Services) -> int:
     if bool(args.all) == bool(args.activity_ids):
         return fail("give either --all or one or more activity ids", EXIT_USAGE)
+    from cmecore.renditions import Quality  # start-up speed: the GUI builds this parser before its first paint
+
     downloads = services.downloads
-    downloads.enqueue(None if args.all else args.activity_ids)
+    downloads.enqueue(None if args.all else args.activity_ids, Quality(args.quality) if args.quality else None)
     printer = _DownloadPrinter(args.json, sys.stdout.isatty())
     stop = threading.Event()
     outcome: dict = {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cmecore.renditions import Quality
 from desktop.addresses import check_proxy_address, check_server_address
 from desktop.errors import BadSetting, CmeError, ConfigError
 from desktop.logs import redact
@@ -36,6 +37,10 @@ class Settings(BaseModel):
     bandwidth_cap_kbps: int | None = Field(default=None, ge=8, le=10_000_000)
     parallel_downloads: int = Field(default=2, ge=1, le=8)
     first_run_done: bool = False
+    # The form of each video to download (cmecore.renditions.Quality; None: the machine
+    # policy's default, else Best), and whether to ask before each download.
+    download_quality: Quality | None = None
+    ask_quality: bool = False
     # Also settable by machine policy (desktop/policy.py), which then wins and locks them.
     proxy: str | None = None  # explicit proxy URL (else the environment / OS settings)
     download_hours: str | None = None  # "19:00-07:00": downloads run only in this local window

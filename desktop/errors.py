@@ -188,10 +188,11 @@ class SettingLocked(ConfigError):
 
 
 class QualityNotAllowed(ConfigError):
-    """A video quality above the machine policy's maximum was asked for (prefetch, packs);
-    the message names the maximum and what may be asked instead."""
+    """The machine policy's maximum download quality allows none of the forms an activity's
+    video comes in, or IT asked to carry a quality above it (prefetch, packs); the message
+    names the maximum and what there is or may be asked for."""
 
-    message = "This computer's policy does not allow that video quality."
+    message = "Your organisation's policy allows none of the forms this video comes in."
     code = "quality-not-allowed"
 
 

@@ -34,7 +34,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from desktop.addresses import check_proxy_address, check_server_address
 from desktop.ca_bundle import ca_bundle_problem
@@ -98,7 +98,11 @@ class HoursWindow:
 KEYS: tuple[str, ...] = (
     "server_url", "extra_ca_bundle", "proxy", "bandwidth_cap_kbps", "download_hours", "storage_location",
     "shared_content_dir", "demo_allowed", "idle_sign_out_minutes", "server_public_key",
+    "default_download_quality", "max_download_quality",
 )
+# The download qualities a policy may name (cmecore.renditions.Quality's values; importing
+# it here would load pydantic at start-up, and a test checks they agree).
+QUALITY_VALUES = ("best", "small", "audio")
 _MODEL = None
 
 
@@ -132,6 +136,10 @@ def _model():
         demo_allowed: bool | None = None
         idle_sign_out_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
         server_public_key: str | None = None  # the credit server's Ed25519 key (base64), for packs
+        # Downloads: the form of each video fetched unless the learner chooses another (not
+        # locking), and the largest form allowed (larger ones are hidden everywhere).
+        default_download_quality: Literal["best", "small", "audio"] | None = None
+        max_download_quality: Literal["best", "small", "audio"] | None = None
 
         @field_validator("server_url")
         @classmethod
@@ -149,6 +157,15 @@ def _model():
             if v is None:
                 return None
             return str(HoursWindow.parse(v))
+
+        @field_validator("default_download_quality", "max_download_quality", mode="before")
+        @classmethod
+        def _quality(cls, v):
+            if isinstance(v, str) and v.strip().lower() in QUALITY_VALUES:
+                return v.strip().lower()  # "Small" as a person writes it
+            if v is not None:
+                raise ValueError(f"must be one of {', '.join(QUALITY_VALUES)}")
+            return v
 
         @field_validator("server_public_key")
         @classmethod
@@ -188,6 +205,8 @@ def _model():
 # Keys that are settings a user could otherwise change (shown locked in Settings).
 USER_SETTING_KEYS = ("server_url", "extra_ca_bundle", "proxy", "bandwidth_cap_kbps", "download_hours",
                      "shared_content_dir", "demo_allowed", "idle_sign_out_minutes")
+# Keys that give a default the learner may change: the setting is not locked.
+NOT_LOCKING = ("default_download_quality",)
 # A value that cannot be read falls back to this (None: not set).
 SAFE_DEFAULTS: dict[str, Any] = {"demo_allowed": False}
 
@@ -206,8 +225,9 @@ class Policy:
         return key in self.sources
 
     def locked(self) -> dict[str, str]:
-        """Every key the policy sets -> the reason shown to the user."""
-        return {k: locked_reason(src) for k, src in self.sources.items()}
+        """Every key the policy sets -> the reason shown to the user (a default the learner may
+        change, `default_download_quality`, locks nothing)."""
+        return {k: locked_reason(src) for k, src in self.sources.items() if k not in NOT_LOCKING}
 
     def download_window(self) -> HoursWindow | None:
         text = self.values.get("download_hours")

@@ -181,8 +181,15 @@ def _upsert_activity(session: Session, src: protocol.Activity, synced_at: dateti
         m.AccreditationStatement(position=i, **a.model_dump(mode="json", exclude=SERVER_ONLY_STATEMENT_FIELDS))
         for i, a in enumerate(src.accreditation)
     ]
-    row.assets = [m.Asset(position=i, **a.model_dump(mode="json")) for i, a in enumerate(src.assets)]
+    row.assets = [_asset_row(i, a) for i, a in enumerate(src.assets)]
     row.objectives = list(_objective_rows(src.objectives, parent=None))
+
+
+def _asset_row(position: int, src: protocol.Asset) -> m.Asset:
+    """An asset with the other forms of its video (a catalog from an older server lists none)."""
+    fields = src.model_dump(mode="json", exclude={"renditions"})
+    renditions = [m.AssetRendition(position=i, **r.model_dump(mode="json")) for i, r in enumerate(src.renditions)]
+    return m.Asset(position=position, renditions=renditions, **fields)
 
 
 def _objective_rows(objectives: Iterable[protocol.Objective], parent: m.Objective | None):

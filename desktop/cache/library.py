@@ -5,19 +5,25 @@ Returns plain frozen dataclasses so views and the CLI never hold ORM objects or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
+
+from cmecore.renditions import Choice, Quality
 
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState
 from desktop.cache.db import Database
 from desktop.cache.job_state import ACTIVE_JOB_STATES
+from desktop.cache.video_forms import form_standing_in, video_choice, video_choices, video_forms, video_forms_by_activity
 from desktop.cache.library_snapshot import CreditOffer, LibraryRow, read_library  # noqa: F401 (re-exported)
 
 @dataclass(frozen=True)
 class AssetInfo:
+    """An asset as the activity page shows it. An activity's (first) video stands for the form
+    of it here, else the one wanted (cache/video_in_use.py): its file, size and `quality`."""
+
     kind: str
     title: str
     media_type: str
@@ -27,6 +33,7 @@ class AssetInfo:
     language: str
     timed: bool
     state: LocalState
+    quality: Quality | None = None  # video: the form these fields describe
 
 
 @dataclass(frozen=True)
@@ -80,15 +87,26 @@ def _queued_sha256s(session) -> set[str]:
     return set(session.scalars(select(m.DownloadJob.sha256).where(m.DownloadJob.state.in_(ACTIVE_JOB_STATES))))
 
 
-def _asset_info(x: m.Asset, blobs: BlobStore | BlobScan, queued: set[str]) -> AssetInfo:
-    return AssetInfo(
-        x.kind, x.title, x.media_type, x.size, x.sha256, x.url, x.language, x.timed,
-        blobs.state(x.sha256, queued=x.sha256 in queued),
-    )
+def _asset_infos(assets: list[m.Asset], blobs: BlobStore | BlobScan, queued: set[str],
+                 forms: list[Choice], wanted: Quality | None) -> tuple[AssetInfo, ...]:
+    """One activity's assets; its first video as the form standing in for it."""
+    out, video_seen = [], False
+    for x in assets:
+        sha, size, media_type, url, quality = x.sha256, x.size, x.media_type, x.url, None
+        if x.kind == "video" and not video_seen:
+            video_seen = True
+            form = form_standing_in(forms, wanted, lambda s: blobs.state(s) is LocalState.present)
+            if form is not None:
+                sha, size, media_type, url, quality = form.sha256, form.size, form.media_type, form.url, form.quality
+        out.append(AssetInfo(x.kind, x.title, media_type, size, sha, url, x.language, x.timed,
+                             blobs.state(sha, queued=sha in queued), quality))
+    return tuple(out)
 
 
 def library_rows(db: Database, blobs: BlobStore) -> list[LibraryRow]:
-    return read_library(db.path, blobs)
+    """The library as the first paint reads it, with each video's form as a Quality."""
+    return [replace(r, video_quality=Quality(r.video_quality)) if r.video_quality else r
+            for r in read_library(db.path, blobs)]
 
 
 def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> ActivityDetail | None:
@@ -128,7 +146,7 @@ def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> Activit
                 )
                 for s in a.accreditation
             ),
-            assets=tuple(_asset_info(x, blobs, queued) for x in a.assets),
+            assets=_asset_infos(a.assets, blobs, queued, video_forms(db, a.id), video_choice(db, a.id).wanted),
         )
 
 
@@ -159,7 +177,10 @@ def assets_by_activity(db: Database, blobs: BlobStore) -> dict[str, list[AssetIn
     scan = blobs.scan()
     with db.read() as session:
         queued = _queued_sha256s(session)
-        grouped: dict[str, list[AssetInfo]] = {}
+        rows: dict[str, list[m.Asset]] = {}
         for x in session.scalars(select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)):
-            grouped.setdefault(x.activity_id, []).append(_asset_info(x, scan, queued))
-        return grouped
+            rows.setdefault(x.activity_id, []).append(x)
+        forms, choices = video_forms_by_activity(db), video_choices(db)
+        return {activity_id: list(_asset_infos(assets, scan, queued, forms.get(activity_id, []),
+                                               choices[activity_id].wanted if activity_id in choices else None))
+                for activity_id, assets in rows.items()}

@@ -15,6 +15,7 @@ from pathlib import Path
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState, combined_state
 from desktop.cache.job_state import ACTIVE_JOB_STATES
 from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
+from desktop.cache.video_in_use import StoredForm, form_in_use, stored_forms
 
 # Short labels for the library's credits column.
 _CREDIT_ABBREV = {
@@ -52,6 +53,9 @@ class LibraryRow:
     media_bytes: int
     review_date: date | None = None
     ended: str = ""  # why it can no longer be started or claimed (rule 3), "" while it can
+    # The form of the video on this machine (cmecore.renditions.Quality; a plain str equal to
+    # it in the first paint's rows), None while no form is here.
+    video_quality: str | None = None
 
     @property
     def expired(self) -> bool:
@@ -75,6 +79,7 @@ def read_library(db_path: Path, blobs: BlobStore) -> list[LibraryRow]:
             "FROM accreditation_statements ORDER BY activity_id, position",
         )
         assets = _grouped(conn, "SELECT activity_id, sha256, size FROM assets ORDER BY activity_id, position")
+        videos, wanted = stored_forms(conn)
         queued = {
             sha for (sha,) in conn.execute(
                 f"SELECT sha256 FROM download_jobs WHERE state IN ({', '.join('?' * len(ACTIVE_JOB_STATES))})",
@@ -89,7 +94,7 @@ def read_library(db_path: Path, blobs: BlobStore) -> list[LibraryRow]:
     scan = blobs.scan()
     return [
         _row(id_, title, release, termination, review, faculty.get(id_, []), credits.get(id_, []),
-             assets.get(id_, []), scan, queued)
+             assets.get(id_, []), scan, queued, videos.get(id_, []), wanted.get(id_))
         for id_, title, release, termination, review in activities
     ]
 
@@ -101,7 +106,13 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict[str, list[tuple]]:
     return grouped
 
 
-def _row(id_, title, release, termination, review, faculty, credits, assets, scan: BlobScan, queued) -> LibraryRow:
+def _row(id_, title, release, termination, review, faculty, credits, assets, scan: BlobScan, queued,
+         video_forms: list[StoredForm], wanted: str | None) -> LibraryRow:
+    # The video counts by the form in use (video_in_use.py): the original's row stands for it.
+    in_use = form_in_use(video_forms, wanted, lambda sha: scan.state(sha) is LocalState.present)
+    if in_use is not None:
+        original = video_forms[0].sha256
+        assets = [(in_use.sha256, in_use.size) if sha == original else (sha, size) for sha, size in assets]
     states = [scan.state(sha, queued=sha in queued) for sha, _size in assets]
     return LibraryRow(
         id=id_,
@@ -113,6 +124,7 @@ def _row(id_, title, release, termination, review, faculty, credits, assets, sca
         media_state=combined_state(states),
         media_bytes=sum(size for (_sha, size), st in zip(assets, states) if st is LocalState.present),
         review_date=date.fromisoformat(review) if review else None,
+        video_quality=in_use.quality if in_use is not None and scan.state(in_use.sha256) is LocalState.present else None,
     )
 
 

@@ -156,8 +156,52 @@ class Asset(Base):
     timing: Mapped[str] = mapped_column(String(10), default="file")
     source_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Video: the original's picture size and bitrate (schema 0013), when the server read them.
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bitrate: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     activity: Mapped[Activity] = relationship(back_populates="assets")
+    renditions: Mapped[list[AssetRendition]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", order_by="AssetRendition.position"
+    )
+
+
+class AssetRendition(Base):
+    """Another form of a video asset the catalog lists (small, audio): its own blob (schema 0013)."""
+
+    __tablename__ = "asset_renditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # cmecore.protocol.RenditionKind
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bitrate: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    asset: Mapped[Asset] = relationship(back_populates="renditions")
+
+
+class VideoChoice(Base):
+    """Which form of an activity's video is wanted on this machine (schema 0013).
+
+    `quality` is a cmecore.renditions.Quality; `replaces` the quality of the form a switch
+    removes once the wanted one is verified (None: no switch under way). Machine-wide, like
+    the blob store: every learner here plays the same file.
+    """
+
+    __tablename__ = "video_choices"
+
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    quality: Mapped[str] = mapped_column(String(10))
+    replaces: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Learner(Base):
@@ -233,6 +277,8 @@ class DownloadJob(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
+    # Video: the form this blob is (cmecore.renditions.Quality, schema 0013); None otherwise.
+    quality: Mapped[str | None] = mapped_column(String(10), nullable=True)
     url: Mapped[str] = mapped_column(String(2048))
     size: Mapped[int] = mapped_column(Integer)
     # 0 transcripts and summaries (small, fetched first), 1 video

@@ -8,7 +8,7 @@ save can never forget something watched (two windows, or a save that arrives lat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -52,9 +52,16 @@ def activity_assets(db: Database, activity_id: str, kind: str | None = None) -> 
 
 
 def assets_of_blob(db: Database, sha256: str) -> list[AssetRef]:
-    """Every asset (of any activity) whose file is this blob: one file may serve several."""
+    """Every asset (of any activity) whose file is this blob, a form of a video among them:
+    one file may serve several."""
     with db.read() as s:
-        return [_ref(a) for a in s.scalars(select(m.Asset).where(m.Asset.sha256 == sha256))]
+        found = [_ref(a) for a in s.scalars(select(m.Asset).where(m.Asset.sha256 == sha256))]
+        forms = s.execute(select(m.Asset, m.AssetRendition.media_type)
+                          .join(m.AssetRendition, m.AssetRendition.asset_id == m.Asset.id)
+                          .where(m.AssetRendition.sha256 == sha256))
+        # Another form of a video (schema 0013) serves its activity as the video does.
+        found += [replace(_ref(a), media_type=media_type, sha256=sha256) for a, media_type in forms]
+        return found
 
 
 def videos_only_in(db: Database, activity_id: str) -> set[str]:

@@ -35,12 +35,12 @@ from desktop.services.connection import Connection
 from desktop.services.content import ContentService
 from desktop.services.credits import CreditsService
 from desktop.services.deployment import DeploymentService
-from desktop.services.downloads import CompletedAsset, DownloadsService, StorageUse
+from desktop.services.downloads import CompletedAsset, DownloadsService, StorageUse, VideoForm
 from desktop.services.learning import LearningService
 from desktop.services.library import LibraryService
 from desktop.services.syncing import Status, SyncReport, SyncService
 
-__all__ = ["Services", "Status", "SyncReport", "CompletedAsset", "StorageUse"]
+__all__ = ["Services", "Status", "SyncReport", "CompletedAsset", "StorageUse", "VideoForm"]
 
 
 class Services:
@@ -117,6 +117,9 @@ class Services:
     def media_file(self, activity_id, kind="video"):
         return self.content.media_file(activity_id, kind)
 
+    def video_form(self, activity_id):
+        return self.content.video_form(activity_id)
+
     def transcript(self, activity_id):
         return self.content.transcript(activity_id)
 
@@ -165,8 +168,14 @@ class Services:
     def status(self):
         return self.syncing.status()
 
-    def enqueue_downloads(self, activity_ids=None):
-        return self.downloads.enqueue(activity_ids)
+    def enqueue_downloads(self, activity_ids=None, quality=None):
+        return self.downloads.enqueue(activity_ids, quality)
+
+    def video_forms(self, activity_id):
+        return self.downloads.video_forms(activity_id)
+
+    def switch_quality(self, activity_id, quality):
+        return self.downloads.switch_quality(activity_id, quality)
 
     def pause_download(self, job_id=None):
         return self.downloads.pause(job_id)

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from cmecore.renditions import RANK, Quality
 from desktop import disk
 from desktop.ca_bundle import ca_bundle_problem
 from desktop.config import Paths, Settings, normalise_server_url, save_settings, validated_settings
@@ -56,6 +57,17 @@ class ConfigService:
         raw = self.settings.shared_content_dir
         return expand_path(raw) if raw else None
 
+    def download_quality(self) -> Quality:
+        """The form of each video to download: the learner's choice, else the policy's default,
+        else Best; never above the policy's maximum."""
+        chosen = self.settings.download_quality or _quality(self.policy.get("default_download_quality")) or Quality.best
+        maximum = self.quality_maximum()
+        return maximum if maximum is not None and RANK[chosen] < RANK[maximum] else chosen
+
+    def quality_maximum(self) -> Quality | None:
+        """The largest form the machine policy allows (None: no maximum); larger ones are hidden."""
+        return _quality(self.policy.get("max_download_quality"))
+
     def set_server_url(self, url: str) -> None:
         """Use and remember another credit server. BadServerAddress, or SettingLocked when the policy sets it."""
         url = normalise_server_url(url)
@@ -93,3 +105,7 @@ class ConfigService:
         self.settings = effective_settings(user_settings, self.policy)
         for listener in list(self.on_change):
             listener(changed)
+
+
+def _quality(value: str | None) -> Quality | None:
+    return Quality(value) if value else None

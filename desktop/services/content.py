@@ -12,6 +12,7 @@ import html
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cmecore.renditions import Choice, Quality
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
 from desktop.cache.learning_store import current_ack
@@ -23,6 +24,7 @@ from desktop.cache.progress_store import (
     save_media_length,
     save_watch_progress,
 )
+from desktop.cache.video_forms import form_here, video_choice, video_forms
 from desktop.errors import ContentLocked, SummaryError
 from desktop.learning.progress import WatchedIntervals
 from desktop.media.summary import render_summary
@@ -40,10 +42,25 @@ class ContentService:
         self.account = account
 
     def media_file(self, activity_id: str, kind: str = "video") -> Path | None:
-        """The downloaded file of this activity's first asset of `kind`, or None if absent."""
+        """The downloaded file of this activity's first asset of `kind`, or None if absent; for
+        the video, the file of the form here (the wanted one, else any other: video_in_use.py)."""
         if not self._unlocked(activity_id):
             return None
+        if kind == "video":
+            form = self._video_here(activity_id)
+            return self.blobs.path_for(form.sha256) if form is not None else None
         return next(self._files(activity_id, kind), (None, None))[1]
+
+    def video_form(self, activity_id: str) -> Quality | None:
+        """Which form of the video `media_file` gives (Quality.audio: sound alone, the player
+        shows its audio-only layout); None while no form is here."""
+        if not self._unlocked(activity_id):
+            return None
+        form = self._video_here(activity_id)
+        return form.quality if form is not None else None
+
+    def _video_here(self, activity_id: str) -> Choice | None:
+        return form_here(video_forms(self.db, activity_id), video_choice(self.db, activity_id).wanted, self.blobs)
 
     def transcript(self, activity_id: str) -> Transcript | None:
         """The downloaded transcript, or None.
@@ -64,7 +81,7 @@ class ContentService:
         learner = self.account.current_learner()
         if learner is None or length_ms <= 0:
             return False
-        save_media_length(self.db, learner.id, activity_id, length_ms, _utcnow())
+        save_media_length(self.db, learner.id, activity_id, self._media_length(activity_id, length_ms), _utcnow())
         return bool(refresh_transcript_index(self.db, self.blobs, activity_id))
 
     def summaries(self, activity_id: str) -> list[tuple[str, str]]:
@@ -98,8 +115,16 @@ class ContentService:
             return None
         if not isinstance(watched_intervals, WatchedIntervals):
             watched_intervals = WatchedIntervals(watched_intervals)
-        return save_watch_progress(self.db, learner.id, activity_id, position_ms, duration_ms, watched_intervals,
-                                   _utcnow())
+        return save_watch_progress(self.db, learner.id, activity_id, position_ms,
+                                   self._media_length(activity_id, duration_ms), watched_intervals, _utcnow())
+
+    def _media_length(self, activity_id: str, found_ms: int) -> int:
+        """The video's length in media time: the catalog's when it gives one, so the watched
+        share holds whichever form is played (an audio-only file may end a few ms apart from
+        the original); else what the player found."""
+        forms = video_forms(self.db, activity_id)
+        catalog = forms[0].duration_ms if forms else None
+        return catalog if catalog else found_ms
 
     def _unlocked(self, activity_id: str) -> bool:
         """The disclosure gate: False for an activity not in the library (nothing to show);

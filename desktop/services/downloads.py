@@ -1,5 +1,6 @@
 """Downloads: the persisted queue (enqueue, pause, resume, cancel), running it, removing a
-downloaded video, the storage used; and what happens when a file arrives.
+downloaded video, the storage used; which form of each video (services/video_plan.py);
+and what happens when a file arrives.
 
 Each verified file that arrives (a download, a shared-folder copy, a content pack) is
 announced to `on_asset_complete` hooks, on the thread that stored it. The first hook makes
@@ -16,19 +17,22 @@ from pathlib import Path
 
 import httpx
 
+from cmecore.renditions import Quality
 from desktop import disk
 from cmecore.rules.availability import corrected_now
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.closed_activities import all_activity_ids, closed_activities
 from desktop.cache.db import Database
 from desktop.cache.library import library_rows
-from desktop.cache.progress_store import activity_assets, assets_of_blob, videos_only_in
+from desktop.cache.progress_store import activity_assets, assets_of_blob
+from desktop.cache.video_forms import VideoForm  # noqa: F401 (re-exported: services.downloads.VideoForm)
 from desktop.cache.search import index_summaries
 from desktop.cache.server_state import clock_offset_ms
 from desktop.media.summary import render_summary
 from desktop.errors import RuleError
 from desktop.services.config import ConfigService
 from desktop.services.connection import Connection
+from desktop.services.video_plan import VideoPlan
 from desktop.services.transcripts import index_activity_transcript, refresh_transcript_index
 from desktop.sync.downloads import DownloadPolicy, DownloadQueue, DownloadSummary, JobInfo
 from desktop.sync.downloads_ratelimit import kbps_to_bytes_per_s
@@ -64,12 +68,21 @@ class DownloadsService:
         self.connection = connection
         self.config = config  # the download settings (bandwidth, hours, parallel) and the shared folder
         self.queue = DownloadQueue(db, blobs)
+        self.video_plan = VideoPlan(db, blobs, config)
         self.on_asset_complete: list[Callable[[CompletedAsset], None]] = [self.index_for_search]
 
     # ------------------------------------------------------------ the queue
 
-    def enqueue(self, activity_ids: list[str] | None = None) -> list[JobInfo]:
+    def enqueue(self, activity_ids: list[str] | None = None, quality: Quality | None = None) -> list[JobInfo]:
         """Queue the missing assets of these activities (None: every activity).
+
+        The video comes in the form `quality` asks for (None: the form already chosen for the
+        activity here, else the settings' quality, `ConfigService.download_quality`), as
+        cmecore.renditions.choose picks it within the policy's maximum; with `quality` None a
+        form already here (a pack, the shared folder) is kept and nothing more is fetched.
+        An activity asked for by id whose forms the policy all forbids is refused
+        (QualityNotAllowed, naming the maximum and the forms there are); with None it gets
+        no video.
 
         Media no one here can ever open (the activity is over — rule 3 — and no learner here
         started it) is not fetched; asked for by id alone, that is refused (RuleError
@@ -78,13 +91,36 @@ class DownloadsService:
         now = corrected_now(clock_offset_ms(self.db, self.connection.server_url))
         closed = closed_activities(self.db, now, activity_ids)
         if not closed:
-            return self.queue.enqueue(activity_ids)
-        if activity_ids is None:
-            return self.queue.enqueue([a for a in all_activity_ids(self.db) if a not in closed])
-        wanted = [a for a in activity_ids if a not in closed]
-        if not wanted:
-            raise RuleError(next(iter(closed.values())), "availability")
-        return self.queue.enqueue(wanted)
+            wanted = activity_ids
+        elif activity_ids is None:
+            wanted = [a for a in all_activity_ids(self.db) if a not in closed]
+        else:
+            wanted = [a for a in activity_ids if a not in closed]
+            if not wanted:
+                raise RuleError(next(iter(closed.values())), "availability")
+        return self.queue.enqueue(wanted, videos=self.video_plan.fetch_plan(wanted, quality,
+                                                                           named=activity_ids is not None))
+
+    def video_forms(self, activity_id: str) -> list[VideoForm]:
+        """The forms of this activity's video the policy allows, largest first, with which is
+        here and which is wanted here (empty: no video)."""
+        return self.video_plan.forms(activity_id)
+
+    def switch_quality(self, activity_id: str, quality: Quality) -> list[JobInfo]:
+        """Fetch another form of this activity's video; the form here now is removed only once
+        the new one is verified (unless another activity uses that file), so an interrupted
+        switch leaves the old form playable. Returns the jobs now waiting (none when the new
+        form is here already). QualityNotAllowed when the policy allows no form."""
+        switch = self.video_plan.start_switch(activity_id, quality)
+        if switch.abandoned is not None:
+            self.queue.forget(switch.abandoned)  # an earlier switch's form, not here yet: no longer wanted
+        if switch.fetch is None:
+            return []
+        jobs = self.queue.enqueue([activity_id], videos={activity_id: switch.fetch})
+        if self.blobs.path_for(switch.fetch.sha256).is_file():
+            for sha in self.video_plan.finish_switches(switch.fetch.sha256):  # here already (a pack): done now
+                self.queue.forget(sha)
+        return jobs
 
     def pause(self, job_id: int | None = None) -> int:
         """Pause one job (None: all); what was received is kept. Returns how many changed."""
@@ -142,12 +178,11 @@ class DownloadsService:
     # ------------------------------------------------------------ what is stored
 
     def remove_downloaded_video(self, activity_id: str) -> int:
-        """Delete this activity's video file unless another activity uses the same file.
-
-        Transcript, summaries and the learner's progress stay. Returns the bytes freed.
-        """
+        """Delete this activity's video file (every form of it here) unless another activity
+        uses the same file. Transcript, summaries and the learner's progress stay. Returns the
+        bytes freed."""
         freed = 0
-        for sha in sorted(videos_only_in(self.db, activity_id)):
+        for sha in sorted(self.video_plan.files_only_in(activity_id)):
             self.queue.forget(sha)
             freed += self.blobs.remove(sha)
         return freed
@@ -166,7 +201,10 @@ class DownloadsService:
     # ------------------------------------------------------------ a file arrived
 
     def asset_arrived(self, sha256: str) -> None:
-        """Tell `on_asset_complete` about every asset this newly stored blob serves."""
+        """A switch waiting for this verified file removes the old form; then tell
+        `on_asset_complete` about every asset this newly stored blob serves."""
+        for sha in self.video_plan.finish_switches(sha256):
+            self.queue.forget(sha)
         if not self.on_asset_complete:
             return
         for asset in assets_of_blob(self.db, sha256):

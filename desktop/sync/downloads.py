@@ -13,10 +13,12 @@ the GUI bridges it to Qt signals, the CLI prints it. Nothing here imports Qt.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 
+from cmecore.renditions import Choice, Quality
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
@@ -26,6 +28,17 @@ from desktop.sync.downloads_data import PRIORITY, DownloadPolicy, DownloadSummar
 from desktop.sync.downloads_ratelimit import BandwidthLimiter
 from desktop.sync.downloads_run import DownloadRun, RunningJobs, StoreLock
 from desktop.sync.sources import BlobFetcher
+
+
+class _Wanted(NamedTuple):
+    """One file to have here: an asset, or the chosen form of an activity's video."""
+
+    activity_id: str
+    kind: str
+    sha256: str
+    url: str
+    size: int
+    quality: str | None  # video: the form (cmecore.renditions.Quality)
 
 
 class DownloadQueue:
@@ -40,11 +53,15 @@ class DownloadQueue:
 
     # ------------------------------------------------------------ what to fetch
 
-    def enqueue(self, activity_ids: Iterable[str] | None = None) -> list[JobInfo]:
+    def enqueue(self, activity_ids: Iterable[str] | None = None,
+                videos: Mapping[str, Choice | None] | None = None) -> list[JobInfo]:
         """Queue every asset of these activities (None: all) that is not stored yet.
 
-        Jobs that failed, were paused or cancelled are queued again with a fresh count of
-        attempts; an asset already present gets no job. Returns the jobs now waiting.
+        `videos`: per activity, the form of its (first) video to fetch instead of the
+        original, or None to fetch no video (a form is here already, or none is allowed);
+        an activity not in it gets the original. Jobs that failed, were paused or cancelled
+        are queued again with a fresh count of attempts; an asset already present gets no
+        job. Returns the jobs now waiting.
         """
         now = utcnow()
         wanted = None if activity_ids is None else list(dict.fromkeys(activity_ids))
@@ -61,7 +78,17 @@ class DownloadQueue:
                     )
                 query = query.where(m.Asset.activity_id.in_(wanted))
             jobs = {j.sha256: j for j in s.scalars(select(m.DownloadJob))}
-            for asset in s.scalars(query):
+            first_video: set[str] = set()
+            for row in s.scalars(query):
+                asset = _Wanted(row.activity_id, row.kind, row.sha256, row.url, row.size,
+                                Quality.best.value if row.kind == "video" else None)
+                if row.kind == "video" and row.activity_id not in first_video:
+                    first_video.add(row.activity_id)
+                    if videos is not None and row.activity_id in videos:
+                        form = videos[row.activity_id]
+                        if form is None:
+                            continue
+                        asset = _Wanted(row.activity_id, row.kind, form.sha256, form.url, form.size, form.quality.value)
                 present = self.blobs.path_for(asset.sha256).is_file()
                 job = jobs.get(asset.sha256)
                 if present:
@@ -71,7 +98,8 @@ class DownloadQueue:
                     continue
                 if job is None:
                     job = m.DownloadJob(
-                        sha256=asset.sha256, activity_id=asset.activity_id, kind=asset.kind, url=asset.url,
+                        sha256=asset.sha256, activity_id=asset.activity_id, kind=asset.kind, quality=asset.quality,
+                        url=asset.url,
                         size=asset.size, priority=PRIORITY.get(asset.kind, 1), state=JobState.QUEUED, bytes_done=0,
                         attempts=0, created_at=now, updated_at=now,
                     )
@@ -80,6 +108,7 @@ class DownloadQueue:
                 elif job.state in (JobState.DONE, *RESTARTABLE_JOB_STATES):
                     job.state, job.attempts, job.error, job.next_attempt_at = JobState.QUEUED, 0, None, None
                     job.url, job.size, job.updated_at = asset.url, asset.size, now  # the catalog may have moved it
+                    job.quality = asset.quality
                     job.bytes_done = self._part_size(job.sha256)
                 s.flush()
                 touched.append(job.id)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
+from cmecore.renditions import Quality
 from desktop.cache import models as m
 from desktop.policy import HoursWindow
 from desktop.sync.downloads_ratelimit import kbps_to_bytes_per_s
@@ -35,6 +36,7 @@ class JobInfo:
     attempts: int
     error: str | None
     next_attempt_at: datetime | None  # naive UTC
+    quality: Quality | None = None  # the form of the video this job fetches; None: transcripts, summaries
 
 
 @dataclass(frozen=True)
@@ -129,4 +131,15 @@ def job_info(j: m.DownloadJob, state: str | None = None, bytes_done: int | None 
         bytes_done=j.bytes_done if bytes_done is None else bytes_done, state=j.state if state is None else state,
         priority=j.priority, attempts=j.attempts, error=j.error if state is None else None,
         next_attempt_at=j.next_attempt_at if state is None else None,
+        quality=_quality(j.quality, j.kind),
     )
+
+
+def _quality(value: str | None, kind: str) -> Quality | None:
+    """A video job from before schema 0013 fetched the original."""
+    if kind != "video":
+        return None
+    try:
+        return Quality(value) if value else Quality.best
+    except ValueError:
+        return None

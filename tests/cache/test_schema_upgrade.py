@@ -207,3 +207,57 @@ def _alembic(conn):
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = conn
     return config
+
+
+def test_0013_a_cache_from_before_renditions_keeps_its_rows_and_plays_the_original(tmp_path):
+    """Schema 0013: videos cached before keep their one form (the original), jobs keep going."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from cmecore import protocol
+    from cmecore.renditions import Quality
+    from desktop.cache.video_forms import form_here, video_choice, video_forms
+    from desktop.sync.downloads import DownloadQueue
+    from tests.cache.test_search import apply
+    from tests.support.activities import activity_doc
+
+    path = tmp_path / "cache.sqlite3"
+    db = open_database(path)
+    video = {"kind": "video", "media_type": "video/mp4", "size": 5, "sha256": "b" * 64,
+             "url": "https://cme.example.org/media/" + "b" * 64, "duration_ms": 90_000}
+    apply(db, protocol.Activity.model_validate(activity_doc("demo-bp", version=1, assets=[video])))
+    db.close()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        command.downgrade(_alembic(conn), "0012")
+        conn.exec_driver_sql(
+            "INSERT INTO download_jobs (sha256, activity_id, kind, url, size, priority, state, bytes_done, attempts, "
+            "created_at, updated_at) VALUES ('" + "b" * 64 + "', 'demo-bp', 'video', 'https://cme.example.org/m', "
+            "5, 1, 'queued', 0, 0, '2026-01-01 10:00:00', '2026-01-01 10:00:00')")
+        conn.commit()
+    engine.dispose()
+    db = open_database(path)
+    try:
+        assert current_revision(path) == SCHEMA_HEAD
+        blobs = BlobStore(tmp_path / "blobs")
+        forms = video_forms(db, "demo-bp")
+        assert [(f.quality, f.sha256, f.duration_ms) for f in forms] == [(Quality.best, "b" * 64, 90_000)]
+        assert video_choice(db, "demo-bp").wanted is None
+        (job,) = DownloadQueue(db, blobs).jobs()
+        assert (job.state, job.quality) == ("queued", Quality.best)  # a video job from before: the original
+        blobs.path_for("b" * 64).parent.mkdir(parents=True)
+        blobs.path_for("b" * 64).write_bytes(b"video")
+        assert form_here(forms, None, blobs).quality is Quality.best
+        assert library_rows(db, blobs)[0].video_quality is Quality.best
+    finally:
+        db.close()
+
+
+def test_the_stdlib_names_of_qualities_agree_with_cmecore():
+    """video_in_use.py and policy.py spell cmecore.renditions' qualities without importing it."""
+    from cmecore.renditions import QUALITY_OF, RANK, Quality
+    from desktop.cache.video_in_use import QUALITIES_LARGEST_FIRST, QUALITY_OF_KIND
+    from desktop.policy import QUALITY_VALUES
+
+    assert QUALITIES_LARGEST_FIRST == tuple(sorted(Quality, key=RANK.get)) == QUALITY_VALUES
+    assert QUALITY_OF_KIND == {kind.value: quality.value for kind, quality in QUALITY_OF.items()}

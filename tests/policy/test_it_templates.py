@@ -29,8 +29,8 @@ KEY32 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 def key_type(key: str) -> type:
     """The Python type a policy key holds (its model annotation without None)."""
     annotation = _model().model_fields[key].annotation
-    (kind,) = [a for a in typing.get_args(annotation) if a is not type(None)] if isinstance(
-        annotation, types.UnionType) else [annotation]
+    union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+    (kind,) = [a for a in typing.get_args(annotation) if a is not type(None)] if union else [annotation]
     return kind
 
 
@@ -59,6 +59,11 @@ def test_the_admx_sets_every_policy_key_with_its_type():
             assert not elements
             assert policy.find("p:enabledValue/p:decimal", NS).get("value") == "1"
             assert policy.find("p:disabledValue/p:decimal", NS).get("value") == "0"
+        elif typing.get_origin(kind) is typing.Literal:  # one of a few values: a drop-down of exactly them
+            (element,) = elements
+            assert element.tag.split("}")[1] == "enum", key
+            values = [v.text for v in element.iterfind("p:item/p:value/p:string", NS)]
+            assert values == list(typing.get_args(kind)), key
         else:
             (element,) = elements
             tag = element.tag.split("}")[1]
@@ -88,7 +93,8 @@ def test_values_as_group_policy_writes_them_are_read_without_a_problem(tmp_path)
     written = {"ServerUrl": "https://cme.example-hospital.org", "ExtraCaBundle": str(ca),
                "Proxy": "http://proxy.example.org:8080", "BandwidthCapKbps": 2048, "DownloadHours": "19:00-07:00",
                "StorageLocation": r"D:\CME\%USERNAME%", "SharedContentDir": r"\\fs01\cme-content",
-               "DemoAllowed": 0, "IdleSignOutMinutes": 15, "ServerPublicKey": KEY32}
+               "DemoAllowed": 0, "IdleSignOutMinutes": 15, "ServerPublicKey": KEY32,
+               "DefaultDownloadQuality": "small", "MaxDownloadQuality": "small"}
     assert {key_named(name, KEYS) for name in written} == set(KEYS)
     policy = load_policy(tmp_path / "absent.toml", registry=written, managed_preferences=tmp_path / "none")
     assert policy.problems == ()
@@ -112,6 +118,7 @@ def test_the_example_profile_as_macos_installs_it_is_read_without_a_problem(tmp_
     assert policy.problems == ()
     assert policy.get("server_url") == "https://cme.example-hospital.org"
     assert policy.get("bandwidth_cap_kbps") == 2048 and policy.get("demo_allowed") is False
+    assert policy.get("max_download_quality") == "small"
     assert policy.sources["server_url"] == f"{plist} (ServerUrl)"
     assert policy.locked()["server_url"].startswith("Set by your organisation's policy (")
 

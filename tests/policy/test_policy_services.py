@@ -85,3 +85,31 @@ def test_storage_location_from_policy_is_the_data_dir(no_machine_policy, tmp_pat
     # without --data-dir the log goes to the platform's log folder, not the data folder
     assert (tmp_path / "state" / "CME Offline" / "log" / "cme-offline.log").is_file()
     assert not (tmp_path / "cme" / "nurse7" / "logs").exists()
+
+
+def test_the_policy_gives_a_default_quality_the_learner_may_change_and_a_maximum(
+        no_machine_policy, make_services, data_dir):
+    from cmecore.renditions import Quality
+
+    no_machine_policy.write_text('default_download_quality = "Audio"\nmax_download_quality = "small"\n')
+    services = make_services("https://a.example.org")
+    assert services.policy.problems == ()
+    assert services.config.download_quality() is Quality.audio  # the policy's default
+    assert services.config.quality_maximum() is Quality.small
+    assert "default_download_quality" not in services.locked_settings()  # a default locks nothing
+    assert "max_download_quality" in services.locked_settings()
+    services.update_settings(download_quality=Quality.small, ask_quality=True)
+    assert services.config.download_quality() is Quality.small and services.settings.ask_quality
+    saved = json.loads((data_dir / "settings.json").read_text())
+    assert saved["download_quality"] == "small" and saved["ask_quality"] is True
+    services.update_settings(download_quality=Quality.best)  # above the maximum: the largest allowed
+    assert services.config.download_quality() is Quality.small
+
+
+def test_a_quality_the_policy_does_not_know_is_one_problem(no_machine_policy, make_services):
+    from cmecore.renditions import Quality
+
+    no_machine_policy.write_text('max_download_quality = "4k"\n')
+    services = make_services("https://a.example.org")
+    assert len(services.policy.problems) == 1 and "max_download_quality" in services.policy.problems[0]
+    assert services.config.quality_maximum() is None and services.config.download_quality() is Quality.best

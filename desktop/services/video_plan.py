@@ -1,0 +1,148 @@
+"""Which form of each activity's video to fetch, keep and remove: the downloads' side of
+renditions (issue 14).
+
+The form to fetch is cmecore.renditions.choose (one rule) from the learner's quality within
+the machine policy's maximum; a form already here counts; a switch keeps the old form until
+the new one is verified (`finish_switches`, called when a file arrives). The wanted form
+per activity is kept in the cache (`video_choices`), machine-wide like the blob store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cmecore.renditions import QUALITY_LABELS, Choice, Quality, allowed, choose
+from desktop.cache.blobstore import BlobStore
+from desktop.cache.db import Database
+from desktop.cache.progress_store import videos_only_in
+from desktop.cache.video_forms import (
+    VideoChoiceInfo,
+    VideoForm,
+    blob_used_elsewhere,
+    form_here,
+    set_video_choice,
+    video_choice,
+    video_choices,
+    video_forms,
+    video_forms_by_activity,
+)
+from desktop.errors import QualityNotAllowed
+from desktop.services.config import ConfigService
+
+NO_CHOICE = VideoChoiceInfo(None, None)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """What a switch of form asks of the queue."""
+
+    fetch: Choice | None  # the new form (None: it is here already, nothing to do)
+    abandoned: str | None  # the blob of an earlier switch's form, never verified: its job goes
+
+
+class VideoPlan:
+    def __init__(self, db: Database, blobs: BlobStore, config: ConfigService):
+        self.db = db
+        self.blobs = blobs
+        self.config = config  # the learner's quality and the policy's maximum
+
+    def forms(self, activity_id: str) -> list[VideoForm]:
+        """The forms the policy allows, largest first, with which is here and which is wanted."""
+        every = video_forms(self.db, activity_id)
+        forms = allowed(every, self.config.quality_maximum())
+        if not forms:
+            return []
+        recorded = video_choice(self.db, activity_id)
+        here = form_here(every, recorded.wanted, self.blobs)
+        preferred = recorded.wanted or (here.quality if here else None) or self.config.download_quality()
+        wanted = choose(forms, preferred)
+        return [
+            VideoForm(f.quality, f.size, f.width, f.height, f.bitrate, f.duration_ms, f.media_type,
+                      on_machine=self.blobs.path_for(f.sha256).is_file(), wanted=f is wanted)
+            for f in forms
+        ]
+
+    def fetch_plan(self, activity_ids: list[str] | None, quality: Quality | None, *,
+                   named: bool) -> dict[str, Choice | None]:
+        """Per activity with a video, the form to fetch (None: none — a form is here, or with
+        `named` False none is allowed); records the wanted form. With `named`, an activity
+        whose forms the policy all forbids refuses the whole request, before anything is written."""
+        maximum = self.config.quality_maximum()
+        recorded = video_choices(self.db)
+        plan: dict[str, Choice | None] = {}
+        record: dict[str, Quality] = {}
+        for activity_id, forms in video_forms_by_activity(self.db, activity_ids).items():
+            choice = recorded.get(activity_id, NO_CHOICE)
+            chosen = choose(forms, quality or choice.wanted or self.config.download_quality(), maximum)
+            if chosen is None:
+                if named:
+                    raise QualityNotAllowed(refusal(forms, maximum))
+                plan[activity_id] = None
+                continue
+            here = form_here(allowed(forms, maximum), choice.wanted, self.blobs) if quality is None else None
+            if here is not None:  # a form is here already (a pack, the shared folder, an earlier download)
+                plan[activity_id] = None
+                if choice.wanted is None:
+                    record[activity_id] = here.quality
+                continue
+            plan[activity_id] = chosen
+            if choice.wanted is not chosen.quality:
+                record[activity_id] = chosen.quality
+        for activity_id, wanted in record.items():
+            set_video_choice(self.db, activity_id, wanted, recorded.get(activity_id, NO_CHOICE).replaces)
+        return plan
+
+    def start_switch(self, activity_id: str, quality: Quality) -> Switch:
+        """Record a switch to `quality` (as choose picks it); the form here now is what it
+        replaces. QualityNotAllowed when the policy allows none of the forms."""
+        forms = video_forms(self.db, activity_id)
+        if not forms:
+            return Switch(None, None)
+        maximum = self.config.quality_maximum()
+        chosen = choose(forms, quality, maximum)
+        if chosen is None:
+            raise QualityNotAllowed(refusal(forms, maximum))
+        recorded = video_choice(self.db, activity_id)
+        here = form_here(forms, recorded.wanted, self.blobs)
+        earlier = next((f for f in forms if f.quality is recorded.wanted), None)
+        abandoned = (earlier.sha256 if earlier is not None and earlier is not chosen and earlier is not here
+                     and not blob_used_elsewhere(self.db, earlier.sha256, activity_id) else None)
+        if here is not None and here.sha256 == chosen.sha256:
+            set_video_choice(self.db, activity_id, chosen.quality)
+            return Switch(None, abandoned)
+        set_video_choice(self.db, activity_id, chosen.quality, here.quality if here is not None else recorded.replaces)
+        return Switch(chosen, abandoned)
+
+    def finish_switches(self, sha256: str) -> list[str]:
+        """This verified file is the wanted form of a switch under way: remove the form it
+        replaces (unless another activity uses that file). Returns the blobs removed."""
+        removed: list[str] = []
+        for activity_id, choice in video_choices(self.db).items():
+            if choice.replaces is None or choice.wanted is None:
+                continue
+            forms = {f.quality: f for f in video_forms(self.db, activity_id)}
+            new, old = forms.get(choice.wanted), forms.get(choice.replaces)
+            if new is None or new.sha256 != sha256 or not self.blobs.path_for(sha256).is_file():
+                continue
+            if old is not None and old.sha256 != sha256 and not blob_used_elsewhere(self.db, old.sha256, activity_id):
+                self.blobs.remove(old.sha256)
+                removed.append(old.sha256)
+            set_video_choice(self.db, activity_id, choice.wanted)
+        return removed
+
+    def files_only_in(self, activity_id: str) -> set[str]:
+        """Every form of this activity's videos that no other activity uses (safe to delete)."""
+        forms = {f.sha256 for f in video_forms(self.db, activity_id)}
+        own = {sha for sha in forms if not blob_used_elsewhere(self.db, sha, activity_id)}
+        choice = video_choice(self.db, activity_id)
+        if choice.replaces is not None and choice.wanted is not None:
+            set_video_choice(self.db, activity_id, choice.wanted)  # nothing left to switch from
+        return own | videos_only_in(self.db, activity_id)
+
+
+def refusal(forms: list[Choice], maximum: Quality | None) -> str:
+    """Why no form of this video may be fetched: the policy's maximum and the forms there are."""
+    there = ", ".join(QUALITY_LABELS[f.quality] for f in forms)
+    most = QUALITY_LABELS[maximum] if maximum is not None else "none"
+    return (f"Your organisation's policy allows videos up to {most}, but this video comes only as {there}. "
+            "Ask your IT help desk to allow it.")
