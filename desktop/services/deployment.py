@@ -75,10 +75,11 @@ class DeploymentService:
                            policy=DownloadPolicy.from_settings(self.config.settings, download_window=None))
 
     def _quality_policy(self) -> tuple[Quality | None, Quality | None]:
-        """The machine policy's default video quality and its maximum (None: not set)."""
-        policy = self.config.policy
-        default, maximum = policy.get("default_quality"), policy.get("max_quality")
-        return (Quality(default) if default else None), (Quality(maximum) if maximum else None)
+        """The machine policy's default download quality and its maximum (None: not set): what
+        IT carries when it names no quality, and the largest it may carry. Not the settings of
+        whoever runs the command: the machines served are the policy's."""
+        default = self.config.policy.get("default_download_quality")
+        return (Quality(default) if default else None), self.config.quality_maximum()
 
     def _policy_key(self) -> str | None:
         return self.config.policy.get("server_public_key")

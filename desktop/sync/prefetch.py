@@ -22,11 +22,11 @@ from sqlalchemy import select
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore, TransferInterrupted
 from desktop.cache.db import Database
-from cmecore import protocol
+from desktop.cache.video_forms import video_forms_by_activity
 from cmecore.renditions import Quality
 from desktop.errors import TransferError, UnknownActivity
 from desktop.sync.account import Account
-from desktop.sync.carry import CarriedFile, carried_files, no_form_allowed
+from desktop.sync.carry import CarriedFile, carried_forms, no_form_allowed
 from desktop.sync.downloads_data import DownloadPolicy
 from desktop.sync.downloads_ratelimit import BandwidthLimiter
 from desktop.sync.downloads_transfer import ServerSource
@@ -131,22 +131,22 @@ def _targets(db: Database, server_url: str, activity_ids: list[str] | None, qual
         query = select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)
         if activity_ids is not None:
             query = query.where(m.Asset.activity_id.in_(activity_ids))
-        seen: set[str] = set()
-        out: list[CarriedFile] = []
-        failures: list[PrefetchFailure] = []
-        for a in s.scalars(query):
-            files = carried_files(a.activity_id, cached_asset(a), qualities, maximum)
-            if not files:
-                failures.append(PrefetchFailure(a.activity_id, a.kind, a.sha256, no_form_allowed(maximum)))
-            for f in files:
-                if f.sha256 not in seen:
-                    seen.add(f.sha256)
-                    out.append(f)
+        assets = [CarriedFile(a.activity_id, a.sha256, a.size, a.url, a.kind) for a in s.scalars(query)]
+    videos = video_forms_by_activity(db, activity_ids)  # each activity's video forms, largest first
+    seen: set[str] = set()
+    out: list[CarriedFile] = []
+    failures: list[PrefetchFailure] = []
+    for a in assets:
+        forms = videos.get(a.activity_id, [])
+        if a.kind == "video" and forms and forms[0].sha256 == a.sha256:  # the video played, in its forms
+            files = [CarriedFile(a.activity_id, f.sha256, f.size, f.url, a.kind, f.quality)
+                     for f in carried_forms(forms, qualities, maximum)]
+        else:  # a transcript, a summary (or a second video: its original)
+            files = [a]
+        if not files:
+            failures.append(PrefetchFailure(a.activity_id, a.kind, a.sha256, no_form_allowed(maximum)))
+        for f in files:
+            if f.sha256 not in seen:
+                seen.add(f.sha256)
+                out.append(f)
     return out, failures
-
-
-def cached_asset(a: m.Asset) -> protocol.Asset:
-    """The catalog's asset as the cache keeps it (rows validated when the catalog was applied)."""
-    return protocol.Asset.model_construct(kind=protocol.AssetKind(a.kind), media_type=a.media_type, size=a.size,
-                                          sha256=a.sha256, url=a.url, duration_ms=a.duration_ms, renditions=[],
-                                          width=None, height=None, bitrate=None)

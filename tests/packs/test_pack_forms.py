@@ -66,7 +66,7 @@ def test_a_pack_takes_the_forms_this_computer_has_without_fetching_them(forms, e
 
 def test_a_pack_above_the_policy_maximum_is_refused_before_anything(forms, server, make_services, tmp_path,
                                                                    no_machine_policy):
-    no_machine_policy.write_text('max_quality = "small"\n')
+    no_machine_policy.write_text('max_download_quality = "small"\n')
     services = make_services(server.url)
     services.sign_in("demo", "demo")
     server.request_log.clear()

@@ -3,6 +3,8 @@ it chooses, and only those are fetched (the server's request log says so)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.shared.test_prefetch import login
 from tests.support.cli import run_cli
 from tests.support.media_publish import assert_store_verified, publish_activity, store_files
@@ -36,9 +38,10 @@ def test_several_qualities_as_a_list_or_repeated(server, tmp_path, data_dir, mon
                                  "--data-dir", str(data_dir))
         assert (code, out, err) == (0, "", "")
         assert set(store_files(share)) == {forms.small_sha, forms.audio_sha} | forms.others
-    code, _, err = run_cli(monkeypatch, capsys, "prefetch", "--into", str(tmp_path / "x"), "talk-q",
-                           "--quality", "tiny", "--data-dir", str(data_dir))
-    assert code == 2 and "'tiny' is not a video quality" in err
+    with pytest.raises(SystemExit) as usage:  # argparse's usage error
+        run_cli(monkeypatch, capsys, "prefetch", "--into", str(tmp_path / "x"), "talk-q", "--quality", "tiny",
+                "--data-dir", str(data_dir))
+    assert usage.value.code == 2 and "'tiny' is not a video quality" in capsys.readouterr().err
 
 
 def test_small_for_a_video_with_no_small_form_carries_what_a_small_learner_gets(server, tmp_path, data_dir,
@@ -55,7 +58,7 @@ def test_small_for_a_video_with_no_small_form_carries_what_a_small_learner_gets(
 def test_the_policy_maximum_refuses_a_larger_quality_and_sets_the_default(server, tmp_path, data_dir, monkeypatch,
                                                                          capsys, no_machine_policy):
     forms = add_forms(server, publish_activity(server, tmp_path / "pub", "talk-q", video_size=200_000), tmp_path / "f")
-    no_machine_policy.write_text('max_quality = "small"\n')
+    no_machine_policy.write_text('max_download_quality = "small"\n')
     login(monkeypatch, capsys, data_dir, server.url)
     share = tmp_path / "share"
     server.request_log.clear()
