@@ -78,8 +78,9 @@ class DownloadsService:
 
         The video comes in the form `quality` asks for (None: the form already chosen for the
         activity here, else the settings' quality, `ConfigService.download_quality`), as
-        cmecore.renditions.choose picks it within the policy's maximum; with `quality` None a
-        form already here (a pack, the shared folder) is kept and nothing more is fetched.
+        cmecore.renditions.choose picks it within the policy's maximum. With `quality` None a
+        form already here (a pack, an earlier download) is kept and nothing more is fetched,
+        and a form in IT's shared content folder is copied rather than another downloaded.
         An activity asked for by id whose forms the policy all forbids is refused
         (QualityNotAllowed, naming the maximum and the forms there are); with None it gets
         no video.

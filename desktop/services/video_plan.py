@@ -79,18 +79,29 @@ class VideoPlan:
                     raise QualityNotAllowed(refusal(forms, maximum))
                 plan[activity_id] = None
                 continue
-            here = form_here(allowed(forms, maximum), choice.wanted, self.blobs) if quality is None else None
-            if here is not None:  # a form is here already (a pack, the shared folder, an earlier download)
-                plan[activity_id] = None
-                if choice.wanted is None:
-                    record[activity_id] = here.quality
-                continue
+            if quality is None:
+                here = form_here(allowed(forms, maximum), choice.wanted, self.blobs)
+                if here is not None:  # a form is here already (a pack, the shared folder, an earlier download)
+                    plan[activity_id] = None
+                    if choice.wanted is None:
+                        record[activity_id] = here.quality
+                    continue
+                chosen = self._in_shared_folder(allowed(forms, maximum), chosen) or chosen
             plan[activity_id] = chosen
             if choice.wanted is not chosen.quality:
                 record[activity_id] = chosen.quality
         for activity_id, wanted in record.items():
             set_video_choice(self.db, activity_id, wanted, recorded.get(activity_id, NO_CHOICE).replaces)
         return plan
+
+    def _in_shared_folder(self, forms: list[Choice], chosen: Choice) -> Choice | None:
+        """The form IT's shared content folder holds (the chosen one first, else the largest
+        there), copied rather than downloaded; None when it holds none."""
+        folder = self.config.shared_content_dir()
+        if folder is None:
+            return None
+        shared = BlobStore(folder, private=False)
+        return form_here(forms, chosen.quality, shared)
 
     def start_switch(self, activity_id: str, quality: Quality) -> Switch:
         """Record a switch to `quality` (as choose picks it); the form here now is what it

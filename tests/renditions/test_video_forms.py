@@ -187,3 +187,46 @@ def test_download_quality_on_the_command_line(server, client, tmp_path, data_dir
     code, out, err = run_cli(monkeypatch, capsys, "download", "talk-b", *d)
     assert code == 1 and err.count("\n") == 1
     assert "policy allows videos up to Small" in err and "only as Best" in err
+
+
+def test_the_demo_video_as_audio_only_is_its_audio_rendition_alone(server, client, data_dir):
+    """With the server's own renditions (publish made them): Audio only fetches that file alone,
+    and the player is given it with the catalog's length."""
+    from tests.support.activities import DEMO_ID
+
+    services = client()
+    forms = services.video_forms(DEMO_ID)
+    assert [f.quality for f in forms] == [Quality.best, Quality.small, Quality.audio]
+    assert forms[0].size > forms[1].size > forms[2].size and forms[2].media_type.startswith("audio/")
+    assert len({f.duration_ms for f in forms}) == 1
+    video = next(a for a in services.activity_detail(DEMO_ID).assets if a.kind == "video")
+    server.request_log.clear()
+    services.enqueue_downloads([DEMO_ID], quality=Quality.audio)
+    assert services.run_downloads(policy=fast_policy()).ok
+    fetched_videos = {sha for sha in media_fetched(server)
+                      if sha not in {a.sha256 for a in services.activity_detail(DEMO_ID).assets if a.kind != "video"}}
+    (audio_sha,) = fetched_videos
+    assert audio_sha != video.sha256 and row(services, DEMO_ID).video_quality is Quality.audio
+    services.acknowledge_disclosures(DEMO_ID)
+    assert services.media_file(DEMO_ID).name == audio_sha and services.video_form(DEMO_ID) is Quality.audio
+    assert services.media_file(DEMO_ID).stat().st_size == forms[2].size
+
+
+def test_the_form_in_the_shared_content_folder_is_copied_rather_than_another_downloaded(
+        server, client, tmp_path, data_dir):
+    forms = publish_with_renditions(server, tmp_path / "a", "talk-a")
+    shared = tmp_path / "shared"
+    (shared / forms.sha["small"][:2]).mkdir(parents=True)
+    (shared / forms.sha["small"][:2] / forms.sha["small"]).write_bytes(forms.small)  # IT prefetched Small
+    services = client()
+    services.update_settings(shared_content_dir=str(shared))
+    assert services.config.download_quality() is Quality.best
+    (video,) = [j for j in services.enqueue_downloads(["talk-a"]) if j.kind == "video"]
+    assert video.quality is Quality.small
+    server.request_log.clear()
+    assert services.run_downloads(policy=fast_policy()).ok
+    assert not {forms.sha["small"], forms.sha["best"]} & media_fetched(server)
+    assert row(services, "talk-a").video_quality is Quality.small
+    # asked for by name, the learner's choice is fetched even so
+    (video,) = [j for j in services.enqueue_downloads(["talk-a"], quality=Quality.best) if j.kind == "video"]
+    assert video.quality is Quality.best
