@@ -98,3 +98,38 @@ def test_a_pack_with_no_form_of_a_video_is_refused_whole(forms, exporter, server
     with pytest.raises(PackRefused, match="wrong size"):
         services.import_pack(bad)
     assert_nothing_applied(services)
+
+
+def test_a_small_pack_imported_offline_is_played_in_its_small_form_without_a_download(
+        server, exporter, make_services, tmp_path, qtbot, qapp, libvlc):
+    """The demo video's own renditions (made at publish): a pack of its Small form, imported on
+    a machine whose learner prefers Small, is what the library shows and the player plays."""
+    from desktop.media.qt_player import QtPlayer
+    from tests.support.activities import DEMO_ID
+
+    exporter.sync()
+    small = next(f for f in exporter.video_forms(DEMO_ID) if f.quality is Quality.small)
+    report = exporter.export_pack([DEMO_ID], tmp_path / "demo-small.zip", qualities=[Quality.small])
+    assert len(pack_blobs(report.path)) == 4  # the Small video, the transcript, two summaries
+
+    services = make_services(server.url, at=tmp_path / "ward")
+    services.sign_in("demo", "demo")  # keeps the server's key (no media here)
+    services.update_settings(download_quality=Quality.small)
+    server.stop()
+    services.import_pack(report.path)
+    (row,) = [r for r in services.library_rows() if r.id == DEMO_ID]
+    assert row.media_state.value == "present" and row.video_quality is Quality.small
+    assert [j for j in services.enqueue_downloads([DEMO_ID]) if j.kind == "video"] == []  # nothing to fetch
+
+    services.acknowledge_disclosures(DEMO_ID)
+    path = services.media_file(DEMO_ID)
+    assert services.video_form(DEMO_ID) is Quality.small and path.stat().st_size == small.size
+    player = QtPlayer()
+    try:
+        player.load(path)
+        with qtbot.waitSignal(player.length_changed, timeout=10_000) as length:
+            player.play()
+        assert abs(length.args[0] - small.duration_ms) <= 100
+        qtbot.waitUntil(lambda: player.position_ms() >= 500, timeout=10_000)
+    finally:
+        player.release()
