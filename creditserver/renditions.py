@@ -2,7 +2,7 @@
 
 Learners on hospital Wi-Fi or a metered hotspot fetch the smallest form that still earns
 the credit (cmecore.renditions chooses). Publish makes them here with PyAV, in one decoding
-pass over the provider's file:
+pass over the provider's file (the recipe: rendition_recipe.py):
 
 - `small`: H.264 within SMALL_BOX (640x360; never upscaled), a capped-quality encode of at
   most SMALL_VIDEO_MAXRATE, plus AAC sound. Skipped when the original is already that small,
@@ -40,25 +40,13 @@ from cmecore.protocol import Rendition, RenditionKind
 from .media import MediaStore, media_url
 from .media_folder import SHARED_FILE
 from .media_probe import MediaFacts, probe
+from .rendition_recipe import RECIPE, SMALLER_ENOUGH, BadVideo
 
 log = logging.getLogger(__name__)
 
-# Bump when the recipe below changes: renditions made by an older one are made again.
-RECIPE = 1
-SMALL_BOX = (640, 360)  # the legibility floor for slides (docs/protocol.md, "Publishing")
-SMALL_VIDEO_CRF = "28"
-SMALL_VIDEO_MAXRATE = 250_000  # bits/s; with the sound about 300 kbit/s at most
-AUDIO_BITRATE = 48_000
-SMALLER_ENOUGH = 0.8  # a rendition at least this share of the original's size is not worth offering
-# A source whose pictures and sound end this much before its stated length is cut short.
-TRUNCATED_SLACK_S, TRUNCATED_SHARE = 2.0, 0.03
 MANIFEST_SUFFIX = ".renditions.json"
 AUDIO_MP4 = "audio/mp4"
 VIDEO_MP4 = "video/mp4"
-
-
-class BadVideo(ValueError):
-    """A source video that cannot be published; the message names the file and what to do."""
 
 
 @dataclass(frozen=True)

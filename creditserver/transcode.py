@@ -7,6 +7,7 @@ finds a truncated or corrupt file before it is published.
 
 from __future__ import annotations
 
+import logging
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,15 +17,17 @@ from cmecore.protocol import RenditionKind
 from cmecore.transcripts.align import clock
 
 from .media_probe import MediaFacts
-from .renditions import (
+from .rendition_recipe import (
     AUDIO_BITRATE, SMALL_BOX, SMALL_VIDEO_CRF, SMALL_VIDEO_MAXRATE, TRUNCATED_SHARE, TRUNCATED_SLACK_S, BadVideo,
 )
 
+log = logging.getLogger(__name__)
+
 KEYFRAME_S = 10  # a keyframe every few seconds: seeking stays quick; slides cost little between them
 FALLBACK_RATE = Fraction(25)
-# Downscaling by area averaging keeps thin strokes of small slide text (compared by eye with
-# bilinear, bicubic and lanczos at 640x360; docs/protocol.md "Publishing").
-INTERPOLATION = "AREA"
+# Lanczos keeps the thin strokes of small slide text darkest (compared by eye with bilinear,
+# bicubic and area averaging at 640x360: bilinear blurs digits; docs/protocol.md "Publishing").
+INTERPOLATION = "LANCZOS"
 
 
 def small_size(width: int, height: int) -> tuple[int, int] | None:
@@ -148,6 +151,7 @@ def _decode(inp, name: str, vin, ain, rate: int | None, outputs: list[_Output],
             for out in outputs:
                 out.sound(mono)
     except av.FFmpegError as exc:
-        raise BadVideo(f"{name}: the file cannot be decoded after {clock(round(end_s * 1000))} ({exc}); "
+        log.info("%s: decoding failed: %s", name, exc)  # libav's words (often errno's) would mislead a publisher
+        raise BadVideo(f"{name}: the file is damaged: decoding fails after {clock(round(end_s * 1000))}; "
                        "copy or export it again") from None
     return end_s
