@@ -10,6 +10,8 @@ import pytest
 
 from cmecore.renditions import Quality
 from desktop.errors import PackRefused, QualityNotAllowed
+from tests.shared.test_prefetch import login
+from tests.support.cli import run_cli
 from tests.support.media_publish import publish_activity, store_files
 from tests.support.packs import assert_nothing_applied, rewrite
 from tests.support.renditions import add_forms
@@ -133,3 +135,13 @@ def test_a_small_pack_imported_offline_is_played_in_its_small_form_without_a_dow
         qtbot.waitUntil(lambda: player.position_ms() >= 500, timeout=10_000)
     finally:
         player.release()
+
+
+def test_pack_export_says_which_forms_it_carried(server, tmp_path, data_dir, monkeypatch, capsys):
+    add_forms(server, publish_activity(server, tmp_path / "pub", "talk-q", video_size=200_000), tmp_path / "f")
+    login(monkeypatch, capsys, data_dir, server.url)
+    out_file = tmp_path / "p.zip"
+    code, out, err = run_cli(monkeypatch, capsys, "pack", "export", "talk-q", "--out", str(out_file),
+                             "--quality", "small,audio", "--data-dir", str(data_dir))
+    assert code == 0, err
+    assert out.startswith(f"Wrote {out_file}: 1 activities, 4 files") and out.endswith("(videos: small, audio)\n")

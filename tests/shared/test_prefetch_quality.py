@@ -72,3 +72,18 @@ def test_the_policy_maximum_refuses_a_larger_quality_and_sets_the_default(server
                              "--data-dir", str(data_dir))  # no --quality: the policy's maximum
     assert (code, out, err) == (0, "", "")
     assert set(store_files(share)) == {forms.small_sha} | forms.others
+
+
+def test_a_video_with_no_form_within_the_maximum_is_one_failed_line(server, tmp_path, data_dir, monkeypatch, capsys,
+                                                                    no_machine_policy):
+    pub = publish_activity(server, tmp_path / "pub", "talk-o", video_size=100_000)  # the original alone
+    no_machine_policy.write_text('max_download_quality = "small"\n')
+    login(monkeypatch, capsys, data_dir, server.url)
+    share = tmp_path / "share"
+    code, out, err = run_cli(monkeypatch, capsys, "prefetch", "--into", str(share), "talk-o",
+                             "--data-dir", str(data_dir))
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert f"the video of talk-o ({pub.video_sha[:12]}…) failed" in err
+    assert "none of its forms is within this computer's policy maximum (Small)" in err
+    assert set(store_files(share)) == {pub.transcript_sha, pub.summary_sha}  # the rest is carried
+
