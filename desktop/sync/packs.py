@@ -154,6 +154,8 @@ def export_pack(
                 raise PackRefused(f"{len(report.failures)} file(s) of these activities could not be downloaded "
                                   f"(the {first.kind} of {first.activity_id}: {first.error}); no pack was written.")
         held = {sha: (store if store.path_for(sha).is_file() else staging).path_for(sha) for sha in files}
+        if any(not path.is_file() for path in held.values()):  # e.g. removed from the store meanwhile
+            raise PackRefused("A file of these activities went missing while the pack was made; no pack was written.")
         return _write_pack(out, issued, signed, server_url, held, files, qualities)
     finally:
         shutil.rmtree(staging.root, ignore_errors=True)
