@@ -462,6 +462,8 @@ def cmd_pack_import(args, services: Services) -> int:
     line = f"Imported {len(report.activity_ids)} activities, {report.blobs_added} new files"
     if report.blobs_present:
         line += f" ({report.blobs_present} already here)"
+    if report.video_forms:
+        line += f"; videos: {', '.join(q.value for q in report.video_forms)}"
     print(line)
     if report.kept_newer or report.withdrawn:
         print(f"  {report.summary}")

@@ -53,7 +53,7 @@ from pathlib import Path
 from cmecore import protocol
 from cmecore.pack_issue import PackIssue
 from cmecore.private_files import PRIVATE_DIR
-from cmecore.renditions import Quality
+from cmecore.renditions import RANK, Quality, offered
 from cmecore.signatures import verify_activity, verify_pack_issue
 from desktop.cache.blobstore import BlobStore, check_free_space
 from desktop.cache.catalog_store import apply_activities, pack_skips
@@ -87,6 +87,7 @@ class ImportReport:
     blobs_present: int = 0  # verified in the pack, already in the store
     catalog_revision: int | None = None  # the pack's signed issue; None for a version 1 pack
     issued_at: datetime | None = None
+    video_forms: list[Quality] = field(default_factory=list)  # the forms its videos came in, largest first
 
     @property
     def summary(self) -> str:
@@ -290,11 +291,14 @@ def _apply(db: Database, store: BlobStore, activities: list[protocol.Activity], 
         for asset in activity.assets:
             if asset.kind in ("transcript", "summary"):
                 on_blob_added(asset.sha256)
+    forms = {f.quality for a in activities if a.id in applied.written for asset in a.assets
+             for f in offered(asset) if f.sha256 in blobs}
     log.info("content pack imported (catalog revision %s): %d activities, %d kept newer, %d withdrawn, "
              "%d files added, %d already here", issue.catalog_revision if issue else "unknown", len(applied.written),
              len(applied.older), len(applied.withdrawn), len(placed), len(present))
     return ImportReport(applied.written, applied.older, applied.withdrawn, len(placed), len(present),
-                        issue.catalog_revision if issue else None, issue.issued_at if issue else None)
+                        issue.catalog_revision if issue else None, issue.issued_at if issue else None,
+                        sorted(forms, key=RANK.__getitem__))
 
 
 # ---------------------------------------------------------------- helpers

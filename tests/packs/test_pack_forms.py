@@ -118,7 +118,8 @@ def test_a_small_pack_imported_offline_is_played_in_its_small_form_without_a_dow
     services.sign_in("demo", "demo")  # keeps the server's key (no media here)
     services.update_settings(download_quality=Quality.small)
     server.stop()
-    services.import_pack(report.path)
+    imported = services.import_pack(report.path)
+    assert imported.activity_ids == [DEMO_ID] and imported.video_forms == [Quality.small]
     (row,) = [r for r in services.library_rows() if r.id == DEMO_ID]
     assert row.media_state.value == "present" and row.video_quality is Quality.small
     assert [j for j in services.enqueue_downloads([DEMO_ID]) if j.kind == "video"] == []  # nothing to fetch
@@ -145,3 +146,10 @@ def test_pack_export_says_which_forms_it_carried(server, tmp_path, data_dir, mon
                              "--quality", "small,audio", "--data-dir", str(data_dir))
     assert code == 0, err
     assert out.startswith(f"Wrote {out_file}: 1 activities, 4 files") and out.endswith("(videos: small, audio)\n")
+    server.stop()
+    code, out, err = run_cli(monkeypatch, capsys, "pack", "import", str(out_file), "--data-dir",
+                             str(tmp_path / "offline"), "--server", server.url)
+    assert code == 1 and "no key to check" in err  # this machine never signed in
+    code, out, err = run_cli(monkeypatch, capsys, "pack", "import", str(out_file), "--data-dir", str(data_dir))
+    assert code == 0, err
+    assert out == "Imported 1 activities, 4 new files; videos: small, audio\n"  # the export kept none here
