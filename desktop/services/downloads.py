@@ -148,6 +148,8 @@ class DownloadsService:
         rather than in a worker.
         """
         policy = policy or DownloadPolicy.from_settings(self.config.settings)
+        for sha in self.video_plan.finish_switches():  # a new form a pack brought, or an old one left open
+            self.queue.forget(sha)
         connection = self.connection
         server = connection.require_server()
         connection.account()

@@ -9,6 +9,7 @@ per activity is kept in the cache (`video_choices`), machine-wide like the blob 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from cmecore.renditions import QUALITY_LABELS, Choice, Quality, allowed, choose
@@ -28,6 +29,8 @@ from desktop.cache.video_forms import (
 )
 from desktop.errors import QualityNotAllowed
 from desktop.services.config import ConfigService
+
+log = logging.getLogger(__name__)
 
 NO_CHOICE = VideoChoiceInfo(None, None)
 
@@ -124,19 +127,27 @@ class VideoPlan:
         set_video_choice(self.db, activity_id, chosen.quality, here.quality if here is not None else recorded.replaces)
         return Switch(chosen, abandoned)
 
-    def finish_switches(self, sha256: str) -> list[str]:
-        """This verified file is the wanted form of a switch under way: remove the form it
-        replaces (unless another activity uses that file). Returns the blobs removed."""
+    def finish_switches(self, sha256: str | None = None) -> list[str]:
+        """This verified file (None: any here) is the wanted form of a switch under way: remove
+        the form it replaces (unless another activity uses that file). Returns the blobs
+        removed. A file that cannot be removed now (open in a player on Windows) is logged and
+        tried again at the next call."""
         removed: list[str] = []
         for activity_id, choice in video_choices(self.db).items():
             if choice.replaces is None or choice.wanted is None:
                 continue
             forms = {f.quality: f for f in video_forms(self.db, activity_id)}
             new, old = forms.get(choice.wanted), forms.get(choice.replaces)
-            if new is None or new.sha256 != sha256 or not self.blobs.path_for(sha256).is_file():
+            if new is None or sha256 not in (None, new.sha256) or not self.blobs.path_for(new.sha256).is_file():
                 continue
-            if old is not None and old.sha256 != sha256 and not blob_used_elsewhere(self.db, old.sha256, activity_id):
-                self.blobs.remove(old.sha256)
+            if old is not None and old.sha256 != new.sha256 and not blob_used_elsewhere(self.db, old.sha256,
+                                                                                          activity_id):
+                try:
+                    self.blobs.remove(old.sha256)
+                except OSError as exc:
+                    log.warning("the %s form of %s could not be removed yet (%s); trying again later",
+                                choice.replaces, activity_id, exc)
+                    continue
                 removed.append(old.sha256)
             set_video_choice(self.db, activity_id, choice.wanted)
         return removed

@@ -230,3 +230,21 @@ def test_the_form_in_the_shared_content_folder_is_copied_rather_than_another_dow
     # asked for by name, the learner's choice is fetched even so
     (video,) = [j for j in services.enqueue_downloads(["talk-a"], quality=Quality.best) if j.kind == "video"]
     assert video.quality is Quality.best
+
+
+def test_switching_to_a_form_already_here_removes_the_old_one_at_once(server, client, tmp_path, data_dir):
+    forms = publish_with_renditions(server, tmp_path / "a", "talk-a")
+    services = client()
+    services.enqueue_downloads(["talk-a"])
+    assert services.run_downloads(policy=fast_policy()).ok
+    target = data_dir / "blobs" / forms.sha["small"][:2] / forms.sha["small"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(forms.small)  # a content pack brought it
+    assert row(services, "talk-a").video_quality is Quality.best  # the wanted form, here, stands for it
+    server.request_log.clear()
+    assert services.switch_quality("talk-a", Quality.small) == []
+    files = store_files(data_dir / "blobs")
+    assert forms.sha["small"] in files and forms.sha["best"] not in files
+    assert row(services, "talk-a").video_quality is Quality.small
+    assert services.switch_quality("talk-a", Quality.small) == []  # nothing to do twice
+    assert media_fetched(server) == set()
