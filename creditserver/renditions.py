@@ -110,10 +110,15 @@ def _read_manifest(path: Path, sha: str) -> dict[str, Any] | None:
     return doc
 
 
-def _forms_from(doc: dict[str, Any], name: str, sha: str, size: int, how: str) -> Forms:
-    facts = MediaFacts(**doc["original"], has_video=True, has_audio=True)
-    renditions = tuple(Rendition.model_validate(r) for r in doc["renditions"])
-    return Forms(name, sha, size, facts, renditions, how, tuple(doc.get("notes", ())))
+def _forms_from(doc: dict[str, Any], name: str, sha: str, size: int, how: str) -> Forms | None:
+    """The forms a manifest names, or None for one that does not hold together (made again)."""
+    try:
+        o = doc["original"]
+        facts = MediaFacts(o["duration_ms"], o["width"], o["height"], o["bitrate"], has_video=True, has_audio=True)
+        renditions = tuple(Rendition.model_validate(r) for r in doc["renditions"])
+        return Forms(name, sha, size, facts, renditions, how, tuple(str(n) for n in doc.get("notes", ())))
+    except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+        return None
 
 
 def _store_manifest(store: MediaStore, sha: str) -> Path:
@@ -136,7 +141,7 @@ def _reused(store: MediaStore, name: str, sha: str, size: int) -> Forms | None:
     if doc is None:
         return None
     forms = _forms_from(doc, name, sha, size, "reused")
-    for r in forms.renditions:  # a store tidied by hand: make them again
+    for r in forms.renditions if forms else ():  # a store tidied by hand: make them again
         try:
             if store.path_for(r.sha256).stat().st_size != r.size:
                 return None
@@ -152,13 +157,22 @@ def _shipped(store: MediaStore, source: Path, name: str, sha: str, size: int) ->
     if doc is None:
         return None
     forms = _forms_from(doc, name, sha, size, "shipped")
+    if forms is None:
+        return None
     for r, entry in zip(forms.renditions, doc["renditions"], strict=True):
-        file = source.parent / entry.get("file", "")
-        if not file.is_file() or store.put_file(file) != (r.sha256, r.size):
+        # A plain file name beside the video: a manifest cannot copy anything else into the store.
+        file_name = entry.get("file")
+        file = source.parent / file_name if isinstance(file_name, str) and _plain_name(file_name) else None
+        if (file is None or file.is_symlink() or not file.is_file() or file_sha256(file) != r.sha256
+                or store.put_file(file) != (r.sha256, r.size)):
             log.warning("%s: the renditions shipped beside it do not match their manifest; making them again", name)
             return None
     _save_manifest(store, forms)
     return forms
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and "\x00" not in name
 
 
 # ---------------------------------------------------------------- making

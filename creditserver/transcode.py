@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 KEYFRAME_S = 10  # a keyframe every few seconds: seeking stays quick; slides cost little between them
 FALLBACK_RATE = Fraction(25)
+MAX_RATE = 48_000  # samples a second: AAC's usual ceiling, and more than speech needs
 # Lanczos keeps the thin strokes of small slide text darkest (compared by eye with bilinear,
 # bicubic and area averaging at 640x360: bilinear blurs digits; docs/protocol.md "Publishing").
 INTERPOLATION = "LANCZOS"
@@ -98,7 +99,7 @@ def transcode(source: Path, name: str, facts: MediaFacts, work: Path) -> tuple[l
                          f"{vin.codec_context.height}, no larger than {SMALL_BOX[0]}x{SMALL_BOX[1]}")
         if ain is None:
             notes.append("no audio rendition: the file has no sound")
-        rate = ain.codec_context.sample_rate if ain is not None else None
+        rate = min(ain.codec_context.sample_rate or MAX_RATE, MAX_RATE) if ain is not None else None
         outputs: list[tuple[RenditionKind, _Output]] = []
         try:
             if picture is not None:

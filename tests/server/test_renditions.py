@@ -17,6 +17,7 @@ from cmecore.protocol import Catalog, ProblemType, RenditionKind
 from creditserver.cli import main
 from creditserver.demo import DEMO_FOLDER
 from creditserver.demo.make_video import make as make_video
+from creditserver.demo.prebuild import prebuild
 from creditserver.rendition_recipe import RECIPE
 from creditserver.renditions import MANIFEST_SUFFIX, file_sha256
 from tests.support.activities import minimal_activity
@@ -182,3 +183,25 @@ def test_a_copied_demo_folder_reuses_the_renditions_shipped_beside_its_video(ser
     out = capsys.readouterr().out
     assert "(made)" not in out and out.count("(reused)") == 2  # the demo's own publish put them in the store
     assert _video(server, "demo-copy").renditions == _video(server, "demo-home-bp-older-adults").renditions
+
+
+def test_renditions_shipped_beside_a_video_are_taken_only_from_its_own_folder(server, tmp_path, capsys):
+    folder = _clip_folder(tmp_path / "shipped", "shipped-talk")
+    prebuild(folder / "talk.mp4")  # talk.small.mp4, talk.audio.mp4, talk.mp4.renditions.json
+    capsys.readouterr()
+    assert main(["publish", *data_options(server), str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("(shipped)") == 2 and "(made)" not in out
+
+    # A manifest naming a file outside the folder copies nothing: the renditions are made instead.
+    other = _clip_folder(tmp_path / "escaping", "escaping-talk", seconds=2)
+    manifest_path = other / ("talk.mp4" + MANIFEST_SUFFIX)
+    prebuild(other / "talk.mp4")
+    (other / "talk.small.mp4").rename(tmp_path / "outside.mp4")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["renditions"][0]["file"] = "../outside.mp4"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["publish", *data_options(server), str(other)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("(made)") == 2 and "(shipped)" not in out
