@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from cmecore.renditions import Quality
-
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
 from desktop.services.config import ConfigService

@@ -33,11 +33,6 @@ class CarriedFile:
     kind: str
     form: Quality | None = None
 
-    @property
-    def what(self) -> str:
-        """Its name in a message: "video (Small)", "transcript"."""
-        return self.kind if self.form is None else f"{self.kind} ({QUALITY_LABELS[self.form]})"
-
 
 def qualities_to_carry(asked: Iterable[Quality], *, default: Quality | None,
                        maximum: Quality | None) -> list[Quality]:
@@ -75,7 +70,6 @@ def files_standing_for(asset: protocol.Asset) -> dict[str, int]:
     video (any one is enough to play it), else the asset's one file."""
     forms = offered(asset)
     return {f.sha256: f.size for f in forms} if forms else {asset.sha256: asset.size}
-
 
 
 def no_form_allowed(maximum: Quality | None) -> str:

@@ -45,7 +45,7 @@ def test_a_transcript_is_always_carried_whatever_the_quality():
     transcript = Asset.model_validate({"kind": "transcript", "media_type": "text/vtt", "size": 9, "sha256": "3" * 64,
                                        "url": "/api/v1/media/" + "3" * 64})
     (file,) = carried_files("talk", transcript, [Quality.audio], Quality.audio)
-    assert (file.form, file.what, file.activity_id) == (None, "transcript", "talk")
+    assert (file.form, file.kind, file.activity_id) == (None, "transcript", "talk")
     assert files_standing_for(transcript) == {"3" * 64: 9}
 
 

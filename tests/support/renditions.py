@@ -12,7 +12,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from creditserver.publish import inject_raw_activity
 from creditserver.models import ActivityRecord
 from tests.support.media_publish import Published, generated_bytes
 
@@ -65,5 +64,5 @@ def add_forms(server, pub: Published, folder, *, small_size: int = 40_000, audio
         doc = json.loads(s.get(ActivityRecord, pub.activity_id).json_text)
     video = next(a for a in doc["assets"] if a["kind"] == "video")
     video["renditions"] = renditions
-    inject_raw_activity(db, pub.activity_id, json.dumps(doc))
+    server.inject_raw_activity(pub.activity_id, json.dumps(doc))
     return Forms(pub, small, audio)
