@@ -80,6 +80,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     prefetch.add_argument("--into", type=Path, required=True, metavar="DIR", help="the shared content folder")
     prefetch.add_argument("--all", action="store_true", help="every activity in the catalog")
     prefetch.add_argument("activity_ids", nargs="*", metavar="ACTIVITY_ID", help="activities to fetch")
+    add_quality_option(prefetch)
     prefetch.set_defaults(command=cmd_prefetch)
 
     pack = sub.add_parser("pack", help="content packs: activities and their media in one file, for offline machines")
@@ -87,10 +88,34 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     export = pack_sub.add_parser("export", parents=[common], help="write a pack (needs the server and a sign-in)")
     export.add_argument("activity_ids", nargs="+", metavar="ACTIVITY_ID")
     export.add_argument("--out", type=Path, required=True, metavar="FILE", help="the pack file to write")
+    add_quality_option(export)
     export.set_defaults(command=cmd_pack_export)
     imp = pack_sub.add_parser("import", parents=[common], help="check a pack whole and add it (works offline)")
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.set_defaults(command=cmd_pack_import)
+
+
+def add_quality_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quality", action="append", type=quality_list, metavar="best|small|audio",
+        help="the forms of each video to carry (repeat, or a comma list: small,audio); "
+             "default: the machine policy's default, else its maximum, else best",
+    )
+
+
+def quality_list(text: str) -> list:
+    """`small,audio` -> [Quality.small, Quality.audio]; an unknown name is a usage error."""
+    from cmecore.renditions import Quality  # start-up speed: the GUI builds this parser before its first paint
+
+    try:
+        return [Quality(word.strip().lower()) for word in text.split(",") if word.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a video quality: use best, small or audio (or a comma list of them)") from None
+
+
+def chosen_qualities(args: argparse.Namespace) -> list:
+    return [q for group in args.quality or [] for q in group]
 
 
 def run(args: argparse.Namespace, make_services: Callable[[], Services]) -> int:
@@ -416,16 +441,19 @@ def cmd_prefetch(args, services: Services) -> int:
     """Quiet on success (a scheduled task); one line per failed file on stderr, exit 1."""
     if bool(args.all) == bool(args.activity_ids):
         return fail("give either --all or one or more activity ids", EXIT_USAGE)
-    report = services.deployment.prefetch(args.into, None if args.all else args.activity_ids)
+    report = services.deployment.prefetch(args.into, None if args.all else args.activity_ids,
+                                          qualities=chosen_qualities(args))
     for f in report.failures:
-        print(f"cme-offline: prefetch: the {f.kind} of {f.activity_id} ({f.sha256[:12]}…) failed: {f.error}",
+        form = f"{f.form.value}, " if f.form is not None else ""
+        print(f"cme-offline: prefetch: the {f.kind} of {f.activity_id} ({form}{f.sha256[:12]}…) failed: {f.error}",
               file=sys.stderr)
     return EXIT_FAILED if report.failures else 0
 
 
 def cmd_pack_export(args, services: Services) -> int:
-    report = services.deployment.export_pack(args.activity_ids, args.out)
-    print(f"Wrote {report.path}: {len(report.activity_ids)} activities, {report.blobs} files, {_size(report.bytes)}")
+    report = services.deployment.export_pack(args.activity_ids, args.out, qualities=chosen_qualities(args))
+    print(f"Wrote {report.path}: {len(report.activity_ids)} activities, {report.blobs} files, {_size(report.bytes)} "
+          f"(videos: {', '.join(q.value for q in report.qualities)})")
     return 0
 
 
@@ -434,6 +462,8 @@ def cmd_pack_import(args, services: Services) -> int:
     line = f"Imported {len(report.activity_ids)} activities, {report.blobs_added} new files"
     if report.blobs_present:
         line += f" ({report.blobs_present} already here)"
+    if report.video_forms:
+        line += f"; videos: {', '.join(q.value for q in report.video_forms)}"
     print(line)
     if report.kept_newer or report.withdrawn:
         print(f"  {report.summary}")

@@ -189,7 +189,8 @@ class SettingLocked(ConfigError):
 
 class QualityNotAllowed(ConfigError):
     """The machine policy's maximum download quality allows none of the forms an activity's
-    video comes in; the message names the maximum and the forms there are."""
+    video comes in, or IT asked to carry a quality above it (prefetch, packs); the message
+    names the maximum and what there is or may be asked for."""
 
     message = "Your organisation's policy allows none of the forms this video comes in."
     code = "quality-not-allowed"

@@ -261,11 +261,11 @@ class Services:
     def shared_content_dir(self) -> Path | None:
         return self.config.shared_content_dir()
 
-    def prefetch(self, folder, activity_ids=None, *, sync_first=True):
-        return self.deployment.prefetch(folder, activity_ids, sync_first=sync_first)
+    def prefetch(self, folder, activity_ids=None, *, qualities=(), sync_first=True):
+        return self.deployment.prefetch(folder, activity_ids, qualities=qualities, sync_first=sync_first)
 
-    def export_pack(self, activity_ids, out):
-        return self.deployment.export_pack(activity_ids, out)
+    def export_pack(self, activity_ids, out, *, qualities=()):
+        return self.deployment.export_pack(activity_ids, out, qualities=qualities)
 
     def import_pack(self, path):
         return self.deployment.import_pack(path)

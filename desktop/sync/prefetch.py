@@ -22,8 +22,11 @@ from sqlalchemy import select
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore, TransferInterrupted
 from desktop.cache.db import Database
+from desktop.cache.video_forms import video_forms_by_activity
+from cmecore.renditions import Quality
 from desktop.errors import TransferError, UnknownActivity
 from desktop.sync.account import Account
+from desktop.sync.carry import CarriedFile, carried_forms, no_form_allowed
 from desktop.sync.downloads_data import DownloadPolicy
 from desktop.sync.downloads_ratelimit import BandwidthLimiter
 from desktop.sync.downloads_transfer import ServerSource
@@ -38,6 +41,7 @@ class PrefetchFailure:
     kind: str
     sha256: str
     error: str
+    form: Quality | None = None  # a video's form (None: a transcript or summary)
 
 
 @dataclass
@@ -52,24 +56,36 @@ class PrefetchReport:
         return not self.failures
 
 
-def prefetch(db: Database, folder: Path, activity_ids: list[str] | None, *, server_url: str, account: Account,
+def prefetch(db: Database, folder: Path, activity_ids: list[str] | None, *, qualities: list[Quality],
+             maximum: Quality | None, server_url: str, account: Account,
              new_client: Callable[[httpx.Timeout], httpx.Client], policy: DownloadPolicy,
              stop: threading.Event | None = None) -> PrefetchReport:
     """Fetch into `folder` the files of these activities (None: all) as the catalog in `db` lists
-    them, from `server_url` with `account`'s token over a client from `new_client(timeout)`."""
-    targets = _targets(db, server_url, activity_ids)
+    them, each video in the forms carried for `qualities` within `maximum` (desktop/sync/carry.py),
+    from `server_url` with `account`'s token over a client from `new_client(timeout)`."""
+    files, failures = _targets(db, server_url, activity_ids, qualities, maximum)
     folder.mkdir(parents=True, exist_ok=True)
     store = BlobStore(folder, private=False)  # shared with every user of the computer
+    report = fetch_files(store, files, server_url=server_url, account=account, new_client=new_client,
+                         policy=policy, stop=stop)
+    report.failures[:0] = failures
+    return report
+
+
+def fetch_files(store: BlobStore, files: list[CarriedFile], *, server_url: str, account: Account,
+                new_client: Callable[[httpx.Timeout], httpx.Client], policy: DownloadPolicy,
+                stop: threading.Event | None = None) -> PrefetchReport:
+    """Bring each of `files` into `store` from the server (those it has are counted as present):
+    resumable, verified, retried with backoff. A file that fails is reported and the next one tried."""
     stop = stop or threading.Event()
-    server = server_url
     client = new_client(httpx.Timeout(policy.connect_timeout_s, read=policy.read_timeout_s))
-    server_source = ServerSource(client, server_url=server, authorized=account.authorized,
+    server_source = ServerSource(client, server_url=server_url, authorized=account.authorized,
                                  limiter=BandwidthLimiter(policy.bandwidth_bytes_per_s), chunk_size=policy.chunk_size)
     fetcher = BlobFetcher(store, [server_source], disk_margin_bytes=policy.disk_margin_bytes)
     report = PrefetchReport()
     try:
-        for asset in targets:
-            if store.path_for(asset.sha256).is_file():
+        for file in files:
+            if store.path_for(file.sha256).is_file():
                 report.present += 1
                 continue
             received = [0]
@@ -77,7 +93,7 @@ def prefetch(db: Database, folder: Path, activity_ids: list[str] | None, *, serv
             def progress(_in_part: int, got: int) -> None:
                 received[0] += got
 
-            target = FetchTarget(asset.sha256, asset.size, asset.url)
+            target = FetchTarget(file.sha256, file.size, file.url)
             for attempt in range(1, policy.max_attempts + 1):
                 try:
                     fetcher.fetch(target, progress=progress, stop=stop)
@@ -86,13 +102,13 @@ def prefetch(db: Database, folder: Path, activity_ids: list[str] | None, *, serv
                 except TransferError as exc:
                     if exc.retryable and attempt < policy.max_attempts:
                         delay = exc.retry_after if exc.retry_after is not None else policy.backoff_s(attempt)
-                        log.info("prefetch %s attempt %d: %s; retry in %.1fs", asset.sha256[:12], attempt,
+                        log.info("prefetch %s attempt %d: %s; retry in %.1fs", file.sha256[:12], attempt,
                                  exc.message, delay)
                         if stop.wait(delay):
                             return report
                         continue
-                    report.failures.append(PrefetchFailure(asset.activity_id, asset.kind, asset.sha256,
-                                                           exc.what if exc.retryable else exc.message))
+                    report.failures.append(PrefetchFailure(file.activity_id, file.kind, file.sha256,
+                                                           exc.what if exc.retryable else exc.message, file.form))
                     break
                 else:
                     report.fetched += 1
@@ -103,16 +119,9 @@ def prefetch(db: Database, folder: Path, activity_ids: list[str] | None, *, serv
     return report
 
 
-@dataclass(frozen=True)
-class _Target:
-    activity_id: str
-    kind: str
-    sha256: str
-    size: int
-    url: str
-
-
-def _targets(db: Database, server_url: str, activity_ids: list[str] | None) -> list[_Target]:
+def _targets(db: Database, server_url: str, activity_ids: list[str] | None, qualities: list[Quality],
+             maximum: Quality | None) -> tuple[list[CarriedFile], list[PrefetchFailure]]:
+    """The files to fetch, once each, and a failure for each video with no form within `maximum`."""
     with db.read() as s:
         if activity_ids is not None:
             known = set(s.scalars(select(m.Activity.id).where(m.Activity.id.in_(activity_ids))))
@@ -122,11 +131,22 @@ def _targets(db: Database, server_url: str, activity_ids: list[str] | None) -> l
         query = select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)
         if activity_ids is not None:
             query = query.where(m.Asset.activity_id.in_(activity_ids))
-        seen: set[str] = set()
-        out = []
-        for a in s.scalars(query):
-            if a.sha256 in seen:
-                continue
-            seen.add(a.sha256)
-            out.append(_Target(a.activity_id, a.kind, a.sha256, a.size, a.url))
-    return out
+        assets = [CarriedFile(a.activity_id, a.sha256, a.size, a.url, a.kind) for a in s.scalars(query)]
+    videos = video_forms_by_activity(db, activity_ids)  # each activity's video forms, largest first
+    seen: set[str] = set()
+    out: list[CarriedFile] = []
+    failures: list[PrefetchFailure] = []
+    for a in assets:
+        forms = videos.get(a.activity_id, [])
+        if a.kind == "video" and forms and forms[0].sha256 == a.sha256:  # the video played, in its forms
+            files = [CarriedFile(a.activity_id, f.sha256, f.size, f.url, a.kind, f.quality)
+                     for f in carried_forms(forms, qualities, maximum)]
+        else:  # a transcript, a summary (or a second video: its original)
+            files = [a]
+        if not files:
+            failures.append(PrefetchFailure(a.activity_id, a.kind, a.sha256, no_form_allowed(maximum)))
+        for f in files:
+            if f.sha256 not in seen:
+                seen.add(f.sha256)
+                out.append(f)
+    return out, failures
