@@ -23,6 +23,8 @@ from desktop.errors import CatalogApplyError
 # Statement fields only the server's reports use (the ACCME activity id, for `report --pars`):
 # the cache keeps no column for them.
 SERVER_ONLY_STATEMENT_FIELDS = frozenset({"accme_activity_id"})
+# Issue 14's asset fields this cache has no columns for yet (s14-desktop stores them).
+NOT_CACHED_ASSET_FIELDS = frozenset({"renditions", "width", "height", "bitrate"})
 
 
 def apply_catalog(
@@ -181,7 +183,7 @@ def _upsert_activity(session: Session, src: protocol.Activity, synced_at: dateti
         m.AccreditationStatement(position=i, **a.model_dump(mode="json", exclude=SERVER_ONLY_STATEMENT_FIELDS))
         for i, a in enumerate(src.accreditation)
     ]
-    row.assets = [m.Asset(position=i, **a.model_dump(mode="json")) for i, a in enumerate(src.assets)]
+    row.assets = [m.Asset(position=i, **a.model_dump(mode="json", exclude=NOT_CACHED_ASSET_FIELDS)) for i, a in enumerate(src.assets)]
     row.objectives = list(_objective_rows(src.objectives, parent=None))
 
 
