@@ -3,7 +3,8 @@
     cme-credit-server --host 127.0.0.1 --port 8765 --data-dir DIR [--demo] [--database-url URL] [--public-url URL] \\
         [--workers N] [--threads N]   (several processes; docs/deployment.md "Running the server")
         [--media-base-url URL [--media-secret-file FILE] | --media-accel-prefix PATH] [--media-group NAME]
-    cme-credit-server publish --data-dir DIR [--allow-expired] FOLDER   (a plain-text transcript is timed from the video's audio)
+    cme-credit-server publish --data-dir DIR [--allow-expired] [--videos-as-is] FOLDER   (each video's small and
+        audio renditions are made, or reused; a plain-text transcript is timed from the video's audio)
     cme-credit-server withdraw --data-dir DIR ACTIVITY_ID
     cme-credit-server learner add --data-dir DIR --username U --password-stdin \\
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
@@ -98,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-expired",
         action="store_true",
         help="publish even though the activity's termination date (or 3-year enduring period) has passed",
+    )
+    p.add_argument(
+        "--videos-as-is",
+        action="store_true",
+        help="publish each video as given: not checked by decoding it, and no small or audio-only renditions",
     )
 
     p = sub.add_parser("withdraw", help="withdraw an activity from the catalog")
@@ -201,11 +207,15 @@ def _publish(args) -> int:
 
     db, store = _open(args)
     try:
-        result = publish_folder(db, store, args.folder, allow_expired=args.allow_expired)
+        result = publish_folder(db, store, args.folder, allow_expired=args.allow_expired,
+                                videos_as_is=args.videos_as_is)
     except PublishError as exc:
         return _refuse(str(exc))
     finally:
         db.dispose()
+    for video in result.videos:
+        for line in video.summary():
+            print(line)
     for timing in result.transcripts:
         if timing.timed:
             print(timing.summary())

@@ -61,6 +61,10 @@ class MediaStore:
             raise ValueError("not a sha256")
         return self.root / sha256[:2] / sha256
 
+    def subfolder(self, path: Path) -> None:
+        """A folder inside the store, with the store's modes (renditions.py keeps its manifests in one)."""
+        store_subfolder(path, self.shared)
+
     def put_file(self, source: Path) -> tuple[str, int]:
         """Copy `source` into the store; return (sha256, size)."""
         h = hashlib.sha256()
@@ -91,6 +95,10 @@ class MediaStore:
 
     def put(self, session: Session, source: Path, media_type: str) -> MediaObject:
         sha, size = self.put_file(source)
+        return self.record(session, sha, size, media_type)
+
+    def record(self, session: Session, sha: str, size: int, media_type: str) -> MediaObject:
+        """The row for a file already in the store (put_file), added if missing."""
         obj = session.get(MediaObject, sha)
         if obj is None:
             obj = MediaObject(sha256=sha, size=size, media_type=media_type)

@@ -1,8 +1,8 @@
 """Who may fetch a media file: the file's activities, and whether they are withdrawn.
 
 A file belongs to every activity (any published version) whose assets name it, by
-`sha256` or as a transcript's `source_sha256`. Once all of those activities are
-withdrawn, the file is served only to a learner with a completion for one of them (their
+`sha256`, as a transcript's `source_sha256`, or as one of a video's `renditions`. Once all
+of those activities are withdrawn, the file is served only to a learner with a completion for one of them (their
 record stays whole); everyone else gets 403 with the `activity-withdrawn` problem. A file
 shared with a live activity, or that no activity names, is served as before.
 
@@ -90,6 +90,9 @@ def _add_assets(found: dict[str, set[str]], activity_id: str, text: str) -> None
     for asset in assets if isinstance(assets, list) else []:
         if not isinstance(asset, dict):
             continue
-        for key in ("sha256", "source_sha256"):
-            if isinstance(asset.get(key), str):
-                found[asset[key]].add(activity_id)
+        renditions = asset.get("renditions")
+        named = [asset] + [r for r in renditions if isinstance(r, dict)] if isinstance(renditions, list) else [asset]
+        for entry in named:
+            for key in ("sha256", "source_sha256"):
+                if isinstance(entry.get(key), str):
+                    found[entry[key]].add(activity_id)

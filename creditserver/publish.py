@@ -8,6 +8,8 @@ media_probe), validates the result with `protocol.Activity` and
 stores its JSON text under a new catalog revision. The same content published again
 changes nothing. A plain-text transcript beside a video is timed from the video's audio
 (transcript_timing.py) and served as WebVTT; `PublishResult.transcripts` says how it went.
+Each video is checked by decoding it and gets its smaller renditions (renditions.py), made
+once per source and reused; `PublishResult.videos` says what each one has.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .media import MediaStore, media_url
 from .media_probe import media_duration_ms
 from .models import ActivityRecord, ActivityVersion, utcnow
 from .publish_checks import refusal, warnings
+from .renditions import BadVideo, Forms, asset_fields, rendition_files, renditions_for
 from .transcript_timing import TranscriptTiming, time_transcripts
 
 # extension → (media type, asset kind, timed by default)
@@ -57,6 +60,7 @@ class PublishResult:
     changed: bool
     transcripts: tuple[TranscriptTiming, ...] = ()  # untimed transcripts timed (or not) from the audio
     warnings: tuple[str, ...] = ()  # what reporting will lack (publish_checks.warnings); published anyway
+    videos: tuple[Forms, ...] = ()  # each video's original and renditions (none with videos_as_is)
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -135,11 +139,15 @@ def _content_hash(activity_doc: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def publish_folder(db: Database, store: MediaStore, folder: Path, *, allow_expired: bool = False) -> PublishResult:
+def publish_folder(db: Database, store: MediaStore, folder: Path, *, allow_expired: bool = False,
+                   videos_as_is: bool = False) -> PublishResult:
     """Publish the folder's activity; PublishError names the field and the rule it breaks
-    (publish_checks.py). `allow_expired`: publish it even if its termination has passed."""
+    (publish_checks.py) or the video that cannot be played. `allow_expired`: publish it even
+    if its termination has passed. `videos_as_is`: publish each video as given, unchecked
+    and without renditions (a format PyAV cannot decode; tests' stand-in bytes)."""
     doc, files = load_folder(folder)
     raw_assets = doc.get("assets", [])
+    videos: dict[int, Forms] = {}
 
     def asset_doc(i: int, path: Path, media_type: str, sha: str, size: int) -> dict[str, Any]:
         _mt, kind, timed = EXTENSIONS[path.suffix.lower()]
@@ -148,7 +156,11 @@ def publish_folder(db: Database, store: MediaStore, folder: Path, *, allow_expir
         asset.setdefault("timed", timed)
         asset.update(media_type=media_type, size=size, sha256=sha, url=media_url(sha))
         if kind is AssetKind.video:  # the file's own length; else what activity.json says, if anything
-            asset["duration_ms"] = media_duration_ms(path) or asset.get("duration_ms")
+            forms = videos.get(i)
+            length = forms.original.duration_ms if forms else None
+            asset["duration_ms"] = length or media_duration_ms(path) or asset.get("duration_ms")
+            if forms is not None:
+                asset.update(asset_fields(forms))
         return asset
 
     # Check everything but the file hashes first, so a bad folder copies nothing.
@@ -160,16 +172,34 @@ def publish_folder(db: Database, store: MediaStore, folder: Path, *, allow_expir
     if why := refusal(checked, today=utcnow().date(), allow_expired=allow_expired):
         raise PublishError(why)
 
-    timings = time_transcripts(files)  # decodes the audio: before the transaction, not inside it
+    # Decoding (the videos' renditions, the transcripts' audio): before the transaction, not inside it.
+    if not videos_as_is:
+        videos.update(_video_forms(store, files, raw_assets))
+    timings = time_transcripts(files)
     with db.session() as s:
         assets = []
         for i, path, media_type in files:
             obj = store.put(s, path, media_type)
             assets.append(asset_doc(i, path, obj.media_type, obj.sha256, obj.size))
+        for forms in videos.values():
+            for sha, size, media_type in rendition_files(forms):
+                store.record(s, sha, size, media_type)
         for timing in timings:
             timing.apply(s, store, assets)
         return replace(_store_activity(s, {**doc, "assets": assets}), transcripts=tuple(timings),
-                       warnings=tuple(warnings(checked)))
+                       warnings=tuple(warnings(checked)), videos=tuple(videos.values()))
+
+
+def _video_forms(store: MediaStore, files: list[tuple[int, Path, str]], raw_assets: list[Any]) -> dict[int, Forms]:
+    """Each video's renditions (made or reused), by asset position; PublishError for a bad video."""
+    found = {}
+    for i, path, _media_type in files:
+        if EXTENSIONS[path.suffix.lower()][1] is AssetKind.video:
+            try:
+                found[i] = renditions_for(store, path, str(raw_assets[i]["path"]))
+            except BadVideo as exc:
+                raise PublishError(str(exc)) from None
+    return found
 
 
 def _store_activity(s: Session, doc: dict[str, Any]) -> PublishResult:

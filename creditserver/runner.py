@@ -71,10 +71,11 @@ class RunningServer:
 
     # ---------------------------------------------------------------- test helpers
 
-    def publish(self, folder: Path, *, allow_expired: bool = False) -> PublishResult:
+    def publish(self, folder: Path, *, allow_expired: bool = False, videos_as_is: bool = False) -> PublishResult:
         from .publish import publish_folder  # deferred: start-up speed (module docstring)
 
-        return publish_folder(self.app.state.db, self.app.state.media, Path(folder), allow_expired=allow_expired)
+        return publish_folder(self.app.state.db, self.app.state.media, Path(folder), allow_expired=allow_expired,
+                              videos_as_is=videos_as_is)
 
     def withdraw(self, activity_id: str) -> PublishResult:
         from .publish import withdraw  # deferred: start-up speed (module docstring)

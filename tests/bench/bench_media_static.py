@@ -83,7 +83,7 @@ def _run(tmp: Path) -> int:
         server = serve_in_thread(data_dir, demo=True, media_delivery=options)
         nginx = None
         try:
-            server.publish(folder)  # the same file both times (publish is idempotent)
+            server.publish(folder, videos_as_is=True)  # zeros, not a video; the same file both times (idempotent)
             if options is not None:
                 secret = (data_dir / "media-link-secret").read_text().strip()
                 nginx = Nginx(tmp / "nginx", documented_locations(SIGNED_LINKS, data_dir=data_dir, secret=secret),

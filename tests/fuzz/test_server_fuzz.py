@@ -98,7 +98,7 @@ def requests(draw, media_path: str) -> tuple[str, str, dict, bytes | None, bool]
 
 def test_no_input_to_any_endpoint_gives_a_server_error(start_server, tmp_path):
     server = start_server()
-    server.publish(credit_test_folder(tmp_path / "credit"))
+    server.publish(credit_test_folder(tmp_path / "credit"), videos_as_is=True)
     with client_for(server) as api:
         auth = bearer(sign_in(api))
         [activity] = [a for a in api.get("/catalog", headers=auth).json()["activities"] if a["id"] != CREDIT_ACTIVITY]

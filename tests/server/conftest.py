@@ -65,12 +65,13 @@ def credit_server(start_server, tmp_path: Path) -> RunningServer:
     activity republished as `credit-test` with dates relative to today (and a stand-in
     video, since it asks for 80% watched)."""
     running = start_server()
-    running.publish(credit_test_folder(tmp_path / f"pub-{CREDIT_ACTIVITY}"))
+    running.publish(credit_test_folder(tmp_path / f"pub-{CREDIT_ACTIVITY}"), videos_as_is=True)
     return running
 
 
 def credit_test_folder(folder: Path) -> Path:
-    """The publish folder of `credit-test`: the demo activity with a stand-in video."""
+    """The publish folder of `credit-test`: the demo activity with a stand-in video (bytes, not
+    a video: publish it with `videos_as_is`)."""
     doc = activity_doc(CREDIT_ACTIVITY, assets=[{"path": "talk.mp4", "title": "Talk"}])
     return write_folder(folder, doc, files={"talk.mp4": bytes(range(256)) * 40})
 

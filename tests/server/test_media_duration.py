@@ -22,8 +22,8 @@ def test_publish_puts_the_videos_length_in_the_catalog_and_none_for_a_file_it_ca
     server = start_server()
     server.publish(write_folder(tmp_path / "real", minimal_activity("real-video"),
                                 {"talk.mp4": clip.read_bytes(), "talk.vtt": b"WEBVTT\n"}))
-    # Not a video at all: published all the same, without a length.
-    server.publish(write_folder(tmp_path / "fake", minimal_activity("fake-video")))
+    # Not a video at all, published as is (else it is refused: test_renditions.py): no length.
+    server.publish(write_folder(tmp_path / "fake", minimal_activity("fake-video")), videos_as_is=True)
 
     by_id = {a.id: a for a in catalog_of(server).activities}
     video, transcript = by_id["real-video"].assets
@@ -36,7 +36,7 @@ def test_a_length_in_activity_json_is_kept_when_the_file_cannot_be_read(start_se
     doc = minimal_activity("stated-length")
     doc["assets"][0]["duration_ms"] = 1_234_000
     server = start_server()
-    server.publish(write_folder(tmp_path / "a", doc))
+    server.publish(write_folder(tmp_path / "a", doc), videos_as_is=True)
     stated = next(a for a in catalog_of(server).activities if a.id == "stated-length")
     assert stated.assets[0].duration_ms == 1_234_000
     assert media_duration_ms(tmp_path / "a" / "talk.mp4") is None

@@ -107,7 +107,7 @@ def test_the_media_group_can_read_the_store_and_what_is_published_later(start_se
     assert _mode(later) == 0o640 and later.stat().st_gid == gid and _mode(later.parent) == 0o2750
     folder = tmp_path / "pub2"
     publish_activity(server, folder, "talk-cli", video_size=10_000, seed=9)  # writes the folder
-    assert server_main(["publish", *data_options(server), str(folder)]) == 0
+    assert server_main(["publish", *data_options(server), "--videos-as-is", str(folder)]) == 0
     assert all(_mode(p) == 0o640 for p in media.rglob("*") if p.is_file())
     assert _mode(server.data_dir) == 0o710  # the command's own opening kept it passable
 

@@ -39,7 +39,7 @@ def test_withdrawn_media_only_for_learners_who_completed_it(credit_server, credi
 
     # The same file in a live activity is served to everyone again.
     doc = activity_doc("still-here", assets=[{"path": "talk.mp4", "title": "Talk"}])
-    credit_server.publish(write_folder(tmp_path / "still-here", doc, files={"talk.mp4": VIDEO}))
+    credit_server.publish(write_folder(tmp_path / "still-here", doc, files={"talk.mp4": VIDEO}), videos_as_is=True)
     assert credit_api.get(f"/media/{VIDEO_SHA}", headers=pharm).status_code == 200
     credit_server.withdraw("still-here")
     assert credit_api.get(f"/media/{VIDEO_SHA}", headers=pharm).status_code == 403

@@ -30,9 +30,9 @@ def test_published_folder_is_served_with_hashed_assets(tmp_path, capsys, server_
     data = store.folder
     folder = write_folder(tmp_path / "act", minimal_activity("cli-act"))
 
-    assert main(["publish", *store.options, str(folder)]) == 0
+    assert main(["publish", *store.options, "--videos-as-is", str(folder)]) == 0
     assert "published cli-act version 1" in capsys.readouterr().out
-    assert main(["publish", *store.options, str(folder)]) == 0
+    assert main(["publish", *store.options, "--videos-as-is", str(folder)]) == 0
     assert "unchanged" in capsys.readouterr().out
     _stdin("s3cret passphrase\n")
     assert main(["learner", "add", *store.options, "--username", "nina", "--password-stdin",
@@ -130,17 +130,17 @@ def test_broken_json_and_missing_file_are_refused(tmp_path, capsys):
 def test_explicit_version_must_move_forward(tmp_path, capsys, server_data):
     store = server_data()
     folder = write_folder(tmp_path / "act", minimal_activity(version=3))
-    assert main(["publish", *store.options, str(folder)]) == 0
+    assert main(["publish", *store.options, "--videos-as-is", str(folder)]) == 0
     write_folder(folder, minimal_activity(version=3, title="Changed without a new version"))
     assert "version: must be greater than the published version 3" in _refused(
-        capsys, ["publish", *store.options, str(folder)]
+        capsys, ["publish", *store.options, "--videos-as-is", str(folder)]
     )
 
 
 def test_withdraw_from_the_command_line(tmp_path, capsys, server_data):
     store = server_data()
     folder = write_folder(tmp_path / "act", minimal_activity("going"))
-    assert main(["publish", *store.options, str(folder)]) == 0
+    assert main(["publish", *store.options, "--videos-as-is", str(folder)]) == 0
     assert main(["withdraw", *store.options, "going"]) == 0
     assert "withdrew going" in capsys.readouterr().out
     assert "no activity 'nope'" in _refused(capsys, ["withdraw", *store.options, "nope"])
@@ -174,7 +174,7 @@ def test_cli_requires_a_data_dir(capsys):
 def test_publish_without_version_starts_at_1_and_asset_json_has_no_local_paths(tmp_path, server_data):
     store = server_data()
     folder = write_folder(tmp_path / "act", minimal_activity("paths"))
-    assert main(["publish", *store.options, str(folder)]) == 0
+    assert main(["publish", *store.options, "--videos-as-is", str(folder)]) == 0
     with store.serve() as server:
         server.add_learner("u", "pw")
         client = httpx.Client(base_url=server.api_url)

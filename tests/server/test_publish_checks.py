@@ -26,7 +26,7 @@ def _doc(**overrides: Any) -> dict[str, Any]:
 
 def _publish(tmp_path, capsys, doc: dict[str, Any], *extra: str) -> tuple[int, str]:
     folder = write_folder(tmp_path / "act", doc)
-    code = main(["publish", "--data-dir", str(tmp_path / "data"), *extra, str(folder)])
+    code = main(["publish", "--data-dir", str(tmp_path / "data"), "--videos-as-is", *extra, str(folder)])
     captured = capsys.readouterr()
     return code, (captured.err or captured.out).strip()
 

@@ -31,7 +31,8 @@ def generated_bytes(size: int, seed: int) -> bytes:
 def publish_activity(server, folder: Path, activity_id: str, *, video_size: int = 1_000_000,
                      seed: int = 1, video: bytes | None = None, transcript: bytes | None = None) -> Published:
     """Publish an activity with a generated video (random bytes), a transcript (WebVTT: one
-    cue "Hello from <id>." unless given) and a summary."""
+    cue "Hello from <id>." unless given) and a summary. The video is published as is
+    (`videos_as_is`): random bytes are no video, and these tests fetch bytes, not pictures."""
     folder.mkdir(parents=True, exist_ok=True)
     video = video if video is not None else generated_bytes(video_size, seed)
     if transcript is None:
@@ -49,7 +50,7 @@ def publish_activity(server, folder: Path, activity_id: str, *, video_size: int 
         {"path": "summary.md", "kind": "summary", "title": "Summary"},
     ]
     (folder / "activity.json").write_text(json.dumps(doc), encoding="utf-8")
-    server.publish(folder)
+    server.publish(folder, videos_as_is=True)
     return Published(
         activity_id, _sha(video), video, _sha(transcript), _sha(summary),
     )
