@@ -4,8 +4,10 @@
 most urgent due job, fetch it with the `BlobFetcher` (desktop/sync/sources.py) and record
 the outcome. Retries wait with exponential backoff and jitter (or the server's Retry-After)
 without holding a worker: the job goes back to `queued` with `next_attempt_at` set. A
-failed attempt that still brought new bytes does not count towards giving up. Progress
-goes to the listener from the worker threads, throttled by `JobMeter`.
+failed attempt that still brought new bytes does not count towards giving up, and a
+connection that broke after bringing them is taken up again at once by the same worker,
+from the byte it reached (`_fetch`): no wait, no trip through the queue, as `curl -C -`
+would. Progress goes to the listener from the worker threads, throttled by `JobMeter`.
 """
 
 from __future__ import annotations
