@@ -138,6 +138,7 @@ SPANS = (
     "progress reports",
     "fsync (file and folder)",
     "backoff waits between attempts",
+    "from a cut to the next request (not waiting: reopening, checks)",
     "queue bookkeeping (SQLite: claim, save, finish)",
     "after arrival (the transcript into search)",
     "hand-back (last worker done -> run returns)",
@@ -162,6 +163,8 @@ class Spans:
             mine[name] += seconds
             if inside:
                 mine["inside"] += seconds
+            if "in gap" in mine:  # between a cut and the next try: counted under its own name
+                mine["in gap"] += seconds
 
     def __enter__(self) -> Spans:
         from desktop.cache import blobstore
@@ -179,12 +182,25 @@ class Spans:
                 spans.add(SPANS[0], time.perf_counter() - t, inside=True)
                 yield got
 
-        def _exchange(source, *args):
+        gaps: dict[str, tuple[str, float]] = {}  # thread -> (file, when its last exchange ended)
+
+        def _exchange(source, part, target, *args):
             t = time.perf_counter()
+            thread = threading.current_thread().name
+            with spans._lock:
+                mine = spans._threads[thread]
+                last = gaps.pop(thread, None)
+                if last is not None and last[0] == target.sha256:  # a retry of the same file
+                    mine["gaps"] += t - last[1] - mine.pop("in gap", 0.0)
+                mine.pop("in gap", None)
             try:
-                return real_exchange(source, *args)
+                return real_exchange(source, part, target, *args)
             finally:
                 spans.add("exchanges", time.perf_counter() - t)
+                if part.have < target.size:
+                    with spans._lock:
+                        gaps[thread] = (target.sha256, time.perf_counter())
+                        mine["in gap"] = 0.0
 
         real_worker = DownloadRun._worker
 
@@ -204,9 +220,9 @@ class Spans:
         self._patch(JobMeter, "progress", self._timed(JobMeter.progress, SPANS[4], inside=True))
         self._patch(os, "fsync", self._timed(os.fsync, SPANS[5]))
         for name in ("_claim", "_finish"):
-            self._patch(DownloadRun, name, self._timed(getattr(DownloadRun, name), SPANS[7]))
-        self._patch(JobMeter, "_save_and_check", self._timed(JobMeter._save_and_check, SPANS[7]))
-        self._patch(DownloadsService, "asset_arrived", self._timed(DownloadsService.asset_arrived, SPANS[8]))
+            self._patch(DownloadRun, name, self._timed(getattr(DownloadRun, name), SPANS[8]))
+        self._patch(JobMeter, "_save_and_check", self._timed(JobMeter._save_and_check, SPANS[8]))
+        self._patch(DownloadsService, "asset_arrived", self._timed(DownloadsService.asset_arrived, SPANS[9]))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -233,10 +249,11 @@ class Spans:
         worker; the small files ran beside it on another), the hand-back, and the rest."""
         ended = time.perf_counter()
         video = max(self._threads.values(), key=lambda spans: spans["exchanges"])
-        self.totals = {name: video.get(name, 0.0) for name in SPANS[:9]}
+        self.totals = {name: video.get(name, 0.0) for name in SPANS[:10]}
         self.totals[SPANS[1]] = max(0.0, video["exchanges"] - video["inside"])
-        self.totals[SPANS[9]] = max(0.0, ended - self._workers_done) if self._workers_done else 0.0
-        self.totals[SPANS[10]] = wall - sum(self.totals[name] for name in SPANS[:10])
+        self.totals[SPANS[7]] = video.get("gaps", 0.0)  # less the named spans within them
+        self.totals[SPANS[10]] = max(0.0, ended - self._workers_done) if self._workers_done else 0.0
+        self.totals[SPANS[11]] = wall - sum(self.totals[name] for name in SPANS[:11])
 
     def _timed(self, func, name: str, inside: bool = False):
         def timed(*args, **kwargs):
