@@ -360,13 +360,22 @@ def _hash_existing(fd: int, length: int):
     return hasher
 
 
-def _write_all(fd: int, data: bytes, offset: int) -> None:
+def _seek_and_write(fd: int, data, offset: int) -> int:
     os.lseek(fd, offset, os.SEEK_SET)
+    return os.write(fd, data)
+
+
+# One system call a piece where the OS has it (not Windows): a download writes thousands.
+_write_at = getattr(os, "pwrite", _seek_and_write)
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
     view = memoryview(data)
+    at = offset
     try:
         while view:
-            n = os.write(fd, view)
-            view = view[n:]
+            n = _write_at(fd, view, at)
+            view, at = view[n:], at + n
     except OSError as exc:
         # Keep every good byte received so far, and nothing half-written after them.
         try:

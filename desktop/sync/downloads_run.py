@@ -4,8 +4,10 @@
 most urgent due job, fetch it with the `BlobFetcher` (desktop/sync/sources.py) and record
 the outcome. Retries wait with exponential backoff and jitter (or the server's Retry-After)
 without holding a worker: the job goes back to `queued` with `next_attempt_at` set. A
-failed attempt that still brought new bytes does not count towards giving up. Progress
-goes to the listener from the worker threads, throttled by `JobMeter`.
+failed attempt that still brought new bytes does not count towards giving up, and a
+connection that broke after bringing them is taken up again at once by the same worker,
+from the byte it reached (`_fetch`): no wait, no trip through the queue, as `curl -C -`
+would. Progress goes to the listener from the worker threads, throttled by `JobMeter`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from desktop.errors import (
     TransferError,
 )
 from desktop.sync.downloads_data import DownloadEvent, DownloadPolicy, DownloadSummary, job_info, utcnow
-from desktop.sync.sources import BlobFetcher, FetchTarget
+from desktop.sync.sources import BlobFetcher, FetchResult, FetchTarget
 
 if os.name == "nt":  # the OS file lock: one module per platform
     import msvcrt
@@ -97,11 +99,13 @@ class DownloadRun:
         ]
         for w in workers:
             w.start()
-        while any(w.is_alive() for w in workers):
-            if self.stop_event.wait(0.05) or self.fatal is not None:
-                self.q.running.stop_all()
-            for w in workers:
-                w.join(0.01)
+        # join() returns the moment a worker ends (a poll on the stop event would add up to
+        # its interval to every run); between joins, a stop or a fatal error reaches the jobs.
+        for w in workers:
+            while w.is_alive():
+                w.join(0.05)
+                if self.stop_event.is_set() or self.fatal is not None:
+                    self.q.running.stop_all()
         if self.fatal is not None:
             raise self.fatal
         return self._summary()
@@ -187,14 +191,12 @@ class DownloadRun:
         meter = JobMeter(job, self)
         meter.emit(JobState.RUNNING, force=True)
         try:
-            result = self.fetcher.fetch(
-                FetchTarget(job.sha256, job.size, job.url, job.etag), progress=meter.progress, stop=stop
-            )
+            result = self._fetch(job, meter, stop)
         except TransferInterrupted:
             self._interrupted(job, meter)
             return
         except TransferError as exc:
-            self._failed_attempt(job, meter, exc, meter.fresh_bytes > 0 and not exc.discarded)
+            self._failed_attempt(job, meter, exc, meter.progressed(exc))
             return
         except (SignInRequired, NotSignedIn) as exc:
             self._finish(job, JobState.QUEUED, error=None, meter=meter, emit=False)
@@ -212,6 +214,23 @@ class DownloadRun:
                 self.on_complete(job_info(job, JobState.DONE, job.size))
             except Exception:
                 log.exception("on_complete hook failed for %s", job.sha256[:12])
+
+    def _fetch(self, job: m.DownloadJob, meter: JobMeter, stop: threading.Event) -> FetchResult:
+        """The job's blob. A connection that broke after bringing new bytes was working: it is
+        taken up again at once, on this worker (as `curl -C -` would), without a trip through
+        the queue; the break is still reported. Anything else goes back to the caller."""
+        target = FetchTarget(job.sha256, job.size, job.url, job.etag)
+        while True:
+            meter.attempt_from = meter.fresh_bytes
+            try:
+                return self.fetcher.fetch(target, progress=meter.progress, stop=stop)
+            except TransferError as exc:
+                if not meter.progressed(exc) or not exc.retryable or exc.retry_after is not None or stop.is_set():
+                    raise
+                job.attempts = 1  # as `_failed_attempt` counts it: giving up counts from here
+                log.info("download %s: %s; continuing at once", job.sha256[:12], exc.message)
+                meter.emit(JobState.QUEUED, error=exc.message, retry_in_s=0.0, force=True)
+                meter.last_emit = 0.0  # the next progress report says it runs again
 
     def _interrupted(self, job: m.DownloadJob, meter: JobMeter) -> None:
         with self.db.read() as s:
@@ -235,7 +254,8 @@ class DownloadRun:
             self._finish(job, JobState.FAILED, error=message, meter=meter, attempts=attempts)
             return
         # A connection that broke after delivering bytes was working: reconnect at once
-        # (as `curl -C -` would). Backoff is for attempts that got nowhere.
+        # (as `curl -C -` would; `_fetch` does so itself unless the server asked for a wait).
+        # Backoff is for attempts that got nowhere.
         if exc.retry_after is not None:
             delay = exc.retry_after
         else:
@@ -292,6 +312,7 @@ class JobMeter:
         self.run = run
         self.done = job.bytes_done
         self.fresh_bytes = 0
+        self.attempt_from = 0  # fresh_bytes when the current attempt began
         self.samples: deque[tuple[float, int]] = deque()
         self.last_emit = 0.0
         self.last_save = time.monotonic()
@@ -310,6 +331,10 @@ class JobMeter:
             self.last_save = now
             self._save_and_check()
         self.emit(JobState.RUNNING)
+
+    def progressed(self, failure: TransferError) -> bool:
+        """Whether the attempt that ended in `failure` brought bytes that were kept."""
+        return self.fresh_bytes > self.attempt_from and not failure.discarded
 
     def _save_and_check(self) -> None:
         """Save bytes_done; notice a pause or cancel made by another process."""

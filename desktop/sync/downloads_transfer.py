@@ -139,7 +139,7 @@ class ServerSource(BlobSource):
                         # More than announced: nothing from this reply can be trusted to line up.
                         part.rewind(base)
                         raise RetryableTransferError(
-                            "The server sent more data than it announced; the extra was discarded."
+                            "The server sent more data than it announced; the extra was discarded.", discarded=True
                         )
                     part.write(chunk)
                     got += len(chunk)

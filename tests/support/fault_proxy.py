@@ -31,5 +31,5 @@ class FaultProxy(SocketProxy):
     @property
     def requests(self) -> list[tuple[str, str]]:
         """(method, path) of every request seen so far."""
-        with self._lock:
+        with self.settled():
             return [(s.method, s.path) for s in self.log]

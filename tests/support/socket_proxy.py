@@ -13,6 +13,8 @@ they come, so it can do what real networks do to a download:
   with Retry-After or 503),
 * hold the server's reply back for a while before relaying it (`delay_s`; nothing is
   reordered), e.g. past the client's read timeout after the server has acted,
+* relay the body no faster than `rate_bytes_per_s` (a slow link: hospital Wi-Fi, a
+  hotspot; the benches' throttled loopback),
 * cut the *request* after N bytes (`cut_request_after`): the server never gets it whole,
 * lose the reply (`drop_response`): the server acted on the request, the client hears
   nothing; with `hold` the client is kept waiting until that event is set (at most
@@ -34,7 +36,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -56,6 +59,7 @@ class Fault:
     cut_request_after: int | None = None  # bytes of the request (head and body) the server gets
     drop_response: bool = False
     hold: threading.Event | None = None  # with drop_response: keep the client waiting until set
+    rate_bytes_per_s: float | None = None  # pace the body like a link of this speed
     answered: threading.Event = field(default_factory=threading.Event)
     used: int = 0
 
@@ -93,6 +97,10 @@ class SocketProxy:
         self.chooser: Callable[[str, str, dict[str, str]], Fault | None] | None = None
         self.log: list[Seen] = []
         self._lock = threading.Lock()
+        # Replies whose last byte may have reached the client but which are not logged yet:
+        # `seen` waits for them, so a client that has finished never finds its request missing.
+        self._finishing = 0
+        self._logged = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -116,8 +124,15 @@ class SocketProxy:
             self.chooser = None
 
     def seen(self, path_prefix: str = "/api/v1/media/") -> list[Seen]:
-        with self._lock:
+        with self.settled():
             return [s for s in self.log if s.path.startswith(path_prefix)]
+
+    @contextmanager
+    def settled(self) -> Iterator[None]:
+        """Hold the lock once every reply a client may have finished reading is logged."""
+        with self._lock:
+            self._logged.wait_for(lambda: self._finishing == 0, timeout=5)
+            yield
 
     def body_bytes(self, path_prefix: str = "/api/v1/media/") -> int:
         return sum(s.body_bytes for s in self.seen(path_prefix))
@@ -166,6 +181,15 @@ class SocketProxy:
         method = path = ""
         headers: dict[str, str] = {}
         status, sent, fault = 0, 0, None
+        finishing = False
+
+        def last_bytes() -> None:  # what is sent next may end the exchange for the client
+            nonlocal finishing
+            if not finishing:
+                finishing = True
+                with self._lock:
+                    self._finishing += 1
+
         try:
             head, rest = _read_head(client)
             if head is None:
@@ -189,6 +213,7 @@ class SocketProxy:
                 out = [f"HTTP/1.1 {status} Canned", f"Content-Length: {len(body)}", "Connection: close"]
                 out += [f"{k}: {v}" for k, v in extra.items()]
                 body = b"" if method == "HEAD" else body
+                last_bytes()
                 client.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body)
                 sent = len(body)
                 return
@@ -229,6 +254,9 @@ class SocketProxy:
             ]
             kept += [(k, v) for k, v in (fault.set_headers.items() if fault else [])]
             kept.append(("Connection", "close"))
+            announced = _content_length(resp_head)
+            if method == "HEAD" or announced == 0 or status in (204, 304):
+                last_bytes()
             client.sendall(
                 (resp_lines[0] + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in kept) + "\r\n").encode("latin-1")
             )
@@ -238,9 +266,11 @@ class SocketProxy:
                 limit = fault.cut_after
             if fault is not None and fault.stall_after is not None:
                 limit = fault.stall_after
+            pace = _Pace(fault.rate_bytes_per_s if fault is not None else None)
             chunk = body_start
             while True:
                 if chunk:
+                    pace.wait(sent + len(chunk), self._stop)
                     if fault is not None and fault.corrupt_at is not None and sent <= fault.corrupt_at < sent + len(chunk):
                         i = fault.corrupt_at - sent
                         chunk = chunk[:i] + bytes([chunk[i] ^ fault.corrupt_xor]) + chunk[i + 1:]
@@ -250,28 +280,50 @@ class SocketProxy:
                         if fault.stall_after is not None:
                             self._stop.wait(fault.stall_s)
                         return  # cut: close both sides mid-body
+                    if announced is not None and sent + len(chunk) >= announced:
+                        last_bytes()
                     client.sendall(chunk)
                     sent += len(chunk)
-                chunk = upstream.recv(65536)
+                chunk = upstream.recv(pace.read_size)
                 if not chunk:
                     return
         except OSError:
             return
         finally:
-            for sock in (client, upstream):
-                if sock is not None:
-                    try:
-                        sock.close()
-                    except OSError:
-                        pass
-            if method:
-                with self._lock:
+            # Logged before the client sees the connection close (a cut body ends there).
+            with self._lock:
+                if method:
                     self.log.append(
                         Seen(
                             method, path, headers.get("range"), headers.get("if-range"),
                             "authorization" in headers, status, sent, _describe(fault), time.time(),
                         )
                     )
+                if finishing:
+                    self._finishing -= 1
+                    self._logged.notify_all()
+            for sock in (client, upstream):
+                if sock is not None:
+                    try:
+                        sock.close()
+                    except OSError:
+                        pass
+
+
+class _Pace:
+    """Holds a relay back so that the first `n` bytes of a body take at least `n / rate` seconds."""
+
+    def __init__(self, rate: float | None):
+        self.rate = rate
+        self.started = time.monotonic()
+        # Small reads at a low rate, so the body trickles as on a slow link, not in bursts.
+        self.read_size = 65536 if rate is None else max(1024, min(65536, int(rate / 50)))
+
+    def wait(self, n: int, stop: threading.Event) -> None:
+        if self.rate is not None:
+            ahead = self.started + n / self.rate - time.monotonic()
+            if ahead > 0:
+                stop.wait(ahead)
 
 
 def _read_head(sock: socket.socket) -> tuple[bytes | None, bytes]:
@@ -287,13 +339,17 @@ def _read_head(sock: socket.socket) -> tuple[bytes | None, bytes]:
     return head, rest
 
 
-def _drain(sock: socket.socket, head: bytes, body_start: bytes) -> None:
-    """Read the rest of a response (by Content-Length, else to EOF) and throw it away."""
-    length = None
+def _content_length(head: bytes) -> int | None:
     for line in head.decode("latin-1").split("\r\n")[1:]:
         name, _, value = line.partition(":")
         if name.strip().lower() == "content-length" and value.strip().isdigit():
-            length = int(value.strip())
+            return int(value.strip())
+    return None
+
+
+def _drain(sock: socket.socket, head: bytes, body_start: bytes) -> None:
+    """Read the rest of a response (by Content-Length, else to EOF) and throw it away."""
+    length = _content_length(head)
     got = len(body_start)
     while length is None or got < length:
         more = sock.recv(65536)
@@ -308,7 +364,7 @@ def _describe(fault: Fault | None) -> str | None:
     for name in ("answer", "cut_request_after", "cut_after", "stall_after", "corrupt_at"):
         if getattr(fault, name) is not None:
             return name
-    for name in ("drop_response", "ignore_range", "set_headers", "delay_s"):
+    for name in ("drop_response", "ignore_range", "set_headers", "delay_s", "rate_bytes_per_s"):
         if getattr(fault, name):
             return name
     return "none"
