@@ -18,6 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from frozendict import frozendict
 from pyld import jsonld
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -111,10 +112,50 @@ def _run(call: Any) -> Any:
         raise
 
 
+class _Processor(jsonld.JsonLdProcessor):
+    """pyld's processor, keeping the scoped contexts it processes for the pinned contexts.
+
+    The OB 3.0 and credentials contexts give most types a context of their own, applied to
+    each node of that type (`propagate: false`). pyld processes it against a fresh copy of
+    the active context every time, so it never finds its own cached result: two thirds of a
+    credential's canonicalisation went to processing the same ~80 term definitions again.
+    Processing a context is a function of the active context (frozen, and named by its
+    `_uuid`), the local context (here an object inside a frozen, cached term definition: the
+    same object every time, kept alive by the entry) and the options; the result is frozen.
+    So the result is kept under those, for the pinned loader only, and only when the active
+    context is frozen (pyld also processes scoped contexts against a context still being
+    built, to validate them). The tests compare with plain pyld byte for byte
+    (tests/credentials/test_canonical_speed.py)."""
+
+    def _process_context(self, active_ctx, local_ctx, options, override_protected=False, propagate=True,
+                         validate_scoped=True, cycles=None):
+        cacheable = (isinstance(active_ctx, frozendict) and "_uuid" in active_ctx and not cycles
+                     and isinstance(local_ctx, (dict, frozendict)) and options.get("documentLoader") is PINNED)
+        if not cacheable:
+            return super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                            validate_scoped, cycles)
+        key = (active_ctx["_uuid"], id(local_ctx), options.get("base", ""), options.get("processingMode"),
+               override_protected, propagate, validate_scoped)
+        kept = _SCOPED.get(key)
+        if kept is not None and kept[0] is local_ctx:
+            return kept[1]
+        processed = super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                             validate_scoped, cycles)
+        if isinstance(processed, frozendict):
+            if len(_SCOPED) >= _SCOPED_MAX:
+                _SCOPED.clear()
+            _SCOPED[key] = (local_ctx, processed)
+        return processed
+
+
+_SCOPED: dict[tuple[Any, ...], tuple[Any, Any]] = {}  # _Processor's results; used under _PYLD
+_SCOPED_MAX = 4096
+
+
 def canonize(doc: dict[str, Any], loader: Loader = PINNED) -> str:
     """RDF Dataset Canonicalization (RDFC-1.0, pyld's "URDNA2015") of `doc` as N-Quads."""
     options = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader}
-    return _run(lambda: jsonld.normalize(doc, options))
+    return _run(lambda: _Processor().normalize(doc, options))
 
 
 def undefined_terms(doc: dict[str, Any], loader: Loader = PINNED) -> list[str]:
