@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,7 +55,8 @@ from .models import ActivityRecord, ActivityVersion, Certificate, Completion, Le
 from .problems import ProblemError
 
 CERT_ID_PATTERN = r"^[0-9a-f]{32}$"
-RENDER_YIELD_S = 5.0  # the longest a PDF render waits for the completion batches in flight (PdfRenderer)
+RENDER_YIELD_S = 10.0  # the longest a PDF render waits for the completion batches in flight (PdfRenderer)
+RENDER_QUIET_S = 0.5  # and how long none must have been in flight (a rush has gaps between batches)
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +101,15 @@ class PdfRenderer:
 
     A render costs ~15 times the CPU of the completion that issued it, and the thread shares
     the process's interpreter with the requests: during a rush it waits while any completion
-    batch is being processed in this process (`while_issuing`), for at most `yield_s` before
-    each render, so the rush is answered first and the PDFs follow when it eases (a fetch
-    before then renders its PDF itself, as after a restart)."""
+    batch is being processed in this process (`while_issuing`) or was in the last `quiet_s`,
+    for at most `yield_s` before each render, so the rush is answered first and the PDFs
+    follow when it eases (a fetch before then renders its PDF itself, as after a restart)."""
 
-    def __init__(self, db: Database, yield_s: float = RENDER_YIELD_S) -> None:
+    def __init__(self, db: Database, yield_s: float = RENDER_YIELD_S, quiet_s: float = RENDER_QUIET_S) -> None:
         self._db = db
         self._yield_s = yield_s
+        self._quiet_s = quiet_s
+        self._last_issued = 0.0  # time.monotonic() when the last batch in flight ended
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._quiet = threading.Condition(self._lock)
@@ -124,6 +128,7 @@ class PdfRenderer:
             with self._lock:
                 self._issuing -= 1
                 if not self._issuing:
+                    self._last_issued = time.monotonic()
                     self._quiet.notify_all()
 
     def submit(self, certificate_ids: list[str], base_url: str) -> None:
@@ -150,10 +155,19 @@ class PdfRenderer:
             self._quiet.notify_all()
         return self.drain(timeout)
 
+    def _wait_for_quiet(self) -> None:
+        """Until no batch has been in flight for quiet_s, or yield_s passed (holding the lock)."""
+        deadline = time.monotonic() + self._yield_s
+        while self._pending and (now := time.monotonic()) < deadline:
+            calm_in = self._quiet_s - (now - self._last_issued)
+            if not self._issuing and calm_in <= 0:
+                return
+            self._quiet.wait(min(deadline - now, calm_in if not self._issuing else deadline - now))
+
     def _run(self) -> None:
         while True:
             with self._lock:
-                self._quiet.wait_for(lambda: not self._issuing or not self._pending, self._yield_s)
+                self._wait_for_quiet()
                 if not self._pending:
                     self._thread = None
                     self._idle.notify_all()
