@@ -236,8 +236,12 @@ def verdict(run, backend: str, workers: int, learners: int) -> str:
     missed = [what for what, ok in (
         ("correctness", run.correct), (f"p99 {_ms(p99_ms)}" if p99_ms is not None else "no POST answered", p99 <= TARGET_P99_S),
         (f"{run.completions_per_s:.0f}/s", run.completions_per_s >= TARGET_PER_S)) if not ok]
+    # Every batch is sent at the same moment: the last answers come when all the work is done,
+    # so the p99 is about the step's wall time, and p99 ≤ 5 s needs the rate below.
+    burst = run.outcome.delivered_first / TARGET_P99_S
     return (f"[issue 12 target: 0 errors, 0 false refusals, exactly once, completion POST p99 ≤ {TARGET_P99_S:g} s, "
-            f"≥ {TARGET_PER_S:g} completions/s: {'met' if not missed else 'not met (' + ', '.join(missed) + ')'}]")
+            f"≥ {TARGET_PER_S:g} completions/s: {'met' if not missed else 'not met (' + ', '.join(missed) + ')'}; "
+            f"all {learners} batches arrive at once, so p99 ≤ {TARGET_P99_S:g} s needs ≈ {burst:.0f} completions/s]")
 
 
 if __name__ == "__main__":
