@@ -18,7 +18,7 @@ certificate's row (`Certificate.pdf`): fetching it is a read, so a thousand lear
 fetching at a deadline cost I/O, not a thousand renders. It is rendered just after the
 reply to POST /completions, on a thread of its own (PdfRenderer), so a batch of 500 is not
 answered 75 s late and its client does not time out and resend it; while completions are
-being processed in the same process it waits (a few seconds at most), so during a rush the
+being processed in the same process it waits (10 s at most per PDF), so during a rush the
 PDFs do not take the CPU the answers need. A row, not a file in the data
 folder: the PDF lives and dies with its certificate in one transaction, and several server
 processes (or hosts) sharing one database all see it. A certificate issued before PDFs
@@ -99,7 +99,7 @@ class PdfRenderer:
     """Renders the PDFs of certificates just issued, one after another on a thread of its own
     that runs while there is work (so an idle server holds no thread for it).
 
-    A render costs ~15 times the CPU of the completion that issued it, and the thread shares
+    A render costs ~170 ms of CPU, some 40 times the completion that issued it, and the thread shares
     the process's interpreter with the requests: during a rush it waits while any completion
     batch is being processed in this process (`while_issuing`) or was in the last `quiet_s`,
     for at most `yield_s` before each render, so the rush is answered first and the PDFs
@@ -162,7 +162,7 @@ class PdfRenderer:
             calm_in = self._quiet_s - (now - self._last_issued)
             if not self._issuing and calm_in <= 0:
                 return
-            self._quiet.wait(min(deadline - now, calm_in if not self._issuing else deadline - now))
+            self._quiet.wait(deadline - now if self._issuing else min(deadline - now, calm_in))
 
     def _run(self) -> None:
         while True:

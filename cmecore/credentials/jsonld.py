@@ -67,10 +67,36 @@ class Loader:
         if url in self.extra:  # not cached by pyld: another loader must not find it
             return {"contextUrl": None, "documentUrl": url, "document": json.loads(json.dumps(self.extra[url]))}
         document = context_document(url)  # raises UnknownContext: never the network
+        _note_pinned(document)
         # "static": pyld keeps the processed context in its process-wide cache (a pinned context
         # is the same for every loader); untagged, it loads and processes both contexts again
         # for every document, a quarter of a proof's CPU.
         return {"contextUrl": None, "documentUrl": url, "document": document, "tag": "static"}
+
+
+# The pinned context documents handed to pyld, and the ids of the objects in them: the scoped
+# contexts _Processor may keep (a context written inside a document is not one of them). The
+# documents are kept so that no id is reused; pyld caches them, so there are few (bounded).
+_PINNED_DOCUMENTS: list[Any] = []
+_PINNED_OBJECTS: set[int] = set()
+_PINNED_DOCUMENTS_MAX = 32
+
+
+def _note_pinned(document: Any) -> None:
+    with _PYLD_STATE:
+        if len(_PINNED_DOCUMENTS) >= _PINNED_DOCUMENTS_MAX:
+            _PINNED_DOCUMENTS.clear()
+            _PINNED_OBJECTS.clear()
+            _SCOPED.clear()
+        _PINNED_DOCUMENTS.append(document)
+        stack = [document]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                _PINNED_OBJECTS.add(id(node))
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
 
 
 PINNED = Loader()
@@ -99,6 +125,7 @@ def _unwrap(exc: BaseException) -> UnknownContext | None:
 # 1-4 of 2,500 completions in bench_server_load). pyld is pure Python, so under the GIL
 # taking turns costs no throughput.
 _PYLD = threading.Lock()
+_PYLD_STATE = threading.Lock()  # the loader may be called outside _PYLD too (it is public)
 
 
 def _run(call: Any) -> Any:
@@ -124,13 +151,13 @@ class _Processor(jsonld.JsonLdProcessor):
     same object every time, kept alive by the entry) and the options; the result is frozen.
     So the result is kept under those, for the pinned loader only, and only when the active
     context is frozen (pyld also processes scoped contexts against a context still being
-    built, to validate them). The tests compare with plain pyld byte for byte
-    (tests/credentials/test_canonical_speed.py)."""
+    built, to validate them), and only for a local context from a pinned context document.
+    The tests compare with plain pyld byte for byte (tests/credentials/test_canonical_cache.py)."""
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False, propagate=True,
                          validate_scoped=True, cycles=None):
         cacheable = (isinstance(active_ctx, frozendict) and "_uuid" in active_ctx and not cycles
-                     and isinstance(local_ctx, (dict, frozendict)) and options.get("documentLoader") is PINNED)
+                     and options.get("documentLoader") is PINNED and id(local_ctx) in _PINNED_OBJECTS)
         if not cacheable:
             return super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
                                             validate_scoped, cycles)

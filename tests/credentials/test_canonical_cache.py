@@ -81,8 +81,8 @@ def credentials(draw) -> dict:
         doc["credentialStatus"] = status_entry("https://cme.example.org/api/v1/status/" + str(draw(st.integers(0, 3))),
                                                draw(st.integers(0, 131_071)))
     # Other shapes: a node without its type (no type-scoped context), an unknown key (dropped),
-    # a type the contexts give another scoped context, a number where text was.
-    change = draw(st.sampled_from(["none", "untyped", "unknown key", "other type", "number"]))
+    # a type the contexts give another scoped context, a number where text was, a context of its own.
+    change = draw(st.sampled_from(["none", "untyped", "unknown key", "other type", "number", "inline context"]))
     if change == "untyped":
         del draw(st.sampled_from([achievement, subject, issuer, descriptions[0], results[0]]))["type"]
     elif change == "unknown key":
@@ -91,6 +91,10 @@ def credentials(draw) -> dict:
         subject["type"] = draw(st.sampled_from([["Profile"], ["Achievement"], ["AchievementSubject", "Profile"]]))
     elif change == "number":
         achievement["version"] = draw(st.integers(0, 10))
+    elif change == "inline context":  # a context written in the document (never kept: not pinned)
+        node = draw(st.sampled_from([subject, achievement, results[0]]))
+        node["@context"] = {"extraTerm": "https://example.org/terms#" + draw(iri_tail)}
+        node["extraTerm"] = draw(text)
     return doc
 
 
