@@ -26,13 +26,15 @@ every row.
 
 Why the target is or is not met: each row prints the server's CPU per completion (its CPU
 seconds in the completions step ÷ completions delivered; less disturbed by the other work on
-a shared machine than the rates), and with `--profile` where that CPU went (py-spy samples
-of every server thread, by part: canonicalisation, signing, PDF, database, pydantic, HTTP,
-the completion rules; tests/support/cpu_profile.py). After each PostgreSQL row, unless
-`--no-floor`, the *floor*: the same scenario against a server on the same stack (uvicorn
-workers, FastAPI, SQLAlchemy, psycopg, the same database) whose completion only reads the
-batch, stores one row per item and answers (tests/support/floor_server.py). 2 cores ÷ the
-floor's CPU per completion bounds what any server on this stack can reach here.
+a shared machine than the rates) and this load generator's, which runs on the same cores, so
+the cores ÷ their sum bounds the rate here; with `--profile`, where the server's CPU went
+(py-spy samples of the thread holding each process's GIL, by part: canonicalisation,
+signing, PDF, database, pydantic, HTTP, the completion rules; tests/support/cpu_profile.py).
+After each PostgreSQL row, unless `--no-floor`, the *floor*: the same scenario against a
+server on the same stack (uvicorn workers, FastAPI, SQLAlchemy, psycopg, the same database)
+whose completion only reads the batch, stores one row per item and answers
+(tests/support/floor_server.py): the part of the server's CPU per completion that any server
+on this stack needs; the rest is the credit server's own work.
 """
 
 from __future__ import annotations
@@ -178,8 +180,9 @@ def cpu_split(o) -> str:
     if per is None:
         return "server CPU per completion: –"
     cores = os.cpu_count() or 1
-    text = (f"server CPU per completion {per:.1f} ms (so {cores} cores fully used: at most "
-            f"{cores * 1000 / per:.0f} completions/s)")
+    client = o.client_cpu_s.get("completion POST", 0.0) * 1000 / o.delivered_first
+    text = (f"CPU per completion: server {per:.1f} ms, load generator {client:.1f} ms (so {cores} cores fully used: "
+            f"at most {cores * 1000 / (per + client):.0f} completions/s)")
     total = sum(o.profile.values())
     if total:
         parts = ", ".join(f"{part} {per * n / total:.1f}" for part, n in o.profile.most_common())

@@ -238,6 +238,7 @@ class LoadOutcome:
     signed_in_again: int = 0  # learners whose first sign-in failed and who tried once more
     signed_in_at_second_try: int = 0
     server_cpu_s: dict[str, float] = field(default_factory=dict)  # per step: the server tree's CPU seconds
+    client_cpu_s: dict[str, float] = field(default_factory=dict)  # per step: this load generator's
     profile: Counter = field(default_factory=Counter)  # py-spy samples per part during the completions step
 
     def cpu_ms_per_completion(self) -> float | None:
@@ -365,9 +366,10 @@ class _Steps:
 
     async def __call__(self, name: str, work: list) -> None:
         cpu = self.server.cpu_seconds() if self.server is not None else 0.0
-        started = time.perf_counter()
+        started, client = time.perf_counter(), time.process_time()
         await asyncio.gather(*work)
         self.outcome.step_s[name] = time.perf_counter() - started
+        self.outcome.client_cpu_s[name] = time.process_time() - client
         if self.server is not None:
             self.outcome.server_cpu_s[name] = self.server.cpu_seconds() - cpu
 
