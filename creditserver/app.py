@@ -58,6 +58,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     sign_in_throttle: ThrottleSettings | None = None,
     rejection_days: int = housekeeping.DEFAULT_REJECTION_DAYS,
+    sent_statement_days: int = housekeeping.DEFAULT_SENT_STATEMENT_DAYS,
     media_delivery: MediaDelivery | None = None,
     threads: int = DEFAULT_THREADS,
     prepare: bool = True,
@@ -69,7 +70,8 @@ def create_app(
     proxy, say), printed in certificates' verification URLs; None: the address each request
     reached. `max_body_bytes`: larger request bodies are refused with 413 unread.
     `media_delivery`: a static server sends the media bytes, and may read the store (media_links.py). Expired
-    tokens and rejection records older than `rejection_days` are pruned at start (housekeeping.py).
+    tokens, rejection records older than `rejection_days` and xAPI statements sent more than
+    `sent_statement_days` ago are pruned at start (housekeeping.py).
     With `lrs`, each accepted completion is also queued as xAPI statements and a background
     thread (`app.state.lrs_sender`) delivers them to that learning record store (creditserver/lrs).
     `threads`: the requests one process handles at once (the routes are plain functions, run
@@ -85,6 +87,7 @@ def create_app(
     media_delivery = media_delivery or MediaDelivery()
     media_delivery.check()
     housekeeping.check_rejection_days(rejection_days)
+    housekeeping.check_sent_statement_days(sent_statement_days)
     check_threads(threads)
     data_dir = Path(data_dir)
     db = Database(data_dir, database_url, pool_size=pool_size_for(threads))
@@ -96,7 +99,8 @@ def create_app(
         db.dispose()
         raise
     if prepare:
-        prepare_data(db, store, data_dir, demo=demo, rejection_days=rejection_days)
+        prepare_data(db, store, data_dir, demo=demo, rejection_days=rejection_days,
+                     sent_statement_days=sent_statement_days)
     signing_key = keys.load_or_create_key(data_dir)
 
     app = FastAPI(
@@ -149,11 +153,12 @@ def create_app(
 
 
 def prepare_data(db: Database, store: MediaStore, data_dir: Path, *, demo: bool = False,
-                 rejection_days: int = housekeeping.DEFAULT_REJECTION_DAYS) -> None:
+                 rejection_days: int = housekeeping.DEFAULT_REJECTION_DAYS,
+                 sent_statement_days: int = housekeeping.DEFAULT_SENT_STATEMENT_DAYS) -> None:
     """What a start does once, before serving: prune (housekeeping.py), make the signing key
     if there is none, and load the demo (`demo`). `serve --workers` does it in the parent,
     so workers starting together do not race to add the same demo learners."""
-    housekeeping.prune(db, rejection_days=rejection_days)
+    housekeeping.prune(db, rejection_days=rejection_days, sent_statement_days=sent_statement_days)
     keys.load_or_create_key(data_dir)
     if demo:
         load_demo(db, store)

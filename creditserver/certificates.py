@@ -17,7 +17,9 @@ The PDF is rendered once (~150 ms of CPU), when the certificate is issued, and k
 certificate's row (`Certificate.pdf`): fetching it is a read, so a thousand learners
 fetching at a deadline cost I/O, not a thousand renders. It is rendered just after the
 reply to POST /completions, on a thread of its own (PdfRenderer), so a batch of 500 is not
-answered 75 s late and its client does not time out and resend it. A row, not a file in the data
+answered 75 s late and its client does not time out and resend it; while completions are
+being processed in the same process it waits (10 s at most per PDF), so during a rush the
+PDFs do not take the CPU the answers need. A row, not a file in the data
 folder: the PDF lives and dies with its certificate in one transaction, and several server
 processes (or hosts) sharing one database all see it. A certificate issued before PDFs
 were stored is rendered at its first fetch and stored then; two fetches racing keep the
@@ -31,7 +33,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -50,6 +55,8 @@ from .models import ActivityRecord, ActivityVersion, Certificate, Completion, Le
 from .problems import ProblemError
 
 CERT_ID_PATTERN = r"^[0-9a-f]{32}$"
+RENDER_YIELD_S = 10.0  # the longest a PDF render waits for the completion batches in flight (PdfRenderer)
+RENDER_QUIET_S = 0.5  # and how long none must have been in flight (a rush has gaps between batches)
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +97,39 @@ def store_pdfs(db: Database, certificate_ids: list[str], base_url: str) -> int:
 
 class PdfRenderer:
     """Renders the PDFs of certificates just issued, one after another on a thread of its own
-    that runs while there is work (so an idle server holds no thread for it)."""
+    that runs while there is work (so an idle server holds no thread for it).
 
-    def __init__(self, db: Database) -> None:
+    A render costs ~170 ms of CPU, some 40 times the completion that issued it, and the thread shares
+    the process's interpreter with the requests: during a rush it waits while any completion
+    batch is being processed in this process (`while_issuing`) or was in the last `quiet_s`,
+    for at most `yield_s` before each render, so the rush is answered first and the PDFs
+    follow when it eases (a fetch before then renders its PDF itself, as after a restart)."""
+
+    def __init__(self, db: Database, yield_s: float = RENDER_YIELD_S, quiet_s: float = RENDER_QUIET_S) -> None:
         self._db = db
+        self._yield_s = yield_s
+        self._quiet_s = quiet_s
+        self._last_issued = 0.0  # time.monotonic() when the last batch in flight ended
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
+        self._quiet = threading.Condition(self._lock)
+        self._issuing = 0  # completion batches being processed now
         self._pending: deque[tuple[str, str]] = deque()
         self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def while_issuing(self) -> Iterator[None]:
+        """Around the processing of a completion batch: renders wait until none is left."""
+        with self._lock:
+            self._issuing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._issuing -= 1
+                if not self._issuing:
+                    self._last_issued = time.monotonic()
+                    self._quiet.notify_all()
 
     def submit(self, certificate_ids: list[str], base_url: str) -> None:
         """Queue the certificates' PDFs for rendering; returns at once."""
@@ -120,11 +152,22 @@ class PdfRenderer:
         render outlives the database. False if that one did not finish within `timeout`."""
         with self._lock:
             self._pending.clear()
+            self._quiet.notify_all()
         return self.drain(timeout)
+
+    def _wait_for_quiet(self) -> None:
+        """Until no batch has been in flight for quiet_s, or yield_s passed (holding the lock)."""
+        deadline = time.monotonic() + self._yield_s
+        while self._pending and (now := time.monotonic()) < deadline:
+            calm_in = self._quiet_s - (now - self._last_issued)
+            if not self._issuing and calm_in <= 0:
+                return
+            self._quiet.wait(deadline - now if self._issuing else min(deadline - now, calm_in))
 
     def _run(self) -> None:
         while True:
             with self._lock:
+                self._wait_for_quiet()
                 if not self._pending:
                     self._thread = None
                     self._idle.notify_all()

@@ -10,7 +10,7 @@
         --profession P --display-name N [--degree D] [--nabp-eprofile-id ID] [--birth-mmdd MMDD]
     cme-credit-server learner import --data-dir DIR --codes CODES.csv [--code-days 14] FILE.csv
     cme-credit-server learner code --data-dir DIR [--code-days 14] USERNAME   (a new set-password code)
-    cme-credit-server prune --data-dir DIR [--rejection-days 90]   (also run at every start)
+    cme-credit-server prune --data-dir DIR [--rejection-days 90] [--sent-statement-days 30]   (also at every start)
     cme-credit-server report --data-dir DIR [--json | --csv] [--since YYYY-MM-DD] [--until YYYY-MM-DD]
         [--pars FILE.txt] [--cpe-monitor FILE.csv]   (the accreditors' files: docs/reporting.md)
     cme-credit-server migrate --data-dir DIR [--database-url URL]   (upgrade the database in place)
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the address learners reach this server at, for certificates' verification links "
              "(default: the address each request came to), e.g. https://cme.example.org",
     )
-    _rejection_days(parser, top=True)
+    _retention_days(parser, top=True)
     serve_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -139,9 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("username")
     c.add_argument("--code-days", type=int, default=14, metavar="DAYS", help="how long the code works (default 14)")
 
-    p = sub.add_parser("prune", help="delete expired tokens and old rejection records (also done at every start)")
+    p = sub.add_parser("prune", help="delete expired tokens, old rejection records and xAPI statements sent long ago "
+                                     "(also done at every start)")
     _common(p, top=False)
-    _rejection_days(p, top=False)
+    _retention_days(p, top=False)
 
     p = sub.add_parser("report", help="accepted completions with the fields PARS and CPE Monitor reporting need")
     _common(p, top=False)
@@ -167,9 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _rejection_days(parser: argparse.ArgumentParser, *, top: bool) -> None:
+def _retention_days(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument("--rejection-days", type=int, default=90 if top else argparse.SUPPRESS, metavar="DAYS",
                         help="keep records of refused completions this many days (default 90)")
+    parser.add_argument("--sent-statement-days", type=int, default=30 if top else argparse.SUPPRESS, metavar="DAYS",
+                        help="keep xAPI statements the LRS took this many days (default 30)")
 
 
 def _profile_options(parser: argparse.ArgumentParser) -> None:
@@ -360,15 +363,16 @@ def _learner_import(args) -> int:
 
 
 def _prune(args) -> int:
-    from .housekeeping import check_rejection_days, prune  # deferred: see the module docstring
+    from .housekeeping import check_rejection_days, check_sent_statement_days, prune  # deferred: see the module docstring
 
     try:
         check_rejection_days(args.rejection_days)
+        check_sent_statement_days(args.sent_statement_days)
     except ValueError as exc:
         return _refuse(str(exc))
     db, _store = _open(args)
     try:
-        print(prune(db, rejection_days=args.rejection_days).summary())
+        print(prune(db, rejection_days=args.rejection_days, sent_statement_days=args.sent_statement_days).summary())
     finally:
         db.dispose()
     return 0

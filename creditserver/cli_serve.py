@@ -75,6 +75,7 @@ def run_serve(args) -> int:
         data_dir=str(args.data_dir.resolve()), database_url=args.database_url, access_ttl_s=args.access_ttl,
         completion_grace_days=args.completion_grace_days, public_url=args.public_url,
         max_body_bytes=args.max_body_bytes, rejection_days=args.rejection_days,
+        sent_statement_days=args.sent_statement_days,
         threads=DEFAULT_THREADS if args.threads is None else args.threads,
         media=media_settings(_media_delivery(args)),
         lrs={"url": args.lrs_url, "auth_file": None if args.lrs_auth_file is None else str(args.lrs_auth_file),

@@ -5,8 +5,11 @@ refused completion a rejection record; nothing removed them, so at provider scal
 tables grew without end. Pruning deletes what can no longer be used or is no longer useful:
 access and refresh tokens past their expiry (a device holding one gets a 401 either way and
 signs in again, or refreshes: the desktop refreshes on any 401), set-password codes past
-theirs, and rejection records older than `rejection_days` (90 by default; the provider's
-window for looking into a learner's refused claims). Nothing else is touched.
+theirs, rejection records older than `rejection_days` (90 by default; the provider's
+window for looking into a learner's refused claims), and xAPI statements the learning record
+store took more than `sent_statement_days` ago (30 by default: the LRS keeps its own copy,
+and `lrs retry --all` can send again only what is still here; queued and refused ones stay
+until they are sent). Nothing else is touched.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 
 from .db import Database
-from .models import AccessToken, CompletionRejection, RefreshToken, SetPasswordCode, utcnow
+from .lrs.outbox import SENT
+from .models import AccessToken, CompletionRejection, RefreshToken, SetPasswordCode, XapiOutboxItem, utcnow
 
 DEFAULT_REJECTION_DAYS = 90
-MAX_REJECTION_DAYS = 36_500
+DEFAULT_SENT_STATEMENT_DAYS = 30
+MAX_RETENTION_DAYS = 36_500
 
 
 @dataclass(frozen=True)
@@ -29,20 +34,33 @@ class Pruned:
     refresh_tokens: int
     set_password_codes: int
     rejections: int
+    sent_statements: int
 
     def summary(self) -> str:
         return (f"pruned {self.access_tokens} expired access tokens, {self.refresh_tokens} expired refresh tokens, "
-                f"{self.set_password_codes} expired set-password codes and {self.rejections} old rejection records")
+                f"{self.set_password_codes} expired set-password codes, {self.rejections} old rejection records "
+                f"and {self.sent_statements} xAPI statements sent long ago")
 
 
 def check_rejection_days(days: int) -> None:
-    if not 0 <= days <= MAX_REJECTION_DAYS:
-        raise ValueError(f"--rejection-days: must be between 0 and {MAX_REJECTION_DAYS} days (got {days})")
+    _check_days("--rejection-days", days)
 
 
-def prune(db: Database, *, rejection_days: int = DEFAULT_REJECTION_DAYS, now: datetime | None = None) -> Pruned:
-    """Delete expired tokens and codes and rejection records older than `rejection_days`, in one transaction."""
+def check_sent_statement_days(days: int) -> None:
+    _check_days("--sent-statement-days", days)
+
+
+def _check_days(option: str, days: int) -> None:
+    if not 0 <= days <= MAX_RETENTION_DAYS:
+        raise ValueError(f"{option}: must be between 0 and {MAX_RETENTION_DAYS} days (got {days})")
+
+
+def prune(db: Database, *, rejection_days: int = DEFAULT_REJECTION_DAYS,
+          sent_statement_days: int = DEFAULT_SENT_STATEMENT_DAYS, now: datetime | None = None) -> Pruned:
+    """Delete expired tokens and codes, rejection records older than `rejection_days` and
+    statements sent more than `sent_statement_days` ago, in one transaction."""
     check_rejection_days(rejection_days)
+    check_sent_statement_days(sent_statement_days)
     now = now or utcnow()
     with db.session() as s:
         expired_refresh = select(RefreshToken.id).where(RefreshToken.expires_at <= now)
@@ -54,4 +72,6 @@ def prune(db: Database, *, rejection_days: int = DEFAULT_REJECTION_DAYS, now: da
         rejections = s.execute(
             delete(CompletionRejection).where(CompletionRejection.received_at < now - timedelta(days=rejection_days))
         ).rowcount
-    return Pruned(access or 0, refresh or 0, codes or 0, rejections or 0)
+        sent = s.execute(delete(XapiOutboxItem).where(
+            XapiOutboxItem.state == SENT, XapiOutboxItem.sent_at < now - timedelta(days=sent_statement_days))).rowcount
+    return Pruned(access or 0, refresh or 0, codes or 0, rejections or 0, sent or 0)

@@ -37,7 +37,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from .app import check_settings, check_threads, create_app, prepare_data
 from .db import Database
-from .housekeeping import check_rejection_days
+from .housekeeping import DEFAULT_SENT_STATEMENT_DAYS, check_rejection_days, check_sent_statement_days
 from .lrs import LrsConfig, lrs_config
 from .media import MediaStore
 from .media_links import MediaDelivery, open_links
@@ -61,6 +61,7 @@ class ServeSettings:
     max_body_bytes: int
     rejection_days: int
     threads: int
+    sent_statement_days: int = DEFAULT_SENT_STATEMENT_DAYS
     media: dict | None = None  # media_settings(MediaDelivery): how media reach learners
     lrs: dict | None = None  # serve's --lrs-url, --lrs-auth-file, --lrs-send: each worker reads the file
 
@@ -103,6 +104,7 @@ def prepare(settings: ServeSettings, *, demo: bool) -> None:
                    completion_grace_days=settings.completion_grace_days, max_body_bytes=settings.max_body_bytes,
                    public_url=settings.public_url, database_url=settings.database_url)
     check_rejection_days(settings.rejection_days)
+    check_sent_statement_days(settings.sent_statement_days)
     check_threads(settings.threads)
     media = settings.media_delivery()
     media.check()
@@ -113,7 +115,8 @@ def prepare(settings: ServeSettings, *, demo: bool) -> None:
         check_schema(db.engine, data_dir, settings.database_url)
         store = MediaStore(data_dir / "media", group=media.group)  # ValueError: a group it cannot use
         open_links(media, data_dir)  # the link secret made once, before the workers read it
-        prepare_data(db, store, data_dir, demo=demo, rejection_days=settings.rejection_days)
+        prepare_data(db, store, data_dir, demo=demo, rejection_days=settings.rejection_days,
+                     sent_statement_days=settings.sent_statement_days)
     finally:
         db.dispose()
 
@@ -130,6 +133,7 @@ def worker_app() -> FastAPI:
         public_url=settings.public_url,
         max_body_bytes=settings.max_body_bytes,
         rejection_days=settings.rejection_days,
+        sent_statement_days=settings.sent_statement_days,
         threads=settings.threads,
         media_delivery=settings.media_delivery(),
         lrs=settings.lrs_config(),

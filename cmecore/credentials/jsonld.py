@@ -18,6 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from frozendict import frozendict
 from pyld import jsonld
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -59,13 +60,43 @@ class Loader:
 
     def __init__(self, extra: dict[str, dict[str, Any]] | None = None):
         self.extra = dict(extra or {})
+        if pinned := set(self.extra) & set(_FILES):
+            raise ValueError(f"a pinned context cannot be replaced: {sorted(pinned)}")
 
     def __call__(self, url: str, options: Any = None) -> dict[str, Any]:
-        if url in self.extra:
-            document = json.loads(json.dumps(self.extra[url]))
-        else:
-            document = context_document(url)  # raises UnknownContext: never the network
-        return {"contextUrl": None, "documentUrl": url, "document": document}
+        if url in self.extra:  # not cached by pyld: another loader must not find it
+            return {"contextUrl": None, "documentUrl": url, "document": json.loads(json.dumps(self.extra[url]))}
+        document = context_document(url)  # raises UnknownContext: never the network
+        _note_pinned(document)
+        # "static": pyld keeps the processed context in its process-wide cache (a pinned context
+        # is the same for every loader); untagged, it loads and processes both contexts again
+        # for every document, a quarter of a proof's CPU.
+        return {"contextUrl": None, "documentUrl": url, "document": document, "tag": "static"}
+
+
+# The pinned context documents handed to pyld, and the ids of the objects in them: the scoped
+# contexts _Processor may keep (a context written inside a document is not one of them). The
+# documents are kept so that no id is reused; pyld caches them, so there are few (bounded).
+_PINNED_DOCUMENTS: list[Any] = []
+_PINNED_OBJECTS: set[int] = set()
+_PINNED_DOCUMENTS_MAX = 32
+
+
+def _note_pinned(document: Any) -> None:
+    with _PYLD_STATE:
+        if len(_PINNED_DOCUMENTS) >= _PINNED_DOCUMENTS_MAX:
+            _PINNED_DOCUMENTS.clear()
+            _PINNED_OBJECTS.clear()
+            _SCOPED.clear()
+        _PINNED_DOCUMENTS.append(document)
+        stack = [document]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                _PINNED_OBJECTS.add(id(node))
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
 
 
 PINNED = Loader()
@@ -94,6 +125,7 @@ def _unwrap(exc: BaseException) -> UnknownContext | None:
 # 1-4 of 2,500 completions in bench_server_load). pyld is pure Python, so under the GIL
 # taking turns costs no throughput.
 _PYLD = threading.Lock()
+_PYLD_STATE = threading.Lock()  # the loader may be called outside _PYLD too (it is public)
 
 
 def _run(call: Any) -> Any:
@@ -107,10 +139,50 @@ def _run(call: Any) -> Any:
         raise
 
 
+class _Processor(jsonld.JsonLdProcessor):
+    """pyld's processor, keeping the scoped contexts it processes for the pinned contexts.
+
+    The OB 3.0 and credentials contexts give most types a context of their own, applied to
+    each node of that type (`propagate: false`). pyld processes it against a fresh copy of
+    the active context every time, so it never finds its own cached result: two thirds of a
+    credential's canonicalisation went to processing the same ~80 term definitions again.
+    Processing a context is a function of the active context (frozen, and named by its
+    `_uuid`), the local context (here an object inside a frozen, cached term definition: the
+    same object every time, kept alive by the entry) and the options; the result is frozen.
+    So the result is kept under those, for the pinned loader only, and only when the active
+    context is frozen (pyld also processes scoped contexts against a context still being
+    built, to validate them), and only for a local context from a pinned context document.
+    The tests compare with plain pyld byte for byte (tests/credentials/test_canonical_cache.py)."""
+
+    def _process_context(self, active_ctx, local_ctx, options, override_protected=False, propagate=True,
+                         validate_scoped=True, cycles=None):
+        cacheable = (isinstance(active_ctx, frozendict) and "_uuid" in active_ctx and not cycles
+                     and options.get("documentLoader") is PINNED and id(local_ctx) in _PINNED_OBJECTS)
+        if not cacheable:
+            return super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                            validate_scoped, cycles)
+        key = (active_ctx["_uuid"], id(local_ctx), options.get("base", ""), options.get("processingMode"),
+               override_protected, propagate, validate_scoped)
+        kept = _SCOPED.get(key)
+        if kept is not None and kept[0] is local_ctx:
+            return kept[1]
+        processed = super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                             validate_scoped, cycles)
+        if isinstance(processed, frozendict):
+            if len(_SCOPED) >= _SCOPED_MAX:
+                _SCOPED.clear()
+            _SCOPED[key] = (local_ctx, processed)
+        return processed
+
+
+_SCOPED: dict[tuple[Any, ...], tuple[Any, Any]] = {}  # _Processor's results; used under _PYLD
+_SCOPED_MAX = 4096
+
+
 def canonize(doc: dict[str, Any], loader: Loader = PINNED) -> str:
     """RDF Dataset Canonicalization (RDFC-1.0, pyld's "URDNA2015") of `doc` as N-Quads."""
     options = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader}
-    return _run(lambda: jsonld.normalize(doc, options))
+    return _run(lambda: _Processor().normalize(doc, options))
 
 
 def undefined_terms(doc: dict[str, Any], loader: Loader = PINNED) -> list[str]:

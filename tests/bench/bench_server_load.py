@@ -3,7 +3,7 @@
 Not collected by pytest (no `test_` prefix). Run it:
 
     .venv/bin/python -m tests.bench.bench_server_load [--quick] [--learners 50,200,500]
-        [--db sqlite,postgresql] [--workers 1,2] [--one-address]
+        [--db sqlite,postgresql] [--workers 1,2] [--one-address] [--profile] [--no-floor]
 
 The scenario (tests/support/server_load.py): N learners each sign in, fetch the catalog twice
 and post a batch of 5 completions, every 10th batch sent twice at the same moment; then
@@ -23,11 +23,24 @@ machine. Target (issue 12, N = 500, PostgreSQL, 2 workers): 0 errors, 0 false re
 exactly once, completion POST p99 ≤ 5 s, ≥ 300 completions/s. Anchor: one process on main
 before issue 12, ~115 completions/s and ~20 sign-ins/s. The correctness figures must hold on
 every row.
+
+Why the target is or is not met: each row prints the server's CPU per completion (its CPU
+seconds in the completions step ÷ completions delivered; less disturbed by the other work on
+a shared machine than the rates) and this load generator's, which runs on the same cores, so
+the cores ÷ their sum bounds the rate here; with `--profile`, where the server's CPU went
+(py-spy samples of the thread holding each process's GIL, by part: canonicalisation,
+signing, PDF, database, pydantic, HTTP, the completion rules; tests/support/cpu_profile.py).
+After each PostgreSQL row, unless `--no-floor`, the *floor*: the same scenario against a
+server on the same stack (uvicorn workers, FastAPI, SQLAlchemy, psycopg, the same database)
+whose completion only reads the batch, stores one row per item and answers
+(tests/support/floor_server.py): the part of the server's CPU per completion that any server
+on this stack needs; the rest is the credit server's own work.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -64,6 +77,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--workers", type=_numbers, default=WORKERS, metavar="1,2")
     p.add_argument("--one-address", action="store_true",
                    help="every learner from 127.0.0.1 (no X-Forwarded-For): the sign-in throttle sees one address")
+    p.add_argument("--profile", action="store_true",
+                   help="sample the server with py-spy during the completions step and print where its CPU went")
+    p.add_argument("--no-floor", dest="floor", action="store_false",
+                   help="skip the floor server after each PostgreSQL row")
     args = p.parse_args(argv)
     if args.quick:
         args.learners = QUICK_LEARNERS
@@ -102,21 +119,24 @@ def run_backend(backend: str, args: argparse.Namespace) -> int:
     try:
         for workers in args.workers:
             for learners in args.learners:
-                failed += run_row(backend, workers, learners, cluster, args.one_address)
+                failed += run_row(backend, workers, learners, cluster, args)
+                if cluster is not None and args.floor:
+                    failed += run_floor_row(workers, learners, cluster, args.profile)
     finally:
         if cluster is not None:
             cluster.stop()
     return failed
 
 
-def run_row(backend: str, workers: int, learners: int, cluster, one_address: bool) -> int:
+def run_row(backend: str, workers: int, learners: int, cluster, args: argparse.Namespace) -> int:
     from tests.support.server_load import WorkersUnavailable, run_once  # deferred: as in main
 
     label = f"{LABELS[backend]}, {workers} worker{'s' if workers > 1 else ''}, N={learners}"
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     try:
         url = cluster.new_database() if cluster is not None else None
-        run = run_once(tmp / "server", url, learners, workers=workers, one_address=one_address)
+        run = run_once(tmp / "server", url, learners, workers=workers, one_address=args.one_address,
+                       profile=args.profile)
     except WorkersUnavailable:
         target = " [issue 12 target: not measured]" if is_target(backend, workers, learners) else ""
         print(f"{label}: not available (serve has no --workers){target}", flush=True)
@@ -128,7 +148,46 @@ def run_row(backend: str, workers: int, learners: int, cluster, one_address: boo
         shutil.rmtree(tmp, ignore_errors=True)
     figures, correctness = describe(run)
     print(f"{label}: {figures}\n    {correctness} {verdict(run, backend, workers, learners)}", flush=True)
+    print(f"    {cpu_split(run.outcome)}", flush=True)
     return 0
+
+
+def run_floor_row(workers: int, learners: int, cluster, profile: bool) -> int:
+    """The floor server (module docstring) on a new database of `cluster`: its rate and CPU."""
+    from tests.support.server_load import run_floor  # deferred: as in main
+
+    label = f"  floor (uvicorn + FastAPI + PostgreSQL, completion = store the rows), {workers} worker" \
+            f"{'s' if workers > 1 else ''}, N={learners}"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    try:
+        o = run_floor(tmp / "floor", cluster.new_database(), learners, workers=workers, profile=profile)
+    except Exception as exc:
+        print(f"{label}: failed: {type(exc).__name__}: {exc}", flush=True)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    wall = o.step_s.get("completion POST", 0.0)
+    rate = o.delivered_first / wall if wall else 0.0
+    p99 = o.percentile_ms("completion POST", 0.99)
+    print(f"{label}: {rate:.0f} completions/s, POST p99 {_ms(p99)}, errors {o.error_count}; {cpu_split(o)}",
+          flush=True)
+    return 0
+
+
+def cpu_split(o) -> str:
+    """The server's CPU per completion, and by part when the run was profiled."""
+    per = o.cpu_ms_per_completion()
+    if per is None:
+        return "server CPU per completion: –"
+    cores = os.cpu_count() or 1
+    client = o.client_cpu_s.get("completion POST", 0.0) * 1000 / o.delivered_first
+    text = (f"CPU per completion: server {per:.1f} ms, load generator {client:.1f} ms (so {cores} cores fully used: "
+            f"at most {cores * 1000 / (per + client):.0f} completions/s)")
+    total = sum(o.profile.values())
+    if total:
+        parts = ", ".join(f"{part} {per * n / total:.1f}" for part, n in o.profile.most_common())
+        text += f"; by part, ms: {parts} ({total:,} py-spy samples)"
+    return text
 
 
 def describe(run) -> tuple[str, str]:
@@ -180,8 +239,12 @@ def verdict(run, backend: str, workers: int, learners: int) -> str:
     missed = [what for what, ok in (
         ("correctness", run.correct), (f"p99 {_ms(p99_ms)}" if p99_ms is not None else "no POST answered", p99 <= TARGET_P99_S),
         (f"{run.completions_per_s:.0f}/s", run.completions_per_s >= TARGET_PER_S)) if not ok]
+    # Every batch is sent at the same moment: the last answers come when all the work is done,
+    # so the p99 is about the step's wall time, and p99 ≤ 5 s needs the rate below.
+    burst = run.outcome.delivered_first / TARGET_P99_S
     return (f"[issue 12 target: 0 errors, 0 false refusals, exactly once, completion POST p99 ≤ {TARGET_P99_S:g} s, "
-            f"≥ {TARGET_PER_S:g} completions/s: {'met' if not missed else 'not met (' + ', '.join(missed) + ')'}]")
+            f"≥ {TARGET_PER_S:g} completions/s: {'met' if not missed else 'not met (' + ', '.join(missed) + ')'}; "
+            f"all {learners} batches arrive at once, so p99 ≤ {TARGET_P99_S:g} s needs ≈ {burst:.0f} completions/s]")
 
 
 if __name__ == "__main__":

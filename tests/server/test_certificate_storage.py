@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from creditserver.certificates import renders_done
+from creditserver.certificates import PdfRenderer, renders_done
 from creditserver.models import Certificate
 
 from .conftest import CREDIT_ACTIVITY
@@ -75,3 +75,22 @@ def test_a_certificate_issued_before_pdfs_were_stored_is_rendered_at_its_first_f
     assert renders_done() == before + 1
     assert first.status_code == 200 and first.content.startswith(b"%PDF-")
     assert stored == first.content == second.content
+
+
+def test_pdfs_wait_while_a_completion_batch_is_being_issued_and_follow_when_it_is_done(credit_server, credit_api):
+    """During a rush the renders would take the CPU the answers need: they wait for the batches in flight."""
+    auth, cert_id = _issue(credit_api)
+    assert _stored_pdf(credit_server, cert_id) is not None
+    with credit_server.app.state.db.session() as s:
+        s.execute(update(Certificate).where(Certificate.id == cert_id).values(pdf=None))
+    renderer = PdfRenderer(credit_server.app.state.db, yield_s=60)
+    before = renders_done()
+
+    with renderer.while_issuing():
+        renderer.submit([cert_id], "https://cme.example.org")
+        assert not renderer.drain(timeout=0.5)  # queued, waiting for the batch
+        assert renders_done() == before
+
+    assert renderer.drain(timeout=60)
+    assert renders_done() == before + 1
+    assert _stored_pdf(credit_server, cert_id).startswith(b"%PDF-")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from creditserver.cli import main
 from creditserver.lrs import LrsConfig, enqueue_statements, lrs_config, queue_status
@@ -281,3 +281,29 @@ def test_the_auth_file_is_read_from_its_first_line_only(tmp_path):
     assert config.reporting == XapiReporting(PUBLIC, frozenset({"watched"}))
     assert "pa:ss" not in repr(config)
     assert httpx.URL(config.url).scheme == "https"
+
+
+def test_prune_removes_statements_the_lrs_took_long_ago_and_keeps_every_one_not_yet_sent(start_server, tmp_path, capsys):
+    """The outbox would grow by five rows per completion forever: `prune` drops sent rows past
+    the retention period; queued and refused ones stay, however old, until they are sent."""
+    server = start_server()
+    accept_one(server, tmp_path)
+    now = utcnow()
+    with server.app.state.db.session() as s:
+        assert enqueue_statements(s, s.query(Completion).all(),
+                                  XapiReporting(PUBLIC, frozenset({"attempts", "watched"}))) == 5
+        ids = sorted(s.scalars(select(XapiOutboxItem.statement_id)))
+        ages = {ids[0]: ("sent", 40), ids[1]: ("sent", 31), ids[2]: ("sent", 10), ids[3]: ("queued", 400),
+                ids[4]: ("refused", 400)}
+        for statement, (state, days) in ages.items():
+            s.execute(update(XapiOutboxItem).where(XapiOutboxItem.statement_id == statement).values(
+                state=state, created_at=now - timedelta(days=days),
+                sent_at=now - timedelta(days=days) if state == "sent" else None))
+
+    assert main(["prune", *data_options(server), "--sent-statement-days", "30"]) == 0
+
+    assert "and 2 xAPI statements sent long ago" in capsys.readouterr().out
+    with server.app.state.db.session() as s:
+        assert sorted(s.scalars(select(XapiOutboxItem.statement_id))) == ids[2:]
+    assert main(["prune", *data_options(server), "--sent-statement-days", "-1"]) == 2
+    assert "--sent-statement-days: must be between 0 and" in capsys.readouterr().err

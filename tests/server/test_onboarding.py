@@ -149,7 +149,7 @@ def test_prune_removes_only_expired_tokens_and_rejection_records_older_than_aske
 
         assert code == 0
         assert "pruned 1 expired access tokens, 1 expired refresh tokens" in out
-        assert "and 2 old rejection records" in out
+        assert "2 old rejection records and 0 xAPI statements" in out
         assert _count(server, AccessToken.id) == 1 and _count(server, RefreshToken.id) == 1
         assert _count(server, CompletionRejection.id) == 1
         assert api.get("/me", headers={"Authorization": f"Bearer {live['access_token']}"}).status_code == 200

@@ -22,6 +22,7 @@ from pathlib import Path
 import jsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
+from pyld.context_resolver import ContextResolver
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -50,7 +51,11 @@ def loader(url, options=None):
 
 
 def rdfc(doc: dict) -> str:
-    return jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader})
+    # A context cache of its own: pyld's process-wide one holds what cmecore's loader gave it
+    # (the pinned contexts are cached there), and this check must read the files itself.
+    resolver = ContextResolver({}, loader)
+    return jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader,
+                                  "contextResolver": resolver})
 
 
 def did_key_raw(verification_method: str) -> bytes:

@@ -51,10 +51,13 @@ from creditserver.cli import main as cli
 from creditserver.db import Database, default_url, make_engine
 from creditserver.models import Certificate, Completion, Learner
 from creditserver.passwords import hash_password
+from creditserver.serving import KEEP_ALIVE_S
 from desktop.sync.http import DEFAULT_TIMEOUT
 from tests.server.conftest import write_folder
 from tests.server.credit_support import completion
 from tests.support.activities import activity_doc
+from tests.support.cpu_profile import Profile
+from tests.support.floor_server import FLOOR_DB_URL_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "load-bench-passphrase"
@@ -131,19 +134,28 @@ def serve_arguments(data_dir: Path, database_url: str | None, port: int, workers
 
 class ServerProcess:
     """`python -m creditserver ARGS` (= `cme-credit-server`) on a free loopback port, started
-    in a session of its own so that its worker processes stop with it."""
+    in a session of its own so that its worker processes stop with it. `floor`: the
+    floor server (tests/support/floor_server.py) on that PostgreSQL database instead."""
 
-    def __init__(self, data_dir: Path, database_url: str | None, workers: int = 1) -> None:
+    def __init__(self, data_dir: Path, database_url: str | None, workers: int = 1, *, floor: bool = False) -> None:
         port = _free_port()
-        args = serve_arguments(data_dir, database_url, port, workers)
         self.url = f"http://127.0.0.1:{port}"
         self.log = data_dir.parent / f"server-{port}.log"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        if floor:
+            env[FLOOR_DB_URL_ENV] = database_url or ""
+            command = ["uvicorn", "--factory", "tests.support.floor_server:floor_app", "--host", "127.0.0.1",
+                       "--port", str(port), "--workers", str(workers), "--timeout-keep-alive", str(KEEP_ALIVE_S),
+                       "--log-level", "warning"]
+            ready_path = "/catalog"
+        else:
+            command = ["creditserver", *serve_arguments(data_dir, database_url, port, workers)]
+            ready_path = "/info"
         with self.log.open("wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "creditserver", *args], stdout=log,
+            self.proc = subprocess.Popen([sys.executable, "-m", *command], stdout=log,
                                          stderr=subprocess.STDOUT, env=env, start_new_session=True)
         try:
-            self._wait_ready(workers)
+            self._wait_ready(workers, ready_path)
         except BaseException:
             self.stop()
             raise
@@ -152,13 +164,13 @@ class ServerProcess:
     def api_url(self) -> str:
         return self.url + "/api/v1"
 
-    def _wait_ready(self, workers: int) -> None:
+    def _wait_ready(self, workers: int, path: str) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited ({self.proc.returncode}): {self.log_tail()}")
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(self.api_url + "/info", timeout=2).status_code == 200:
+                if httpx.get(self.api_url + path, timeout=2).status_code == 200:
                     if workers > 1:  # the first worker answered; give the others time to finish importing
                         time.sleep(2.0)
                     return
@@ -225,6 +237,15 @@ class LoadOutcome:
     delivered_first: int = 0  # items the completions step sent (doubled batches once)
     signed_in_again: int = 0  # learners whose first sign-in failed and who tried once more
     signed_in_at_second_try: int = 0
+    server_cpu_s: dict[str, float] = field(default_factory=dict)  # per step: the server tree's CPU seconds
+    client_cpu_s: dict[str, float] = field(default_factory=dict)  # per step: this load generator's
+    profile: Counter = field(default_factory=Counter)  # py-spy samples per part during the completions step
+
+    def cpu_ms_per_completion(self) -> float | None:
+        """The server's CPU in the completions step per completion first delivered (doubled
+        batches, answered `duplicate`, cost on top: a tenth of the batches)."""
+        cpu = self.server_cpu_s.get("completion POST")
+        return cpu * 1000 / self.delivered_first if cpu is not None and self.delivered_first else None
 
     def note(self, text: str) -> None:
         if len(self.examples) < 5:
@@ -306,31 +327,51 @@ def judge_answers(outcome: LoadOutcome, batch: list[dict[str, Any]], results: li
             outcome.note(f"false refusal: {answer.get('status')} {answer.get('reason_code')} {answer.get('reason', '')[:120]}")
 
 
-async def run_load(api_url: str, learners: int, *, one_address: bool = False) -> LoadOutcome:
-    """The scenario against a running server, step by step (module docstring)."""
+async def run_load(api_url: str, learners: int, *, one_address: bool = False,
+                   server: ServerProcess | None = None, profile_to: Path | None = None) -> LoadOutcome:
+    """The scenario against a running server, step by step (module docstring). With
+    `server`, its CPU per step; with `profile_to` too, where its CPU went in the
+    completions step (tests/support/cpu_profile.py, py-spy's samples written there)."""
     outcome = LoadOutcome(learners)
     tls = ssl.create_default_context()  # one for all: each client making its own costs ~20 ms of CPU
     crowd = [_Learner(i, api_url, outcome, one_address, tls) for i in range(learners)]
+    step = _Steps(outcome, server)
     try:
-        await _step(outcome, "sign-in", [c.sign_in() for c in crowd])
+        await step("sign-in", [c.sign_in() for c in crowd])
         again = [c for c in crowd if c.auth is None]
         if again:  # as a learner whose sign-in failed would: once more, the failure counted as an error
             outcome.signed_in_again = len(again)
-            await _step(outcome, "sign-in again", [c.sign_in() for c in again])
+            await step("sign-in again", [c.sign_in() for c in again])
             outcome.signed_in_at_second_try = sum(1 for c in again if c.auth is not None)
         signed_in = [c for c in crowd if c.auth is not None]
-        await _step(outcome, "catalog", [c.fetch_catalog() for c in signed_in])
-        await _step(outcome, "completion POST", [c.post_completions(c.i % DOUBLED_EVERY == 0) for c in signed_in])
-        await _step(outcome, "re-send", [c.post("re-send") for c in signed_in])
+        await step("catalog", [c.fetch_catalog() for c in signed_in])
+        profile = Profile.start(server.proc.pid, profile_to) if server is not None and profile_to else None
+        try:
+            await step("completion POST", [c.post_completions(c.i % DOUBLED_EVERY == 0) for c in signed_in])
+        finally:
+            if profile is not None:
+                outcome.profile = profile.stop()
+        await step("re-send", [c.post("re-send") for c in signed_in])
     finally:
         await asyncio.gather(*(c.client.aclose() for c in crowd))
     return outcome
 
 
-async def _step(outcome: LoadOutcome, name: str, work: list) -> None:
-    started = time.perf_counter()
-    await asyncio.gather(*work)
-    outcome.step_s[name] = time.perf_counter() - started
+class _Steps:
+    """Runs one step of every learner at once; notes its wall time and the server's CPU."""
+
+    def __init__(self, outcome: LoadOutcome, server: ServerProcess | None) -> None:
+        self.outcome = outcome
+        self.server = server
+
+    async def __call__(self, name: str, work: list) -> None:
+        cpu = self.server.cpu_seconds() if self.server is not None else 0.0
+        started, client = time.perf_counter(), time.process_time()
+        await asyncio.gather(*work)
+        self.outcome.step_s[name] = time.perf_counter() - started
+        self.outcome.client_cpu_s[name] = time.process_time() - client
+        if self.server is not None:
+            self.outcome.server_cpu_s[name] = self.server.cpu_seconds() - cpu
 
 
 # ---------------------------------------------------------------- exactly once
@@ -404,17 +445,32 @@ class LoadRun:
 
 
 def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers: int = 1,
-             one_address: bool = False) -> LoadRun:
+             one_address: bool = False, profile: bool = False) -> LoadRun:
     """Prepare `data_dir` (and the empty database at `database_url`), serve it, run the
-    scenario, check the database, stop the server. WorkersUnavailable before any setup."""
+    scenario, check the database, stop the server. WorkersUnavailable before any setup.
+    `profile`: sample where the server's CPU goes while the completions are posted."""
     serve_arguments(data_dir, database_url, 0, workers)  # fail fast, before the setup
     prepare_data(data_dir, database_url, learners)
     server = ServerProcess(data_dir, database_url, workers)
     try:
         machine_load = os.getloadavg()[0]
         cpu_before, client_before = server.cpu_seconds(), time.process_time()
-        outcome = asyncio.run(run_load(server.api_url, learners, one_address=one_address))
+        outcome = asyncio.run(run_load(server.api_url, learners, one_address=one_address, server=server,
+                                       profile_to=data_dir.parent / "completions.pyspy" if profile else None))
         server_cpu, client_cpu = server.cpu_seconds() - cpu_before, time.process_time() - client_before
     finally:
         server.stop()
     return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu, machine_load)
+
+
+def run_floor(data_dir: Path, database_url: str, learners: int, *, workers: int = 2,
+              profile: bool = False) -> LoadOutcome:
+    """The same scenario against the floor server (tests/support/floor_server.py) on the
+    empty PostgreSQL database at `database_url`; its outcome, with the server's CPU per step."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = ServerProcess(data_dir, database_url, workers, floor=True)
+    try:
+        return asyncio.run(run_load(server.api_url, learners, server=server,
+                                    profile_to=data_dir.parent / "floor.pyspy" if profile else None))
+    finally:
+        server.stop()
