@@ -378,11 +378,10 @@ def run_gui(
     """
     app = ensure_app()
     mark("QApplication, style and accessibility")
-    if instance is not None:
-        instance.listen()  # before the window: a launch meanwhile is answered once it exists
     window = open_window(services, demo=demo, demo_launcher=demo_launcher, open_services=open_services,
                          first_paint=first_paint, prefs=WindowPrefs(data_dir) if data_dir is not None else None)
     if instance is not None:
+        instance.listen_after_paint(window)  # the window first: a launch meanwhile retries
         instance.answer_with(lambda _argv: window.bring_forward())
     try:
         code = app.exec()
