@@ -21,7 +21,6 @@ window does not need); a launch meanwhile retries until it answers (ANSWER_TIMEO
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
 import os
 import sys
@@ -63,6 +62,8 @@ def _user() -> str:
 def server_name(data_dir: Path) -> str:
     """The channel's name for `data_dir`: the same for every launch by this OS user on this
     folder, different for another folder or user; short enough for a Unix socket path."""
+    import hashlib  # start-up speed: OpenSSL's hashlib (~2.5 ms) is needed only once the window has painted
+
     digest = hashlib.sha256(f"{_user()}\0{Path(data_dir).resolve()}".encode()).hexdigest()[:16]
     return f"cme-offline-{digest}"
 
