@@ -13,7 +13,8 @@ on its own (the bare player with it imported first, minus the bare player); the 
 the bare player with every module the playing app has imported, nothing built (what the
 app's choice of libraries costs before any page, model or cache of its own); and, from
 one more app run under tracemalloc, the Python memory by the package that caused it (the
-code of a package's modules counts for that package, not for the import machinery).
+code of a module counts for the package whose import statement loaded it, not for the
+import machinery).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def rss_parts():
         import tracemalloc
         by_package = {}
         for trace in tracemalloc.take_snapshot().traces:
-            # the newest frame outside the import machinery: a module's code counts for its package
+            # the newest frame outside the import machinery: a module's code counts for its importer
             path = next((f.filename for f in reversed(trace.traceback) if not f.filename.startswith("<frozen")),
                         "<import machinery>")
             key = ("desktop" if "/desktop/" in path else "cmecore" if "/cmecore/" in path else
