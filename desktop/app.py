@@ -33,7 +33,7 @@ def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
         return parser
 
     parser = argparse.ArgumentParser(
-        prog="cme-offline", parents=[common(None)], add_help=commands,
+        prog="cme-offline", parents=[common(None)], add_help=commands, exit_on_error=commands,
         description="Take accredited CME/CE sessions offline. Without a command, opens the app.",
     )
     parser.add_argument("--demo", action="store_true", help="open the built-in demo (no account needed)")
@@ -53,7 +53,10 @@ def parse_command_line(argv: list[str] | None) -> argparse.Namespace:
     paint, so the full parser is built only when something is left over (a command, --help,
     a mistake it must explain)."""
     words = sys.argv[1:] if argv is None else list(argv)
-    window_args, rest = build_parser(commands=False).parse_known_args(words)
+    try:
+        window_args, rest = build_parser(commands=False).parse_known_args(words)
+    except argparse.ArgumentError:  # e.g. --data-dir without a folder: the full parser says so
+        rest = words
     return build_parser().parse_args(words) if rest else window_args
 
 
