@@ -37,7 +37,8 @@ def save_status_list(db: Database, server_url: str, url: str, credential: dict, 
 
 def kept_status_lists(db: Database, server_url: str) -> dict[str, StatusList]:
     """The lists kept for `server_url`, by the URL credentials name them by."""
-    from cmecore.credentials import StatusList  # memory: PyLD and its ~170 modules (~18 MB) load only when a certificate is checked
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import StatusList
 
     with db.read() as s:
         rows = s.scalars(select(m.StatusList).where(m.StatusList.server_url == server_url)).all()

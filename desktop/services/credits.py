@@ -100,7 +100,8 @@ class CreditsService:
         if key is None:
             return VerifyResult(False, "This computer has no signing key from the credit server yet; sign in once, "
                                        "then check again.")
-        from cmecore.credentials import check_credential  # memory: PyLD and its ~170 modules (~18 MB) load only when a certificate is checked
+        # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+        from cmecore.credentials import check_credential
 
         check = check_credential(doc, [key[1]], kept_status_lists(self.db, server))
         if not check.signature_valid:
@@ -112,7 +113,8 @@ def _verified_text(doc: dict, check) -> str:
     """What a valid signature certifies, in words, and what is known of its revocation."""
     subject = doc.get("credentialSubject") or {}
     what = (subject.get("achievement") or {}).get("name", "the activity")
-    from cmecore.credentials import FORM_LEGACY  # memory: PyLD and its ~170 modules (~18 MB) load only when a certificate is checked
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import FORM_LEGACY
 
     if check.form == FORM_LEGACY:
         credit_type, name = subject.get("creditType"), subject.get("name")

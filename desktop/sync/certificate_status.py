@@ -27,7 +27,8 @@ def refresh_certificate_status(db: Database, api: CreditServerApi, server_url: s
     credentials = credentials_on(db, server_url)
     if not credentials:
         return []
-    from cmecore.credentials import check_credential  # memory: PyLD and its ~170 modules (~18 MB) load only when a certificate is checked
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import check_credential
     from cmecore.credentials.status_list import revocation_entry  # (the same package)
 
     urls = sorted({e["statusListCredential"] for _, c in credentials
@@ -55,7 +56,8 @@ def recheck_certificates(db: Database, server_url: str, public_key: str) -> None
     credentials = credentials_on(db, server_url)
     if not credentials:
         return
-    from cmecore.credentials import check_credential  # memory: PyLD and its ~170 modules (~18 MB) load only when a certificate is checked
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import check_credential
 
     lists = kept_status_lists(db, server_url)
     record_checks(db, [(cert_id, check_credential(credential, [public_key], lists))

@@ -202,7 +202,8 @@ def fetch_missing_certificates(
     missing = credit_store.missing_certificates(db, learner_id)
     if not missing:
         return 0
-    from cmecore.credentials import check_credential  # memory: PyLD and its ~170 modules (~18 MB) load only when a certificate is checked
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import check_credential
 
     mine = account.authorized(api.my_completions, learner_id)
     records = {c.certificate.id: c.certificate for c in mine.completions if c.certificate is not None}
