@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import plistlib
 import stat
 import sys
 from pathlib import Path
@@ -74,6 +73,8 @@ def read_managed_preferences(problems: list[str], folder: Path | None = None) ->
         data = _read_bounded(path, problems, "managed preferences")
         if data is None:
             continue
+        import plistlib  # start-up speed: macOS only (~1.5 ms with expat elsewhere, before the first paint)
+
         try:
             doc = plistlib.loads(data)
         except Exception as exc:  # plistlib raises expat's, struct's, binascii's … errors on a damaged file

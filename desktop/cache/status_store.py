@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from cmecore.credentials import CredentialCheck, StatusList
 from desktop.cache import models as m
 from desktop.cache.db import Database
+
+if TYPE_CHECKING:
+    from cmecore.credentials import CredentialCheck, StatusList
 
 
 def _utc(t: datetime | None) -> datetime | None:
@@ -34,6 +37,9 @@ def save_status_list(db: Database, server_url: str, url: str, credential: dict, 
 
 def kept_status_lists(db: Database, server_url: str) -> dict[str, StatusList]:
     """The lists kept for `server_url`, by the URL credentials name them by."""
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import StatusList
+
     with db.read() as s:
         rows = s.scalars(select(m.StatusList).where(m.StatusList.server_url == server_url)).all()
         return {r.url: StatusList(dict(r.credential), _utc(r.fetched_at)) for r in rows}

@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 
 # Extra libvlc options, split like a shell command line (tests set dummy outputs here).
 VLC_ARGS_ENV = "CME_OFFLINE_VLC_ARGS"
-BASE_VLC_ARGS = ("--no-video-title-show", "--no-snapshot-preview", "--quiet", "--no-osd")
+# libvlc's own memory, bounded (issue 15, tests/bench/bench_rss.py): "auto" decodes on as many
+# threads as there are cores (+1), each holding its own frames (a 1080p frame is 3 MB): at most
+# two, what a 2-core machine gets anyway. No statistics collected: nothing reads them.
+BASE_VLC_ARGS = ("--no-video-title-show", "--no-snapshot-preview", "--quiet", "--no-osd", "--avcodec-threads=2",
+                 "--no-stats")
 HEADLESS_VLC_ARGS = ("--intf=dummy", "--vout=dummy", "--aout=dummy", "--no-video-title-show")
 
 # Event kinds passed to `notify(kind, value)`; value is milliseconds for TIME and LENGTH.

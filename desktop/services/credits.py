@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 from cmecore.private_files import open_private
-from cmecore.credentials import FORM_LEGACY, check_credential
 from desktop.cache.credit_store import completion_rows, get_certificate
 from desktop.cache.db import Database
 from desktop.cache.server_state import signing_key
@@ -101,6 +100,9 @@ class CreditsService:
         if key is None:
             return VerifyResult(False, "This computer has no signing key from the credit server yet; sign in once, "
                                        "then check again.")
+        # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+        from cmecore.credentials import check_credential
+
         check = check_credential(doc, [key[1]], kept_status_lists(self.db, server))
         if not check.signature_valid:
             return VerifyResult(False, check.reason, check.form)
@@ -111,6 +113,9 @@ def _verified_text(doc: dict, check) -> str:
     """What a valid signature certifies, in words, and what is known of its revocation."""
     subject = doc.get("credentialSubject") or {}
     what = (subject.get("achievement") or {}).get("name", "the activity")
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import FORM_LEGACY
+
     if check.form == FORM_LEGACY:
         credit_type, name = subject.get("creditType"), subject.get("name")
     else:

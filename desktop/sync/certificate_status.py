@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from cmecore.credentials import check_credential
-from cmecore.credentials.status_list import revocation_entry
 from desktop.cache.db import Database
 from desktop.cache.status_store import credentials_on, kept_status_lists, record_checks, save_status_list
 from desktop.errors import CmeError, ServerUnreachable
@@ -27,6 +25,12 @@ def refresh_certificate_status(db: Database, api: CreditServerApi, server_url: s
     """Fetch the lists, then record each certificate's check; returns problems in words
     (empty when every list was fetched). ServerUnreachable stops the fetching and is raised."""
     credentials = credentials_on(db, server_url)
+    if not credentials:
+        return []
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import check_credential
+    from cmecore.credentials.status_list import revocation_entry  # (the same package)
+
     urls = sorted({e["statusListCredential"] for _, c in credentials
                    if (e := revocation_entry(c)) and isinstance(e.get("statusListCredential"), str)})
     problems = []
@@ -49,6 +53,12 @@ def refresh_certificate_status(db: Database, api: CreditServerApi, server_url: s
 
 def recheck_certificates(db: Database, server_url: str, public_key: str) -> None:
     """Check every certificate kept for `server_url` again with the lists kept here."""
+    credentials = credentials_on(db, server_url)
+    if not credentials:
+        return
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import check_credential
+
     lists = kept_status_lists(db, server_url)
     record_checks(db, [(cert_id, check_credential(credential, [public_key], lists))
-                       for cert_id, credential in credentials_on(db, server_url)])
+                       for cert_id, credential in credentials])

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from cmecore import protocol
-from cmecore.credentials import check_credential
 from desktop.cache import credit_store, outbox_store
 from desktop.cache.db import Database
 from desktop.cache.learners import learners_on
@@ -203,6 +202,9 @@ def fetch_missing_certificates(
     missing = credit_store.missing_certificates(db, learner_id)
     if not missing:
         return 0
+    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
+    from cmecore.credentials import check_credential
+
     mine = account.authorized(api.my_completions, learner_id)
     records = {c.certificate.id: c.certificate for c in mine.completions if c.certificate is not None}
     key = server_key(db, api, server_url)

@@ -13,13 +13,14 @@ has another lock and another address: its own app.
 The channel is the standard library's (multiprocessing.connection, bytes only, nothing
 unpickled) rather than QtNetwork's QLocalServer: the installed app leaves QtNetwork out
 (packaging/cme-offline.spec). Its listener runs on a daemon thread and hands each request
-to the GUI thread through a queued signal.
+to the GUI thread through a queued signal. The owner starts listening after its first
+paint (multiprocessing.connection and the socket layer are ~3 ms of start-up a first
+window does not need); a launch meanwhile retries until it answers (ANSWER_TIMEOUT_S).
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
 import os
 import sys
@@ -27,14 +28,17 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLockFile, QObject, Signal
+from PySide6.QtCore import QEvent, QLockFile, QObject, QTimer, Signal
 
 from cmecore.private_files import close_file
 from desktop.paths import Paths
 from desktop.views import qt_source_reads  # noqa: F401 - Qt's import hook without its source cache
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection, Listener
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,8 @@ RAISE = b"raise"
 RAISED = b"raised"
 MAX_REQUEST = 64 * 1024
 RETRY_S = 0.1
-ANSWER_TIMEOUT_S = 5.0  # the owner may still be starting: it listens right after the QApplication exists
+LISTEN_AT_THE_LATEST_MS = 2_000  # listen_after_paint: if no paint came by then (hidden, minimised), listen anyway
+ANSWER_TIMEOUT_S = 5.0  # the owner may still be starting: it listens right after its first paint
 FAMILY = "AF_PIPE" if sys.platform == "win32" else "AF_UNIX"
 
 
@@ -57,6 +62,8 @@ def _user() -> str:
 def server_name(data_dir: Path) -> str:
     """The channel's name for `data_dir`: the same for every launch by this OS user on this
     folder, different for another folder or user; short enough for a Unix socket path."""
+    import hashlib  # start-up speed: OpenSSL's hashlib (~2.5 ms) is needed only once the window has painted
+
     digest = hashlib.sha256(f"{_user()}\0{Path(data_dir).resolve()}".encode()).hexdigest()[:16]
     return f"cme-offline-{digest}"
 
@@ -98,6 +105,7 @@ class InstanceLock(QObject):
         self._listener: Listener | None = None
         self._on_request: Callable[[list[str]], None] | None = None
         self._early: list[list[str]] = []  # requests that came before a window could answer them
+        self._painted_widget: QObject | None = None  # listen_after_paint: listening once it has painted
         self.requested.connect(self._deliver)
 
     def acquire(self) -> bool:
@@ -126,6 +134,8 @@ class InstanceLock(QObject):
         """Answer later launches from now on (on a daemon thread); only while the lock is ours."""
         if self._lock is None:
             return
+        from multiprocessing.connection import Listener  # start-up speed: after the first paint
+
         try:
             address = channel_address(self.data_dir)
             if FAMILY == "AF_UNIX" and os.path.exists(address):
@@ -136,6 +146,25 @@ class InstanceLock(QObject):
             return
         threading.Thread(target=self._serve, args=(self._listener,), name="cme-single-instance",
                          daemon=True).start()
+
+    def listen_after_paint(self, widget: QObject) -> None:
+        """`listen()` once `widget` has painted for the first time (or after
+        LISTEN_AT_THE_LATEST_MS): the window comes first, a launch meanwhile retries."""
+        self._painted_widget = widget
+        widget.installEventFilter(self)
+        QTimer.singleShot(LISTEN_AT_THE_LATEST_MS, self._listen_once)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if obj is self._painted_widget and event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self._listen_once)  # after this paint has finished
+        return False
+
+    def _listen_once(self) -> None:
+        if self._painted_widget is None:
+            return
+        self._painted_widget.removeEventFilter(self)
+        self._painted_widget = None
+        self.listen()
 
     def answer_with(self, on_request: Callable[[list[str]], None]) -> None:
         """From now on `on_request(argv)` handles later launches (and any that came before), on the GUI thread."""
@@ -195,6 +224,8 @@ def ask_owner_to_raise(data_dir: Path, argv: list[str], timeout_s: float = ANSWE
     except OSError as exc:
         log.warning("cannot reach the running app: %s", exc)
         return False
+    from multiprocessing.connection import Client  # start-up speed: the owner's first paint needs none of it
+
     request = "\0".join([RAISE.decode(), *argv]).encode()
     deadline = time.monotonic() + timeout_s
     while True:

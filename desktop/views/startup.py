@@ -58,9 +58,12 @@ def mark(step: str) -> None:
 
 def phase_lines() -> list[str]:
     """`phase <step> <ms>` for each marked step: its own time, from the step before (the
-    first from the process start or T0), in the order they happened."""
+    first from the process start or T0), in the order they happened; then
+    `main-thread-cpu-ms <ms>`, the CPU this thread has used (other load on the machine
+    stretches the wall clock far more than this)."""
     lines, before = [], process_start_time()
     for step, at in _MARKS:
         lines.append(f"phase {step.replace(' ', '_')} {(at - before) * 1000:.1f}")
         before = at
+    lines.append(f"main-thread-cpu-ms {time.thread_time() * 1000:.1f}")
     return lines

@@ -4,14 +4,20 @@ PySide6 window's start on the same machine (`make bench`; prints, asserts nothin
 All are measured the same way: the parent notes the wall clock, starts a fresh Python
 process, and the child prints how long after that moment its first paint happened
 (`CME_OFFLINE_T0`, seconds since the epoch). Target (issue 15): ratio ≤ 1.3× the bare
-window, median of 7.
+window, median of 7 (`CME_OFFLINE_BENCH_RUNS=3` for a quicker look; the output says how
+many). The children may write bytecode (`PYTHONDONTWRITEBYTECODE` is dropped for them): an
+installed app starts from compiled modules, and compiling ours on every start would add
+~20 ms that no user pays.
 
 Beside the bare window, the *floor*: the least a program showing the same first screen
 must do — the Qt namespace and accessibility classes the app's widgets use, the same
 1,000 rows read with sqlite3, a section list and a table model painting them (FLOOR_WINDOW,
-~50 lines). The app's distance to the floor is what its own code costs. Then the app's
-start-up steps (`phase` lines, desktop/views/startup.py `mark`) and, from one run with
-`python -X importtime`, the import time spent before the first paint, by package.
+~50 lines). The app's distance to the floor is what its own code costs; it is held to the
+same allowance over the floor as the issue allows over the bare window (FLOOR_TARGET). Then
+the app's start-up steps (`phase` lines, desktop/views/startup.py `mark`) with each one's
+share of the first paint, the main thread's CPU time to the first paint of all three (on a
+busy machine the wall clock of every run stretches; CPU time far less) and, from one run
+with `python -X importtime`, the import time spent before the first paint, by package.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 ACTIVITIES = 1_000
-RUNS = 7
+RUNS = int(os.environ.get("CME_OFFLINE_BENCH_RUNS", "7"))
+TARGET = 1.3  # issue 15: the first painted library within 1.3x a bare PySide6 window's first paint
+FLOOR_TARGET = 1.3  # and, as 1.3x is out of reach for the floor itself here, within 1.3x the floor
 
 # The bare window both benches compare with: it prints its first paint (as
 # first-paint-ms, window-shown-ms and ready-ms, each bench reading its own), then
@@ -51,6 +59,7 @@ class FirstPaint(QObject):
         if event.type() == QEvent.Type.Paint:
             obj.removeEventFilter(self)
             ms = (time.time() - t0) * 1000
+            print(f"main-thread-cpu-ms {time.thread_time() * 1000:.1f}", flush=True)
             print(f"first-paint-ms {ms:.1f}", flush=True)
             print(f"window-shown-ms {ms:.1f}", flush=True)
             print(f"ready-ms {ms:.1f}", flush=True)
@@ -107,6 +116,7 @@ class FirstPaint(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint:
             obj.removeEventFilter(self)
+            print(f"main-thread-cpu-ms {time.thread_time() * 1000:.1f}", flush=True)
             print(f"first-paint-ms {(time.time() - t0) * 1000:.1f}", flush=True)
             QTimer.singleShot(0, app.quit)
         return False
@@ -150,14 +160,18 @@ def make_library(data_dir: Path) -> None:
     db.close()
 
 
-def first_paint_ms(args: list[str], env: dict[str, str], phases: dict[str, list[float]] | None = None) -> float:
-    """The child's first paint in ms after it was started; its `phase` lines into `phases`."""
+def first_paint_ms(args: list[str], env: dict[str, str], phases: dict[str, list[float]] | None = None,
+                   cpu: list[float] | None = None) -> float:
+    """The child's first paint in ms after it was started; its `phase` lines into `phases`,
+    the CPU its main thread had used by then into `cpu`."""
     env = {**env, "CME_OFFLINE_T0": repr(time.time())}
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     for line in out.stdout.splitlines():
         if line.startswith("phase ") and phases is not None:
             _, step, ms = line.split()
             phases.setdefault(step.replace("_", " "), []).append(float(ms))
+        if line.startswith("main-thread-cpu-ms ") and cpu is not None:
+            cpu.append(float(line.split()[1]))
         if line.startswith("first-paint-ms "):
             return float(line.split()[1])
     raise RuntimeError(f"no first paint reported: {out.stdout!r} {out.stderr[-2000:]!r}")
@@ -188,7 +202,7 @@ def import_shares(args: list[str], env: dict[str, str]) -> list[tuple[str, float
 
 
 def main() -> None:
-    env = {**os.environ}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as installed: compiled
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["CME_OFFLINE_BENCH_FIRST_PAINT"] = "1"
     with tempfile.TemporaryDirectory() as tmp:
@@ -200,26 +214,43 @@ def main() -> None:
         for cmd in (app_cmd, bare_cmd, floor_cmd):  # warm the OS file cache
             first_paint_ms(cmd, env)
         app_runs, bare_runs, floor_runs, phases = [], [], [], {}
+        cpu = {"app": [], "bare": [], "floor": []}
         for _ in range(RUNS):  # interleaved, so machine noise hits all alike
-            app_runs.append(first_paint_ms(app_cmd, env, phases))
-            bare_runs.append(first_paint_ms(bare_cmd, env))
-            floor_runs.append(first_paint_ms(floor_cmd, env))
+            app_runs.append(first_paint_ms(app_cmd, env, phases, cpu["app"]))
+            bare_runs.append(first_paint_ms(bare_cmd, env, cpu=cpu["bare"]))
+            floor_runs.append(first_paint_ms(floor_cmd, env, cpu=cpu["floor"]))
         shares = import_shares(app_cmd, env)
     app_ms, bare_ms, floor_ms = (statistics.median(r) for r in (app_runs, bare_runs, floor_runs))
-    ratio = app_ms / bare_ms
-    print(f"startup: platform={env['QT_QPA_PLATFORM']} activities={ACTIVITIES} runs={RUNS}")
+    ratio, floor_ratio, to_floor = app_ms / bare_ms, floor_ms / bare_ms, app_ms / floor_ms
+    print(f"startup: platform={env['QT_QPA_PLATFORM']} activities={ACTIVITIES} runs={RUNS} (median of each)"
+          + ("" if RUNS >= 7 else "  -- fewer than the 7 runs the target asks for"))
     print(f"  cme-offline first painted library  median {app_ms:7.1f} ms  (min {min(app_runs):.1f})")
     print(f"  bare PySide6 window first paint    median {bare_ms:7.1f} ms  (min {min(bare_runs):.1f})")
     print(f"  floor: same screen, no app code    median {floor_ms:7.1f} ms  (min {min(floor_runs):.1f})")
-    print(f"  P1 ratio to the bare window {ratio:.2f}x   (target <= 1.3x: {'met' if ratio <= 1.3 else 'not met'})")
-    print(f"  floor's ratio to the bare window {floor_ms / bare_ms:.2f}x; the app is {app_ms / floor_ms:.2f}x the floor "
-          f"(+{app_ms - floor_ms:.0f} ms of its own)")
-    print("  the app's start-up steps (median ms each, desktop/views/startup.py marks):")
+    print(f"  P1 ratio to the bare window {ratio:.2f}x   (target <= {TARGET}x: {met(ratio <= TARGET)})")
+    print(f"  the floor's own ratio to the bare window {floor_ratio:.2f}x   (<= {TARGET}x: {met(floor_ratio <= TARGET)}"
+          f"{'' if floor_ratio <= TARGET else ': the target is out of reach for this screen with PySide6 here'})")
+    print(f"  the app to the floor {to_floor:.2f}x, +{app_ms - floor_ms:.0f} ms of its own   "
+          f"(target <= {FLOOR_TARGET}x the floor: {met(to_floor <= FLOOR_TARGET)})")
+    # Other work on the machine stretches every run; the fastest runs show the programs' own cost.
+    print(f"  from the fastest runs: the app {min(app_runs) / min(bare_runs):.2f}x the bare window, "
+          f"{min(app_runs) / min(floor_runs):.2f}x the floor   (load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs at the end)")
+    app_cpu, bare_cpu, floor_cpu = (statistics.median(cpu[k]) for k in ("app", "bare", "floor"))
+    print(f"  main thread's CPU to the first paint (less stretched by other load): app {app_cpu:.0f} ms, "
+          f"bare {bare_cpu:.0f}, floor {floor_cpu:.0f}: {app_cpu / bare_cpu:.2f}x the bare window, "
+          f"{app_cpu / floor_cpu:.2f}x the floor")
+    print("  the app's start-up steps (median ms each, share of the first paint; desktop/views/startup.py marks):")
     for step, values in phases.items():
-        print(f"    {step:44}{statistics.median(values):7.1f}")
+        ms = statistics.median(values)
+        print(f"    {step:44}{ms:7.1f}  {ms / app_ms:4.0%}")
     print("  import time before the first paint, by package (one run, -X importtime, own time):")
     for group, ms in shares[:12]:
         print(f"    {group:44}{ms:7.1f}")
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "not met"
 
 
 if __name__ == "__main__":
