@@ -131,6 +131,12 @@ def test_an_original_already_small_gets_no_smaller_forms_and_publish_says_why(se
     assert video.renditions == [] and (video.width, video.height, video.duration_ms) == (64, 64, 3_000)
 
 
+@pytest.fixture(scope="module")
+def four_seconds(tmp_path_factory) -> bytes:
+    """A good 4-second clip (1280x720 slides, H.264 + AAC), made once for the tests that spoil it."""
+    return make_video(tmp_path_factory.mktemp("clip") / "clip.mp4", seconds=4).read_bytes()
+
+
 def _damaged(clip: bytes) -> bytes:
     noisy = bytearray(clip)
     rng = np.random.default_rng(7)
@@ -146,8 +152,8 @@ def _damaged(clip: bytes) -> bytes:
     (_damaged, "talk.mp4: the file is damaged: decoding fails after"),
 ], ids=["empty", "not-a-video", "truncated", "corrupt"])
 def test_a_video_that_cannot_be_played_is_refused_naming_the_file_and_nothing_is_published(
-        server, tmp_path, capsys, spoil, expected):
-    clip = make_video(tmp_path / "clip.mp4", seconds=4).read_bytes()
+        server, tmp_path, capsys, four_seconds, spoil, expected):
+    clip = four_seconds
     folder = write_folder(tmp_path / "bad", minimal_activity("bad-video"), {"talk.mp4": spoil(clip), "talk.vtt": VTT})
     media = server.data_dir / "media"
     before = sorted(p for p in media.rglob("*") if p.is_file())
