@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOT_BEFORE_THE_FIRST_PAINT = (
     "sqlalchemy", "alembic", "pydantic", "httpx", "keyring", "markdown_it", "nh3", "vlc", "pyld", "cryptography",
     "rapidfuzz", "desktop.services", "desktop.views.later_pages", "desktop.views.activity",
-    "multiprocessing.connection", "logging.handlers", "socket", "plistlib",
+    "multiprocessing.connection", "hashlib", "logging.handlers", "socket", "plistlib",
 )
 
 CHILD = r"""
