@@ -183,7 +183,9 @@ def _upsert_activity(session: Session, src: protocol.Activity, synced_at: dateti
         m.AccreditationStatement(position=i, **a.model_dump(mode="json", exclude=SERVER_ONLY_STATEMENT_FIELDS))
         for i, a in enumerate(src.accreditation)
     ]
-    row.assets = [m.Asset(position=i, **a.model_dump(mode="json", exclude=NOT_CACHED_ASSET_FIELDS)) for i, a in enumerate(src.assets)]
+    row.assets = [
+        m.Asset(position=i, **a.model_dump(mode="json", exclude=NOT_CACHED_ASSET_FIELDS)) for i, a in enumerate(src.assets)
+    ]
     row.objectives = list(_objective_rows(src.objectives, parent=None))
 
 
