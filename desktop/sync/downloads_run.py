@@ -221,7 +221,7 @@ class DownloadRun:
         the queue; the break is still reported. Anything else goes back to the caller."""
         target = FetchTarget(job.sha256, job.size, job.url, job.etag)
         while True:
-            meter.attempt_from = meter.fresh_bytes
+            meter.attempt_from = None
             try:
                 return self.fetcher.fetch(target, progress=meter.progress, stop=stop)
             except TransferError as exc:
@@ -312,13 +312,15 @@ class JobMeter:
         self.run = run
         self.done = job.bytes_done
         self.fresh_bytes = 0
-        self.attempt_from = 0  # fresh_bytes when the current attempt began
+        self.attempt_from: int | None = None  # bytes in the file when the current attempt began
         self.samples: deque[tuple[float, int]] = deque()
         self.last_emit = 0.0
         self.last_save = time.monotonic()
 
     def progress(self, bytes_in_part: int, received: int) -> None:
         now = time.monotonic()
+        if self.attempt_from is None:  # the first report of an attempt: what it starts from
+            self.attempt_from = bytes_in_part - received
         self.done = bytes_in_part
         if received:
             self.fresh_bytes += received
@@ -333,8 +335,9 @@ class JobMeter:
         self.emit(JobState.RUNNING)
 
     def progressed(self, failure: TransferError) -> bool:
-        """Whether the attempt that ended in `failure` brought bytes that were kept."""
-        return self.fresh_bytes > self.attempt_from and not failure.discarded
+        """Whether the attempt that ended in `failure` left more bytes in the file than it
+        found there (bytes received and then dropped, as after a restart from 0, are not)."""
+        return self.attempt_from is not None and self.done > self.attempt_from and not failure.discarded
 
     def _save_and_check(self) -> None:
         """Save bytes_done; notice a pause or cancel made by another process."""

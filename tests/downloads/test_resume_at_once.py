@@ -93,3 +93,24 @@ def test_a_pause_during_cuts_stops_before_the_next_try_and_keeps_every_byte(prox
     assert job.state == "paused" and job.bytes_done == 2 * CUT_EVERY
     part = data_dir / "blobs" / published.video_sha[:2] / (published.video_sha + ".part")
     assert part.read_bytes() == published.video[: 2 * CUT_EVERY]
+
+
+def test_a_server_that_ignores_ranges_and_always_cuts_is_given_up_on_not_looped(proxy, client_via, published):
+    """Each reply restarts the file from 0 and breaks at the same byte: bytes arrive, but the
+    file never grows, so these are failed attempts (with backoff), not progress."""
+    services = client_via(proxy.url)
+    path = f"/api/v1/media/{published.video_sha}"
+    proxy.add(path_prefix=path, only_range=False, cut_after=CUT_EVERY, times=None)
+    proxy.add(path_prefix=path, only_range=True, ignore_range=True, cut_after=CUT_EVERY, times=None)
+    stop = threading.Event()
+    # A guard, so that looping for ever fails the test instead of hanging it.
+    recorder = Recorder(lambda event: len(recorder.errors()) > 20 and stop.set())
+    services.enqueue_downloads([published.activity_id])
+    summary = services.run_downloads(recorder, stop, policy=fast_policy(parallel=1, max_attempts=3))
+
+    assert not summary.stopped and summary.failed == 1
+    (failure,) = summary.failures
+    assert "connection broke" in failure.error and "Gave up after 3 attempts" in failure.error
+    seen = proxy.seen(path)
+    assert [s.range for s in seen] == [None, f"bytes={CUT_EVERY}-", f"bytes={CUT_EVERY}-"]
+    assert all(s.status == 200 and s.body_bytes == CUT_EVERY for s in seen)
