@@ -68,15 +68,10 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(autouse=True)
-def store_is_verified_at_the_end(data_dir):
-    yield
-    assert_store_verified(data_dir / "blobs")
-
-
 @pytest.fixture
-def client(server, make_services):
-    """A signed-in, synced client of `server`; `client(**kwargs)` passes kwargs to Services."""
+def client(server, make_services, data_dir):
+    """A signed-in, synced client of `server`; `client(**kwargs)` passes kwargs to Services.
+    At the end, every complete file in its store hashes to its name."""
 
     def make(**kwargs):
         services = make_services(server.url, **kwargs)
@@ -84,4 +79,5 @@ def client(server, make_services):
         services.sync()
         return services
 
-    return make
+    yield make
+    assert_store_verified(data_dir / "blobs")
