@@ -18,17 +18,13 @@ from cmecore.transcripts.align import clock
 
 from .media_probe import MediaFacts
 from .rendition_recipe import (
-    AUDIO_BITRATE, SMALL_BOX, SMALL_VIDEO_CRF, SMALL_VIDEO_MAXRATE, TRUNCATED_SHARE, TRUNCATED_SLACK_S, BadVideo,
+    AUDIO_BITRATE, INTERPOLATION, KEYFRAME_S, MAX_SAMPLE_RATE, SMALL_BOX, SMALL_VIDEO_CRF, SMALL_VIDEO_MAXRATE,
+    SMALL_VIDEO_PRESET, TRUNCATED_SHARE, TRUNCATED_SLACK_S, BadVideo,
 )
 
 log = logging.getLogger(__name__)
 
-KEYFRAME_S = 10  # a keyframe every few seconds: seeking stays quick; slides cost little between them
 FALLBACK_RATE = Fraction(25)
-MAX_RATE = 48_000  # samples a second: AAC's usual ceiling, and more than speech needs
-# Lanczos keeps the thin strokes of small slide text darkest (compared by eye with bilinear,
-# bicubic and area averaging at 640x360: bilinear blurs digits; docs/protocol.md "Publishing").
-INTERPOLATION = "LANCZOS"
 
 
 def small_size(width: int, height: int) -> tuple[int, int] | None:
@@ -52,7 +48,7 @@ class _Output:
             rate = video_in.average_rate or video_in.guessed_rate or FALLBACK_RATE
             self.video = self.container.add_stream("libx264", rate=rate, options={
                 "crf": SMALL_VIDEO_CRF, "maxrate": str(SMALL_VIDEO_MAXRATE), "bufsize": str(2 * SMALL_VIDEO_MAXRATE),
-                "preset": "medium", "g": str(max(1, round(float(rate) * KEYFRAME_S)))})
+                "preset": SMALL_VIDEO_PRESET, "g": str(max(1, round(float(rate) * KEYFRAME_S)))})
             self.video.width, self.video.height = picture
             self.video.pix_fmt = "yuv420p"
             self.video.codec_context.time_base = video_in.time_base
@@ -99,7 +95,7 @@ def transcode(source: Path, name: str, facts: MediaFacts, work: Path) -> tuple[l
                          f"{vin.codec_context.height}, no larger than {SMALL_BOX[0]}x{SMALL_BOX[1]}")
         if ain is None:
             notes.append("no audio rendition: the file has no sound")
-        rate = min(ain.codec_context.sample_rate or MAX_RATE, MAX_RATE) if ain is not None else None
+        rate = min(ain.codec_context.sample_rate or MAX_SAMPLE_RATE, MAX_SAMPLE_RATE) if ain is not None else None
         outputs: list[tuple[RenditionKind, _Output]] = []
         try:
             if picture is not None:

@@ -20,6 +20,7 @@ from creditserver.demo.make_video import make as make_video
 from creditserver.demo.prebuild import prebuild
 from creditserver.rendition_recipe import RECIPE
 from creditserver.renditions import MANIFEST_SUFFIX, file_sha256
+from creditserver.transcode import small_size
 from tests.support.activities import minimal_activity
 from tests.support.servers import data_options
 from tests.support.talks import speech_like, write_video
@@ -130,6 +131,12 @@ def test_an_original_already_small_gets_no_smaller_forms_and_publish_says_why(se
     assert video.renditions == [] and (video.width, video.height, video.duration_ms) == (64, 64, 3_000)
 
 
+@pytest.fixture(scope="module")
+def four_seconds(tmp_path_factory) -> bytes:
+    """A good 4-second clip (1280x720 slides, H.264 + AAC), made once for the tests that spoil it."""
+    return make_video(tmp_path_factory.mktemp("clip") / "clip.mp4", seconds=4).read_bytes()
+
+
 def _damaged(clip: bytes) -> bytes:
     noisy = bytearray(clip)
     rng = np.random.default_rng(7)
@@ -145,8 +152,8 @@ def _damaged(clip: bytes) -> bytes:
     (_damaged, "talk.mp4: the file is damaged: decoding fails after"),
 ], ids=["empty", "not-a-video", "truncated", "corrupt"])
 def test_a_video_that_cannot_be_played_is_refused_naming_the_file_and_nothing_is_published(
-        server, tmp_path, capsys, spoil, expected):
-    clip = make_video(tmp_path / "clip.mp4", seconds=4).read_bytes()
+        server, tmp_path, capsys, four_seconds, spoil, expected):
+    clip = four_seconds
     folder = write_folder(tmp_path / "bad", minimal_activity("bad-video"), {"talk.mp4": spoil(clip), "talk.vtt": VTT})
     media = server.data_dir / "media"
     before = sorted(p for p in media.rglob("*") if p.is_file())
@@ -205,3 +212,11 @@ def test_renditions_shipped_beside_a_video_are_taken_only_from_its_own_folder(se
     assert main(["publish", *data_options(server), str(other)]) == 0
     out = capsys.readouterr().out
     assert out.count("(made)") == 2 and "(shipped)" not in out
+
+
+@pytest.mark.parametrize("original, small", [
+    ((1920, 1080), (640, 360)), ((1280, 720), (640, 360)), ((1080, 1920), (360, 640)),  # portrait: either way round
+    ((1280, 960), (480, 360)), ((854, 480), (640, 360)), ((640, 360), None), ((320, 180), None),  # never upscaled
+])
+def test_the_small_picture_fits_640x360_keeps_its_shape_and_is_never_larger(original, small):
+    assert small_size(*original) == small
