@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-
 from desktop.cache.blobstore import LocalState
 from desktop.sync.downloads_transfer import parse_retry_after
 from tests.downloads.conftest import VIDEO_SIZE, Recorder, fast_policy
