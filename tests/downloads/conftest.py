@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.sync.downloads import DownloadPolicy
-from tests.support.media_publish import assert_store_verified
+from tests.support.media_publish import assert_store_verified, publish_activity
 
 # Small backoff and timeouts so retries happen in tens of milliseconds.
 FAST = dict(backoff_base_s=0.05, backoff_max_s=0.2, read_timeout_s=5.0, connect_timeout_s=2.0,
@@ -15,6 +15,15 @@ FAST = dict(backoff_base_s=0.05, backoff_max_s=0.2, read_timeout_s=5.0, connect_
 
 def fast_policy(**overrides) -> DownloadPolicy:
     return DownloadPolicy(**{**FAST, **overrides})
+
+
+VIDEO_SIZE = 1_000_000
+
+
+@pytest.fixture
+def published(server, tmp_path):
+    """An activity whose video is VIDEO_SIZE bytes (random), with a transcript and a summary."""
+    return publish_activity(server, tmp_path / "pub", "big-talk", video_size=VIDEO_SIZE)
 
 
 @pytest.fixture(autouse=True)

@@ -9,20 +9,13 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
-from tests.downloads.conftest import Recorder, fast_policy
-from tests.support.media_publish import publish_activity, store_files
+from tests.downloads.conftest import VIDEO_SIZE, Recorder, fast_policy
+from tests.support.media_publish import store_files
 from tests.support.requests_seen import requests_seen
 
-SIZE = 1_000_000
+SIZE = VIDEO_SIZE
 CUT_EVERY = 150_000
 NO_QUICK_RETRY = dict(backoff_base_s=3600.0, backoff_max_s=3600.0)
-
-
-@pytest.fixture
-def published(server, tmp_path):
-    return publish_activity(server, tmp_path / "pub", "cut-talk", video_size=SIZE)
 
 
 def run_until_a_wait(services, published, on_event=None):

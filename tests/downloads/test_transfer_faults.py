@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from desktop.cache.blobstore import LocalState
 from desktop.sync.downloads_transfer import parse_retry_after
-from tests.downloads.conftest import Recorder, fast_policy
-from tests.support.media_publish import publish_activity, store_files
+from tests.downloads.conftest import VIDEO_SIZE, Recorder, fast_policy
+from tests.support.media_publish import store_files
 from tests.support.requests_seen import requests_seen
 
-SIZE = 1_000_000
-
-
-@pytest.fixture
-def published(server, tmp_path):
-    return publish_activity(server, tmp_path / "pub", "big-talk", video_size=SIZE)
+SIZE = VIDEO_SIZE
 
 
 def video_requests(proxy, pub):
