@@ -31,7 +31,7 @@ MAXIMUM_SMALL = Policy(values={"max_download_quality": "small"}, sources={"max_d
 
 
 @pytest.fixture
-def forms(make_services, tmp_path):
+def audio_here(make_services, tmp_path):
     """(services, activity id) with the demo's Audio only form here, its original and Small not."""
     services = make_services(SERVER_URL, at=tmp_path / "data")
     return services, install_demo_forms(services)
@@ -106,8 +106,8 @@ def test_a_policy_maximum_leaves_out_the_larger_qualities_and_says_why(qtbot, ma
 # ------------------------------------------------------------------ before a download
 
 
-def test_the_dialog_lists_each_form_with_its_size_and_queues_the_one_chosen_by_keyboard(qtbot, forms):
-    services, activity_id = forms
+def test_the_dialog_lists_each_form_with_its_size_and_queues_the_one_chosen_by_keyboard(qtbot, audio_here):
+    services, activity_id = audio_here
     services.remove_downloaded_video(activity_id)  # nothing here: a first download
     services.update_settings(download_quality=Quality.small, ask_quality=True)
     downloads = DownloadsPage(services)
@@ -140,8 +140,8 @@ def test_the_dialog_lists_each_form_with_its_size_and_queues_the_one_chosen_by_k
     assert asset_column["video"] == "Audio only"
 
 
-def test_escape_closes_the_dialog_and_nothing_is_queued(qtbot, forms):
-    services, activity_id = forms
+def test_escape_closes_the_dialog_and_nothing_is_queued(qtbot, audio_here):
+    services, activity_id = audio_here
     services.remove_downloaded_video(activity_id)
     services.update_settings(ask_quality=True)
     asker = _asker(qtbot, services)
@@ -154,8 +154,8 @@ def test_escape_closes_the_dialog_and_nothing_is_queued(qtbot, forms):
     assert chosen == [] and asker.dialog is None
 
 
-def test_without_asking_the_download_says_the_size_of_the_preferred_form(qtbot, forms):
-    services, activity_id = forms
+def test_without_asking_the_download_says_the_size_of_the_preferred_form(qtbot, audio_here):
+    services, activity_id = audio_here
     services.remove_downloaded_video(activity_id)
     services.update_settings(download_quality=Quality.small)
     asker = _asker(qtbot, services)
@@ -190,8 +190,8 @@ def test_a_policy_maximum_leaves_the_larger_forms_out_of_the_dialog(qtbot, make_
 # ------------------------------------------------------------------ which form is here
 
 
-def test_the_library_and_the_downloads_page_say_which_form_is_here(qtbot, forms):
-    services, activity_id = forms
+def test_the_library_and_the_downloads_page_say_which_form_is_here(qtbot, audio_here):
+    services, activity_id = audio_here
     library = LibraryView()
     qtbot.addWidget(library)
     library.set_rows(services.library_rows())
@@ -206,10 +206,10 @@ def test_the_library_and_the_downloads_page_say_which_form_is_here(qtbot, forms)
     assert storage.index(0, 1).data() == "Audio only"
 
 
-def test_changing_the_form_from_the_overview_keeps_the_old_file_until_the_new_one_arrives(qtbot, forms):
+def test_changing_the_form_from_the_overview_keeps_the_old_file_until_the_new_one_arrives(qtbot, audio_here):
     from desktop.views.activity.page import ActivityPage
 
-    services, activity_id = forms
+    services, activity_id = audio_here
     page = ActivityPage(services=services)
     qtbot.addWidget(page)
     page.show_activity(services.activity_detail(activity_id), "physician")
@@ -253,10 +253,10 @@ def test_changing_the_form_from_the_overview_keeps_the_old_file_until_the_new_on
 
 
 @pytest.mark.usefixtures("libvlc")
-def test_audio_only_shows_the_transcript_full_width_and_the_spoken_line_large(qtbot, forms):
+def test_audio_only_shows_the_transcript_full_width_and_the_spoken_line_large(qtbot, audio_here):
     from desktop.views.activity.page import WATCH_TAB, ActivityPage
 
-    services, activity_id = forms
+    services, activity_id = audio_here
     page = ActivityPage(services=services)
     qtbot.addWidget(page)
     page.resize(1100, 700)

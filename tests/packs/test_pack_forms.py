@@ -30,7 +30,7 @@ def pack_blobs(pack) -> set[str]:
 
 
 @pytest.fixture
-def forms(server, tmp_path):
+def talk_forms(server, tmp_path):
     return add_forms(server, publish_activity(server, tmp_path / "pub", "talk-q", video_size=200_000), tmp_path / "f")
 
 
@@ -41,32 +41,32 @@ def exporter(server, make_services):
     return services
 
 
-def test_a_small_pack_holds_only_the_small_video_fetched_for_it(forms, exporter, server, tmp_path):
+def test_a_small_pack_holds_only_the_small_video_fetched_for_it(talk_forms, exporter, server, tmp_path):
     server.request_log.clear()
     report = exporter.export_pack(["talk-q"], tmp_path / "small.zip", qualities=[Quality.small])
     assert report.qualities == [Quality.small] and report.blobs == 3
-    assert pack_blobs(report.path) == {forms.small_sha} | forms.others
-    assert fetched(server) == {forms.small_sha} | forms.others  # not the original, not the audio
+    assert pack_blobs(report.path) == {talk_forms.small_sha} | talk_forms.others
+    assert fetched(server) == {talk_forms.small_sha} | talk_forms.others  # not the original, not the audio
     # fetched for the pack only: this computer's own store is as it was, no staging left
     assert store_files(exporter.paths.blobs) == {}
     assert [p.name for p in exporter.paths.blobs.iterdir()] == []
 
     both = exporter.export_pack(["talk-q"], tmp_path / "both.zip", qualities=[Quality.small, Quality.audio])
-    assert pack_blobs(both.path) == {forms.small_sha, forms.audio_sha} | forms.others
+    assert pack_blobs(both.path) == {talk_forms.small_sha, talk_forms.audio_sha} | talk_forms.others
 
 
-def test_a_pack_takes_the_forms_this_computer_has_without_fetching_them(forms, exporter, server, tmp_path):
+def test_a_pack_takes_the_forms_this_computer_has_without_fetching_them(talk_forms, exporter, server, tmp_path):
     exporter.export_pack(["talk-q"], tmp_path / "first.zip", qualities=[Quality.audio])
     exporter.enqueue_downloads(["talk-q"])  # the learner's own download, whatever form it is
     exporter.run_downloads()
     held = set(store_files(exporter.paths.blobs))
     server.request_log.clear()
     report = exporter.export_pack(["talk-q"], tmp_path / "again.zip", qualities=[Quality.audio])
-    assert fetched(server) == {forms.audio_sha} - held
-    assert pack_blobs(report.path) == {forms.audio_sha} | forms.others
+    assert fetched(server) == {talk_forms.audio_sha} - held
+    assert pack_blobs(report.path) == {talk_forms.audio_sha} | talk_forms.others
 
 
-def test_a_pack_above_the_policy_maximum_is_refused_before_anything(forms, server, make_services, tmp_path,
+def test_a_pack_above_the_policy_maximum_is_refused_before_anything(talk_forms, server, make_services, tmp_path,
                                                                    no_machine_policy):
     no_machine_policy.write_text('max_download_quality = "small"\n')
     services = make_services(server.url)
@@ -77,24 +77,24 @@ def test_a_pack_above_the_policy_maximum_is_refused_before_anything(forms, serve
     assert not (tmp_path / "best.zip").exists() and fetched(server) == set()
     report = services.export_pack(["talk-q"], tmp_path / "default.zip")  # the policy's maximum
     assert report.qualities == [Quality.small]
-    assert pack_blobs(report.path) == {forms.small_sha} | forms.others
+    assert pack_blobs(report.path) == {talk_forms.small_sha} | talk_forms.others
 
 
-def test_a_pack_with_no_form_of_a_video_is_refused_whole(forms, exporter, server, fresh, no_machine_policy, tmp_path):
+def test_a_pack_with_no_form_of_a_video_is_refused_whole(talk_forms, exporter, server, fresh, no_machine_policy, tmp_path):
     report = exporter.export_pack(["talk-q"], tmp_path / "small.zip", qualities=[Quality.small])
     no_machine_policy.write_text(f'server_public_key = "{server.app.state.signing_key.public_key_b64}"\n')
     services = fresh()
 
     def drop_small(doc):
-        doc["blobs"] = [b for b in doc["blobs"] if b["sha256"] != forms.small_sha]
+        doc["blobs"] = [b for b in doc["blobs"] if b["sha256"] != talk_forms.small_sha]
 
-    bad = rewrite(report.path, tmp_path / "bad.zip", manifest=drop_small, drop={f"blobs/{forms.small_sha}"})
+    bad = rewrite(report.path, tmp_path / "bad.zip", manifest=drop_small, drop={f"blobs/{talk_forms.small_sha}"})
     with pytest.raises(PackRefused, match="the video of 'talk-q' is missing from the pack"):
         services.import_pack(bad)
     assert_nothing_applied(services)
 
     def wrong_size(doc):
-        next(b for b in doc["blobs"] if b["sha256"] == forms.small_sha)["size"] += 1
+        next(b for b in doc["blobs"] if b["sha256"] == talk_forms.small_sha)["size"] += 1
 
     bad = rewrite(report.path, tmp_path / "size.zip", manifest=wrong_size)
     with pytest.raises(PackRefused, match="wrong size"):
