@@ -58,6 +58,8 @@ class QtPlayer(QObject):
         self._length = 0
         self._loaded = False
         self._playing = False
+        self._starting = False  # play() asked, libvlc not playing yet
+        self._stop_on_start = False  # paused while starting: pause as soon as libvlc plays
         self._ended = False
         self._pending_seek: int | None = None  # a seek asked for before libvlc could take it
         self._volume = 100
@@ -80,6 +82,7 @@ class QtPlayer(QObject):
         """Open a file, ready to play from `start_ms` (nothing plays until `play()`)."""
         self._timer.stop()
         self._set_playing(False)
+        self._starting = self._stop_on_start = False
         self.player.load(path, start_ms)
         self._loaded = True
         self._ended = False
@@ -99,10 +102,14 @@ class QtPlayer(QObject):
             # libvlc restarts an ended media from the start: go back to where we were asked.
             self._pending_seek = self._pending_seek if self._pending_seek is not None else 0
             self._ended = False
+        self._starting, self._stop_on_start = True, False
         self.player.play()
 
     def pause(self) -> None:
         if not self._playing:
+            # libvlc ignores a pause before it plays: a Pause pressed right after Play is
+            # carried out when libvlc reports it is playing.
+            self._stop_on_start = self._starting
             return
         self.clock.pause()  # freeze the highlight now, not when libvlc confirms
         self._timer.stop()
@@ -111,7 +118,7 @@ class QtPlayer(QObject):
         self._set_playing(False)
 
     def toggle(self) -> None:
-        if self._playing:
+        if self._playing or (self._starting and not self._stop_on_start):
             self.pause()
         else:
             self.play()
@@ -195,10 +202,16 @@ class QtPlayer(QObject):
         elif kind == backend.VOUT:
             self._judge_picture(None)
         elif kind == backend.PLAYING:
+            self._starting = False
             if self._pending_seek is not None:
                 target, self._pending_seek = self._pending_seek, None
                 self.player.seek(target)
                 self.clock.seek(target)
+            if self._stop_on_start:  # paused before libvlc started: stay paused where we are
+                self._stop_on_start = False
+                self.player.pause()
+                self.position_changed.emit(self.clock.position_ms())
+                return
             self.player.set_rate(self.clock.rate)
             self.player.set_volume(self._volume)
             self.clock.play()
@@ -224,6 +237,7 @@ class QtPlayer(QObject):
             self._set_playing(False)
             self.ended.emit()
         elif kind == backend.ERROR:
+            self._starting = self._stop_on_start = False
             self._timer.stop()
             self.clock.pause()
             self._set_playing(False)

@@ -151,3 +151,24 @@ def test_audio_only_media_is_not_a_missing_picture(qtbot, qapp):
     qt._post(backend.PLAYING, 0)
     _report(qtbot, qt, 0, 500, 1_000, 1_500, 2_000, 2_500)
     assert qt.picture is None
+
+
+def test_a_pause_right_after_play_is_kept_when_libvlc_starts(qtbot, qt_player):
+    """libvlc ignores a pause asked before it plays: pressed at once after Play, the Pause
+    still holds once libvlc has started (it used to play on)."""
+    qt_player.seek(20_000)
+    qt_player.play()
+    qt_player.pause()  # before libvlc reports it is playing
+    qtbot.waitUntil(lambda: qt_player.player.can_seek() and not qt_player.player.is_playing(), timeout=5_000)
+    assert not qt_player.is_playing() and not qt_player.clock.playing
+    assert 20_000 <= qt_player.position_ms() < 21_000
+    with qtbot.waitSignal(qt_player.playing_changed, timeout=5_000):
+        qt_player.toggle()  # Play again plays
+    assert qt_player.is_playing()
+
+
+def test_space_twice_before_libvlc_starts_leaves_it_paused(qtbot, qt_player):
+    qt_player.toggle()
+    qt_player.toggle()  # the second press pauses the start, it does not ask to play again
+    qtbot.waitUntil(lambda: qt_player.player.can_seek() and not qt_player.player.is_playing(), timeout=5_000)
+    assert not qt_player.is_playing()
