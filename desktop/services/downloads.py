@@ -107,6 +107,10 @@ class DownloadsService:
         here and which is wanted here (empty: no video)."""
         return self.video_plan.forms(activity_id)
 
+    def video_forms_by_activity(self, activity_ids: list[str]) -> dict[str, list[VideoForm]]:
+        """`video_forms` of several activities at once (an activity without a video is left out)."""
+        return self.video_plan.forms_by_activity(activity_ids)
+
     def switch_quality(self, activity_id: str, quality: Quality) -> list[JobInfo]:
         """Fetch another form of this activity's video; the form here now is removed only once
         the new one is verified (unless another activity uses that file), so an interrupted

@@ -51,19 +51,27 @@ class VideoPlan:
 
     def forms(self, activity_id: str) -> list[VideoForm]:
         """The forms the policy allows, largest first, with which is here and which is wanted."""
-        every = video_forms(self.db, activity_id)
-        forms = allowed(every, self.config.quality_maximum())
-        if not forms:
-            return []
-        recorded = video_choice(self.db, activity_id)
-        here = form_here(every, recorded.wanted, self.blobs)
-        preferred = recorded.wanted or (here.quality if here else None) or self.config.download_quality()
-        wanted = choose(forms, preferred)
-        return [
-            VideoForm(f.quality, f.size, f.width, f.height, f.bitrate, f.duration_ms, f.media_type,
-                      on_machine=self.blobs.path_for(f.sha256).is_file(), wanted=f is wanted)
-            for f in forms
-        ]
+        return self.forms_by_activity([activity_id]).get(activity_id, [])
+
+    def forms_by_activity(self, activity_ids: list[str]) -> dict[str, list[VideoForm]]:
+        """`forms` for several activities in two reads (a selection in the library)."""
+        maximum, recorded = self.config.quality_maximum(), video_choices(self.db)
+        result: dict[str, list[VideoForm]] = {}
+        for activity_id, every in video_forms_by_activity(self.db, activity_ids).items():
+            forms = allowed(every, maximum)
+            if not forms:
+                result[activity_id] = []
+                continue
+            choice = recorded.get(activity_id, NO_CHOICE)
+            here = form_here(every, choice.wanted, self.blobs)
+            preferred = choice.wanted or (here.quality if here else None) or self.config.download_quality()
+            wanted = choose(forms, preferred)
+            result[activity_id] = [
+                VideoForm(f.quality, f.size, f.width, f.height, f.bitrate, f.duration_ms, f.media_type,
+                          on_machine=self.blobs.path_for(f.sha256).is_file(), wanted=f is wanted)
+                for f in forms
+            ]
+        return result
 
     def fetch_plan(self, activity_ids: list[str] | None, quality: Quality | None, *,
                    named: bool) -> dict[str, Choice | None]:

@@ -130,7 +130,8 @@ def download_tip(plan: str, *, ask: bool) -> str:
 
 def forms_by_activity(services, activity_ids: list[str]) -> dict[str, list]:
     """The forms each activity offers (allowed ones, largest first): a quick local read."""
-    return {a: services.downloads.video_forms(a) for a in activity_ids}
+    found = services.downloads.video_forms_by_activity(activity_ids)
+    return {a: found.get(a, []) for a in activity_ids}
 
 
 def preferred_quality(services) -> Quality:
