@@ -471,4 +471,6 @@ def cmd_pack_import(args, services: Services) -> int:
         print(f"  Kept the newer version already here of: {', '.join(report.kept_newer)}")
     if report.withdrawn:
         print(f"  Not added, withdrawn by the provider after the pack was made: {', '.join(report.withdrawn)}")
+    for note in report.policy_notes:
+        print(f"  {note}")
     return 0

@@ -60,10 +60,12 @@ class DeploymentService:
         )
 
     def import_pack(self, path) -> ImportReport:
-        """Verify a content pack whole (hashes, the server's signature) and add it; works offline."""
+        """Verify a content pack whole (hashes, the server's signature) and add it; works offline.
+        A video's forms above the policy's maximum are not imported (the report says which)."""
         return import_pack(
             Path(path), db=self.db, store=self.blobs, server_url=self.connection.server_url,
-            policy_key=self._policy_key(), on_blob_added=self.downloads.asset_arrived,
+            policy_key=self._policy_key(), maximum=self.config.quality_maximum(),
+            on_blob_added=self.downloads.asset_arrived,
         )
 
     def _fetch_into(self, store: BlobStore, files: list[CarriedFile]) -> PrefetchReport:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cmecore import protocol
-from cmecore.renditions import QUALITY_LABELS, RANK, Choice, Quality, choose, offered
+from cmecore.renditions import QUALITY_LABELS, RANK, Choice, Quality, allowed, choose, offered
 from desktop.errors import QualityNotAllowed
 
 
@@ -70,6 +70,13 @@ def files_standing_for(asset: protocol.Asset) -> dict[str, int]:
     video (any one is enough to play it), else the asset's one file."""
     forms = offered(asset)
     return {f.sha256: f.size for f in forms} if forms else {asset.sha256: asset.size}
+
+
+def files_within(asset: protocol.Asset, maximum: Quality | None) -> dict[str, int]:
+    """sha256 -> size of the files that may stand for this asset on a machine whose policy
+    maximum is `maximum`: a video's forms within it (`allowed`), else the asset's one file."""
+    forms = offered(asset)
+    return {f.sha256: f.size for f in allowed(forms, maximum)} if forms else {asset.sha256: asset.size}
 
 
 def no_form_allowed(maximum: Quality | None) -> str:

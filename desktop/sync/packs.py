@@ -30,6 +30,9 @@ beside the blob store, by `BlobStore.ingest` with a `PackSource`). Only then are
 moved into the store and the activities written in one transaction; if that transaction
 fails, the blobs just placed are removed again. The forms imported are then on this
 computer like downloaded ones: a learner whose quality they match plays them with no download.
+A form above this computer's policy maximum (`max_download_quality`) is not imported (IT set
+it for disk or bandwidth reasons); an activity whose video the pack holds only above it is
+imported without that video, which downloads in an allowed form later. The report says both.
 
 Within a good pack, an activity is left out — and the import says so — when this computer
 holds it in a newer version, or knows the provider withdrew it after the pack was issued
@@ -46,14 +49,14 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from cmecore import protocol
 from cmecore.pack_issue import PackIssue
 from cmecore.private_files import PRIVATE_DIR
-from cmecore.renditions import RANK, Quality, offered
+from cmecore.renditions import QUALITY_LABELS, RANK, Quality, offered
 from cmecore.signatures import verify_activity, verify_pack_issue
 from desktop.cache.blobstore import BlobStore, check_free_space
 from desktop.cache.catalog_store import apply_activities, pack_skips
@@ -61,7 +64,7 @@ from desktop.cache.db import Database
 from desktop.errors import PackRefused, TransferError
 from desktop.sync.account import Account
 from desktop.sync.api import CreditServerApi
-from desktop.sync.carry import CarriedFile, carried_files, files_standing_for, no_form_allowed
+from desktop.sync.carry import CarriedFile, carried_files, files_within, no_form_allowed
 from desktop.sync.pack_manifest import (FORMAT, FORMAT_VERSION, MANIFEST, activity_model, brief, check_pack,
                                         known_keys)
 from desktop.sync.prefetch import PrefetchReport
@@ -88,6 +91,11 @@ class ImportReport:
     catalog_revision: int | None = None  # the pack's signed issue; None for a version 1 pack
     issued_at: datetime | None = None
     video_forms: list[Quality] = field(default_factory=list)  # the forms its videos came in, largest first
+    maximum: Quality | None = None  # this computer's policy maximum (max_download_quality)
+    # activity -> the forms of its videos the pack held above `maximum`: not imported
+    above_maximum: dict[str, list[Quality]] = field(default_factory=dict)
+    # activities imported without a video: it came only in forms above `maximum`
+    without_video: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -104,6 +112,23 @@ class ImportReport:
         imported = len(self.activity_ids)
         parts.append(f"{imported} imported" if parts else f"{_count(imported, 'activity', 'activities')} imported")
         return "; ".join(parts) + "."
+
+    @property
+    def policy_notes(self) -> list[str]:
+        """What this computer's policy maximum kept out, in words (empty: nothing)."""
+        if self.maximum is None or not self.above_maximum:
+            return []
+        most = QUALITY_LABELS[self.maximum]
+        notes = []
+        partly = {a: qs for a, qs in self.above_maximum.items() if a not in self.without_video}
+        if partly:
+            notes.append(f"Not imported, above this computer's policy maximum ({most}): "
+                         + "; ".join(f"the {_labels(qs)} video of {a}" for a, qs in partly.items()) + ".")
+        if self.without_video:
+            notes.append(f"Imported without their video, which the pack held only above this computer's policy "
+                         f"maximum ({most}): {', '.join(self.without_video)}. The video downloads in an allowed "
+                         "form when this computer can reach the credit server.")
+        return notes
 
 
 # ---------------------------------------------------------------- export
@@ -213,10 +238,12 @@ def _fetch_key(api: CreditServerApi, key_id: str) -> str:
 
 def import_pack(
     path: Path, *, db: Database, store: BlobStore, server_url: str | None, policy_key: str | None,
-    on_blob_added: Callable[[str], None],
+    maximum: Quality | None, on_blob_added: Callable[[str], None],
 ) -> ImportReport:
     """Works offline. `on_blob_added(sha256)` is told of each transcript and summary imported
-    (to index them for search, as if downloaded)."""
+    (to index them for search, as if downloaded). A video's forms above `maximum` (this
+    computer's policy) are checked with the pack but not imported; an activity whose video
+    the pack holds only above it is imported without that video."""
     path = Path(path)
     try:
         zf = zipfile.ZipFile(path)
@@ -232,11 +259,15 @@ def import_pack(
             revision = issue.catalog_revision if issue else None
             # The files of an activity left out (older, withdrawn) are not taken in, unless another uses them.
             skipped = pack_skips(db, activities, revision)
-            needed = {sha for a in activities if a.id not in skipped for asset in a.assets
-                      for sha in files_standing_for(asset)}
+            kept = [a for a in activities if a.id not in skipped]
+            needed = {sha for a in kept for asset in a.assets for sha in files_within(asset, maximum)}
+            above = _above_maximum(kept, blobs, needed)
             blobs = {sha: size for sha, size in blobs.items() if sha in needed}
             present = _stage_blobs(store, zf, blobs, staging, path.name)
-        return _apply(db, store, activities, blobs, present, staging, on_blob_added, issue)
+        report = _apply(db, store, activities, blobs, present, staging, on_blob_added, issue)
+        return replace(report, maximum=maximum, above_maximum={a: q for a, q in above.items()
+                                                               if a in report.activity_ids},
+                       without_video=[a for a in report.activity_ids if _without_video(a, kept, blobs)])
     except PackRefused:
         raise
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
@@ -301,8 +332,31 @@ def _apply(db: Database, store: BlobStore, activities: list[protocol.Activity], 
                         sorted(forms, key=RANK.__getitem__))
 
 
+def _above_maximum(activities: list[protocol.Activity], blobs: dict[str, int],
+                   needed: set[str]) -> dict[str, list[Quality]]:
+    """activity -> the forms of its videos the pack holds that this computer's maximum keeps out."""
+    above: dict[str, list[Quality]] = {}
+    for activity in activities:
+        out = {f.quality for asset in activity.assets for f in offered(asset)
+               if f.sha256 in blobs and f.sha256 not in needed}
+        if out:
+            above[activity.id] = sorted(out, key=RANK.__getitem__)
+    return above
+
+
+def _without_video(activity_id: str, activities: list[protocol.Activity], imported: dict[str, int]) -> bool:
+    """Whether a video of this activity has none of its forms among the files imported."""
+    activity = next(a for a in activities if a.id == activity_id)
+    return any(forms and not any(f.sha256 in imported for f in forms)
+               for forms in (offered(asset) for asset in activity.assets))
+
+
 # ---------------------------------------------------------------- helpers
 
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+def _labels(qualities: list[Quality]) -> str:
+    return " and ".join(QUALITY_LABELS[q] for q in qualities)

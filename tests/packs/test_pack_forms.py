@@ -153,3 +153,70 @@ def test_pack_export_says_which_forms_it_carried(server, tmp_path, data_dir, mon
     code, out, err = run_cli(monkeypatch, capsys, "pack", "import", str(out_file), "--data-dir", str(data_dir))
     assert code == 0, err
     assert out == "Imported 1 activities, 4 new files; videos: small, audio\n"  # the export kept none here
+
+
+def ward_with_maximum(server, fresh, no_machine_policy, maximum: str):
+    """A machine that never signed in to the server it knows, its policy naming the server's key
+    and this maximum."""
+    no_machine_policy.write_text(f'server_public_key = "{server.app.state.signing_key.public_key_b64}"\n'
+                                 f'max_download_quality = "{maximum}"\n')
+    return fresh(server_url=server.url)
+
+
+def test_forms_above_the_importing_computers_maximum_are_not_imported(talk_forms, exporter, server, fresh,
+                                                                     no_machine_policy, tmp_path):
+    """IT's maximum holds for packs too: the pack's Best video stays out, its Small and Audio
+    forms come in, and the import says which form it left out and why."""
+    report = exporter.export_pack(["talk-q"], tmp_path / "all.zip",
+                                  qualities=[Quality.best, Quality.small, Quality.audio])
+    assert pack_blobs(report.path) == {talk_forms.original_sha, talk_forms.small_sha,
+                                       talk_forms.audio_sha} | talk_forms.others
+    services = ward_with_maximum(server, fresh, no_machine_policy, "small")
+    imported = services.import_pack(report.path)
+    assert imported.activity_ids == ["talk-q"] and imported.video_forms == [Quality.small, Quality.audio]
+    assert imported.above_maximum == {"talk-q": [Quality.best]} and imported.without_video == []
+    assert imported.policy_notes == [
+        "Not imported, above this computer's policy maximum (Small): the Best video of talk-q."]
+    assert set(store_files(services.paths.blobs)) == {talk_forms.small_sha, talk_forms.audio_sha} | talk_forms.others
+    (row,) = services.library_rows()
+    assert row.media_state.value == "present" and row.video_quality is Quality.small
+
+
+def test_a_pack_holding_a_video_only_above_the_maximum_brings_the_activity_without_it(
+        talk_forms, exporter, server, fresh, no_machine_policy, tmp_path):
+    """The activity, its transcript and summary come in; the video does not, and the import
+    says so naming the maximum. Once the computer reaches the server, the Small form downloads."""
+    report = exporter.export_pack(["talk-q"], tmp_path / "best.zip", qualities=[Quality.best])
+    services = ward_with_maximum(server, fresh, no_machine_policy, "small")
+    imported = services.import_pack(report.path)
+    assert imported.activity_ids == ["talk-q"] and imported.video_forms == []
+    assert imported.above_maximum == {"talk-q": [Quality.best]} and imported.without_video == ["talk-q"]
+    assert imported.policy_notes == [
+        "Imported without their video, which the pack held only above this computer's policy maximum (Small): "
+        "talk-q. The video downloads in an allowed form when this computer can reach the credit server."]
+    assert set(store_files(services.paths.blobs)) == talk_forms.others
+    (row,) = services.library_rows()
+    assert row.media_state.value != "present" and row.video_quality is None
+
+    services.sign_in("demo", "demo")
+    server.request_log.clear()
+    services.enqueue_downloads(["talk-q"])
+    assert services.run_downloads().ok
+    assert fetched(server) == {talk_forms.small_sha}
+    (row,) = services.library_rows()
+    assert row.media_state.value == "present" and row.video_quality is Quality.small
+
+
+def test_pack_import_on_the_command_line_names_the_maximum(talk_forms, exporter, server, no_machine_policy,
+                                                          tmp_path, monkeypatch, capsys):
+    report = exporter.export_pack(["talk-q"], tmp_path / "best.zip", qualities=[Quality.best])
+    no_machine_policy.write_text(f'server_public_key = "{server.app.state.signing_key.public_key_b64}"\n'
+                                 'max_download_quality = "small"\n')
+    code, out, err = run_cli(monkeypatch, capsys, "pack", "import", str(report.path),
+                             "--data-dir", str(tmp_path / "ward"))
+    assert code == 0, err
+    assert out.splitlines() == [
+        "Imported 1 activities, 2 new files",
+        "  Imported without their video, which the pack held only above this computer's policy maximum (Small): "
+        "talk-q. The video downloads in an allowed form when this computer can reach the credit server.",
+    ]

@@ -57,3 +57,26 @@ def test_a_form_the_folder_lacks_is_downloaded_that_form_alone(server, make_serv
     assert set(store_files(data_dir / "blobs")) == {forms.audio_sha} | forms.others
     (row,) = [r for r in services.library_rows() if r.id == "talk-s"]
     assert row.video_quality is Quality.audio
+
+
+def test_a_form_in_the_folder_above_the_machines_maximum_is_not_copied(server, make_services, tmp_path, data_dir,
+                                                                      no_machine_policy):
+    """A folder filled elsewhere with the originals: a machine whose policy stops at Small
+    downloads the Small form and copies nothing above it (only the transcript and summary)."""
+    forms = add_forms(server, publish_activity(server, tmp_path / "pub", "talk-s", video_size=200_000), tmp_path / "f")
+    it = make_services(server.url, at=tmp_path / "it")
+    it.sign_in("demo", "demo")
+    share = tmp_path / "share"
+    assert it.prefetch(share, ["talk-s"], qualities=[Quality.best]).ok
+    assert set(store_files(share)) == {forms.original_sha} | forms.others
+    no_machine_policy.write_text(f'shared_content_dir = "{share}"\nmax_download_quality = "small"\n')
+    services = make_services(server.url)
+    services.sign_in("demo", "demo")
+    services.sync()
+    server.request_log.clear()
+    services.enqueue_downloads(["talk-s"])
+    assert services.run_downloads(policy=fast_policy()).ok
+    assert fetched(server) == {forms.small_sha}
+    assert set(store_files(data_dir / "blobs")) == {forms.small_sha} | forms.others
+    (row,) = [r for r in services.library_rows() if r.id == "talk-s"]
+    assert row.video_quality is Quality.small
