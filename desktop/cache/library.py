@@ -109,6 +109,13 @@ def library_rows(db: Database, blobs: BlobStore) -> list[LibraryRow]:
             for r in read_library(db.path, blobs)]
 
 
+def activity_titles(db: Database, activity_ids: list[str]) -> dict[str, str]:
+    """id -> title of these activities (those in the cache), in one read."""
+    with db.read() as session:
+        rows = session.execute(select(m.Activity.id, m.Activity.title).where(m.Activity.id.in_(activity_ids)))
+        return {activity_id: title for activity_id, title in rows}
+
+
 def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> ActivityDetail | None:
     with db.read() as session:
         a = session.get(m.Activity, activity_id)

@@ -107,6 +107,10 @@ class DownloadsService:
         here and which is wanted here (empty: no video)."""
         return self.video_plan.forms(activity_id)
 
+    def hidden_video_forms(self, activity_id: str) -> list[Quality]:
+        """The forms of this activity's video the policy's maximum hides, largest first."""
+        return self.video_plan.hidden_forms(activity_id)
+
     def video_forms_by_activity(self, activity_ids: list[str]) -> dict[str, list[VideoForm]]:
         """`video_forms` of several activities at once (an activity without a video is left out)."""
         return self.video_plan.forms_by_activity(activity_ids)

@@ -9,7 +9,8 @@ from datetime import datetime
 from cmecore.rules.availability import availability, corrected_now
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database
-from desktop.cache.library import ActivityDetail, AssetInfo, LibraryRow, activity_detail, assets_by_activity, library_rows
+from desktop.cache.library import (ActivityDetail, AssetInfo, LibraryRow, activity_detail, activity_titles,
+                                   assets_by_activity, library_rows)
 from desktop.cache.search import SearchHit, search
 from desktop.cache.server_state import clock_offset_ms
 from desktop.services.connection import Connection
@@ -28,6 +29,10 @@ class LibraryService:
 
     def activity_detail(self, activity_id: str) -> ActivityDetail | None:
         return activity_detail(self.db, self.blobs, activity_id)
+
+    def titles(self, activity_ids: list[str]) -> dict[str, str]:
+        """id -> title of these activities, in one quick local read."""
+        return activity_titles(self.db, activity_ids)
 
     def assets(self) -> dict[str, list[AssetInfo]]:
         """Every cached asset with what is on disk, by activity id."""

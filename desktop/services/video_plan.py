@@ -73,6 +73,13 @@ class VideoPlan:
             ]
         return result
 
+    def hidden_forms(self, activity_id: str) -> list[Quality]:
+        """The forms of this activity's video the policy's maximum hides, largest first (empty:
+        no maximum, nothing above it, or no video)."""
+        every = video_forms(self.db, activity_id)
+        shown = allowed(every, self.config.quality_maximum())
+        return [f.quality for f in every if f not in shown]
+
     def fetch_plan(self, activity_ids: list[str] | None, quality: Quality | None, *,
                    named: bool) -> dict[str, Choice | None]:
         """Per activity with a video, the form to fetch (None: none — a form is here, or with

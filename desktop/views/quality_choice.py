@@ -75,6 +75,27 @@ def planned(by_activity: dict[str, list], quality: Quality) -> list:
     return out
 
 
+def fetched_instead(by_activity: dict[str, list], quality: Quality) -> list[tuple[str, object]]:
+    """(activity id, form) for each activity with a video but no `quality` form allowed: the
+    form `choose` falls back to, which a Download of `quality` fetches instead."""
+    return [(a, form) for a, forms in by_activity.items()
+            if forms and (form := choose(forms, quality)) is not None and form.quality is not quality]
+
+
+def instead_text(by_activity: dict[str, list], quality: Quality, titles: dict[str, str], shown: int = 5) -> str:
+    """"2 of these 3 activities have no Small form. Fetched instead: “Sepsis”: Best · 720p · 40.0 MB;
+    …" ("" when every one has it): said before the learner confirms, so the dialog never
+    promises a form that will not come."""
+    found = fetched_instead(by_activity, quality)
+    if not found:
+        return ""
+    videos = sum(1 for forms in by_activity.values() if forms)
+    listed = "; ".join(f"“{titles.get(a, a)}”: {form_text(f)}" for a, f in found[:shown])
+    more = f"; and {len(found) - shown} more" if len(found) > shown else ""
+    return (f"{len(found)} of these {videos} activities {'has' if len(found) == 1 else 'have'} no "
+            f"{QUALITY_LABELS[quality]} form. Fetched instead: {listed}{more}.")
+
+
 def plan_text(by_activity: dict[str, list]) -> str:
     """What a Download fetches without asking: "Small · 360p · 24.0 MB" for one activity, "3
     videos, 72.0 MB in all" for several, "" when there is no video to fetch. The form is the
@@ -89,15 +110,28 @@ def plan_text(by_activity: dict[str, list]) -> str:
     return f"{len(forms)} videos, {human_bytes(sum(f.size for f in forms))} in all"
 
 
-def forms_text(forms: list) -> str:
-    """"Small · 360p · 24.0 MB on this computer; also offered: Best · 1080p · 420.0 MB, …"."""
+def forms_text(forms: list, hidden: list = ()) -> str:
+    """"Small · 360p · 24.0 MB on this computer; also offered: Audio only · 5.0 MB. Best quality
+    not offered on this computer (IT policy).": the allowed forms (VideoForm), then the forms
+    (Quality) the policy's maximum hides, if any."""
+    if not forms:
+        return (f"comes only as {_qualities(hidden)}, which is not offered on this computer (IT policy). "
+                "Ask your IT help desk if you need it.")
     here = [f for f in forms if f.on_machine]
     others = [form_text(f) + (" (coming; it replaces the one here once checked)" if f.wanted and here else "")
               for f in forms if not f.on_machine]
     if here:
         text = f"{form_text(here[0])} on this computer"
-        return f"{text}; also offered: {', '.join(others)}" if others else text
-    return f"not downloaded; offered: {', '.join(others)}"
+        text = f"{text}; also offered: {', '.join(others)}" if others else text
+    else:
+        text = f"not downloaded; offered: {', '.join(others)}"
+    if hidden:
+        text += f". {_qualities(hidden)} quality not offered on this computer (IT policy)."
+    return text
+
+
+def _qualities(qualities: list) -> str:
+    return " and ".join(QUALITY_LABELS[q] for q in qualities)
 
 
 def switch_button(parent: QWidget, forms: list, clicked) -> QPushButton:
@@ -158,7 +192,9 @@ class QualityDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, *, title: str, heading: str, choices: list[tuple[Quality, str]],
                  selected: Quality | None, note: str = "", action: str = "Download",
-                 disabled: dict[Quality, str] | None = None):
+                 disabled: dict[Quality, str] | None = None, instead: dict[Quality, str] | None = None):
+        """`instead`: per choice, what comes in place of that form for the activities that
+        lack it (shown under the choices while it is selected, and read with the choice)."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setAccessibleName(title)
@@ -170,12 +206,14 @@ class QualityDialog(QDialog):
         v = QVBoxLayout(self)
         v.addWidget(plain_label(heading, self, name=heading, selectable=False))
         disabled = disabled or {}
+        self.instead_texts = instead or {}
         for quality, text in choices:
             radio = QRadioButton(text, self)
             radio.setAccessibleName(text)
             reason = disabled.get(quality)
-            radio.setToolTip(reason or QUALITY_TIPS[quality])
-            radio.setAccessibleDescription(reason or QUALITY_TIPS[quality])
+            about = reason or " ".join(t for t in (QUALITY_TIPS[quality], self.instead_texts.get(quality)) if t)
+            radio.setToolTip(about)
+            radio.setAccessibleDescription(about)
             radio.setEnabled(reason is None)
             self.group.addButton(radio)
             self.buttons[quality] = radio
@@ -184,6 +222,10 @@ class QualityDialog(QDialog):
         start = selected if selected in enabled else (enabled[0] if enabled else None)
         if start is not None:
             self.buttons[start].setChecked(True)
+        self.instead = plain_label("", self, name="What comes instead", selectable=False)
+        v.addWidget(self.instead)
+        self._show_instead()
+        self.group.buttonToggled.connect(lambda _button, on: self._show_instead() if on else None)
         self.note = plain_label(note, self, name="About these choices", selectable=False)
         self.note.setVisible(bool(note))
         v.addWidget(self.note)
@@ -209,6 +251,11 @@ class QualityDialog(QDialog):
 
     def chosen(self) -> Quality | None:
         return next((q for q, b in self.buttons.items() if b.isChecked()), None)
+
+    def _show_instead(self) -> None:
+        text = self.instead_texts.get(self.chosen(), "")
+        self.instead.setText(text)  # a screen reader reads a label's text (and the choice's description has it)
+        self.instead.setVisible(bool(text))
 
 
 class QualityAsker(QObject):
@@ -241,17 +288,20 @@ class QualityAsker(QObject):
             choices = [(f.quality, form_text(f) + (" — on this computer" if f.on_machine else "")) for f in forms]
             heading = "Which form of the video do you want on this computer?"
             selected = next((f.quality for f in forms if f.wanted), preferred_quality(services))
+            instead = {}  # one activity: the choices are its own forms
         else:
-            choices = []
+            choices, instead = [], {}
+            titles = services.library.titles(activity_ids)
             for q in qualities:
-                plan = planned(by_activity, q)
+                plan, other = planned(by_activity, q), len(fetched_instead(by_activity, q))
                 choices.append((q, f"{QUALITY_LABELS[q]} · {human_bytes(sum(f.size for f in plan))} "
-                                   f"for {len(plan)} videos"))
+                                   f"for {len(plan)} videos" + (f" ({other} in another form)" if other else "")))
+                instead[q] = instead_text(by_activity, q, titles)
             heading = f"Which form of the videos of these {len(activity_ids)} activities do you want?"
             selected = preferred_quality(services)
         note = maximum_note(services.config.quality_maximum())
         self._open(QualityDialog(self._parent, title="Download", heading=heading, choices=choices,
-                                 selected=selected, note=note),
+                                 selected=selected, note=note, instead=instead),
                    lambda quality: then(activity_ids, quality))
 
     def switch(self, activity_id: str, then: Callable[[str, Quality], None]) -> None:

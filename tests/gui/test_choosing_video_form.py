@@ -375,3 +375,67 @@ def test_several_activities_fetch_each_its_own_form_and_the_total_is_said():
     assert [f.size for f in planned(by_activity, Quality.small)] == [8_000_000, 30_000_000, 9_000_000]
     assert plan_text(by_activity) == f"2 videos, {human_bytes(38_000_000)} in all"  # "c" has its video here
     assert plan_text({"a": by_activity["a"]}) == "Small · 360p · 7.6 MB"
+
+
+def test_several_activities_the_dialog_says_what_comes_instead_of_a_form_one_lacks(qtbot, make_services, server,
+                                                                                   tmp_path):
+    """Two activities, one without a Small form: choosing Small says, before the learner
+    confirms, which activity gets which other form (the rule's fallback), by keyboard alone,
+    and that is what is queued."""
+    from tests.support.activities import DEMO_ID
+    from tests.support.media_publish import publish_activity
+    from tests.support.renditions import add_forms
+
+    add_forms(server, publish_activity(server, tmp_path / "pub", "talk-b", video_size=200_000), tmp_path / "f",
+              kinds=("audio",))
+    services = make_services(server.url)
+    services.sign_in("demo", "demo")
+    services.sync()
+    services.update_settings(ask_quality=True)
+    downloads = DownloadsPage(services)
+    qtbot.addWidget(downloads)
+    asker = _asker(qtbot, services)
+    asker.download([DEMO_ID, "talk-b"], downloads.download_activities)
+    dialog = _focused(qtbot, asker.dialog)
+    talk_best = next(f for f in services.downloads.video_forms("talk-b") if f.quality is Quality.best)
+    instead = ("1 of these 2 activities has no Small form. Fetched instead: “Test activity talk-b”: "
+               f"Best · {human_bytes(talk_best.size)}.")
+    small = dialog.buttons[Quality.small]
+    assert small.text().endswith("for 2 videos (1 in another form)") and small.accessibleName() == small.text()
+    assert instead in small.accessibleDescription()  # read with the choice
+    assert dialog.buttons[Quality.best].text().endswith("for 2 videos")
+    assert dialog.chosen() is Quality.best and not dialog.instead.isVisibleTo(dialog)
+
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Down)
+    assert dialog.chosen() is Quality.small
+    assert dialog.instead.isVisibleTo(dialog) and dialog.instead.text() == instead
+    assert dialog.instead.accessibleDescription() == "What comes instead"
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Down)  # Audio only: both have it, nothing instead
+    assert dialog.chosen() is Quality.audio and not dialog.instead.isVisibleTo(dialog)
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Up)
+    assert dialog.instead.text() == instead
+    with qtbot.waitSignal(downloads.model.modelReset, timeout=5_000):
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(_video_jobs(services)) == 2, timeout=5_000)
+    assert {j.activity_id: j.quality for j in _video_jobs(services)} == {DEMO_ID: Quality.small,
+                                                                         "talk-b": Quality.best}
+
+
+def test_the_overview_says_which_forms_the_policy_maximum_hides(qtbot, make_services, tmp_path):
+    """Settings and the dialog say what IT's maximum leaves out; so does the Overview's Files line."""
+    from desktop.views.activity.page import ActivityPage
+
+    services = make_services(SERVER_URL, at=tmp_path / "data", policy=MAXIMUM_SMALL)
+    activity_id = install_demo_forms(services)
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.show_activity(services.activity_detail(activity_id), "physician")
+    assert _video_line(page).endswith(f"(demo video): {AUDIO} on this computer; also offered: {SMALL}. "
+                                      "Best quality not offered on this computer (IT policy).")
+
+
+def test_a_video_offered_only_above_the_maximum_says_so_on_the_files_line():
+    from desktop.views.quality_choice import forms_text
+
+    assert forms_text([], [Quality.best]) == ("comes only as Best, which is not offered on this computer "
+                                              "(IT policy). Ask your IT help desk if you need it.")

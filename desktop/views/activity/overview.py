@@ -66,6 +66,9 @@ class Overview(QScrollArea):
         self.switch_button: QPushButton | None = None
         self._missing = False  # some of the activity's files are not here
         self.forms: list = []  # the video's forms (VideoForm) shown, allowed ones, largest first
+        # The forms the policy's maximum hides (Quality), set by the page with each activity it
+        # shows (the policy does not change while the app runs): the Files line says so.
+        self.hidden_forms: list = []
         self._download_tip = DOWNLOAD_TIP  # what a Download fetches (the page says: `show_download_plan`)
 
     def show_activity(self, detail: ActivityDetail, profession: str | None, forms: list | None = None) -> None:
@@ -209,8 +212,8 @@ class Overview(QScrollArea):
             for a in d.assets:
                 title = a.title or a.kind.capitalize()
                 text = f"{title} ({a.kind}, {a.media_type}, {human_bytes(a.size)}) — {media_text(a.state)}"
-                if a.kind == "video" and self.forms:
-                    text = f"{title}: {forms_text(self.forms)}"
+                if a.kind == "video" and (self.forms or self.hidden_forms):
+                    text = f"{title}: {forms_text(self.forms, self.hidden_forms)}"
                 v.addWidget(plain_label(text, page, name=f"File: {title}"))
         else:
             v.addWidget(plain_label("This activity has no files.", page, name="Files"))

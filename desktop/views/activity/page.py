@@ -133,6 +133,7 @@ class ActivityPage(QWidget):
         self.title_label.setText(detail.title)
         self.tabs.setCurrentIndex(0)
         services = self._services()
+        self.overview.hidden_forms = services.downloads.hidden_video_forms(detail.id) if services else []
         self.overview.show_activity(detail, profession, services.downloads.video_forms(detail.id) if services else [])
         self.show_download_plan()
         self.assessment_tab.set_activity(services, detail.id)  # a fresh start (maybe another learner)
