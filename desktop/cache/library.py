@@ -16,12 +16,12 @@ from desktop.cache import models as m
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState
 from desktop.cache.db import Database
 from desktop.cache.job_state import ACTIVE_JOB_STATES
-from desktop.cache.video_forms import form_standing_in, video_choice, video_choices, video_forms, video_forms_by_activity
+from desktop.cache.video_forms import every_video_forms, form_standing_in, video_choice, video_choices
 from desktop.cache.library_snapshot import CreditOffer, LibraryRow, read_library  # noqa: F401 (re-exported)
 
 @dataclass(frozen=True)
 class AssetInfo:
-    """An asset as the activity page shows it. An activity's (first) video stands for the form
+    """An asset as the activity page shows it. Each video of an activity stands for the form
     of it here, else the one wanted (cache/video_in_use.py): its file, size and `quality`."""
 
     kind: str
@@ -88,14 +88,14 @@ def _queued_sha256s(session) -> set[str]:
 
 
 def _asset_infos(assets: list[m.Asset], blobs: BlobStore | BlobScan, queued: set[str],
-                 forms: list[Choice], wanted: Quality | None) -> tuple[AssetInfo, ...]:
-    """One activity's assets; its first video as the form standing in for it."""
-    out, video_seen = [], False
+                 videos: list[list[Choice]], wanted: Quality | None) -> tuple[AssetInfo, ...]:
+    """One activity's assets; each video as the form standing in for it (`videos`: each
+    video's forms, the original first, as `every_video_forms` gives them)."""
+    out, forms_of = [], {forms[0].sha256: forms for forms in videos}
     for x in assets:
         sha, size, media_type, url, quality = x.sha256, x.size, x.media_type, x.url, None
-        if x.kind == "video" and not video_seen:
-            video_seen = True
-            form = form_standing_in(forms, wanted, lambda s: blobs.state(s) is LocalState.present)
+        if x.kind == "video" and x.sha256 in forms_of:
+            form = form_standing_in(forms_of[x.sha256], wanted, lambda s: blobs.state(s) is LocalState.present)
             if form is not None:
                 sha, size, media_type, url, quality = form.sha256, form.size, form.media_type, form.url, form.quality
         out.append(AssetInfo(x.kind, x.title, media_type, size, sha, url, x.language, x.timed,
@@ -153,7 +153,8 @@ def activity_detail(db: Database, blobs: BlobStore, activity_id: str) -> Activit
                 )
                 for s in a.accreditation
             ),
-            assets=_asset_infos(a.assets, blobs, queued, video_forms(db, a.id), video_choice(db, a.id).wanted),
+            assets=_asset_infos(a.assets, blobs, queued, every_video_forms(db, [a.id]).get(a.id, []),
+                                video_choice(db, a.id).wanted),
         )
 
 
@@ -187,7 +188,7 @@ def assets_by_activity(db: Database, blobs: BlobStore) -> dict[str, list[AssetIn
         rows: dict[str, list[m.Asset]] = {}
         for x in session.scalars(select(m.Asset).order_by(m.Asset.activity_id, m.Asset.position)):
             rows.setdefault(x.activity_id, []).append(x)
-        forms, choices = video_forms_by_activity(db), video_choices(db)
+        forms, choices = every_video_forms(db), video_choices(db)
         return {activity_id: list(_asset_infos(assets, scan, queued, forms.get(activity_id, []),
                                                choices[activity_id].wanted if activity_id in choices else None))
                 for activity_id, assets in rows.items()}

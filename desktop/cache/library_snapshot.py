@@ -107,12 +107,16 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict[str, list[tuple]]:
 
 
 def _row(id_, title, release, termination, review, faculty, credits, assets, scan: BlobScan, queued,
-         video_forms: list[StoredForm], wanted: str | None) -> LibraryRow:
-    # The video counts by the form in use (video_in_use.py): the original's row stands for it.
-    in_use = form_in_use(video_forms, wanted, lambda sha: scan.state(sha) is LocalState.present)
-    if in_use is not None:
-        original = video_forms[0].sha256
-        assets = [(in_use.sha256, in_use.size) if sha == original else (sha, size) for sha, size in assets]
+         videos: list[list[StoredForm]], wanted: str | None) -> LibraryRow:
+    # Each video counts by its form in use (video_in_use.py): the original's row stands for it;
+    # the first video (the one played) says which form is here.
+    def present(sha: str) -> bool:
+        return scan.state(sha) is LocalState.present
+
+    in_use_of = {forms[0].sha256: form_in_use(forms, wanted, present) for forms in videos}
+    in_use = in_use_of.get(videos[0][0].sha256) if videos else None
+    assets = [(found.sha256, found.size) if (found := in_use_of.get(sha)) is not None else (sha, size)
+              for sha, size in assets]
     states = [scan.state(sha, queued=sha in queued) for sha, _size in assets]
     return LibraryRow(
         id=id_,

@@ -47,8 +47,15 @@ class VideoChoiceInfo:
 
 
 def video_forms_by_activity(db: Database, activity_ids: list[str] | None = None) -> dict[str, list[Choice]]:
-    """Each activity's video forms (its first video: the one played), largest first; an
-    activity without a video is left out. A catalog with no renditions gives the original alone."""
+    """Each activity's video forms (its first video: the one played, chosen and switched),
+    largest first; an activity without a video is left out. A catalog with no renditions
+    gives the original alone."""
+    return {activity_id: videos[0] for activity_id, videos in every_video_forms(db, activity_ids).items()}
+
+
+def every_video_forms(db: Database, activity_ids: list[str] | None = None) -> dict[str, list[list[Choice]]]:
+    """Each activity's videos in catalog order (the first is the one played), each as its
+    forms, largest first (so `forms[0]` is the original the catalog lists as the asset)."""
     with db.read() as s:
         return _forms(s, activity_ids)
 
@@ -57,14 +64,13 @@ def video_forms(db: Database, activity_id: str) -> list[Choice]:
     return video_forms_by_activity(db, [activity_id]).get(activity_id, [])
 
 
-def _forms(s: Session, activity_ids: list[str] | None) -> dict[str, list[Choice]]:
+def _forms(s: Session, activity_ids: list[str] | None) -> dict[str, list[list[Choice]]]:
     query = select(m.Asset).where(m.Asset.kind == "video").order_by(m.Asset.activity_id, m.Asset.position)
     if activity_ids is not None:
         query = query.where(m.Asset.activity_id.in_(activity_ids))
-    found: dict[str, list[Choice]] = {}
+    found: dict[str, list[list[Choice]]] = {}
     for row in s.scalars(query):
-        if row.activity_id not in found:
-            found[row.activity_id] = offered(_protocol_asset(row))
+        found.setdefault(row.activity_id, []).append(offered(_protocol_asset(row)))
     return found
 
 

@@ -43,23 +43,23 @@ def form_in_use(forms: list[StoredForm], wanted: str | None, present: Callable[[
     return by_quality.get("best") or (by_quality[order[0]] if order else None)
 
 
-def stored_forms(conn: sqlite3.Connection) -> tuple[dict[str, list[StoredForm]], dict[str, str]]:
-    """Every activity's video forms (of its first video: the one played), the original first,
-    and the quality wanted per activity, in three narrow selects."""
-    forms: dict[str, list[StoredForm]] = {}
-    first_video: dict[int, str] = {}  # asset id -> activity
+def stored_forms(conn: sqlite3.Connection) -> tuple[dict[str, list[list[StoredForm]]], dict[str, str]]:
+    """Every activity's videos in catalog order (the first is the one played), each as its
+    forms, the original first; and the quality wanted per activity (it applies to each of its
+    videos); in three narrow selects."""
+    videos: dict[str, list[list[StoredForm]]] = {}
+    by_asset: dict[int, list[StoredForm]] = {}  # asset id -> that video's forms
     for asset_id, activity_id, sha, size in conn.execute(
         "SELECT id, activity_id, sha256, size FROM assets WHERE kind = 'video' ORDER BY activity_id, position"
     ):
-        if activity_id not in forms:
-            forms[activity_id] = [StoredForm("best", sha, size)]
-            first_video[asset_id] = activity_id
+        by_asset[asset_id] = [StoredForm("best", sha, size)]
+        videos.setdefault(activity_id, []).append(by_asset[asset_id])
     for asset_id, kind, sha, size in conn.execute(
         "SELECT asset_id, kind, sha256, size FROM asset_renditions ORDER BY asset_id, position"
     ):
-        activity_id, quality = first_video.get(asset_id), QUALITY_OF_KIND.get(kind)
-        if activity_id is None or quality is None or any(f.quality == quality for f in forms[activity_id]):
-            continue  # another video's form, a kind this version does not know, or a second of one kind
-        forms[activity_id].append(StoredForm(quality, sha, size))
+        forms, quality = by_asset.get(asset_id), QUALITY_OF_KIND.get(kind)
+        if forms is None or quality is None or any(f.quality == quality for f in forms):
+            continue  # not a video's form, a kind this version does not know, or a second of one kind
+        forms.append(StoredForm(quality, sha, size))
     wanted = dict(conn.execute("SELECT activity_id, quality FROM video_choices"))
-    return forms, wanted
+    return videos, wanted

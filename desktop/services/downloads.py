@@ -125,7 +125,8 @@ class DownloadsService:
             self.queue.forget(switch.abandoned)  # an earlier switch's form, not here yet: no longer wanted
         if switch.fetch is None:
             return []
-        jobs = self.queue.enqueue([activity_id], videos={activity_id: switch.fetch})
+        jobs = self.queue.enqueue([activity_id], videos={activity_id: self.video_plan.switch_videos(activity_id,
+                                                                                              switch.fetch)})
         if self.blobs.path_for(switch.fetch.sha256).is_file():
             for sha in self.video_plan.finish_switches(switch.fetch.sha256):  # here already (a pack): done now
                 self.queue.forget(sha)

@@ -20,6 +20,7 @@ from desktop.cache.video_forms import (
     VideoChoiceInfo,
     VideoForm,
     blob_used_elsewhere,
+    every_video_forms,
     form_here,
     set_video_choice,
     video_choice,
@@ -81,35 +82,55 @@ class VideoPlan:
         return [f.quality for f in every if f not in shown]
 
     def fetch_plan(self, activity_ids: list[str] | None, quality: Quality | None, *,
-                   named: bool) -> dict[str, Choice | None]:
-        """Per activity with a video, the form to fetch (None: none — a form is here, or with
-        `named` False none is allowed); records the wanted form. With `named`, an activity
-        whose forms the policy all forbids refuses the whole request, before anything is written."""
+                   named: bool) -> dict[str, dict[str, Choice | None]]:
+        """Per activity with a video, per video (by its original's sha256, as the catalog lists
+        the asset) the form to fetch (None: none — a form is here, or with `named` False none
+        is allowed). Every video of an activity comes in the form `choose` picks for the same
+        quality; the first one's (the one played) is recorded as the wanted form. With `named`,
+        an activity whose played video's forms the policy all forbids refuses the whole
+        request, before anything is written."""
         maximum = self.config.quality_maximum()
         recorded = video_choices(self.db)
-        plan: dict[str, Choice | None] = {}
+        plan: dict[str, dict[str, Choice | None]] = {}
         record: dict[str, Quality] = {}
-        for activity_id, forms in video_forms_by_activity(self.db, activity_ids).items():
+        for activity_id, videos in every_video_forms(self.db, activity_ids).items():
             choice = recorded.get(activity_id, NO_CHOICE)
-            chosen = choose(forms, quality or choice.wanted or self.config.download_quality(), maximum)
-            if chosen is None:
-                if named:
-                    raise QualityNotAllowed(refusal(forms, maximum))
-                plan[activity_id] = None
-                continue
-            if quality is None:
-                here = form_here(allowed(forms, maximum), choice.wanted, self.blobs)
-                if here is not None:  # a form is here already (a pack, the shared folder, an earlier download)
-                    plan[activity_id] = None
-                    if choice.wanted is None:
-                        record[activity_id] = here.quality
-                    continue
-                chosen = self._in_shared_folder(allowed(forms, maximum), chosen) or chosen
-            plan[activity_id] = chosen
-            if choice.wanted is not chosen.quality:
-                record[activity_id] = chosen.quality
+            preferred = quality or choice.wanted or self.config.download_quality()
+            played = videos[0]
+            if choose(played, preferred, maximum) is None and named:
+                raise QualityNotAllowed(refusal(played, maximum))
+            plan[activity_id] = {forms[0].sha256: self._to_fetch(forms, preferred, maximum, keep_here=quality is None)
+                                 for forms in videos}
+            fetch = plan[activity_id][played[0].sha256]
+            if fetch is not None:
+                if choice.wanted is not fetch.quality:
+                    record[activity_id] = fetch.quality
+            elif choice.wanted is None and (here := form_here(allowed(played, maximum), None, self.blobs)):
+                record[activity_id] = here.quality  # a form is here already (a pack, the shared folder, a download)
         for activity_id, wanted in record.items():
             set_video_choice(self.db, activity_id, wanted, recorded.get(activity_id, NO_CHOICE).replaces)
+        return plan
+
+    def _to_fetch(self, forms: list[Choice], preferred: Quality, maximum: Quality | None, *,
+                  keep_here: bool) -> Choice | None:
+        """The form of one video to fetch for `preferred` (None: none allowed; with `keep_here`,
+        none while an allowed form is here). With `keep_here`, a form in IT's shared content
+        folder is copied rather than another one downloaded."""
+        chosen = choose(forms, preferred, maximum)
+        if chosen is None or not keep_here:
+            return chosen
+        if form_here(allowed(forms, maximum), preferred, self.blobs) is not None:
+            return None
+        return self._in_shared_folder(allowed(forms, maximum), chosen) or chosen
+
+    def switch_videos(self, activity_id: str, fetch: Choice) -> dict[str, Choice | None]:
+        """What a switch queues (`fetch_plan`'s shape): the new form of the video played; the
+        activity's other videos as a download without a named quality would (a form here stays)."""
+        videos = every_video_forms(self.db, [activity_id]).get(activity_id, [])
+        maximum = self.config.quality_maximum()
+        plan = {forms[0].sha256: self._to_fetch(forms, fetch.quality, maximum, keep_here=True) for forms in videos[1:]}
+        if videos:
+            plan[videos[0][0].sha256] = fetch
         return plan
 
     def _in_shared_folder(self, forms: list[Choice], chosen: Choice) -> Choice | None:
@@ -169,7 +190,7 @@ class VideoPlan:
 
     def files_only_in(self, activity_id: str) -> set[str]:
         """Every form of this activity's videos that no other activity uses (safe to delete)."""
-        forms = {f.sha256 for f in video_forms(self.db, activity_id)}
+        forms = {f.sha256 for video in every_video_forms(self.db, [activity_id]).get(activity_id, []) for f in video}
         own = {sha for sha in forms if not blob_used_elsewhere(self.db, sha, activity_id)}
         choice = video_choice(self.db, activity_id)
         if choice.replaces is not None and choice.wanted is not None:

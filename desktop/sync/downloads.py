@@ -54,14 +54,14 @@ class DownloadQueue:
     # ------------------------------------------------------------ what to fetch
 
     def enqueue(self, activity_ids: Iterable[str] | None = None,
-                videos: Mapping[str, Choice | None] | None = None) -> list[JobInfo]:
+                videos: Mapping[str, Mapping[str, Choice | None]] | None = None) -> list[JobInfo]:
         """Queue every asset of these activities (None: all) that is not stored yet.
 
-        `videos`: per activity, the form of its (first) video to fetch instead of the
-        original, or None to fetch no video (a form is here already, or none is allowed);
-        an activity not in it gets the original. Jobs that failed, were paused or cancelled
-        are queued again with a fresh count of attempts; an asset already present gets no
-        job. Returns the jobs now waiting.
+        `videos`: per activity, per video (by the sha256 of the original, as the asset
+        lists it) the form to fetch instead of the original, or None to fetch none (a form
+        is here already, or none is allowed); a video not in it gets the original. Jobs
+        that failed, were paused or cancelled are queued again with a fresh count of
+        attempts; an asset already present gets no job. Returns the jobs now waiting.
         """
         now = utcnow()
         wanted = None if activity_ids is None else list(dict.fromkeys(activity_ids))
@@ -78,17 +78,15 @@ class DownloadQueue:
                     )
                 query = query.where(m.Asset.activity_id.in_(wanted))
             jobs = {j.sha256: j for j in s.scalars(select(m.DownloadJob))}
-            first_video: set[str] = set()
             for row in s.scalars(query):
                 asset = _Wanted(row.activity_id, row.kind, row.sha256, row.url, row.size,
                                 Quality.best.value if row.kind == "video" else None)
-                if row.kind == "video" and row.activity_id not in first_video:
-                    first_video.add(row.activity_id)
-                    if videos is not None and row.activity_id in videos:
-                        form = videos[row.activity_id]
-                        if form is None:
-                            continue
-                        asset = _Wanted(row.activity_id, row.kind, form.sha256, form.url, form.size, form.quality.value)
+                forms = videos.get(row.activity_id, {}) if videos is not None and row.kind == "video" else {}
+                if row.sha256 in forms:
+                    form = forms[row.sha256]
+                    if form is None:
+                        continue
+                    asset = _Wanted(row.activity_id, row.kind, form.sha256, form.url, form.size, form.quality.value)
                 present = self.blobs.path_for(asset.sha256).is_file()
                 job = jobs.get(asset.sha256)
                 if present:

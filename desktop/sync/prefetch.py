@@ -22,7 +22,7 @@ from sqlalchemy import select
 from desktop.cache import models as m
 from desktop.cache.blobstore import BlobStore, TransferInterrupted
 from desktop.cache.db import Database
-from desktop.cache.video_forms import video_forms_by_activity
+from desktop.cache.video_forms import every_video_forms
 from cmecore.renditions import Quality
 from desktop.errors import TransferError, UnknownActivity
 from desktop.sync.account import Account
@@ -132,16 +132,18 @@ def _targets(db: Database, server_url: str, activity_ids: list[str] | None, qual
         if activity_ids is not None:
             query = query.where(m.Asset.activity_id.in_(activity_ids))
         assets = [CarriedFile(a.activity_id, a.sha256, a.size, a.url, a.kind) for a in s.scalars(query)]
-    videos = video_forms_by_activity(db, activity_ids)  # each activity's video forms, largest first
+    # each video's forms, largest first (the original, which the asset row names, first)
+    videos = {(activity_id, forms[0].sha256): forms
+              for activity_id, every in every_video_forms(db, activity_ids).items() for forms in every}
     seen: set[str] = set()
     out: list[CarriedFile] = []
     failures: list[PrefetchFailure] = []
     for a in assets:
-        forms = videos.get(a.activity_id, [])
-        if a.kind == "video" and forms and forms[0].sha256 == a.sha256:  # the video played, in its forms
+        forms = videos.get((a.activity_id, a.sha256)) if a.kind == "video" else None
+        if forms:  # every video of the activity, in the forms carried
             files = [CarriedFile(a.activity_id, f.sha256, f.size, f.url, a.kind, f.quality)
                      for f in carried_forms(forms, qualities, maximum)]
-        else:  # a transcript, a summary (or a second video: its original)
+        else:  # a transcript, a summary
             files = [a]
         if not files:
             failures.append(PrefetchFailure(a.activity_id, a.kind, a.sha256, no_form_allowed(maximum)))

@@ -29,10 +29,12 @@ def generated_bytes(size: int, seed: int) -> bytes:
 
 
 def publish_activity(server, folder: Path, activity_id: str, *, video_size: int = 1_000_000,
-                     seed: int = 1, video: bytes | None = None, transcript: bytes | None = None) -> Published:
+                     seed: int = 1, video: bytes | None = None, transcript: bytes | None = None,
+                     second_video: bytes | None = None) -> Published:
     """Publish an activity with a generated video (random bytes), a transcript (WebVTT: one
-    cue "Hello from <id>." unless given) and a summary. The video is published as is
-    (`videos_as_is`): random bytes are no video, and these tests fetch bytes, not pictures."""
+    cue "Hello from <id>." unless given) and a summary (and, given `second_video`, a second
+    video asset after them). The videos are published as is (`videos_as_is`): random bytes
+    are no video, and these tests fetch bytes, not pictures."""
     folder.mkdir(parents=True, exist_ok=True)
     video = video if video is not None else generated_bytes(video_size, seed)
     if transcript is None:
@@ -49,6 +51,9 @@ def publish_activity(server, folder: Path, activity_id: str, *, video_size: int 
         {"path": "talk.vtt", "kind": "transcript", "title": "Transcript", "timed": True},
         {"path": "summary.md", "kind": "summary", "title": "Summary"},
     ]
+    if second_video is not None:
+        (folder / "second.mp4").write_bytes(second_video)
+        doc["assets"].append({"path": "second.mp4", "kind": "video", "title": "Second video"})
     (folder / "activity.json").write_text(json.dumps(doc), encoding="utf-8")
     server.publish(folder, videos_as_is=True)
     return Published(

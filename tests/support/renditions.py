@@ -23,6 +23,7 @@ class Forms:
     pub: Published
     small: bytes
     audio: bytes
+    video_sha: str | None = None  # the video given the forms (None: the activity's first)
 
     @property
     def small_sha(self) -> str:
@@ -34,7 +35,7 @@ class Forms:
 
     @property
     def original_sha(self) -> str:
-        return self.pub.video_sha
+        return self.video_sha or self.pub.video_sha
 
     @property
     def others(self) -> set[str]:
@@ -43,9 +44,10 @@ class Forms:
 
 
 def add_forms(server, pub: Published, folder, *, small_size: int = 40_000, audio_size: int = 9_000,
-              kinds: tuple[str, ...] = ("small", "audio")) -> Forms:
-    """Give `pub`'s video the forms `kinds` (a new catalog revision; sync after this)."""
-    small, audio = generated_bytes(small_size, 101), generated_bytes(audio_size, 102)
+              kinds: tuple[str, ...] = ("small", "audio"), video: int = 0) -> Forms:
+    """Give `pub`'s video (its `video`th, from 0) the forms `kinds` (a new catalog revision;
+    sync after this)."""
+    small, audio = generated_bytes(small_size, 101 + 10 * video), generated_bytes(audio_size, 102 + 10 * video)
     folder.mkdir(parents=True, exist_ok=True)
     db, store = server.app.state.db, server.app.state.media
     renditions = []
@@ -62,7 +64,7 @@ def add_forms(server, pub: Published, folder, *, small_size: int = 40_000, audio
                 "width": size[0] if size else None, "height": size[1] if size else None, "bitrate": 300_000,
             })
         doc = json.loads(s.get(ActivityRecord, pub.activity_id).json_text)
-    video = next(a for a in doc["assets"] if a["kind"] == "video")
-    video["renditions"] = renditions
+    asset = [a for a in doc["assets"] if a["kind"] == "video"][video]
+    asset["renditions"] = renditions
     server.inject_raw_activity(pub.activity_id, json.dumps(doc))
-    return Forms(pub, small, audio)
+    return Forms(pub, small, audio, asset["sha256"] if video else None)

@@ -209,10 +209,11 @@ class Overview(QScrollArea):
 
         v.addWidget(section_heading("Files", page))
         if d.assets:
+            played = next((a for a in d.assets if a.kind == "video"), None)  # the forms are this video's
             for a in d.assets:
                 title = a.title or a.kind.capitalize()
                 text = f"{title} ({a.kind}, {a.media_type}, {human_bytes(a.size)}) — {media_text(a.state)}"
-                if a.kind == "video" and (self.forms or self.hidden_forms):
+                if a is played and (self.forms or self.hidden_forms):
                     text = f"{title}: {forms_text(self.forms, self.hidden_forms)}"
                 v.addWidget(plain_label(text, page, name=f"File: {title}"))
         else:
