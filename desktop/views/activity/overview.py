@@ -66,9 +66,7 @@ class Overview(QScrollArea):
         self.switch_button: QPushButton | None = None
         self._missing = False  # some of the activity's files are not here
         self.forms: list = []  # the video's forms (VideoForm) shown, allowed ones, largest first
-        # The forms the policy's maximum hides (Quality), set by the page with each activity it
-        # shows (the policy does not change while the app runs): the Files line says so.
-        self.hidden_forms: list = []
+        self.hidden_forms: list = []  # forms the policy's maximum hides (Quality): the page sets them
         self._download_tip = DOWNLOAD_TIP  # what a Download fetches (the page says: `show_download_plan`)
 
     def show_activity(self, detail: ActivityDetail, profession: str | None, forms: list | None = None) -> None:
