@@ -12,11 +12,8 @@ of the certificate's public verification page (segno), whose address is printed 
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from cmecore.protocol import CertificateRecord, Profession, Signatory
@@ -89,49 +86,6 @@ def certificate_text(cert: CertificateRecord, verify_url: str) -> CertificateTex
         verify=f"Verify this certificate at {verify_url} (or scan the QR code)",
         verify_url=verify_url,
     )
-
-
-# ---------------------------------------------------------------- fonts
-
-# DejaVu (Debian's fonts-dejavu-core, which fontconfig pulls in) has serif, sans, bold and
-# italic, and covers names in most scripts. Elsewhere one Unicode font serves every style;
-# failing that, the PDF core fonts, which hold Latin-1 only (other characters transliterated).
-_DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
-_DEJAVU = {("serif", ""): "DejaVuSerif.ttf", ("serif", "B"): "DejaVuSerif-Bold.ttf",
-           ("serif", "I"): "DejaVuSerif-Italic.ttf", ("sans", ""): "DejaVuSans.ttf",
-           ("sans", "B"): "DejaVuSans-Bold.ttf", ("sans", "I"): "DejaVuSans-Oblique.ttf"}
-_SINGLE_FONTS = ("/Library/Fonts/Arial Unicode.ttf", "C:/Windows/Fonts/arial.ttf")
-
-
-@lru_cache(maxsize=1)
-def _font_files() -> dict[tuple[str, str], str]:
-    """(family, style) -> font file; empty: use the core fonts."""
-    for folder in _DEJAVU_DIRS:
-        files = {key: str(Path(folder) / name) for key, name in _DEJAVU.items()}
-        if all(Path(f).is_file() for f in files.values()):
-            return files
-    for single in _SINGLE_FONTS:
-        if Path(single).is_file():
-            return {key: single for key in _DEJAVU}
-    return {}
-
-
-_LATIN1_SWAPS = {"\u2122": "(TM)", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
-                 "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u00a0": " ", "\u0141": "L", "\u0142": "l",
-                 "\u0110": "D", "\u0111": "d", "\u0152": "OE", "\u0153": "oe", "\u0131": "i"}
-
-
-def latin1(text: str) -> str:
-    out = []
-    for ch in text:
-        ch = _LATIN1_SWAPS.get(ch, ch)
-        try:
-            ch.encode("latin-1")
-            out.append(ch)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
-            out.append(base or "?")
-    return "".join(out)
 
 
 # ---------------------------------------------------------------- layout
@@ -335,10 +289,14 @@ def _layout(page: _Page, t: CertificateText, scale: float, draw: bool, y: float 
     return y - start
 
 
-def render_pdf(cert: CertificateRecord, verify_url: str) -> bytes:
+def render_pdf(cert: CertificateRecord, verify_url: str, *, fonts_from_files: bool = False) -> bytes:
     """One landscape Letter page; `verify_url` is the absolute address of the certificate's
-    public verification page (printed, and QR-coded)."""
+    public verification page (printed, and QR-coded). The fonts are the ones this process
+    already parsed (creditserver.certificate_fonts); `fonts_from_files` has fpdf2 parse them
+    from their files for this PDF alone, as it does by itself (tests compare the two)."""
     from fpdf import FPDF  # deferred: start-up speed; fpdf2 is slow to import and only certificate PDFs need it
+
+    from . import certificate_fonts as fonts  # deferred: it imports fpdf2 and fontTools
 
     t = certificate_text(cert, verify_url)
     pdf = FPDF(orientation="landscape", unit="mm", format="Letter")
@@ -346,13 +304,16 @@ def render_pdf(cert: CertificateRecord, verify_url: str) -> bytes:
     pdf.set_author(" and ".join(t.providers))
     pdf.set_creator("CME Offline reference credit server")
     pdf.set_auto_page_break(False)
-    files = _font_files()
-    if files:
-        for (family, style), path in files.items():
+    faces = {}
+    if fonts_from_files:
+        for (family, style), path in fonts.font_files().items():
             pdf.add_font(family, style, path)
+    else:
+        faces = fonts.add_fonts(pdf)
+    if fonts.font_files():
         page = _Page(pdf, str, {"serif": "serif", "sans": "sans"})
     else:
-        page = _Page(pdf, latin1, {"serif": "times", "sans": "helvetica"})
+        page = _Page(pdf, fonts.latin1, {"serif": "times", "sans": "helvetica"})
     page.qr = (qr_png(verify_url), verify_url)
     pdf.add_page()
     page.frame()
@@ -364,4 +325,5 @@ def render_pdf(cert: CertificateRecord, verify_url: str) -> bytes:
         pdf.set_margins(page.left, page.top)
         pdf.set_auto_page_break(True, margin=page.top)
     _layout(page, t, scale, draw=True, y=page.top + max(available - height, 0) / 2)
+    fonts.attach_outlines(pdf, faces)
     return bytes(pdf.output())
