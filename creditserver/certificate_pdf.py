@@ -11,7 +11,6 @@ of the certificate's public verification page (segno), whose address is printed 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -126,17 +125,11 @@ _QR_BORDER = 4  # modules of white around the code, as ISO/IEC 18004 asks
 
 
 def qr_code(url: str) -> Any:
-    """The QR code of `url` (a segno QRCode: `.matrix` for tests), error correction level M."""
+    """The QR code of `url` (a segno QRCode: `.matrix`, rows of modules, 1 dark), error
+    correction level M."""
     import segno  # deferred: start-up speed; only certificate PDFs need it
 
     return segno.make(url, error="m", micro=False)
-
-
-def qr_png(url: str) -> bytes:
-    """`qr_code(url)` as a black-and-white PNG, 8 pixels a module, with its quiet zone."""
-    out = io.BytesIO()
-    qr_code(url).save(out, kind="png", scale=8, border=_QR_BORDER)
-    return out.getvalue()
 
 
 class _Page:
@@ -144,7 +137,7 @@ class _Page:
 
     def __init__(self, pdf: Any, fix: Callable[[str], str], families: dict[str, str]):
         self.pdf, self.fix, self.families = pdf, fix, families
-        self.qr: tuple[bytes, str] | None = None  # (PNG, URL) of the verification page's QR code
+        self.qr: tuple[Any, str] | None = None  # (qr_code, URL) of the verification page
         self.left = 26.0
         self.width = pdf.w - 2 * self.left
         self.top, self.bottom = 19.0, pdf.h - 19.0
@@ -200,11 +193,28 @@ class _Page:
         self.pdf.set_char_spacing(block.spacing * scale)
 
     def draw_qr(self, x: float, y: float) -> None:
-        """The verification QR code, QR_SIZE square from (x, y); a link to its URL too."""
-        if self.qr is not None:
-            png, url = self.qr
-            self.pdf.image(io.BytesIO(png), x=x, y=y, w=QR_SIZE, h=QR_SIZE, link=url,
-                           alt_text=f"QR code of {url}")
+        """The verification QR code, QR_SIZE square from (x, y) with its quiet zone, each run
+        of dark modules in a row a filled rectangle, and a link to its URL over it. Drawn,
+        not placed as an image: fpdf2 needs Pillow for images, which the packaged app leaves
+        out (packaging/cme-offline.spec)."""
+        if self.qr is None:
+            return
+        code, url = self.qr
+        rows = [list(row) for row in code.matrix]
+        module = QR_SIZE / (len(rows) + 2 * _QR_BORDER)
+        self.pdf.set_fill_color(0, 0, 0)
+        for r, row in enumerate(rows):
+            c = 0
+            while c < len(row):
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                if c > start:
+                    self.pdf.rect(x + (_QR_BORDER + start) * module, y + (_QR_BORDER + r) * module,
+                                  (c - start) * module, module, style="F")
+                else:
+                    c += 1
+        self.pdf.link(x, y, QR_SIZE, QR_SIZE, url, alt_text=f"QR code of {url}")
 
     def frame(self) -> None:
         pdf = self.pdf
@@ -314,7 +324,7 @@ def render_pdf(cert: CertificateRecord, verify_url: str, *, fonts_from_files: bo
         page = _Page(pdf, str, {"serif": "serif", "sans": "sans"})
     else:
         page = _Page(pdf, fonts.latin1, {"serif": "times", "sans": "helvetica"})
-    page.qr = (qr_png(verify_url), verify_url)
+    page.qr = (qr_code(verify_url), verify_url)
     pdf.add_page()
     page.frame()
     available = page.bottom - page.top

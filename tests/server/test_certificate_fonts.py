@@ -1,14 +1,18 @@
 """Certificate PDFs with fonts parsed once per process (creditserver/certificate_fonts.py):
 the same bytes as fpdf2 makes parsing the fonts anew for each PDF, fonts still embedded as
-subsets, text still extractable, and renders on several threads at once unharmed."""
+subsets, text still extractable, and renders on several threads at once unharmed; and
+certificates need no Pillow (the packaged app has none)."""
 
 from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from fontTools import ttLib
@@ -97,3 +101,17 @@ def test_certificates_rendered_on_several_threads_at_once_are_each_whole():
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = [without_dates(pdf) for pdf in pool.map(lambda c: render_pdf(c, VERIFY), certs)]
     assert together == alone
+
+
+def test_a_certificate_renders_without_pillow_as_in_the_packaged_app():
+    """packaging/cme-offline.spec leaves Pillow out; fpdf2 needs it only for images, so the
+    QR code is drawn, not placed as a picture (its scan: tests/server/test_verify_page.py)."""
+    script = ("import sys; sys.modules['PIL'] = None  # what the packaged app's excludes leave\n"
+              "from tests.server.test_certificate_fonts import VERIFY, record\n"
+              "from creditserver.certificate_pdf import render_pdf\n"
+              "sys.stdout.buffer.write(render_pdf(record('Dana Demo'), VERIFY))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=300,
+                          cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.startswith(b"%PDF-") and "Dana Demo, MD" in pdf_text(done.stdout)
+    assert b"/Subtype /Image" not in done.stdout
