@@ -11,12 +11,8 @@ of the certificate's public verification page (segno), whose address is printed 
 
 from __future__ import annotations
 
-import io
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from cmecore.protocol import CertificateRecord, Profession, Signatory
@@ -91,49 +87,6 @@ def certificate_text(cert: CertificateRecord, verify_url: str) -> CertificateTex
     )
 
 
-# ---------------------------------------------------------------- fonts
-
-# DejaVu (Debian's fonts-dejavu-core, which fontconfig pulls in) has serif, sans, bold and
-# italic, and covers names in most scripts. Elsewhere one Unicode font serves every style;
-# failing that, the PDF core fonts, which hold Latin-1 only (other characters transliterated).
-_DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
-_DEJAVU = {("serif", ""): "DejaVuSerif.ttf", ("serif", "B"): "DejaVuSerif-Bold.ttf",
-           ("serif", "I"): "DejaVuSerif-Italic.ttf", ("sans", ""): "DejaVuSans.ttf",
-           ("sans", "B"): "DejaVuSans-Bold.ttf", ("sans", "I"): "DejaVuSans-Oblique.ttf"}
-_SINGLE_FONTS = ("/Library/Fonts/Arial Unicode.ttf", "C:/Windows/Fonts/arial.ttf")
-
-
-@lru_cache(maxsize=1)
-def _font_files() -> dict[tuple[str, str], str]:
-    """(family, style) -> font file; empty: use the core fonts."""
-    for folder in _DEJAVU_DIRS:
-        files = {key: str(Path(folder) / name) for key, name in _DEJAVU.items()}
-        if all(Path(f).is_file() for f in files.values()):
-            return files
-    for single in _SINGLE_FONTS:
-        if Path(single).is_file():
-            return {key: single for key in _DEJAVU}
-    return {}
-
-
-_LATIN1_SWAPS = {"\u2122": "(TM)", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
-                 "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u00a0": " ", "\u0141": "L", "\u0142": "l",
-                 "\u0110": "D", "\u0111": "d", "\u0152": "OE", "\u0153": "oe", "\u0131": "i"}
-
-
-def latin1(text: str) -> str:
-    out = []
-    for ch in text:
-        ch = _LATIN1_SWAPS.get(ch, ch)
-        try:
-            ch.encode("latin-1")
-            out.append(ch)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
-            out.append(base or "?")
-    return "".join(out)
-
-
 # ---------------------------------------------------------------- layout
 
 PT = 0.3528  # mm per point
@@ -172,17 +125,11 @@ _QR_BORDER = 4  # modules of white around the code, as ISO/IEC 18004 asks
 
 
 def qr_code(url: str) -> Any:
-    """The QR code of `url` (a segno QRCode: `.matrix` for tests), error correction level M."""
+    """The QR code of `url` (a segno QRCode: `.matrix`, rows of modules, 1 dark), error
+    correction level M."""
     import segno  # deferred: start-up speed; only certificate PDFs need it
 
     return segno.make(url, error="m", micro=False)
-
-
-def qr_png(url: str) -> bytes:
-    """`qr_code(url)` as a black-and-white PNG, 8 pixels a module, with its quiet zone."""
-    out = io.BytesIO()
-    qr_code(url).save(out, kind="png", scale=8, border=_QR_BORDER)
-    return out.getvalue()
 
 
 class _Page:
@@ -190,7 +137,7 @@ class _Page:
 
     def __init__(self, pdf: Any, fix: Callable[[str], str], families: dict[str, str]):
         self.pdf, self.fix, self.families = pdf, fix, families
-        self.qr: tuple[bytes, str] | None = None  # (PNG, URL) of the verification page's QR code
+        self.qr: tuple[Any, str] | None = None  # (qr_code, URL) of the verification page
         self.left = 26.0
         self.width = pdf.w - 2 * self.left
         self.top, self.bottom = 19.0, pdf.h - 19.0
@@ -246,11 +193,28 @@ class _Page:
         self.pdf.set_char_spacing(block.spacing * scale)
 
     def draw_qr(self, x: float, y: float) -> None:
-        """The verification QR code, QR_SIZE square from (x, y); a link to its URL too."""
-        if self.qr is not None:
-            png, url = self.qr
-            self.pdf.image(io.BytesIO(png), x=x, y=y, w=QR_SIZE, h=QR_SIZE, link=url,
-                           alt_text=f"QR code of {url}")
+        """The verification QR code, QR_SIZE square from (x, y) with its quiet zone, each run
+        of dark modules in a row a filled rectangle, and a link to its URL over it. Drawn,
+        not placed as an image: fpdf2 needs Pillow for images, which the packaged app leaves
+        out (packaging/cme-offline.spec)."""
+        if self.qr is None:
+            return
+        code, url = self.qr
+        rows = [list(row) for row in code.matrix]
+        module = QR_SIZE / (len(rows) + 2 * _QR_BORDER)
+        self.pdf.set_fill_color(0, 0, 0)
+        for r, row in enumerate(rows):
+            c = 0
+            while c < len(row):
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                if c > start:
+                    self.pdf.rect(x + (_QR_BORDER + start) * module, y + (_QR_BORDER + r) * module,
+                                  (c - start) * module, module, style="F")
+                else:
+                    c += 1
+        self.pdf.link(x, y, QR_SIZE, QR_SIZE, url, alt_text=f"QR code of {url}")
 
     def frame(self) -> None:
         pdf = self.pdf
@@ -335,10 +299,14 @@ def _layout(page: _Page, t: CertificateText, scale: float, draw: bool, y: float 
     return y - start
 
 
-def render_pdf(cert: CertificateRecord, verify_url: str) -> bytes:
+def render_pdf(cert: CertificateRecord, verify_url: str, *, fonts_from_files: bool = False) -> bytes:
     """One landscape Letter page; `verify_url` is the absolute address of the certificate's
-    public verification page (printed, and QR-coded)."""
+    public verification page (printed, and QR-coded). The fonts are the ones this process
+    already parsed (creditserver.certificate_fonts); `fonts_from_files` has fpdf2 parse them
+    from their files for this PDF alone, as it does by itself (tests compare the two)."""
     from fpdf import FPDF  # deferred: start-up speed; fpdf2 is slow to import and only certificate PDFs need it
+
+    from . import certificate_fonts as fonts  # deferred: it imports fpdf2 and fontTools
 
     t = certificate_text(cert, verify_url)
     pdf = FPDF(orientation="landscape", unit="mm", format="Letter")
@@ -346,14 +314,17 @@ def render_pdf(cert: CertificateRecord, verify_url: str) -> bytes:
     pdf.set_author(" and ".join(t.providers))
     pdf.set_creator("CME Offline reference credit server")
     pdf.set_auto_page_break(False)
-    files = _font_files()
-    if files:
-        for (family, style), path in files.items():
+    faces = {}
+    if fonts_from_files:
+        for (family, style), path in fonts.font_files().items():
             pdf.add_font(family, style, path)
+    else:
+        faces = fonts.add_fonts(pdf)
+    if fonts.font_files():
         page = _Page(pdf, str, {"serif": "serif", "sans": "sans"})
     else:
-        page = _Page(pdf, latin1, {"serif": "times", "sans": "helvetica"})
-    page.qr = (qr_png(verify_url), verify_url)
+        page = _Page(pdf, fonts.latin1, {"serif": "times", "sans": "helvetica"})
+    page.qr = (qr_code(verify_url), verify_url)
     pdf.add_page()
     page.frame()
     available = page.bottom - page.top
@@ -364,4 +335,5 @@ def render_pdf(cert: CertificateRecord, verify_url: str) -> bytes:
         pdf.set_margins(page.left, page.top)
         pdf.set_auto_page_break(True, margin=page.top)
     _layout(page, t, scale, draw=True, y=page.top + max(available - height, 0) / 2)
+    fonts.attach_outlines(pdf, faces)
     return bytes(pdf.output())

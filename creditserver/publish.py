@@ -140,12 +140,14 @@ def _content_hash(activity_doc: dict[str, Any]) -> str:
 
 
 def publish_folder(db: Database, store: MediaStore, folder: Path, *, allow_expired: bool = False,
-                   videos_as_is: bool = False) -> PublishResult:
+                   videos_as_is: bool = False, fields: dict[str, Any] | None = None) -> PublishResult:
     """Publish the folder's activity; PublishError names the field and the rule it breaks
     (publish_checks.py) or the video that cannot be played. `allow_expired`: publish it even
     if its termination has passed. `videos_as_is`: publish each video as given, unchecked
-    and without renditions (a format PyAV cannot decode; tests' stand-in bytes)."""
+    and without renditions (a format PyAV cannot decode; tests' stand-in bytes). `fields`:
+    top-level fields set over activity.json's (the demo's dates, set when it is loaded)."""
     doc, files = load_folder(folder)
+    doc.update(fields or {})
     raw_assets = doc.get("assets", [])
     videos: dict[int, Forms] = {}
 

@@ -13,7 +13,7 @@ import pytest
 
 from desktop.errors import InvalidResponse, ServerFailed, ServerUnreachable, CmeError
 from tests.faults.checks import cached_versions, catalog_snapshot, sqlite_problems
-from tests.support.activities import DEMO_ID
+from tests.support.activities import DEMO_ID, copy_demo_folder
 from tests.support.media_publish import publish_activity
 
 
@@ -30,16 +30,7 @@ def behind_proxy(server, proxy, make_services, tmp_path):
 
 
 def _republish_demo_with_title(server, folder, title):
-    import shutil
-
-    from creditserver.demo import DEMO_FOLDER
-
-    shutil.copytree(DEMO_FOLDER, folder)
-    doc = json.loads((folder / "activity.json").read_text(encoding="utf-8"))
-    doc.pop("version", None)
-    doc["title"] = title
-    (folder / "activity.json").write_text(json.dumps(doc), encoding="utf-8")
-    server.publish(folder)
+    server.publish(copy_demo_folder(folder, title=title))
 
 
 def server_catalog(server) -> dict[str, int]:

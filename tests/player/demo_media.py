@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cmecore import protocol
@@ -24,7 +24,9 @@ SERVER_URL = "http://127.0.0.1:9"
 
 
 def demo_activity(**overrides) -> tuple[protocol.Activity, dict[str, Path]]:
-    """The demo activity as the catalog would carry it, and {sha256: file}."""
+    """The demo activity as the catalog would carry it (with the dates a demo server sets
+    today), and {sha256: file}."""
+    from creditserver.demo import demo_dates
     from creditserver.publish import EXTENSIONS, load_folder
 
     doc, files = load_folder(DEMO_FOLDER)
@@ -39,7 +41,8 @@ def demo_activity(**overrides) -> tuple[protocol.Activity, dict[str, Path]]:
                        "url": f"/api/v1/media/{sha}"})
         by_sha[sha] = path
     body = {k: v for k, v in doc.items() if k not in ("assets", "version")}
-    activity = protocol.Activity.model_validate({"version": 1, **body, "assets": assets, **overrides})
+    dates = demo_dates(datetime.now(UTC).date()).fields()
+    activity = protocol.Activity.model_validate({"version": 1, **body, **dates, "assets": assets, **overrides})
     return activity, by_sha
 
 

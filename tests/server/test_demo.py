@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime, timedelta
 
 import av
 import pytest
 
-from creditserver.demo import DEMO_ACTIVITY_ID, DEMO_FOLDER
+from creditserver.demo import DEMO_ACTIVITY_ID, DEMO_FOLDER, KEPT_WHILE_DAYS_LEFT, demo_dates, load_demo
 from cmecore.protocol import Catalog
+from cmecore.rules.availability import availability, last_day
+from tests.support.activities import today
 
 from .conftest import bearer, client_for, sign_in
 
@@ -36,7 +39,8 @@ def test_demo_activity_carries_the_front_matter_the_rules_require(demo_activity)
     assert {d.role for d in a.disclosures} >= {"faculty", "planner"} and all(d.mitigated for d in a.disclosures)
     assert a.off_label_statement and a.commercial_support
     assert len(a.objectives) == 3 and all(2 <= len(o.children) <= 3 for o in a.objectives)
-    assert (str(a.release_date), str(a.review_date), str(a.termination_date)) == ("2026-01-15", "2026-06-01", "2027-12-31")
+    dates = demo_dates(today())  # set when the server loaded it, from that day
+    assert (a.release_date, a.review_date, a.termination_date) == (dates.release, dates.review, dates.termination)
     by_profession = {s.profession: s for s in a.accreditation}
     assert set(by_profession) == {"physician", "physician_assistant", "nurse_practitioner", "nurse", "pharmacist"}
     assert by_profession["physician"].max_credits == 0.5
@@ -47,6 +51,46 @@ def test_demo_activity_carries_the_front_matter_the_rules_require(demo_activity)
     assert by_profession["nurse"].contact_hours == 0.5
     assert a.transcript_machine_generated is True
     assert a.participation.min_watched_share == 0.8
+
+
+def _ever(start: date, days: int):
+    return (start + timedelta(days=n) for n in range(days))
+
+
+def test_the_demo_runs_whatever_day_a_server_loads_it():
+    """Released some months before, reviewed since, ending a year or more ahead within the
+    3-year enduring limit; the same day gives the same dates (every day of five years, leap
+    days and year ends included)."""
+    for day in _ever(date(2027, 12, 1), 5 * 366):
+        d = demo_dates(day)
+        assert d == demo_dates(day)
+        assert d.release.day == 1 and 120 <= (day - d.release).days <= 153, day  # 4 months before this month's first
+        assert d.release < d.review <= day, day
+        assert last_day(d.release, d.review, d.termination) == d.termination >= day + timedelta(days=2 * 365 - 31), day
+        assert availability(d.release, d.review, d.termination, datetime(day.year, day.month, day.day, 12, tzinfo=UTC)).available, day
+
+
+def _catalog_entry(server):
+    with client_for(server) as client:
+        [activity] = Catalog.model_validate_json(client.get("/catalog", headers=bearer(sign_in(client))).content).activities
+    return activity
+
+
+def test_a_demo_server_keeps_its_dates_while_a_year_is_left_then_moves_them_on(server):
+    """A restart on a later day publishes nothing new (no new version: the learner's
+    acknowledged disclosures stand) until the demo has less than a year to run."""
+    db, store = server.app.state.db, server.app.state.media
+    first = _catalog_entry(server)
+    moves_on = first.termination_date - timedelta(days=KEPT_WHILE_DAYS_LEFT - 1)
+
+    load_demo(db, store, today=moves_on - timedelta(days=1))
+    assert _catalog_entry(server) == first
+
+    load_demo(db, store, today=moves_on)
+    moved = _catalog_entry(server)
+    new = demo_dates(moves_on)
+    assert (moved.release_date, moved.review_date, moved.termination_date) == (new.release, new.review, new.termination)
+    assert moved.version == first.version + 1 and moved.title == first.title
 
 
 def test_demo_assessment_and_evaluation(demo_activity):

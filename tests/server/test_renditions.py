@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import av
@@ -21,7 +20,7 @@ from creditserver.demo.prebuild import prebuild
 from creditserver.rendition_recipe import RECIPE
 from creditserver.renditions import MANIFEST_SUFFIX, file_sha256
 from creditserver.transcode import small_size
-from tests.support.activities import minimal_activity
+from tests.support.activities import copy_demo_folder, minimal_activity
 from tests.support.servers import data_options
 from tests.support.talks import speech_like, write_video
 
@@ -181,11 +180,7 @@ def test_a_rendition_is_served_in_ranges_and_refused_once_its_activity_is_withdr
 
 
 def test_a_copied_demo_folder_reuses_the_renditions_shipped_beside_its_video(server, tmp_path, capsys):
-    folder = tmp_path / "copy"
-    shutil.copytree(DEMO_FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    doc = json.loads((folder / "activity.json").read_text(encoding="utf-8"))
-    doc.update(id="demo-copy", title="A copy of the demo")
-    (folder / "activity.json").write_text(json.dumps(doc), encoding="utf-8")
+    folder = copy_demo_folder(tmp_path / "copy", id="demo-copy", title="A copy of the demo")
     assert main(["publish", *data_options(server), "--allow-expired", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "(made)" not in out and out.count("(reused)") == 2  # the demo's own publish put them in the store

@@ -22,7 +22,7 @@ def two_videos(server, tmp_path):
     pub = publish_activity(server, tmp_path / "pub", "talk-2", video_size=200_000,
                            second_video=generated_bytes(150_000, 7))
     first = add_forms(server, pub, tmp_path / "f1")
-    second = add_forms(server, pub, tmp_path / "f2", video=1, small_size=30_000, audio_size=7_000)
+    second = add_forms(server, pub, tmp_path / "f2", video=1, small=generated_bytes(30_000, 111), audio=generated_bytes(7_000, 112))
     return first, second
 
 

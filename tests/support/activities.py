@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cmecore import protocol
-from creditserver.demo import DEMO_FOLDER
+from creditserver.demo import DEMO_FOLDER, demo_dates
 
 DEMO_ID = "demo-home-bp-older-adults"
 
@@ -25,11 +27,10 @@ DEMO_ID = "demo-home-bp-older-adults"
 CORRECT = {"q1": ["b"], "q2": ["a", "b", "d"], "q3": ["c"], "q4": ["b"], "q5": ["a"]}
 WRONG = {"q1": ["a"], "q2": ["c"], "q3": ["a"], "q4": ["a"], "q5": ["b"]}
 
-# Only what the publish format requires (a nurse statement, a video and its transcript).
+# Only what the publish format requires (a nurse statement, a video and its transcript);
+# `activity_doc` adds the dates.
 MINIMAL = {
     "title": "A test activity",
-    "release_date": "2026-01-01",
-    "termination_date": "2027-01-01",
     "providers": ["Test Provider"],
     "accreditation": [
         {
@@ -53,10 +54,23 @@ def today() -> date:
 
 
 def demo_doc() -> dict[str, Any]:
-    """The demo's activity.json as published (its own dates), without its media."""
+    """The demo's activity.json as a demo server publishes it today (with the dates it sets),
+    without its media."""
     doc = json.loads((DEMO_FOLDER / "activity.json").read_text(encoding="utf-8"))
+    doc.update(demo_dates(today()).fields())
     doc["assets"] = []
     return doc
+
+
+def copy_demo_folder(folder: Path, **fields: Any) -> Path:
+    """A copy of the demo's folder, media included, to publish: its activity.json with the
+    dates a demo server sets today and `fields` over them."""
+    shutil.copytree(DEMO_FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    doc = json.loads((folder / "activity.json").read_text(encoding="utf-8"))
+    doc.update(demo_dates(today()).fields())
+    doc.update(fields)
+    (folder / "activity.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder
 
 
 def activity_doc(activity_id: str = DEMO_ID, *, base: dict[str, Any] | None = None, release: date | None = None,
@@ -83,12 +97,13 @@ def minimal_activity(activity_id: str = "test-activity", **overrides: Any) -> di
 def make_activity(n: int = 1, **overrides: Any) -> protocol.Activity:
     """A valid catalog activity `act-00n` whose texts, dates and credits differ with `n`
     (no post-test, no evaluation); fields can be overridden."""
+    start = today() - timedelta(days=700)  # released about two years ago, running for more than a year yet
     doc = activity_doc(
         f"act-{n:03d}",
         base=_numbered(n),
-        release=date(2025, 1, 1) + timedelta(days=n),
-        review=date(2025, 6, 1),
-        termination=date(2027, 1, 1) + timedelta(days=n),
+        release=start + timedelta(days=n),
+        review=start + timedelta(days=150),
+        termination=today() + timedelta(days=400 + n),
         **overrides,
     )
     return protocol.Activity.model_validate(doc)
