@@ -41,6 +41,7 @@ from desktop.errors import (
     AccessExpired,
     CannotCheckOffline,
     NotSignedIn,
+    ReplyBrokenOff,
     ServerUnreachable,
     SessionLocked,
     SignInRequired,
@@ -99,8 +100,8 @@ class Account:
         if refresh:
             try:
                 self.api.revoke(refresh)
-            except ServerUnreachable:
-                pass  # offline sign-out still removes the token from this machine
+            except (ServerUnreachable, ReplyBrokenOff):
+                pass  # offline (or a reply cut short) sign-out still removes the token from this machine
         self.vault.delete(learner.username)
         self.verifiers.delete(learner.username)
         mark_signed_out(self.db, learner.id)
