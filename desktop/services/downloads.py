@@ -3,8 +3,11 @@ downloaded video, the storage used; which form of each video (services/video_pla
 and what happens when a file arrives.
 
 Each verified file that arrives (a download, a shared-folder copy, a content pack) is
-announced to `on_asset_complete` hooks, on the thread that stored it. The first hook makes
-transcripts and summaries searchable; a hook that raises is logged and changes nothing.
+announced to `on_asset_complete` hooks. The first hook makes transcripts and summaries
+searchable (and re-times the index when a video brings a length); a hook that raises is
+logged and changes nothing. A download announces it on its run's finishing thread, before
+the job is recorded as done and while the workers go on with the next files
+(sync/downloads_run.py); a shared-folder copy or a pack, on the thread that stored it.
 """
 
 from __future__ import annotations
