@@ -27,7 +27,7 @@ from desktop.cache.blobstore import BlobStore
 from desktop.cache.closed_activities import all_activity_ids, closed_activities
 from desktop.cache.db import Database
 from desktop.cache.library import library_rows
-from desktop.cache.progress_store import activity_assets, assets_of_blob
+from desktop.cache.progress_store import activities_using, activity_assets, assets_of_blob
 from desktop.cache.video_forms import VideoForm  # noqa: F401 (re-exported: services.downloads.VideoForm)
 from desktop.cache.search import index_summaries
 from desktop.cache.server_state import clock_offset_ms
@@ -196,6 +196,10 @@ class DownloadsService:
             self.queue.forget(sha)
             freed += self.blobs.remove(sha)
         return freed
+
+    def activities_using(self, sha256s: set[str]) -> set[str]:
+        """The activities these files serve: a file two activities share has one job, under one of them."""
+        return activities_using(self.db, sha256s)
 
     def free_disk_space(self) -> int | None:
         """Free bytes on the disk that holds the blob store (None when the system cannot say)."""

@@ -16,7 +16,9 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt,
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from desktop.errors import CmeError, SignInRequired
-from desktop.views.download_jobs import ACTIVE, RESTARTABLE, UNFINISHED, DownloadsModel, JobRow, summary_text
+from desktop.views.download_jobs import (
+    ACTIVE, RESTARTABLE, UNFINISHED, DownloadsModel, JobChanges, JobRow, summary_text,
+)
 from desktop.views.download_widgets import JobsTable, StorageTable, bandwidth_text
 from desktop.views.events import AppEvents
 from desktop.views.quality_choice import switching_text
@@ -32,10 +34,8 @@ class DownloadsPage(QWidget):
     """Jobs table, per-job and global controls, storage and disk space.
 
     Announces `downloads_changed` on the app's events when a reload of the job list finds a
-    change, with the activities whose jobs changed (or that an action here named: a form
-    switched or removed), so a page showing one activity re-reads only for its own; and
-    `catalog_changed` when it removed files (the library's media column and an open
-    activity's Files list are stale).
+    change, naming the activities changed (JobChanges), and `catalog_changed` when it removed
+    files (the library's media column and an open activity's Files list are stale).
     """
 
     start_requested = Signal()  # something was queued: the runner should run
@@ -50,9 +50,7 @@ class DownloadsPage(QWidget):
         self.setAccessibleName("Downloads")
         self._busy = 0
         self._titles: dict[str, str] = {}
-        # Per activity, its jobs as last read (id, sha256, state, form): what a reload compares.
-        self._marks: dict[str, tuple] | None = None  # None: nothing read yet, or other services
-        self._touched: set[str] = set()  # activities an action here changed: announced at the next reload
+        self._changes = JobChanges()  # which activities a reload finds changed
 
         self.model = DownloadsModel(self)
         self.table = JobsTable(self.model, self)
@@ -140,19 +138,16 @@ class DownloadsPage(QWidget):
 
     def set_services(self, services) -> None:
         self.services = services
-        self._marks = None  # everything may differ
+        self._changes.forget()  # everything may differ
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the jobs, storage and disk figures (quick local reads), and announce which
-        activities changed (None: any may have), if any did."""
-        changed = self._reload()
-        if changed is None or changed:
+        """Reload the jobs, storage and disk figures (quick local reads); announce what changed."""
+        if (changed := self._reload()) is None or changed:
             self.events.downloads_changed.emit(self, changed)
 
     def _reload(self) -> frozenset[str] | None:
-        """Read and show; the activities whose jobs changed since the last reload, with those
-        touched here (None: any may have; empty when nothing changed or the read failed)."""
+        """Read and show; the activities changed since (None: any may; empty: none, or the read failed)."""
         self._refresh_timer.stop()
         s = self.services
         try:
@@ -162,7 +157,7 @@ class DownloadsPage(QWidget):
         except Exception:  # a closed or broken cache must not take the window down
             log.exception("reading the download queue failed")
             return frozenset()
-        changed = self._changed_activities(jobs)
+        changed = self._changes.since_last_read(jobs, s.downloads.activities_using)
         self._titles = {r.id: r.title for r in rows}
         selected = set(self.selected_job_ids())
         self.model.set_jobs(jobs, self._titles)
@@ -181,17 +176,6 @@ class DownloadsPage(QWidget):
         self.disk_label.setText(self._free_space_text())
         self._update_summary()
         return changed
-
-    def _changed_activities(self, jobs) -> frozenset[str] | None:
-        marks: dict[str, list] = {}
-        for j in jobs:  # bytes received are left out: progress is not a change of files
-            marks.setdefault(j.activity_id, []).append((j.id, j.sha256, j.state, j.quality))
-        now = {a: tuple(v) for a, v in marks.items()}
-        before, self._marks = self._marks, now
-        touched, self._touched = self._touched, set()
-        if before is None:
-            return None
-        return frozenset(a for a in now.keys() | before.keys() if now.get(a) != before.get(a)) | touched
 
     def schedule_refresh(self) -> None:
         if not self._refresh_timer.isActive():
@@ -310,14 +294,13 @@ class DownloadsPage(QWidget):
                          activities=activity_ids)
 
     def _change(self, fn, *, start: bool = False, media: bool = False, done_text=None, activities=()) -> None:
-        """Run `fn` on the writer, then reload; `activities`: those whose files it may change
-        without a job changing (a form already here chosen, switched or removed)."""
+        """Run `fn` on the writer, then reload; `activities`: those it may change with no job to show it."""
         self._busy += 1
         self.message_label.setVisible(False)
 
         def done(result) -> None:
             self._busy -= 1
-            self._touched.update(activities)
+            self._changes.touch(activities)
             if done_text is not None:
                 self._note(done_text(result))
             self.refresh()
@@ -328,7 +311,7 @@ class DownloadsPage(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._busy -= 1
-            self._touched.update(activities)  # part of it may have been done
+            self._changes.touch(activities)  # part of it may have been done
             self._note(error_text(exc))
             self.refresh()
 

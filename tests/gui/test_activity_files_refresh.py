@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from desktop.sync.downloads_data import JobInfo
+from desktop.views.download_jobs import JobChanges
 from desktop.views.main_window import MainWindow
 from tests.support.activities import DEMO_ID
 from tests.support.media_publish import publish_activity
@@ -64,3 +66,19 @@ def test_other_activities_downloading_leave_the_page_alone_and_its_own_download_
 def _all_done(window, activity_ids) -> bool:
     rows = [r for r in window.downloads_page.model.rows() if r.activity_id in activity_ids]
     return bool(rows) and all(r.state == "done" for r in rows)
+
+
+def test_a_file_two_activities_share_tells_both_and_progress_alone_tells_none():
+    def job(job_id, activity_id, sha, state, bytes_done=0):
+        return JobInfo(job_id, activity_id, "video", sha, 100, bytes_done, state, 1, 0, None, None)
+
+    sharing = {"shared": {"a", "b"}, "own": {"c"}}
+    using = lambda shas: set().union(*(sharing[s] for s in shas))  # noqa: E731 (the catalog's answer)
+    changes = JobChanges()
+    assert changes.since_last_read([job(1, "a", "shared", "queued")], using) is None  # the first read: anything
+    assert changes.since_last_read([job(1, "a", "shared", "running", 50)], using) == {"a", "b"}
+    assert changes.since_last_read([job(1, "a", "shared", "running", 90)], using) == frozenset()  # bytes only
+    changes.touch(["c"])
+    assert changes.since_last_read([job(1, "a", "shared", "running", 95)], using) == {"c"}
+    assert changes.since_last_read([job(1, "a", "shared", "done", 100), job(2, "c", "own", "queued")],
+                                   using) == {"a", "b", "c"}
