@@ -6,7 +6,7 @@ to do from the *type* (`except NetworkError`) or the `code` (`err.code == "pharm
 never from the message text, so wording can change without changing behaviour.
 
     CmeError
-    ├── NetworkError    the server could not be used: unreachable, failed, sent nonsense
+    ├── NetworkError    the server could not be used: unreachable, reply broken off, failed, sent nonsense
     ├── AuthError       who you are: wrong password, sign-in ended, nobody signed in, no keyring
     ├── ConfigError     settings or policy: no server set, a bad server address or setting, a locked one
     ├── RuleError       an accreditation rule says no now (locked content, a refused step, a second claim)
@@ -49,6 +49,19 @@ class ServerUnreachable(NetworkError):
         "the app will sync when the network is back."
     )
     code = "unreachable"
+
+
+class ReplyBrokenOff(NetworkError):
+    """The server began to answer and the connection broke before the reply was whole. The
+    server was reached (the app stays online); nothing from the reply was used, and the
+    request is tried again later like one the server failed (ServerUnreachable is for no
+    answer at all)."""
+
+    message = (
+        "The credit server's reply broke off part-way (the connection broke off), so nothing "
+        "from it was used. It will be tried again."
+    )
+    code = "broken-off"
 
 
 class ServerFailed(NetworkError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,8 @@ class Database:
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
         self._durable_engine = _make_engine(path, "BEGIN IMMEDIATE", synchronous="FULL")
         self._durable = sessionmaker(self._durable_engine, expire_on_commit=False)
+        self._version_lock = threading.Lock()
+        self._version_conn: sqlite3.Connection | None = None  # a connection of its own: data_version
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -101,9 +104,25 @@ class Database:
         with self._durable() as session, session.begin():
             yield session
 
+    def data_version(self) -> int:
+        """A number that changes whenever the file was committed to by any connection but the
+        one asking: this process's engines (reads, writes, durable writes) and other processes
+        (the CLI beside the GUI) alike. SQLite's `PRAGMA data_version` on a connection kept for
+        it: ~10 µs, against ~0.5 ms for a query, so something read earlier can be kept in
+        memory and read again only when this number moved."""
+        with self._version_lock:
+            if self._version_conn is None:
+                self._version_conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                                     check_same_thread=False, isolation_level=None)
+            return self._version_conn.execute("PRAGMA data_version").fetchone()[0]
+
     def close(self) -> None:
         for engine in (self._read_engine, self._write_engine, self._durable_engine):
             engine.dispose()
+        with self._version_lock:
+            if self._version_conn is not None:
+                self._version_conn.close()
+                self._version_conn = None
 
 
 def open_database(path: Path) -> Database:

@@ -64,6 +64,18 @@ def assets_of_blob(db: Database, sha256: str) -> list[AssetRef]:
         return found
 
 
+def activities_using(db: Database, sha256s: set[str]) -> set[str]:
+    """The activities one of these blobs serves (as an asset, or as a form of a video)."""
+    if not sha256s:
+        return set()
+    with db.read() as s:
+        found = set(s.scalars(select(m.Asset.activity_id).where(m.Asset.sha256.in_(sha256s))))
+        found.update(s.scalars(select(m.Asset.activity_id)
+                               .join(m.AssetRendition, m.AssetRendition.asset_id == m.Asset.id)
+                               .where(m.AssetRendition.sha256.in_(sha256s))))
+        return found
+
+
 def videos_only_in(db: Database, activity_id: str) -> set[str]:
     """The SHA-256 of this activity's videos that no other activity uses (safe to delete)."""
     with db.read() as s:

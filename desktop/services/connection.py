@@ -54,7 +54,8 @@ class Connection:
         return self._online
 
     def reached(self, reached: bool) -> None:
-        """A request to the server got through (True) or failed on the network (False)."""
+        """A request to the server was answered (True, even if the reply then broke off) or got no
+        reply at all (False)."""
         with self._online_lock:
             flipped = self._online != reached
             self._online = reached

@@ -3,8 +3,11 @@ downloaded video, the storage used; which form of each video (services/video_pla
 and what happens when a file arrives.
 
 Each verified file that arrives (a download, a shared-folder copy, a content pack) is
-announced to `on_asset_complete` hooks, on the thread that stored it. The first hook makes
-transcripts and summaries searchable; a hook that raises is logged and changes nothing.
+announced to `on_asset_complete` hooks. The first hook makes transcripts and summaries
+searchable (and re-times the index when a video brings a length); a hook that raises is
+logged and changes nothing. A download announces it on its run's finishing thread, before
+the job is recorded as done and while the workers go on with the next files
+(sync/downloads_run.py); a shared-folder copy or a pack, on the thread that stored it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from desktop.cache.blobstore import BlobStore
 from desktop.cache.closed_activities import all_activity_ids, closed_activities
 from desktop.cache.db import Database
 from desktop.cache.library import library_rows
-from desktop.cache.progress_store import activity_assets, assets_of_blob
+from desktop.cache.progress_store import activities_using, activity_assets, assets_of_blob
 from desktop.cache.video_forms import VideoForm  # noqa: F401 (re-exported: services.downloads.VideoForm)
 from desktop.cache.search import index_summaries
 from desktop.cache.server_state import clock_offset_ms
@@ -198,6 +201,10 @@ class DownloadsService:
             self.queue.forget(sha)
             freed += self.blobs.remove(sha)
         return freed
+
+    def activities_using(self, sha256s: set[str]) -> set[str]:
+        """The activities these files serve: a file two activities share has one job, under one of them."""
+        return activities_using(self.db, sha256s)
 
     def free_disk_space(self) -> int | None:
         """Free bytes on the disk that holds the blob store (None when the system cannot say)."""

@@ -9,6 +9,14 @@ Becoming current needs proof of who you are: a password the server accepts (sign
 or switching/unlocking while online: a fresh token request), or offline the verifier this
 computer wrote at that learner's last online sign-in (`sync/verifier.py`). Holding a
 learner's refresh token in the keyring is not proof: anyone at the shared keyboard has it.
+
+Who is current is asked on every request that carries the current learner's token (each
+download attempt, catalog sync, pack), so it is kept in memory rather than read from SQLite
+each time (~0.5 ms). It is forgotten the moment this Account changes who is current (sign-in,
+sign-out, switch, lock) or a refresh token is refused, and it is only used while the cache
+file's `data_version` is the one it was read at: any commit elsewhere (another process's
+sign-in, the CLI beside the GUI) makes the next request read it again. So a request never
+carries a learner's token after another became current.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from desktop.errors import (
     AccessExpired,
     CannotCheckOffline,
     NotSignedIn,
+    ReplyBrokenOff,
     ServerUnreachable,
     SessionLocked,
     SignInRequired,
@@ -72,6 +81,9 @@ class Account:
         self.device_name = device_name
         self._lock = threading.Lock()
         self._access: dict[str, tuple[str, float]] = {}  # learner id -> (token, monotonic expiry)
+        # The current learner as last read: (cache data_version then, id, username); None: read it.
+        self._current: tuple[int, str, str] | None = None
+        self._changes = 0  # bumped each time this Account changes who is current (a read under way may not keep its answer)
 
     def sign_in(self, username: str, password: str) -> LearnerInfo:
         """Sign in with the server; the learner becomes current and every other is locked."""
@@ -82,6 +94,7 @@ class Account:
         # The offline check for switching back to this learner later (never the password).
         self.verifiers.store(reply.learner.username, password)
         learner = save_signed_in(self.db, reply.learner, self.server_url, utcnow())
+        self._forget_current()
         if reply.server_public_key:
             # The key that signs certificate credentials, for verifying them offline later.
             save_signing_key(self.db, self.server_url, reply.key_id, reply.server_public_key)
@@ -99,11 +112,12 @@ class Account:
         if refresh:
             try:
                 self.api.revoke(refresh)
-            except ServerUnreachable:
-                pass  # offline sign-out still removes the token from this machine
+            except (ServerUnreachable, ReplyBrokenOff):
+                pass  # offline (or a reply cut short) sign-out still removes the token from this machine
         self.vault.delete(learner.username)
         self.verifiers.delete(learner.username)
         mark_signed_out(self.db, learner.id)
+        self._forget_current()
         with self._lock:
             self._access.pop(learner.id, None)
         return learner
@@ -129,7 +143,9 @@ class Account:
         if reply.refresh_token:
             self.vault.store(row.username, reply.refresh_token)
         self.verifiers.store(row.username, password)
-        return save_signed_in(self.db, reply.learner, self.server_url, utcnow())
+        learner = save_signed_in(self.db, reply.learner, self.server_url, utcnow())
+        self._forget_current()
+        return learner
 
     def _switch_offline(self, row: LearnerIds, password: str) -> LearnerInfo:
         held = proofs_held_until(self.db, row.id)
@@ -144,12 +160,15 @@ class Account:
             raise WrongPassword()
         if not self.vault.load(row.username):
             raise SignInRequired(NOT_HERE)  # online, the password alone would sign them in again
-        return make_current(self.db, row.id, utcnow())
+        learner = make_current(self.db, row.id, utcnow())
+        self._forget_current()
+        return learner
 
     def lock(self) -> None:
         """Nobody is current until someone proves who they are; tokens stay, so claims already
         written still reach the server."""
         lock_all(self.db, self.server_url)
+        self._forget_current()
 
     def _learner_ids(self, learner_id: str) -> LearnerIds | None:
         row = learner_ids(self.db, learner_id)
@@ -158,14 +177,33 @@ class Account:
     def learner(self) -> LearnerInfo | None:
         return current_learner(self.db, self.server_url)
 
+    def _current_ids(self) -> tuple[str, str]:
+        """The current learner's (id, username): as held while the cache file has not changed
+        since it was read (module docstring), else read again. SessionLocked / NotSignedIn."""
+        version = self.db.data_version()
+        with self._lock:
+            held, changes = self._current, self._changes
+        if held is not None and held[0] == version:
+            return held[1], held[2]
+        learner = self.learner()
+        if learner is None:
+            raise SessionLocked() if signed_in_learners(self.db, self.server_url) else NotSignedIn()
+        with self._lock:
+            if self._changes == changes:  # no switch meanwhile: what was read is still the answer
+                self._current = (version, learner.id, learner.username)
+        return learner.id, learner.username
+
+    def _forget_current(self) -> None:
+        """Who is current changed here: the next request reads it again."""
+        with self._lock:
+            self._current = None
+            self._changes += 1
+
     def access_token(self, learner_id: str | None = None) -> str:
         """A valid access token for the current learner (or for `learner_id`, any learner
         signed in on this server), refreshing it if needed."""
         if learner_id is None:
-            learner = self.learner()
-            if learner is None:
-                raise SessionLocked() if signed_in_learners(self.db, self.server_url) else NotSignedIn()
-            learner_id, username = learner.id, learner.username
+            learner_id, username = self._current_ids()
         else:
             row = self._learner_ids(learner_id)
             if row is None or not row.signed_in:
@@ -183,6 +221,7 @@ class Account:
             except SignInRequired:
                 # The server no longer honours it: drop the dead token, keep every cached row.
                 self.vault.delete(username)
+                self._current, self._changes = None, self._changes + 1  # _forget_current, the lock being held
                 raise
             self._access[learner_id] = (reply.access_token, time.monotonic() + reply.expires_in)
             return reply.access_token

@@ -24,6 +24,7 @@ from desktop.errors import (
     InvalidResponse,
     ServerFailed,
     ServerUnreachable,
+    ReplyBrokenOff,
     AccessExpired,
     SignInRequired,
     CmeError,
@@ -196,13 +197,20 @@ class CreditServerApi:
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         started = time.time()
+        answering = False  # the reply's head has arrived: the server was reached
         try:
             with self.client.stream(
                 method, protocol.API_PREFIX + path, json=json, headers=all_headers, params=params,
                 extensions={IDEMPOTENT: True} if idempotent else None,
             ) as response:
+                answering = True
                 body = _read_capped(response, max_bytes)
         except httpx.TransportError as exc:
+            if answering:
+                raise ReplyBrokenOff(
+                    f"The credit server's reply broke off part-way ({_describe(exc)}), so nothing from it "
+                    "was used. It will be tried again."
+                ) from exc
             raise ServerUnreachable(
                 f"The credit server cannot be reached ({_describe(exc)}). You can keep studying "
                 "offline; the app will sync when the network is back."

@@ -7,7 +7,7 @@ came back. The courier is one background thread that sleeps until there is somet
 
 - `deliver_soon()` (a claim was just written): send what is due now, unless the server
   is known to be unreachable (then the return of the server sends it).
-- `online_changed(False)` (any request failed on the network): probe the server with a
+- `online_changed(False)` (a request got no reply at all, sync/http.py): probe the server with a
   cheap request, first after `first_probe_s`, doubling up to `last_probe_s`, until one
   gets through. A probe that gets through flips the connection back online by itself
   (every request reports, sync/http.py), which is the next point.

@@ -8,6 +8,12 @@ failed attempt that still brought new bytes does not count towards giving up, an
 connection that broke after bringing them is taken up again at once by the same worker,
 from the byte it reached (`_fetch`): no wait, no trip through the queue, as `curl -C -`
 would. Progress goes to the listener from the worker threads, throttled by `JobMeter`.
+
+A verified file is finished on the run's one *finishing* thread, in the order files
+arrived: first `on_complete` (the services make a transcript or summary searchable, or
+re-time the index for a video's length), then the job is recorded and announced as done.
+So the worker takes the next job at once instead of indexing, and "done" is never shown
+before search finds what the file brought. `go()` returns once the last file is finished.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import os
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -91,21 +98,26 @@ class DownloadRun:
         self.bytes_fetched = 0
         self.fatal: BaseException | None = None
         self._count_lock = threading.Lock()
+        # One thread, in arrival order: what a verified file brings, then "done" (module docstring).
+        self._finishing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cme-download-finish")
 
     def go(self) -> DownloadSummary:
         workers = [
             threading.Thread(target=self._worker, name=f"cme-download-{i}", daemon=True)
             for i in range(max(1, self.policy.parallel))
         ]
-        for w in workers:
-            w.start()
-        # join() returns the moment a worker ends (a poll on the stop event would add up to
-        # its interval to every run); between joins, a stop or a fatal error reaches the jobs.
-        for w in workers:
-            while w.is_alive():
-                w.join(0.05)
-                if self.stop_event.is_set() or self.fatal is not None:
-                    self.q.running.stop_all()
+        try:
+            for w in workers:
+                w.start()
+            # join() returns the moment a worker ends (a poll on the stop event would add up to
+            # its interval to every run); between joins, a stop or a fatal error reaches the jobs.
+            for w in workers:
+                while w.is_alive():
+                    w.join(0.05)
+                    if self.stop_event.is_set() or self.fatal is not None:
+                        self.q.running.stop_all()
+        finally:
+            self._finishing.shutdown(wait=True)  # every file that arrived is finished (module docstring)
         if self.fatal is not None:
             raise self.fatal
         return self._summary()
@@ -208,12 +220,19 @@ class DownloadRun:
         finally:
             self.q.running.end(job.id)
         meter.done = job.size
-        self._finish(job, JobState.DONE, error=None, meter=meter, etag=result.etag)
+        self._finishing.submit(self._arrived, job, meter, result.etag)
+
+    def _arrived(self, job: m.DownloadJob, meter: JobMeter, etag: str | None) -> None:
+        """On the finishing thread: what the verified file brings (`on_complete`), then done."""
         if self.on_complete is not None:
             try:
                 self.on_complete(job_info(job, JobState.DONE, job.size))
             except Exception:
                 log.exception("on_complete hook failed for %s", job.sha256[:12])
+        try:
+            self._finish(job, JobState.DONE, error=None, meter=meter, etag=etag)
+        except Exception:  # the file is in the store: the next run's enqueue marks the job done
+            log.exception("recording download %s as done failed", job.sha256[:12])
 
     def _fetch(self, job: m.DownloadJob, meter: JobMeter, stop: threading.Event) -> FetchResult:
         """The job's blob. A connection that broke after bringing new bytes was working: it is

@@ -6,11 +6,16 @@ with a corporate CA work once IT has installed that CA; an extra PEM bundle can 
 from settings. There is deliberately no way to turn verification off.
 
 Whether the server can be reached is learnt from real traffic, not guessed: every client
-built here tells its `on_reach(bool)` after each request to the server's own host (any
-answer, even an error status: True; a network failure, including a reply cut off
-mid-body: False). API calls, downloads, delivery, sign-in and probes all go through it,
-so the status bar follows the last request whoever made it. Requests to other hosts (a
-download redirected to a CDN) say nothing about the credit server and are not told.
+built here tells its `on_reach(bool)` after each request to the server's own host. A reply
+that began (its status line and headers arrived, even with an error status) proves the
+server was reached: True, and a body that then breaks off changes nothing (the caller
+treats the cut as an error to resume or retry; the next request tells again). Only a
+request that got no reply at all (no connection, refused, no answer in time, cut before
+the headers) tells False. So a download cut every few megabytes stays "online", and a
+stopped server shows as offline at its first failed request. API calls, downloads,
+delivery, sign-in and probes all go through it, so the status bar follows the last request
+whoever made it. Requests to other hosts (a download redirected to a CDN) say nothing
+about the credit server and are not told.
 
 A connection kept open between requests may be closed by the server (or a proxy) just as a
 request goes out on it: the request then fails before any reply arrives, though nothing
@@ -27,6 +32,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -94,33 +100,28 @@ class ReportingClient(httpx.Client):
         self.on_reach = on_reach
 
     def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
+        seen = _ConnectionTrace(request.extensions.get("trace"))
         try:
-            response = self._send_once_more_if_stale(request, **kwargs)
+            response = self._send_once_more_if_stale(request, seen, **kwargs)
         except httpx.TransportError as exc:
-            self._tell(_failed_url(exc, request), False)
+            # A reply that began shows the server was reached, however its body ended.
+            self._tell(_failed_url(exc, request), seen.reply_started)
             raise
         self._tell(response.url, True)
-        if kwargs.get("stream"):  # the body is read later: a break in it is a failure too
-            response.stream = _ReportingStream(response.stream, lambda: self._tell(response.url, False))
         return response
 
-    def _send_once_more_if_stale(self, request: httpx.Request, **kwargs) -> httpx.Response:
+    def _send_once_more_if_stale(self, request: httpx.Request, seen: _ConnectionTrace, **kwargs) -> httpx.Response:
         """Send; if a kept-open connection turns out closed before any reply, once more (module docstring)."""
-        outer_trace = request.extensions.get("trace")
-        seen = _ConnectionTrace(outer_trace)
-        request.extensions["trace"] = seen
         try:
-            return super().send(request, **kwargs)
+            with _traced(request, seen):
+                return super().send(request, **kwargs)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             if seen.new_connection or seen.reply_started or not _repeatable(request):
                 raise
             log.info("%s %s: the kept-open connection was closed (%s); sending it again", request.method,
                      request.url.path, type(exc).__name__)
-        finally:
-            request.extensions["trace"] = outer_trace
-            if outer_trace is None:
-                del request.extensions["trace"]
-        return super().send(request, **kwargs)
+        with _traced(request, seen):
+            return super().send(request, **kwargs)
 
     def _tell(self, url: httpx.URL, reached: bool) -> None:
         if self.on_reach is None or (url.host, url.port) != (self.base_url.host, self.base_url.port):
@@ -129,22 +130,6 @@ class ReportingClient(httpx.Client):
             self.on_reach(reached)
         except Exception:  # a listener's bug must not turn into a failed request
             log.exception("telling whether the server was reached failed")
-
-
-class _ReportingStream(httpx.SyncByteStream):
-    def __init__(self, stream: httpx.SyncByteStream, broke: Callable[[], None]):
-        self.stream = stream
-        self.broke = broke
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            yield from self.stream
-        except httpx.TransportError:
-            self.broke()
-            raise
-
-    def close(self) -> None:
-        self.stream.close()
 
 
 class _ConnectionTrace:
@@ -163,6 +148,19 @@ class _ConnectionTrace:
             self.reply_started = True
         if self.outer is not None:
             self.outer(event, info)
+
+
+@contextmanager
+def _traced(request: httpx.Request, seen: _ConnectionTrace) -> Iterator[None]:
+    """`seen` as the request's trace hook while it is sent; the caller's own hook after."""
+    request.extensions["trace"] = seen
+    try:
+        yield
+    finally:
+        if seen.outer is None:
+            del request.extensions["trace"]
+        else:
+            request.extensions["trace"] = seen.outer
 
 
 def _repeatable(request: httpx.Request) -> bool:

@@ -16,7 +16,9 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt,
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from desktop.errors import CmeError, SignInRequired
-from desktop.views.download_jobs import ACTIVE, RESTARTABLE, UNFINISHED, DownloadsModel, JobRow, summary_text
+from desktop.views.download_jobs import (
+    ACTIVE, RESTARTABLE, UNFINISHED, DownloadsModel, JobChanges, JobRow, summary_text,
+)
 from desktop.views.download_widgets import JobsTable, StorageTable, bandwidth_text
 from desktop.views.events import AppEvents
 from desktop.views.quality_choice import switching_text
@@ -31,9 +33,9 @@ __all__ = ["DownloadsModel", "DownloadsPage", "JobRow"]  # the model lives in do
 class DownloadsPage(QWidget):
     """Jobs table, per-job and global controls, storage and disk space.
 
-    Announces `downloads_changed` on the app's events each time the job list is reloaded,
-    and `catalog_changed` when it removed files (the library's media column and an open
-    activity's Files list are stale).
+    Announces `downloads_changed` on the app's events when a reload of the job list finds a
+    change, naming the activities changed (JobChanges), and `catalog_changed` when it removed
+    files (the library's media column and an open activity's Files list are stale).
     """
 
     start_requested = Signal()  # something was queued: the runner should run
@@ -48,6 +50,7 @@ class DownloadsPage(QWidget):
         self.setAccessibleName("Downloads")
         self._busy = 0
         self._titles: dict[str, str] = {}
+        self._changes = JobChanges()  # which activities a reload finds changed
 
         self.model = DownloadsModel(self)
         self.table = JobsTable(self.model, self)
@@ -135,14 +138,16 @@ class DownloadsPage(QWidget):
 
     def set_services(self, services) -> None:
         self.services = services
+        self._changes.forget()  # everything may differ
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the jobs, storage and disk figures (quick local reads), and announce it."""
-        if self._reload():
-            self.events.downloads_changed.emit(self)
+        """Reload the jobs, storage and disk figures (quick local reads); announce what changed."""
+        if (changed := self._reload()) is None or changed:
+            self.events.downloads_changed.emit(self, changed)
 
-    def _reload(self) -> bool:
+    def _reload(self) -> frozenset[str] | None:
+        """Read and show; the activities changed since (None: any may; empty: none, or the read failed)."""
         self._refresh_timer.stop()
         s = self.services
         try:
@@ -151,7 +156,8 @@ class DownloadsPage(QWidget):
             storage = s.storage_used()
         except Exception:  # a closed or broken cache must not take the window down
             log.exception("reading the download queue failed")
-            return False
+            return frozenset()
+        changed = self._changes.since_last_read(jobs, s.downloads.activities_using)
         self._titles = {r.id: r.title for r in rows}
         selected = set(self.selected_job_ids())
         self.model.set_jobs(jobs, self._titles)
@@ -169,7 +175,7 @@ class DownloadsPage(QWidget):
         self.bandwidth_label.setToolTip(reason or "The download speed limit; change it in Settings")
         self.disk_label.setText(self._free_space_text())
         self._update_summary()
-        return True
+        return changed
 
     def schedule_refresh(self) -> None:
         if not self._refresh_timer.isActive():
@@ -265,14 +271,14 @@ class DownloadsPage(QWidget):
         """Queue these activities' files; the video in `quality` (None: the preferred one)."""
         if activity_ids:
             downloads = self.services.downloads
-            self._change(lambda: downloads.enqueue(list(activity_ids), quality), start=True)
+            self._change(lambda: downloads.enqueue(list(activity_ids), quality), start=True, activities=activity_ids)
 
     def switch_quality(self, activity_id: str, quality) -> None:
         """Fetch another form of this activity's video; the service removes the old file only
         once the new one has arrived and been checked."""
         downloads = self.services.downloads
         self._change(lambda: downloads.switch_quality(activity_id, quality), start=True,
-                     done_text=lambda _jobs: switching_text(quality))
+                     done_text=lambda _jobs: switching_text(quality), activities=[activity_id])
 
     def remove_selected_videos(self) -> None:
         self.remove_videos(list(dict.fromkeys(r.activity_id for r in self.selected_rows())))
@@ -284,14 +290,17 @@ class DownloadsPage(QWidget):
             def remove():
                 return sum(services.remove_downloaded_video(a) for a in activity_ids)
 
-            self._change(remove, media=True, done_text=lambda freed: f"Removed the video; {human_bytes(freed)} freed.")
+            self._change(remove, media=True, done_text=lambda freed: f"Removed the video; {human_bytes(freed)} freed.",
+                         activities=activity_ids)
 
-    def _change(self, fn, *, start: bool = False, media: bool = False, done_text=None) -> None:
+    def _change(self, fn, *, start: bool = False, media: bool = False, done_text=None, activities=()) -> None:
+        """Run `fn` on the writer, then reload; `activities`: those it may change with no job to show it."""
         self._busy += 1
         self.message_label.setVisible(False)
 
         def done(result) -> None:
             self._busy -= 1
+            self._changes.touch(activities)
             if done_text is not None:
                 self._note(done_text(result))
             self.refresh()
@@ -302,6 +311,7 @@ class DownloadsPage(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._busy -= 1
+            self._changes.touch(activities)  # part of it may have been done
             self._note(error_text(exc))
             self.refresh()
 

@@ -14,7 +14,10 @@ redrawn for its own change can let the announcement pass.
                        idle sign-out, another server or Services)
     learning_changed   the current learner's records changed (acknowledgement, attempt,
                        evaluation, claim, or a sync delivered claims and certificates)
-    downloads_changed  the download queue changed (jobs added, paused, resumed, finished)
+    downloads_changed  the download queue changed (jobs added, paused, resumed, finished);
+                       a second argument names the activities whose jobs or forms changed
+                       (a frozenset; None: any may have), so a page showing one activity
+                       re-reads only when it is among them
     connection_changed the credit server became reachable (True) or not (False), as the
                        last request to it showed, whoever made it (carries the bool, not a
                        source: the connection is nobody's doing)
@@ -33,7 +36,7 @@ class AppEvents(QObject):
     catalog_changed = Signal(object)  # the source (the widget that made the change) or None
     learner_changed = Signal(object)
     learning_changed = Signal(object)
-    downloads_changed = Signal(object)
+    downloads_changed = Signal(object, object)  # the source, the activity ids changed (None: any)
     connection_changed = Signal(bool)  # online
 
     def __init__(self, parent: QObject | None = None):

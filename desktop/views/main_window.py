@@ -321,7 +321,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self.quality_asker.download(list(activity_ids), self.downloads_page.download_activities)
 
     def _downloads_changed(self, _source=None) -> None:
-        """The job list was reloaded: badge, library media column, status bar."""
+        """The job list changed: badge, library media column, status bar."""
         active = self.downloads_page.active_count()
         item = self.nav.item(DOWNLOADS)
         item.setText(f"Downloads {active}" if active else "Downloads")

@@ -28,6 +28,7 @@ MEDIA_STATE = {
 # A subclass takes its nearest listed ancestor's (AccessExpired: "Sign-in required").
 _SHORT_ERRORS: dict[type[errors.CmeError], str] = {
     errors.ServerUnreachable: "Server not reachable",
+    errors.ReplyBrokenOff: "Connection broke off",
     errors.WrongCredentials: "Sign-in required",
     errors.SignInRequired: "Sign-in required",
     errors.SessionLocked: "Locked",

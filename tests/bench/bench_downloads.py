@@ -140,8 +140,8 @@ SPANS = (
     "backoff waits between attempts",
     "from a cut to the next request (not waiting: reopening, checks)",
     "queue bookkeeping (SQLite: claim, save, finish)",
-    "after arrival (the transcript into search)",
-    "hand-back (last worker done -> run returns)",
+    "after arrival on the worker (none: indexing is on the run's finishing thread)",
+    "hand-back (last worker done -> run returns; the last file's indexing)",
     "rest (start-up, opening the .part, waiting for the GIL)",
 )
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.errors import ContentLocked
-from desktop.errors import SignInRequired
+from desktop.errors import ContentLocked, NotSignedIn, SessionLocked, SignInRequired
 from tests.credit.conftest import claim, server_completions, watch
 from tests.support.activities import DEMO_ID
+from tests.support.queries import queries_on
 
 
 def test_second_learner_sees_none_of_the_firsts_records_and_the_first_delivers_later(server, make_services):
@@ -135,3 +135,41 @@ def test_cli_sync_exits_non_zero_only_when_delivery_failed(server, fault_proxy, 
     code = main(["sync", "--data-dir", str(data_dir), "--server", fault_proxy.url])
     out, err = capsys.readouterr()
     assert code == 1 and "1 waiting" in out and "kept for the next sync" in err
+
+
+def test_after_every_change_of_learner_the_next_request_carries_the_new_learners_token(server, make_services):
+    """The current learner is kept in memory between requests, and never outlives a change:
+    sign-in, switch, lock, sign-out, here or in another process on the same cache (the CLI)."""
+    server.add_learner("bob", "pw", profession="physician", display_name="Dr. Bob")
+    services = make_services(server.url)
+    account, api = services.connection.account(), services.connection.api()
+
+    def whose_token() -> str:
+        return account.authorized(api.me).username  # the server says whose token it was
+
+    dana = services.sign_in("demo", "demo")
+    assert whose_token() == "demo"
+    with queries_on(services.db.path) as seen:
+        assert {whose_token() for _ in range(5)} == {"demo"}
+    assert not [q for q in seen if "learners" in q]  # held, not read again for each request
+
+    bob = services.sign_in("bob", "pw")
+    assert whose_token() == "bob"
+    services.switch_learner(dana.id, "demo")
+    assert whose_token() == "demo"
+    services.account.lock()
+    with pytest.raises(SessionLocked):
+        whose_token()
+    services.switch_learner(bob.id, "pw")
+    assert whose_token() == "bob"
+
+    other_process = make_services(server.url)  # its own database connections, as the CLI would have
+    other_process.switch_learner(dana.id, "demo")
+    assert whose_token() == "demo"
+    other_process.account.sign_out()  # Dana signs out there: nobody is current here either
+    with pytest.raises(SessionLocked):
+        whose_token()
+    services.switch_learner(bob.id, "pw")
+    services.sign_out()
+    with pytest.raises(NotSignedIn):
+        whose_token()

@@ -11,7 +11,7 @@ import json
 import httpx
 import pytest
 
-from desktop.errors import InvalidResponse, ServerFailed, ServerUnreachable, CmeError
+from desktop.errors import CmeError, InvalidResponse, ReplyBrokenOff, ServerFailed, ServerUnreachable
 from tests.faults.checks import cached_versions, catalog_snapshot, sqlite_problems
 from tests.support.activities import DEMO_ID, copy_demo_folder
 from tests.support.media_publish import publish_activity
@@ -69,15 +69,28 @@ def assert_fully_applied(services, server) -> None:
 
 
 def test_connection_cut_mid_body_then_clean_sync(server, proxy, behind_proxy):
+    """A reply that began proves the server is there: the cut is refused, the status stays online."""
     services = behind_proxy
     before = catalog_snapshot(services.db.path)
     size = catalog_length(server)
     for cut in (0, 1, size // 3, size - 1):  # nothing, one byte, a third, all but the last byte
         proxy.add(path_prefix="/api/v1/catalog", cut_after=cut)
-        exc = assert_refused_and_unchanged(services, before, ServerUnreachable)
+        exc = assert_refused_and_unchanged(services, before, ReplyBrokenOff)
         assert "the connection broke off" in str(exc)  # words, not an exception class name
+        assert services.status().online is True
+    assert_fully_applied(services, server)
+
+
+def test_no_reply_at_all_says_offline_then_clean_sync(server, proxy, behind_proxy):
+    """The connection closes before any of the reply: that, and only that, is offline."""
+    services = behind_proxy
+    before = catalog_snapshot(services.db.path)
+    proxy.add(path_prefix="/api/v1/catalog", drop_response=True)
+    exc = assert_refused_and_unchanged(services, before, ServerUnreachable)
+    assert "cannot be reached" in str(exc)
     assert services.status().online is False
     assert_fully_applied(services, server)
+    assert services.status().online is True
 
 
 @pytest.mark.parametrize("where", [0.0, 0.01, 0.25, 0.5, 0.9, 1.0])

@@ -254,12 +254,13 @@ class ActivityPage(QWidget):
             self.show_activity(detail, self.profession)
             self.back_button.setFocus()
 
-    def _downloads_changed(self, _source) -> None:
-        """A download or a switch of form moved on: the Overview's Files say which form is here
-        now (and which is coming), in place; the Watch tab, unless it is playing, takes the
-        file the services give now (a switch done: the old form is gone)."""
+    def _downloads_changed(self, _source, activities: frozenset[str] | None = None) -> None:
+        """A download or a switch of form moved on: if it was this activity's (`activities`:
+        those whose jobs changed; None: any may have), the Overview's Files say which form is
+        here now (and which is coming), in place; the Watch tab, unless it is playing, takes
+        the file the services give now (a switch done: the old form is gone)."""
         services, shown = self._services(), self.detail
-        if shown is None or services is None:
+        if shown is None or services is None or (activities is not None and shown.id not in activities):
             return
         forms = services.downloads.video_forms(shown.id)
         if forms == self.overview.forms:
