@@ -114,6 +114,10 @@ def _run(tmp: Path) -> int:
               f"{r.nginx_cpu_s_per_gib:4.2f}, client {r.client_cpu_s_per_gib:4.2f}, softirq {r.softirq_s_per_gib:4.2f}"
               f"  API p50 {r.api_p50_ms:5.1f} ms  ({r.requests} ranges, {r.failures} failed)")
     print(f"  API p50 idle: {results['idle p50']:.1f} ms")
+    sending = static.server_cpu_s_per_gib + static.nginx_cpu_s_per_gib  # what a provider's machine spends
+    print(f"  CPU per GiB on the serving side: the app {app.server_cpu_s_per_gib:.2f} s, nginx + the server's 307s "
+          f"{sending:.2f} s ({app.server_cpu_s_per_gib / sending if sending else float('inf'):.1f}× less; the client's "
+          f"and the kernel's softirq CPU come on top, here on the same {os.cpu_count()} CPUs)")
     met = ratio >= TARGET_RATIO and app.failures == static.failures == 0
     print(f"nginx ÷ app: {ratio:.1f}×  [target ≥ {TARGET_RATIO:g}× (issue 12; at filing 2,855 ÷ 252 MiB/s ≈ 11×): "
           f"{'met' if met else 'not met'}]", flush=True)
