@@ -1,10 +1,12 @@
 """Debian's nginx, started as a child process in front of a credit server's media folder.
 
-The `location` blocks come from docs/deployment.md ("Media from a static server"), with
-its example paths, secret and upstream replaced: what the tests run is what operators are
-told to write. The rest of the configuration is the test's own: a prefix in a temporary
-folder, one loopback port, `daemon off`, the error log to a file, and an access log that
-records whether each request carried an Authorization header.
+The `location` blocks and the workers' lines come from docs/deployment.md ("Media from a
+static server"), with its example paths, secret and upstream replaced: what the tests and
+the bench run is what operators are told to write (sendfile and its tuning are in those
+blocks, measured with tests/bench/bench_media_static.py). The rest of the configuration is
+the test's own: a prefix in a temporary folder, one loopback port, `daemon off`, the error
+log to a file, and an access log that records whether each request carried an
+Authorization header.
 
 Run as root, nginx's workers drop to `nobody` with the media group given (so they read the
 store through `--media-group` as a real static server would); as another user the `user`
@@ -27,6 +29,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "deployment.md"
 INSTALL_LINE = "apt-get install -y --no-install-recommends nginx   (or: packaging/system-packages test)"
 SIGNED_LINKS = "signed links"
 ACCEL_REDIRECT = "X-Accel-Redirect"
+WORKERS = "nginx's workers"
 STARTUP_TIMEOUT_S = 10.0
 
 
@@ -36,12 +39,17 @@ def nginx_binary() -> str | None:
     return found if os.access(found, os.X_OK) else None
 
 
+def documented_block(kind: str) -> str:
+    """The ```nginx block of docs/deployment.md whose first line names `kind`, as written."""
+    blocks = re.findall(r"```nginx\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.DOTALL)
+    [block] = [b for b in blocks if kind in b.splitlines()[0]]
+    return block
+
+
 def documented_locations(kind: str, *, data_dir: Path, secret: str = "", upstream: str = "") -> str:
     """The ```nginx block of docs/deployment.md whose first line names `kind`, with the
     example data folder, secret and upstream replaced."""
-    blocks = re.findall(r"```nginx\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.DOTALL)
-    [block] = [b for b in blocks if kind in b.splitlines()[0]]
-    return (block.replace("/srv/cme/data", str(data_dir)).replace("CME_MEDIA_SECRET", secret)
+    return (documented_block(kind).replace("/srv/cme/data", str(data_dir)).replace("CME_MEDIA_SECRET", secret)
             .replace("127.0.0.1:8765", upstream))
 
 
@@ -88,14 +96,12 @@ class Nginx:
                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         return f"""daemon off;
 master_process on;
-worker_processes 2;
+{documented_block(WORKERS)}
 {user}
 pid {self.folder / 'nginx.pid'};
 error_log {self.error_log} warn;
 events {{ worker_connections 256; }}
 http {{
-    sendfile on;
-    tcp_nopush on;
     keepalive_requests 10000;
     log_format cme '$request_method $uri $status $body_bytes_sent "$http_range" "$http_if_range" auth=$http_authorization';
     access_log {self.access_log_path} cme;
