@@ -27,7 +27,11 @@ every row.
 Why the target is or is not met: each row prints the server's CPU per completion (its CPU
 seconds in the completions step ÷ completions delivered; less disturbed by the other work on
 a shared machine than the rates) and this load generator's, which runs on the same cores, so
-the cores ÷ their sum bounds the rate here; with `--profile`, where the server's CPU went
+the cores ÷ their sum bounds the rate here. The answer comes before the certificate is
+finished (its credential signed, its PDF rendered: the server's finisher does that after
+the rush), so each row also prints how long after the last POST answer (the re-send's) every
+certificate was signed and rendered, and the server's CPU in that time per certificate: what
+the provider pays on top of the answers. With `--profile`, where the server's CPU went
 (py-spy samples of the thread holding each process's GIL, by part: canonicalisation,
 signing, PDF, database, pydantic, HTTP, the completion rules; tests/support/cpu_profile.py).
 After each PostgreSQL row, unless `--no-floor`, the *floor*: the same scenario against a
@@ -149,6 +153,8 @@ def run_row(backend: str, workers: int, learners: int, cluster, args: argparse.N
     figures, correctness = describe(run)
     print(f"{label}: {figures}\n    {correctness} {verdict(run, backend, workers, learners)}", flush=True)
     print(f"    {cpu_split(run.outcome)}", flush=True)
+    if run.finishing is not None:
+        print(f"    {run.finishing.summary()}", flush=True)
     return 0
 
 
@@ -181,7 +187,7 @@ def cpu_split(o) -> str:
         return "server CPU per completion: –"
     cores = os.cpu_count() or 1
     client = o.client_cpu_s.get("completion POST", 0.0) * 1000 / o.delivered_first
-    text = (f"CPU per completion: server {per:.1f} ms, load generator {client:.1f} ms (so {cores} cores fully used: "
+    text = (f"CPU per completion while answering: server {per:.1f} ms, load generator {client:.1f} ms (so {cores} cores fully used: "
             f"at most {cores * 1000 / (per + client):.0f} completions/s)")
     total = sum(o.profile.values())
     if total:

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 
 from cmecore.credentials import FORM_OB3, StatusList, check_credential
 from creditserver.certificates import renders_done
-from creditserver.finishing import CertificateFinisher, finish, unfinished
+from creditserver.finishing import finish, unfinished
 from creditserver.models import Certificate
 from creditserver.signing import signed_credential_json
 from creditserver.status_lists import check_issued, revoke

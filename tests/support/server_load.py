@@ -427,12 +427,60 @@ def check_exactly_once(data_dir: Path, database_url: str | None, outcome: LoadOu
 
 
 @dataclass
+class Finishing:
+    """After the last POST answer: until every certificate's credential was signed and its
+    PDF rendered (the server's finisher, creditserver/finishing.py), and the server's CPU then."""
+
+    certificates: int
+    signed_after_s: float | None  # None: not all within the deadline
+    rendered_after_s: float | None
+    server_cpu_s: float  # from the last POST answer until all were rendered (or the deadline)
+
+    def summary(self) -> str:
+        def after(value: float | None) -> str:
+            return f"{value:.1f} s" if value is not None else f"not within {FINISH_DEADLINE_S:g} s"
+
+        per = self.server_cpu_s * 1000 / self.certificates if self.certificates else 0.0
+        return (f"after the last POST answer: all {self.certificates} credentials signed {after(self.signed_after_s)}, "
+                f"all PDFs rendered {after(self.rendered_after_s)}; server CPU then {self.server_cpu_s:.1f} s = "
+                f"{per:.1f} ms per certificate")
+
+
+FINISH_DEADLINE_S = 1200.0
+FINISH_POLL_S = 0.25
+
+
+def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | None) -> Finishing:
+    """Poll the database (read-only, with SQLAlchemy) until no certificate lacks its signed
+    credential or its PDF, from the moment the last POST was answered; bounded."""
+    engine = make_engine(database_url or default_url(data_dir))
+    started, cpu = time.monotonic(), server.cpu_seconds()
+    signed = rendered = None
+    try:
+        while (now := time.monotonic() - started) < FINISH_DEADLINE_S:
+            with engine.connect() as con:
+                total, unsigned, unrendered = con.execute(select(
+                    func.count(), func.count().filter(Certificate.credential_json.is_(None)),
+                    func.count().filter(Certificate.pdf.is_(None)))).one()
+            if signed is None and not unsigned:
+                signed = now
+            if not unrendered:
+                rendered = now
+                break
+            time.sleep(FINISH_POLL_S)
+    finally:
+        engine.dispose()
+    return Finishing(total, signed, rendered, server.cpu_seconds() - cpu)
+
+
+@dataclass
 class LoadRun:
     outcome: LoadOutcome
     check: CountCheck
     server_cpu_s: float
     client_cpu_s: float
     machine_load: float  # the 1-minute load average as the run began: other work on the machine
+    finishing: Finishing | None = None
 
     @property
     def completions_per_s(self) -> float:
@@ -458,9 +506,11 @@ def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers
         outcome = asyncio.run(run_load(server.api_url, learners, one_address=one_address, server=server,
                                        profile_to=data_dir.parent / "completions.pyspy" if profile else None))
         server_cpu, client_cpu = server.cpu_seconds() - cpu_before, time.process_time() - client_before
+        finishing = wait_finished(server, data_dir, database_url)
     finally:
         server.stop()
-    return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu, machine_load)
+    return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu, machine_load,
+                   finishing)
 
 
 def run_floor(data_dir: Path, database_url: str, learners: int, *, workers: int = 2,
