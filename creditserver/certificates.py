@@ -78,9 +78,8 @@ def _stored_pdf(db: Database, cert_id: str) -> bytes | None:
         return s.execute(select(Certificate.pdf).where(Certificate.id == cert_id)).scalar_one_or_none()
 
 
-def render_and_store_pdf(db: Database, cert_id: str, base_url: str) -> bytes:
-    """Render the certificate's PDF and store it unless another request stored one first;
-    returns the stored PDF (so racing fetches return the same bytes)."""
+def rendered_pdf(db: Database, cert_id: str, base_url: str) -> bytes:
+    """The certificate's PDF, rendered now (not stored: the caller stores it)."""
     with db.session() as s:
         cert = s.get(Certificate, cert_id)
         assert cert is not None  # certificates are never deleted but with their learner
@@ -88,6 +87,13 @@ def render_and_store_pdf(db: Database, cert_id: str, base_url: str) -> bytes:
     global _renders
     pdf = render_pdf(record, verification_url(base_url, record))
     _renders += 1
+    return pdf
+
+
+def render_and_store_pdf(db: Database, cert_id: str, base_url: str) -> bytes:
+    """Render the certificate's PDF and store it unless another request stored one first;
+    returns the stored PDF (so racing fetches return the same bytes)."""
+    pdf = rendered_pdf(db, cert_id, base_url)
     with db.session() as s:
         s.execute(update(Certificate).where(Certificate.id == cert_id, Certificate.pdf.is_(None)).values(pdf=pdf))
     stored = _stored_pdf(db, cert_id)

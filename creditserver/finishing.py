@@ -27,13 +27,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from .certificates import render_and_store_pdf
+from .certificates import rendered_pdf
 from .db import Database
 from .keys import ServerKey
 from .models import Certificate
-from .signing import Pending, sign_pending, store_signed
+from .signing import Pending, sign_pending
 
 FINISH_WITHIN_S = 30.0  # the longest a certificate waits for a quiet moment before it is finished anyway
 QUIET_S = 0.5  # how long no batch must have been in flight (a rush has gaps between batches)
@@ -65,20 +65,21 @@ def finish(db: Database, key: ServerKey, certificate_id: str, claim_s: float = C
         return False
     try:
         with db.session() as s:
-            row = s.execute(select(Certificate.pending_json, Certificate.credential_json.is_(None),
-                                   Certificate.pdf.is_(None)).where(Certificate.id == certificate_id)).one()
-        pending = Pending.from_json(row[0])
-        if row[1]:
-            store_signed(db, certificate_id, sign_pending(key, pending))
-        if row[2]:
-            render_and_store_pdf(db, certificate_id, pending.base_url)
+            text, unsigned, unrendered = s.execute(
+                select(Certificate.pending_json, Certificate.credential_json.is_(None), Certificate.pdf.is_(None))
+                .where(Certificate.id == certificate_id)).one()
+        pending = Pending.from_json(text)
+        signed = sign_pending(key, pending) if unsigned else None
+        pdf = rendered_pdf(db, certificate_id, pending.base_url) if unrendered else None
     except BaseException:
         with db.session() as s:  # let another finisher (or the next sweep) take it at once
             s.execute(update(Certificate).where(Certificate.id == certificate_id).values(finishing_until=None))
         raise
-    with db.session() as s:
-        s.execute(update(Certificate).where(Certificate.id == certificate_id)
-                  .values(pending_json=None, finishing_until=None))
+    with db.session() as s:  # one write; what a fetch stored meanwhile is kept
+        s.execute(update(Certificate).where(Certificate.id == certificate_id).values(
+            credential_json=func.coalesce(Certificate.credential_json, signed),
+            pdf=func.coalesce(Certificate.pdf, pdf),
+            pending_json=None, finishing_until=None))
     return True
 
 
