@@ -4,8 +4,10 @@ POST /completions stored unfinished (creditserver/signing.py), after the answer.
 A rush is answered first: the finisher's thread waits while completion batches are being
 processed in this process (`while_issuing`) or were in the last `quiet_s`, but a certificate
 never waits for a quiet moment longer than `finish_within_s` after it was issued, so under
-steady load it is finished all the same (signing costs ~2 ms of CPU, a PDF ~150 ms: with more
-certificates issued than one core renders, the PDFs fall behind, and a fetch renders its own).
+steady load it is finished all the same. Credentials are signed first (~2 ms of CPU each),
+PDFs rendered after (~150 ms each): after a large rush every credential is signed within
+seconds while the PDFs take minutes, and with more certificates issued than one core renders
+the PDFs fall behind (a fetch renders its own).
 
 Several processes share the database (`serve --workers`), so a certificate is claimed before
 it is finished: an UPDATE that only matches a row still unfinished and claimed by nobody (or
@@ -33,7 +35,7 @@ from .certificates import rendered_pdf
 from .db import Database
 from .keys import ServerKey
 from .models import Certificate
-from .signing import Pending, sign_pending
+from .signing import Pending, sign_pending, signed_credential_json
 
 FINISH_WITHIN_S = 30.0  # the longest a certificate waits for a quiet moment before it is finished anyway
 QUIET_S = 0.5  # how long no batch must have been in flight (a rush has gaps between batches)
@@ -114,7 +116,11 @@ class CertificateFinisher:
         self._idle = threading.Condition(self._lock)
         self._issuing = 0  # completion batches being processed now
         self._last_issued = 0.0  # time.monotonic() when the last batch in flight ended
-        self._queue: deque[tuple[str, float]] = deque()  # (certificate id, when it is due at the latest)
+        # (certificate id, when it is due at the latest): credentials to sign first (~2 ms
+        # each), then certificates to finish (the PDF, ~150 ms), so a backlog of PDFs after
+        # a rush does not keep the credentials unsigned.
+        self._to_sign: deque[tuple[str, float]] = deque()
+        self._queue: deque[tuple[str, float]] = deque()
         self._queued: set[str] = set()
         self._working = False
         self._closing = False
@@ -152,13 +158,13 @@ class CertificateFinisher:
             for cert_id in certificate_ids:
                 if cert_id not in self._queued:
                     self._queued.add(cert_id)
-                    self._queue.append((cert_id, due))
+                    self._to_sign.append((cert_id, due))
             self._changed.notify_all()
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until everything queued is finished (tests, benches); False on timeout."""
         with self._lock:
-            return self._idle.wait_for(lambda: not self._queue and not self._working, timeout)
+            return self._idle.wait_for(lambda: not self._to_sign and not self._queue and not self._working, timeout)
 
     def close(self, timeout: float | None = None) -> bool:
         """Stop (the server is stopping): what is still queued stays unfinished in the
@@ -166,6 +172,7 @@ class CertificateFinisher:
         finish, so nothing outlives the database. False if it did not within `timeout`."""
         with self._lock:
             self._closing = True
+            self._to_sign.clear()
             self._queue.clear()
             self._queued.clear()
             self._changed.notify_all()
@@ -175,24 +182,28 @@ class CertificateFinisher:
             return not thread.is_alive()
         return True
 
-    def _next(self) -> str | None:
-        """The next certificate to finish, once it is quiet or it is due (holding the lock);
-        None: closing. Looks for what nobody finishes when a sweep is due."""
+    def _next(self) -> tuple[str, str] | None:
+        """The next step, once it is quiet or its certificate is due (holding the lock):
+        ("sweep", ""), ("sign", id) or ("finish", id); None: closing."""
         while not self._closing:
             now = time.monotonic()
             if now >= self._next_sweep:
-                return ""
-            if self._queue:
-                due = self._queue[0][1]
-                calm_in = self._quiet_s - (now - self._last_issued)
-                if now >= due or (not self._issuing and calm_in <= 0):
-                    cert_id, _ = self._queue.popleft()
-                    self._queued.discard(cert_id)
-                    return cert_id
-                wake = min(due, self._next_sweep) if self._issuing else min(due, self._next_sweep, now + calm_in)
-            else:
+                return "sweep", ""
+            calm = not self._issuing and now - self._last_issued >= self._quiet_s
+            for kind, queue in (("sign", self._to_sign), ("finish", self._queue)):
+                if queue and (calm or now >= queue[0][1]):
+                    cert_id, due = queue.popleft()
+                    if kind == "sign":
+                        self._queue.append((cert_id, due))  # then its PDF
+                    else:
+                        self._queued.discard(cert_id)
+                    return kind, cert_id
+            dues = [q[0][1] for q in (self._to_sign, self._queue) if q]
+            if not dues:
                 self._idle.notify_all()
-                wake = self._next_sweep
+            wake = min([*dues, self._next_sweep])
+            if dues and not self._issuing:
+                wake = min(wake, self._last_issued + self._quiet_s)
             self._changed.wait(max(0.0, wake - now))
         return None
 
@@ -200,18 +211,21 @@ class CertificateFinisher:
         while True:
             with self._lock:
                 self._working = False
-                cert_id = self._next()
-                if cert_id is None:
+                step = self._next()
+                if step is None:
                     self._idle.notify_all()
                     return
                 self._working = True
+            kind, cert_id = step
             try:
-                if cert_id == "":
+                if kind == "sweep":
                     self._sweep()
+                elif kind == "sign":
+                    signed_credential_json(self._db, self._key, cert_id)
                 elif finish(self._db, self._key, cert_id, self._claim_s):
                     self.finished += 1
             except Exception:  # the thread must go on with the others; a fetch or the next sweep makes this one
-                log.exception("could not finish certificate %s", cert_id or "(sweep)")
+                log.exception("could not %s certificate %s", kind, cert_id)
 
     def _sweep(self) -> None:
         """Queue, first and due at once, the unfinished certificates nobody holds: at start all
@@ -225,4 +239,4 @@ class CertificateFinisher:
             for cert_id in reversed(found):
                 if cert_id not in self._queued:
                     self._queued.add(cert_id)
-                    self._queue.appendleft((cert_id, now))
+                    self._to_sign.appendleft((cert_id, now))
