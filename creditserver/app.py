@@ -21,6 +21,7 @@ from . import (
 from .bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .db import Database, pool_size_for
 from .demo import load_demo
+from .finishing import CertificateFinisher
 from .lrs import LrsConfig
 from .lrs.sender import LrsSender
 from .media import MediaStore
@@ -37,7 +38,7 @@ SERVER_NAME = "CME Offline reference credit server"
 # database connections, not throughput. Each thread gets a pooled connection (db.pool_size_for).
 DEFAULT_THREADS = 20
 MAX_THREADS = 1000
-SHUTDOWN_RENDER_WAIT_S = 10.0
+SHUTDOWN_FINISH_WAIT_S = 10.0
 
 info_router = APIRouter(tags=["info"])
 
@@ -121,7 +122,7 @@ def create_app(
     app.state.access_ttl_s = int(access_ttl_s)
     app.state.request_log = RequestLog(request_log_size)
     app.state.signing_key = signing_key
-    app.state.certificate_pdfs = certificates.PdfRenderer(db)
+    app.state.finisher = CertificateFinisher(db, signing_key)  # started with the app (_lifespan)
     app.state.sign_in_throttle = SignInThrottle(sign_in_throttle)
     app.state.public_url = public_url.rstrip("/") if public_url else None
     app.state.completion_settings = completions.CompletionSettings(
@@ -166,12 +167,14 @@ def prepare_data(db: Database, store: MediaStore, data_dir: Path, *, demo: bool 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Size this event loop's thread pool at start; at shutdown stop the certificate renderer
-    (what is still queued renders at its first fetch) and close the database's connections.
-    Both `serve` and the in-thread server (runner.py) run it."""
+    """Size this event loop's thread pool and start the certificate finisher (in each worker:
+    threads do not survive the fork); at shutdown stop the finisher (what it has not finished
+    stays in the database for the next start, or the first fetch) and close the database's
+    connections. Both `serve` and the in-thread server (runner.py) run it."""
     to_thread.current_default_thread_limiter().total_tokens = app.state.threads
+    app.state.finisher.start()
     yield
-    await to_thread.run_sync(app.state.certificate_pdfs.close, SHUTDOWN_RENDER_WAIT_S)
+    await to_thread.run_sync(app.state.finisher.close, SHUTDOWN_FINISH_WAIT_S)
     app.state.db.dispose()
 
 

@@ -13,30 +13,22 @@ drawn (creditserver.certificate_pdf) from the record stored at issue time (rule 
 certificates issued before records held the statements get them from the activity version
 they were issued for.
 
-The PDF is rendered once (~150 ms of CPU), when the certificate is issued, and kept in the
+The PDF is rendered once (~150 ms of CPU), after the certificate is issued, and kept in the
 certificate's row (`Certificate.pdf`): fetching it is a read, so a thousand learners
-fetching at a deadline cost I/O, not a thousand renders. It is rendered just after the
-reply to POST /completions, on a thread of its own (PdfRenderer), so a batch of 500 is not
-answered 75 s late and its client does not time out and resend it; while completions are
-being processed in the same process it waits (10 s at most per PDF), so during a rush the
-PDFs do not take the CPU the answers need. A row, not a file in the data
-folder: the PDF lives and dies with its certificate in one transaction, and several server
-processes (or hosts) sharing one database all see it. A certificate issued before PDFs
-were stored is rendered at its first fetch and stored then; two fetches racing keep the
-first one stored, so every fetch returns the same bytes. A fetch that comes before the
-renderer thread got to the certificate (or after a restart lost its queue) renders it then,
-in the same way.
+fetching at a deadline cost I/O, not a thousand renders. The server's finisher
+(creditserver/finishing.py) renders it just after the reply to POST /completions, with the
+credential's proof, once the rush is answered. A row, not a file in the data folder: the
+PDF lives and dies with its certificate in one transaction, and several server processes
+(or hosts) sharing one database all see it. A fetch that comes before the finisher got to
+the certificate (or of one issued before PDFs were stored) renders it then and stores it;
+two fetches racing keep the first one stored, so every fetch returns the same bytes. The
+credential, likewise, is signed by whichever comes first, the finisher or a fetch
+(creditserver/signing.py): no one is ever given an unsigned one.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
-import time
-from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -53,12 +45,9 @@ from .certificate_pdf import render_pdf
 from .db import Database
 from .models import ActivityRecord, ActivityVersion, Certificate, Completion, Learner
 from .problems import ProblemError
+from .signing import signed_credential_json
 
 CERT_ID_PATTERN = r"^[0-9a-f]{32}$"
-RENDER_YIELD_S = 10.0  # the longest a PDF render waits for the completion batches in flight (PdfRenderer)
-RENDER_QUIET_S = 0.5  # and how long none must have been in flight (a rush has gaps between batches)
-
-log = logging.getLogger(__name__)
 
 
 def public_base_url(request: Request) -> str:
@@ -84,109 +73,13 @@ def renders_done() -> int:
     return _renders
 
 
-def store_pdfs(db: Database, certificate_ids: list[str], base_url: str) -> int:
-    """Render and store the PDF of each certificate in `certificate_ids` that has none yet
-    (at issue: POST /completions); returns how many were rendered."""
-    rendered = 0
-    for cert_id in certificate_ids:
-        if _stored_pdf(db, cert_id) is None:
-            _render_and_store(db, cert_id, base_url)
-            rendered += 1
-    return rendered
-
-
-class PdfRenderer:
-    """Renders the PDFs of certificates just issued, one after another on a thread of its own
-    that runs while there is work (so an idle server holds no thread for it).
-
-    A render costs ~170 ms of CPU, some 40 times the completion that issued it, and the thread shares
-    the process's interpreter with the requests: during a rush it waits while any completion
-    batch is being processed in this process (`while_issuing`) or was in the last `quiet_s`,
-    for at most `yield_s` before each render, so the rush is answered first and the PDFs
-    follow when it eases (a fetch before then renders its PDF itself, as after a restart)."""
-
-    def __init__(self, db: Database, yield_s: float = RENDER_YIELD_S, quiet_s: float = RENDER_QUIET_S) -> None:
-        self._db = db
-        self._yield_s = yield_s
-        self._quiet_s = quiet_s
-        self._last_issued = 0.0  # time.monotonic() when the last batch in flight ended
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._quiet = threading.Condition(self._lock)
-        self._issuing = 0  # completion batches being processed now
-        self._pending: deque[tuple[str, str]] = deque()
-        self._thread: threading.Thread | None = None
-
-    @contextmanager
-    def while_issuing(self) -> Iterator[None]:
-        """Around the processing of a completion batch: renders wait until none is left."""
-        with self._lock:
-            self._issuing += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._issuing -= 1
-                if not self._issuing:
-                    self._last_issued = time.monotonic()
-                    self._quiet.notify_all()
-
-    def submit(self, certificate_ids: list[str], base_url: str) -> None:
-        """Queue the certificates' PDFs for rendering; returns at once."""
-        if not certificate_ids:
-            return
-        with self._lock:
-            self._pending.extend((cert_id, base_url) for cert_id in certificate_ids)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="certificate-pdfs", daemon=True)
-                self._thread.start()
-
-    def drain(self, timeout: float | None = None) -> bool:
-        """Wait until every queued PDF is stored (tests, benches); False on timeout."""
-        with self._lock:
-            return self._idle.wait_for(lambda: self._thread is None, timeout)
-
-    def close(self, timeout: float | None = None) -> bool:
-        """Stop rendering (the server is stopping): what is still queued is dropped — each is
-        rendered at its first fetch instead — and the one being rendered is let finish, so no
-        render outlives the database. False if that one did not finish within `timeout`."""
-        with self._lock:
-            self._pending.clear()
-            self._quiet.notify_all()
-        return self.drain(timeout)
-
-    def _wait_for_quiet(self) -> None:
-        """Until no batch has been in flight for quiet_s, or yield_s passed (holding the lock)."""
-        deadline = time.monotonic() + self._yield_s
-        while self._pending and (now := time.monotonic()) < deadline:
-            calm_in = self._quiet_s - (now - self._last_issued)
-            if not self._issuing and calm_in <= 0:
-                return
-            self._quiet.wait(deadline - now if self._issuing else min(deadline - now, calm_in))
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                self._wait_for_quiet()
-                if not self._pending:
-                    self._thread = None
-                    self._idle.notify_all()
-                    return
-                cert_id, base_url = self._pending.popleft()
-            try:
-                store_pdfs(self._db, [cert_id], base_url)
-            except Exception:  # the thread must go on with the others; the first fetch renders this one
-                log.exception("could not render the PDF of certificate %s", cert_id)
-
-
 def _stored_pdf(db: Database, cert_id: str) -> bytes | None:
     with db.session() as s:
         return s.execute(select(Certificate.pdf).where(Certificate.id == cert_id)).scalar_one_or_none()
 
 
-def _render_and_store(db: Database, cert_id: str, base_url: str) -> bytes:
-    """Render the certificate's PDF and store it unless another request stored one first;
-    returns the stored PDF (so racing fetches return the same bytes)."""
+def rendered_pdf(db: Database, cert_id: str, base_url: str) -> bytes:
+    """The certificate's PDF, rendered now (not stored: the caller stores it)."""
     with db.session() as s:
         cert = s.get(Certificate, cert_id)
         assert cert is not None  # certificates are never deleted but with their learner
@@ -194,6 +87,13 @@ def _render_and_store(db: Database, cert_id: str, base_url: str) -> bytes:
     global _renders
     pdf = render_pdf(record, verification_url(base_url, record))
     _renders += 1
+    return pdf
+
+
+def render_and_store_pdf(db: Database, cert_id: str, base_url: str) -> bytes:
+    """Render the certificate's PDF and store it unless another request stored one first;
+    returns the stored PDF (so racing fetches return the same bytes)."""
+    pdf = rendered_pdf(db, cert_id, base_url)
     with db.session() as s:
         s.execute(update(Certificate).where(Certificate.id == cert_id, Certificate.pdf.is_(None)).values(pdf=pdf))
     stored = _stored_pdf(db, cert_id)
@@ -245,9 +145,13 @@ def _find(s: Session, learner_id: str | None, certificate_id: str) -> Certificat
     return cert
 
 
-def _json_response(cert: Certificate) -> Response:
+def _json_response(request: Request, cert: Certificate) -> Response:
+    """The signed credential (one not signed yet is signed now: creditserver/signing.py)."""
+    credential = cert.credential_json or signed_credential_json(request.app.state.db, request.app.state.signing_key,
+                                                                cert.id)
+    assert credential is not None  # certificates are never deleted but with their learner
     return Response(
-        cert.credential_json.encode("utf-8"),
+        credential.encode("utf-8"),
         media_type="application/json",
         headers={"Cache-Control": "public, max-age=31536000, immutable"},
     )
@@ -264,7 +168,8 @@ def get_certificate_json(certificate_id: CertId, request: Request) -> Response:
     No sign-in: this is the verification address printed on the certificate."""
     db: Database = request.app.state.db
     with db.session() as s:
-        return _json_response(_find(s, None, certificate_id))
+        cert = _find(s, None, certificate_id)
+    return _json_response(request, cert)
 
 
 @router.get(
@@ -281,11 +186,11 @@ def get_certificate(
     db: Database = request.app.state.db
     with db.session() as s:
         cert = _find(s, learner.id, certificate_id)
-        if format == "json":
-            return _json_response(cert)
-        pdf = cert.pdf
+        pdf = cert.pdf if format != "json" else None
+    if format == "json":
+        return _json_response(request, cert)
     if pdf is None:  # issued before PDFs were stored: render it this once
-        pdf = _render_and_store(db, cert.id, public_base_url(request))
+        pdf = render_and_store_pdf(db, cert.id, public_base_url(request))
     return Response(
         pdf,
         media_type="application/pdf",

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -242,17 +243,27 @@ class Certificate(Base):
     """A certificate as issued (rule 7): a snapshot that later activity changes do not touch."""
 
     __tablename__ = "certificates"
+    # The finisher's question "which are not finished?" reads only these rows (migration 0005).
+    __table_args__ = (Index("ix_certificates_unfinished", "issued_at", sqlite_where=text("pending_json IS NOT NULL"),
+                            postgresql_where=text("pending_json IS NOT NULL")),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     completion_id: Mapped[str] = mapped_column(ForeignKey("completions.id", ondelete="CASCADE"), unique=True)
     learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     record_json: Mapped[str] = mapped_column(Text)  # protocol.CertificateRecord
-    credential_json: Mapped[str] = mapped_column(Text)  # the signed OpenBadgeCredential
+    # The signed OpenBadgeCredential. None: accepted, not yet signed (creditserver/finishing.py
+    # signs it after the answer, or whoever asks for it first); never shown unsigned.
+    credential_json: Mapped[str | None] = mapped_column(Text, default=None)
     completion_date: Mapped[date] = mapped_column(Date)
     # The PDF as rendered at issue (certificates.py): fetching it is a read, not a render.
     # None: issued before PDFs were stored; rendered at its first fetch and stored then.
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    # What finishing needs while the credential or the PDF is still to be made (finishing.py:
+    # the unsigned credential, its proof's time, the server's public address); None once both are.
+    pending_json: Mapped[str | None] = mapped_column(Text, default=None, deferred=True)
+    # A finisher working on it until then (another skips it); None: nobody is.
+    finishing_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class CompletionRejection(Base):

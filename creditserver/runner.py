@@ -55,10 +55,10 @@ class RunningServer:
         self._server.should_exit = True
         self._thread.join(timeout)
         # The app's lifespan has closed these, unless the thread did not stop in time.
-        # Certificates issued just before may still be queued for rendering: stop that (each
-        # is rendered at its first fetch), so no render runs on into whatever the process
-        # does next (the next test or bench, perhaps with this data folder removed).
-        self.app.state.certificate_pdfs.close(timeout)
+        # Certificates issued just before may still be queued for finishing: stop that (each
+        # is finished at the next start or its first fetch), so no render runs on into whatever
+        # the process does next (the next test or bench, perhaps with this data folder removed).
+        self.app.state.finisher.close(timeout)
         if self.app.state.lrs_sender is not None:
             self.app.state.lrs_sender.close(timeout)
         self.app.state.db.dispose()

@@ -38,7 +38,7 @@ else:
     import fcntl
 
 # The newest migration. A test checks it against Alembic's scripts.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # pg_advisory_xact_lock's key: any constant the server's own database uses for nothing else.
 PG_MIGRATION_LOCK = 0x434D45_0001  # "CME", 1

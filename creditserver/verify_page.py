@@ -37,6 +37,7 @@ from .certificates import CERT_ID_PATTERN, VERIFY_PATH, CertId, as_issued, publi
 from .db import Database
 from .models import Certificate
 from .problems import ProblemError
+from .signing import signed_credential_json
 from .status_lists import check_issued
 
 # ---------------------------------------------------------------- the check
@@ -92,11 +93,19 @@ def _stored(request: Request, certificate_id: str) -> tuple[Certificate, Certifi
         return None if cert is None else (cert, as_issued(s, cert))
 
 
+def _credential(request: Request, cert: Certificate) -> str:
+    """The signed credential (one not signed yet is signed now: creditserver/signing.py)."""
+    credential = cert.credential_json or signed_credential_json(request.app.state.db, request.app.state.signing_key,
+                                                                cert.id)
+    assert credential is not None  # certificates are never deleted but with their learner
+    return credential
+
+
 def _credential_response(request: Request, certificate_id: str) -> Response:
     found = _stored(request, certificate_id)
     if found is None:
         raise ProblemError(404, "No such certificate", detail="There is no certificate with this id.")
-    return Response(found[0].credential_json.encode("utf-8"), media_type="application/json",
+    return Response(_credential(request, found[0]).encode("utf-8"), media_type="application/json",
                     headers={"Cache-Control": "no-cache", "Vary": "Accept", "Access-Control-Allow-Origin": "*"})
 
 
@@ -129,7 +138,7 @@ def verify_page(
         return _html(not_found_html(), 404)
     cert, record = found
     base = public_base_url(request)
-    return _html(page_html(record, certificate_check(request, cert.id, cert.credential_json), base))
+    return _html(page_html(record, certificate_check(request, cert.id, _credential(request, cert)), base))
 
 
 # ---------------------------------------------------------------- the page

@@ -1,5 +1,6 @@
-"""What an accepted completion leaves behind: the certificate, its signed credential, and
-the rows that record the completion with every attempt and the evaluation.
+"""What an accepted completion leaves behind: the certificate, its credential (signed just
+after the answer: creditserver/signing.py), and the rows that record the completion with
+every attempt and the evaluation.
 
 A certificate is a snapshot (rule 7): it shows the credits claimed, the accreditation
 statement for the learner's profession and, for pharmacists, the UAN and the CPE Monitor
@@ -35,6 +36,7 @@ from cmecore.protocol import (
 from cmecore.rules.claims import is_ama
 
 from ..models import Certificate, Completion, CompletionAttempt, CompletionEvaluation
+from ..signing import Pending
 from ..status_lists import CredentialIssuer, allocate
 from .judging import Graded
 
@@ -48,8 +50,9 @@ def accepted_rows(s: Session, item: CompletionIn, body: dict[str, Any], content_
     assert statement is not None
     record = certificate_record(item, act, statement, learner, now)
     status = allocate(s, record.id, issuer)
-    credential = signed_credential(record, act, statement, learner.id, item.completed_at_corrected, issuer, status,
-                                   _iso(now))
+    issued = _iso(now)
+    credential = unsigned_credential(record, act, statement, learner.id, item.completed_at_corrected, issuer, status,
+                                     issued)
     result = CompletionResult(
         index=0,
         id=item.id,
@@ -69,7 +72,8 @@ def accepted_rows(s: Session, item: CompletionIn, body: dict[str, Any], content_
             learner_id=learner.id,
             issued_at=now,
             record_json=record.model_dump_json(),
-            credential_json=json.dumps(credential, ensure_ascii=False, separators=(",", ":")),
+            credential_json=None,  # signed after the answer (creditserver/signing.py, finishing.py)
+            pending_json=Pending(credential, issued, issuer.base_url).to_json(),
             completion_date=record.completion_date,
         )
     )
@@ -117,16 +121,15 @@ def certificate_record(
     )
 
 
-def signed_credential(
+def unsigned_credential(
     cert: CertificateRecord, act: Activity, statement: AccreditationStatement, learner_id: str, completed: datetime,
     issuer: CredentialIssuer, credential_status: dict[str, Any] | None, issued: str,
 ) -> dict[str, Any]:
     """The certificate as an Open Badges 3.0 credential issued by the accredited provider,
-    with an eddsa-rdfc-2022 proof by the server's key (cmecore.credentials)."""
+    to be signed (eddsa-rdfc-2022, the server's key, at `issued`) after the answer: signing.py."""
     profile = IssuerProfile(id=issuer.key.did, name=statement.provider, url=issuer.base_url,
                             description=act.accreditation_statement)
-    doc = open_badge_credential(cert, act, statement, learner_id, completed, profile, issued, credential_status)
-    return issuer.sign(doc, issued)
+    return open_badge_credential(cert, act, statement, learner_id, completed, profile, issued, credential_status)
 
 
 def _completion_row(item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,

@@ -50,12 +50,11 @@ def post_completions(body: _RawBatch, request: Request, learner: CurrentLearner)
     """Deliver finished activities (a batch of `CompletionIn`); the answer has one result per item, in order."""
     db: Database = request.app.state.db
     issuer = CredentialIssuer(request.app.state.signing_key, public_base_url(request))
-    pdfs = request.app.state.certificate_pdfs
-    with pdfs.while_issuing():
+    finisher = request.app.state.finisher
+    with finisher.while_issuing():
         results = process_batch(db, body.completions, learner, issuer, request.app.state.completion_settings)
-    # Certificates are rendered once, at issue, on the renderer's thread (certificates.py).
-    issued = [r.certificate_id for r in results if r.status == CompletionStatus.accepted and r.certificate_id]
-    pdfs.submit(issued, public_base_url(request))
+    # The answer goes now; the credentials are signed and the PDFs rendered just after (finishing.py).
+    finisher.submit([r.certificate_id for r in results if r.status == CompletionStatus.accepted and r.certificate_id])
     counts = {st: sum(1 for r in results if r.status == st) for st in CompletionStatus}
     return CompletionBatchResult(
         results=results,

@@ -66,7 +66,7 @@ def main(n: int = N) -> int:
                 r.raise_for_status()
                 ids += [res["certificate_id"] for res in r.json()["results"] if res["status"] == "accepted"]
             answered = time.perf_counter() - started
-            assert server.app.state.certificate_pdfs.drain(timeout=1800)
+            assert server.app.state.finisher.drain(timeout=1800)
             rendered = time.perf_counter() - started
             print(f"issue: {len(ids)} certificates answered in {answered:.1f} s, "
                   f"their PDFs rendered and stored {rendered:.1f} s after the first POST", flush=True)

@@ -1,22 +1,24 @@
 """Certificates are rendered once, at issue, and stored with the record: a fetch is a read.
 
-The renderer is observed, not mocked: the PDF is in the certificate's row once the
-renderer (which starts on it just after the reply) is done, every fetch returns exactly those bytes, and the server's count of
+The finisher is observed, not mocked: the PDF is in the certificate's row once the
+finisher (which starts on it just after the reply) is done, every fetch returns exactly those bytes, and the server's count of
 renders (certificates.renders_done; the server runs in this process) does not move."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from creditserver.certificates import PdfRenderer, renders_done
+from creditserver.certificates import renders_done
+from creditserver.finishing import CertificateFinisher
 from creditserver.models import Certificate
+from creditserver.signing import Pending
 
 from .conftest import CREDIT_ACTIVITY
 from .credit_support import claim_for, completion, post, signed_in
 
 
 def _stored_pdf(server, cert_id: str) -> bytes | None:
-    assert server.app.state.certificate_pdfs.drain(timeout=60)  # rendered just after the reply
+    assert server.app.state.finisher.drain(timeout=60)  # rendered just after the reply
     with server.app.state.db.session() as s:
         return s.execute(select(Certificate.pdf).where(Certificate.id == cert_id)).scalar_one()
 
@@ -77,20 +79,50 @@ def test_a_certificate_issued_before_pdfs_were_stored_is_rendered_at_its_first_f
     assert stored == first.content == second.content
 
 
-def test_pdfs_wait_while_a_completion_batch_is_being_issued_and_follow_when_it_is_done(credit_server, credit_api):
+def test_finishing_waits_while_a_completion_batch_is_being_issued_and_follows_when_it_is_done(
+        credit_server, credit_api):
     """During a rush the renders would take the CPU the answers need: they wait for the batches in flight."""
-    auth, cert_id = _issue(credit_api)
-    assert _stored_pdf(credit_server, cert_id) is not None
-    with credit_server.app.state.db.session() as s:
-        s.execute(update(Certificate).where(Certificate.id == cert_id).values(pdf=None))
-    renderer = PdfRenderer(credit_server.app.state.db, yield_s=60)
+    app = credit_server.app
+    finisher = CertificateFinisher(app.state.db, app.state.signing_key, finish_within_s=60, sweep_s=3600)
+    auth = signed_in(credit_api, "demo")
+    item = completion(CREDIT_ACTIVITY, claim=claim_for("physician", credits_claimed=0.25, attested_minutes=20))
+    with app.state.finisher.while_issuing():  # the server's own finisher held, then out of the way
+        [res] = post(credit_api, auth, item)
+        app.state.finisher.close(10)
+    cert_id = res["certificate_id"]
+    assert finisher.start().drain(timeout=60)  # its first look for unfinished certificates: this one
+    assert finisher.finished == 1 and _stored_pdf(credit_server, cert_id) is not None
+    with app.state.db.session() as s:  # as if just issued again
+        s.execute(update(Certificate).where(Certificate.id == cert_id).values(pdf=None, pending_json=Pending(
+            {}, "", "https://cme.example.org").to_json()))
     before = renders_done()
 
-    with renderer.while_issuing():
-        renderer.submit([cert_id], "https://cme.example.org")
-        assert not renderer.drain(timeout=0.5)  # queued, waiting for the batch
-        assert renders_done() == before
+    try:
+        with finisher.while_issuing():
+            finisher.submit([cert_id])
+            assert not finisher.drain(timeout=0.5)  # queued, waiting for the batch
+            assert renders_done() == before
 
-    assert renderer.drain(timeout=60)
-    assert renders_done() == before + 1
+        assert finisher.drain(timeout=60)
+    finally:
+        finisher.close(10)
+    assert renders_done() == before + 1 and finisher.finished == 2
     assert _stored_pdf(credit_server, cert_id).startswith(b"%PDF-")
+
+
+def test_a_certificate_waits_for_a_quiet_moment_no_longer_than_its_bound(credit_server, credit_api):
+    """Under steady load there is never a quiet moment: a certificate is finished when due all the same."""
+    app = credit_server.app
+    finisher = CertificateFinisher(app.state.db, app.state.signing_key, finish_within_s=0.2, sweep_s=3600)
+    try:
+        assert finisher.start().drain(timeout=60)  # its first look for unfinished certificates: none
+        auth = signed_in(credit_api, "demo")
+        item = completion(CREDIT_ACTIVITY, claim=claim_for("physician", credits_claimed=0.25, attested_minutes=20))
+        with app.state.finisher.while_issuing(), finisher.while_issuing():
+            [res] = post(credit_api, auth, item)
+            app.state.finisher.close(10)  # the server's own finisher out of the way
+            finisher.submit([res["certificate_id"]])
+            assert finisher.drain(timeout=60)  # the batch never ends, yet it is finished
+    finally:
+        finisher.close(10)
+    assert finisher.finished == 1 and _stored_pdf(credit_server, res["certificate_id"]).startswith(b"%PDF-")

@@ -29,6 +29,10 @@ def test_a_small_rush_is_answered_without_errors_and_every_completion_stored_onc
     assert len(outcome.latencies["re-send"]) == LEARNERS
     assert run.check.ok, run.check.summary()
     assert run.check.stored == run.check.certificates == LEARNERS * BATCH
+    # After the answers, the server's finisher signed and rendered every certificate.
+    finishing = run.finishing
+    assert finishing.certificates == LEARNERS * BATCH
+    assert finishing.signed_after_s is not None and finishing.rendered_after_s is not None, finishing.summary()
 
     # The check counts from the database: take one certificate and one completion away.
     engine = make_engine(url or default_url(data_dir))

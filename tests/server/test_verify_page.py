@@ -93,6 +93,7 @@ def test_a_learner_name_with_markup_is_shown_as_text(credit_server, credit_api):
 
 def test_a_tampered_stored_credential_shows_signature_not_valid(credit_server, credit_api):
     _auth, cert_id = earn(credit_api)
+    assert credit_server.app.state.finisher.drain(timeout=60)  # signed and stored just after the answer
     with credit_server.app.state.db.session() as s:
         row = s.get(Certificate, cert_id)
         doc = json.loads(row.credential_json)
