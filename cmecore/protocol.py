@@ -84,7 +84,9 @@ AssetUrl = Annotated[str, AfterValidator(_check_asset_url)]
 
 class Model(BaseModel):
     # Unknown fields are ignored (newer servers may add some); wrong types are refused.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: each model's validator is built the first time it is used, not at import:
+    # a process keeps only those of the models it validates (the GUI few of the server's).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class AssetKind(StrEnum):
