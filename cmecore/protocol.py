@@ -84,9 +84,9 @@ AssetUrl = Annotated[str, AfterValidator(_check_asset_url)]
 
 class Model(BaseModel):
     # Unknown fields are ignored (newer servers may add some); wrong types are refused.
-    # defer_build: each model's validator is built the first time it is used, not at import:
-    # a process keeps only those of the models it validates (the GUI few of the server's).
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+    # Not defer_build (issue 15): it saves the GUI 0.4 MB while playing, but FastAPI then
+    # builds each request model at its first request and pydantic warns there (Body alias).
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class AssetKind(StrEnum):
