@@ -1,58 +1,45 @@
 """The Downloads page: one table row per download job, with progress, and the controls.
 
-A `QAbstractTableModel` over plain job records (no widget per row: download_jobs.py); the
+A view of the window's `DownloadQueue` (download_queue.py), which holds the jobs and makes
+every change: the page is built the first time the learner goes to it, while the queue
+(the navigation's count, the library's progress) works from the start. The table is a
+`QAbstractTableModel` over plain job records (no widget per row: download_jobs.py); the
 progress column is painted by a delegate with the style's own progress bar
-(download_widgets.py). Progress events arrive from `DownloadRunner.event` (already on the
-GUI thread, throttled) and update rows in place; changes of state reload the jobs from the
-queue. The storage table says which form of each video is on this computer. Every change goes through Services on
-the app's writer, never on the GUI thread's time.
+(download_widgets.py). The storage table says which form of each video is on this computer.
 """
 
 from __future__ import annotations
 
-import logging
-
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from desktop.errors import CmeError, SignInRequired
-from desktop.views.download_jobs import (
-    ACTIVE, RESTARTABLE, UNFINISHED, DownloadsModel, JobChanges, JobRow, summary_text,
-)
+from desktop.views.download_jobs import ACTIVE, RESTARTABLE, UNFINISHED, DownloadsModel, JobRow, summary_text
+from desktop.views.download_queue import DownloadQueue
 from desktop.views.download_widgets import JobsTable, StorageTable, bandwidth_text
 from desktop.views.events import AppEvents
-from desktop.views.quality_choice import switching_text
-from desktop.views.tasks import run_write
-from desktop.views.text import error_text, human_bytes
+from desktop.views.text import human_bytes
 from desktop.views.widgets import plain_label, popup_menu, push_button
-
-log = logging.getLogger(__name__)
 
 __all__ = ["DownloadsModel", "DownloadsPage", "JobRow"]  # the model lives in download_jobs.py
 
-class DownloadsPage(QWidget):
-    """Jobs table, per-job and global controls, storage and disk space.
 
-    Announces `downloads_changed` on the app's events when a reload of the job list finds a
-    change, naming the activities changed (JobChanges), and `catalog_changed` when it removed
-    files (the library's media column and an open activity's Files list are stale).
+class DownloadsPage(QWidget):
+    """Jobs table, per-job and global controls, storage and disk space: the `queue` shown.
+
+    Without a `queue` the page makes its own (a page on its own, as the tests build it).
     """
 
-    start_requested = Signal()  # something was queued: the runner should run
     open_activity = Signal(str)
-    activity_downloaded = Signal(str)  # the title of an activity whose last job just finished
-    sign_in_needed = Signal(str)  # the downloads stopped for a sign-in: why
 
-    def __init__(self, services, parent=None, *, events: AppEvents | None = None):
+    def __init__(self, services, parent=None, *, events: AppEvents | None = None,
+                 queue: DownloadQueue | None = None):
         super().__init__(parent)
-        self.services = services
-        self.events = events if events is not None else AppEvents(self)
+        self.queue = queue if queue is not None else DownloadQueue(services, self, events=events)
+        self.events = self.queue.events
         self.setAccessibleName("Downloads")
-        self._busy = 0
-        self._titles: dict[str, str] = {}
-        self._changes = JobChanges()  # which activities a reload finds changed
+        self._selected_before_reload: set[int] = set()
 
-        self.model = DownloadsModel(self)
+        self.model = self.queue.model
         self.table = JobsTable(self.model, self)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -60,10 +47,12 @@ class DownloadsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.model.modelReset.connect(self._update_buttons)
         self.model.dataChanged.connect(lambda *_: self._update_buttons())
+        self.model.dataChanged.connect(lambda *_: self._update_summary())  # a running job's progress
 
         def button(text: str, name: str, tip: str, slot) -> QPushButton:
             return push_button(self, text, tip, slot, name=name)
 
+        queue_ = self.queue
         self.pause_button = button("Pause", "Pause selected downloads",
                                    "Pause the selected downloads; what arrived is kept", self.pause_selected)
         self.resume_button = button("Resume", "Resume selected downloads",
@@ -71,11 +60,11 @@ class DownloadsPage(QWidget):
         self.cancel_button = button("Cancel", "Cancel selected downloads",
                                     "Cancel the selected downloads and delete their partial files",
                                     self.cancel_selected)
-        self.pause_all_button = button("Pause all", "Pause all downloads", "Pause every download", self.pause_all)
+        self.pause_all_button = button("Pause all", "Pause all downloads", "Pause every download", queue_.pause_all)
         self.resume_all_button = button("Resume all", "Resume all downloads",
-                                        "Resume every paused or failed download", self.resume_all)
+                                        "Resume every paused or failed download", queue_.resume_all)
         self.download_all_button = button("⬇ Download all", "Download all activities",
-                                          "Queue every file of every activity in the library", self.download_all)
+                                          "Queue every file of every activity in the library", queue_.download_all)
         self.remove_video_button = button("Remove downloaded video", "Remove downloaded video",
                                           "Delete the video file of the selected activity to free space; "
                                           "transcript, summaries and progress stay", self.remove_selected_videos)
@@ -89,15 +78,10 @@ class DownloadsPage(QWidget):
                                          tip="Space the downloaded files take, partial downloads included",
                                          selectable=False)
         self.message_label = plain_label("", self, name="Downloads message")
-        self.message_label.setVisible(False)
+        self._show_note(queue_.note)
 
         self.storage_table = StorageTable(self)
         self.storage_model = self.storage_table.model()
-
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(150)
-        self._refresh_timer.timeout.connect(self.refresh)
 
         top = QHBoxLayout()
         top.addWidget(plain_label("Downloads", self, name="Downloads", heading=True, selectable=False))
@@ -132,39 +116,36 @@ class DownloadsPage(QWidget):
         v.addWidget(split, 1)
         v.addWidget(self.summary_label)
         v.addLayout(facts)
-        self._reload()
+        queue_.about_to_reload.connect(self._keep_selection)
+        queue_.reloaded.connect(self._show_queue)
+        queue_.noted.connect(self._show_note)
+        self._show_queue()
+        self._update_buttons()
+
+    @property
+    def services(self):
+        return self.queue.services
 
     # -------------------------------------------------------------- data
 
     def set_services(self, services) -> None:
-        self.services = services
-        self._changes.forget()  # everything may differ
-        self.refresh()
+        self.queue.set_services(services)
 
     def refresh(self) -> None:
-        """Reload the jobs, storage and disk figures (quick local reads); announce what changed."""
-        if (changed := self._reload()) is None or changed:
-            self.events.downloads_changed.emit(self, changed)
+        """Reload the jobs, storage and disk figures (quick local reads), and announce it."""
+        self.queue.refresh()
 
-    def _reload(self) -> frozenset[str] | None:
-        """Read and show; the activities changed since (None: any may; empty: none, or the read failed)."""
-        self._refresh_timer.stop()
-        s = self.services
-        try:
-            rows = s.library_rows()
-            jobs = s.download_jobs()
-            storage = s.storage_used()
-        except Exception:  # a closed or broken cache must not take the window down
-            log.exception("reading the download queue failed")
-            return frozenset()
-        changed = self._changes.since_last_read(jobs, s.downloads.activities_using)
-        self._titles = {r.id: r.title for r in rows}
-        selected = set(self.selected_job_ids())
-        self.model.set_jobs(jobs, self._titles)
-        self._reselect(selected)
+    def _keep_selection(self) -> None:
+        self._selected_before_reload = set(self.selected_job_ids())
 
-        self.storage_table.show_use(storage.by_activity, self._titles, {r.id: r.video_quality for r in rows})
-        self.storage_label.setText(f"Storage used: {human_bytes(storage.total_bytes)}")
+    def _show_queue(self) -> None:
+        """What the queue read last: the selection kept, storage, the bandwidth and disk facts."""
+        self._reselect(self._selected_before_reload)
+        self._selected_before_reload = set()
+        q, s = self.queue, self.queue.services
+        if q.storage is not None:
+            self.storage_table.show_use(q.storage.by_activity, q.titles, q.qualities)
+            self.storage_label.setText(f"Storage used: {human_bytes(q.storage.total_bytes)}")
         text = bandwidth_text(s.settings.bandwidth_cap_kbps)
         hours = getattr(s.settings, "download_hours", None)
         if hours:
@@ -175,35 +156,12 @@ class DownloadsPage(QWidget):
         self.bandwidth_label.setToolTip(reason or "The download speed limit; change it in Settings")
         self.disk_label.setText(self._free_space_text())
         self._update_summary()
-        return changed
-
-    def schedule_refresh(self) -> None:
-        if not self._refresh_timer.isActive():
-            self._refresh_timer.start()
-
-    def apply_event(self, event) -> None:
-        """A DownloadEvent from the runner: update the row; a change of state reloads."""
-        known = self.model.apply_event(event)
-        if not known or event.state != "running":
-            self.schedule_refresh()
-        self._update_summary()
-        if event.state == "done" and self.model.unfinished_for(event.activity_id) == 0:
-            self.activity_downloaded.emit(self._titles.get(event.activity_id) or event.activity_id)
-
-    def run_finished(self, outcome) -> None:
-        """The runner stopped: a DownloadSummary, or the exception that stopped it."""
-        if isinstance(outcome, BaseException):
-            text = str(outcome) if isinstance(outcome, CmeError) else error_text(outcome)
-            self._note(f"Downloads stopped: {text}")
-            if isinstance(outcome, SignInRequired):
-                self.sign_in_needed.emit(str(outcome))
-        self.schedule_refresh()
 
     def active_count(self) -> int:
-        return self.model.active_count()
+        return self.queue.active_count()
 
     def progress_by_activity(self) -> dict[str, tuple[int, int]]:
-        return self.model.progress_by_activity()
+        return self.queue.progress_by_activity()
 
     def _free_space_text(self) -> str:
         free = self.services.free_disk_space()
@@ -244,80 +202,27 @@ class DownloadsPage(QWidget):
         self.pause_all_button.setEnabled(any(r.state in ACTIVE for r in rows))
         self.resume_all_button.setEnabled(any(r.state in ("paused", "failed") for r in rows))
 
-    # -------------------------------------------------------------- actions
+    # -------------------------------------------------------------- actions (the queue makes each change)
 
     def pause_selected(self) -> None:
-        ids = [r.id for r in self.selected_rows() if r.state in ACTIVE]
-        self._change(lambda: sum(self.services.pause_download(i) for i in ids))
+        self.queue.pause([r.id for r in self.selected_rows() if r.state in ACTIVE])
 
     def resume_selected(self) -> None:
-        ids = [r.id for r in self.selected_rows() if r.state in RESTARTABLE]
-        self._change(lambda: sum(self.services.resume_download(i) for i in ids), start=True)
+        self.queue.resume([r.id for r in self.selected_rows() if r.state in RESTARTABLE])
 
     def cancel_selected(self) -> None:
-        ids = [r.id for r in self.selected_rows() if r.state in UNFINISHED]
-        self._change(lambda: sum(self.services.cancel_download(i) for i in ids))
-
-    def pause_all(self) -> None:
-        self._change(lambda: self.services.pause_download(None))
-
-    def resume_all(self) -> None:
-        self._change(lambda: self.services.resume_download(None), start=True)
-
-    def download_all(self) -> None:
-        self._change(lambda: self.services.enqueue_downloads(None), start=True)
+        self.queue.cancel([r.id for r in self.selected_rows() if r.state in UNFINISHED])
 
     def download_activities(self, activity_ids: list[str], quality=None) -> None:
-        """Queue these activities' files; the video in `quality` (None: the preferred one)."""
-        if activity_ids:
-            downloads = self.services.downloads
-            self._change(lambda: downloads.enqueue(list(activity_ids), quality), start=True, activities=activity_ids)
+        self.queue.download_activities(activity_ids, quality)
 
     def switch_quality(self, activity_id: str, quality) -> None:
-        """Fetch another form of this activity's video; the service removes the old file only
-        once the new one has arrived and been checked."""
-        downloads = self.services.downloads
-        self._change(lambda: downloads.switch_quality(activity_id, quality), start=True,
-                     done_text=lambda _jobs: switching_text(quality), activities=[activity_id])
+        self.queue.switch_quality(activity_id, quality)
 
     def remove_selected_videos(self) -> None:
-        self.remove_videos(list(dict.fromkeys(r.activity_id for r in self.selected_rows())))
+        self.queue.remove_videos(list(dict.fromkeys(r.activity_id for r in self.selected_rows())))
 
-    def remove_videos(self, activity_ids: list[str]) -> None:
-        if activity_ids:
-            services = self.services
-
-            def remove():
-                return sum(services.remove_downloaded_video(a) for a in activity_ids)
-
-            self._change(remove, media=True, done_text=lambda freed: f"Removed the video; {human_bytes(freed)} freed.",
-                         activities=activity_ids)
-
-    def _change(self, fn, *, start: bool = False, media: bool = False, done_text=None, activities=()) -> None:
-        """Run `fn` on the writer, then reload; `activities`: those it may change with no job to show it."""
-        self._busy += 1
-        self.message_label.setVisible(False)
-
-        def done(result) -> None:
-            self._busy -= 1
-            self._changes.touch(activities)
-            if done_text is not None:
-                self._note(done_text(result))
-            self.refresh()
-            if media:
-                self.events.catalog_changed.emit(self)
-            if start:
-                self.start_requested.emit()
-
-        def failed(exc: BaseException) -> None:
-            self._busy -= 1
-            self._changes.touch(activities)  # part of it may have been done
-            self._note(error_text(exc))
-            self.refresh()
-
-        run_write(self, fn, done, failed)
-
-    def _note(self, text: str) -> None:
+    def _show_note(self, text: str) -> None:
         self.message_label.setText(text)
         self.message_label.setVisible(bool(text))
 

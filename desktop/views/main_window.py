@@ -44,6 +44,7 @@ from desktop.views.tasks import wait_for_tasks, wait_for_writes
 from desktop.views.theme import app_theme
 from desktop.views.top_bar import TopBar
 from desktop.views.window_frame import LaunchProbe, WindowFrame
+from desktop.views.window_pages import ACTIVITY, CREDITS, DOWNLOADS, LIBRARY, SECTIONS, SETTINGS, WindowPages
 from desktop.views.window_prefs import WindowPrefs
 from desktop.views.window_session import WindowSession
 from desktop.views import qt_source_reads  # noqa: F401 - Qt's import hook without its source cache
@@ -55,14 +56,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("Library", "Downloads", "My credits", "Settings")
-LIBRARY, DOWNLOADS, CREDITS, SETTINGS, ACTIVITY = range(5)
 STATUS_REFRESH_MS = 30_000
 WRITES_AT_EXIT_MS = 10_000  # at most this long for pending writes (a locked database) before the cache closes
 TASKS_AT_EXIT_MS = 300  # reads and network work left running after that do not hold the exit (they write nothing of ours)
 
 
-class MainWindow(WindowSession, WindowFrame, QMainWindow):
+class MainWindow(WindowPages, WindowSession, WindowFrame, QMainWindow):
     sync_started = Signal()
     sync_finished = Signal(object)  # a SyncReport, or the exception that ended the sync
     services_changed = Signal(object)
@@ -90,6 +89,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self._shutting_down = False
         self._start_pending = False  # shown before the services arrived
         self.events = AppEvents(self)
+        self._page_builders: dict = {}  # the pages not built yet (`page`)
 
         self.setWindowTitle("CME Offline — demo" if demo else "CME Offline")
         self.setAccessibleName("CME Offline")
@@ -180,17 +180,13 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self.sync.needs_sign_in.connect(lambda: self.open_unlock() if self.services.locked() else self.open_sign_in())
         self.activity_page = p.ActivityPage(self, services=None, events=events)  # follows the window's services
         self.activity_page.back_requested.connect(lambda: self.show_section(LIBRARY))
-        self.downloads_page = p.DownloadsPage(services, self, events=events)
+        self.download_queue = p.DownloadQueue(services, self, events=events)
         self.quality_asker = p.QualityAsker(self, lambda: self.services)
         self.library.describe_download = self.quality_asker.describe
         self.download_runner = p.DownloadRunner(services, self)
         self._connect_downloads()
         self.search_panel = p.SearchPanel(services, self.search_edit, self)
         self.search_panel.open_hit.connect(self.open_search_hit)
-        self.settings_page = p.SettingsPage(services, self, events=events, prefs=self.prefs)
-        self.settings_page.sign_in_requested.connect(lambda: self.open_sign_in())
-        self.settings_page.settings_changed.connect(self._settings_changed)
-        self.credits_page = p.CreditsPage(services, self, events=events)
         self.learner_button = p.LearnerButton(services, self, events=events)
         self.learner_button.about_to_switch.connect(self.activity_page.watch_tab.close_activity)
         self.learner_button.sign_in_requested.connect(self._sign_in_as)
@@ -202,8 +198,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
         self.idle.about_to_lock.connect(self._idle_lock_starts)
         self.idle.locked.connect(self._idle_locked)
         self.idle.failed.connect(lambda _exc: self.refresh_status())
-        for page in (self.downloads_page, self.credits_page, self.settings_page, self.activity_page):
-            self.stack.addWidget(page)
+        self.lay_out_later_pages()
 
     # ------------------------------------------------------------------ navigation
 
@@ -216,8 +211,8 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(index)
             self.nav.blockSignals(False)
+        page = self.page(index)
         self.stack.setCurrentIndex(index)
-        page = self.stack.currentWidget()
         if index == LIBRARY:
             self.library.focus_table()
         elif index in (DOWNLOADS, CREDITS, SETTINGS):
@@ -263,7 +258,7 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
             log.exception("reading the status failed")
             return
         self.learner = st.learner
-        self.status_line.show(st, syncing=self.sync.syncing, downloads_pending=self.downloads_page.active_count(),
+        self.status_line.show(st, syncing=self.sync.syncing, downloads_pending=self.download_queue.active_count(),
                               session_error=self.sync.session_error, session_exc=self.sync.session_exc)
 
     def status_text(self) -> str:
@@ -296,38 +291,37 @@ class MainWindow(WindowSession, WindowFrame, QMainWindow):
     # ------------------------------------------------------------------ downloads
 
     def _connect_downloads(self) -> None:
-        page = self.downloads_page
+        queue = self.download_queue
         self._connect_runner()
-        page.start_requested.connect(lambda: self.download_runner.start())
-        page.open_activity.connect(self.open_activity)
-        page.activity_downloaded.connect(lambda title: self.notify("Download finished", f"Downloaded: {title}"))
-        page.sign_in_needed.connect(lambda message: self.open_sign_in(message=message))
+        queue.start_requested.connect(lambda: self.download_runner.start())
+        queue.activity_downloaded.connect(lambda title: self.notify("Download finished", f"Downloaded: {title}"))
+        queue.sign_in_needed.connect(lambda message: self.open_sign_in(message=message))
         self.library.download_requested.connect(self.download_activities)
         self.activity_page.download_requested.connect(self.download_activities)
         self.activity_page.switch_quality_requested.connect(
-            lambda a: self.quality_asker.switch(a, page.switch_quality))
-        self.activity_page.remove_video_requested.connect(lambda a: page.remove_videos([a]))
+            lambda a: self.quality_asker.switch(a, queue.switch_quality))
+        self.activity_page.remove_video_requested.connect(lambda a: queue.remove_videos([a]))
 
     def _connect_runner(self) -> None:
-        self.download_runner.event.connect(self.downloads_page.apply_event)
+        self.download_runner.event.connect(self.download_queue.apply_event)
         self.download_runner.event.connect(
-            lambda _e: self.library.set_download_progress(self.downloads_page.progress_by_activity()))
+            lambda _e: self.library.set_download_progress(self.download_queue.progress_by_activity()))
         self.download_runner.run_finished.connect(
-            lambda outcome: None if self._shutting_down else self.downloads_page.run_finished(outcome))
+            lambda outcome: None if self._shutting_down else self.download_queue.run_finished(outcome))
 
     def download_activities(self, activity_ids: list) -> None:
         """Queue these activities' files: in the form the learner prefers, or the one chosen in
         the dialog when they want to be asked (quality_choice.py)."""
-        self.quality_asker.download(list(activity_ids), self.downloads_page.download_activities)
+        self.quality_asker.download(list(activity_ids), self.download_queue.download_activities)
 
     def _downloads_changed(self, _source=None) -> None:
         """The job list changed: badge, library media column, status bar."""
-        active = self.downloads_page.active_count()
+        active = self.download_queue.active_count()
         item = self.nav.item(DOWNLOADS)
         item.setText(f"Downloads {active}" if active else "Downloads")
         item.setToolTip(f"Downloads: {active} active (Ctrl+2)" if active else "Downloads (Ctrl+2)")
         self.reload_library()
-        self.library.set_download_progress(self.downloads_page.progress_by_activity())
+        self.library.set_download_progress(self.download_queue.progress_by_activity())
 
     # ------------------------------------------------------------------ sync
 

@@ -4,7 +4,7 @@ the page it shows (Settings with unsaved edits asks first), and the launch bench
 probe.
 
 A mixin of `MainWindow` (main_window.py); it uses the window's `prefs` (WindowPrefs),
-`services`, `stack`, `nav` and `settings_page`.
+`services`, `stack`, `nav` and `built_page` (Settings, once the learner has been there).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 from desktop.views.startup import first_paint_ms
+from desktop.views.window_pages import SETTINGS
 from desktop.views.window_prefs import WindowPrefs, fit_rect
 
 log = logging.getLogger(__name__)
 
 LAUNCH_BENCH_ENV = "CME_OFFLINE_BENCH_LAUNCH"
-SETTINGS = 3  # the Settings section's row in the navigation (main_window.SECTIONS)
 
 
 class WindowFrame:
@@ -51,9 +51,10 @@ class WindowFrame:
     def may_leave_page(self) -> bool:
         """False while Settings holds unsaved edits the learner chose to stay with (the
         navigation then stays on Settings)."""
-        if self.services is None or self.stack.currentWidget() is not self.settings_page:
+        settings = self.built_page(SETTINGS)  # never built: nothing typed in it
+        if settings is None or self.stack.currentWidget() is not settings:
             return True
-        if self.settings_page.may_leave():
+        if settings.may_leave():
             return True
         self.nav.blockSignals(True)
         self.nav.setCurrentRow(SETTINGS)

@@ -18,13 +18,12 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.views.startup import first_paint_ms, mark, phase_lines
 from desktop.views.tasks import run_task, run_write
+from desktop.views.window_pages import CREDITS, LIBRARY, SETTINGS
 
 if TYPE_CHECKING:
     from desktop.views.sign_in_dialog import SignInDialog
 
 log = logging.getLogger(__name__)
-
-LIBRARY = 0
 
 
 class WindowSession:
@@ -120,8 +119,8 @@ class WindowSession:
             self.owned_services.append(services)
         self.services = services
         self.sync.set_services(services)
-        for page in (self.settings_page, self.credits_page, self.learner_button, self.downloads_page,
-                     self.search_panel):
+        built = [self.built_page(i) for i in (SETTINGS, CREDITS)]  # the others are built with these services
+        for page in (*filter(None, built), self.learner_button, self.download_queue, self.search_panel):
             page.set_services(services)
         self.download_runner.stop()
         self.download_runner.deleteLater()
@@ -212,7 +211,9 @@ class WindowSession:
         self.welcome_dialog = None
         if dialog.choice == "server":
             self.refresh_status()
-            self.settings_page.refresh()
+            settings = self.built_page(SETTINGS)  # a page not built yet reads the settings when it is
+            if settings is not None:
+                settings.refresh()
             self.open_sign_in()
         dialog.deleteLater()
 

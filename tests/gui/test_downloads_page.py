@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QProxyStyle, QStyle, QTableView
 
 from desktop.views.download_widgets import ProgressDelegate, bandwidth_text, format_eta
 from desktop.views.downloads_page import DownloadsModel
-from desktop.views.main_window import DOWNLOADS, MainWindow
+from desktop.views.main_window import CREDITS, DOWNLOADS, SETTINGS, MainWindow
 from tests.support.activities import DEMO_ID
 
 
@@ -134,6 +134,29 @@ def test_pause_and_resume_a_throttled_video(qtbot, signed_in, open_window):
         page.resume_button.click()
     qtbot.waitUntil(lambda: _video(window).state == "done")
     qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Downloaded")
+
+
+def test_the_page_is_built_when_first_opened_and_the_count_follows_the_queue_before(qtbot, signed_in,
+                                                                                   open_window):
+    signed_in.update_settings(bandwidth_cap_kbps=160)  # 20 KB/s: the video is still coming when the page opens
+    window = open_window(signed_in)
+    assert [window.built_page(i) for i in (DOWNLOADS, CREDITS, SETTINGS)] == [None, None, None]
+
+    with qtbot.waitSignal(window.download_runner.run_started, timeout=5_000):
+        window.download_activities([DEMO_ID])  # the library's Download button, with no page behind it
+    qtbot.waitUntil(lambda: window.nav.item(DOWNLOADS).text().startswith("Downloads "), timeout=10_000)
+    assert "pending" in window.status_text()
+    assert window.built_page(DOWNLOADS) is None
+
+    ctrl_2 = next(a for a in window.actions() if a.shortcut().toString() == "Ctrl+2")
+    ctrl_2.trigger()
+    page = window.built_page(DOWNLOADS)
+    assert page is not None and window.stack.currentWidget() is page and window.stack.currentIndex() == DOWNLOADS
+    assert page.accessibleName() == "Downloads" and page.bandwidth_label.text() == "Bandwidth cap: 160 kbit/s"
+    assert _video(window) is not None and _video(window).state in ("queued", "running")
+    assert window.built_page(CREDITS) is None and window.built_page(SETTINGS) is None
+    qtbot.waitUntil(lambda: _video(window).state == "done", timeout=30_000)
+    qtbot.waitUntil(lambda: window.nav.item(DOWNLOADS).text() == "Downloads")
 
 
 def test_remove_downloaded_video_from_the_overview_and_the_downloads_page(qtbot, signed_in, open_window):
