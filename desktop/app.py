@@ -7,6 +7,7 @@ need them, so both `cme-offline status` and the GUI's first paint stay quick.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -19,7 +20,7 @@ from desktop.errors import BadServerAddress
 from desktop.logs import redact, setup_logging
 from desktop.paths import Paths, default_data_dir, default_log_dir
 from desktop.policy import load_policy
-from desktop.views.startup import mark  # stdlib only: the bench's start-up steps
+from desktop.views.startup import collector_paused, mark  # stdlib only: the start-up path's helpers
 
 
 def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
@@ -61,6 +62,11 @@ def parse_command_line(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with collector_paused():  # until the window is up (run_gui), or a command starts
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     mark("python and the app's first modules")
     args = parse_command_line(argv)
     # Machine policy first (tomllib; pydantic only if the file sets something). Its one
@@ -93,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     if getattr(args, "command", None) is not None:
+        gc.enable()  # paused for the window's start-up only
         return cli.run(args, lambda: _services(data_dir, args.server, policy))
     return _run_gui(data_dir, args, policy)
 
