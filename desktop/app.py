@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from desktop import __version__, cli
+from desktop import __version__
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.library_snapshot import read_first_paint
 from desktop.errors import BadServerAddress
@@ -44,6 +44,8 @@ def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     # Subcommands accept the same options after their name; SUPPRESS keeps them from
     # overwriting values given before the command.
+    from desktop import cli  # start-up speed: the commands (and json) are not loaded to open the window
+
     cli.add_commands(sub, common(argparse.SUPPRESS))
     return parser
 
@@ -100,6 +102,8 @@ def _main(argv: list[str] | None) -> int:
         return 1
     if getattr(args, "command", None) is not None:
         gc.enable()  # paused for the window's start-up only
+        from desktop import cli  # start-up speed: loaded with the full parser that named the command
+
         return cli.run(args, lambda: _services(data_dir, args.server, policy))
     return _run_gui(data_dir, args, policy)
 
