@@ -59,6 +59,12 @@ def mark(step: str) -> None:
         _MARKS.append((step, time.time()))
 
 
+def callgrind_mark() -> None:
+    """The first paint, for bench_startup's exact instruction count: `valgrind --tool=callgrind
+    --dump-before=getppid` ends a count at each getppid(), which nothing calls before this."""
+    os.getppid()
+
+
 def phase_lines() -> list[str]:
     """`phase <step> <ms>` for each marked step: its own time, from the step before (the
     first from the process start or T0), in the order they happened; then
