@@ -10,11 +10,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 from desktop.cache.blobstore import BlobScan, BlobStore, LocalState, combined_state
 from desktop.cache.job_state import ACTIVE_JOB_STATES
-from desktop.cache.schema_version import SCHEMA_HEAD, current_revision
+from desktop.cache.schema_version import SCHEMA_HEAD, revision_of
 from desktop.cache.video_in_use import StoredForm, form_in_use, stored_forms
 
 # Short labels for the library's credits column.
@@ -72,31 +74,79 @@ def read_library(db_path: Path, blobs: BlobStore) -> list[LibraryRow]:
     """Every cached activity as a library row, sorted by title."""
     conn = sqlite3.connect(db_path)
     try:
-        faculty = _grouped(conn, "SELECT activity_id, name FROM faculty ORDER BY activity_id, position")
-        credits = _grouped(
-            conn,
-            "SELECT activity_id, profession, credit_type, max_credits, contact_hours "
-            "FROM accreditation_statements ORDER BY activity_id, position",
-        )
-        assets = _grouped(conn, "SELECT activity_id, sha256, size FROM assets ORDER BY activity_id, position")
-        videos, wanted = stored_forms(conn)
-        queued = {
-            sha for (sha,) in conn.execute(
-                f"SELECT sha256 FROM download_jobs WHERE state IN ({', '.join('?' * len(ACTIVE_JOB_STATES))})",
-                ACTIVE_JOB_STATES,
-            )
-        }
-        activities = conn.execute(
-            "SELECT id, title, release_date, termination_date, review_date FROM activities ORDER BY title"
-        ).fetchall()
+        return _read_library(conn, blobs)
     finally:
         conn.close()
-    scan = blobs.scan()
-    return [
-        _row(id_, title, release, termination, review, faculty.get(id_, []), credits.get(id_, []),
-             assets.get(id_, []), scan, queued, videos.get(id_, []), wanted.get(id_))
-        for id_, title, release, termination, review in activities
-    ]
+
+
+_FACULTY = "SELECT activity_id, name FROM faculty ORDER BY activity_id, position"
+_CREDITS = ("SELECT activity_id, profession, credit_type, max_credits, contact_hours "
+            "FROM accreditation_statements ORDER BY activity_id, position")
+_ACTIVITIES = "SELECT id, title, release_date, termination_date, review_date FROM activities ORDER BY title"
+_FIELDS = tuple(LibraryRow.__dataclass_fields__)
+
+
+def _read_library(conn: sqlite3.Connection, blobs: BlobStore) -> list[LibraryRow]:
+    # Rows come grouped by activity and in position order: itertools.groupby and itemgetter
+    # group them without a Python step per row, and activities offering the same credits
+    # share one tuple of offers (a library has few distinct ones).
+    activity, rest, second = itemgetter(0), itemgetter(slice(1, None)), itemgetter(1)
+    faculty = {a: ", ".join(map(second, rows)) for a, rows in groupby(conn.execute(_FACULTY).fetchall(), activity)}
+    offers: dict[tuple, tuple[CreditOffer, ...]] = {}
+    credits = {
+        a: offers.get(raw) or offers.setdefault(raw, tuple(CreditOffer(*c) for c in raw))
+        for a, rows in groupby(conn.execute(_CREDITS).fetchall(), activity) for raw in (tuple(map(rest, rows)),)
+    }
+    media = _media(conn, blobs.scan())
+    dates: dict[str, date] = {}  # libraries share few dates: each parsed once
+    absent = (LocalState.absent, 0, None)
+    rows = []
+    for id_, title, release, termination, review, in conn.execute(_ACTIVITIES).fetchall():
+        state, media_bytes, quality = media.get(id_, absent)
+        rows.append(_library_row((
+            id_, title, faculty.get(id_, ""), credits.get(id_, ()),
+            dates.get(release) or dates.setdefault(release, date.fromisoformat(release)),
+            dates.get(termination) or dates.setdefault(termination, date.fromisoformat(termination)),
+            state, media_bytes,
+            (dates.get(review) or dates.setdefault(review, date.fromisoformat(review))) if review else None,
+            "", quality,
+        )))
+    return rows
+
+
+def _library_row(values: tuple) -> LibraryRow:
+    """A LibraryRow from its fields' values in order, as LibraryRow(*values) makes it: a frozen
+    dataclass's __init__ sets each field through object.__setattr__, which for 1,000 rows is
+    three times the instructions of filling the new instance's __dict__ at once."""
+    row = object.__new__(LibraryRow)
+    row.__dict__.update(zip(_FIELDS, values, strict=True))
+    return row
+
+
+def _media(conn: sqlite3.Connection, scan: BlobScan) -> dict[str, tuple[LocalState, int, str | None]]:
+    """(media state, bytes here, the video form here) of each activity with a file of its own
+    in the store, partly there or queued; every other activity has none (absent, 0, None), so
+    the work grows with what is downloaded, not with the library."""
+    queued = {
+        sha for (sha,) in conn.execute(
+            f"SELECT sha256 FROM download_jobs WHERE state IN ({', '.join('?' * len(ACTIVE_JOB_STATES))})",
+            ACTIVE_JOB_STATES,
+        )
+    }
+    touched = sorted(scan.present | scan.partial | queued)
+    if not touched:
+        return {}
+    ids: set[str] = set()
+    for chunk in range(0, len(touched), 500):  # SQLite's limit on bound values is far above 500
+        shas = touched[chunk:chunk + 500]
+        marks = ", ".join("?" * len(shas))
+        ids.update(a for (a,) in conn.execute(f"SELECT activity_id FROM assets WHERE sha256 IN ({marks})", shas))
+        ids.update(a for (a,) in conn.execute(
+            "SELECT a.activity_id FROM asset_renditions r JOIN assets a ON a.id = r.asset_id "
+            f"WHERE r.sha256 IN ({marks})", shas))
+    assets = _grouped(conn, "SELECT activity_id, sha256, size FROM assets ORDER BY activity_id, position")
+    videos, wanted = stored_forms(conn)
+    return {id_: _media_of(assets.get(id_, []), scan, queued, videos.get(id_, []), wanted.get(id_)) for id_ in ids}
 
 
 def _grouped(conn: sqlite3.Connection, sql: str) -> dict[str, list[tuple]]:
@@ -106,8 +156,8 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict[str, list[tuple]]:
     return grouped
 
 
-def _row(id_, title, release, termination, review, faculty, credits, assets, scan: BlobScan, queued,
-         videos: list[list[StoredForm]], wanted: str | None) -> LibraryRow:
+def _media_of(assets, scan: BlobScan, queued, videos: list[list[StoredForm]],
+              wanted: str | None) -> tuple[LocalState, int, str | None]:
     # Each video counts by its form in use (video_in_use.py): the original's row stands for it;
     # the first video (the one played) says which form is here.
     def present(sha: str) -> bool:
@@ -118,17 +168,10 @@ def _row(id_, title, release, termination, review, faculty, credits, assets, sca
     assets = [(found.sha256, found.size) if (found := in_use_of.get(sha)) is not None else (sha, size)
               for sha, size in assets]
     states = [scan.state(sha, queued=sha in queued) for sha, _size in assets]
-    return LibraryRow(
-        id=id_,
-        title=title,
-        faculty=", ".join(name for (name,) in faculty),
-        credits=tuple(CreditOffer(*c) for c in credits),
-        release_date=date.fromisoformat(release),
-        termination_date=date.fromisoformat(termination),
-        media_state=combined_state(states),
-        media_bytes=sum(size for (_sha, size), st in zip(assets, states) if st is LocalState.present),
-        review_date=date.fromisoformat(review) if review else None,
-        video_quality=in_use.quality if in_use is not None and scan.state(in_use.sha256) is LocalState.present else None,
+    return (
+        combined_state(states),
+        sum(size for (_sha, size), st in zip(assets, states) if st is LocalState.present),
+        in_use.quality if in_use is not None and scan.state(in_use.sha256) is LocalState.present else None,
     )
 
 
@@ -142,12 +185,14 @@ class FirstPaint:
 
 def read_first_paint(db_path: Path, blobs: BlobStore) -> FirstPaint | None:
     """The library as cached, or None when the file is missing or needs an upgrade first."""
+    if not db_path.exists():  # (connecting would create it)
+        return None
     try:
-        if current_revision(db_path) != SCHEMA_HEAD:
-            return None
-        rows = read_library(db_path, blobs)
         conn = sqlite3.connect(db_path)
         try:
+            if revision_of(conn) != SCHEMA_HEAD:
+                return None
+            rows = _read_library(conn, blobs)
             found = conn.execute(
                 "SELECT profession FROM learners WHERE signed_in = 1 ORDER BY last_signed_in_at DESC LIMIT 1"
             ).fetchone()

@@ -18,12 +18,15 @@ def current_revision(path: Path) -> str | None:
         return None
     conn = sqlite3.connect(path)
     try:
-        row = conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).fetchone()
-        if row is None:
-            return None
-        found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        return found[0] if found else None
+        return revision_of(conn)
     finally:
         conn.close()
+
+
+def revision_of(conn: sqlite3.Connection) -> str | None:
+    """The schema revision of the file `conn` has open (None: not one Alembic made)."""
+    row = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone()
+    if row is None:
+        return None
+    found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return found[0] if found else None

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.cache.blobstore import LocalState  # a plain enum (no database code)
-from desktop.views.library_table import CreditsDelegate, LibraryTable, two_line_width, wrapped_lines
+from desktop.views.library_table import CreditsDelegate, LibraryTable, two_line_width, widest, wrapped_lines
 from desktop.views.row_model import RowTableModel
 from desktop.views.text import format_date, media_text
 
@@ -83,6 +83,8 @@ class LibraryModel(RowTableModel):
     def _sorted(self, rows) -> list[LibraryRow]:
         column, order = self._sort
         descending = order == Qt.SortOrder.DescendingOrder
+        if column == self.TITLE:  # the usual order, kept short: one call per row, not three
+            return sorted(rows, key=lambda r: r.title.casefold(), reverse=descending)
         return sorted(rows, key=lambda r: self._sort_key(r, column), reverse=descending)
 
     def set_profession(self, profession: str | None) -> None:
@@ -141,8 +143,10 @@ class LibraryModel(RowTableModel):
     def credits_tip(r: LibraryRow) -> str:
         return "\n".join(f"{c.label} — {c.credit_type}" for c in r.credits)
 
-    def credits_labels(self) -> list[str]:
-        return [r.credits_label(self._profession) for r in self._rows]
+    def credits_labels(self) -> set[str]:
+        """Each distinct label of the Credits column (rows sharing one tuple of offers, as the
+        cache gives most of a library, are labelled once)."""
+        return {r.credits_label(self._profession) for r in {id(r.credits): r for r in self._rows}.values()}
 
     def _sort_or_id(self, r: LibraryRow, col: int, role):
         if role == SORT_ROLE:
@@ -325,9 +329,7 @@ class LibraryView(QWidget):
         selected = self.selected_id()
         self.model.set_profession(profession)
         self.model.set_rows(rows)
-        fm = self.table.fontMetrics()
-        titles = {r.title for r in rows}
-        self._long_titles = sorted(titles, key=fm.horizontalAdvance, reverse=True)[:MEASURED_TITLES]
+        self._long_titles = widest(self.table.font(), {r.title for r in rows}, MEASURED_TITLES)
         self._fit_credits_column()
         self._update_state()
         if selected:
@@ -384,7 +386,7 @@ class LibraryView(QWidget):
         "0.5 AMA"). Past that a label is elided; every credit is in its tooltip and
         accessible description."""
         fm = self.table.fontMetrics()
-        labels = set(self.model.credits_labels())  # each distinct label measured once (1,000 rows share few)
+        labels = self.model.credits_labels()  # each distinct label measured once (1,000 rows share few)
         one_line = max((fm.horizontalAdvance(t) for t in labels), default=0) + 24
         room = max(self.table.viewport().width(), 840) // 4
         two_lines = one_line > room

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from desktop.views.startup import first_paint_ms, mark, phase_lines
+from desktop.views.startup import callgrind_mark, first_paint_ms, mark, phase_lines
 from desktop.views.tasks import run_task, run_write
 from desktop.views.window_pages import CREDITS, LIBRARY, SETTINGS
 
@@ -219,6 +219,7 @@ class WindowSession:
 
     def _bench_report(self) -> None:
         mark("first paint")
+        callgrind_mark()
         print(*phase_lines(), sep="\n", flush=True)
         print(f"first-paint-ms {first_paint_ms():.1f}", flush=True)
         QTimer.singleShot(0, QApplication.quit)
