@@ -157,7 +157,7 @@ class DownloadsPage(QWidget):
         except Exception:  # a closed or broken cache must not take the window down
             log.exception("reading the download queue failed")
             return frozenset()
-        changed = self._changes.since_last_read(jobs, s.downloads.activities_using)
+        changed = self._changes.since_last_read(jobs, s.downloads.activities_using, s.downloads.take_files_changed())
         self._titles = {r.id: r.title for r in rows}
         selected = set(self.selected_job_ids())
         self.model.set_jobs(jobs, self._titles)
