@@ -73,6 +73,8 @@ class DownloadsService:
         self.queue = DownloadQueue(db, blobs)
         self.video_plan = VideoPlan(db, blobs, config)
         self.on_asset_complete: list[Callable[[CompletedAsset], None]] = [self.index_for_search]
+        self._files_lock = threading.Lock()
+        self._files_changed: set[str] | None = set()  # since `take_files_changed`; None: any activity's
 
     # ------------------------------------------------------------ the queue
 
@@ -102,8 +104,10 @@ class DownloadsService:
             wanted = [a for a in activity_ids if a not in closed]
             if not wanted:
                 raise RuleError(next(iter(closed.values())), "availability")
-        return self.queue.enqueue(wanted, videos=self.video_plan.fetch_plan(wanted, quality,
+        jobs = self.queue.enqueue(wanted, videos=self.video_plan.fetch_plan(wanted, quality,
                                                                            named=activity_ids is not None))
+        self._note_files_changed(wanted)  # the form wanted is recorded
+        return jobs
 
     def video_forms(self, activity_id: str) -> list[VideoForm]:
         """The forms of this activity's video the policy allows, largest first, with which is
@@ -124,6 +128,7 @@ class DownloadsService:
         switch leaves the old form playable. Returns the jobs now waiting (none when the new
         form is here already). QualityNotAllowed when the policy allows no form."""
         switch = self.video_plan.start_switch(activity_id, quality)
+        self._note_files_changed([activity_id])
         if switch.abandoned is not None:
             self.queue.forget(switch.abandoned)  # an earlier switch's form, not here yet: no longer wanted
         if switch.fetch is None:
@@ -200,6 +205,7 @@ class DownloadsService:
         for sha in sorted(self.video_plan.files_only_in(activity_id)):
             self.queue.forget(sha)
             freed += self.blobs.remove(sha)
+        self._note_files_changed([activity_id])
         return freed
 
     def activities_using(self, sha256s: set[str]) -> set[str]:
@@ -224,9 +230,9 @@ class DownloadsService:
         `on_asset_complete` about every asset this newly stored blob serves."""
         for sha in self.video_plan.finish_switches(sha256):
             self.queue.forget(sha)
-        if not self.on_asset_complete:
-            return
-        for asset in assets_of_blob(self.db, sha256):
+        assets = assets_of_blob(self.db, sha256)
+        self._note_files_changed({asset.activity_id for asset in assets})
+        for asset in assets:
             done = CompletedAsset(asset.activity_id, asset.kind, asset.media_type, asset.language, asset.timed,
                                   asset.sha256, self.blobs.path_for(asset.sha256))
             for hook in list(self.on_asset_complete):
@@ -234,6 +240,21 @@ class DownloadsService:
                     hook(done)
                 except Exception:
                     log.exception("on_asset_complete hook failed for %s", asset.activity_id)
+
+    def take_files_changed(self) -> set[str] | None:
+        """The activities whose files here, or the form of video wanted, changed since the last
+        call (a file arrived, a form was chosen, switched or removed; None: any may have), for
+        the one reader that redraws from them (the Downloads page announces them)."""
+        with self._files_lock:
+            changed, self._files_changed = self._files_changed, set()
+        return changed
+
+    def _note_files_changed(self, activity_ids) -> None:
+        with self._files_lock:
+            if activity_ids is None:
+                self._files_changed = None
+            elif self._files_changed is not None:
+                self._files_changed.update(activity_ids)
 
     def index_for_search(self, done: CompletedAsset) -> None:
         """A transcript or summary that just arrived becomes searchable (the first hook); a

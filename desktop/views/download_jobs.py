@@ -187,8 +187,9 @@ def summary_text(rows: list[JobRow]) -> str:
 class JobChanges:
     """Which activities' downloads changed between two reads of the job list: those whose jobs
     (id, file, state, form; not the bytes received) differ, every activity a changed file
-    serves (a file two activities share has one job, under one of them), and those an action
-    named (`touch`: a form already here chosen, switched or removed, with no job to show it)."""
+    serves (a file two activities share has one job, under one of them), those whose files the
+    services say changed (`files_changed`: a file arrived, a form chosen, switched or removed),
+    and those an action named (`touch`)."""
 
     def __init__(self) -> None:
         self._marks: dict[str, frozenset] | None = None  # None: nothing read yet (or other services)
@@ -201,7 +202,8 @@ class JobChanges:
     def touch(self, activity_ids: Iterable[str]) -> None:
         self._touched.update(activity_ids)
 
-    def since_last_read(self, jobs, activities_using: Callable[[set[str]], set[str]]) -> frozenset[str] | None:
+    def since_last_read(self, jobs, activities_using: Callable[[set[str]], set[str]],
+                        files_changed: set[str] | None = frozenset()) -> frozenset[str] | None:
         """The activities changed since the last call (None: any may have)."""
         marks: dict[str, set] = {}
         for j in jobs:
@@ -209,8 +211,9 @@ class JobChanges:
         now = {a: frozenset(v) for a, v in marks.items()}
         before, self._marks = self._marks, now
         touched, self._touched = self._touched, set()
-        if before is None:
+        if before is None or files_changed is None:
             return None
+        touched |= files_changed
         empty: frozenset = frozenset()
         moved = {mark for a in now.keys() | before.keys() for mark in now.get(a, empty) ^ before.get(a, empty)}
         if not moved:

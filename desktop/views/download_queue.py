@@ -79,7 +79,7 @@ class DownloadQueue(QObject):
         except Exception:  # a closed or broken cache must not take the window down
             log.exception("reading the download queue failed")
             return frozenset()
-        changed = self._changes.since_last_read(jobs, s.downloads.activities_using)
+        changed = self._changes.since_last_read(jobs, s.downloads.activities_using, s.downloads.take_files_changed())
         self.titles = {r.id: r.title for r in rows}
         self.qualities = {r.id: r.video_quality for r in rows}
         self.storage = storage

@@ -82,3 +82,7 @@ def test_a_file_two_activities_share_tells_both_and_progress_alone_tells_none():
     assert changes.since_last_read([job(1, "a", "shared", "running", 95)], using) == {"c"}
     assert changes.since_last_read([job(1, "a", "shared", "done", 100), job(2, "c", "own", "queued")],
                                    using) == {"a", "b", "c"}
+    # A file that arrived with no job of ours moving (a pack, the shared folder), as the services tell it.
+    assert changes.since_last_read([job(1, "a", "shared", "done", 100), job(2, "c", "own", "queued")],
+                                   using, {"d"}) == {"d"}
+    assert changes.since_last_read([job(1, "a", "shared", "done", 100)], using, None) is None
