@@ -4,7 +4,7 @@ Not collected by pytest (no `test_` prefix). Run it:
 
     .venv/bin/python -m tests.bench.bench_server_load [--quick] [--learners 50,200,500]
         [--db sqlite,postgresql] [--workers 1,2] [--one-address] [--profile] [--no-floor]
-        [--patient-sign-in]
+        [--patient-sign-in] [--finish-wait S]
 
 The scenario (tests/support/server_load.py): N learners each sign in, fetch the catalog twice
 and post a batch of 5 completions, every 10th batch sent twice at the same moment; then
@@ -86,6 +86,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="sample the server with py-spy during the completions step and print where its CPU went")
     p.add_argument("--patient-sign-in", action="store_true",
                    help="a failed sign-in's second try waits up to 600 s (a loaded machine: the completions are still measured)")
+    p.add_argument("--finish-wait", type=float, default=1200.0, metavar="S",
+                   help="how long to wait after the last answer for every certificate to be finished (default 1200 s)")
     p.add_argument("--no-floor", dest="floor", action="store_false",
                    help="skip the floor server after each PostgreSQL row")
     args = p.parse_args(argv)
@@ -143,7 +145,7 @@ def run_row(backend: str, workers: int, learners: int, cluster, args: argparse.N
     try:
         url = cluster.new_database() if cluster is not None else None
         run = run_once(tmp / "server", url, learners, workers=workers, one_address=args.one_address,
-                       profile=args.profile, patient_sign_in=args.patient_sign_in)
+                       profile=args.profile, patient_sign_in=args.patient_sign_in, finish_wait_s=args.finish_wait)
     except WorkersUnavailable:
         target = " [issue 12 target: not measured]" if is_target(backend, workers, learners) else ""
         print(f"{label}: not available (serve has no --workers){target}", flush=True)

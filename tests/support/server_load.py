@@ -440,13 +440,14 @@ class Finishing:
     PDF rendered (the server's finisher, creditserver/finishing.py), and the server's CPU then."""
 
     certificates: int
+    deadline_s: float  # how long it was waited for
     signed_after_s: float | None  # None: not all within the deadline
     rendered_after_s: float | None
     server_cpu_s: float  # from the last POST answer until all were rendered (or the deadline)
 
     def summary(self) -> str:
         def after(value: float | None) -> str:
-            return f"{value:.1f} s" if value is not None else f"not within {FINISH_DEADLINE_S:g} s"
+            return f"{value:.1f} s" if value is not None else f"not within {self.deadline_s:g} s"
 
         per = self.server_cpu_s * 1000 / self.certificates if self.certificates else 0.0
         return (f"after the last POST answer: all {self.certificates} credentials signed {after(self.signed_after_s)}, "
@@ -458,14 +459,15 @@ FINISH_DEADLINE_S = 1200.0
 FINISH_POLL_S = 0.25
 
 
-def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | None) -> Finishing:
+def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | None,
+                  deadline_s: float = FINISH_DEADLINE_S) -> Finishing:
     """Poll the database (read-only, with SQLAlchemy) until no certificate lacks its signed
     credential or its PDF, from the moment the last POST was answered; bounded."""
     engine = make_engine(database_url or default_url(data_dir))
     started, cpu = time.monotonic(), server.cpu_seconds()
     signed = rendered = None
     try:
-        while (now := time.monotonic() - started) < FINISH_DEADLINE_S:
+        while (now := time.monotonic() - started) < deadline_s:
             with engine.connect() as con:
                 total, unsigned, unrendered = con.execute(select(
                     func.count(), func.count().filter(Certificate.credential_json.is_(None)),
@@ -478,7 +480,7 @@ def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | Non
             time.sleep(FINISH_POLL_S)
     finally:
         engine.dispose()
-    return Finishing(total, signed, rendered, server.cpu_seconds() - cpu)
+    return Finishing(total, deadline_s, signed, rendered, server.cpu_seconds() - cpu)
 
 
 @dataclass
@@ -501,7 +503,8 @@ class LoadRun:
 
 
 def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers: int = 1,
-             one_address: bool = False, profile: bool = False, patient_sign_in: bool = False) -> LoadRun:
+             one_address: bool = False, profile: bool = False, patient_sign_in: bool = False,
+             finish_wait_s: float = FINISH_DEADLINE_S) -> LoadRun:
     """Prepare `data_dir` (and the empty database at `database_url`), serve it, run the
     scenario, check the database, stop the server. WorkersUnavailable before any setup.
     `profile`: sample where the server's CPU goes while the completions are posted."""
@@ -515,7 +518,7 @@ def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers
                                        profile_to=data_dir.parent / "completions.pyspy" if profile else None,
                                        patient_sign_in=patient_sign_in))
         server_cpu, client_cpu = server.cpu_seconds() - cpu_before, time.process_time() - client_before
-        finishing = wait_finished(server, data_dir, database_url)
+        finishing = wait_finished(server, data_dir, database_url, finish_wait_s)
     finally:
         server.stop()
     return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu, machine_load,
