@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -213,21 +213,6 @@ class _SourceSortingProxy(QSortFilterProxyModel):
         self.sourceModel().sort(column, order)
 
 
-class _FirstRowsPaint(QObject):
-    """Tells once when the table's viewport has painted with at least one row in it."""
-
-    def __init__(self, view: LibraryView):
-        super().__init__(view)
-        self._view = view
-        self.fired = False
-
-    def eventFilter(self, obj, event):
-        if not self.fired and event.type() == QEvent.Type.Paint and self._view.proxy.rowCount() > 0:
-            self.fired = True
-            self._view.first_rows_painted.emit()
-        return False
-
-
 class LibraryView(QWidget):
     """Filter field over a sortable table, or the empty state when nothing is cached."""
 
@@ -299,8 +284,7 @@ class LibraryView(QWidget):
         self.table.doubleClicked.connect(self._open_index)
         self.table.enter_pressed.connect(self._open_current)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self._first_paint = _FirstRowsPaint(self)
-        self.table.viewport().installEventFilter(self._first_paint)
+        self.table.rows_painted.connect(self.first_rows_painted)
 
         self.empty_label = QLabel(self.EMPTY_TEXT, self)
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -388,7 +372,10 @@ class LibraryView(QWidget):
         fm = self.table.fontMetrics()
         labels = self.model.credits_labels()  # each distinct label measured once (1,000 rows share few)
         one_line = max((fm.horizontalAdvance(t) for t in labels), default=0) + 24
-        room = max(self.table.viewport().width(), 840) // 4
+        # Until the window is first shown nothing is laid out: the viewport is still the small
+        # child Qt made (under 100 px), and asking for it would cost ~10 ms (see LibraryTable.viewportEvent).
+        shown = self.window().testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide)
+        room = max(self.table.viewport().width() if shown else 0, 840) // 4
         two_lines = one_line > room
         if two_lines:
             wanted = max(two_line_width(fm, t) for t in labels) + 24
