@@ -5,7 +5,7 @@ A rush is answered first: the finisher's thread waits while completion batches a
 processed in this process (`while_issuing`) or were in the last `quiet_s`, but a certificate
 never waits for a quiet moment longer than `finish_within_s` after it was issued, so under
 steady load it is finished all the same. Credentials are signed first (~2 ms of CPU each),
-PDFs rendered after (~150 ms each): after a large rush every credential is signed within
+PDFs rendered after (~50–120 ms each): after a large rush every credential is signed within
 seconds while the PDFs take minutes, and with more certificates issued than one core renders
 the PDFs fall behind (a fetch renders its own).
 
@@ -117,7 +117,7 @@ class CertificateFinisher:
         self._issuing = 0  # completion batches being processed now
         self._last_issued = 0.0  # time.monotonic() when the last batch in flight ended
         # (certificate id, when it is due at the latest): credentials to sign first (~2 ms
-        # each), then certificates to finish (the PDF, ~150 ms), so a backlog of PDFs after
+        # each), then certificates to finish (the PDF, ~50–120 ms), so a backlog of PDFs after
         # a rush does not keep the credentials unsigned.
         self._to_sign: deque[tuple[str, float]] = deque()
         self._queue: deque[tuple[str, float]] = deque()
