@@ -14,8 +14,9 @@ certificates issued before records held the statements get them from the activit
 they were issued for.
 
 The PDF is rendered once (~50–120 ms of CPU; the fonts are parsed once per process,
-certificate_fonts.py), after the certificate is issued, and kept in the certificate's row (`Certificate.pdf`): fetching it is a read, so a thousand learners
-fetching at a deadline cost I/O, not a thousand renders. The server's finisher
+certificate_fonts.py), after the certificate is issued, and kept in the certificate's row
+(`Certificate.pdf`): fetching it is a read, so a thousand learners fetching at a deadline
+cost I/O, not a thousand renders. The server's finisher
 (creditserver/finishing.py) renders it just after the reply to POST /completions, with the
 credential's proof, once the rush is answered. A row, not a file in the data folder: the
 PDF lives and dies with its certificate in one transaction, and several server processes
