@@ -39,6 +39,7 @@ import tempfile
 from pathlib import Path
 
 PLAY_MS = 4000
+RUN_TIMEOUT_S = 600  # one program's run; the one under tracemalloc is the slow one
 RUNS = int(os.environ.get("CME_OFFLINE_BENCH_RUNS", "7"))
 TARGET = 1.3  # issue 15: the playing app within 1.3x the bare player
 FLOOR_TARGET = 1.3  # and within 1.3x the floor (the bare player with the app's modules imported)
@@ -160,9 +161,13 @@ def rss_kb(args: list[str], env: dict[str, str], parts: dict[str, int] | None = 
            modules: list[str] | None = None) -> int:
     """The child's VmRSS in kB; its `rss-part` and `py-alloc` lines into `parts`, the
     modules it had imported into `modules`."""
-    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)  # tracemalloc on a loaded machine
+    try:
+        out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        stdout, stderr = out.stdout, out.stderr
+    except subprocess.TimeoutExpired as exc:  # killed: what it printed before still counts
+        stdout, stderr = (_text(exc.stdout), _text(exc.stderr) + f" [killed after {RUN_TIMEOUT_S} s]")
     total = None
-    for line in out.stdout.splitlines():
+    for line in stdout.splitlines():
         if line.startswith("rss-kb "):
             total = int(line.split()[1])
         elif line.startswith(("rss-part ", "py-alloc ")) and parts is not None:
@@ -171,8 +176,13 @@ def rss_kb(args: list[str], env: dict[str, str], parts: dict[str, int] | None = 
         elif line.startswith("modules ") and modules is not None:
             modules[:] = line.split()[1:]
     if total is None:
-        raise RuntimeError(f"no RSS reported: {out.stdout[-500:]!r} {out.stderr[-2000:]!r}")
+        raise RuntimeError(f"no RSS reported: {stdout[-500:]!r} {stderr[-2000:]!r}")
     return total
+
+
+def _text(output) -> str:
+    """A killed child's output as text (TimeoutExpired holds bytes even with text=True)."""
+    return output.decode(errors="replace") if isinstance(output, bytes) else (output or "")
 
 
 def floor_modules(app_modules: list[str]) -> list[str]:
@@ -234,7 +244,10 @@ def main() -> None:
             libraries = {name: rss_kb([*bare_cmd, *modules], env) for name, modules in LIBRARIES.items()}
             floor_parts = {}
             floor = rss_kb([*bare_cmd, *floor_modules(app_modules)], env, floor_parts)
-            rss_kb(app_cmd, {**env, "PYTHONTRACEMALLOC": "25"}, allocs)
+            try:
+                rss_kb(app_cmd, {**env, "PYTHONTRACEMALLOC": "25"}, allocs)
+            except RuntimeError as exc:  # tracemalloc slows the app ~10x: on a loaded machine it may not report
+                print(f"the tracemalloc run reported nothing: {str(exc)[-300:]}", file=sys.stderr)
     bare, app = statistics.median(bare_runs), statistics.median(app_runs)
     ratio, floor_ratio, to_floor = app / bare, floor / bare, app / floor
     mb = 1024
@@ -259,7 +272,8 @@ def main() -> None:
     print("  what each library costs on its own (the bare player with it imported, minus the bare player, MB):")
     for name, kb in libraries.items():
         print(f"    {name:40}{(kb - bare) / mb:+7.1f}")
-    print("  the app's Python memory by the package that caused it (one run under tracemalloc, MB):")
+    print("  the app's Python memory by the package that caused it (one run under tracemalloc, MB):"
+          + ("" if allocs else " not measured: that run reported nothing (see stderr)"))
     py = sorted(((k, v) for k, v in allocs.items() if not k.startswith(("libvlc", "Qt", "Python", "other",
                                                                          "anonymous"))), key=lambda kv: -kv[1])
     for name, kb in py[:14]:
