@@ -46,7 +46,7 @@ from .certificate_pdf import render_pdf
 from .db import Database
 from .models import ActivityRecord, ActivityVersion, Certificate, Completion, Learner
 from .problems import ProblemError
-from .signing import signed_credential_json
+from .signing import credential_of
 
 CERT_ID_PATTERN = r"^[0-9a-f]{32}$"
 
@@ -148,9 +148,7 @@ def _find(s: Session, learner_id: str | None, certificate_id: str) -> Certificat
 
 def _json_response(request: Request, cert: Certificate) -> Response:
     """The signed credential (one not signed yet is signed now: creditserver/signing.py)."""
-    credential = cert.credential_json or signed_credential_json(request.app.state.db, request.app.state.signing_key,
-                                                                cert.id)
-    assert credential is not None  # certificates are never deleted but with their learner
+    credential = credential_of(request.app.state.db, request.app.state.signing_key, cert)
     return Response(
         credential.encode("utf-8"),
         media_type="application/json",

@@ -41,6 +41,7 @@ FINISH_WITHIN_S = 30.0  # the longest a certificate waits for a quiet moment bef
 QUIET_S = 0.5  # how long no batch must have been in flight (a rush has gaps between batches)
 CLAIM_S = 60.0  # a finisher's claim on a certificate; one left by a killed process lapses then
 SWEEP_S = CLAIM_S  # how often a running finisher looks for certificates nobody finishes
+FAILED_PAUSE_S = 1.0  # after a step failed (the database restarting): no spinning, no flood of log lines
 
 log = logging.getLogger(__name__)
 
@@ -226,17 +227,22 @@ class CertificateFinisher:
                     self.finished += 1
             except Exception:  # the thread must go on with the others; a fetch or the next sweep makes this one
                 log.exception("could not %s certificate %s", kind, cert_id)
+                with self._lock:
+                    if not self._closing:
+                        self._changed.wait(FAILED_PAUSE_S)
 
     def _sweep(self) -> None:
-        """Queue, first and due at once, the unfinished certificates nobody holds: at start all
-        of them, later those issued over `finish_within_s` ago (the process that issued a newer
-        one finishes it)."""
-        later = self._next_sweep > 0
+        """Queue the unfinished certificates nobody holds: at start all of them, later
+        those issued over `finish_within_s` ago (the process that issued a newer one finishes
+        it). They wait for a quiet moment like any other (at most `finish_within_s`): after a
+        crash in a rush the restarted workers answer the re-sent batches first."""
+        with self._lock:  # the next sweep is set first: a failing query must not be asked again at once
+            later = self._next_sweep > 0
+            self._next_sweep = time.monotonic() + self._sweep_s
         found = unfinished(self._db, issued_before=_now() - timedelta(seconds=self._finish_within_s) if later else None)
-        now = time.monotonic()
+        due = time.monotonic() + self._finish_within_s
         with self._lock:
-            self._next_sweep = now + self._sweep_s
-            for cert_id in reversed(found):
+            for cert_id in found:  # after what is queued: the queue stays in order of due time
                 if cert_id not in self._queued:
                     self._queued.add(cert_id)
-                    self._to_sign.appendleft((cert_id, now))
+                    self._to_sign.append((cert_id, due))

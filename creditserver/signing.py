@@ -51,9 +51,26 @@ def credential_text(credential: dict[str, Any]) -> str:
     return json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
 
 
+class SigningKeyChanged(RuntimeError):
+    """The credential names another issuer key than the server holds now (signing-key.pem
+    replaced after issue, or a host with its own key on a shared database): signing it now
+    would give a credential that never verifies, so it stays unsigned until the key is back."""
+
+
 def sign_pending(key: ServerKey, pending: Pending) -> str:
     """The credential with its eddsa-rdfc-2022 proof by the server's key, as stored."""
+    issuer = pending.credential.get("issuer", {}).get("id")
+    if issuer != key.did:
+        raise SigningKeyChanged(f"the credential was issued by {issuer}, but this server's signing key is {key.did}: "
+                                "put back the signing key it was issued with to sign it")
     return credential_text(add_proof(pending.credential, key.private_key, key.verification_method, pending.created))
+
+
+def credential_of(db: Database, key: ServerKey, cert: Certificate) -> str:
+    """The signed credential of a certificate read from the database (signed now if not yet)."""
+    credential = cert.credential_json or signed_credential_json(db, key, cert.id)
+    assert credential is not None  # certificates are never deleted but with their learner
+    return credential
 
 
 def signed_credential_json(db: Database, key: ServerKey, certificate_id: str) -> str | None:

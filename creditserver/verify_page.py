@@ -37,7 +37,7 @@ from .certificates import CERT_ID_PATTERN, VERIFY_PATH, CertId, as_issued, publi
 from .db import Database
 from .models import Certificate
 from .problems import ProblemError
-from .signing import signed_credential_json
+from .signing import credential_of
 from .status_lists import check_issued
 
 # ---------------------------------------------------------------- the check
@@ -95,10 +95,7 @@ def _stored(request: Request, certificate_id: str) -> tuple[Certificate, Certifi
 
 def _credential(request: Request, cert: Certificate) -> str:
     """The signed credential (one not signed yet is signed now: creditserver/signing.py)."""
-    credential = cert.credential_json or signed_credential_json(request.app.state.db, request.app.state.signing_key,
-                                                                cert.id)
-    assert credential is not None  # certificates are never deleted but with their learner
-    return credential
+    return credential_of(request.app.state.db, request.app.state.signing_key, cert)
 
 
 def _credential_response(request: Request, certificate_id: str) -> Response:

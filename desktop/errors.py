@@ -53,13 +53,13 @@ class ServerUnreachable(NetworkError):
 
 class ReplyBrokenOff(NetworkError):
     """The server began to answer and the connection broke before the reply was whole. The
-    server was reached (the app stays online); nothing from the reply was used, and the
-    request is tried again later like one the server failed (ServerUnreachable is for no
-    answer at all)."""
+    server was reached (the app stays online); nothing from the reply was used. Sync and
+    downloads try it again like a request the server failed (and say so themselves); a
+    learner's own action is theirs to try again (ServerUnreachable is for no answer at all)."""
 
     message = (
         "The credit server's reply broke off part-way (the connection broke off), so nothing "
-        "from it was used. It will be tried again."
+        "from it was used. Try again."
     )
     code = "broken-off"
 

@@ -134,7 +134,7 @@ class Account:
             raise WrongPassword()
         try:
             reply = self.api.token(row.username, password, self.device_name)
-        except ServerUnreachable:
+        except (ServerUnreachable, ReplyBrokenOff):  # no whole answer: the password is checked here
             return self._switch_offline(row, password)
         if reply.learner.id != learner_id:
             raise WrongCredentials()  # the server's account under that name is someone else now

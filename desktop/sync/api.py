@@ -209,7 +209,7 @@ class CreditServerApi:
             if answering:
                 raise ReplyBrokenOff(
                     f"The credit server's reply broke off part-way ({_describe(exc)}), so nothing from it "
-                    "was used. It will be tried again."
+                    "was used. Try again."
                 ) from exc
             raise ServerUnreachable(
                 f"The credit server cannot be reached ({_describe(exc)}). You can keep studying "

@@ -32,7 +32,7 @@ fails, the blobs just placed are removed again. The forms imported are then on t
 computer like downloaded ones: a learner whose quality they match plays them with no download.
 A form above this computer's policy maximum (`max_download_quality`) is not imported (IT set
 it for disk or bandwidth reasons); an activity whose video the pack holds only above it is
-imported without that video, which downloads in an allowed form later. The report says both.
+imported without that video, which Download then fetches in an allowed form. The report says both.
 
 Within a good pack, an activity is left out — and the import says so — when this computer
 holds it in a newer version, or knows the provider withdrew it after the pack was issued
@@ -58,7 +58,7 @@ from cmecore.pack_issue import PackIssue
 from cmecore.private_files import PRIVATE_DIR
 from cmecore.renditions import QUALITY_LABELS, RANK, Quality, offered
 from cmecore.signatures import verify_activity, verify_pack_issue
-from desktop.cache.blobstore import BlobStore, check_free_space
+from desktop.cache.blobstore import BlobStore, LocalState, check_free_space
 from desktop.cache.catalog_store import apply_activities, pack_skips
 from desktop.cache.db import Database
 from desktop.errors import PackRefused, TransferError
@@ -126,8 +126,8 @@ class ImportReport:
                          + "; ".join(f"the {_labels(qs)} video of {a}" for a, qs in partly.items()) + ".")
         if self.without_video:
             notes.append(f"Imported without their video, which the pack held only above this computer's policy "
-                         f"maximum ({most}): {', '.join(self.without_video)}. The video downloads in an allowed "
-                         "form when this computer can reach the credit server.")
+                         f"maximum ({most}): {', '.join(self.without_video)}. Use Download (or `cme-offline download`) "
+                         "to fetch it in an allowed form.")
         return notes
 
 
@@ -267,7 +267,7 @@ def import_pack(
         report = _apply(db, store, activities, blobs, present, staging, on_blob_added, issue)
         return replace(report, maximum=maximum, above_maximum={a: q for a, q in above.items()
                                                                if a in report.activity_ids},
-                       without_video=[a for a in report.activity_ids if _without_video(a, kept, blobs)])
+                       without_video=[a for a in report.activity_ids if _without_video(a, kept, blobs, store)])
     except PackRefused:
         raise
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
@@ -344,10 +344,16 @@ def _above_maximum(activities: list[protocol.Activity], blobs: dict[str, int],
     return above
 
 
-def _without_video(activity_id: str, activities: list[protocol.Activity], imported: dict[str, int]) -> bool:
-    """Whether a video of this activity has none of its forms among the files imported."""
+def _without_video(activity_id: str, activities: list[protocol.Activity], imported: dict[str, int],
+                   store: BlobStore) -> bool:
+    """Whether a video of this activity has none of its forms among the files imported or
+    already on this computer."""
     activity = next(a for a in activities if a.id == activity_id)
-    return any(forms and not any(f.sha256 in imported for f in forms)
+
+    def here(sha: str) -> bool:
+        return sha in imported or store.state(sha) is LocalState.present
+
+    return any(forms and not any(here(f.sha256) for f in forms)
                for forms in (offered(asset) for asset in activity.assets))
 
 

@@ -38,10 +38,12 @@ class WindowPages:
     def page(self, index: int) -> QWidget:
         """The page at `index` in the stack, built now if the learner has not been to it yet
         (it takes the place of the empty widget that stood for it)."""
-        builder = self._page_builders.pop(index, None)
-        if builder is not None:
+        builder = self._page_builders.get(index)
+        if builder is not None:  # forgotten only once built: a page that failed to build is tried again
+            page = builder()
+            del self._page_builders[index]
             stand_in = self.stack.widget(index)
-            self.stack.insertWidget(index, builder())
+            self.stack.insertWidget(index, page)
             self.stack.removeWidget(stand_in)
             stand_in.deleteLater()
         return self.stack.widget(index)

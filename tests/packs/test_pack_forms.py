@@ -193,7 +193,7 @@ def test_a_pack_holding_a_video_only_above_the_maximum_brings_the_activity_witho
     assert imported.above_maximum == {"talk-q": [Quality.best]} and imported.without_video == ["talk-q"]
     assert imported.policy_notes == [
         "Imported without their video, which the pack held only above this computer's policy maximum (Small): "
-        "talk-q. The video downloads in an allowed form when this computer can reach the credit server."]
+        "talk-q. Use Download (or `cme-offline download`) to fetch it in an allowed form."]
     assert set(store_files(services.paths.blobs)) == talk_forms.others
     (row,) = services.library_rows()
     assert row.media_state.value != "present" and row.video_quality is None
@@ -218,5 +218,5 @@ def test_pack_import_on_the_command_line_names_the_maximum(talk_forms, exporter,
     assert out.splitlines() == [
         "Imported 1 activities, 2 new files",
         "  Imported without their video, which the pack held only above this computer's policy maximum (Small): "
-        "talk-q. The video downloads in an allowed form when this computer can reach the credit server.",
+        "talk-q. Use Download (or `cme-offline download`) to fetch it in an allowed form.",
     ]

@@ -18,13 +18,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
 
 from cmecore.credentials import FORM_OB3, StatusList, check_credential
 from creditserver.certificates import renders_done
 from creditserver.finishing import finish, unfinished
 from creditserver.models import Certificate
-from creditserver.signing import signed_credential_json
+from creditserver.keys import _from_private
+from creditserver.signing import SigningKeyChanged, signed_credential_json
 from creditserver.status_lists import check_issued, revoke
 from tests.support import ob3
 
@@ -206,3 +209,19 @@ def test_a_certificate_revoked_before_it_was_signed_shows_revoked_once_signed(cr
     check = check_credential(doc, [_key(credit_server)],
                              {entry["statusListCredential"]: StatusList(listed, datetime.now(UTC))})
     assert check.signature_valid and check.revoked is True
+
+
+
+def test_a_certificate_issued_under_another_key_is_never_signed_with_the_new_one(credit_server, credit_api):
+    """A signing key replaced between the answer and the signature (a restored data folder):
+    signing with the new key would give a credential whose issuer never verifies it."""
+    db, other = credit_server.app.state.db, _from_private(Ed25519PrivateKey.generate())
+
+    def with_another_key(cert_ids: list[str]) -> None:
+        with pytest.raises(SigningKeyChanged, match="put back the signing key"):
+            signed_credential_json(db, other, cert_ids[0])
+        assert _row(credit_server, cert_ids[0])["credential_json"] is None  # left unsigned, not signed wrongly
+
+    _auth, [cert_id] = _issue_held(credit_server, credit_api, inside=with_another_key)
+    signed = signed_credential_json(db, credit_server.app.state.signing_key, cert_id)
+    assert check_credential(json.loads(signed), [_key(credit_server)]).signature_valid
