@@ -30,7 +30,8 @@ class CountedForms:
 
 
 @pytest.fixture
-def window(qtbot, server, make_services, tmp_path):
+def window_with_others(qtbot, server, make_services, tmp_path):
+    """The real window, signed in and synced, with the demo and the OTHERS published beside it."""
     for n, activity_id in enumerate(OTHERS):
         publish_activity(server, tmp_path / activity_id, activity_id, video_size=50_000, seed=n + 2)
     services = make_services(server.url)
@@ -44,7 +45,8 @@ def window(qtbot, server, make_services, tmp_path):
     window.close()
 
 
-def test_other_activities_downloading_leave_the_page_alone_and_its_own_download_updates_it(qtbot, window):
+def test_other_activities_downloading_leave_the_page_alone_and_its_own_download_updates_it(qtbot, window_with_others):
+    window = window_with_others
     page = window.activity_page
     window.open_activity(DEMO_ID)
     assert not any(f.on_machine for f in page.overview.forms)
