@@ -13,12 +13,18 @@ from tests.support.renditions import add_forms
 
 def small_share(server, make_services, tmp_path):
     """An activity with Small and Audio forms, and a folder IT filled with `--quality small`."""
+    forms, share = _share_filled_by_it(server, make_services, tmp_path, Quality.small)
+    assert set(store_files(share)) == {forms.small_sha} | forms.others
+    return forms, share
+
+
+def _share_filled_by_it(server, make_services, tmp_path, quality: Quality):
+    """An activity with Small and Audio forms ("talk-s"), and a folder IT filled with `--quality`."""
     forms = add_forms(server, publish_activity(server, tmp_path / "pub", "talk-s", video_size=200_000), tmp_path / "f")
     it = make_services(server.url, at=tmp_path / "it")
     it.sign_in("demo", "demo")
     share = tmp_path / "share"
-    assert it.prefetch(share, ["talk-s"], qualities=[Quality.small]).ok
-    assert set(store_files(share)) == {forms.small_sha} | forms.others
+    assert it.prefetch(share, ["talk-s"], qualities=[quality]).ok
     return forms, share
 
 
@@ -63,11 +69,7 @@ def test_a_form_in_the_folder_above_the_machines_maximum_is_not_copied(server, m
                                                                       no_machine_policy):
     """A folder filled elsewhere with the originals: a machine whose policy stops at Small
     downloads the Small form and copies nothing above it (only the transcript and summary)."""
-    forms = add_forms(server, publish_activity(server, tmp_path / "pub", "talk-s", video_size=200_000), tmp_path / "f")
-    it = make_services(server.url, at=tmp_path / "it")
-    it.sign_in("demo", "demo")
-    share = tmp_path / "share"
-    assert it.prefetch(share, ["talk-s"], qualities=[Quality.best]).ok
+    forms, share = _share_filled_by_it(server, make_services, tmp_path, Quality.best)
     assert set(store_files(share)) == {forms.original_sha} | forms.others
     no_machine_policy.write_text(f'shared_content_dir = "{share}"\nmax_download_quality = "small"\n')
     services = make_services(server.url)
