@@ -57,6 +57,15 @@ def _video_line(page) -> str:
                 if label.accessibleDescription().endswith("(demo video)"))
 
 
+def _asking(make_services, server):
+    """Services signed in and synced with the real server, asking for the form at each Download."""
+    services = make_services(server.url)
+    services.sign_in("demo", "demo")
+    services.sync()
+    services.update_settings(ask_quality=True)
+    return services
+
+
 def _video_jobs(services):
     return [j for j in services.download_jobs() if j.kind == "video"]
 
@@ -318,10 +327,7 @@ def test_the_library_download_asks_and_fetches_only_the_audio_form(qtbot, make_s
     from desktop.views.main_window import MainWindow
     from tests.support.activities import DEMO_ID
 
-    services = make_services(server.url)
-    services.sign_in("demo", "demo")
-    services.sync()
-    services.update_settings(ask_quality=True)
+    services = _asking(make_services, server)
     window = MainWindow(services)
     qtbot.addWidget(window)
     try:
@@ -388,10 +394,7 @@ def test_several_activities_the_dialog_says_what_comes_instead_of_a_form_one_lac
 
     add_forms(server, publish_activity(server, tmp_path / "pub", "talk-b", video_size=200_000), tmp_path / "f",
               kinds=("audio",))
-    services = make_services(server.url)
-    services.sign_in("demo", "demo")
-    services.sync()
-    services.update_settings(ask_quality=True)
+    services = _asking(make_services, server)
     downloads = DownloadsPage(services)
     qtbot.addWidget(downloads)
     asker = _asker(qtbot, services)
