@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from cmecore.credentials import FORM_LEGACY, CredentialCheck, StatusList, check_credential
@@ -55,14 +55,18 @@ class CredentialIssuer:
         return add_proof(doc, self.key.private_key, self.key.verification_method, created)
 
 
-def allocate(s: Session, certificate_id: str, issuer: CredentialIssuer) -> dict[str, Any]:
-    """Take the next position for `certificate_id`; its `credentialStatus` entry.
+def allocate(s: Session, certificate_ids: list[str], issuer: CredentialIssuer) -> dict[str, dict[str, Any]]:
+    """Take the next positions for `certificate_ids`, in one INSERT; each one's
+    `credentialStatus` entry, by certificate id.
     Runs in the caller's transaction, so a batch that fails gives its positions back
     (SQLite) or skips them (PostgreSQL's sequence); neither is ever given twice."""
-    entry = CredentialStatusEntry(certificate_id=certificate_id)
-    s.add(entry)
-    s.flush()
-    return status_entry(issuer.status_list_url(entry.position // LIST_BITS), entry.position % LIST_BITS)
+    if not certificate_ids:
+        return {}
+    rows = s.execute(
+        insert(CredentialStatusEntry).returning(CredentialStatusEntry.certificate_id, CredentialStatusEntry.position),
+        [{"certificate_id": c} for c in certificate_ids],
+    )
+    return {cid: status_entry(issuer.status_list_url(pos // LIST_BITS), pos % LIST_BITS) for cid, pos in rows}
 
 
 class NoSuchCertificate(LookupError):

@@ -22,13 +22,14 @@ import hashlib
 import json
 import logging
 import math
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -37,9 +38,10 @@ from cmecore.signatures import canonical_json
 
 from ..db import Database
 from ..lrs import enqueue_statements
-from ..models import ActivityRecord, ActivityVersion, Completion, CompletionRejection, Learner, utcnow
-from ..status_lists import CredentialIssuer
-from .issuing import accepted_rows
+from ..models import (ActivityRecord, ActivityVersion, Certificate, Completion, CompletionAttempt, CompletionEvaluation,
+                      CompletionRejection, Learner, utcnow)
+from ..status_lists import CredentialIssuer, allocate
+from .issuing import Accepted, accept
 from .judging import CompletionSettings, Rejected, judge
 
 log = logging.getLogger(__name__)
@@ -50,21 +52,41 @@ _EARLIEST, _LATEST = 1970, 9998  # years a completion's times may fall in (UTC),
 _IN_CHUNK = 500  # ids per SQL IN (…), well under every backend's parameter limit
 
 
+@dataclass(frozen=True)
+class _VersionKey:
+    """Where one published version's JSON is, and what tells it from any other text stored
+    under the same id and version (in another database, or before a re-publish): the
+    activity's content hash for its current row, the time it was kept for older ones."""
+
+    activity_id: str
+    version: int
+    table: str  # "current" (activities) or "kept" (activity_versions)
+    stamp: str
+
+
 class _ActivityCache:
-    """Parsed activity versions by (id, version). Published versions never change."""
+    """Parsed activity versions. A version's JSON is read and parsed the first time a batch
+    meets it; published versions never change, and `_VersionKey` says when one is another."""
 
     def __init__(self, maxsize: int = 4096) -> None:
-        self._items: dict[tuple[str, int, str], Activity] = {}
+        self._items: dict[_VersionKey, Activity | None] = {}
         self._maxsize = maxsize
+        self._lock = threading.Lock()
 
-    def get(self, activity_id: str, version: int, json_text: str) -> Activity | None:
-        key = (activity_id, version, hashlib.sha256(json_text.encode()).hexdigest())
-        act = self._items.get(key)
-        if act is None:
-            try:
-                act = Activity.model_validate_json(json_text)
-            except ValidationError:
-                return None
+    def get(self, s: Session, key: _VersionKey) -> Activity | None:
+        """The activity (None: its stored JSON is not a valid activity)."""
+        with self._lock:
+            if key in self._items:
+                return self._items[key]
+        table = ActivityRecord if key.table == "current" else ActivityVersion
+        ident = table.id if table is ActivityRecord else table.activity_id
+        json_text = s.execute(select(table.json_text).where(ident == key.activity_id,
+                                                            table.version == key.version)).scalar_one_or_none()
+        try:
+            act = Activity.model_validate_json(json_text) if json_text is not None else None
+        except ValidationError:
+            act = None
+        with self._lock:
             if len(self._items) >= self._maxsize:
                 self._items.clear()
             self._items[key] = act
@@ -201,11 +223,10 @@ class _Batch:
         self.results: list[CompletionResult] = []
         self.existing: dict[str, tuple[str, str, str]] = {}  # completion id → (learner, hash, result json)
         self.credited: dict[str, datetime] = {}  # activity id → when this learner completed it
-        self.records: dict[str, ActivityRecord] = {}
-        self.versions: dict[tuple[str, int], str] = {}  # (activity id, version) → its JSON
-        self.rejections: list[CompletionRejection] = []
-        self.parents: list[Completion] = []
-        self.children: list[Any] = []
+        self.withdrawn: dict[str, bool] = {}  # activity id → withdrawn (for each activity on this server)
+        self.versions: dict[tuple[str, int], _VersionKey] = {}  # (activity id, version) → where its JSON is
+        self.rejections: list[dict[str, Any]] = []
+        self.accepted: list[Accepted] = []
 
     def run(self, parsed: list[_Parsed]) -> list[CompletionResult]:
         good = [p.item for p in parsed if p.item is not None]
@@ -219,13 +240,26 @@ class _Batch:
             except (ValueError, ArithmeticError) as exc:  # a rule met a value it cannot handle: this item only
                 log.warning("completion item %s could not be judged: %s", p.index, type(exc).__name__)
                 self._reject(p, RejectionCode.invalid, "The completion could not be judged: a value is out of range.")
-        # Completions first (one flush), then the rows that point at them.
-        self.s.add_all(self.parents)
-        self.s.flush()
-        self.s.add_all(self.children)
-        self.s.add_all(self.rejections)
-        enqueue_statements(self.s, self.parents, self.settings.xapi)  # for the LRS, in this transaction
+        self._store()
         return self.results
+
+    def _store(self) -> None:
+        """One INSERT per table (each many rows): the completions first, then the rows that
+        point at them. ORM bulk inserts: no unit of work, no objects to track."""
+        done = self.accepted
+        if done:
+            status = allocate(self.s, [a.record.id for a in done], self.issuer)
+            self.s.execute(insert(Completion), [a.completion for a in done])
+            if attempts := [row for a in done for row in a.attempts]:
+                self.s.execute(insert(CompletionAttempt), attempts)
+            if evaluations := [row for a in done for row in a.evaluations]:
+                self.s.execute(insert(CompletionEvaluation), evaluations)
+            self.s.execute(insert(Certificate), [a.certificate_row(self.learner, self.issuer, status[a.record.id],
+                                                                  self.now) for a in done])
+        if self.rejections:
+            self.s.execute(insert(CompletionRejection), self.rejections)
+        if done and self.settings.xapi is not None:  # for the LRS, in this transaction
+            enqueue_statements(self.s, [Completion(**a.completion) for a in done], self.settings.xapi)
 
     def _take_turn(self) -> None:
         """Wait for this learner's other batches to commit (a retry racing the first send).
@@ -265,16 +299,22 @@ class _Batch:
                 self.credited[row.activity_id] = row.completed_at_corrected
 
     def _load_activities(self, activity_ids: list[str]) -> None:
+        """Which versions of these activities the server has, and where each one's JSON is
+        (the activity's current row, or the versions kept since): keys of `_cache`, which
+        reads a JSON text only the first time it meets it."""
         for part in _chunks(activity_ids):
-            for rec in self.s.execute(select(ActivityRecord).where(ActivityRecord.id.in_(part))).scalars():
-                self.records[rec.id] = rec
-                self.versions[(rec.id, rec.version)] = rec.json_text
             for row in self.s.execute(
-                select(ActivityVersion.activity_id, ActivityVersion.version, ActivityVersion.json_text).where(
-                    ActivityVersion.activity_id.in_(part)
-                )
+                select(ActivityRecord.id, ActivityRecord.version, ActivityRecord.withdrawn, ActivityRecord.content_hash)
+                .where(ActivityRecord.id.in_(part))
             ):
-                self.versions[(row.activity_id, row.version)] = row.json_text
+                self.withdrawn[row.id] = row.withdrawn
+                self.versions[(row.id, row.version)] = _VersionKey(row.id, row.version, "current", row.content_hash)
+            for row in self.s.execute(
+                select(ActivityVersion.activity_id, ActivityVersion.version, ActivityVersion.published_at)
+                .where(ActivityVersion.activity_id.in_(part))
+            ):
+                self.versions[(row.activity_id, row.version)] = _VersionKey(
+                    row.activity_id, row.version, "kept", row.published_at.isoformat())
 
     def _take(self, p: _Parsed) -> None:
         """Answer one item: a duplicate, a rejection, or an accepted completion with its rows."""
@@ -301,12 +341,10 @@ class _Batch:
         except Rejected as r:
             self._reject(p, r.code, r.reason, r.score, r.passed)
             return
-        result, parent, kids = accepted_rows(self.s, item, p.body or {}, p.content_hash, act, graded, self.learner,
-                                            self.issuer, self.now)
-        self.parents.append(parent)
-        self.children.extend(kids)
-        self.results.append(result.model_copy(update={"index": p.index}))
-        self.existing[cid] = (self.learner.id, p.content_hash, result.model_dump_json(exclude={"index"}))
+        done = accept(item, p.body or {}, p.content_hash, act, graded, self.learner, self.issuer, self.now)
+        self.accepted.append(done)
+        self.results.append(done.result.model_copy(update={"index": p.index}))
+        self.existing[cid] = (self.learner.id, p.content_hash, done.result_json)
         self.credited[item.activity_id] = item.completed_at_corrected
 
     def _resubmitted(self, p: _Parsed, cid: str) -> None:
@@ -334,15 +372,15 @@ class _Batch:
 
     def _activity_for(self, p: _Parsed, item: CompletionIn) -> Activity | None:
         """The version of the activity the learner took, or None after rejecting the item."""
-        rec = self.records.get(item.activity_id)
-        if rec is None:
+        withdrawn = self.withdrawn.get(item.activity_id)
+        if withdrawn is None:
             self._reject(p, RejectionCode.unknown_activity, f"There is no activity {item.activity_id!r} on this server.")
             return None
-        if rec.withdrawn:
+        if withdrawn:
             self._reject(p, RejectionCode.withdrawn, "This activity has been withdrawn by its provider; credit can no longer be claimed.")
             return None
-        json_text = self.versions.get((item.activity_id, item.activity_version))
-        act = _cache.get(item.activity_id, item.activity_version, json_text) if json_text else None
+        where = self.versions.get((item.activity_id, item.activity_version))
+        act = _cache.get(self.s, where) if where else None
         if act is None:
             self._reject(
                 p, RejectionCode.unknown_version,
@@ -365,7 +403,7 @@ class _Batch:
             )
         )
         self.rejections.append(
-            CompletionRejection(
+            dict(
                 learner_id=self.learner.id,
                 completion_id=str(cid) if cid else None,
                 reason_code=code.value,

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from cmecore.credentials.openbadge import IssuerProfile, open_badge_credential
 from cmecore.protocol import (
@@ -35,23 +34,53 @@ from cmecore.protocol import (
 )
 from cmecore.rules.claims import is_ama
 
-from ..models import Certificate, Completion, CompletionAttempt, CompletionEvaluation
 from ..signing import Pending
-from ..status_lists import CredentialIssuer, allocate
+from ..status_lists import CredentialIssuer
 from .judging import Graded
 
 
-def accepted_rows(s: Session, item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity,
-                  graded: Graded, learner: LearnerProfile, issuer: CredentialIssuer,
-                  now: datetime) -> tuple[CompletionResult, Completion, list[Any]]:
-    """The result and the rows to store: the completion, then its attempts, evaluation and
-    certificate (the certificate's revocation position is taken in `s` now)."""
+@dataclass
+class Accepted:
+    """An accepted item: its answer and the rows that record it, as plain values for one
+    bulk INSERT per table (batch.py). The certificate row is made once the batch has taken
+    revocation positions for all its certificates at once (`certificate_row`)."""
+
+    item: CompletionIn
+    record: CertificateRecord
+    credential: dict[str, Any]  # unsigned, without its revocation entry yet
+    issued: str
+    result: CompletionResult
+    result_json: str  # the answer as stored, without its index in the batch
+    completion: dict[str, Any]
+    attempts: list[dict[str, Any]]
+    evaluations: list[dict[str, Any]]
+
+    def certificate_row(self, learner: LearnerProfile, issuer: CredentialIssuer, status: dict[str, Any],
+                        now: datetime) -> dict[str, Any]:
+        """The certificate, its credential left unsigned (signed just after the answer:
+        creditserver/signing.py, finishing.py) with its revocation entry `status` (its last
+        member, as unsigned_credential places it)."""
+        credential = {**self.credential, "credentialStatus": status}
+        return {
+            "id": self.record.id,
+            "completion_id": str(self.item.id),
+            "learner_id": learner.id,
+            "issued_at": now,
+            "record_json": self.record.model_dump_json(),
+            "credential_json": None,
+            "pending_json": Pending(credential, self.issued, issuer.base_url).to_json(),
+            "completion_date": self.record.completion_date,
+        }
+
+
+def accept(item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,
+           learner: LearnerProfile, issuer: CredentialIssuer, now: datetime) -> Accepted:
+    """The answer and the rows of a completion that passed every rule (judging.py)."""
     statement = graded.statement
     assert statement is not None
     record = certificate_record(item, act, statement, learner, now)
-    status = allocate(s, record.id, issuer)
     issued = _iso(now)
-    credential = unsigned_credential(record, act, statement, learner.id, item.completed_at_corrected, issuer, status,
+    credential = unsigned_credential(record, act, statement, learner.id, item.completed_at_corrected, issuer, None,
                                      issued)
     result = CompletionResult(
         index=0,
@@ -63,21 +92,12 @@ def accepted_rows(s: Session, item: CompletionIn, body: dict[str, Any], content_
         credits_awarded=item.claim.credits_claimed,
         credit_type=statement.credit_type,
     )
-    parent = _completion_row(item, body, content_hash, act, graded, statement, result, learner, now)
-    children: list[Any] = [*_attempt_rows(item, graded), *_evaluation_rows(item)]
-    children.append(
-        Certificate(
-            id=record.id,
-            completion_id=parent.id,
-            learner_id=learner.id,
-            issued_at=now,
-            record_json=record.model_dump_json(),
-            credential_json=None,  # signed after the answer (creditserver/signing.py, finishing.py)
-            pending_json=Pending(credential, issued, issuer.base_url).to_json(),
-            completion_date=record.completion_date,
-        )
+    result_json = result.model_dump_json(exclude={"index"})
+    return Accepted(
+        item=item, record=record, credential=credential, issued=issued, result=result, result_json=result_json,
+        completion=_completion_row(item, body, content_hash, act, graded, statement, result_json, learner, now),
+        attempts=_attempt_rows(item, graded), evaluations=_evaluation_rows(item),
     )
-    return result, parent, children
 
 
 def certificate_record(
@@ -133,18 +153,18 @@ def unsigned_credential(
 
 
 def _completion_row(item: CompletionIn, body: dict[str, Any], content_hash: str, act: Activity, graded: Graded,
-                    statement: AccreditationStatement, result: CompletionResult, learner: LearnerProfile,
-                    now: datetime) -> Completion:
+                    statement: AccreditationStatement, result_json: str, learner: LearnerProfile,
+                    now: datetime) -> dict[str, Any]:
     """The completion with its claim, the ids the claim carries and the reporting consent (rules 6, 8)."""
     claim = item.claim
-    return Completion(
+    return dict(
         id=str(item.id),
         learner_id=learner.id,
         activity_id=act.id,
         activity_version=act.version,
         content_hash=content_hash,
         body_json=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        result_json=result.model_dump_json(exclude={"index"}),
+        result_json=result_json,
         received_at=now,
         disclosures_acknowledged_at=item.disclosures_acknowledged_at,
         started_at=item.started_at,
@@ -166,11 +186,11 @@ def _completion_row(item: CompletionIn, body: dict[str, Any], content_hash: str,
     )
 
 
-def _attempt_rows(item: CompletionIn, graded: Graded) -> list[CompletionAttempt]:
+def _attempt_rows(item: CompletionIn, graded: Graded) -> list[dict[str, Any]]:
     """Every attempt as submitted, with the server's grade beside the device's (rule 4)."""
     grades: list[tuple[float | None, bool | None]] = list(graded.attempt_scores) or [(None, None)] * len(item.attempts)
     return [
-        CompletionAttempt(
+        dict(
             id=str(a.id),
             completion_id=str(item.id),
             number=a.number,
@@ -186,12 +206,12 @@ def _attempt_rows(item: CompletionIn, graded: Graded) -> list[CompletionAttempt]
     ]
 
 
-def _evaluation_rows(item: CompletionIn) -> list[CompletionEvaluation]:
+def _evaluation_rows(item: CompletionIn) -> list[dict[str, Any]]:
     ev = item.evaluation
     if ev is None:
         return []
     return [
-        CompletionEvaluation(
+        dict(
             completion_id=str(item.id),
             ratings_json=json.dumps(ev.ratings, sort_keys=True, separators=(",", ":")),
             texts_json=json.dumps(ev.texts, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
