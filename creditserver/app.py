@@ -32,11 +32,16 @@ from .schema import check_schema
 from .throttle import SignInThrottle, ThrottleSettings
 
 SERVER_NAME = "CME Offline reference credit server"
-# Requests one server process works on at once, each on a thread of AnyIO's pool (the routes
-# are plain functions: database calls and password hashing never run on the event loop).
-# AnyIO's default is 40; the work is CPU-bound Python, so more threads add memory and
-# database connections, not throughput. Each thread gets a pooled connection (db.pool_size_for).
-DEFAULT_THREADS = 20
+# Requests one server process works on at once, each on a thread of AnyIO's pool (database
+# calls and password hashing never run on the event loop). The work is CPU-bound Python
+# under one interpreter lock: more threads than a few add contention, memory and database
+# connections, not throughput (measured, N=500 rush on 2 cores: 20 threads 196 completions/s
+# at 6.5 ms of CPU each, 8 threads 311/s, 4 threads 391-406/s at 3.3 ms; README "Measured").
+# A few, not one: a thread waiting on the database or a password hash (Argon2 lets go of the
+# lock) leaves the others working. Each thread gets a pooled connection (db.pool_size_for).
+# The routes a rush hits (sign-in, catalog, completions) make one trip to the pool per
+# request, not three: one_trip.py.
+DEFAULT_THREADS = 4
 MAX_THREADS = 1000
 SHUTDOWN_FINISH_WAIT_S = 10.0
 
@@ -75,8 +80,8 @@ def create_app(
     `sent_statement_days` ago are pruned at start (housekeeping.py).
     With `lrs`, each accepted completion is also queued as xAPI statements and a background
     thread (`app.state.lrs_sender`) delivers them to that learning record store (creditserver/lrs).
-    `threads`: the requests one process handles at once (the routes are plain functions, run
-    on AnyIO's thread pool, sized to this when the app starts); its database pool is sized
+    `threads`: the requests one process handles at once (on AnyIO's thread pool, sized to
+    this when the app starts; DEFAULT_THREADS says why few); its database pool is sized
     for them. `prepare`: do what a start does once (prepare_data); False in the workers of
     `serve --workers`, whose parent did it before starting them. Raises ValueError naming
     the option when a setting is out of range, and schema.SchemaMismatch when the database
@@ -171,7 +176,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     threads do not survive the fork); at shutdown stop the finisher (what it has not finished
     stays in the database for the next start, or the first fetch) and close the database's
     connections. Both `serve` and the in-thread server (runner.py) run it."""
-    to_thread.current_default_thread_limiter().total_tokens = app.state.threads
+    app.state.thread_pool = to_thread.current_default_thread_limiter()  # its queue: tests look at it
+    app.state.thread_pool.total_tokens = app.state.threads
     app.state.finisher.start()
     yield
     await to_thread.run_sync(app.state.finisher.close, SHUTDOWN_FINISH_WAIT_S)

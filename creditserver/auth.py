@@ -27,6 +27,7 @@ from cmecore.protocol import LearnerProfile, Problem, Profession, RefreshRequest
 from . import problems
 from .db import Database
 from .models import AccessToken, Learner, RefreshToken, utcnow
+from .one_trip import one_trip
 from .passwords import DUMMY_HASH, NO_PASSWORD, hash_password, needs_rehash, normalise_username, verify_password
 from .problems import ProblemError
 from .throttle import SignInThrottle, keys_for, retry_after
@@ -149,28 +150,34 @@ def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def current_learner(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> LearnerProfile:
-    """The learner behind the request's Bearer access token, or a 401 problem."""
+def learner_for_token(s: Session, credentials: HTTPAuthorizationCredentials | None) -> LearnerProfile:
+    """The learner behind a request's Bearer access token, read in `s` (the caller's
+    transaction: a route that needs the database anyway checks the token in the same
+    one), or a 401 problem."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise _unauthorized("Sign-in required", detail="Send an access token as 'Authorization: Bearer <token>'.")
+    row = s.execute(
+        select(AccessToken.revoked, AccessToken.expires_at, Learner)
+        .join(Learner, Learner.id == AccessToken.learner_id)
+        .where(AccessToken.token_hash == token_hash(credentials.credentials))
+    ).one_or_none()
+    if row is None or row.revoked:
+        raise _unauthorized("The access token is not valid", detail="Sign in again or refresh the token.")
+    if row.expires_at <= utcnow():
+        raise _unauthorized(
+            "The access token has expired", problems.TOKEN_EXPIRED, detail="Refresh it with POST /auth/refresh."
+        )
+    return profile_of(row.Learner)
+
+
+BearerToken = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def current_learner(request: Request, credentials: BearerToken) -> LearnerProfile:
+    """The learner behind the request's Bearer access token, or a 401 problem."""
     db: Database = request.app.state.db
     with db.session() as s:
-        row = s.execute(
-            select(AccessToken, Learner)
-            .join(Learner, Learner.id == AccessToken.learner_id)
-            .where(AccessToken.token_hash == token_hash(credentials.credentials))
-        ).one_or_none()
-        if row is None or row[0].revoked:
-            raise _unauthorized("The access token is not valid", detail="Sign in again or refresh the token.")
-        access, learner = row
-        if access.expires_at <= utcnow():
-            raise _unauthorized(
-                "The access token has expired", problems.TOKEN_EXPIRED, detail="Refresh it with POST /auth/refresh."
-            )
-        return profile_of(learner)
+        return learner_for_token(s, credentials)
 
 
 CurrentLearner = Annotated[LearnerProfile, Depends(current_learner)]
@@ -190,6 +197,7 @@ _429 = {429: {"model": Problem, "description": "Too many failed sign-ins: wait R
 
 
 @router.post("/auth/token", response_model=TokenResponse, responses={**_401, **_429})
+@one_trip  # in a rush of sign-ins, each answer comes after its own hash, not after all of them
 def sign_in(body: TokenRequest, request: Request) -> TokenResponse:
     db: Database = request.app.state.db
     throttle: SignInThrottle = request.app.state.sign_in_throttle

@@ -28,9 +28,10 @@ from cmecore.pack_issue import IssuedPack, PackIssueRequest
 from cmecore.protocol import ACTIVITY_ID_PATTERN, Catalog, Problem, SignedActivity
 from cmecore.signatures import activity_digest, sign_activity, sign_pack_issue
 
-from .auth import current_learner
+from .auth import BearerToken, current_learner, learner_for_token
 from .db import Database, current_revision
 from .models import ActivityRecord
+from .one_trip import one_trip
 from .problems import ProblemError
 
 router = APIRouter(tags=["catalog"])
@@ -62,14 +63,16 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
         304: {"description": "Not modified since the ETag given in If-None-Match (no body)."},
         401: {"model": Problem},
     },
-    dependencies=[Depends(current_learner)],
 )
+@one_trip
 def get_catalog(
     request: Request,
+    token: BearerToken,
     since: Annotated[int | None, Query(ge=0, description="The cursor of an earlier catalog response.")] = None,
 ) -> Response:
     db: Database = request.app.state.db
     with db.session() as s:
+        learner_for_token(s, token)  # in the catalog's own transaction (one trip: one_trip.py)
         revision = current_revision(s)
         etag = catalog_etag(revision)
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}

@@ -28,7 +28,7 @@ def serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="server processes sharing the port (default 1; about one per CPU core)")
     parser.add_argument("--threads", type=int, metavar="N",
-                        help="requests each process works on at once (default 20); each gets a database connection")
+                        help="requests each process works on at once (default 4); each gets a database connection")
     _media_options(parser)
     _lrs_options(parser)
 

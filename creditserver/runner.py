@@ -139,13 +139,15 @@ def serve_in_thread(
     sign_in_throttle: Any = None,
     media_delivery: Any = None,
     lrs: Any = None,
+    threads: int | None = None,
 ) -> RunningServer:
     """Start a server and return once it accepts connections (port 0: a free port).
 
     The database is created, or upgraded in place, first (the tests' and the desktop demo's
     own data). `max_body_bytes` and `sign_in_throttle` (a throttle.ThrottleSettings): None
     for the defaults. `media_delivery`: a media_links.MediaDelivery (None: the app sends media).
-    `lrs`: an lrs.LrsConfig to report completions to."""
+    `lrs`: an lrs.LrsConfig to report completions to. `threads`: the requests it works on at
+    once (None: app.DEFAULT_THREADS)."""
     import uvicorn  # deferred: start-up speed (module docstring)
 
     from .app import create_app  # deferred: start-up speed (module docstring)
@@ -164,6 +166,7 @@ def serve_in_thread(
         sign_in_throttle=sign_in_throttle,
         media_delivery=media_delivery,
         lrs=lrs,
+        **({"threads": threads} if threads is not None else {}),
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP.

@@ -24,6 +24,7 @@ import logging
 import math
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -38,7 +39,7 @@ from cmecore.signatures import canonical_json
 
 from ..db import Database
 from ..lrs import enqueue_statements
-from ..models import (ActivityRecord, ActivityVersion, Certificate, Completion, CompletionAttempt, CompletionEvaluation,
+from ..models import (ActivityRecord, ActivityVersion, Base, Certificate, Completion, CompletionAttempt, CompletionEvaluation,
                       CompletionRejection, Learner, utcnow)
 from ..status_lists import CredentialIssuer, allocate
 from .issuing import Accepted, accept
@@ -97,14 +98,17 @@ _cache = _ActivityCache()
 
 
 def process_batch(
-    db: Database, raws: list[Any], learner: LearnerProfile, issuer: CredentialIssuer, settings: CompletionSettings
+    db: Database, raws: list[Any], learner_of: Callable[[Session], LearnerProfile], issuer: CredentialIssuer,
+    settings: CompletionSettings,
 ) -> list[CompletionResult]:
-    """One result per raw item, in order; the accepted ones and every refusal are stored."""
+    """One result per raw item, in order; the accepted ones and every refusal are stored.
+    `learner_of` names the learner in the batch's own transaction (auth.learner_for_token:
+    the token is checked there, so a request opens one transaction, not two)."""
     parsed = [_parse(i, raw) for i, raw in enumerate(raws)]
     for attempt in range(3):
         try:
             with db.session() as s:
-                return _Batch(s, learner, issuer, settings).run(parsed)
+                return _Batch(s, learner_of(s), issuer, settings).run(parsed)
         except (IntegrityError, OperationalError) as exc:
             # Another request stored the same id or activity meanwhile (or SQLite was busy):
             # judge the whole batch again; the other request's rows are then visible.
@@ -245,21 +249,22 @@ class _Batch:
 
     def _store(self) -> None:
         """One INSERT per table (each many rows): the completions first, then the rows that
-        point at them. ORM bulk inserts: no unit of work, no objects to track."""
+        point at them. Core inserts of plain values: no unit of work, no objects to track."""
         done = self.accepted
         if done:
             status = allocate(self.s, [a.record.id for a in done], self.issuer)
-            self.s.execute(insert(Completion), [a.completion for a in done])
-            if attempts := [row for a in done for row in a.attempts]:
-                self.s.execute(insert(CompletionAttempt), attempts)
-            if evaluations := [row for a in done for row in a.evaluations]:
-                self.s.execute(insert(CompletionEvaluation), evaluations)
-            self.s.execute(insert(Certificate), [a.certificate_row(self.learner, self.issuer, status[a.record.id],
-                                                                  self.now) for a in done])
-        if self.rejections:
-            self.s.execute(insert(CompletionRejection), self.rejections)
+            self._insert(Completion, [a.completion for a in done])
+            self._insert(CompletionAttempt, [row for a in done for row in a.attempts])
+            self._insert(CompletionEvaluation, [row for a in done for row in a.evaluations])
+            self._insert(Certificate, [a.certificate_row(self.learner, self.issuer, status[a.record.id], self.now)
+                                       for a in done])
+        self._insert(CompletionRejection, self.rejections)
         if done and self.settings.xapi is not None:  # for the LRS, in this transaction
             enqueue_statements(self.s, [Completion(**a.completion) for a in done], self.settings.xapi)
+
+    def _insert(self, model: type[Base], rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.s.execute(insert(model.__table__), rows)
 
     def _take_turn(self) -> None:
         """Wait for this learner's other batches to commit (a retry racing the first send).

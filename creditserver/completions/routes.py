@@ -20,10 +20,11 @@ from cmecore.protocol import (
     Problem,
 )
 
-from ..auth import CurrentLearner
+from ..auth import BearerToken, CurrentLearner, learner_for_token
 from ..certificates import public_base_url
 from ..db import Database
 from ..models import Certificate, Completion
+from ..one_trip import one_trip
 from ..status_lists import CredentialIssuer
 from .batch import process_batch
 
@@ -46,13 +47,16 @@ class _RawBatch(BaseModel):
         }
     },
 )
-def post_completions(body: _RawBatch, request: Request, learner: CurrentLearner) -> CompletionBatchResult:
+@one_trip
+def post_completions(body: _RawBatch, request: Request, token: BearerToken) -> CompletionBatchResult:
     """Deliver finished activities (a batch of `CompletionIn`); the answer has one result per item, in order."""
     db: Database = request.app.state.db
     issuer = CredentialIssuer(request.app.state.signing_key, public_base_url(request))
     finisher = request.app.state.finisher
     with finisher.while_issuing():
-        results = process_batch(db, body.completions, learner, issuer, request.app.state.completion_settings)
+        # The token is checked in the batch's own transaction (one trip: creditserver/one_trip.py).
+        results = process_batch(db, body.completions, lambda s: learner_for_token(s, token), issuer,
+                                request.app.state.completion_settings)
     # The answer goes now; the credentials are signed and the PDFs rendered just after (finishing.py).
     finisher.submit([r.certificate_id for r in results if r.status == CompletionStatus.accepted and r.certificate_id])
     counts = {st: sum(1 for r in results if r.status == st) for st in CompletionStatus}

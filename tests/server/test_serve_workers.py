@@ -153,11 +153,17 @@ def _server_functions(routes) -> Iterator:
 
 
 def test_no_route_runs_on_the_event_loop(server):
-    """Every route and dependency is a plain function, which FastAPI runs on its thread pool:
-    a database call or a password hash in one never holds up the other requests."""
+    """Every route and dependency is a plain function, which FastAPI runs on its thread pool,
+    or a plain function made one trip to that pool (creditserver/one_trip.py): a database call
+    or a password hash in one never holds up the other requests."""
     functions = {f.__qualname__: f for f in _server_functions(server.app.routes)}
-    assert {"sign_in", "set_password", "post_completions", "current_learner"} <= set(functions)
-    assert [name for name, f in functions.items() if inspect.iscoroutinefunction(f)] == []
+    assert {"sign_in", "set_password", "post_completions", "current_learner", "get_catalog"} <= set(functions)
+    on_the_loop = [name for name, f in functions.items()
+                   if inspect.iscoroutinefunction(f) and not getattr(f, "one_trip", False)]
+    assert on_the_loop == []
+    one_trip = {name for name, f in functions.items() if getattr(f, "one_trip", False)}
+    assert one_trip == {"sign_in", "get_catalog", "post_completions"}
+    assert not any(inspect.iscoroutinefunction(inspect.unwrap(functions[name])) for name in one_trip)
 
 
 class _HeldGate:
@@ -188,3 +194,47 @@ def test_the_server_answers_while_a_sign_in_waits_for_its_password_hash(server, 
 
         gate.open.set()
         assert signing_in.result(30)["learner"]["username"] == "demo"
+
+
+class _FirstThenRest:
+    """Stands in for passwords._HASHING: the first hash waits for `first`, the others for `rest`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entered = 0
+        self.first_reached, self.first = threading.Event(), threading.Event()
+        self.rest_reached, self.rest = threading.Event(), threading.Event()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._entered += 1
+            first = self._entered == 1
+        (self.first_reached if first else self.rest_reached).set()
+        (self.first if first else self.rest).wait(30)
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def test_a_sign_in_is_answered_after_its_own_hash_not_after_the_others_in_the_queue(start_server, monkeypatch):
+    """One thread, two sign-ins: A hashes while B waits for the thread. A's answer comes while
+    B hashes. Before one_trip.py, A's answer took a second trip to the pool, behind B's whole
+    sign-in: in a rush of 500, every answer came after all the hashes."""
+    server = start_server(threads=1)
+    gate = _FirstThenRest()
+    monkeypatch.setattr(passwords, "_HASHING", gate)
+    with ThreadPoolExecutor(2) as run:
+        first = run.submit(sign_in, client_for(server))
+        assert gate.first_reached.wait(30)
+        second = run.submit(sign_in, client_for(server))
+        deadline = time.monotonic() + 30
+        while server.app.state.thread_pool.statistics().tasks_waiting < 1:  # B is in the queue
+            assert time.monotonic() < deadline, "the second sign-in never reached the server's queue"
+            time.sleep(0.01)
+        gate.first.set()
+        assert gate.rest_reached.wait(30)  # B has the thread now
+
+        assert first.result(20)["learner"]["username"] == "demo"
+        assert not second.done()
+        gate.rest.set()
+        assert second.result(30)["learner"]["username"] == "demo"
