@@ -231,18 +231,20 @@ async def get_media(
 
 
 def _answer(request: Request, sha256: str, credentials: HTTPAuthorizationCredentials | None) -> Response:
+    """The answer to GET or HEAD /media/{sha256}, on a pool thread: sign-in and the access rule
+    read in one database connection, then the file, a link to it, or X-Accel-Redirect."""
     db: Database = request.app.state.db
     store: MediaStore = request.app.state.media
     access: MediaAccess = request.app.state.media_access
-    with db.reading() as s:
-        learner_id = _signed_in(s, credentials)
+    with db.reading() as connection:
+        learner_id = _signed_in(connection, credentials)
         # Checked here, after sign-in, and before the value comes near the filesystem.
         if not re.fullmatch(SHA256_PATTERN, sha256):
             raise ProblemError(404, "No such media",
                                detail="Media are named by a SHA-256: 64 lowercase hex digits.")
-        media_type = s.scalar(_MEDIA_TYPE, {"sha256": sha256})
+        media_type = connection.scalar(_MEDIA_TYPE, {"sha256": sha256})
         if media_type is not None:
-            access.check(s, sha256, learner_id)
+            access.check(connection, sha256, learner_id)
     path = store.path_for(sha256)
     try:
         size = path.stat().st_size
