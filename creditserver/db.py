@@ -68,6 +68,13 @@ class Database:
         with self._sessions() as s, s.begin():
             yield s
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for a few reads, without the ORM (a Session costs about as much
+        again as the queries of a short request: media.py's 307s); rolled back when done."""
+        with self.engine.connect() as connection:
+            yield connection
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -84,8 +91,11 @@ def close_data_files(data_dir: Path, url: str | None) -> None:
         private_file(path)
 
 
-def current_revision(session: Session) -> int:
-    return session.execute(select(CatalogState.revision).where(CatalogState.id == 1)).scalar_one()
+_REVISION = select(CatalogState.revision).where(CatalogState.id == 1)  # built once: asked on every media request
+
+
+def current_revision(session: Session | Connection) -> int:
+    return session.execute(_REVISION).scalar_one()
 
 
 def bump_revision(session: Session) -> int:

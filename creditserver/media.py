@@ -23,21 +23,27 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from cmecore.protocol import API_PREFIX, LearnerProfile, Problem
+from cmecore.protocol import API_PREFIX, Problem
 
-from .auth import current_learner
+from . import problems
+from .auth import token_hash
 from .db import Database
 from .media_access import MediaAccess
 from .media_folder import SHARED_FILE, open_store_folder, share_with_group, store_subfolder
 from .media_links import MediaLinks, accel_path
-from .models import MediaObject
+from .models import AccessToken, Learner, MediaObject, utcnow
 from .problems import ProblemError
 
 CHUNK_SIZE = 64 * 1024
 CACHE_CONTROL = "private, max-age=31536000, immutable"  # named by its content: it never changes
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+# As auth.py's: the same scheme in the OpenAPI document, and the same challenge on a 401.
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token or /auth/refresh.")
+_BEARER_CHALLENGE = 'Bearer realm="cme-credit-server"'
 
 
 def media_url(sha256: str) -> str:
@@ -215,19 +221,24 @@ _media_responses = {
 def get_media(
     request: Request,
     sha256: Annotated[str, PathParam(max_length=200, description="SHA-256 of the file: 64 lowercase hex digits")],
-    learner: Annotated[LearnerProfile, Depends(current_learner)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Response:
-    # Checked here, after sign-in, and before the value comes near the filesystem.
-    if not re.fullmatch(SHA256_PATTERN, sha256):
-        raise ProblemError(404, "No such media", detail="Media are named by a SHA-256: 64 lowercase hex digits.")
+    """On the thread pool in one hop: the token is read from the header on the event loop
+    (FastAPI's own, async `_bearer`), then sign-in and the access rule are read in one database
+    connection, without the ORM. With a static server in front this route is mostly 307s, one
+    per download, and each hop, session or ORM row costs CPU nginx needs (issue 12)."""
     db: Database = request.app.state.db
     store: MediaStore = request.app.state.media
     access: MediaAccess = request.app.state.media_access
-    with db.session() as s:
-        obj = s.get(MediaObject, sha256)
-        media_type = obj.media_type if obj else None
+    with db.reading() as connection:
+        learner_id = _signed_in(connection, credentials)
+        # Checked here, after sign-in, and before the value comes near the filesystem.
+        if not re.fullmatch(SHA256_PATTERN, sha256):
+            raise ProblemError(404, "No such media",
+                               detail="Media are named by a SHA-256: 64 lowercase hex digits.")
+        media_type = connection.scalar(_MEDIA_TYPE, {"sha256": sha256})
         if media_type is not None:
-            access.check(s, sha256, learner.id)
+            access.check(connection, sha256, learner_id)
     path = store.path_for(sha256)
     try:
         size = path.stat().st_size
@@ -266,6 +277,34 @@ def get_media(
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(_stream(path, start, length), status_code=status, headers=headers, media_type=media_type)
+
+
+# Built once (SQLAlchemy caches a statement's compiled form by a key it computes per object).
+_MEDIA_TYPE = select(MediaObject.media_type).where(MediaObject.sha256 == bindparam("sha256"))
+_ACCESS_TOKEN = (
+    select(AccessToken.learner_id, AccessToken.revoked, AccessToken.expires_at)
+    .join(Learner, Learner.id == AccessToken.learner_id)
+    .where(AccessToken.token_hash == bindparam("token_hash"))
+)
+
+
+def _signed_in(connection: Connection, credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The id of the learner behind the Bearer access token, looked up in the database on
+    every request (a token revoked a moment ago is refused), or the 401 problem
+    auth.current_learner gives: its rule, in the caller's connection, so a request opens one."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise _unauthorized("Sign-in required", detail="Send an access token as 'Authorization: Bearer <token>'.")
+    row = connection.execute(_ACCESS_TOKEN, {"token_hash": token_hash(credentials.credentials)}).one_or_none()
+    if row is None or row.revoked:
+        raise _unauthorized("The access token is not valid", detail="Sign in again or refresh the token.")
+    if row.expires_at <= utcnow():
+        raise _unauthorized("The access token has expired", problems.TOKEN_EXPIRED,
+                            detail="Refresh it with POST /auth/refresh.")
+    return row.learner_id
+
+
+def _unauthorized(title: str, type_: str = problems.UNAUTHORIZED, detail: str = "") -> ProblemError:
+    return ProblemError(401, title, type=type_, detail=detail, headers={"WWW-Authenticate": _BEARER_CHALLENGE})
 
 
 def _hand_over(request: Request, sha256: str, media_type: str) -> Response | None:

@@ -18,7 +18,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from .db import current_revision
@@ -40,7 +40,7 @@ class MediaAccess:
         self._lock = threading.Lock()
         self._owners: _Owners | None = None
 
-    def check(self, session: Session, sha256: str, learner_id: str) -> None:
+    def check(self, session: Session | Connection, sha256: str, learner_id: str) -> None:
         """Return if this learner may fetch the file; raise the 403 problem if not."""
         owners = self._current(session)
         activities = owners.activities.get(sha256)
@@ -57,7 +57,7 @@ class MediaAccess:
                        "to learners who have not completed that activity.",
             )
 
-    def _current(self, session: Session) -> _Owners:
+    def _current(self, session: Session | Connection) -> _Owners:
         revision = current_revision(session)
         owners = self._owners
         if owners is not None and owners.revision == revision:
@@ -68,7 +68,7 @@ class MediaAccess:
             return self._owners
 
 
-def _build(session: Session, revision: int) -> _Owners:
+def _build(session: Session | Connection, revision: int) -> _Owners:
     found: dict[str, set[str]] = defaultdict(set)
     withdrawn = set()
     for activity_id, gone, text in session.execute(

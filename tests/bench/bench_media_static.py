@@ -21,6 +21,12 @@ process, leaves the other core to the client); the CPU figures show how much. On
 machine the figures move with the load average, printed first. The file is read once
 before either run, so neither pays for the first read. Target (issue 12): nginx ≥ 10× the
 app's throughput (measured at filing: 252 vs 2,855 MiB/s).
+
+Then, alone, the server's CPU per 307 (HANDOVERS requests for the link, not followed): the
+cost of the app's yes. Here every 32 MiB range asks for one, ~90 a second at 3,000 MiB/s;
+a desktop asks once per file (`Range: bytes=N-` to the end) and again only to resume, so
+at the same MiB/s its 307s would be about an eighth of these. The server's CPU through
+nginx also holds the `GET /info` pings and their client (in this process).
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ FILE_SIZE = 256 * 1024 * 1024
 PARALLEL = 20
 RANGE_SIZE = 32 * 1024 * 1024
 LOAD_S = 4.0
+HANDOVERS = 2000  # 307s asked for alone, to measure the server's CPU per 307
+HANDOVER_THREADS = 4
 TARGET_RATIO = 10.0
 MiB = 1024 * 1024
 
@@ -100,6 +108,8 @@ def _run(tmp: Path) -> int:
             if name == "app":
                 results["idle p50"] = _p50_while(server.api_url, lambda: time.sleep(1.0))
             results[name] = _load(url, token, server.api_url, nginx)
+            if options is not None:
+                results["307"] = _handover_cpu_ms(url, token)
         finally:
             if nginx is not None:
                 nginx.stop()
@@ -114,6 +124,10 @@ def _run(tmp: Path) -> int:
               f"{r.nginx_cpu_s_per_gib:4.2f}, client {r.client_cpu_s_per_gib:4.2f}, softirq {r.softirq_s_per_gib:4.2f}"
               f"  API p50 {r.api_p50_ms:5.1f} ms  ({r.requests} ranges, {r.failures} failed)")
     print(f"  API p50 idle: {results['idle p50']:.1f} ms")
+    per_307 = results["307"]
+    print(f"  server CPU per 307 (the app's yes, alone: {HANDOVERS} requests, {HANDOVER_THREADS} at once): "
+          f"{per_307:.2f} ms; at {static.requests / LOAD_S:.0f} ranges/s above that is "
+          f"{per_307 * static.requests / LOAD_S / 10:.0f}% of one CPU")
     sending = static.server_cpu_s_per_gib + static.nginx_cpu_s_per_gib  # what a provider's machine spends
     print(f"  CPU per GiB on the serving side: the app {app.server_cpu_s_per_gib:.2f} s, nginx + the server's 307s "
           f"{sending:.2f} s ({app.server_cpu_s_per_gib / sending if sending else float('inf'):.1f}× less; the client's "
@@ -170,6 +184,32 @@ def _load(url: str, token: str, api_url: str, nginx) -> _Load:
     gib = max(got, 1) / (1024 * MiB)
     return _Load(got / MiB / wall, server_cpu / gib, nginx_cpu / gib, client_cpu[0] / gib, softirq / gib, p50,
                  requests, failures)
+
+
+def _handover_cpu_ms(url: str, token: str) -> float:
+    """The server's CPU milliseconds per 307, asked HANDOVERS times (HANDOVER_THREADS at a
+    time) by a client process that does not follow the link; nothing else runs meanwhile."""
+    before = _cpu_self()
+    subprocess.run([sys.executable, "-m", "tests.bench.bench_media_static", "--handovers", url, token], check=True)
+    return (_cpu_self() - before) * 1000 / HANDOVERS
+
+
+def _handovers(url: str, token: str) -> None:
+    """HANDOVERS requests for the link, HANDOVER_THREADS at a time, each on a new connection as
+    in `_clients`; exits non-zero unless every answer was a 307."""
+    pipe, sink = os.pipe(), os.open(os.devnull, os.O_WRONLY)
+    answers: list[int] = []
+
+    def worker(n: int) -> None:
+        for _ in range(n):
+            answers.append(_get(url, {"Authorization": f"Bearer {token}"}, 0, pipe, sink)[0])
+
+    threads = [threading.Thread(target=worker, args=(HANDOVERS // HANDOVER_THREADS,)) for _ in range(HANDOVER_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sys.exit(0 if answers and set(answers) == {307} else 1)
 
 
 def _clients(url: str, token: str) -> None:
@@ -301,5 +341,7 @@ def _cpu_nginx(nginx) -> float:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--clients"]:
         _clients(*sys.argv[2:4])
+    elif sys.argv[1:2] == ["--handovers"]:
+        _handovers(*sys.argv[2:4])
     else:
         sys.exit(main())

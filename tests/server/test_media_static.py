@@ -67,6 +67,36 @@ def test_x_accel_redirect_answers_with_an_empty_body_for_nginx_to_fill(start_ser
         assert api.get(f"/media/{pub.video_sha}").status_code == 401
 
 
+@pytest.mark.parametrize("delivery", [MediaDelivery(base_url=BASE), MediaDelivery(accel_prefix="/cme-media-internal/")],
+                         ids=["signed-link", "x-accel"])
+def test_a_token_signed_out_or_expired_gets_no_file_from_the_very_next_request(start_server, tmp_path, delivery):
+    """The token is looked up on every request: signing out (or expiry) takes effect at
+    once, with the same 401 problem /me gives, not a link or a file."""
+    server = start_server(media_delivery=delivery)
+    pub = publish_activity(server, tmp_path / "pub", "talk-revoked", video_size=10_000)
+    with client_for(server) as api:
+        tokens = sign_in(api)
+        auth = bearer(tokens)
+        assert api.get(f"/media/{pub.video_sha}", headers=auth).status_code in (200, 307)
+
+        assert api.post("/auth/revoke", json={"refresh_token": tokens["refresh_token"]}).status_code == 204
+        refused, me = api.get(f"/media/{pub.video_sha}", headers=auth), api.get("/me", headers=auth)
+        assert refused.status_code == me.status_code == 401 and refused.json() == me.json()
+        assert refused.headers["www-authenticate"] == me.headers["www-authenticate"]
+        assert "location" not in refused.headers and "x-accel-redirect" not in refused.headers
+
+        auth = bearer(sign_in(api))
+        assert api.get(f"/media/{pub.video_sha}", headers=auth).status_code in (200, 307)
+        server.expire_access_tokens()
+        expired, me = api.get(f"/media/{pub.video_sha}", headers=auth), api.get("/me", headers=auth)
+        assert expired.status_code == 401 and expired.json() == me.json()
+        assert expired.json()["type"] == ProblemType.token_expired
+
+        for headers in ({}, {"Authorization": "Basic ZGVtbzpkZW1v"}, {"Authorization": "Bearer not-a-token"}):
+            missing, me = api.get(f"/media/{pub.video_sha}", headers=headers), api.get("/me", headers=headers)
+            assert missing.status_code == 401 and missing.json() == me.json()
+
+
 def test_the_link_secret_is_made_once_owner_only_and_kept(start_server):
     server = start_server(media_delivery=MediaDelivery(base_url=BASE))
     path = server.data_dir / "media-link-secret"
