@@ -31,13 +31,14 @@ def available() -> str | None:
 @contextmanager
 def secret_service(home: Path) -> Iterator[dict[str, str]]:
     """Run a Secret Service for the duration, its keyring under `home`; yields the
-    environment a process needs to find it (the bus address, HOME, XDG_DATA_HOME)."""
+    environment a process needs to find it (the bus address)."""
     home.mkdir(parents=True, exist_ok=True)
     with session_bus() as address:
-        env = {"DBUS_SESSION_BUS_ADDRESS": address, "HOME": str(home),
-               "XDG_DATA_HOME": str(home / "data"), "XDG_RUNTIME_DIR": str(home)}
+        env = {"DBUS_SESSION_BUS_ADDRESS": address}
+        daemon_env = {**os.environ, **env, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
+                      "XDG_RUNTIME_DIR": str(home)}
         daemon = subprocess.Popen([DAEMON, "--foreground", "--unlock", "--components=secrets"],
-                                  env={**os.environ, **env}, stdin=subprocess.PIPE,
+                                  env=daemon_env, stdin=subprocess.PIPE,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             daemon.stdin.write(b"bench")  # the login keyring's password
