@@ -22,14 +22,15 @@ choices this bench does not question — SQLAlchemy for the cache and pydantic f
 protocol and settings (the lead's decision for issue 15: the GUI process keeps both; no
 separate ORM/network process this phase); httpx, truststore, keyring and cryptography
 because the window syncs once it opens (a learner is signed in and a server is set, as
-here): the refresh token is read, the catalog fetched and its signatures checked;
-markdown-it and nh3 for the activity page's summaries. The refresh token is kept where
+here): the refresh token is read, the catalog fetched and its signatures checked.
+markdown-it and nh3 render the summaries only once their tab is opened, so the playing
+app holds neither (a reason is kept for them all the same). The refresh token is kept where
 a user's app keeps it: no PYTHON_KEYRING_BACKEND; on Linux a real Secret Service
 (gnome-keyring on a private session bus) when installed, else keyring's config file names
 keyrings.alt's file store (the output says which). A third-party package the app
 imports with no reason listed is printed as such, so a new resident library is seen.
 Pages the scenario never opens (Downloads, My credits, Settings) are not built, so
-neither they nor their modules are in the app or its floor.
+neither they nor their modules are in the app or its floor; nor are the summaries read.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ FLOOR_REASONS = {
         "keyring", "keyrings", "importlib_metadata", "more_itertools", "backports", "jaraco", "zipp",
         "secretstorage", "jeepney"],
     "the signed activities that sync checks (Ed25519)": ["cryptography"],
-    "the activity page's summaries": ["markdown_it", "mdurl", "nh3"],
+    "the Summaries tab, once opened (not while only playing)": ["markdown_it", "mdurl", "nh3"],
     "where the data dir is": ["platformdirs"],
 }
 VIDEO = Path(__file__).parents[2] / "creditserver" / "demo" / "media" / "home-bp-monitoring.mp4"
