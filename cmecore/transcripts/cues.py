@@ -80,12 +80,14 @@ class CueIndex:
     `index_at(ms)` returns the last cue that started at or before `ms` — so in a gap
     between cues the previous cue stays highlighted (less flicker than clearing it) —
     and None before the first cue starts. Lookups are binary searches over start times.
+    The folded text `find` compares is made at the first find: a learner who only watches
+    never holds that second copy of the transcript (~150 KB an hour of talk).
     """
 
     def __init__(self, cues: tuple[Cue, ...] | list[Cue]):
         self.cues = tuple(cues)
         self._starts = [cue.start_ms for cue in self.cues]
-        self._folded = [cue.text.casefold() for cue in self.cues]
+        self._folded: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.cues)
@@ -99,4 +101,6 @@ class CueIndex:
         needle = text.strip().casefold()
         if not needle:
             return []
+        if self._folded is None:
+            self._folded = [cue.text.casefold() for cue in self.cues]
         return [i for i, folded in enumerate(self._folded) if needle in folded]

@@ -34,7 +34,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-import nh3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -120,6 +119,8 @@ def index_summary(db: Database, activity_id: str, body: str) -> None:
 
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment for the index: tags and scripts gone, words apart."""
+    import nh3  # memory: loaded when a summary is indexed, not with every reader of the cache
+
     spaced = _BLOCK_BOUNDARY.sub(" <", fragment)
     stripped = nh3.clean(spaced, tags=set(), clean_content_tags={"script", "style"})
     return _SPACES.sub(" ", html.unescape(stripped)).strip()

@@ -27,7 +27,6 @@ from desktop.cache.progress_store import (
 from desktop.cache.video_forms import form_here, video_choice, video_forms
 from desktop.errors import ContentLocked, SummaryError
 from desktop.learning.progress import WatchedIntervals
-from desktop.media.summary import render_summary
 from cmecore.transcripts.cues import Transcript
 from desktop.services.account import AccountService
 from desktop.services.transcripts import read_transcript, refresh_transcript_index
@@ -89,6 +88,9 @@ class ContentService:
         a summary that cannot be shown says why in its place."""
         if not self._unlocked(activity_id):
             return []
+        # memory: markdown-it and nh3 load when a summary is first shown, not for playing
+        from desktop.media.summary import render_summary
+
         out = []
         for asset, path in self._files(activity_id, "summary"):
             title = asset.title or SUMMARY_TITLE

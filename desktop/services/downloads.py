@@ -31,7 +31,6 @@ from desktop.cache.progress_store import activities_using, activity_assets, asse
 from desktop.cache.video_forms import VideoForm  # noqa: F401 (re-exported: services.downloads.VideoForm)
 from desktop.cache.search import index_summaries
 from desktop.cache.server_state import clock_offset_ms
-from desktop.media.summary import render_summary
 from desktop.errors import RuleError
 from desktop.services.config import ConfigService
 from desktop.services.connection import Connection
@@ -264,6 +263,9 @@ class DownloadsService:
         elif done.kind == "video":
             refresh_transcript_index(self.db, self.blobs, done.activity_id)
         elif done.kind == "summary":
+            # memory: markdown-it and nh3 load when a summary arrives or is shown, not for playing
+            from desktop.media.summary import render_summary
+
             # Every summary of the activity present so far, in catalog order, a row each.
             summaries = [
                 (asset.title, render_summary(path.read_bytes(), asset.media_type))

@@ -1,8 +1,9 @@
 """Refresh tokens in the OS keyring, and nowhere else.
 
 Only the refresh token is stored (Windows Credential Manager holds ~2.5 KB a secret);
-access tokens live in memory. keyring picks the backend, honouring
-`PYTHON_KEYRING_BACKEND`, so tests and headless machines can choose one.
+access tokens live in memory. The backend is this OS's store, or the one named by
+`PYTHON_KEYRING_BACKEND` or keyring's own config file, so tests and headless machines can
+choose one (`keyring_choice.use_os_keyring`: keyring's order without its discovery).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import keyring.backend
 import keyring.errors
 
 from desktop.errors import KeyringUnavailable
+from desktop.sync.keyring_choice import use_os_keyring
 
 
 class TokenVault:
     def __init__(self, server_url: str):
         # One entry per server and username: a shared workstation may hold several.
         self.service = f"CME Offline refresh token @ {server_url}"
+        use_os_keyring()
 
     def store(self, username: str, refresh_token: str) -> None:
         try:
@@ -47,6 +50,7 @@ def ensure_usable_keyring_for_demo() -> bool:
     is fine; real servers always need the OS keyring. Returns True if the fallback is used.
     """
     probe_service, probe_user = "CME Offline keyring probe", "probe"
+    use_os_keyring()  # the OS's store first: the fallback below must not be replaced by it later
     try:
         keyring.set_password(probe_service, probe_user, "x")
         keyring.delete_password(probe_service, probe_user)

@@ -25,6 +25,7 @@ import keyring
 import keyring.errors
 
 from desktop.errors import KeyringUnavailable
+from desktop.sync.keyring_choice import use_os_keyring
 
 SCHEME = "scrypt"
 LOG2_N = 17
@@ -84,6 +85,7 @@ class VerifierVault:
 
     def __init__(self, server_url: str):
         self.service = f"CME Offline offline password check @ {server_url}"
+        use_os_keyring()
 
     def store(self, username: str, password: str) -> None:
         try:

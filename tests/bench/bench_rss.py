@@ -22,11 +22,15 @@ choices this bench does not question — SQLAlchemy for the cache and pydantic f
 protocol and settings (the lead's decision for issue 15: the GUI process keeps both; no
 separate ORM/network process this phase); httpx, truststore, keyring and cryptography
 because the window syncs once it opens (a learner is signed in and a server is set, as
-here): the refresh token is read, the catalog fetched and its signatures checked;
-markdown-it and nh3 for the activity page's summaries. A third-party package the app
+here): the refresh token is read, the catalog fetched and its signatures checked.
+markdown-it and nh3 render the summaries only once their tab is opened, so the playing
+app holds neither (a reason is kept for them all the same). The refresh token is kept where
+a user's app keeps it: no PYTHON_KEYRING_BACKEND; on Linux a real Secret Service
+(gnome-keyring on a private session bus) when installed, else keyring's config file names
+keyrings.alt's file store (the output says which). A third-party package the app
 imports with no reason listed is printed as such, so a new resident library is seen.
 Pages the scenario never opens (Downloads, My credits, Settings) are not built, so
-neither they nor their modules are in the app or its floor.
+neither they nor their modules are in the app or its floor; nor are the summaries read.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PLAY_MS = 4000
@@ -61,10 +67,11 @@ FLOOR_REASONS = {
         "pydantic", "pydantic_core", "annotated_types", "typing_inspection", "typing_extensions"],
     "the sync the window starts once it opens (a learner signed in, a server set)": [
         "httpx", "httpcore", "h11", "anyio", "lazy_importer", "idna", "certifi", "truststore"],
-    "the refresh token that sync reads (the OS keyring and its backend discovery)": [
-        "keyring", "keyrings", "importlib_metadata", "more_itertools", "backports", "jaraco", "zipp"],
+    "the refresh token that sync reads (the OS keyring; on Linux the Secret Service over D-Bus)": [
+        "keyring", "keyrings", "importlib_metadata", "more_itertools", "backports", "jaraco", "zipp",
+        "secretstorage", "jeepney"],
     "the signed activities that sync checks (Ed25519)": ["cryptography"],
-    "the activity page's summaries": ["markdown_it", "mdurl", "nh3"],
+    "the Summaries tab, once opened (not while only playing)": ["markdown_it", "mdurl", "nh3"],
     "where the data dir is": ["platformdirs"],
 }
 VIDEO = Path(__file__).parents[2] / "creditserver" / "demo" / "media" / "home-bp-monitoring.mp4"
@@ -222,16 +229,13 @@ def prepared_data_dir(root: Path, server) -> Path:
 def main() -> None:
     from creditserver.runner import serve_in_thread
 
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "CME_OFFLINE_VLC_ARGS": "--vout=dummy --aout=dummy",
-           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
-    with tempfile.TemporaryDirectory() as tmp:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CME_OFFLINE_VLC_ARGS": "--vout=dummy --aout=dummy"}
+    env.pop("PYTHON_KEYRING_BACKEND", None)  # the store a user's app chooses, not one named for it
+    with tempfile.TemporaryDirectory() as tmp, user_keyring(Path(tmp) / "keyring") as (keyring_env, store):
         root = Path(tmp)
-        os.environ["XDG_DATA_HOME"] = env["XDG_DATA_HOME"] = str(root / "keyring")
-        os.environ["PYTHON_KEYRING_BACKEND"] = env["PYTHON_KEYRING_BACKEND"]
-        import keyring.core
-
-        keyring.core.init_backend()
+        env.update(keyring_env)
+        os.environ.update(keyring_env)  # this process signs in, into the same store
+        os.environ.pop("PYTHON_KEYRING_BACKEND", None)
         with serve_in_thread(root / "server", demo=True) as server:
             data = prepared_data_dir(root, server)
             bare_parts, app_parts, allocs, app_modules = {}, {}, {}, []
@@ -257,6 +261,7 @@ def main() -> None:
     print(f"  cme-offline with transcript     {app / mb:7.1f} MB  (min {min(app_runs) / mb:.1f})")
     print(f"  floor: the bare player with the app's {len(app_modules)} modules imported, nothing built "
           f"{floor / mb:7.1f} MB  (the libraries the fixed choices keep in the GUI process: below)")
+    print(f"  the refresh token's store: {store}")
     print(f"  P6 ratio {ratio:.2f}x   (target <= {TARGET}x: {met(ratio <= TARGET)})")
     print(f"  the floor's own ratio to the bare player {floor_ratio:.2f}x   (<= {TARGET}x: {met(floor_ratio <= TARGET)})")
     print(f"  the app to the floor {to_floor:.2f}x, +{(app - floor) / mb:.0f} MB of its own state   "
@@ -278,6 +283,26 @@ def main() -> None:
                                                                          "anonymous"))), key=lambda kv: -kv[1])
     for name, kb in py[:14]:
         print(f"    {name:40}{kb / mb:7.1f}")
+
+
+@contextmanager
+def user_keyring(home: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """The keyring a user's app finds: on Linux with gnome-keyring installed, a real Secret
+    Service (what a desktop session has); else keyring's config file naming keyrings.alt's
+    file store (the app loads it alone, as it would a Secret Service). Yields the environment
+    to give every process and a line saying which."""
+    from tests.support import secret_service
+
+    if sys.platform == "linux" and secret_service.available() is None:
+        with secret_service.secret_service(home) as service_env:
+            yield service_env, "the Secret Service (gnome-keyring on a private session bus), as on a Linux desktop"
+        return
+    config = home / "config" / "python_keyring"
+    config.mkdir(parents=True)
+    (config / "keyringrc.cfg").write_text("[backend]\ndefault-keyring = keyrings.alt.file.PlaintextKeyring\n")
+    why = secret_service.available() if sys.platform == "linux" else "not Linux"
+    yield ({"XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data")},
+           f"keyrings.alt's file store named in keyring's config file (no Secret Service: {why})")
 
 
 def floor_reasons(modules: list[str]) -> list[str]:

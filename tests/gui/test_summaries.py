@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
@@ -21,21 +25,64 @@ Read the [guideline](https://example.org/guide) or [run this](javascript:alert(1
 """
 
 
-def test_demo_summaries_one_section_each(qtbot, make_services):
-    from desktop.views.activity.page import ActivityPage
+def test_demo_summaries_show_when_their_tab_is_opened_one_section_each(qtbot, make_services):
+    from desktop.views.activity.page import SUMMARIES_TAB, ActivityPage
 
     services = make_services(SERVER_URL)
     activity_id = install_demo(services)
     page = ActivityPage(services=services)
     qtbot.addWidget(page)
+    page.show()
     page.show_activity(services.activity_detail(activity_id), None)
     tab = page.summaries_tab
-    assert page.tabs.tabText(2) == "Summaries"
+    assert page.tabs.tabText(SUMMARIES_TAB) == "Summaries"
+    assert tab.titles == []  # not read while the learner is elsewhere (watching, say)
+    with qtbot.waitSignal(tab.summaries_shown, timeout=10_000):
+        page.tabs.setCurrentIndex(SUMMARIES_TAB)
     assert tab.titles == [t for t, _ in services.summaries(activity_id)] and len(tab.titles) == 2
     text = tab.browser.toPlainText()
     assert all(title in text for title in tab.titles)
     assert tab.browser.maximumWidth() <= 800
     page.watch_tab.shutdown()
+
+
+WATCH_THEN_READ = r"""
+import sys
+from pathlib import Path
+from desktop.paths import Paths
+from desktop.services import Services
+from desktop.views.activity.page import SUMMARIES_TAB, WATCH_TAB, ActivityPage
+from desktop.views.main_window import ensure_app
+
+app = ensure_app()
+services = Services(Paths(Path(sys.argv[1])), server_url=sys.argv[2])
+page = ActivityPage(services=services)
+page.show()
+page.show_activity(services.activity_detail(sys.argv[3]), None)
+page.tabs.setCurrentIndex(WATCH_TAB)
+app.processEvents()
+renderers = ("markdown_it", "nh3")
+print("watching", " ".join(m for m in renderers if m in sys.modules))
+page.tabs.setCurrentIndex(SUMMARIES_TAB)
+while not page.summaries_tab.titles:
+    app.processEvents()
+print("reading", " ".join(m for m in renderers if m in sys.modules))
+page.watch_tab.shutdown()
+"""
+
+
+def test_watching_loads_no_summary_renderer_until_the_summaries_are_opened(make_services):
+    # memory (issue 15): markdown-it and nh3 stay out of the playing app's process
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    data_dir = services.paths.data_dir
+    services.close()
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", WATCH_THEN_READ, str(data_dir), SERVER_URL, activity_id],
+                         env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True,
+                         timeout=120, cwd=root)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.splitlines()[-2:] == ["watching ", "reading markdown_it nh3"]
 
 
 def test_hostile_summary_is_shown_safely_and_links_leave_the_app(qtbot, make_services, opened):

@@ -154,13 +154,8 @@ class ActivityPage(QWidget):
         """Video, transcript and summaries; each shows a locked message instead while rule 1 holds."""
         services, detail = self._services(), self.detail
         self.watch_tab.show_activity(services, detail, start_ms)
-        has_summaries = any(a.kind == "summary" for a in detail.assets)
-        note = "The summaries are not downloaded yet." if has_summaries else "This activity has no summaries."
-        try:
-            summaries = services.summaries(detail.id) if services is not None else []
-        except CmeError as exc:  # ContentLocked (rule 1) or NotSignedIn: never raise out of a view
-            summaries, note = [], locked_text(exc)
-        self.summaries_tab.show_summaries(summaries, note=note)
+        # read when its tab is first shown; locked (rule 1) as the Watch tab found it
+        self.summaries_tab.load(services, detail, self.watch_tab.locked_reason)
 
     def reload(self) -> None:
         """Show the same activity again (another learner is current, or a sync changed it)."""

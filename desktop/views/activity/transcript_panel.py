@@ -72,14 +72,12 @@ class CueModel(QAbstractListModel):
         self.current: int | None = None
         self.matches: frozenset[int] = frozenset()
         self.bold_font: QFont | None = None  # the view's font, bold: for the current cue
-        self._labels: list[str] = []
 
     def set_cues(self, index: CueIndex) -> None:
         self.beginResetModel()
         self.index_ = index
         self.current = None
         self.matches = frozenset()
-        self._labels = [f"{format_time(c.start_ms)}   {c.text}" for c in index.cues]
         self.endResetModel()
 
     def set_current(self, row: int | None) -> None:
@@ -98,14 +96,16 @@ class CueModel(QAbstractListModel):
             self.dataChanged.emit(self.index(min(changed)), self.index(max(changed)))
 
     def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._labels)
+        return 0 if parent.isValid() else len(self.index_.cues)
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         row = index.row()
-        if not index.isValid() or row >= len(self._labels):
+        if not index.isValid() or row >= len(self.index_.cues):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._labels[row]
+            # made when asked, not kept: a third copy of the transcript's text otherwise
+            cue = self.index_.cues[row]
+            return f"{format_time(cue.start_ms)}   {cue.text}"
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             cue = self.index_.cues[row]
             where = " (now playing)" if row == self.current else ""
