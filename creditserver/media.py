@@ -20,32 +20,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cmecore.protocol import API_PREFIX, Problem
 
-from . import problems
-from .auth import token_hash
+from .auth import BearerToken, learner_id_for_token
 from .db import Database
 from .media_access import MediaAccess
 from .media_folder import SHARED_FILE, open_store_folder, share_with_group, store_subfolder
 from .media_links import MediaLinks, accel_path
-from .models import AccessToken, Learner, MediaObject, utcnow
+from .models import MediaObject
 from .problems import ProblemError
 
 CHUNK_SIZE = 64 * 1024
 CACHE_CONTROL = "private, max-age=31536000, immutable"  # named by its content: it never changes
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 # As auth.py's: the same scheme in the OpenAPI document, and the same challenge on a 401.
-_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token or /auth/refresh.")
-_BEARER_CHALLENGE = 'Bearer realm="cme-credit-server"'
-
-
 def media_url(sha256: str) -> str:
     return f"{API_PREFIX}/media/{sha256}"
 
@@ -221,17 +215,17 @@ _media_responses = {
 def get_media(
     request: Request,
     sha256: Annotated[str, PathParam(max_length=200, description="SHA-256 of the file: 64 lowercase hex digits")],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: BearerToken,
 ) -> Response:
     """On the thread pool in one hop: the token is read from the header on the event loop
-    (FastAPI's own, async `_bearer`), then sign-in and the access rule are read in one database
+    (FastAPI's own, async HTTPBearer), then sign-in and the access rule are read in one database
     connection, without the ORM. With a static server in front this route is mostly 307s, one
     per download, and each hop, session or ORM row costs CPU nginx needs (issue 12)."""
     db: Database = request.app.state.db
     store: MediaStore = request.app.state.media
     access: MediaAccess = request.app.state.media_access
     with db.reading() as connection:
-        learner_id = _signed_in(connection, credentials)
+        learner_id = learner_id_for_token(connection, credentials)
         # Checked here, after sign-in, and before the value comes near the filesystem.
         if not re.fullmatch(SHA256_PATTERN, sha256):
             raise ProblemError(404, "No such media",
@@ -281,30 +275,6 @@ def get_media(
 
 # Built once (SQLAlchemy caches a statement's compiled form by a key it computes per object).
 _MEDIA_TYPE = select(MediaObject.media_type).where(MediaObject.sha256 == bindparam("sha256"))
-_ACCESS_TOKEN = (
-    select(AccessToken.learner_id, AccessToken.revoked, AccessToken.expires_at)
-    .join(Learner, Learner.id == AccessToken.learner_id)
-    .where(AccessToken.token_hash == bindparam("token_hash"))
-)
-
-
-def _signed_in(connection: Connection, credentials: HTTPAuthorizationCredentials | None) -> str:
-    """The id of the learner behind the Bearer access token, looked up in the database on
-    every request (a token revoked a moment ago is refused), or the 401 problem
-    auth.current_learner gives: its rule, in the caller's connection, so a request opens one."""
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise _unauthorized("Sign-in required", detail="Send an access token as 'Authorization: Bearer <token>'.")
-    row = connection.execute(_ACCESS_TOKEN, {"token_hash": token_hash(credentials.credentials)}).one_or_none()
-    if row is None or row.revoked:
-        raise _unauthorized("The access token is not valid", detail="Sign in again or refresh the token.")
-    if row.expires_at <= utcnow():
-        raise _unauthorized("The access token has expired", problems.TOKEN_EXPIRED,
-                            detail="Refresh it with POST /auth/refresh.")
-    return row.learner_id
-
-
-def _unauthorized(title: str, type_: str = problems.UNAUTHORIZED, detail: str = "") -> ProblemError:
-    return ProblemError(401, title, type=type_, detail=detail, headers={"WWW-Authenticate": _BEARER_CHALLENGE})
 
 
 def _hand_over(request: Request, sha256: str, media_type: str) -> Response | None:
