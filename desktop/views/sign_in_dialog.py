@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QVBoxLayout,
 )
 
@@ -18,7 +17,7 @@ from desktop.config import normalise_server_url
 from desktop.errors import BadServerAddress, CmeError
 from desktop.views.tasks import run_task
 from desktop.views.text import error_text
-from desktop.views.widgets import error_box
+from desktop.views.widgets import error_box, line_edit, server_address_edit
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +41,12 @@ class SignInDialog(QDialog):
         self.intro.setAccessibleName("Sign-in explanation")
         self.intro.setToolTip("Why you are asked to sign in")
 
-        self.server_edit = QLineEdit(services.server_url or "", self)
-        self.server_edit.setPlaceholderText("https://cme.example.org")
-        self.server_edit.setAccessibleName("Server address")
-        self.server_edit.setToolTip("The address of your provider's credit server")
+        self.server_edit = server_address_edit(self, services.server_url or "")
         learner = services.current_learner()
-        self.username_edit = QLineEdit(learner.username if learner else "", self)
-        self.username_edit.setAccessibleName("Username")
-        self.username_edit.setToolTip("Your username on the credit server")
-        self.password_edit = QLineEdit(self)
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password_edit.setAccessibleName("Password")
-        self.password_edit.setToolTip("Your password; it is sent to the server and never stored here")
+        self.username_edit = line_edit(self, "Username", "Your username on the credit server",
+                                       text=learner.username if learner else "")
+        self.password_edit = line_edit(self, "Password", "Your password; it is sent to the server and never "
+                                       "stored here", password=True)
 
         self.error_label = error_box(self, "Sign-in problem")
 

@@ -21,14 +21,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QVBoxLayout,
 )
 
 from desktop.errors import CmeError, SignInRequired
 from desktop.views.tasks import run_task
 from desktop.views.text import error_text
-from desktop.views.widgets import error_box
+from desktop.views.widgets import error_box, line_edit
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +63,8 @@ class SwitchLearnerDialog(QDialog):
                        if self.learner_combo.itemData(i).id == learner_id), 0)
         self.learner_combo.setCurrentIndex(wanted)
 
-        self.password_edit = QLineEdit(self)
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password_edit.setAccessibleName("Password")
-        self.password_edit.setToolTip("That learner's password; checked by the server, or offline by this "
-                                      "computer, and never stored")
+        self.password_edit = line_edit(self, "Password", "That learner's password; checked by the server, or "
+                                       "offline by this computer, and never stored", password=True)
 
         self.error_label = error_box(self, "Switch problem")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QMenu, QPushButton, QToolButton, QWidget
 
 from desktop.views.accessibility import install, make_heading
 
@@ -55,6 +55,26 @@ def push_button(parent: QWidget, text: str, tip: str, slot, *, name: str = "") -
     button.setToolTip(tip)
     button.clicked.connect(slot)
     return button
+
+
+def line_edit(parent: QWidget, name: str, tip: str, *, placeholder: str = "", text: str = "",
+              password: bool = False, clear_button: bool = False) -> QLineEdit:
+    """A one-line text field with its accessible name and tooltip; `password` hides what is
+    typed, `clear_button` offers to empty it (find and filter fields)."""
+    edit = QLineEdit(text, parent)
+    edit.setPlaceholderText(placeholder)
+    if password:
+        edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setClearButtonEnabled(clear_button)
+    edit.setAccessibleName(name)
+    edit.setToolTip(tip)
+    return edit
+
+
+def server_address_edit(parent: QWidget, text: str = "") -> QLineEdit:
+    """The credit server's address, as the welcome and sign-in dialogs and Settings ask for it."""
+    return line_edit(parent, "Server address", "The address of your provider's credit server",
+                     placeholder="https://cme.example.org", text=text)
 
 
 def error_box(parent: QWidget, name: str) -> QLabel:
