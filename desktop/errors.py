@@ -11,7 +11,8 @@ never from the message text, so wording can change without changing behaviour.
     ├── ConfigError     settings or policy: no server set, a bad server address or setting, a locked one
     ├── RuleError       an accreditation rule says no now (locked content, a refused step, a second claim)
     └── ContentError    content that cannot be used: unknown activity, refused pack, busy store,
-                        an unreadable transcript or summary, a cache from a newer app
+                        an unreadable transcript or summary, a cache from a newer app, a video
+                        file that would not be removed
 
 Plain Python, no Qt: imported by the cache, sync, services, views and the CLI alike.
 """
@@ -257,6 +258,15 @@ class DownloadsBusy(ContentError):
         "computer; they will carry on there."
     )
     code = "downloads-busy"
+
+
+class VideoNotRemoved(ContentError):
+    """A file of the video could not be deleted (a player has it open, the disk refuses); the
+    files before it were removed, the rest stay."""
+
+    message = ("Part of the video could not be removed from this computer. Close any program that is "
+               "playing it, then choose Remove video again.")
+    code = "video-not-removed"
 
 
 class PackRefused(ContentError):

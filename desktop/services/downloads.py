@@ -31,7 +31,7 @@ from desktop.cache.progress_store import activities_using, activity_assets, asse
 from desktop.cache.video_forms import VideoForm  # noqa: F401 (re-exported: services.downloads.VideoForm)
 from desktop.cache.search import index_summaries
 from desktop.cache.server_state import clock_offset_ms
-from desktop.errors import RuleError
+from desktop.errors import RuleError, VideoNotRemoved
 from desktop.services.config import ConfigService
 from desktop.services.connection import Connection
 from desktop.services.video_plan import VideoPlan
@@ -103,10 +103,11 @@ class DownloadsService:
             wanted = [a for a in activity_ids if a not in closed]
             if not wanted:
                 raise RuleError(next(iter(closed.values())), "availability")
-        jobs = self.queue.enqueue(wanted, videos=self.video_plan.fetch_plan(wanted, quality,
-                                                                           named=activity_ids is not None))
-        self._note_files_changed(wanted)  # the form wanted is recorded
-        return jobs
+        try:
+            return self.queue.enqueue(wanted, videos=self.video_plan.fetch_plan(wanted, quality,
+                                                                               named=activity_ids is not None))
+        finally:
+            self._note_files_changed(wanted)  # the form wanted is recorded (even if queueing then failed)
 
     def video_forms(self, activity_id: str) -> list[VideoForm]:
         """The forms of this activity's video the policy allows, largest first, with which is
@@ -127,7 +128,7 @@ class DownloadsService:
         switch leaves the old form playable. Returns the jobs now waiting (none when the new
         form is here already). QualityNotAllowed when the policy allows no form."""
         switch = self.video_plan.start_switch(activity_id, quality)
-        self._note_files_changed([activity_id])
+        self._note_files_changed([activity_id])  # the switch is recorded: whatever follows, this one changed
         if switch.abandoned is not None:
             self.queue.forget(switch.abandoned)  # an earlier switch's form, not here yet: no longer wanted
         if switch.fetch is None:
@@ -135,8 +136,7 @@ class DownloadsService:
         jobs = self.queue.enqueue([activity_id], videos={activity_id: self.video_plan.switch_videos(activity_id,
                                                                                               switch.fetch)})
         if self.blobs.path_for(switch.fetch.sha256).is_file():
-            for sha in self.video_plan.finish_switches(switch.fetch.sha256):  # here already (a pack): done now
-                self.queue.forget(sha)
+            self._finish_switches(switch.fetch.sha256)  # here already (a pack): done now
         return jobs
 
     def pause(self, job_id: int | None = None) -> int:
@@ -164,8 +164,7 @@ class DownloadsService:
         rather than in a worker.
         """
         policy = policy or DownloadPolicy.from_settings(self.config.settings)
-        for sha in self.video_plan.finish_switches():  # a new form a pack brought, or an old one left open
-            self.queue.forget(sha)
+        self._finish_switches()  # a new form a pack brought, or an old one left open
         connection = self.connection
         server = connection.require_server()
         connection.account()
@@ -199,12 +198,18 @@ class DownloadsService:
     def remove_downloaded_video(self, activity_id: str) -> int:
         """Delete this activity's video file (every form of it here) unless another activity
         uses the same file. Transcript, summaries and the learner's progress stay. Returns the
-        bytes freed."""
+        bytes freed. A file that cannot be removed raises VideoNotRemoved: the ones before it
+        stay removed, and the activity is noted as changed all the same (`take_files_changed`)."""
         freed = 0
-        for sha in sorted(self.video_plan.files_only_in(activity_id)):
-            self.queue.forget(sha)
-            freed += self.blobs.remove(sha)
-        self._note_files_changed([activity_id])
+        try:
+            for sha in sorted(self.video_plan.files_only_in(activity_id)):
+                self.queue.forget(sha)
+                freed += self.blobs.remove(sha)
+        except OSError as exc:
+            log.warning("removing the video of %s stopped part way: %s", activity_id, exc)
+            raise VideoNotRemoved() from exc
+        finally:
+            self._note_files_changed([activity_id])
         return freed
 
     def activities_using(self, sha256s: set[str]) -> set[str]:
@@ -227,8 +232,7 @@ class DownloadsService:
     def asset_arrived(self, sha256: str) -> None:
         """A switch waiting for this verified file removes the old form; then tell
         `on_asset_complete` about every asset this newly stored blob serves."""
-        for sha in self.video_plan.finish_switches(sha256):
-            self.queue.forget(sha)
+        self._finish_switches(sha256)
         assets = assets_of_blob(self.db, sha256)
         self._note_files_changed({asset.activity_id for asset in assets})
         for asset in assets:
@@ -240,10 +244,19 @@ class DownloadsService:
                 except Exception:
                     log.exception("on_asset_complete hook failed for %s", asset.activity_id)
 
+    def _finish_switches(self, sha256: str | None = None) -> None:
+        """`VideoPlan.finish_switches` for this verified file (None: any here): the old forms it
+        removed are no longer wanted, and the activities switched have changed."""
+        finished = self.video_plan.finish_switches(sha256)
+        for sha in finished.removed:
+            self.queue.forget(sha)
+        self._note_files_changed(finished.activities)
+
     def take_files_changed(self) -> set[str] | None:
         """The activities whose files here, or the form of video wanted, changed since the last
-        call (a file arrived, a form was chosen, switched or removed; None: any may have), for
-        the one reader that redraws from them (the Downloads page announces them)."""
+        call (a file arrived, a form was chosen, switched or removed, or a remove failed part
+        way; None: any may have). The one place that says so: the download queue
+        (views/download_queue.py) takes them at each reload and announces them."""
         with self._files_lock:
             changed, self._files_changed = self._files_changed, set()
         return changed

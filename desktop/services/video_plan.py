@@ -44,6 +44,14 @@ class Switch:
     abandoned: str | None  # the blob of an earlier switch's form, never verified: its job goes
 
 
+@dataclass(frozen=True)
+class FinishedSwitches:
+    """What `finish_switches` did: the activities whose switch is done, the old forms removed."""
+
+    activities: frozenset[str] = frozenset()
+    removed: tuple[str, ...] = ()  # the blobs of old forms deleted: their jobs go
+
+
 class VideoPlan:
     def __init__(self, db: Database, blobs: BlobStore, config: ConfigService):
         self.db = db
@@ -163,11 +171,11 @@ class VideoPlan:
         set_video_choice(self.db, activity_id, chosen.quality, here.quality if here is not None else recorded.replaces)
         return Switch(chosen, abandoned)
 
-    def finish_switches(self, sha256: str | None = None) -> list[str]:
+    def finish_switches(self, sha256: str | None = None) -> FinishedSwitches:
         """This verified file (None: any here) is the wanted form of a switch under way: remove
-        the form it replaces (unless another activity uses that file). Returns the blobs
-        removed. A file that cannot be removed now (open in a player on Windows) is logged and
-        tried again at the next call."""
+        the form it replaces (unless another activity uses that file). A file that cannot be
+        removed now (open in a player on Windows) is logged and tried again at the next call."""
+        finished: set[str] = set()
         removed: list[str] = []
         for activity_id, choice in video_choices(self.db).items():
             if choice.replaces is None or choice.wanted is None:
@@ -186,7 +194,8 @@ class VideoPlan:
                     continue
                 removed.append(old.sha256)
             set_video_choice(self.db, activity_id, choice.wanted)
-        return removed
+            finished.add(activity_id)
+        return FinishedSwitches(frozenset(finished), tuple(removed))
 
     def files_only_in(self, activity_id: str) -> set[str]:
         """Every form of this activity's videos that no other activity uses (safe to delete)."""

@@ -10,13 +10,13 @@ after each sync and when another learner becomes current.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.errors import NotSignedIn, CmeError, SessionLocked
 from desktop.views import certificate_actions
 from desktop.views.events import AppEvents
-from desktop.views.widgets import plain_label
+from desktop.views.widgets import plain_label, push_button
 from cmecore.rules.wording import credits_text
 from desktop.views.learning_text import locked_text, state_text, status_age_text
 from desktop.views.row_model import RowTableModel
@@ -101,13 +101,7 @@ class CreditsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.open_certificate())
 
-        def button(text: str, tip: str, slot) -> QPushButton:
-            b = QPushButton(text, self)
-            b.setAccessibleName(text.rstrip("…"))
-            b.setToolTip(tip)
-            b.clicked.connect(slot)
-            return b
-
+        button = partial(push_button, self)  # (text, tip, slot)
         self.open_button = button("Open certificate",
                                   "Open the selected certificate in your PDF viewer (works offline)",
                                   self.open_certificate)

@@ -4,7 +4,7 @@ form of a video a job fetches ("Video · Small", "Audio only")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, Qt
@@ -187,20 +187,16 @@ def summary_text(rows: list[JobRow]) -> str:
 class JobChanges:
     """Which activities' downloads changed between two reads of the job list: those whose jobs
     (id, file, state, form; not the bytes received) differ, every activity a changed file
-    serves (a file two activities share has one job, under one of them), those whose files the
-    services say changed (`files_changed`: a file arrived, a form chosen, switched or removed),
-    and those an action named (`touch`)."""
+    serves (a file two activities share has one job, under one of them), and those whose files
+    the services say changed (`files_changed`, DownloadsService.take_files_changed: a file
+    arrived, a form chosen, switched or removed, also by an action that failed part way)."""
 
     def __init__(self) -> None:
         self._marks: dict[str, frozenset] | None = None  # None: nothing read yet (or other services)
-        self._touched: set[str] = set()
 
     def forget(self) -> None:
         """Everything may have changed (new services): the next read says None."""
         self._marks = None
-
-    def touch(self, activity_ids: Iterable[str]) -> None:
-        self._touched.update(activity_ids)
 
     def since_last_read(self, jobs, activities_using: Callable[[set[str]], set[str]],
                         files_changed: set[str] | None = frozenset()) -> frozenset[str] | None:
@@ -210,13 +206,11 @@ class JobChanges:
             marks.setdefault(j.activity_id, set()).add((j.id, j.sha256, j.state, j.quality))
         now = {a: frozenset(v) for a, v in marks.items()}
         before, self._marks = self._marks, now
-        touched, self._touched = self._touched, set()
         if before is None or files_changed is None:
             return None
-        touched |= files_changed
         empty: frozenset = frozenset()
         moved = {mark for a in now.keys() | before.keys() for mark in now.get(a, empty) ^ before.get(a, empty)}
         if not moved:
-            return frozenset(touched)
+            return frozenset(files_changed)
         changed = {a for a in now.keys() | before.keys() if now.get(a) != before.get(a)}
-        return frozenset(touched | changed | activities_using({sha for _id, sha, _state, _form in moved}))
+        return frozenset(files_changed | changed | activities_using({sha for _id, sha, _state, _form in moved}))

@@ -8,9 +8,11 @@ services; the page (downloads_page.py) is built the first time the learner goes 
 and only shows this queue and forwards what they select.
 
 Announces `downloads_changed` on the app's events when a reload of the job list finds a
-change, naming the activities changed (JobChanges), and `catalog_changed` when it removed files (the library's media column and an open
-activity's Files list are stale). Every change goes through Services on the app's
-writer, never on the GUI thread's time.
+change, naming the activities changed (JobChanges: those whose jobs moved, and those whose
+files the services say changed, `DownloadsService.take_files_changed`, even when an action
+failed part way), and `catalog_changed` after a remove, done or failed (the library's media
+column and an open activity's Files list are stale). Every change goes through Services on
+the app's writer, never on the GUI thread's time.
 """
 
 from __future__ import annotations
@@ -139,14 +141,14 @@ class DownloadQueue(QObject):
         """Queue these activities' files; the video in `quality` (None: the preferred one)."""
         if activity_ids:
             downloads = self.services.downloads
-            self._change(lambda: downloads.enqueue(list(activity_ids), quality), start=True, activities=activity_ids)
+            self._change(lambda: downloads.enqueue(list(activity_ids), quality), start=True)
 
     def switch_quality(self, activity_id: str, quality) -> None:
         """Fetch another form of this activity's video; the service removes the old file only
         once the new one has arrived and been checked."""
         downloads = self.services.downloads
         self._change(lambda: downloads.switch_quality(activity_id, quality), start=True,
-                     done_text=lambda _jobs: switching_text(quality), activities=[activity_id])
+                     done_text=lambda _jobs: switching_text(quality))
 
     def remove_videos(self, activity_ids: list[str]) -> None:
         if activity_ids:
@@ -155,15 +157,14 @@ class DownloadQueue(QObject):
             def remove():
                 return sum(services.remove_downloaded_video(a) for a in activity_ids)
 
-            self._change(remove, media=True, done_text=lambda freed: f"Removed the video; {human_bytes(freed)} freed.",
-                         activities=activity_ids)
+            self._change(remove, media=True, done_text=lambda freed: f"Removed the video; {human_bytes(freed)} freed.")
 
-    def _change(self, fn, *, start: bool = False, media: bool = False, done_text=None, activities=()) -> None:
-        """Run `fn` on the writer, then reload; `activities`: those it may change with no job to show it."""
+    def _change(self, fn, *, start: bool = False, media: bool = False, done_text=None) -> None:
+        """Run `fn` on the writer, then reload (the services say which activities it changed);
+        `media`: it removes files, even when it fails part way."""
         self._note("")
 
         def done(result) -> None:
-            self._changes.touch(activities)
             if done_text is not None:
                 self._note(done_text(result))
             self.refresh()
@@ -173,9 +174,10 @@ class DownloadQueue(QObject):
                 self.start_requested.emit()
 
         def failed(exc: BaseException) -> None:
-            self._changes.touch(activities)  # part of it may have been done
             self._note(error_text(exc))
             self.refresh()
+            if media:  # part of it may have been done
+                self.events.catalog_changed.emit(self)
 
         run_write(self, fn, done, failed)
 

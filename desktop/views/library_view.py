@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from desktop.cache.blobstore import LocalState  # a plain enum (no database code
 from desktop.views.library_table import CreditsDelegate, LibraryTable, two_line_width, widest, wrapped_lines
 from desktop.views.row_model import RowTableModel
 from desktop.views.text import format_date, media_text
+from desktop.views.widgets import line_edit
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -231,11 +231,9 @@ class LibraryView(QWidget):
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)
 
-        self.filter_edit = QLineEdit(self)
-        self.filter_edit.setPlaceholderText("Filter by title, faculty or credit…")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setAccessibleName("Filter the library")
-        self.filter_edit.setToolTip("Show only activities whose title, faculty or credits contain this text")
+        self.filter_edit = line_edit(self, "Filter the library", "Show only activities whose title, faculty or "
+                                     "credits contain this text", placeholder="Filter by title, faculty or credit…",
+                                     clear_button=True)
         self.filter_edit.textChanged.connect(self._filter_changed)
 
         self.download_button = QPushButton(DOWNLOAD_TEXT, self)

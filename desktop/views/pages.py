@@ -38,7 +38,7 @@ from desktop.views.events import AppEvents
 from desktop.views.quality_choice import QUALITY_TIPS, maximum_note
 from desktop.views.settings_boxes import AccountBox, AppearanceBox, HelpBox
 from desktop.views.text import error_text
-from desktop.views.widgets import plain_label, push_button
+from desktop.views.widgets import line_edit, plain_label, push_button, server_address_edit
 from desktop.views.window_prefs import WindowPrefs
 
 log = logging.getLogger(__name__)
@@ -57,14 +57,6 @@ def ask_about_unsaved_changes(parent: QWidget) -> str:
     answer = box.exec()
     return {QMessageBox.StandardButton.Save: SAVE, QMessageBox.StandardButton.Discard: DISCARD}.get(
         QMessageBox.StandardButton(answer), STAY)
-
-
-def _line_edit(parent: QWidget, name: str, placeholder: str, tip: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setPlaceholderText(placeholder)
-    edit.setAccessibleName(name)
-    edit.setToolTip(tip)
-    return edit
 
 
 def _spin(parent: QWidget, name: str, tip: str, low: int, high: int, suffix: str, width: int) -> QSpinBox:
@@ -143,20 +135,19 @@ class SettingsPage(QWidget):
 
     def _build_fields(self, parent: QWidget) -> tuple[QGroupBox, QGroupBox]:
         connection = QGroupBox("Connection and sync", parent)
-        self.server_edit = _line_edit(connection, "Server address", "https://cme.example.org",
-                                      "The address of your provider's credit server")
-        self.ca_edit = _line_edit(connection, "Extra CA bundle",
-                                  "Optional: a PEM file with your organisation's certificate authority",
-                                  "A PEM file added to the system's trusted certificates, for networks that "
-                                  "inspect HTTPS. Leave empty unless IT gave you one.")
+        self.server_edit = server_address_edit(connection)
+        self.ca_edit = line_edit(connection, "Extra CA bundle",
+                                 "A PEM file added to the system's trusted certificates, for networks that "
+                                 "inspect HTTPS. Leave empty unless IT gave you one.",
+                                 placeholder="Optional: a PEM file with your organisation's certificate authority")
         self.ca_browse = push_button(connection, "Browse…", "Pick the certificate file IT gave you", self._browse_ca,
                                      name="Browse for the CA bundle file")
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_edit, 1)
         ca_row.addWidget(self.ca_browse)
-        self.proxy_edit = _line_edit(connection, "Proxy", "Optional: http://proxy.example.org:8080",
-                                     "A proxy for every connection. Leave empty to use the system's proxy "
-                                     "settings (proxy auto-config files are not read).")
+        self.proxy_edit = line_edit(connection, "Proxy", "A proxy for every connection. Leave empty to use the "
+                                    "system's proxy settings (proxy auto-config files are not read).",
+                                    placeholder="Optional: http://proxy.example.org:8080")
         self.interval_spin = _spin(connection, "Sync interval", "How often the app syncs with the server while "
                                    "it is open", 1, 24 * 60, " min", 120)
         form = QFormLayout(connection)
@@ -170,11 +161,12 @@ class SettingsPage(QWidget):
                                     "(No cap: as fast as the network allows)", 0, 10_000_000, " kbit/s", 160)
         self.bandwidth_spin.setSingleStep(256)
         self.bandwidth_spin.setSpecialValueText("No cap")
-        self.hours_edit = _line_edit(downloads, "Download hours", "Any time (e.g. 19:00-07:00)",
-                                     "Downloads run only between these local times; outside them they wait")
-        self.shared_edit = _line_edit(downloads, "Shared content folder",
-                                      "Optional: a folder IT filled with activity files",
-                                      "A read-only folder looked in before anything is downloaded")
+        self.hours_edit = line_edit(downloads, "Download hours",
+                                    "Downloads run only between these local times; outside them they wait",
+                                    placeholder="Any time (e.g. 19:00-07:00)")
+        self.shared_edit = line_edit(downloads, "Shared content folder",
+                                     "A read-only folder looked in before anything is downloaded",
+                                     placeholder="Optional: a folder IT filled with activity files")
         self.quality_combo = QComboBox(downloads)
         self.quality_combo.setAccessibleName("Preferred video quality")
         self.quality_combo.setToolTip("Which form of each video to download: Best (the provider's own), Small "

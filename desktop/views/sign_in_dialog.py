@@ -10,15 +10,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
-    QVBoxLayout,
 )
 
 from desktop.config import normalise_server_url
 from desktop.errors import BadServerAddress, CmeError
 from desktop.views.tasks import run_task
 from desktop.views.text import error_text
-from desktop.views.widgets import error_box
+from desktop.views.widgets import ErrorBox, dialog_column, line_edit, server_address_edit
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +40,14 @@ class SignInDialog(QDialog):
         self.intro.setAccessibleName("Sign-in explanation")
         self.intro.setToolTip("Why you are asked to sign in")
 
-        self.server_edit = QLineEdit(services.server_url or "", self)
-        self.server_edit.setPlaceholderText("https://cme.example.org")
-        self.server_edit.setAccessibleName("Server address")
-        self.server_edit.setToolTip("The address of your provider's credit server")
+        self.server_edit = server_address_edit(self, services.server_url or "")
         learner = services.current_learner()
-        self.username_edit = QLineEdit(learner.username if learner else "", self)
-        self.username_edit.setAccessibleName("Username")
-        self.username_edit.setToolTip("Your username on the credit server")
-        self.password_edit = QLineEdit(self)
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password_edit.setAccessibleName("Password")
-        self.password_edit.setToolTip("Your password; it is sent to the server and never stored here")
+        self.username_edit = line_edit(self, "Username", "Your username on the credit server",
+                                       text=learner.username if learner else "")
+        self.password_edit = line_edit(self, "Password", "Your password; it is sent to the server and never "
+                                       "stored here", password=True)
 
-        self.error_label = error_box(self, "Sign-in problem")
+        self.error_label = ErrorBox(self, "Sign-in problem")
 
         form = QFormLayout()
         form.addRow("Server address", self.server_edit)
@@ -73,12 +65,7 @@ class SignInDialog(QDialog):
         self.sign_in_button.clicked.connect(self.attempt)
         self.cancel_button.clicked.connect(self.reject)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.intro)
-        layout.addLayout(form)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-        self.resize(440, self.sizeHint().height())
+        dialog_column(self, self.intro, form, self.error_label, self.buttons)
         (self.password_edit if self.username_edit.text() and self.server_edit.text() else
          self.server_edit if not self.server_edit.text() else self.username_edit).setFocus()
 
@@ -92,12 +79,12 @@ class SignInDialog(QDialog):
         try:
             url = normalise_server_url(self.server_edit.text())
         except BadServerAddress as exc:
-            self.show_error(error_text(exc))
+            self.error_label.show_text(error_text(exc))
             self.server_edit.setFocus()
             self.attempt_finished.emit()
             return
         if not username or not password:
-            self.show_error("Enter your username and password.")
+            self.error_label.show_text("Enter your username and password.")
             (self.username_edit if not username else self.password_edit).setFocus()
             self.attempt_finished.emit()
             return
@@ -125,14 +112,10 @@ class SignInDialog(QDialog):
         if not isinstance(exc, CmeError):
             log.error("sign-in failed unexpectedly", exc_info=exc)
         self._set_busy(False)
-        self.show_error(error_text(exc))
+        self.error_label.show_text(error_text(exc))
         self.password_edit.selectAll()
         self.password_edit.setFocus()
         self.attempt_finished.emit()
-
-    def show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setVisible(True)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy

@@ -21,14 +21,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
-    QVBoxLayout,
 )
 
 from desktop.errors import CmeError, SignInRequired
 from desktop.views.tasks import run_task
 from desktop.views.text import error_text
-from desktop.views.widgets import error_box
+from desktop.views.widgets import ErrorBox, dialog_column, line_edit
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +62,10 @@ class SwitchLearnerDialog(QDialog):
                        if self.learner_combo.itemData(i).id == learner_id), 0)
         self.learner_combo.setCurrentIndex(wanted)
 
-        self.password_edit = QLineEdit(self)
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password_edit.setAccessibleName("Password")
-        self.password_edit.setToolTip("That learner's password; checked by the server, or offline by this "
-                                      "computer, and never stored")
+        self.password_edit = line_edit(self, "Password", "That learner's password; checked by the server, or "
+                                       "offline by this computer, and never stored", password=True)
 
-        self.error_label = error_box(self, "Switch problem")
+        self.error_label = ErrorBox(self, "Switch problem")
 
         form = QFormLayout()
         form.addRow("Learner", self.learner_combo)
@@ -93,12 +88,7 @@ class SwitchLearnerDialog(QDialog):
         self.other_button.clicked.connect(lambda: self._leave_for_sign_in("", ""))
         self.cancel_button.clicked.connect(self.reject)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.intro)
-        layout.addLayout(form)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-        self.resize(440, self.sizeHint().height())
+        dialog_column(self, self.intro, form, self.error_label, self.buttons)
         self.password_edit.setFocus()
 
     def chosen(self):
@@ -110,7 +100,7 @@ class SwitchLearnerDialog(QDialog):
             return
         password = self.password_edit.text()
         if not password:
-            self.show_error("Enter the password.")
+            self.error_label.show_text("Enter the password.")
             self.password_edit.setFocus()
             self.attempt_finished.emit()
             return
@@ -135,17 +125,13 @@ class SwitchLearnerDialog(QDialog):
             self.attempt_finished.emit()
             self._leave_for_sign_in(self.chosen().username, str(exc))
             return
-        self.show_error(error_text(exc))
+        self.error_label.show_text(error_text(exc))
         self.password_edit.setFocus()
         self.attempt_finished.emit()
 
     def _leave_for_sign_in(self, username: str, message: str) -> None:
         self.sign_in_requested.emit(username, message)
         self.reject()
-
-    def show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setVisible(True)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy

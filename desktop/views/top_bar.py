@@ -7,7 +7,9 @@ search panel (built with the other pages) takes it over.
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar, QWidget
+
+from desktop.views.widgets import line_edit
 
 SYNC_TEXT = "⟳ Sync now"
 
@@ -26,11 +28,9 @@ class TopBar(QToolBar):
         self.addWidget(title)
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.search_edit = QLineEdit(self)
-        self.search_edit.setPlaceholderText("Search transcripts, summaries, titles…")
+        self.search_edit = line_edit(self, "Search", "Search arrives with offline media",
+                                     placeholder="Search transcripts, summaries, titles…")
         self.search_edit.setEnabled(False)
-        self.search_edit.setAccessibleName("Search")
-        self.search_edit.setToolTip("Search arrives with offline media")
         self.search_edit.setMinimumWidth(320)
         self.addWidget(spacer)
         self.addWidget(self.search_edit)

@@ -9,14 +9,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
 )
 
 from desktop.config import normalise_server_url
 from desktop.errors import CmeError
-from desktop.views.widgets import plain_label
+from desktop.views.widgets import plain_label, server_address_edit
 from desktop.views.text import error_text
 from desktop.views.tasks import run_task
 
@@ -60,10 +59,7 @@ class WelcomeDialog(QDialog):
             self.demo_button.setEnabled(False)
             self.demo_button.setVisible(False)
 
-        self.server_edit = QLineEdit(self)
-        self.server_edit.setPlaceholderText("https://cme.example.org")
-        self.server_edit.setAccessibleName("Server address")
-        self.server_edit.setToolTip("The address of your provider's credit server")
+        self.server_edit = server_address_edit(self)
         self.server_edit.returnPressed.connect(self._use_server)
         self.continue_button = QPushButton("Continue and sign in", self)
         self.continue_button.setAccessibleName("Continue and sign in")

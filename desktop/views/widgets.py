@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QLayout, QLineEdit, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from desktop.views.accessibility import install, make_heading
 
@@ -57,17 +57,54 @@ def push_button(parent: QWidget, text: str, tip: str, slot, *, name: str = "") -
     return button
 
 
-def error_box(parent: QWidget, name: str) -> QLabel:
+def line_edit(parent: QWidget, name: str, tip: str, *, placeholder: str = "", text: str = "",
+              password: bool = False, clear_button: bool = False) -> QLineEdit:
+    """A one-line text field with its accessible name and tooltip; `password` hides what is
+    typed, `clear_button` offers to empty it (find and filter fields)."""
+    edit = QLineEdit(text, parent)
+    edit.setPlaceholderText(placeholder)
+    if password:
+        edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setClearButtonEnabled(clear_button)
+    edit.setAccessibleName(name)
+    edit.setToolTip(tip)
+    return edit
+
+
+def server_address_edit(parent: QWidget, text: str = "") -> QLineEdit:
+    """The credit server's address, as the welcome and sign-in dialogs and Settings ask for it."""
+    return line_edit(parent, "Server address", "The address of your provider's credit server",
+                     placeholder="https://cme.example.org", text=text)
+
+
+class ErrorBox(QLabel):
     """A dialog's hidden box for what went wrong with the last attempt: white on red in either
     colour scheme (the palette's bright-text is a light red in the dark one), plain text."""
-    box = QLabel(parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setWordWrap(True)
-    box.setAccessibleName(name)
-    box.setToolTip("What went wrong with the last attempt")
-    box.setStyleSheet("color: #ffffff; background: #b3261e; padding: 6px;")
-    box.setVisible(False)
-    return box
+
+    def __init__(self, parent: QWidget, name: str):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self.setAccessibleName(name)
+        self.setToolTip("What went wrong with the last attempt")
+        self.setStyleSheet("color: #ffffff; background: #b3261e; padding: 6px;")
+        self.setVisible(False)
+
+    def show_text(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(True)
+
+
+def dialog_column(dialog: QWidget, *parts: QWidget | QLayout, width: int = 440) -> QVBoxLayout:
+    """A dialog's widgets and layouts top to bottom, `width` wide and as tall as they need."""
+    column = QVBoxLayout(dialog)
+    for part in parts:
+        if isinstance(part, QLayout):
+            column.addLayout(part)
+        else:
+            column.addWidget(part)
+    dialog.resize(width, dialog.sizeHint().height())
+    return column
 
 
 def tool_button(parent: QWidget, text: str, name: str, tip: str, slot) -> QToolButton:

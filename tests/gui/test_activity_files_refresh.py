@@ -71,6 +71,8 @@ def _all_done(window, activity_ids) -> bool:
 
 
 def test_a_file_two_activities_share_tells_both_and_progress_alone_tells_none():
+    """JobChanges names what the jobs show, and adds what DownloadsService.take_files_changed
+    says (the one place that knows which activities' files changed with no job to show it)."""
     def job(job_id, activity_id, sha, state, bytes_done=0):
         return JobInfo(job_id, activity_id, "video", sha, 100, bytes_done, state, 1, 0, None, None)
 
@@ -80,11 +82,11 @@ def test_a_file_two_activities_share_tells_both_and_progress_alone_tells_none():
     assert changes.since_last_read([job(1, "a", "shared", "queued")], using) is None  # the first read: anything
     assert changes.since_last_read([job(1, "a", "shared", "running", 50)], using) == {"a", "b"}
     assert changes.since_last_read([job(1, "a", "shared", "running", 90)], using) == frozenset()  # bytes only
-    changes.touch(["c"])
-    assert changes.since_last_read([job(1, "a", "shared", "running", 95)], using) == {"c"}
+    # A form chosen for "c" before its job is queued, as the services tell it: no job moved.
+    assert changes.since_last_read([job(1, "a", "shared", "running", 95)], using, {"c"}) == {"c"}
     assert changes.since_last_read([job(1, "a", "shared", "done", 100), job(2, "c", "own", "queued")],
                                    using) == {"a", "b", "c"}
-    # A file that arrived with no job of ours moving (a pack, the shared folder), as the services tell it.
-    assert changes.since_last_read([job(1, "a", "shared", "done", 100), job(2, "c", "own", "queued")],
-                                   using, {"d"}) == {"d"}
+    # A file that arrived (a pack, the shared folder) while a job moved: both are named.
+    assert changes.since_last_read([job(1, "a", "shared", "done", 100), job(2, "c", "own", "running", 5)],
+                                   using, {"d"}) == {"c", "d"}
     assert changes.since_last_read([job(1, "a", "shared", "done", 100)], using, None) is None

@@ -11,6 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProxyStyle, QStyle, QTableView
 
+from cmecore.renditions import Quality
+from desktop.cache.video_forms import video_forms
+from desktop.errors import VideoNotRemoved
 from desktop.views.download_widgets import ProgressDelegate, bandwidth_text, format_eta
 from desktop.views.downloads_page import DownloadsModel
 from desktop.views.main_window import CREDITS, DOWNLOADS, SETTINGS, MainWindow
@@ -183,6 +186,44 @@ def test_remove_downloaded_video_from_the_overview_and_the_downloads_page(qtbot,
     with qtbot.waitSignal(window.events.catalog_changed, timeout=5_000):
         dl.remove_video_button.click()
     qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "◐ Partly downloaded")
+
+
+def test_a_remove_that_fails_part_way_leaves_the_files_line_and_the_library_row_true(
+    qtbot, signed_in, open_window, make_services, server, tmp_path
+):
+    """Two forms of the video here, brought by a pack (no job to show a change): Remove video
+    deletes the first and then fails (a folder stands where its partial file would be), so the
+    second stays. The learner is told what to do; the Files line and the library say what is here."""
+    it = make_services(server.url, at=tmp_path / "it")
+    it.sign_in("demo", "demo")
+    pack = it.export_pack([DEMO_ID], tmp_path / "demo.zip", qualities=[Quality.best, Quality.small]).path
+    signed_in.import_pack(pack)
+    assert not signed_in.download_jobs()
+    here = sorted((f for f in video_forms(signed_in.db, DEMO_ID) if f.quality in (Quality.best, Quality.small)),
+                  key=lambda f: f.sha256)
+    assert all(signed_in.blobs.path_for(f.sha256).is_file() for f in here)
+    first, kept = here  # removed in this order
+    signed_in.blobs.part_path_for(first.sha256).mkdir()  # its file goes, then removing this fails
+    window = open_window(signed_in)
+    window.open_activity(DEMO_ID)
+    page = window.activity_page
+    assert {f.quality for f in page.overview.forms if f.on_machine} == {Quality.best, Quality.small}
+
+    with qtbot.waitSignal(window.events.catalog_changed, timeout=5_000):
+        page.overview.remove_video_button.click()
+    qtbot.waitUntil(lambda: [f.quality for f in page.overview.forms if f.on_machine] == [kept.quality],
+                    timeout=5_000)
+    assert not signed_in.blobs.path_for(first.sha256).exists() and signed_in.blobs.path_for(kept.sha256).is_file()
+    assert page.overview.forms == signed_in.downloads.video_forms(DEMO_ID)
+    assert window.download_queue.note == VideoNotRemoved.message
+    (now,) = [r for r in signed_in.library_rows() if r.id == DEMO_ID]
+    qtbot.waitUntil(lambda: _library_row(window, DEMO_ID) == now, timeout=5_000)
+    assert window.library.media_text_of(DEMO_ID) == "● Downloaded"  # the original is still here
+
+
+def _library_row(window, activity_id):
+    model = window.library.model
+    return next(model.row_at(i) for i in range(model.rowCount()) if model.row_at(i).id == activity_id)
 
 
 def test_closing_mid_download_keeps_the_job_resumable_and_the_next_start_resumes_it(

@@ -9,7 +9,8 @@ import pytest
 
 from cmecore.renditions import Quality
 from desktop.cache.blobstore import LocalState
-from desktop.errors import QualityNotAllowed
+from desktop.cache.video_forms import video_choice
+from desktop.errors import QualityNotAllowed, VideoNotRemoved
 from desktop.policy import Policy
 from tests.renditions.conftest import Recorder, fast_policy, publish_with_renditions
 from tests.support.media_publish import publish_activity, store_files
@@ -248,3 +249,51 @@ def test_switching_to_a_form_already_here_removes_the_old_one_at_once(server, cl
     assert row(services, "talk-a").video_quality is Quality.small
     assert services.switch_quality("talk-a", Quality.small) == []  # nothing to do twice
     assert media_fetched(server) == set()
+
+
+def test_a_remove_that_fails_part_way_says_so_and_names_the_activity_changed(server, client, tmp_path, data_dir):
+    """Remove video deletes the forms here one by one: one that will not go (a folder stands
+    where its partial file would be) stops it with words for the learner, the forms before
+    it stay removed, and the services still name the activity changed (the one place that
+    says so: the Downloads queue redraws its Files line from it)."""
+    forms = publish_with_renditions(server, tmp_path / "a", "talk-a")
+    services = client()
+    services.enqueue_downloads(["talk-a"], quality=Quality.small)
+    services.enqueue_downloads(["talk-a"], quality=Quality.audio)
+    assert services.run_downloads(policy=fast_policy()).ok
+    first, second = sorted([forms.sha["small"], forms.sha["audio"]])  # the order they are removed in
+    blocked = services.blobs.part_path_for(first)
+    blocked.mkdir()  # its file goes, then removing this fails
+    services.downloads.take_files_changed()
+
+    with pytest.raises(VideoNotRemoved):
+        services.remove_downloaded_video("talk-a")
+    assert services.downloads.take_files_changed() == {"talk-a"}
+    files = store_files(data_dir / "blobs")
+    assert first not in files and second in files
+    assert [f.on_machine for f in services.video_forms("talk-a")].count(True) == 1
+    blocked.rmdir()
+    size = files[second].stat().st_size
+    assert services.remove_downloaded_video("talk-a") == size  # tried again: the rest goes
+    assert not any(f.on_machine for f in services.video_forms("talk-a"))
+
+
+def test_a_switch_left_open_finishes_at_the_next_run_and_names_the_activity(server, client, tmp_path, data_dir):
+    """The old form could not be removed when the new one arrived (a player had it open): the
+    next run removes it and the services name the activity changed."""
+    forms = publish_with_renditions(server, tmp_path / "a", "talk-a")
+    services = client()
+    services.enqueue_downloads(["talk-a"])
+    assert services.run_downloads(policy=fast_policy()).ok
+    target = services.blobs.path_for(forms.sha["small"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(forms.small)  # a content pack brought it
+    services.blobs.part_path_for(forms.sha["best"]).mkdir()  # removing the original stops part way
+    assert services.switch_quality("talk-a", Quality.small) == []
+    assert services.downloads.take_files_changed() == {"talk-a"}
+    assert video_choice(services.db, "talk-a").replaces is Quality.best  # the switch is still open
+    services.blobs.part_path_for(forms.sha["best"]).rmdir()
+
+    assert services.run_downloads(policy=fast_policy()).ok
+    assert services.downloads.take_files_changed() == {"talk-a"}
+    assert services.downloads.take_files_changed() == set()

@@ -10,7 +10,7 @@ with Open / Save / Print, or "Refused by the server: <reason>" — never silentl
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.learning.claim_form import next_steps
 from desktop.views import certificate_actions
@@ -19,7 +19,7 @@ from desktop.views.activity.commitments_box import CommitmentsBox
 from desktop.views.activity.evaluation_box import EvaluationBox
 from cmecore.rules.wording import credits_text
 from desktop.views.learning_text import LOCKED
-from desktop.views.widgets import plain_label
+from desktop.views.widgets import plain_label, push_button
 
 
 class CreditTab(QWidget):
@@ -46,14 +46,14 @@ class CreditTab(QWidget):
         self.cert_box = QGroupBox("Certificate", self)
         self.cert_box.setAccessibleName("Certificate")
         self.cert_box.setToolTip("Your certificate, kept on this computer for offline printing")
-        self.open_button = self._button("Open certificate", "Open the certificate PDF in your PDF viewer",
-                                        self.open_certificate)
-        self.save_button = self._button("Save PDF…", "Save the certificate PDF",
-                                        lambda: self._save(signed=False))
-        self.save_json_button = self._button("Save signed certificate…",
-                                             "Save the signed certificate (JSON) that anyone can verify",
-                                             lambda: self._save(signed=True))
-        self.print_button = self._button("Print…", "Print the certificate", self.print_certificate)
+        self.open_button = push_button(self, "Open certificate", "Open the certificate PDF in your PDF viewer",
+                                       self.open_certificate)
+        self.save_button = push_button(self, "Save PDF…", "Save the certificate PDF",
+                                       lambda: self._save(signed=False))
+        self.save_json_button = push_button(self, "Save signed certificate…",
+                                            "Save the signed certificate (JSON) that anyone can verify",
+                                            lambda: self._save(signed=True))
+        self.print_button = push_button(self, "Print…", "Print the certificate", self.print_certificate)
         self.cert_note = plain_label("", self.cert_box, name="Certificate message")
         cb = QVBoxLayout(self.cert_box)
         row = QHBoxLayout()
@@ -83,13 +83,6 @@ class CreditTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
         self.show_state(None, None, None, "")
-
-    def _button(self, text: str, tip: str, slot) -> QPushButton:
-        b = QPushButton(text, self)
-        b.setAccessibleName(text.rstrip("…"))
-        b.setToolTip(tip)
-        b.clicked.connect(slot)
-        return b
 
     # -------------------------------------------------------------- state
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.views.learning_text import local_time, locked_text
 from desktop.views.tasks import discard_writes, run_write
-from desktop.views.widgets import plain_label
+from desktop.views.widgets import line_edit, plain_label
 
 SAVE_DELAY_MS = 700
 SUBMIT_TIP = "Finish the evaluation (required questions must be answered); it is sent with your claim"
@@ -143,10 +143,9 @@ class EvaluationBox(QGroupBox):
                 v.addWidget(edit)
             else:  # commitment to change: up to three statements, an optional reminder
                 for n in range(1, MAX_COMMITMENTS + 1):
-                    edit = QLineEdit(form)
-                    edit.setPlaceholderText(f"Commitment to change {n}" + (" (optional)" if n > 1 else ""))
-                    edit.setAccessibleName(f"Commitment to change {n}")
-                    edit.setToolTip("Something you will do differently in your practice (up to three)")
+                    edit = line_edit(form, f"Commitment to change {n}",
+                                     "Something you will do differently in your practice (up to three)",
+                                     placeholder=f"Commitment to change {n}" + (" (optional)" if n > 1 else ""))
                     edit.setMaxLength(2000)
                     edit.textChanged.connect(self._edited)
                     self.commitment_edits.append(edit)

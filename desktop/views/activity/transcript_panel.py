@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListView,
     QPushButton,
     QVBoxLayout,
@@ -44,7 +43,7 @@ from desktop.views.activity.cue_delegate import CueDelegate
 from desktop.views.activity.player_widget import format_time
 from desktop.views.learning_text import locked_text
 from desktop.views.tasks import run_task
-from desktop.views.widgets import tool_button
+from desktop.views.widgets import line_edit, tool_button
 from desktop.views.window_prefs import WindowPrefs, clamp_points
 
 if TYPE_CHECKING:
@@ -217,11 +216,8 @@ class TranscriptPanel(QWidget):
         self.empty_label.setWordWrap(True)
         self.empty_label.setAccessibleName("Transcript status")
 
-        self.find_edit = QLineEdit(self)
-        self.find_edit.setPlaceholderText("Find in transcript")
-        self.find_edit.setClearButtonEnabled(True)
-        self.find_edit.setAccessibleName("Find in transcript")
-        self.find_edit.setToolTip("Find words in the transcript (Enter: next match, Shift+Enter: previous)")
+        self.find_edit = line_edit(self, "Find in transcript", "Find words in the transcript (Enter: next match, "
+                                   "Shift+Enter: previous)", placeholder="Find in transcript", clear_button=True)
         self.find_edit.textChanged.connect(self._find)
         self.find_edit.returnPressed.connect(self.next_match)
         back = QShortcut(QKeySequence("Shift+Return"), self.find_edit, context=Qt.ShortcutContext.WidgetShortcut)
