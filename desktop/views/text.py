@@ -115,7 +115,9 @@ def format_minutes(minutes: int) -> str:
     return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
-UNEXPECTED = "Signing in failed unexpectedly. Try again; if it keeps failing, tell your IT help desk."
+# Shown for any failure the services did not name (sign-in, sync, downloads, settings): so it
+# names none of them. The error itself goes to the log where it happens.
+UNEXPECTED = "That did not work because of an unexpected problem. Try again; if it keeps failing, tell your IT help desk."
 
 
 def error_text(exc: BaseException) -> str:
