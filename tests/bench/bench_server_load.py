@@ -222,9 +222,11 @@ def certificates_step(o) -> str:
     p99 = statistics.quantiles(per, n=100, method="inclusive")[98] * 1000 if len(per) > 1 else p50
     cpu = o.server_cpu_s.get("certificates", 0.0)
     pdf = o.latencies["certificate PDF"]
+    waits = sorted(o.retry_after_s)
+    told = f" (Retry-After median {statistics.median(waits):.0f} s, at most {waits[-1]:.0f} s)" if waits else ""
     return (f"certificates step: {o.certificates_fetched} of {o.delivered_first} PDFs in hand in "
             f"{o.step_s['certificates']:.1f} s; per learner p50/p99 {_ms(p50)}/{_ms(p99)} (waits included); "
-            f"{o.not_ready} of {len(pdf)} PDF fetches answered 503 not ready (not errors), {o.learners_waited} of "
+            f"{o.not_ready} of {len(pdf)} PDF fetches answered 503 not ready (not errors){told}, {o.learners_waited} of "
             f"{len(per)} learners waited; request p50/p99: PDF {_ms(o.percentile_ms('certificate PDF', 0.5))}/"
             f"{_ms(o.percentile_ms('certificate PDF', 0.99))}, credential {_ms(o.percentile_ms('credential', 0.5))}/"
             f"{_ms(o.percentile_ms('credential', 0.99))}; server CPU in the step {cpu:.1f} s; "

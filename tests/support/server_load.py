@@ -255,6 +255,7 @@ class LoadOutcome:
     learners_waited: int = 0  # learners who had to wait for a PDF (Retry-After) at least once
     certificates_fetched: int = 0  # PDFs in hand at the end of the certificates step
     certificates_step_s: list[float] = field(default_factory=list)  # per learner: until every PDF was in hand
+    retry_after_s: list[float] = field(default_factory=list)  # the Retry-After of every 503 not ready
 
     def cpu_ms_per_completion(self) -> float | None:
         """The server's CPU in the completions step per completion first delivered (doubled
@@ -358,6 +359,7 @@ class _Learner:
                 if pdf is not None and pdf.status_code == 503:
                     self.outcome.not_ready += 1
                     wait = float(pdf.headers.get("Retry-After", "30"))
+                    self.outcome.retry_after_s.append(wait)
                     retry_after = max(retry_after or 0.0, min(CERTIFICATE_WAIT_S, wait))
                 elif pdf is not None:
                     pdfs.add(cert_id)
@@ -512,14 +514,16 @@ class Finishing:
     signed_after_s: float | None  # None: not all within the deadline
     rendered_after_s: float | None
     server_cpu_s: float  # from the last POST answer until all were rendered (or the deadline)
+    unrendered: int = 0  # PDFs still not rendered at the end
 
     def summary(self) -> str:
         def after(value: float | None) -> str:
             return f"{value:.1f} s" if value is not None else f"not within {self.deadline_s:g} s"
 
         per = self.server_cpu_s * 1000 / self.certificates if self.certificates else 0.0
+        left = f" ({self.unrendered} not rendered then)" if self.unrendered else ""
         return (f"after the last POST answer: all {self.certificates} credentials signed {after(self.signed_after_s)}, "
-                f"all PDFs rendered {after(self.rendered_after_s)}; server CPU then {self.server_cpu_s:.1f} s = "
+                f"all PDFs rendered {after(self.rendered_after_s)}{left}; server CPU then {self.server_cpu_s:.1f} s = "
                 f"{per:.1f} ms per certificate")
 
 
@@ -538,7 +542,8 @@ def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | Non
     cpu = cpu_since if cpu_since is not None else server.cpu_seconds()
     signed = rendered = None
     try:
-        while (now := time.monotonic() - started) < deadline_s:
+        while True:  # asked at least once: the certificates step may have used up the deadline
+            now = time.monotonic() - started
             with engine.connect() as con:
                 total, unsigned, unrendered = con.execute(select(
                     func.count(), func.count().filter(Certificate.credential_json.is_(None)),
@@ -548,10 +553,12 @@ def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | Non
             if not unrendered:
                 rendered = now
                 break
+            if now >= deadline_s:
+                break
             time.sleep(FINISH_POLL_S)
     finally:
         engine.dispose()
-    return Finishing(total, deadline_s, signed, rendered, server.cpu_seconds() - cpu)
+    return Finishing(total, deadline_s, signed, rendered, server.cpu_seconds() - cpu, unrendered)
 
 
 @dataclass
