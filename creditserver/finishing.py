@@ -29,10 +29,10 @@ ever waits on this thread.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
