@@ -153,6 +153,9 @@ def deliver(
             counts["preparing"] += fetched.preparing
             if fetched.retry_after_s is not None:
                 retry_after = max(retry_after or 0.0, fetched.retry_after_s)
+    if counts["preparing"]:  # no error: said once, in the one wording (the CLI prints notes)
+        n = counts["preparing"]
+        notes.append(f"{n} certificate{'s' * (n != 1)} not on this computer yet. {CertificateNotReady.message}")
     if fetch_certificates and not offline:
         offline = _refresh_status(db, api, server_url, now, errors) or offline
     delivered = counts["accepted"] + counts["rejected"]
