@@ -43,8 +43,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,7 +254,7 @@ class LoadOutcome:
     answered_at: float | None = None  # time.monotonic() when the re-send step ended: the last POST answer
     server_cpu_at_answer: float | None = None  # the server tree's CPU seconds then
     not_ready: int = 0  # PDF fetches answered 503 certificate-not-ready (not errors)
-    learners_waited: int = 0  # learners who had to wait for a PDF (Retry-After) at least once
+    learners_waited: int = 0  # learners told to wait for a PDF (503 with Retry-After) at least once
     certificates_fetched: int = 0  # PDFs in hand at the end of the certificates step
     certificates_step_s: list[float] = field(default_factory=list)  # per learner: until every PDF was in hand
     retry_after_s: list[float] = field(default_factory=list)  # the Retry-After of every 503 not ready
@@ -358,6 +360,7 @@ class _Learner:
                         credentials.add(cert_id)
                 if pdf is not None and pdf.status_code == 503:
                     self.outcome.not_ready += 1
+                    waited = True
                     wait = float(pdf.headers.get("Retry-After", "30"))
                     self.outcome.retry_after_s.append(wait)
                     retry_after = max(retry_after or 0.0, min(CERTIFICATE_WAIT_S, wait))
@@ -365,7 +368,6 @@ class _Learner:
                     pdfs.add(cert_id)
             if retry_after is None or time.monotonic() + retry_after > deadline:
                 break
-            waited = True
             await asyncio.sleep(retry_after)
         self.outcome.learners_waited += waited
         self.outcome.certificates_fetched += len(pdfs)
@@ -397,14 +399,16 @@ PATIENT_SIGN_IN_S = 600.0  # `patient_sign_in`: how long the second try waits fo
 async def run_load(api_url: str, learners: int, *, one_address: bool = False,
                    server: ServerProcess | None = None, profile_to: Path | None = None,
                    patient_sign_in: bool = False, fetch_certificates: bool = True,
-                   certificates_within_s: float = FINISH_DEADLINE_S) -> LoadOutcome:
+                   certificates_within_s: float = FINISH_DEADLINE_S,
+                   on_answered: Callable[[], object] | None = None) -> LoadOutcome:
     """The scenario against a running server, step by step (module docstring). With
     `server`, its CPU per step; with `profile_to` too, where its CPU went in the
     completions step (tests/support/cpu_profile.py, py-spy's samples written there).
     `patient_sign_in`: the second try of a failed sign-in waits up to PATIENT_SIGN_IN_S, not
     the desktop's 30 s (on a loaded machine, so the completions step is still measured; the
     first failure still counts as an error). `fetch_certificates`: then the certificates
-    step (module docstring), each learner giving up on a PDF after `certificates_within_s`."""
+    step (module docstring), each learner giving up on a PDF after `certificates_within_s`.
+    `on_answered` is called when the last POST was answered (before the certificates step)."""
     outcome = LoadOutcome(learners)
     tls = ssl.create_default_context()  # one for all: each client making its own costs ~20 ms of CPU
     crowd = [_Learner(i, api_url, outcome, one_address, tls) for i in range(learners)]
@@ -427,6 +431,8 @@ async def run_load(api_url: str, learners: int, *, one_address: bool = False,
         await step("re-send", [c.post("re-send") for c in signed_in])
         outcome.answered_at = time.monotonic()
         outcome.server_cpu_at_answer = server.cpu_seconds() if server is not None else None
+        if on_answered is not None:
+            on_answered()
         if fetch_certificates:
             deadline = outcome.answered_at + certificates_within_s
             await step("certificates", [c.fetch_certificates(deadline) for c in signed_in])
@@ -531,18 +537,15 @@ FINISH_POLL_S = 0.25
 
 
 def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | None,
-                  deadline_s: float = FINISH_DEADLINE_S, *, since: float | None = None,
-                  cpu_since: float | None = None) -> Finishing:
+                  deadline_s: float = FINISH_DEADLINE_S) -> Finishing:
     """Poll the database (read-only, with SQLAlchemy) until no certificate lacks its signed
-    credential or its PDF, from the moment the last POST was answered (`since`, with the
-    server's CPU seconds then, `cpu_since`: the certificates step ran in between; else now);
-    bounded."""
+    credential or its PDF, from the moment the last POST was answered (called then, on a
+    thread of its own while the learners fetch their certificates); bounded."""
     engine = make_engine(database_url or default_url(data_dir))
-    started = since if since is not None else time.monotonic()
-    cpu = cpu_since if cpu_since is not None else server.cpu_seconds()
+    started, cpu = time.monotonic(), server.cpu_seconds()
     signed = rendered = None
     try:
-        while True:  # asked at least once: the certificates step may have used up the deadline
+        while True:  # asked at least once
             now = time.monotonic() - started
             with engine.connect() as con:
                 total, unsigned, unrendered = con.execute(select(
@@ -592,14 +595,19 @@ def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers
     try:
         machine_load = os.getloadavg()[0]
         cpu_before, client_before = server.cpu_seconds(), time.process_time()
+        # The finishing is watched from the last POST answer on, while the learners fetch.
+        finished: list[Finishing] = []
+        watcher = threading.Thread(target=lambda: finished.append(
+            wait_finished(server, data_dir, database_url, finish_wait_s)), name="finishing watch")
         outcome = asyncio.run(run_load(server.api_url, learners, one_address=one_address, server=server,
                                        profile_to=data_dir.parent / "completions.pyspy" if profile else None,
                                        patient_sign_in=patient_sign_in, fetch_certificates=fetch_certificates,
-                                       certificates_within_s=finish_wait_s))
+                                       certificates_within_s=finish_wait_s, on_answered=watcher.start))
         server_cpu = (outcome.server_cpu_at_answer or server.cpu_seconds()) - cpu_before
         client_cpu = time.process_time() - client_before - outcome.client_cpu_s.get("certificates", 0.0)
-        finishing = wait_finished(server, data_dir, database_url, finish_wait_s, since=outcome.answered_at,
-                                  cpu_since=outcome.server_cpu_at_answer)
+        if watcher.ident is not None:
+            watcher.join()
+        finishing = finished[0] if finished else wait_finished(server, data_dir, database_url, finish_wait_s)
     finally:
         server.stop()
     return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu, machine_load,
