@@ -374,6 +374,7 @@ class ProblemType(StrEnum):
     payload_too_large = PROBLEM_TYPE_BASE + "payload-too-large"  # 413: the request body is over the limit
     too_many_sign_ins = PROBLEM_TYPE_BASE + "too-many-sign-ins"  # 429: failed sign-ins; wait Retry-After seconds
     activity_withdrawn = PROBLEM_TYPE_BASE + "activity-withdrawn"  # 403: media of a withdrawn activity, not completed
+    certificate_not_ready = PROBLEM_TYPE_BASE + "certificate-not-ready"  # 503: PDF still being made; wait Retry-After s
     server_error = PROBLEM_TYPE_BASE + "server-error"  # 500
 
 

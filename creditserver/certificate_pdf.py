@@ -313,6 +313,9 @@ def render_pdf(cert: CertificateRecord, verify_url: str, *, fonts_from_files: bo
     pdf.set_title(f"{t.heading} - {cert.activity_title}")
     pdf.set_author(" and ".join(t.providers))
     pdf.set_creator("CME Offline reference credit server")
+    # Dated when issued, not when drawn: every render of a certificate is the same bytes
+    # (the finisher's and a fetch's alike; fpdf2's file id is a hash of the rest).
+    pdf.set_creation_date(cert.issued_at)
     pdf.set_auto_page_break(False)
     faces = {}
     if fonts_from_files:

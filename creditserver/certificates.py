@@ -18,7 +18,10 @@ certificate_fonts.py), after the certificate is issued, and kept in the certific
 (`Certificate.pdf`): fetching it is a read, so a thousand learners fetching at a deadline
 cost I/O, not a thousand renders. The server's finisher
 (creditserver/finishing.py) renders it just after the reply to POST /completions, with the
-credential's proof, once the rush is answered. A row, not a file in the data folder: the
+credential's proof, once the rush is answered. A PDF fetched before then is rendered by the
+fetch when the server is quiet; during a rush (`CertificateFinisher.pdf_wait`) the fetch
+is answered 503 `certificate-not-ready` with a Retry-After instead, so the rush's CPU is not
+spent on renders the finisher will make anyway (the desktop fetches again then). A row, not a file in the data folder: the
 PDF lives and dies with its certificate in one transaction, and several server processes
 (or hosts) sharing one database all see it. A fetch that comes before the finisher got to
 the certificate (or of one issued before PDFs were stored) renders it then and stores it;
@@ -45,7 +48,7 @@ from .auth import CurrentLearner
 from .certificate_pdf import render_pdf
 from .db import Database
 from .models import ActivityRecord, ActivityVersion, Certificate, Completion, Learner
-from .problems import ProblemError
+from .problems import CERTIFICATE_NOT_READY, ProblemError
 from .signing import credential_of
 
 CERT_ID_PATTERN = r"^[0-9a-f]{32}$"
@@ -173,7 +176,9 @@ def get_certificate_json(certificate_id: CertId, request: Request) -> Response:
 
 @router.get(
     "/certificates/{certificate_id}",
-    responses={200: {"content": {"application/pdf": {}, "application/json": {}}}, **_404},
+    responses={200: {"content": {"application/pdf": {}, "application/json": {}}}, **_404,
+               503: {"model": Problem, "description": "The PDF is still being prepared (a rush): ask again after "
+                                                      "Retry-After seconds."}},
 )
 def get_certificate(
     certificate_id: CertId,
@@ -188,7 +193,13 @@ def get_certificate(
         pdf = cert.pdf if format != "json" else None
     if format == "json":
         return _json_response(request, cert)
-    if pdf is None:  # issued before PDFs were stored: render it this once
+    if pdf is None:  # not rendered yet (or issued before PDFs were stored)
+        wait = request.app.state.finisher.pdf_wait(cert.id, cert.issued_at)
+        if wait is not None:  # a rush: the finisher renders it (module docstring)
+            raise ProblemError(
+                503, "The certificate is still being prepared", type=CERTIFICATE_NOT_READY,
+                detail=f"The server is busy; the certificate's PDF will be ready in about {wait} seconds. "
+                       "Ask again after Retry-After.", headers={"Retry-After": str(wait)})
         pdf = render_and_store_pdf(db, cert.id, public_base_url(request))
     return Response(
         pdf,

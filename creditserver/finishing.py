@@ -7,7 +7,14 @@ never waits for a quiet moment longer than `finish_within_s` after it was issued
 steady load it is finished all the same. Credentials are signed first (~2 ms of CPU each),
 PDFs rendered after (~50–120 ms each): after a large rush every credential is signed within
 seconds while the PDFs take minutes, and with more certificates issued than one core renders
-the PDFs fall behind (a fetch renders its own).
+the PDFs fall behind.
+
+A PDF fetched before the finisher rendered it is rendered by the fetch when the server is
+quiet (a learner alone gets it at once). While the finisher is busy (`pdf_wait`: batches in
+flight, or a backlog it will not clear within `SOON_S`) the fetch is told to come back
+instead (503 `certificate-not-ready` with Retry-After, creditserver/certificates.py): in a
+deadline rush every desktop fetches its new certificates right after delivery, and
+rendering them on the request path would spend the CPU the rush needs (~50 ms each).
 
 Several processes share the database (`serve --workers`), so a certificate is claimed before
 it is finished: an UPDATE that only matches a row still unfinished and claimed by nobody (or
@@ -22,6 +29,7 @@ ever waits on this thread.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -42,6 +50,10 @@ QUIET_S = 0.5  # how long no batch must have been in flight (a rush has gaps bet
 CLAIM_S = 60.0  # a finisher's claim on a certificate; one left by a killed process lapses then
 SWEEP_S = CLAIM_S  # how often a running finisher looks for certificates nobody finishes
 FAILED_PAUSE_S = 1.0  # after a step failed (the database restarting): no spinning, no flood of log lines
+SOON_S = 2.0  # with no batch in flight, a backlog the finisher clears within this lets a fetch render its PDF
+RENDER_S = 0.1  # one PDF's render time (s) until this process has measured its own
+SIGN_S = 0.003  # one credential's signature (s)
+LONGEST_WAIT_S = 600  # the longest Retry-After given for a PDF being prepared
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +139,7 @@ class CertificateFinisher:
         self._closing = False
         self._next_sweep = 0.0  # at once: what a killed or stopped process left
         self._thread: threading.Thread | None = None
+        self._render_s = RENDER_S  # a moving average of this finisher's finish steps (pdf_wait)
         self.finished = 0  # certificates this finisher finished (tests, benches)
 
     def start(self) -> CertificateFinisher:
@@ -183,6 +196,32 @@ class CertificateFinisher:
             return not thread.is_alive()
         return True
 
+    def pdf_wait(self, certificate_id: str, issued_at: datetime) -> int | None:
+        """None when a fetch may render this certificate's PDF now: no batch is in flight
+        and this finisher's backlog is cleared within SOON_S. Else the seconds (1 to
+        LONGEST_WAIT_S) until the finisher will likely have rendered it: the work queued
+        ahead of it at this process's measured pace (one not queued here, as another
+        worker's, is taken to be behind a backlog like this one), and while batches are in
+        flight at least until it is due (`finish_within_s` after `issued_at`), since the
+        finisher waits for a quiet moment until then."""
+        with self._lock:
+            if self._closing or self._thread is None:
+                return None
+            signing = len(self._to_sign) * SIGN_S
+            backlog = signing + (len(self._to_sign) + len(self._queue)) * self._render_s
+            if not self._issuing and backlog <= SOON_S:
+                return None
+            ahead = len(self._queue) + len(self._to_sign)
+            if certificate_id in self._queued:
+                ids = [cert_id for cert_id, _due in (*self._queue, *self._to_sign)]
+                ahead = ids.index(certificate_id) if certificate_id in ids else 0
+            wait = signing + (ahead + 1) * self._render_s
+            if self._issuing:
+                issued = issued_at if issued_at.tzinfo else issued_at.replace(tzinfo=UTC)
+                due_in = (issued + timedelta(seconds=self._finish_within_s) - _now()).total_seconds()
+                wait = max(wait, due_in)
+        return max(1, min(LONGEST_WAIT_S, math.ceil(wait)))
+
     def _next(self) -> tuple[str, str] | None:
         """The next step, once it is quiet or its certificate is due (holding the lock):
         ("sweep", ""), ("sign", id) or ("finish", id); None: closing."""
@@ -223,8 +262,12 @@ class CertificateFinisher:
                     self._sweep()
                 elif kind == "sign":
                     signed_credential_json(self._db, self._key, cert_id)
-                elif finish(self._db, self._key, cert_id, self._claim_s):
-                    self.finished += 1
+                else:
+                    started = time.monotonic()
+                    if finish(self._db, self._key, cert_id, self._claim_s):
+                        self.finished += 1
+                        with self._lock:  # the pace pdf_wait estimates with
+                            self._render_s += 0.2 * (time.monotonic() - started - self._render_s)
             except Exception:  # the thread must go on with the others; a fetch or the next sweep makes this one
                 log.exception("could not %s certificate %s", kind, cert_id)
                 with self._lock:

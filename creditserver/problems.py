@@ -35,6 +35,7 @@ SERVER_ERROR = ProblemType.server_error.value
 PAYLOAD_TOO_LARGE = ProblemType.payload_too_large.value
 TOO_MANY_SIGN_INS = ProblemType.too_many_sign_ins.value
 ACTIVITY_WITHDRAWN = ProblemType.activity_withdrawn.value
+CERTIFICATE_NOT_READY = ProblemType.certificate_not_ready.value
 HTTP_ERROR = "about:blank"
 
 ALL_TYPES = (
@@ -49,6 +50,7 @@ ALL_TYPES = (
     PAYLOAD_TOO_LARGE,
     TOO_MANY_SIGN_INS,
     ACTIVITY_WITHDRAWN,
+    CERTIFICATE_NOT_READY,
     SERVER_ERROR,
 )
 

@@ -6,7 +6,8 @@ to do from the *type* (`except NetworkError`) or the `code` (`err.code == "pharm
 never from the message text, so wording can change without changing behaviour.
 
     CmeError
-    ├── NetworkError    the server could not be used: unreachable, reply broken off, failed, sent nonsense
+    ├── NetworkError    the server could not be used: unreachable, reply broken off, failed, sent nonsense,
+    │                   or (not a failure) a certificate it is still preparing
     ├── AuthError       who you are: wrong password, sign-in ended, nobody signed in, no keyring
     ├── ConfigError     settings or policy: no server set, a bad server address or setting, a locked one
     ├── RuleError       an accreditation rule says no now (locked content, a refused step, a second claim)
@@ -68,6 +69,20 @@ class ReplyBrokenOff(NetworkError):
 class ServerFailed(NetworkError):
     message = "The credit server had a problem (it answered with an error). Try again later."
     code = "server-failed"
+
+
+class CertificateNotReady(NetworkError):
+    """The server has the certificate but is still preparing its PDF (a deadline rush:
+    503 `certificate-not-ready`). Not a failure and not offline: the sync leaves that
+    certificate for a later sync, no earlier than `retry_after` seconds (the server's
+    Retry-After; None when it gave none)."""
+
+    message = "The provider is still preparing the certificate; it comes to this computer by itself at a later sync."
+    code = "certificate-not-ready"
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidResponse(NetworkError):

@@ -81,6 +81,7 @@ class CompletionRow:
     reason: str | None
     certificate_id: str | None
     provider: str = ""  # the accredited provider of the credit ("" when this computer does not know it)
+    certificate_here: bool = False  # its certificate's PDF is kept on this computer
 
 
 def completion_rows(db: Database, learner_id: str) -> list[CompletionRow]:
@@ -89,12 +90,15 @@ def completion_rows(db: Database, learner_id: str) -> list[CompletionRow]:
                          .order_by(m.Completion.completed_at_corrected.desc(), m.Completion.created_at.desc())).all()
         records = dict(s.execute(select(m.Certificate.id, m.Certificate.record)
                                  .where(m.Certificate.learner_id == learner_id)).all())
+        with_pdf = set(s.scalars(select(m.Certificate.id).where(m.Certificate.learner_id == learner_id,
+                                                                 m.Certificate.pdf.is_not(None))))
         statements = {(a, t): p for a, t, p in s.execute(
             select(m.AccreditationStatement.activity_id, m.AccreditationStatement.credit_type,
                    m.AccreditationStatement.provider).order_by(m.AccreditationStatement.position.desc()))}
         return [CompletionRow(c.id, c.activity_id, c.activity_title, c.completed_at_corrected, c.credit_type,
                               c.credits_claimed, c.state, c.reason, c.certificate_id,
-                              _provider(records.get(c.certificate_id), statements.get((c.activity_id, c.credit_type))))
+                              _provider(records.get(c.certificate_id), statements.get((c.activity_id, c.credit_type))),
+                              c.certificate_id in with_pdf)
                 for c in rows]
 
 

@@ -147,6 +147,8 @@ class OutboxReport:
     requests: int = 0  # POST /completions requests made
     unreachable: bool = False  # the server could not be reached (ServerUnreachable) during the run
     certificates: int = 0  # certificates that arrived in this run (fetched, kept on this computer)
+    certificates_preparing: int = 0  # certificates whose PDF the server is still preparing (not an error)
+    retry_after_s: float | None = None  # when those may be asked for again (the server's Retry-After)
 
     @property
     def failed(self) -> bool:
@@ -165,6 +167,7 @@ class CreditRow:
     reason: str | None
     certificate_id: str | None
     provider: str = ""  # the accredited provider ("" when not known on this computer)
+    certificate_here: bool = True  # its certificate's PDF is on this computer (False: still being prepared)
 
 
 @dataclass(frozen=True)

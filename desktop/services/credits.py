@@ -16,7 +16,7 @@ from desktop.cache.credit_store import completion_rows, get_certificate
 from desktop.cache.db import Database
 from desktop.cache.server_state import signing_key
 from desktop.cache.status_store import certificate_status, kept_status_lists
-from desktop.errors import RuleError
+from desktop.errors import CertificateNotReady, RuleError
 from desktop.learning.records import CreditRow, MyCredits, VerifyResult
 from desktop.learning.transcript_export import credits_csv, credits_pdf
 from desktop.services.account import AccountService
@@ -49,7 +49,7 @@ class CreditsService:
             if year is not None and day.year != year:
                 continue
             rows.append(CreditRow(c.id, c.activity_id, c.title, day, c.credit_type, c.credits, state, reason,
-                                  c.certificate_id, c.provider))
+                                  c.certificate_id, c.provider, c.certificate_here))
             if state == "accepted":
                 key = (c.credit_type, day.year)
                 totals[key] = round(totals.get(key, 0.0) + c.credits, 2)
@@ -66,12 +66,11 @@ class CreditsService:
         path = Path(path)
         if path.suffix.lower() == ".json":
             if row is None or row.credential is None:
-                raise RuleError("This certificate's signed form is not on this computer yet; sync first.",
-                                "certificate")
+                raise RuleError(CertificateNotReady.message, "certificate")
             data = json.dumps(row.credential, ensure_ascii=False, indent=2).encode("utf-8")
         else:
             if row is None or row.pdf is None:
-                raise RuleError("This certificate is not on this computer yet; sync first.", "certificate")
+                raise RuleError(CertificateNotReady.message, "certificate")
             data = row.pdf
         write_whole(path, data)
         return path

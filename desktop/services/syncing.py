@@ -3,8 +3,10 @@
 
 Besides the syncs someone asks for, a courier (sync/courier.py), once started, sends claims
 without being asked: a new one at once (`deliver_soon`), and every waiting one as soon as
-the server can be reached again, probing it (`GET /info`) while it cannot. What it sent is
-told to `on_delivered` listeners.
+the server can be reached again, probing it (`GET /info`) while it cannot. A certificate
+the server is still preparing (a deadline rush, 503 with Retry-After) is asked for again
+by the courier after Retry-After (`Courier.fetch_later`), whichever sync found it so. What
+it sent or fetched is told to `on_delivered` listeners.
 
 Named `services.syncing` on `Services`, because `services.sync()` is the verb the views call
 today ("Sync now").
@@ -133,18 +135,24 @@ class SyncService:
             report = deliver(self.db, connection.api(), connection.account(), server, retry_now=retry_now)
         if report.unreachable:
             connection.reached(False)  # whichever step found it (the requests themselves told already)
+        courier = self.courier  # read once: stop_courier may clear it from another thread
+        if report.certificates_preparing and courier is not None:
+            courier.fetch_later(report.retry_after_s)
         return report
 
     # ------------------------------------------------------------ sending claims unasked
 
-    def start_courier(self, *, first_probe_s: float | None = None, last_probe_s: float | None = None) -> None:
+    def start_courier(self, *, first_probe_s: float | None = None, last_probe_s: float | None = None,
+                      longest_wait_s: float | None = None) -> None:
         """Send new claims at once and waiting ones when the server is back (module docstring);
-        probes while offline wait `first_probe_s`, doubling to `last_probe_s` (defaults:
-        sync/courier.py). Runs until `stop_courier()`."""
+        probes while offline wait `first_probe_s`, doubling to `last_probe_s`; a certificate
+        being prepared is asked for again after the server's Retry-After, at most
+        `longest_wait_s` (defaults: sync/courier.py). Runs until `stop_courier()`."""
         if self.courier is None:
             self.courier = Courier(is_online=lambda: self.connection.online, probe=self.probe,
                                    deliver_due=self._deliver_due, catch_up=self._catch_up,
-                                   first_probe_s=first_probe_s, last_probe_s=last_probe_s)
+                                   first_probe_s=first_probe_s, last_probe_s=last_probe_s,
+                                   fetch_waiting=self._fetch_waiting, longest_wait_s=longest_wait_s)
             self.courier.start()
 
     def stop_courier(self, timeout_s: float = 1.0) -> None:
@@ -170,6 +178,10 @@ class SyncService:
     def _deliver_due(self) -> None:
         server = self.connection.server_url
         if server and due_outbox(self.db, server, utcnow()):
+            self._tell(self.deliver_completions())
+
+    def _fetch_waiting(self) -> None:
+        if self.connection.server_url:
             self._tell(self.deliver_completions())
 
     def _catch_up(self) -> None:

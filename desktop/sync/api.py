@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from cmecore import protocol
 from cmecore.pack_issue import IssuedPack, PackIssueRequest
 from desktop.errors import (
+    CertificateNotReady,
     TooManySignIns,
     InvalidResponse,
     ServerFailed,
@@ -123,6 +124,8 @@ class CreditServerApi:
     def certificate_pdf(self, access_token: str, certificate_id: str) -> bytes:
         reply = self._send("GET", f"/certificates/{_cert_id(certificate_id)}", token=access_token,
                            headers={"Accept": "application/pdf"}, max_bytes=32 * 1024 * 1024)
+        if reply.status == 503 and _problem_type(reply.body) == protocol.ProblemType.certificate_not_ready:
+            raise CertificateNotReady(retry_after=_seconds(reply.headers.get("Retry-After")))
         self._raise_for_status(reply)
         if not reply.body.startswith(b"%PDF"):
             raise InvalidResponse("The server's certificate is not a PDF; it was not kept.")
@@ -251,6 +254,14 @@ def _wait_message(retry_after: str | None) -> str:
     return f"Too many failed sign-ins for this name. Wait {wait}, then try again (the password was not checked)."
 
 
+def _seconds(retry_after: str | None) -> float | None:
+    """A Retry-After in seconds (the server sends seconds, not a date); None if it is not one."""
+    try:
+        return max(0.0, float(int(retry_after or "")))
+    except ValueError:
+        return None
+
+
 def _cert_id(certificate_id: str) -> str:
     if not isinstance(certificate_id, str) or len(certificate_id) != 32 or any(c not in "0123456789abcdef" for c in certificate_id):
         raise InvalidResponse(f"{certificate_id!r} is not a certificate id.")
@@ -313,12 +324,20 @@ def _check_catalog(catalog: protocol.Catalog) -> None:
 
 
 def _problem_title(body: bytes) -> str:
+    return _problem_field(body, "title")[:200]
+
+
+def _problem_type(body: bytes) -> str:
+    return _problem_field(body, "type")
+
+
+def _problem_field(body: bytes, name: str) -> str:
     try:
         data = json.loads(body)
     except ValueError:
         return ""
     if isinstance(data, dict):
-        return str(data.get("title") or "")[:200]
+        return str(data.get(name) or "")
     return ""
 
 

@@ -13,6 +13,10 @@ came back. The courier is one background thread that sleeps until there is somet
   (every request reports, sync/http.py), which is the next point.
 - `online_changed(True)` after being offline, whoever's request found the server again:
   send every waiting claim, even those backing off after a failed try (`catch_up`).
+- `fetch_later(seconds)` (the server is still preparing a certificate, a deadline rush):
+  run one delivery (`fetch_waiting`, which fetches the missing certificates) no earlier than
+  that, bounded by `longest_wait_s`, so the certificate arrives by itself, without waiting
+  for the timed sync. An earlier one already set stands (it asks again, and sets the next).
 
 What to call is given by the caller (services/syncing.py), so this module knows threads
 and timing only. `stop()` ends the thread between two steps; a request under way runs to
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from desktop.errors import CmeError
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 
 FIRST_PROBE_S = 5.0  # the first probe after a request failed on the network
 LAST_PROBE_S = 60.0  # probes double up to this: the server is found within a minute of its return
+CERTIFICATE_WAIT_S = 30.0  # a certificate being prepared, when the server gave no Retry-After
+LONGEST_WAIT_S = 600.0  # a longer Retry-After is waited this long (the timed sync also asks)
 
 
 class Courier:
@@ -43,6 +50,8 @@ class Courier:
         catch_up: Callable[[], object],
         first_probe_s: float | None = None,
         last_probe_s: float | None = None,
+        fetch_waiting: Callable[[], object] | None = None,
+        longest_wait_s: float | None = None,
     ):
         self.is_online = is_online
         self.probe = probe
@@ -50,7 +59,10 @@ class Courier:
         self.catch_up = catch_up
         self.first_probe_s = first_probe_s if first_probe_s is not None else FIRST_PROBE_S
         self.last_probe_s = max(self.first_probe_s, last_probe_s if last_probe_s is not None else LAST_PROBE_S)
+        self.fetch_waiting = fetch_waiting
+        self.longest_wait_s = longest_wait_s if longest_wait_s is not None else LONGEST_WAIT_S
         self.probes = 0  # probes made (for tests and diagnostics)
+        self._later_at: float | None = None  # time.monotonic() of the fetch_later asked for
         self._wake = threading.Condition()
         self._stopping = False
         self._due = False  # a claim was written: send what is due
@@ -83,6 +95,16 @@ class Courier:
             self._due = True
             self._wake.notify_all()
 
+    def fetch_later(self, seconds: float | None) -> None:
+        """Fetch the certificates being prepared no earlier than `seconds` from now (None: the
+        server gave no Retry-After), at most `longest_wait_s`; an earlier one already set stands."""
+        wait = min(self.longest_wait_s, CERTIFICATE_WAIT_S if seconds is None else max(0.0, seconds))
+        at = time.monotonic() + wait
+        with self._wake:
+            if self._later_at is None or at < self._later_at:
+                self._later_at = at
+            self._wake.notify_all()
+
     def online_changed(self, online: bool) -> None:
         with self._wake:
             if not online:
@@ -98,15 +120,21 @@ class Courier:
         delay = self.first_probe_s
         while True:
             with self._wake:
-                self._wake.wait_for(self._has_work)
+                while not self._has_work():
+                    self._wake.wait(self._until_later())
                 if self._stopping:
                     return
-                back, due = self._back, self._due
+                online = self.is_online() is not False
+                back, due, later = self._back, self._due, self._later_is_due()
                 self._back = self._due = False
+                if back or (later and online):  # either step below fetches the certificates too
+                    self._later_at = None
             if back:
                 delay = self.first_probe_s
                 self._step("sending the waiting claims", self.catch_up)
-            elif due and self.is_online() is not False:
+            elif later and online and self.fetch_waiting is not None:
+                self._step("fetching the certificates being prepared", self.fetch_waiting)
+            elif (due or later) and online:
                 self._step("sending a new claim", self.deliver_due)
             elif self.is_online() is False:
                 if self._wait_to_probe(delay):
@@ -117,7 +145,13 @@ class Courier:
                         delay = min(delay * 2, self.last_probe_s)
 
     def _has_work(self) -> bool:
-        return self._stopping or self._back or self._due or self.is_online() is False
+        return self._stopping or self._back or self._due or self.is_online() is False or self._later_is_due()
+
+    def _later_is_due(self) -> bool:
+        return self._later_at is not None and time.monotonic() >= self._later_at
+
+    def _until_later(self) -> float | None:
+        return None if self._later_at is None else max(0.0, self._later_at - time.monotonic())
 
     def _wait_to_probe(self, delay: float) -> bool:
         """Sleep `delay` unless told something first; True when told to stop."""

@@ -15,6 +15,11 @@ lost reply never credits twice (the server answers `duplicate`, counted as deliv
   so retries survive restarts. A "Sync now" may ignore the backoff (`retry_now`).
 - After acceptance the certificate is fetched and cached (record, PDF, signed JSON) and
   its signature verified offline against the key kept from sign-in (else `GET /keys`).
+  During a deadline rush the server may answer that it is still preparing a PDF (503
+  `certificate-not-ready`, errors.CertificateNotReady): not an error, and the server was
+  reached. The signed credential is kept (it verifies now), the PDF is left for a later
+  sync, the others still come, and the report says when to ask again (`retry_after_s`,
+  the server's Retry-After), which the courier honours (services/syncing.py).
 - Then the revocation lists the certificates name are fetched and every certificate is
   checked again against them (certificate_status.py), so a revoked one shows after this sync.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from cmecore import protocol
@@ -30,7 +36,14 @@ from desktop.cache import credit_store, outbox_store
 from desktop.cache.db import Database
 from desktop.cache.learners import learners_on
 from desktop.cache.server_state import save_signing_key, signing_key
-from desktop.errors import CmeError, KeyringUnavailable, NotSignedIn, ServerUnreachable, SignInRequired
+from desktop.errors import (
+    CertificateNotReady,
+    CmeError,
+    KeyringUnavailable,
+    NotSignedIn,
+    ServerUnreachable,
+    SignInRequired,
+)
 from desktop.learning.records import OutboxReport
 from desktop.sync.account import Account, utcnow
 from desktop.sync.api import CreditServerApi
@@ -57,7 +70,8 @@ def deliver(
     by_learner: dict[str, list[outbox_store.OutboxEntry]] = {}
     for entry in due:
         by_learner.setdefault(entry.learner_id, []).append(entry)
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "requests": 0, "certificates": 0}
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "requests": 0, "certificates": 0, "preparing": 0}
+    retry_after: float | None = None  # the longest wait the server asked for, for a PDF it is preparing
     errors: list[str] = []
     notes: list[str] = []
     unreachable = False  # stop sending: the server cannot be reached
@@ -128,12 +142,20 @@ def deliver(
             except CmeError:
                 continue  # no token to be had now: fetched at a later sync
             try:
-                counts["certificates"] += fetch_missing_certificates(db, api, account, server_url, learner_id, now)
+                fetched = fetch_missing_certificates(db, api, account, server_url, learner_id, now)
             except CmeError as exc:
                 errors.append(f"A certificate could not be fetched yet ({exc}); it will be fetched at the next sync.")
                 if isinstance(exc, ServerUnreachable):
                     offline = True
                     break
+                continue
+            counts["certificates"] += fetched.arrived
+            counts["preparing"] += fetched.preparing
+            if fetched.retry_after_s is not None:
+                retry_after = max(retry_after or 0.0, fetched.retry_after_s)
+    if counts["preparing"]:  # no error: said once, in the one wording (the CLI prints notes)
+        n = counts["preparing"]
+        notes.append(f"{n} certificate{'s' * (n != 1)} not on this computer yet. {CertificateNotReady.message}")
     if fetch_certificates and not offline:
         offline = _refresh_status(db, api, server_url, now, errors) or offline
     delivered = counts["accepted"] + counts["rejected"]
@@ -148,6 +170,8 @@ def deliver(
         requests=counts["requests"],
         unreachable=offline,
         certificates=counts["certificates"],
+        certificates_preparing=counts["preparing"],
+        retry_after_s=retry_after if counts["preparing"] else None,
     )
 
 
@@ -194,27 +218,47 @@ def server_key(db: Database, api: CreditServerApi, server_url: str, *, refresh: 
     return key.key_id, key.public_key
 
 
+@dataclass(frozen=True)
+class FetchedCertificates:
+    arrived: int  # certificates now kept whole on this computer (PDF and signed credential)
+    preparing: int = 0  # PDFs the server is still preparing (a rush): kept for a later sync
+    retry_after_s: float | None = None  # the longest Retry-After the server gave for them (None: none given)
+
+
 def fetch_missing_certificates(
     db: Database, api: CreditServerApi, account: Account, server_url: str, learner_id: str,
     now: Callable[[], datetime] = utcnow,
-) -> int:
-    """Fetch and cache the certificates of this learner's accepted claims not yet here; returns how many."""
+) -> FetchedCertificates:
+    """Fetch and cache the certificates of this learner's accepted claims not yet here. A PDF
+    the server is still preparing (CertificateNotReady) is left for a later sync; its signed
+    credential is kept now (so the claim can be verified and saved as signed already)."""
     missing = credit_store.missing_certificates(db, learner_id)
     if not missing:
-        return 0
+        return FetchedCertificates(0)
     # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
     from cmecore.credentials import check_credential
 
     mine = account.authorized(api.my_completions, learner_id)
     records = {c.certificate.id: c.certificate for c in mine.completions if c.certificate is not None}
     key = server_key(db, api, server_url)
-    fetched = 0
+    fetched = preparing = 0
+    retry_after: float | None = None
     for _completion_id, cert_id in missing:
         record = records.get(cert_id)
         if record is None:
             continue
-        pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
-        credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)
+        try:
+            pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
+        except CertificateNotReady as exc:
+            pdf = None
+            preparing += 1
+            if exc.retry_after is not None:
+                retry_after = max(retry_after or 0.0, exc.retry_after)
+        kept = credit_store.get_certificate(db, learner_id, cert_id)
+        if kept is not None and kept.credential is not None and kept.verified:
+            credential = kept.credential  # kept at a sync that had to leave the PDF for later
+        else:
+            credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)
         verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
         if not verified:
             # The server may have a new key since sign-in: ask once more before saying no.
@@ -223,5 +267,5 @@ def fetch_missing_certificates(
         if not verified:
             log.warning("certificate %s: signature does not verify against the server's key", cert_id)
         credit_store.store_certificate(db, learner_id, record, pdf, credential, verified, now())
-        fetched += 1
-    return fetched
+        fetched += pdf is not None
+    return FetchedCertificates(fetched, preparing, retry_after)

@@ -24,11 +24,12 @@ from PySide6.QtGui import QDesktopServices, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from cmecore.private_files import open_private, private_dir
+from desktop.views.learning_text import CERTIFICATE_COMING
 from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
 
-NOT_HERE = "This certificate is not on this computer yet. Sync, then try again."
+NOT_HERE = CERTIFICATE_COMING  # an accepted claim whose certificate is not here yet
 NO_VIEWER = ("Nothing on this computer can open PDF files, so the certificate was not shown. "
              "Save it with “Save PDF…” to keep or send it, or install a PDF viewer.")
 OPENED = "The certificate was handed to your PDF viewer."

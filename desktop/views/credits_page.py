@@ -55,7 +55,7 @@ class CreditsModel(RowTableModel):
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             values = (f"{r.date:%d %b %Y}", r.title, credits_text(r.credits), r.credit_type,
-                      state_text(r.state, r.reason))
+                      state_text(r.state, r.reason, r.certificate_here))
             return values[col]
         if role == Qt.ItemDataRole.UserRole:  # sort keys
             return (r.date.isoformat(), r.title.lower(), r.credits, r.credit_type, r.state)[col]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from desktop.errors import CmeError, ContentLocked, NotSignedIn, SessionLocked
+from desktop.errors import CertificateNotReady, CmeError, ContentLocked, NotSignedIn, SessionLocked
 
 ACK_BUTTON = "I have read the disclosures — start"
 LOCKED = f"Read the disclosures on the Overview tab and press “{ACK_BUTTON}”."
@@ -13,6 +13,10 @@ NOT_SIGNED_IN = "Sign in to take part in this activity: the video, transcript, s
 
 STATE_WORDS = {"pending": "Waiting to sync", "accepted": "Accepted", "rejected": "Refused",
                "revoked": "Revoked by the provider"}
+# An accepted claim whose certificate is not here yet (in a deadline rush the provider's
+# server makes it after answering the claim): the one wording, wherever it is said.
+CERTIFICATE_COMING = CertificateNotReady.message
+PREPARING_WORDS = "Accepted — certificate being prepared"
 
 
 def locked_text(exc: BaseException) -> str:
@@ -41,7 +45,9 @@ def percent(share: float) -> str:
     return f"{int(share * 100 + 1e-9)}%"
 
 
-def state_text(state: str, reason: str | None = None) -> str:
+def state_text(state: str, reason: str | None = None, certificate_here: bool = True) -> str:
+    if state == "accepted" and not certificate_here:
+        return PREPARING_WORDS
     words = STATE_WORDS.get(state, state)
     if state in ("rejected", "revoked") and reason:
         return f"{words}: {reason}"
@@ -78,12 +84,12 @@ def claims_notice(report) -> str | None:
         if certificates >= report.accepted:
             accepted += "; the certificate" + (" is" if certificates == 1 else "s are") + " in My credits"
         elif certificates:
-            accepted += f"; {certificates} of the certificates in My credits, the rest at the next sync"
-        else:
-            accepted += "; the certificate will be fetched at the next sync"
+            accepted += f"; {certificates} of the certificates in My credits"
         parts.append(accepted)
     elif certificates:
         parts.append(f"{certificates} certificate{'s' * (certificates != 1)} arrived; see My credits")
+    if report.accepted > certificates or report.certificates_preparing:
+        parts.append(CERTIFICATE_COMING.rstrip("."))
     if report.rejected:
         parts.append(f"{report.rejected} refused by the server (see My credits for why)")
     return ". ".join(parts) + "."

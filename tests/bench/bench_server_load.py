@@ -4,11 +4,15 @@ Not collected by pytest (no `test_` prefix). Run it:
 
     .venv/bin/python -m tests.bench.bench_server_load [--quick] [--learners 50,200,500]
         [--db sqlite,postgresql] [--workers 1,2] [--one-address] [--profile] [--no-floor]
-        [--patient-sign-in] [--finish-wait S]
+        [--patient-sign-in] [--finish-wait S] [--no-certificates]
 
 The scenario (tests/support/server_load.py): N learners each sign in, fetch the catalog twice
 and post a batch of 5 completions, every 10th batch sent twice at the same moment; then
-every batch is sent again. N = 50, 200, 500 (`--quick`: 50), on SQLite and on PostgreSQL (a
+every batch is sent again; then, a step after the re-send (so the steps before it and their
+figures are as before; `--no-certificates` leaves it out), each learner fetches its new
+certificates as the desktop's sync does right after delivery: GET /me/completions, each
+PDF and signed credential, and a PDF the server answers 503 `certificate-not-ready` again
+after its Retry-After, until every PDF is in hand. N = 50, 200, 500 (`--quick`: 50), on SQLite and on PostgreSQL (a
 private, durable cluster started and stopped here: tests/support/postgres.py), with 1 and 2
 server processes (`--workers`; rows say "not available" while `serve` has no such option).
 Each run gets a new data folder and database and a server process of its own.
@@ -16,7 +20,7 @@ Each run gets a new data folder and database and a server process of its own.
 Printed per run: completions/s (the first deliveries ÷ the wall time of the completions
 step, doubled batches counted once), sign-ins/s (a learner whose sign-in failed tries once
 more after the others), p50/p99 per request kind (of the requests answered), errors (transport
-failures, 5xx, any other unexpected status), false refusals (a valid completion, first sent,
+failures, 5xx, any other unexpected status; a 503 certificate-not-ready is not one), false refusals (a valid completion, first sent,
 doubled or re-sent, answered other than accepted/duplicate with its certificate id), the
 count check (every completion stored exactly once, with the certificate its answers named)
 and the CPU seconds of the server processes and of this load generator, which share the
@@ -28,7 +32,10 @@ every row.
 Why the target is or is not met: each row prints the server's CPU per completion (its CPU
 seconds in the completions step ÷ completions delivered; less disturbed by the other work on
 a shared machine than the rates) and this load generator's, which runs on the same cores, so
-the cores ÷ their sum bounds the rate here. The answer comes before the certificate is
+the cores ÷ their sum bounds the rate here. The certificates step prints its
+p50/p99 per learner (until all 5 PDFs were in hand, waits included), how many PDF fetches
+were told to wait (503) and how many learners waited, and the server's CPU in that step.
+The answer comes before the certificate is
 finished (its credential signed, its PDF rendered: the server's finisher does that after
 the rush), so each row also prints how long after the last POST answer (the re-send's) every
 certificate was signed and rendered, and the server's CPU in that time per certificate: what
@@ -47,6 +54,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -61,6 +69,7 @@ TARGET_PER_S = 300.0
 ANCHOR_PER_S = 115
 ANCHOR_SIGN_INS_PER_S = 20
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+CERTIFICATE_KINDS = ("my completions", "certificate PDF", "credential")  # printed by certificates_step
 
 
 def _numbers(text: str) -> tuple[int, ...]:
@@ -90,6 +99,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="how long to wait after the last answer for every certificate to be finished (default 1200 s)")
     p.add_argument("--no-floor", dest="floor", action="store_false",
                    help="skip the floor server after each PostgreSQL row")
+    p.add_argument("--no-certificates", dest="certificates", action="store_false",
+                   help="leave out the certificates step after the re-send (the learners fetching their PDFs)")
     args = p.parse_args(argv)
     if args.quick:
         args.learners = QUICK_LEARNERS
@@ -145,7 +156,8 @@ def run_row(backend: str, workers: int, learners: int, cluster, args: argparse.N
     try:
         url = cluster.new_database() if cluster is not None else None
         run = run_once(tmp / "server", url, learners, workers=workers, one_address=args.one_address,
-                       profile=args.profile, patient_sign_in=args.patient_sign_in, finish_wait_s=args.finish_wait)
+                       profile=args.profile, patient_sign_in=args.patient_sign_in, finish_wait_s=args.finish_wait,
+                       fetch_certificates=args.certificates)
     except WorkersUnavailable:
         target = " [issue 12 target: not measured]" if is_target(backend, workers, learners) else ""
         print(f"{label}: not available (serve has no --workers){target}", flush=True)
@@ -158,6 +170,8 @@ def run_row(backend: str, workers: int, learners: int, cluster, args: argparse.N
     figures, correctness = describe(run)
     print(f"{label}: {figures}\n    {correctness} {verdict(run, backend, workers, learners)}", flush=True)
     print(f"    {cpu_split(run.outcome)}", flush=True)
+    if "certificates" in run.outcome.step_s:
+        print(f"    {certificates_step(run.outcome)}", flush=True)
     if run.finishing is not None:
         print(f"    {run.finishing.summary()}", flush=True)
     return 0
@@ -201,12 +215,30 @@ def cpu_split(o) -> str:
     return text
 
 
+def certificates_step(o) -> str:
+    """The learners fetching their certificates after the re-send (module docstring)."""
+    per = sorted(o.certificates_step_s)
+    p50 = statistics.median(per) * 1000 if per else None
+    p99 = statistics.quantiles(per, n=100, method="inclusive")[98] * 1000 if len(per) > 1 else p50
+    cpu = o.server_cpu_s.get("certificates", 0.0)
+    pdf = o.latencies["certificate PDF"]
+    waits = sorted(o.retry_after_s)
+    told = f" (Retry-After median {statistics.median(waits):.0f} s, at most {waits[-1]:.0f} s)" if waits else ""
+    return (f"certificates step: {o.certificates_fetched} of {o.delivered_first} PDFs in hand in "
+            f"{o.step_s['certificates']:.1f} s; per learner p50/p99 {_ms(p50)}/{_ms(p99)} (waits included); "
+            f"{o.not_ready} of {len(pdf)} PDF fetches answered 503 not ready (not errors){told}, {o.learners_waited} of "
+            f"{len(per)} learners waited; request p50/p99: PDF {_ms(o.percentile_ms('certificate PDF', 0.5))}/"
+            f"{_ms(o.percentile_ms('certificate PDF', 0.99))}, credential {_ms(o.percentile_ms('credential', 0.5))}/"
+            f"{_ms(o.percentile_ms('credential', 0.99))}; server CPU in the step {cpu:.1f} s; "
+            f"machine load average {os.getloadavg()[0]:.1f} at its end")
+
+
 def describe(run) -> tuple[str, str]:
     """(the speeds and CPU, the correctness figures) of one run."""
     o = run.outcome
     steps = o.step_s
     kinds = ", ".join(f"{kind} {_ms(o.percentile_ms(kind, 0.5))}/{_ms(o.percentile_ms(kind, 0.99))}"
-                      for kind in o.latencies)
+                      for kind in o.latencies if kind not in CERTIFICATE_KINDS)
     errors = ", ".join(f"{n} {kind}" for kind, n in sorted(o.errors.items())) or "none"
     examples = f"; e.g. {o.examples[0]!r}" if o.examples else ""
     first = o.learners - o.signed_in_again

@@ -1,7 +1,7 @@
 """The load bench's scenario (tests/bench/bench_server_load.py) with 5 learners, on the
 suite's database (SQLite, or PostgreSQL with --server-db=postgresql): a real server process,
 sign-ins, catalog fetches, a batch doubled at the same moment and everything re-sent, all
-answered and stored exactly once; and the bench's count check sees a lost completion or
+answered and stored exactly once, then every certificate fetched as the desktop does; and the bench's count check sees a lost completion or
 certificate. No timings are asserted: the bench prints them."""
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ def test_a_small_rush_is_answered_without_errors_and_every_completion_stored_onc
     assert len(outcome.latencies["catalog"]) == 2 * LEARNERS
     assert len(outcome.latencies["completion POST"]) == LEARNERS + 1  # learner 0's batch went twice
     assert len(outcome.latencies["re-send"]) == LEARNERS
+    # Then each learner fetched its certificates as the desktop does: every PDF came (some
+    # perhaps after a 503 certificate-not-ready and its Retry-After, which are no errors).
+    assert outcome.certificates_fetched == LEARNERS * BATCH
+    assert len(outcome.certificates_step_s) == LEARNERS
+    assert len(outcome.latencies["certificate PDF"]) == LEARNERS * BATCH + outcome.not_ready
+    assert len(outcome.latencies["credential"]) == LEARNERS * BATCH
     assert run.check.ok, run.check.summary()
     assert run.check.stored == run.check.certificates == LEARNERS * BATCH
     # After the answers, the server's finisher signed and rendered every certificate.

@@ -1,7 +1,13 @@
 """The credit server under a deadline rush (issue 12): N learners sign in, fetch the catalog
 twice, post a batch of 5 completions (every 10th batch twice at the same moment, as a client
-retrying after a lost reply does), then every batch is sent again. Shared by the load bench
-(tests/bench/bench_server_load.py, N = 50 … 500) and its smoke test (N = 5).
+retrying after a lost reply does), then every batch is sent again; then (unless
+`fetch_certificates=False`) each learner fetches its new certificates as the desktop's sync
+does right after delivery (desktop/sync/outbox.py `fetch_missing_certificates`): GET
+/me/completions, then each certificate's PDF and signed credential; a PDF answered 503
+`certificate-not-ready` (the server is still preparing it) is no error: the learner asks
+again after its Retry-After (at most `CERTIFICATE_WAIT_S`, as the desktop's courier), until
+every PDF is in hand. Shared by the load bench (tests/bench/bench_server_load.py, N = 50 …
+500) and its smoke test (N = 5).
 
 The server runs as a real process, `python -m creditserver` (= `cme-credit-server`) on
 loopback, on a data folder prepared here: the learners imported with `learner import` (fast:
@@ -37,8 +43,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +73,10 @@ BATCH = 5
 ACTIVITIES = tuple(f"load-{k}" for k in range(BATCH))  # credit is once per learner and activity
 DOUBLED_EVERY = 10
 STARTUP_TIMEOUT_S = 60.0
-KINDS = ("sign-in", "catalog", "completion POST", "re-send")
+KINDS = ("sign-in", "catalog", "completion POST", "re-send", "my completions", "certificate PDF", "credential")
+FINISH_DEADLINE_S = 1200.0  # how long certificates are waited for after the last POST answer
+CERTIFICATE_WAIT_S = 600.0  # the longest Retry-After a learner waits (desktop/sync/courier.py LONGEST_WAIT_S)
+NOT_READY = "certificate-not-ready"  # the problem type's last part (cmecore.protocol.ProblemType)
 OK_ANSWERS = ("accepted", "duplicate")
 
 
@@ -240,6 +251,13 @@ class LoadOutcome:
     server_cpu_s: dict[str, float] = field(default_factory=dict)  # per step: the server tree's CPU seconds
     client_cpu_s: dict[str, float] = field(default_factory=dict)  # per step: this load generator's
     profile: Counter = field(default_factory=Counter)  # py-spy samples per part during the completions step
+    answered_at: float | None = None  # time.monotonic() when the re-send step ended: the last POST answer
+    server_cpu_at_answer: float | None = None  # the server tree's CPU seconds then
+    not_ready: int = 0  # PDF fetches answered 503 certificate-not-ready (not errors)
+    learners_waited: int = 0  # learners told to wait for a PDF (503 with Retry-After) at least once
+    certificates_fetched: int = 0  # PDFs in hand at the end of the certificates step
+    certificates_step_s: list[float] = field(default_factory=list)  # per learner: until every PDF was in hand
+    retry_after_s: list[float] = field(default_factory=list)  # the Retry-After of every 503 not ready
 
     def cpu_ms_per_completion(self) -> float | None:
         """The server's CPU in the completions step per completion first delivered (doubled
@@ -273,8 +291,10 @@ class _Learner:
         self.auth: dict[str, str] | None = None
         self.batch: list[dict[str, Any]] = []
 
-    async def request(self, kind: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
-        """The reply, or None after counting the error (transport, 5xx, any other surprise)."""
+    async def request(self, kind: str, method: str, path: str, *, not_ready_ok: bool = False,
+                      **kw: Any) -> httpx.Response | None:
+        """The reply, or None after counting the error (transport, 5xx, any other surprise).
+        `not_ready_ok`: a 503 certificate-not-ready is an answer, not an error."""
         started = time.perf_counter()
         try:
             reply = await self.client.request(method, path, **kw)
@@ -283,6 +303,8 @@ class _Learner:
             self.outcome.note(f"{kind}: {type(exc).__name__} {exc}")
             return None
         self.outcome.latencies[kind].append(time.perf_counter() - started)
+        if not_ready_ok and reply.status_code == 503 and _problem_type(reply).endswith(NOT_READY):
+            return reply
         if reply.status_code >= 500:
             self.outcome.errors["5xx"] += 1
         elif reply.status_code not in (200, 304):
@@ -315,6 +337,49 @@ class _Learner:
         if reply is not None:
             judge_answers(self.outcome, self.batch, reply.json().get("results", []))
 
+    async def fetch_certificates(self, deadline: float) -> None:
+        """As the desktop's sync after delivery (module docstring): every certificate's PDF
+        and credential; the PDFs the server is still preparing again after Retry-After (the
+        courier's next sync, which asks for the learner's completions again), until all are
+        here or `deadline` (time.monotonic()) passes."""
+        started = time.perf_counter()
+        pdfs: set[str] = set()
+        credentials: set[str] = set()
+        waited = False
+        while True:
+            mine = await self.request("my completions", "GET", "/me/completions", headers=self.auth)
+            if mine is None:
+                break
+            ids = [c["certificate"]["id"] for c in mine.json()["completions"] if c.get("certificate")]
+            retry_after: float | None = None
+            for cert_id in (i for i in ids if i not in pdfs):
+                pdf = await self.request("certificate PDF", "GET", f"/certificates/{cert_id}", headers=self.auth,
+                                         not_ready_ok=True)
+                if cert_id not in credentials:  # the desktop keeps the credential of a PDF not ready yet
+                    if await self.request("credential", "GET", f"/certificates/{cert_id}.json") is not None:
+                        credentials.add(cert_id)
+                if pdf is not None and pdf.status_code == 503:
+                    self.outcome.not_ready += 1
+                    waited = True
+                    wait = float(pdf.headers.get("Retry-After", "30"))
+                    self.outcome.retry_after_s.append(wait)
+                    retry_after = max(retry_after or 0.0, min(CERTIFICATE_WAIT_S, wait))
+                elif pdf is not None:
+                    pdfs.add(cert_id)
+            if retry_after is None or time.monotonic() + retry_after > deadline:
+                break
+            await asyncio.sleep(retry_after)
+        self.outcome.learners_waited += waited
+        self.outcome.certificates_fetched += len(pdfs)
+        self.outcome.certificates_step_s.append(time.perf_counter() - started)
+
+
+def _problem_type(reply: httpx.Response) -> str:
+    try:
+        return str(reply.json().get("type", ""))
+    except ValueError:
+        return ""
+
 
 def judge_answers(outcome: LoadOutcome, batch: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
     """Every item of a valid batch must come back accepted or duplicate with a certificate id."""
@@ -333,13 +398,17 @@ PATIENT_SIGN_IN_S = 600.0  # `patient_sign_in`: how long the second try waits fo
 
 async def run_load(api_url: str, learners: int, *, one_address: bool = False,
                    server: ServerProcess | None = None, profile_to: Path | None = None,
-                   patient_sign_in: bool = False) -> LoadOutcome:
+                   patient_sign_in: bool = False, fetch_certificates: bool = True,
+                   certificates_within_s: float = FINISH_DEADLINE_S,
+                   on_answered: Callable[[], object] | None = None) -> LoadOutcome:
     """The scenario against a running server, step by step (module docstring). With
     `server`, its CPU per step; with `profile_to` too, where its CPU went in the
     completions step (tests/support/cpu_profile.py, py-spy's samples written there).
     `patient_sign_in`: the second try of a failed sign-in waits up to PATIENT_SIGN_IN_S, not
     the desktop's 30 s (on a loaded machine, so the completions step is still measured; the
-    first failure still counts as an error)."""
+    first failure still counts as an error). `fetch_certificates`: then the certificates
+    step (module docstring), each learner giving up on a PDF after `certificates_within_s`.
+    `on_answered` is called when the last POST was answered (before the certificates step)."""
     outcome = LoadOutcome(learners)
     tls = ssl.create_default_context()  # one for all: each client making its own costs ~20 ms of CPU
     crowd = [_Learner(i, api_url, outcome, one_address, tls) for i in range(learners)]
@@ -360,6 +429,13 @@ async def run_load(api_url: str, learners: int, *, one_address: bool = False,
             if profile is not None:
                 outcome.profile = profile.stop()
         await step("re-send", [c.post("re-send") for c in signed_in])
+        outcome.answered_at = time.monotonic()
+        outcome.server_cpu_at_answer = server.cpu_seconds() if server is not None else None
+        if on_answered is not None:
+            on_answered()
+        if fetch_certificates:
+            deadline = outcome.answered_at + certificates_within_s
+            await step("certificates", [c.fetch_certificates(deadline) for c in signed_in])
     finally:
         await asyncio.gather(*(c.client.aclose() for c in crowd))
     return outcome
@@ -444,30 +520,33 @@ class Finishing:
     signed_after_s: float | None  # None: not all within the deadline
     rendered_after_s: float | None
     server_cpu_s: float  # from the last POST answer until all were rendered (or the deadline)
+    unrendered: int = 0  # PDFs still not rendered at the end
 
     def summary(self) -> str:
         def after(value: float | None) -> str:
             return f"{value:.1f} s" if value is not None else f"not within {self.deadline_s:g} s"
 
         per = self.server_cpu_s * 1000 / self.certificates if self.certificates else 0.0
+        left = f" ({self.unrendered} not rendered then)" if self.unrendered else ""
         return (f"after the last POST answer: all {self.certificates} credentials signed {after(self.signed_after_s)}, "
-                f"all PDFs rendered {after(self.rendered_after_s)}; server CPU then {self.server_cpu_s:.1f} s = "
+                f"all PDFs rendered {after(self.rendered_after_s)}{left}; server CPU then {self.server_cpu_s:.1f} s = "
                 f"{per:.1f} ms per certificate")
 
 
-FINISH_DEADLINE_S = 1200.0
 FINISH_POLL_S = 0.25
 
 
 def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | None,
                   deadline_s: float = FINISH_DEADLINE_S) -> Finishing:
     """Poll the database (read-only, with SQLAlchemy) until no certificate lacks its signed
-    credential or its PDF, from the moment the last POST was answered; bounded."""
+    credential or its PDF, from the moment the last POST was answered (called then, on a
+    thread of its own while the learners fetch their certificates); bounded."""
     engine = make_engine(database_url or default_url(data_dir))
     started, cpu = time.monotonic(), server.cpu_seconds()
     signed = rendered = None
     try:
-        while (now := time.monotonic() - started) < deadline_s:
+        while True:  # asked at least once
+            now = time.monotonic() - started
             with engine.connect() as con:
                 total, unsigned, unrendered = con.execute(select(
                     func.count(), func.count().filter(Certificate.credential_json.is_(None)),
@@ -477,10 +556,12 @@ def wait_finished(server: ServerProcess, data_dir: Path, database_url: str | Non
             if not unrendered:
                 rendered = now
                 break
+            if now >= deadline_s:
+                break
             time.sleep(FINISH_POLL_S)
     finally:
         engine.dispose()
-    return Finishing(total, deadline_s, signed, rendered, server.cpu_seconds() - cpu)
+    return Finishing(total, deadline_s, signed, rendered, server.cpu_seconds() - cpu, unrendered)
 
 
 @dataclass
@@ -504,7 +585,7 @@ class LoadRun:
 
 def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers: int = 1,
              one_address: bool = False, profile: bool = False, patient_sign_in: bool = False,
-             finish_wait_s: float = FINISH_DEADLINE_S) -> LoadRun:
+             finish_wait_s: float = FINISH_DEADLINE_S, fetch_certificates: bool = True) -> LoadRun:
     """Prepare `data_dir` (and the empty database at `database_url`), serve it, run the
     scenario, check the database, stop the server. WorkersUnavailable before any setup.
     `profile`: sample where the server's CPU goes while the completions are posted."""
@@ -514,11 +595,19 @@ def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers
     try:
         machine_load = os.getloadavg()[0]
         cpu_before, client_before = server.cpu_seconds(), time.process_time()
+        # The finishing is watched from the last POST answer on, while the learners fetch.
+        finished: list[Finishing] = []
+        watcher = threading.Thread(target=lambda: finished.append(
+            wait_finished(server, data_dir, database_url, finish_wait_s)), name="finishing watch")
         outcome = asyncio.run(run_load(server.api_url, learners, one_address=one_address, server=server,
                                        profile_to=data_dir.parent / "completions.pyspy" if profile else None,
-                                       patient_sign_in=patient_sign_in))
-        server_cpu, client_cpu = server.cpu_seconds() - cpu_before, time.process_time() - client_before
-        finishing = wait_finished(server, data_dir, database_url, finish_wait_s)
+                                       patient_sign_in=patient_sign_in, fetch_certificates=fetch_certificates,
+                                       certificates_within_s=finish_wait_s, on_answered=watcher.start))
+        server_cpu = (outcome.server_cpu_at_answer or server.cpu_seconds()) - cpu_before
+        client_cpu = time.process_time() - client_before - outcome.client_cpu_s.get("certificates", 0.0)
+        if watcher.ident is not None:
+            watcher.join()
+        finishing = finished[0] if finished else wait_finished(server, data_dir, database_url, finish_wait_s)
     finally:
         server.stop()
     return LoadRun(outcome, check_exactly_once(data_dir, database_url, outcome), server_cpu, client_cpu, machine_load,

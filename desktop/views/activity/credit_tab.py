@@ -18,7 +18,7 @@ from desktop.views.activity.claim_box import ClaimBox
 from desktop.views.activity.commitments_box import CommitmentsBox
 from desktop.views.activity.evaluation_box import EvaluationBox
 from cmecore.rules.wording import credits_text
-from desktop.views.learning_text import LOCKED
+from desktop.views.learning_text import CERTIFICATE_COMING, LOCKED, PREPARING_WORDS
 from desktop.views.widgets import plain_label, push_button
 
 
@@ -124,10 +124,10 @@ class CreditTab(QWidget):
             self.note_label.setText(f"Your claim for {amount} is saved on this computer and goes to the credit "
                                     f"server at the next sync (Sync now, Ctrl+R).{extra}")
         elif c.state == "accepted":
-            self.status_label.setText("Accepted — certificate ready")
             ready = c.certificate_id and self.services.certificate_pdf(c.certificate_id) is not None
+            self.status_label.setText("Accepted — certificate ready" if ready else PREPARING_WORDS)
             self.note_label.setText(f"The credit server accepted your claim for {amount}."
-                                    + ("" if ready else " The certificate arrives at the next sync."))
+                                    + ("" if ready else f" {CERTIFICATE_COMING}"))
             for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
                 b.setEnabled(bool(ready))
         else:
