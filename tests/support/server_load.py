@@ -617,11 +617,12 @@ def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers
 def run_floor(data_dir: Path, database_url: str, learners: int, *, workers: int = 2,
               profile: bool = False) -> LoadOutcome:
     """The same scenario against the floor server (tests/support/floor_server.py) on the
-    empty PostgreSQL database at `database_url`; its outcome, with the server's CPU per step."""
+    empty PostgreSQL database at `database_url`; its outcome, with the server's CPU per step.
+    No certificates step: the floor issues no certificates."""
     data_dir.mkdir(parents=True, exist_ok=True)
     server = ServerProcess(data_dir, database_url, workers, floor=True)
     try:
-        return asyncio.run(run_load(server.api_url, learners, server=server,
+        return asyncio.run(run_load(server.api_url, learners, server=server, fetch_certificates=False,
                                     profile_to=data_dir.parent / "floor.pyspy" if profile else None))
     finally:
         server.stop()
