@@ -191,15 +191,18 @@ def get_certificate(
     with db.session() as s:
         cert = _find(s, learner.id, certificate_id)
         pdf = cert.pdf if format != "json" else None
+        finishing = pdf is None and cert.pending_json is not None  # else issued before PDFs were stored
     if format == "json":
         return _json_response(request, cert)
-    if pdf is None:  # not rendered yet (or issued before PDFs were stored)
-        wait = request.app.state.finisher.pdf_wait(cert.id, cert.issued_at)
+    if pdf is None:
+        # Only a certificate the finisher will render is left to it; one issued before PDFs
+        # were stored is rendered now (no finisher ever picks it up).
+        wait = request.app.state.finisher.pdf_wait(cert.id, cert.issued_at) if finishing else None
         if wait is not None:  # a rush: the finisher renders it (module docstring)
             raise ProblemError(
                 503, "The certificate is still being prepared", type=CERTIFICATE_NOT_READY,
-                detail=f"The server is busy; the certificate's PDF will be ready in about {wait} seconds. "
-                       "Ask again after Retry-After.", headers={"Retry-After": str(wait)})
+                detail=f"The server is busy; the certificate's PDF should be ready in about {wait} seconds "
+                       "(an estimate). Ask again after Retry-After.", headers={"Retry-After": str(wait)})
         pdf = render_and_store_pdf(db, cert.id, public_base_url(request))
     return Response(
         pdf,

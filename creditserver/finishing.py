@@ -205,8 +205,8 @@ class CertificateFinisher:
         flight at least until it is due (`finish_within_s` after `issued_at`), since the
         finisher waits for a quiet moment until then."""
         with self._lock:
-            if self._closing or self._thread is None:
-                return None
+            if self._closing or self._thread is None or not self._thread.is_alive():
+                return None  # no finisher to wait for: the fetch renders it
             signing = len(self._to_sign) * SIGN_S
             backlog = signing + (len(self._to_sign) + len(self._queue)) * self._render_s
             if not self._issuing and backlog <= SOON_S:

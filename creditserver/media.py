@@ -39,7 +39,8 @@ from .problems import ProblemError
 CHUNK_SIZE = 64 * 1024
 CACHE_CONTROL = "private, max-age=31536000, immutable"  # named by its content: it never changes
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
-# As auth.py's: the same scheme in the OpenAPI document, and the same challenge on a 401.
+
+
 def media_url(sha256: str) -> str:
     return f"{API_PREFIX}/media/{sha256}"
 

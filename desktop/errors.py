@@ -74,15 +74,21 @@ class ServerFailed(NetworkError):
 class CertificateNotReady(NetworkError):
     """The server has the certificate but is still preparing its PDF (a deadline rush:
     503 `certificate-not-ready`). Not a failure and not offline: the sync leaves that
-    certificate for a later sync, no earlier than `retry_after` seconds (the server's
-    Retry-After; None when it gave none)."""
+    certificate for a later sync; the app's courier asks again no earlier than `retry_after`
+    seconds (the server's Retry-After; None when it gave none)."""
 
-    message = "The provider is still preparing the certificate; it comes to this computer by itself at a later sync."
+    message = "The provider is still preparing the certificate; it comes to this computer with a later sync."
     code = "certificate-not-ready"
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# An accepted claim whose certificate (or its signed form) is not on this computer, for
+# whatever reason (the server still preparing it, a fetch that failed, nobody signed in to
+# fetch it): the one wording for the state, true in each case.
+CERTIFICATE_NOT_HERE = "The certificate is not on this computer yet; it comes with a later sync."
 
 
 class InvalidResponse(NetworkError):

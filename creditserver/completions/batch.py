@@ -25,6 +25,7 @@ import math
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -99,16 +100,21 @@ _cache = _ActivityCache()
 
 def process_batch(
     db: Database, raws: list[Any], learner_of: Callable[[Session], LearnerProfile], issuer: CredentialIssuer,
-    settings: CompletionSettings,
+    settings: CompletionSettings, issuing: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> list[CompletionResult]:
     """One result per raw item, in order; the accepted ones and every refusal are stored.
     `learner_of` names the learner in the batch's own transaction (auth.learner_for_token:
-    the token is checked there, so a request opens one transaction, not two)."""
-    parsed = [_parse(i, raw) for i, raw in enumerate(raws)]
+    one transaction, not two), first: a request without a valid token is refused before
+    any item is read, and before `issuing` (the finisher's "a batch is in flight") begins."""
+    parsed: list[_Parsed] | None = None
     for attempt in range(3):
         try:
             with db.session() as s:
-                return _Batch(s, learner_of(s), issuer, settings).run(parsed)
+                learner = learner_of(s)
+                if parsed is None:
+                    parsed = [_parse(i, raw) for i, raw in enumerate(raws)]
+                with issuing():
+                    return _Batch(s, learner, issuer, settings).run(parsed)
         except (IntegrityError, OperationalError) as exc:
             # Another request stored the same id or activity meanwhile (or SQLite was busy):
             # judge the whole batch again; the other request's rows are then visible.

@@ -53,10 +53,9 @@ def post_completions(body: _RawBatch, request: Request, token: BearerToken) -> C
     db: Database = request.app.state.db
     issuer = CredentialIssuer(request.app.state.signing_key, public_base_url(request))
     finisher = request.app.state.finisher
-    with finisher.while_issuing():
-        # The token is checked in the batch's own transaction (one trip: creditserver/one_trip.py).
-        results = process_batch(db, body.completions, lambda s: learner_for_token(s, token), issuer,
-                                request.app.state.completion_settings)
+    # The token is checked first, in the batch's own transaction (one trip: creditserver/one_trip.py).
+    results = process_batch(db, body.completions, lambda s: learner_for_token(s, token), issuer,
+                            request.app.state.completion_settings, finisher.while_issuing)
     # The answer goes now; the credentials are signed and the PDFs rendered just after (finishing.py).
     finisher.submit([r.certificate_id for r in results if r.status == CompletionStatus.accepted and r.certificate_id])
     counts = {st: sum(1 for r in results if r.status == st) for st in CompletionStatus}

@@ -16,7 +16,7 @@ from desktop.cache.credit_store import completion_rows, get_certificate
 from desktop.cache.db import Database
 from desktop.cache.server_state import signing_key
 from desktop.cache.status_store import certificate_status, kept_status_lists
-from desktop.errors import CertificateNotReady, RuleError
+from desktop.errors import CERTIFICATE_NOT_HERE, RuleError
 from desktop.learning.records import CreditRow, MyCredits, VerifyResult
 from desktop.learning.transcript_export import credits_csv, credits_pdf
 from desktop.services.account import AccountService
@@ -66,11 +66,11 @@ class CreditsService:
         path = Path(path)
         if path.suffix.lower() == ".json":
             if row is None or row.credential is None:
-                raise RuleError(CertificateNotReady.message, "certificate")
+                raise RuleError(CERTIFICATE_NOT_HERE, "certificate")
             data = json.dumps(row.credential, ensure_ascii=False, indent=2).encode("utf-8")
         else:
             if row is None or row.pdf is None:
-                raise RuleError(CertificateNotReady.message, "certificate")
+                raise RuleError(CERTIFICATE_NOT_HERE, "certificate")
             data = row.pdf
         write_whole(path, data)
         return path

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 FIRST_PROBE_S = 5.0  # the first probe after a request failed on the network
 LAST_PROBE_S = 60.0  # probes double up to this: the server is found within a minute of its return
 CERTIFICATE_WAIT_S = 30.0  # a certificate being prepared, when the server gave no Retry-After
+SHORTEST_CERTIFICATE_WAIT_S = 5.0  # never sooner: each try is a whole delivery (the learner's list, the PDFs)
 LONGEST_WAIT_S = 600.0  # a longer Retry-After is waited this long (the timed sync also asks)
 
 
@@ -97,8 +98,10 @@ class Courier:
 
     def fetch_later(self, seconds: float | None) -> None:
         """Fetch the certificates being prepared no earlier than `seconds` from now (None: the
-        server gave no Retry-After), at most `longest_wait_s`; an earlier one already set stands."""
-        wait = min(self.longest_wait_s, CERTIFICATE_WAIT_S if seconds is None else max(0.0, seconds))
+        server gave no Retry-After), at least SHORTEST_CERTIFICATE_WAIT_S and at most
+        `longest_wait_s`; an earlier one already set stands."""
+        asked = CERTIFICATE_WAIT_S if seconds is None else max(SHORTEST_CERTIFICATE_WAIT_S, seconds)
+        wait = min(self.longest_wait_s, asked)
         at = time.monotonic() + wait
         with self._wake:
             if self._later_at is None or at < self._later_at:

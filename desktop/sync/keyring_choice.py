@@ -16,8 +16,11 @@ keyring's order with keyring's own functions and load only what we use:
 4. only when none of those answers (a headless Linux, or a third-party backend installed
    but not named in 1 or 2) keyring's discovery, exactly as before.
 
-Tokens written by an earlier version stay readable: where 3 answers, keyring's discovery
-chose the same store (its chainer, when two stores answer, writes to the highest-ranked).
+Tokens written by an earlier version stay readable where 3 answers and no third-party
+backend was installed: keyring's discovery chose the same store (its chainer, when two
+stores answer, writes to the highest-ranked). A token that an earlier version put in a
+third-party store ranked above the OS's own is not read: that learner signs in once more
+(and until then cannot be switched to offline).
 """
 
 from __future__ import annotations

@@ -144,15 +144,16 @@ def deliver(
             try:
                 fetched = fetch_missing_certificates(db, api, account, server_url, learner_id, now)
             except CmeError as exc:
-                errors.append(f"A certificate could not be fetched yet ({exc}); it will be fetched at the next sync.")
-                if isinstance(exc, ServerUnreachable):
-                    offline = True
-                    break
-                continue
+                fetched = FetchedCertificates(0, error=exc)
             counts["certificates"] += fetched.arrived
             counts["preparing"] += fetched.preparing
             if fetched.retry_after_s is not None:
                 retry_after = max(retry_after or 0.0, fetched.retry_after_s)
+            if (exc := fetched.error) is not None:
+                errors.append(f"A certificate could not be fetched yet ({exc}); it will be fetched at the next sync.")
+                if isinstance(exc, ServerUnreachable):
+                    offline = True
+                    break
     if counts["preparing"]:  # no error: said once, in the one wording (the CLI prints notes)
         n = counts["preparing"]
         notes.append(f"{n} certificate{'s' * (n != 1)} not on this computer yet. {CertificateNotReady.message}")
@@ -223,6 +224,7 @@ class FetchedCertificates:
     arrived: int  # certificates now kept whole on this computer (PDF and signed credential)
     preparing: int = 0  # PDFs the server is still preparing (a rush): kept for a later sync
     retry_after_s: float | None = None  # the longest Retry-After the server gave for them (None: none given)
+    error: CmeError | None = None  # what stopped the fetching part way (what came before it is kept and counted)
 
 
 def fetch_missing_certificates(
@@ -244,28 +246,31 @@ def fetch_missing_certificates(
     fetched = preparing = 0
     retry_after: float | None = None
     for _completion_id, cert_id in missing:
-        record = records.get(cert_id)
-        if record is None:
-            continue
         try:
-            pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
-        except CertificateNotReady as exc:
-            pdf = None
-            preparing += 1
-            if exc.retry_after is not None:
-                retry_after = max(retry_after or 0.0, exc.retry_after)
-        kept = credit_store.get_certificate(db, learner_id, cert_id)
-        if kept is not None and kept.credential is not None and kept.verified:
-            credential = kept.credential  # kept at a sync that had to leave the PDF for later
-        else:
-            credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)
-        verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
-        if not verified:
-            # The server may have a new key since sign-in: ask once more before saying no.
-            key = server_key(db, api, server_url, refresh=True)
+            record = records.get(cert_id)
+            if record is None:
+                continue
+            try:
+                pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
+            except CertificateNotReady as exc:
+                pdf = None
+                preparing += 1
+                if exc.retry_after is not None:
+                    retry_after = max(retry_after or 0.0, exc.retry_after)
+            kept = credit_store.get_certificate(db, learner_id, cert_id)
+            if kept is not None and kept.credential is not None and kept.verified:
+                credential = kept.credential  # kept at a sync that had to leave the PDF for later
+            else:
+                credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)
             verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
-        if not verified:
-            log.warning("certificate %s: signature does not verify against the server's key", cert_id)
-        credit_store.store_certificate(db, learner_id, record, pdf, credential, verified, now())
-        fetched += pdf is not None
+            if not verified:
+                # The server may have a new key since sign-in: ask once more before saying no.
+                key = server_key(db, api, server_url, refresh=True)
+                verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
+            if not verified:
+                log.warning("certificate %s: signature does not verify against the server's key", cert_id)
+            credit_store.store_certificate(db, learner_id, record, pdf, credential, verified, now())
+            fetched += pdf is not None
+        except CmeError as exc:  # the ones before stay kept, and the ones the server is preparing counted
+            return FetchedCertificates(fetched, preparing, retry_after, exc)
     return FetchedCertificates(fetched, preparing, retry_after)

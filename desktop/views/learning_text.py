@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from desktop.errors import CertificateNotReady, CmeError, ContentLocked, NotSignedIn, SessionLocked
+from desktop.errors import CERTIFICATE_NOT_HERE, CertificateNotReady, CmeError, ContentLocked, NotSignedIn, SessionLocked
 
 ACK_BUTTON = "I have read the disclosures — start"
 LOCKED = f"Read the disclosures on the Overview tab and press “{ACK_BUTTON}”."
@@ -13,10 +13,11 @@ NOT_SIGNED_IN = "Sign in to take part in this activity: the video, transcript, s
 
 STATE_WORDS = {"pending": "Waiting to sync", "accepted": "Accepted", "rejected": "Refused",
                "revoked": "Revoked by the provider"}
-# An accepted claim whose certificate is not here yet (in a deadline rush the provider's
-# server makes it after answering the claim): the one wording, wherever it is said.
-CERTIFICATE_COMING = CertificateNotReady.message
-PREPARING_WORDS = "Accepted — certificate being prepared"
+# An accepted claim whose certificate is not here yet (errors.CERTIFICATE_NOT_HERE says why
+# this wording); PREPARING is said only when the server said so (a deadline rush).
+CERTIFICATE_COMING = CERTIFICATE_NOT_HERE
+PREPARING = CertificateNotReady.message
+NOT_HERE_WORDS = "Accepted — certificate not here yet"
 
 
 def locked_text(exc: BaseException) -> str:
@@ -47,7 +48,7 @@ def percent(share: float) -> str:
 
 def state_text(state: str, reason: str | None = None, certificate_here: bool = True) -> str:
     if state == "accepted" and not certificate_here:
-        return PREPARING_WORDS
+        return NOT_HERE_WORDS
     words = STATE_WORDS.get(state, state)
     if state in ("rejected", "revoked") and reason:
         return f"{words}: {reason}"
@@ -88,7 +89,9 @@ def claims_notice(report) -> str | None:
         parts.append(accepted)
     elif certificates:
         parts.append(f"{certificates} certificate{'s' * (certificates != 1)} arrived; see My credits")
-    if report.accepted > certificates or report.certificates_preparing:
+    if report.certificates_preparing:
+        parts.append(PREPARING.rstrip("."))
+    elif report.accepted > certificates:
         parts.append(CERTIFICATE_COMING.rstrip("."))
     if report.rejected:
         parts.append(f"{report.rejected} refused by the server (see My credits for why)")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from creditserver.finishing import finish
 from creditserver.models import Certificate
 from desktop.errors import RuleError
-from desktop.views.learning_text import CERTIFICATE_COMING, PREPARING_WORDS, claims_notice, state_text
+from desktop.views.learning_text import CERTIFICATE_COMING, NOT_HERE_WORDS, PREPARING, claims_notice, state_text
 from tests.credit.conftest import claim
 from tests.server.credit_support import publish
 from tests.support.activities import DEMO_ID, activity_doc
@@ -44,7 +44,7 @@ def test_a_sync_during_a_rush_credits_the_claim_and_the_certificate_arrives_by_i
         report = learner.sync().completions
         assert (report.accepted, report.certificates, report.certificates_preparing) == (1, 0, 1)
         assert report.errors == [] and not report.unreachable and report.retry_after_s >= 1
-        assert report.notes == [f"1 certificate not on this computer yet. {CERTIFICATE_COMING}"]  # the CLI prints it
+        assert report.notes == [f"1 certificate not on this computer yet. {PREPARING}"]  # the CLI prints it
         assert learner.status().online is True
         cert_id = learner.learning_state(DEMO_ID).completion.certificate_id
         assert learner.learning_state(DEMO_ID).completion.state == "accepted" and cert_id
@@ -52,8 +52,8 @@ def test_a_sync_during_a_rush_credits_the_claim_and_the_certificate_arrives_by_i
 
         [row] = learner.my_credits().rows  # credited, and said so honestly
         assert row.state == "accepted" and not row.certificate_here
-        assert state_text(row.state, row.reason, row.certificate_here) == PREPARING_WORDS
-        assert claims_notice(report) == f"1 claim accepted. {CERTIFICATE_COMING}"
+        assert state_text(row.state, row.reason, row.certificate_here) == NOT_HERE_WORDS
+        assert claims_notice(report) == f"1 claim accepted. {PREPARING}"
         assert learner.certificate_pdf(cert_id) is None
         with pytest.raises(RuleError) as not_here:
             learner.export_certificate(cert_id, tmp_path / "cert.pdf")

@@ -94,3 +94,19 @@ def test_a_long_backlog_with_no_batch_in_flight_still_sends_the_fetch_away(credi
         assert r.status_code == 503 and 1 <= int(r.headers["Retry-After"]) <= LONGEST_WAIT_S
     assert finisher.drain(timeout=60)
     assert credit_api.get(f"/certificates/{cert_id}", headers=auth).status_code == 200
+
+
+def test_a_pdf_no_finisher_will_render_is_rendered_for_the_fetch_even_in_a_rush(credit_server, credit_api):
+    """A certificate issued before PDFs were stored (no PDF, nothing pending) is never picked
+    up by a finisher: told to wait, a learner would wait for ever. It is rendered on request."""
+    server = credit_server
+    auth = signed_in(credit_api, "demo")
+    [result] = post(credit_api, auth, *_items([CREDIT_ACTIVITY]))
+    cert_id = result["certificate_id"]
+    assert server.app.state.finisher.drain(timeout=60)
+    with server.app.state.db.session() as s:  # as an older server left it
+        s.get(Certificate, cert_id).pdf = None
+    with server.app.state.finisher.while_issuing():  # a rush
+        r = credit_api.get(f"/certificates/{cert_id}", headers=auth)
+    assert r.status_code == 200 and r.content.startswith(b"%PDF-")
+    assert r.content == _stored_pdf(server, cert_id)

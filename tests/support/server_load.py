@@ -598,7 +598,7 @@ def run_once(data_dir: Path, database_url: str | None, learners: int, *, workers
         # The finishing is watched from the last POST answer on, while the learners fetch.
         finished: list[Finishing] = []
         watcher = threading.Thread(target=lambda: finished.append(
-            wait_finished(server, data_dir, database_url, finish_wait_s)), name="finishing watch")
+            wait_finished(server, data_dir, database_url, finish_wait_s)), name="finishing watch", daemon=True)
         outcome = asyncio.run(run_load(server.api_url, learners, one_address=one_address, server=server,
                                        profile_to=data_dir.parent / "completions.pyspy" if profile else None,
                                        patient_sign_in=patient_sign_in, fetch_certificates=fetch_certificates,

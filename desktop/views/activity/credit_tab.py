@@ -18,7 +18,7 @@ from desktop.views.activity.claim_box import ClaimBox
 from desktop.views.activity.commitments_box import CommitmentsBox
 from desktop.views.activity.evaluation_box import EvaluationBox
 from cmecore.rules.wording import credits_text
-from desktop.views.learning_text import CERTIFICATE_COMING, LOCKED, PREPARING_WORDS
+from desktop.views.learning_text import CERTIFICATE_COMING, LOCKED, NOT_HERE_WORDS
 from desktop.views.widgets import plain_label, push_button
 
 
@@ -125,11 +125,13 @@ class CreditTab(QWidget):
                                     f"server at the next sync (Sync now, Ctrl+R).{extra}")
         elif c.state == "accepted":
             ready = c.certificate_id and self.services.certificate_pdf(c.certificate_id) is not None
-            self.status_label.setText("Accepted — certificate ready" if ready else PREPARING_WORDS)
+            self.status_label.setText("Accepted — certificate ready" if ready else NOT_HERE_WORDS)
             self.note_label.setText(f"The credit server accepted your claim for {amount}."
                                     + ("" if ready else f" {CERTIFICATE_COMING}"))
-            for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
+            for b in (self.open_button, self.save_button, self.print_button):
                 b.setEnabled(bool(ready))
+            # The signed form may be here before the PDF (kept during a rush); saving says so if not.
+            self.save_json_button.setEnabled(bool(c.certificate_id))
         else:
             self.status_label.setText(f"Refused by the server: {c.reason or 'no reason given'}")
             self.note_label.setText(
