@@ -167,7 +167,7 @@ class CreditRow:
     reason: str | None
     certificate_id: str | None
     provider: str = ""  # the accredited provider ("" when not known on this computer)
-    certificate_here: bool = True  # its certificate's PDF is on this computer (False: still being prepared)
+    certificate_here: bool = True  # its certificate's PDF is on this computer (False: not here yet, whatever the reason)
 
 
 @dataclass(frozen=True)

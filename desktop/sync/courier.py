@@ -49,9 +49,9 @@ class Courier:
         probe: Callable[[], object],
         deliver_due: Callable[[], object],
         catch_up: Callable[[], object],
+        fetch_waiting: Callable[[], object],
         first_probe_s: float | None = None,
         last_probe_s: float | None = None,
-        fetch_waiting: Callable[[], object] | None = None,
         longest_wait_s: float | None = None,
     ):
         self.is_online = is_online
@@ -135,9 +135,9 @@ class Courier:
             if back:
                 delay = self.first_probe_s
                 self._step("sending the waiting claims", self.catch_up)
-            elif later and online and self.fetch_waiting is not None:
+            elif later and online:
                 self._step("fetching the certificates being prepared", self.fetch_waiting)
-            elif (due or later) and online:
+            elif due and online:
                 self._step("sending a new claim", self.deliver_due)
             elif self.is_online() is False:
                 if self._wait_to_probe(delay):

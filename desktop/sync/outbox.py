@@ -237,40 +237,55 @@ def fetch_missing_certificates(
     missing = credit_store.missing_certificates(db, learner_id)
     if not missing:
         return FetchedCertificates(0)
-    # memory: PyLD (~170 modules, ~18 MB) loads only when a certificate is checked
-    from cmecore.credentials import check_credential
-
     mine = account.authorized(api.my_completions, learner_id)
     records = {c.certificate.id: c.certificate for c in mine.completions if c.certificate is not None}
     key = server_key(db, api, server_url)
     fetched = preparing = 0
     retry_after: float | None = None
     for _completion_id, cert_id in missing:
+        record = records.get(cert_id)
+        if record is None:
+            continue
         try:
-            record = records.get(cert_id)
-            if record is None:
-                continue
-            try:
-                pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
-            except CertificateNotReady as exc:
-                pdf = None
-                preparing += 1
-                if exc.retry_after is not None:
-                    retry_after = max(retry_after or 0.0, exc.retry_after)
-            kept = credit_store.get_certificate(db, learner_id, cert_id)
-            if kept is not None and kept.credential is not None and kept.verified:
-                credential = kept.credential  # kept at a sync that had to leave the PDF for later
-            else:
-                credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)
-            verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
-            if not verified:
-                # The server may have a new key since sign-in: ask once more before saying no.
-                key = server_key(db, api, server_url, refresh=True)
-                verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
-            if not verified:
-                log.warning("certificate %s: signature does not verify against the server's key", cert_id)
-            credit_store.store_certificate(db, learner_id, record, pdf, credential, verified, now())
-            fetched += pdf is not None
+            pdf, key = _fetch_certificate(db, api, account, server_url, learner_id, record, key, now)
+        except CertificateNotReady as exc:  # its signed credential is kept (_fetch_certificate)
+            preparing += 1
+            if exc.retry_after is not None:
+                retry_after = max(retry_after or 0.0, exc.retry_after)
         except CmeError as exc:  # the ones before stay kept, and the ones the server is preparing counted
             return FetchedCertificates(fetched, preparing, retry_after, exc)
+        else:
+            fetched += pdf is not None
     return FetchedCertificates(fetched, preparing, retry_after)
+
+
+def _fetch_certificate(db: Database, api: CreditServerApi, account: Account, server_url: str, learner_id: str,
+                       record: protocol.CertificateRecord, key: tuple[str, str] | None,
+                       now: Callable[[], datetime]) -> tuple[bytes | None, tuple[str, str] | None]:
+    """Fetch one certificate (its PDF, and its signed credential unless kept verified) and keep
+    it; (the PDF, the server's key as last read). A PDF the server is still preparing: the
+    credential is kept and CertificateNotReady raised after."""
+    from cmecore.credentials import check_credential  # memory: PyLD (~170 modules, ~18 MB) only when one is checked
+
+    cert_id = record.id
+    not_ready: CertificateNotReady | None = None
+    try:
+        pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
+    except CertificateNotReady as exc:
+        pdf, not_ready = None, exc
+    kept = credit_store.get_certificate(db, learner_id, cert_id)
+    if kept is not None and kept.credential is not None and kept.verified:
+        credential = kept.credential  # kept at a sync that had to leave the PDF for later
+    else:
+        credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)
+    verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
+    if not verified:
+        # The server may have a new key since sign-in: ask once more before saying no.
+        key = server_key(db, api, server_url, refresh=True)
+        verified = bool(key) and check_credential(credential, [key[1]]).signature_valid
+    if not verified:
+        log.warning("certificate %s: signature does not verify against the server's key", cert_id)
+    credit_store.store_certificate(db, learner_id, record, pdf, credential, verified, now())
+    if not_ready is not None:
+        raise not_ready
+    return pdf, key

@@ -24,12 +24,11 @@ from PySide6.QtGui import QDesktopServices, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from cmecore.private_files import open_private, private_dir
-from desktop.views.learning_text import CERTIFICATE_COMING
+from desktop.errors import CERTIFICATE_NOT_HERE
 from desktop.views.tasks import run_task
 
 log = logging.getLogger(__name__)
 
-NOT_HERE = CERTIFICATE_COMING  # an accepted claim whose certificate is not here yet
 NO_VIEWER = ("Nothing on this computer can open PDF files, so the certificate was not shown. "
              "Save it with “Save PDF…” to keep or send it, or install a PDF viewer.")
 OPENED = "The certificate was handed to your PDF viewer."
@@ -125,7 +124,7 @@ def open_certificate(services, certificate_id: str) -> tuple[Path | None, str]:
     """Open the PDF in the system viewer; (the file handed over, or None; words for the learner)."""
     path = write_temp_pdf(services, certificate_id)
     if path is None:
-        return None, NOT_HERE
+        return None, CERTIFICATE_NOT_HERE
     if not open_url(QUrl.fromLocalFile(str(path))):
         return None, NO_VIEWER
     return path, OPENED
@@ -135,7 +134,7 @@ def open_or_offer_save(parent: QWidget, services, certificate_id: str, on_messag
     """Open the PDF; when nothing here can, say so and offer "Save as…"."""
     path = write_temp_pdf(services, certificate_id)
     if path is None:
-        on_message(NOT_HERE)
+        on_message(CERTIFICATE_NOT_HERE)
         return None
     if open_url(QUrl.fromLocalFile(str(path))):
         on_message(OPENED)
@@ -154,7 +153,7 @@ def print_certificate(parent: QWidget, services, certificate_id: str) -> str:
 
     pdf = services.certificate_pdf(certificate_id)
     if not pdf:
-        return NOT_HERE
+        return CERTIFICATE_NOT_HERE
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setDocName(f"certificate-{certificate_id}")
     printer.setPageOrientation(page_orientation(pdf))

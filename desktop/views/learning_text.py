@@ -13,9 +13,8 @@ NOT_SIGNED_IN = "Sign in to take part in this activity: the video, transcript, s
 
 STATE_WORDS = {"pending": "Waiting to sync", "accepted": "Accepted", "rejected": "Refused",
                "revoked": "Revoked by the provider"}
-# An accepted claim whose certificate is not here yet (errors.CERTIFICATE_NOT_HERE says why
-# this wording); PREPARING is said only when the server said so (a deadline rush).
-CERTIFICATE_COMING = CERTIFICATE_NOT_HERE
+# An accepted claim whose certificate is not here yet: errors.CERTIFICATE_NOT_HERE (it says
+# why that wording); PREPARING is said only when the server said so (a deadline rush).
 PREPARING = CertificateNotReady.message
 NOT_HERE_WORDS = "Accepted — certificate not here yet"
 
@@ -92,7 +91,7 @@ def claims_notice(report) -> str | None:
     if report.certificates_preparing:
         parts.append(PREPARING.rstrip("."))
     elif report.accepted > certificates:
-        parts.append(CERTIFICATE_COMING.rstrip("."))
+        parts.append(CERTIFICATE_NOT_HERE.rstrip("."))
     if report.rejected:
         parts.append(f"{report.rejected} refused by the server (see My credits for why)")
     return ". ".join(parts) + "."

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from creditserver.finishing import finish
 from creditserver.models import Certificate
 from desktop.errors import RuleError
-from desktop.views.learning_text import CERTIFICATE_COMING, NOT_HERE_WORDS, PREPARING, claims_notice, state_text
+from desktop.errors import CERTIFICATE_NOT_HERE
+from desktop.views.learning_text import NOT_HERE_WORDS, PREPARING, claims_notice, state_text
 from tests.credit.conftest import claim
 from tests.server.credit_support import publish
 from tests.support.activities import DEMO_ID, activity_doc
@@ -57,7 +58,7 @@ def test_a_sync_during_a_rush_credits_the_claim_and_the_certificate_arrives_by_i
         assert learner.certificate_pdf(cert_id) is None
         with pytest.raises(RuleError) as not_here:
             learner.export_certificate(cert_id, tmp_path / "cert.pdf")
-        assert str(not_here.value) == CERTIFICATE_COMING
+        assert str(not_here.value) == CERTIFICATE_NOT_HERE
         # The signed credential came all the same: it verifies now, offline.
         signed = learner.export_certificate(cert_id, tmp_path / "cert.json")
         assert learner.verify_certificate_file(signed).valid

@@ -18,7 +18,8 @@ from desktop.views.activity.claim_box import ClaimBox
 from desktop.views.activity.commitments_box import CommitmentsBox
 from desktop.views.activity.evaluation_box import EvaluationBox
 from cmecore.rules.wording import credits_text
-from desktop.views.learning_text import CERTIFICATE_COMING, LOCKED, NOT_HERE_WORDS
+from desktop.errors import CERTIFICATE_NOT_HERE
+from desktop.views.learning_text import LOCKED, NOT_HERE_WORDS
 from desktop.views.widgets import plain_label, push_button
 
 
@@ -127,7 +128,7 @@ class CreditTab(QWidget):
             ready = c.certificate_id and self.services.certificate_pdf(c.certificate_id) is not None
             self.status_label.setText("Accepted — certificate ready" if ready else NOT_HERE_WORDS)
             self.note_label.setText(f"The credit server accepted your claim for {amount}."
-                                    + ("" if ready else f" {CERTIFICATE_COMING}"))
+                                    + ("" if ready else f" {CERTIFICATE_NOT_HERE}"))
             for b in (self.open_button, self.save_button, self.print_button):
                 b.setEnabled(bool(ready))
             # The signed form may be here before the PDF (kept during a rush); saving says so if not.
