@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 from cmecore.renditions import Quality
 from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS
+from desktop.views.activity.summaries_tab import READING
 from tests.support.activities import DEMO_ID
 from tests.support.demo_app import DemoApp
 
@@ -70,6 +71,8 @@ class ScreenTaker(DemoApp):
         self.wait(lambda: page.tabs.isTabEnabled(1))
         for index in range(page.tabs.count()):
             page.tabs.setCurrentIndex(index)
+            if page.tabs.currentWidget() is page.summaries_tab:  # read when first shown, off the GUI thread
+                self.wait(lambda: page.summaries_tab.note.text() != READING)
             tab = page.tabs.tabText(index).replace("&&", "and").lower().replace(" ", "-")
             self._save(w, folder, f"activity-{tab}", written)
         page.watch_tab.close_activity()
