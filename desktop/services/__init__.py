@@ -22,23 +22,26 @@ Methods that touch the network may take seconds: the GUI runs them off its threa
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.cache.blobstore import BlobStore
 from desktop.cache.db import Database, open_database
 from desktop.config import Paths, Settings, load_settings
-from desktop.diagnostics import collect
 from desktop.policy import Policy, load_policy
 from desktop.services.account import AccountService
 from desktop.services.config import ConfigService
 from desktop.services.connection import Connection
 from desktop.services.content import ContentService
 from desktop.services.credits import CreditsService
-from desktop.services.deployment import DeploymentService
 from desktop.services.downloads import CompletedAsset, DownloadsService, StorageUse, VideoForm
 from desktop.services.learning import LearningService
 from desktop.services.library import LibraryService
 from desktop.services.syncing import Status, SyncReport, SyncService
+
+if TYPE_CHECKING:
+    from desktop.services.deployment import DeploymentService
 
 __all__ = ["Services", "Status", "SyncReport", "CompletedAsset", "StorageUse", "VideoForm"]
 
@@ -65,9 +68,16 @@ class Services:
         self.downloads = DownloadsService(self.db, self.blobs, self.connection, self.config)
         self.learning = LearningService(self.db, self.connection, self.account)
         self.credits = CreditsService(self.db, self.connection, self.account)
-        self.deployment = DeploymentService(self.db, self.blobs, self.connection, self.config, self.syncing,
-                                            self.downloads)
         self.config.on_change += [self.connection.reset, self.downloads.settings_changed]
+
+    @cached_property
+    def deployment(self) -> DeploymentService:
+        """IT's prefetch and content packs, built on first use: their modules (the pack format,
+        Ed25519 checks with cryptography) are not needed to learn, ~7 MB the GUI process does
+        not hold until someone exports, imports or prefetches."""
+        from desktop.services.deployment import DeploymentService  # memory: see the docstring
+
+        return DeploymentService(self.db, self.blobs, self.connection, self.config, self.syncing, self.downloads)
 
     def close(self) -> None:
         self.syncing.stop_courier()
@@ -101,6 +111,8 @@ class Services:
         """What the help desk needs (versions, paths, effective settings and their source, policy
         problems, sync state, storage, queue, the last log lines), never a token; it reads
         across every capability, so it is composed here."""
+        from desktop.diagnostics import collect  # start-up: asked for from the Help menu or the CLI only
+
         return collect(self)
 
     # ------------------------------------------------------------ delegations the views call today

@@ -16,6 +16,11 @@ one more app run under tracemalloc, the Python memory by the package that caused
 code of a module counts for the package whose import statement loaded it, not for the
 import machinery).
 
+Under the floor, the *Qt floor*: the bare player with only the Qt modules the app imported
+and sqlite3 — what no choice of ours removes. The difference between the two floors is what
+keeping the cache (SQLAlchemy), the protocol (pydantic) and the network (httpx, keyring) in
+the GUI process costs: the measure for the "One process" decision in docs/architecture.md.
+
 What the floor holds, and why (printed under it, `FLOOR_REASONS`): the app's own modules
 that the scenario imported, and the third-party libraries kept in the GUI process by
 choices this bench does not question — SQLAlchemy for the cache and pydantic for the
@@ -210,6 +215,13 @@ def floor_modules(app_modules: list[str]) -> list[str]:
                          and third_party(t))
 
 
+def qt_floor_modules(app_modules: list[str]) -> list[str]:
+    """The part of the floor no choice of ours can remove: the Qt modules the playing app
+    imported and sqlite3 (what a GUI process would hold if the cache, the protocol and the
+    network ran in another process)."""
+    return [m for m in app_modules if m.startswith("PySide6.") and m.count(".") == 1] + ["sqlite3"]
+
+
 def prepared_data_dir(root: Path, server) -> Path:
     """The demo activity signed in, synced, downloaded and its disclosures acknowledged."""
     from desktop.paths import Paths
@@ -248,6 +260,7 @@ def main() -> None:
             libraries = {name: rss_kb([*bare_cmd, *modules], env) for name, modules in LIBRARIES.items()}
             floor_parts = {}
             floor = rss_kb([*bare_cmd, *floor_modules(app_modules)], env, floor_parts)
+            qt_floor = statistics.median(rss_kb([*bare_cmd, *qt_floor_modules(app_modules)], env) for _ in range(3))
             try:
                 rss_kb(app_cmd, {**env, "PYTHONTRACEMALLOC": "25"}, allocs)
             except RuntimeError as exc:  # tracemalloc slows the app ~10x: on a loaded machine it may not report
@@ -266,6 +279,13 @@ def main() -> None:
     print(f"  the floor's own ratio to the bare player {floor_ratio:.2f}x   (<= {TARGET}x: {met(floor_ratio <= TARGET)})")
     print(f"  the app to the floor {to_floor:.2f}x, +{(app - floor) / mb:.0f} MB of its own state   "
           f"(target <= {FLOOR_TARGET}x the floor: {met(to_floor <= FLOOR_TARGET)})")
+    print(f"  the Qt floor: the bare player with the Qt modules the app uses ({', '.join(qt_floor_modules(app_modules))}) "
+          f"{qt_floor / mb:.1f} MB = {qt_floor / bare:.2f}x the bare player (<= {TARGET}x: {met(qt_floor / bare <= TARGET)}); "
+          f"the app {app / qt_floor:.2f}x it")
+    print(f"  the libraries one process holds (floor - Qt floor): +{(floor - qt_floor) / mb:.0f} MB; without them in the "
+          f"GUI process (the cache, protocol and network in a second process: not built, see docs/architecture.md "
+          f"\"One process\") its own state on the Qt floor alone is {(app - floor + qt_floor) / bare:.2f}x the bare player "
+          f"(a lower bound for such a GUI process: the views' own modules not counted)")
     print("  the floor's third-party packages, and why the GUI process holds them:")
     for line in floor_reasons(floor_modules(app_modules)):
         print(f"    {line}")
