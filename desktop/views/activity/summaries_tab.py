@@ -119,7 +119,8 @@ class SummariesTab(QWidget):
             self.summaries_shown.emit()
 
     def show_summaries(self, summaries: list[tuple[str, str]], *, note: str = "") -> None:
-        """(title, sanitised HTML) pairs, one section each."""
+        """(title, sanitised HTML) pairs, one section each, headed by its title: the HTML no
+        longer holds the summary's own opening title (`split_title`), so it shows once."""
         self.titles = [title for title, _ in summaries]
         parts = [
             f"<h2>{html.escape(title)}</h2>\n{body}\n" + ("<hr>" if i < len(summaries) - 1 else "")
