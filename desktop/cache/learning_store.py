@@ -234,29 +234,36 @@ def save_evaluation(db: Database, learner_id: str, activity_id: str, responses: 
 # ---------------------------------------------------------------- rule 6: claims and the outbox
 
 
-def _info(c: m.Completion, item: m.OutboxItem | None) -> CompletionInfo:
+def _info(c: m.Completion, item: m.OutboxItem | None, certificate_here: bool = False) -> CompletionInfo:
     return CompletionInfo(
         id=c.id, state=c.state, reason=c.reason, server_score=c.server_score, passed=c.passed,
         certificate_id=c.certificate_id, credits_claimed=c.credits_claimed, credit_type=c.credit_type,
         reason_code=c.reason_code, completed_at=c.completed_at_corrected,
         attempts_sent=len((c.payload or {}).get("attempts") or []),
         last_error=item.last_error if item else None, tries=item.tries if item else 0,
+        certificate_here=certificate_here,
     )
 
 
 def latest_completion(db: Database, learner_id: str, activity_id: str) -> CompletionInfo | None:
-    """The learner's claim for this activity that matters: accepted, else pending, else the newest."""
+    """The learner's claim for this activity that matters: accepted, else pending, else the newest.
+
+    Whether its certificate's PDF is here is asked in the join, never by reading the PDF: SQLite
+    tests `pdf IS NOT NULL` in a join or WHERE without loading the blob (as a result column it loads it)."""
     with db.read() as s:
         rows = list(s.execute(
-            select(m.Completion, m.OutboxItem).outerjoin(m.OutboxItem, m.OutboxItem.completion_id == m.Completion.id)
+            select(m.Completion, m.OutboxItem, m.Certificate.id)
+            .outerjoin(m.OutboxItem, m.OutboxItem.completion_id == m.Completion.id)
+            .outerjoin(m.Certificate, (m.Certificate.id == m.Completion.certificate_id)
+                       & (m.Certificate.learner_id == learner_id) & m.Certificate.pdf.is_not(None))
             .where(m.Completion.learner_id == learner_id, m.Completion.activity_id == activity_id)
             .order_by(m.Completion.created_at.desc())
         ))
         if not rows:
             return None
         rank = {"accepted": 0, "pending": 1}
-        c, item = min(rows, key=lambda r: rank.get(r[0].state, 2))
-        return _info(c, item)
+        c, item, pdf_here = min(rows, key=lambda r: rank.get(r[0].state, 2))
+        return _info(c, item, pdf_here is not None)
 
 
 def add_completion(db: Database, *, learner_id: str, payload: dict, title: str, created_at: datetime,

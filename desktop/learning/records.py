@@ -44,6 +44,7 @@ class CompletionInfo:
     attempts_sent: int = 0  # how many post-test attempts the claim carried
     last_error: str | None = None  # pending: why the last delivery try failed (network, server error)
     tries: int = 0  # pending: delivery tries so far
+    certificate_here: bool = False  # its certificate's PDF is kept on this computer (known without reading it)
 
 
 @dataclass(frozen=True)

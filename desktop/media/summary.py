@@ -13,6 +13,13 @@ summary, Markdown-born or not, goes through nh3 with an explicit allow-list:
   URI allow-list would be possible but is not worth the extra surface today;
 - no attributes at all except href on links and colspan/rowspan/start for tables and
   lists: so no style, class, id or event handlers (onerror=, onclick=…).
+
+A summary usually opens with its own title (`# Key clinical summary: …`), which is also
+the title the catalog gives it. The Summaries tab heads each summary with one title, so
+`split_title` takes that opening heading out of the sanitised HTML: the learner (and a
+screen reader's list of headings) meets every title once. The summary's own words win
+over the catalog's (they may say more, e.g. "(fictional)"); only a summary with no
+opening title of its own is headed with the catalog's.
 """
 
 from __future__ import annotations
@@ -84,6 +91,22 @@ def sanitise_html(fragment: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+# The sanitiser's output: a heading has no attributes and cannot hold another heading.
+_OPENING_TITLE = re.compile(r"\A\s*<h1>(.*?)</h1>\s*", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def split_title(fragment: str) -> tuple[str | None, str]:
+    """(its own title as plain text, the rest) for a sanitised summary that opens with its one
+    level-1 heading; (None, the fragment untouched) for one that does not. A summary with
+    several level-1 headings uses them for its sections, so none of them is its title."""
+    opening = _OPENING_TITLE.match(fragment)
+    if opening is None or "<h1>" in fragment[opening.end():]:
+        return None, fragment
+    title = " ".join(html.unescape(_TAG.sub("", opening.group(1))).split())
+    return (title, fragment[opening.end():]) if title else (None, fragment)
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:

@@ -85,17 +85,19 @@ class ContentService:
 
     def summaries(self, activity_id: str) -> list[tuple[str, str]]:
         """(title, safe HTML fragment) for each downloaded key clinical summary, in catalog order;
-        a summary that cannot be shown says why in its place."""
+        a summary that cannot be shown says why in its place. The title is the summary's own
+        opening heading, taken out of the fragment (`split_title`), else the catalog's."""
         if not self._unlocked(activity_id):
             return []
         # memory: markdown-it and nh3 load when a summary is first shown, not for playing
-        from desktop.media.summary import render_summary
+        from desktop.media.summary import render_summary, split_title
 
         out = []
         for asset, path in self._files(activity_id, "summary"):
             title = asset.title or SUMMARY_TITLE
             try:
-                out.append((title, render_summary(path.read_bytes(), asset.media_type)))
+                own_title, body = split_title(render_summary(path.read_bytes(), asset.media_type))
+                out.append((own_title or title, body))
             except SummaryError as exc:
                 out.append((title, f"<p>{html.escape(str(exc))}</p>"))
         return out

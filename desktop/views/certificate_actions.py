@@ -1,12 +1,14 @@
-"""Open, save and print a certificate kept on this computer (offline), for the credit tab
-and My credits.
+"""Open, save and print a certificate kept on this computer (offline), for the Credit tab and
+My credits (their buttons: certificate_buttons.py).
 
-Opening writes the cached PDF to a private temporary folder and hands it to the system;
-when nothing on this computer opens PDF files the learner is told so (and My credits offers
-"Save as…") rather than told it opened. Printing goes through the system print dialog: the
-PDF's pages are rendered with PDFium (pypdfium2, as PySide6-Essentials has no QtPdf) and
-drawn on the QPrinter, page by page, scaled to fit. Dialogs and the system hand-off are
-module functions so tests can replace them.
+The PDF is read out of the cache only when the learner opens, saves or prints it, and then
+on the task pool, never on the GUI thread (a large blob in a busy database). Opening writes
+it to a private temporary folder and hands that file to the system; when nothing on this
+computer opens PDF files the learner is told so and offered "Save as…", never told it
+opened. Printing goes through the system print dialog: the PDF's pages are rendered with
+PDFium (pypdfium2, as PySide6-Essentials has no QtPdf) and drawn on the QPrinter, page by
+page, scaled to fit. Dialogs and the system hand-off are module functions so tests can
+replace them.
 """
 
 from __future__ import annotations
@@ -118,40 +120,44 @@ def write_temp_pdf(services, certificate_id: str) -> Path | None:
 
 NO_VIEWER_QUESTION = ("Nothing on this computer can open PDF files, so the certificate was not shown. "
                       "Save it somewhere to keep or send it?")
+OPENING = "Opening the certificate…"
 
 
-def open_certificate(services, certificate_id: str) -> tuple[Path | None, str]:
-    """Open the PDF in the system viewer; (the file handed over, or None; words for the learner)."""
-    path = write_temp_pdf(services, certificate_id)
-    if path is None:
-        return None, CERTIFICATE_NOT_HERE
-    if not open_url(QUrl.fromLocalFile(str(path))):
-        return None, NO_VIEWER
-    return path, OPENED
+def open_or_offer_save(parent: QWidget, services, certificate_id: str, on_message) -> None:
+    """Write the PDF out on the task pool, then hand it to the system viewer; when nothing here
+    can open it, say so and offer "Save as…". `on_message` gets what happened, in words."""
+    on_message(OPENING)
+    run_task(parent, lambda: write_temp_pdf(services, certificate_id),
+             lambda path: _hand_over(parent, services, certificate_id, path, on_message),
+             lambda exc: on_message(f"Could not open the certificate: {exc}"))
 
 
-def open_or_offer_save(parent: QWidget, services, certificate_id: str, on_message) -> Path | None:
-    """Open the PDF; when nothing here can, say so and offer "Save as…"."""
-    path = write_temp_pdf(services, certificate_id)
+def _hand_over(parent: QWidget, services, certificate_id: str, path: Path | None, on_message) -> None:
     if path is None:
         on_message(CERTIFICATE_NOT_HERE)
-        return None
+        return
     if open_url(QUrl.fromLocalFile(str(path))):
         on_message(OPENED)
-        return path
+        return
     on_message(NO_VIEWER)
     if ask_save_instead(parent, NO_VIEWER_QUESTION):
         save_certificate_as(parent, services, certificate_id, signed=False, on_message=on_message)
-    return None
 
 
-def print_certificate(parent: QWidget, services, certificate_id: str) -> str:
-    """Print through the system print dialog; returns what happened, in words for the learner.
+def print_certificate(parent: QWidget, services, certificate_id: str, on_message) -> None:
+    """Read the PDF on the task pool, then print it through the system print dialog;
+    `on_message` gets what happened, in words for the learner."""
+    run_task(parent, lambda: services.certificate_pdf(certificate_id),
+             lambda pdf: on_message(print_document(parent, certificate_id, pdf)),
+             lambda exc: on_message(f"Could not print the certificate: {exc}"))
+
+
+def print_document(parent: QWidget, certificate_id: str, pdf: bytes | None) -> str:
+    """Print `pdf` through the system print dialog; returns what happened, in words.
 
     On the GUI thread: the dialog is modal, and a one-page certificate renders in a moment."""
     from PySide6.QtPrintSupport import QPrinter  # start-up speed: only printing needs QtPrintSupport
 
-    pdf = services.certificate_pdf(certificate_id)
     if not pdf:
         return CERTIFICATE_NOT_HERE
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)

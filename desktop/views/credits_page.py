@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import NotSignedIn, CmeError, SessionLocked
 from desktop.views import certificate_actions
+from desktop.views.certificate_buttons import CertificateButtons
 from desktop.views.events import AppEvents
 from desktop.views.widgets import plain_label, push_button
 from cmecore.rules.wording import credits_text
@@ -99,17 +100,13 @@ class CreditsPage(QWidget):
         self.table.setAccessibleName("Completions")
         self.table.setToolTip("Your claims: waiting to sync, accepted (with a certificate), or refused with the reason")
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.doubleClicked.connect(lambda _i: self.open_certificate())
 
+        self.certificate = CertificateButtons(self, lambda text: self.message.setText(text),
+                                              what="the selected certificate",
+                                              none_chosen="Choose an accepted completion first.")
+        self.open_button, self.save_button, self.save_json_button, self.print_button = self.certificate.buttons
+        self.table.doubleClicked.connect(lambda _i: self.certificate.open())
         button = partial(push_button, self)  # (text, tip, slot)
-        self.open_button = button("Open certificate",
-                                  "Open the selected certificate in your PDF viewer (works offline)",
-                                  self.open_certificate)
-        self.save_button = button("Save PDF…", "Save the selected certificate as a PDF", lambda: self._save(False))
-        self.save_json_button = button("Save signed certificate…",
-                                       "Save the selected certificate's signed form (JSON), verifiable without the "
-                                       "server", lambda: self._save(True))
-        self.print_button = button("Print…", "Print the selected certificate", self.print_certificate)
         self.csv_button = button("Export transcript (CSV)…", "Save every claim and the totals as a CSV file",
                                  lambda: self.export_transcript("csv"))
         self.pdf_button = button("Export transcript (PDF)…", "Save every claim and the totals as a PDF",
@@ -119,10 +116,6 @@ class CreditsPage(QWidget):
                                     self.verify_file)
         self.message = plain_label("", self, name="My credits message")
 
-        cert_row = QHBoxLayout()
-        for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
-            cert_row.addWidget(b)
-        cert_row.addStretch(1)
         other_row = QHBoxLayout()
         for b in (self.csv_button, self.pdf_button, self.verify_button):
             other_row.addWidget(b)
@@ -132,7 +125,7 @@ class CreditsPage(QWidget):
         v.addWidget(self.totals_label)
         v.addWidget(self.table, 1)
         v.addWidget(self.status_label)
-        v.addLayout(cert_row)
+        v.addLayout(self.certificate.row)
         v.addLayout(other_row)
         v.addWidget(self.message)
         self.refresh()
@@ -198,34 +191,10 @@ class CreditsPage(QWidget):
     def _selection_changed(self, *_args) -> None:
         row = self.selected_row()
         has_cert = bool(row and row.state in ("accepted", "revoked") and row.certificate_id)
-        for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
-            b.setEnabled(has_cert)
-
-    def _certificate_id(self) -> str | None:
-        row = self.selected_row()
-        if row is None or not row.certificate_id:
-            self.message.setText("Choose an accepted completion first.")
-            return None
-        return row.certificate_id
+        self.certificate.show(self.services, row.certificate_id if has_cert else None,
+                              pdf_here=has_cert and row.certificate_here)
 
     # -------------------------------------------------------------- actions
-
-    def open_certificate(self):
-        cert = self._certificate_id()
-        if cert is None:
-            return None
-        return certificate_actions.open_or_offer_save(self, self.services, cert, self.message.setText)
-
-    def _save(self, signed: bool) -> None:
-        cert = self._certificate_id()
-        if cert is not None:
-            certificate_actions.save_certificate_as(self, self.services, cert, signed=signed,
-                                                    on_message=self.message.setText)
-
-    def print_certificate(self) -> None:
-        cert = self._certificate_id()
-        if cert is not None:
-            self.message.setText(certificate_actions.print_certificate(self, self.services, cert))
 
     def export_transcript(self, fmt: str) -> None:
         label = "CSV (*.csv)" if fmt == "csv" else "PDF (*.pdf)"

@@ -31,6 +31,7 @@ from desktop.views.accessibility import shown_text
 from desktop.views.activity.page import ASSESSMENT_TAB as ASSESSMENT
 from desktop.views.activity.page import CREDIT_TAB as CREDIT
 from desktop.views.activity.page import OVERVIEW_TAB as OVERVIEW
+from desktop.views.activity.page import SUMMARIES_TAB as SUMMARIES
 from desktop.views.activity.page import WATCH_TAB as WATCH
 from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS
 from tests.credit.conftest import evaluate, take_test
@@ -94,6 +95,9 @@ class Driver(DemoApp):
         tab.pause()
         yield "watch"  # a cue is current (paused there so it stays current while read)
         tab.close_activity()
+        page.tabs.setCurrentIndex(SUMMARIES)
+        self.wait(lambda: bool(page.summaries_tab.titles))  # read when the tab is first shown
+        yield "summaries"
         yield from self.audio_only(page)
         self.services.save_watch_progress(DEMO_ID, int(VIDEO_MS * 0.9), VIDEO_MS, [(0, int(VIDEO_MS * 0.9))])
         page.refresh_learning()

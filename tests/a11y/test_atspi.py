@@ -33,7 +33,7 @@ pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
 BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
 SYSTEM_PYTHON = "/usr/bin/python3"
-PAGES = ("library", "downloads", "overview", "watch", "watch-audio", "assessment", "credits", "settings",
+PAGES = ("library", "downloads", "overview", "watch", "summaries", "watch-audio", "assessment", "credits", "settings",
          "search", "sign-in", "welcome", "video-quality", "delivered", "offline")
 READY_S = 120  # the demo's server start, sign-in, sync and download come first
 DUMP_S = 60
@@ -191,6 +191,16 @@ def test_the_overview_section_titles_are_headings(trees):
     assert titles <= headings, titles - headings
     labels = {n["name"] for n in walk(trees["overview"]) if n["role"] == "label"}
     assert not titles & labels, titles & labels
+
+
+def test_each_summary_title_is_read_once(trees):
+    # The tab's one text (its summaries, rich text) read through AT-SPI: each summary's own
+    # "# Title" heads it, so no title is heard twice.
+    texts = [n["text"] for n in walk(trees["summaries"]) if n["name"] == "Key clinical summaries" and n.get("text")]
+    assert len(texts) == 1, texts
+    titles = ("Key clinical summary: measuring blood pressure at home",
+              "Key clinical summary: what the (fictional) PATINA trial illustrates")
+    assert [texts[0].count(title) for title in titles] == [1, 1], texts[0][:400]
 
 
 def test_the_locked_tabs_are_not_enabled(trees):

@@ -53,6 +53,7 @@ def test_a_sync_during_a_rush_credits_the_claim_and_the_certificate_arrives_by_i
 
         [row] = learner.my_credits().rows  # credited, and said so honestly
         assert row.state == "accepted" and not row.certificate_here
+        assert not learner.learning_state(DEMO_ID).completion.certificate_here  # the Credit tab's, the same
         assert state_text(row.state, row.reason, row.certificate_here) == NOT_HERE_WORDS
         assert claims_notice(report) == f"1 claim accepted. {PREPARING}"
         assert learner.certificate_pdf(cert_id) is None
@@ -69,6 +70,7 @@ def test_a_sync_during_a_rush_credits_the_claim_and_the_certificate_arrives_by_i
     assert _pdf_answers(server, cert_id)[-1] == 200
     [row] = learner.my_credits().rows
     assert row.state == "accepted" and row.certificate_here
+    assert learner.learning_state(DEMO_ID).completion.certificate_here
     assert state_text(row.state, row.reason, row.certificate_here) == "Accepted"
     result = learner.verify_certificate_file(learner.export_certificate(cert_id, tmp_path / "again.json"))
     assert result.valid, result.message

@@ -1,8 +1,8 @@
 """Printing and opening a certificate kept on this computer, honestly (issue 9): "Print…"
 goes through the system print dialog and puts the certificate's pages on the printer, scaled
-to fit; "Open certificate" never claims a viewer opened it when none can, and offers
-"Save as…". The printer here is Qt's own PDF output; the certificate comes from the real
-server on loopback."""
+to fit; "Open certificate", on My credits and on the activity's Credit tab alike, never
+claims a viewer opened it when none can, and offers "Save as…". The printer here is Qt's own
+PDF output; the certificate comes from the real server on loopback."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter
 
 from desktop.views import certificate_actions
+from desktop.views.activity.page import CREDIT_TAB
 from desktop.views.main_window import CREDITS
-from tests.gui.test_learning_gui import T, make_window, ready_to_claim, signed_in
+from tests.gui.test_learning_gui import T, make_window, open_activity, ready_to_claim, signed_in
 from tests.support.activities import DEMO_ID
 
 pytestmark = pytest.mark.gui
@@ -38,6 +39,19 @@ def credits_page(qtbot, server, make_services):
     return page
 
 
+@pytest.fixture(params=("my credits", "credit tab"))
+def certificate_page(request, qtbot, credits_page):
+    """(the certificate's buttons, the label that says what happened) on My credits or on the
+    activity's Credit tab."""
+    if request.param == "my credits":
+        return credits_page.certificate, credits_page.message
+    page = open_activity(credits_page.window())
+    page.tabs.setCurrentIndex(CREDIT_TAB)
+    credit = page.credit_tab
+    qtbot.waitUntil(credit.open_button.isEnabled, timeout=T)
+    return credit.certificate, credit.cert_note
+
+
 def certificate_bytes(page) -> bytes:
     return page.services.certificate_pdf(page.model.rows[0].certificate_id)
 
@@ -49,7 +63,7 @@ def inked(pdf: bytes, index: int = 0):
 
 
 def test_print_sends_every_page_of_the_certificate_through_the_print_dialog_scaled_to_fit(
-        credits_page, monkeypatch, tmp_path):
+        credits_page, monkeypatch, tmp_path, qtbot):
     out = tmp_path / "printed.pdf"
     dialogs = []
 
@@ -62,7 +76,7 @@ def test_print_sends_every_page_of_the_certificate_through_the_print_dialog_scal
     monkeypatch.setattr(certificate_actions, "ask_print", print_to_file)
     credits_page.print_button.click()
 
-    assert credits_page.message.text() == f"Printed to the file {out}."
+    qtbot.waitUntil(lambda: credits_page.message.text() == f"Printed to the file {out}.", timeout=T)
     assert len(dialogs) == 1 and dialogs[0].name == "Landscape"  # set up for the certificate's shape
     printed, original = out.read_bytes(), certificate_bytes(credits_page)
     reader = PdfReader(io.BytesIO(printed))
@@ -80,10 +94,11 @@ def test_print_sends_every_page_of_the_certificate_through_the_print_dialog_scal
     assert difference < 8, difference
 
 
-def test_cancelling_the_print_dialog_prints_nothing_and_says_so(credits_page, monkeypatch, tmp_path):
+def test_cancelling_the_print_dialog_prints_nothing_and_says_so(certificate_page, monkeypatch, qtbot):
+    buttons, message = certificate_page
     monkeypatch.setattr(certificate_actions, "ask_print", lambda parent, printer: False)
-    credits_page.print_button.click()
-    assert credits_page.message.text() == "Printing cancelled."
+    buttons.print_button.click()
+    qtbot.waitUntil(lambda: message.text() == "Printing cancelled.", timeout=T)
 
 
 def test_print_pdf_scales_each_page_to_fit_the_paper(qapp, tmp_path):
@@ -101,28 +116,28 @@ def test_print_pdf_scales_each_page_to_fit_the_paper(qapp, tmp_path):
     assert len(PdfReader(tmp_path / "three.pdf").pages) == 3
 
 
-def test_open_says_when_nothing_can_open_a_pdf_and_offers_save_as(credits_page, monkeypatch, tmp_path, qtbot):
+def test_open_says_when_nothing_can_open_a_pdf_and_offers_save_as(
+        certificate_page, credits_page, monkeypatch, tmp_path, qtbot):
+    buttons, message = certificate_page
     monkeypatch.setattr(certificate_actions, "open_url", lambda url: False)  # no PDF viewer here
     offered = []
     monkeypatch.setattr(certificate_actions, "ask_save_instead", lambda parent, text: offered.append(text) or True)
     target = tmp_path / "kept" / "my-certificate.pdf"
     monkeypatch.setattr(certificate_actions, "ask_save_path", lambda *a: str(target))
 
-    assert credits_page.open_certificate() is None
-    assert offered and "Nothing on this computer can open PDF files" in offered[0]
-    qtbot.waitUntil(lambda: credits_page.message.text().startswith("Saved to"), timeout=T)
+    buttons.open_button.click()
+    qtbot.waitUntil(lambda: message.text().startswith("Saved to"), timeout=T)
+    assert len(offered) == 1 and "Nothing on this computer can open PDF files" in offered[0]
     assert target.read_bytes() == certificate_bytes(credits_page)
-    assert "viewer" not in credits_page.message.text()
+    assert "viewer" not in message.text()
 
 
-def test_open_never_claims_a_viewer_opened_it_when_none_can(credits_page, monkeypatch):
+def test_open_never_claims_a_viewer_opened_it_when_none_can(certificate_page, monkeypatch, qtbot):
+    buttons, message = certificate_page
     monkeypatch.setattr(certificate_actions, "open_url", lambda url: False)
-    cert = credits_page.model.rows[0].certificate_id
-    path, message = certificate_actions.open_certificate(credits_page.services, cert)
-    assert path is None and message == certificate_actions.NO_VIEWER
     monkeypatch.setattr(certificate_actions, "ask_save_instead", lambda parent, text: False)
-    credits_page.open_certificate()
-    assert credits_page.message.text() == certificate_actions.NO_VIEWER
+    buttons.open_button.click()
+    qtbot.waitUntil(lambda: message.text() == certificate_actions.NO_VIEWER, timeout=T)
 
 
 def _fake_xdg_mime(folder, answer: str) -> None:

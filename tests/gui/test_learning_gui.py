@@ -6,6 +6,7 @@ evaluation with a commitment to change. DOMAIN rules are named where a test chec
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -227,8 +228,9 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
     assert page_credits.select_completion(row.completion_id)
     assert page_credits.open_button.isEnabled()
     click(qtbot, page_credits.open_button)
-    path = page_credits.open_certificate()
-    assert opened and opened[-1].toLocalFile() == str(path)
+    qtbot.waitUntil(lambda: page_credits.message.text() == certificate_actions.OPENED, timeout=T)
+    path = Path(opened[-1].toLocalFile())
+    assert path.name == f"certificate-{row.certificate_id}.pdf"
     assert path.read_bytes().startswith(b"%PDF")
     assert not _unexplained_controls(window)
 
@@ -266,7 +268,7 @@ def test_save_verify_and_export_from_my_credits(qtbot, server, make_services, mo
     assert "AMA PRA Category 1 Credit" in csv_path.with_suffix(".csv").read_text()
     monkeypatch.setattr(certificate_actions, "ask_print", lambda parent, printer: False)
     page.print_button.click()  # the system print dialog (tests/gui/test_certificate_printing.py prints)
-    assert page.message.text() == "Printing cancelled."
+    qtbot.waitUntil(lambda: page.message.text() == "Printing cancelled.", timeout=T)
 
 
 def test_pharmacist_sees_contact_hours_and_uan(qtbot, server, make_services):

@@ -41,9 +41,60 @@ def test_demo_summaries_show_when_their_tab_is_opened_one_section_each(qtbot, ma
         page.tabs.setCurrentIndex(SUMMARIES_TAB)
     assert tab.titles == [t for t, _ in services.summaries(activity_id)] and len(tab.titles) == 2
     text = tab.browser.toPlainText()
-    assert all(title in text for title in tab.titles)
+    assert all(text.count(title) == 1 for title in tab.titles)  # each summary's own "# Title" heads it, once
+    assert all(headings(tab.browser).count(title) == 1 for title in tab.titles)
     assert tab.browser.maximumWidth() <= 800
     page.watch_tab.shutdown()
+
+
+def headings(browser) -> list[str]:
+    """The text of each heading (h1-h6) in the browser's document, in order."""
+    found, block = [], browser.document().begin()
+    while block.isValid():
+        if block.blockFormat().headingLevel():
+            found.append(block.text())
+        block = block.next()
+    return found
+
+
+def install_summaries(services, summaries: list[tuple[str, str, bytes]]) -> str:
+    """The demo activity with these (catalog title, media type, bytes) as its only summaries."""
+    from cmecore import protocol
+
+    activity, _ = demo_activity()
+    assets = []
+    for title, media_type, data in summaries:
+        sha = hashlib.sha256(data).hexdigest()
+        assets.append(protocol.Asset(kind="summary", media_type=media_type, size=len(data), sha256=sha,
+                                     url=f"/api/v1/media/{sha}", title=title))
+    activity_id = install_demo(services, assets=assets)
+    for _, _, data in summaries:
+        target = services.blobs.path_for(hashlib.sha256(data).hexdigest())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return activity_id
+
+
+def test_each_title_shows_once_as_one_heading_whether_or_not_the_summary_has_its_own(qtbot, make_services):
+    from desktop.views.activity.summaries_tab import SummariesTab
+
+    services = make_services(SERVER_URL)
+    activity_id = install_summaries(services, [
+        ("Dosing plan", "text/markdown", b"# Dosing plan\n\nStart **low**.\n\n## Review\n\nAt four weeks.\n"),
+        ("Monitoring", "text/markdown", b"Check the home log weekly.\n"),
+        ("Follow-up", "text/html", b"<h1>Follow-up (fictional)</h1><p>See the nurse.</p>"),
+        ("Plain notes", "text/plain", b"Bring the device to clinic."),
+    ])
+    tab = SummariesTab()
+    qtbot.addWidget(tab)
+    tab.show_summaries(services.summaries(activity_id))
+    assert tab.titles == ["Dosing plan", "Monitoring", "Follow-up (fictional)", "Plain notes"]
+    text = tab.browser.toPlainText()
+    assert text.count("Dosing plan") == 1 and text.count("Follow-up") == 1
+    assert "Monitoring" in text and "Plain notes" in text  # no heading of its own: the catalog's title
+    assert "Start low." in text and "See the nurse." in text and "Bring the device" in text
+    # The document's headings: each title once, the summary's own sections kept under it.
+    assert headings(tab.browser) == ["Dosing plan", "Review", "Monitoring", "Follow-up (fictional)", "Plain notes"]
 
 
 WATCH_THEN_READ = r"""

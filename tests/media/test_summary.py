@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.media.summary import SummaryError, render_summary
+from desktop.media.summary import SummaryError, render_summary, split_title
 
 DEMO = Path(__file__).parents[2] / "creditserver" / "demo" / "media"
 
@@ -84,3 +84,32 @@ def test_plain_text_summary_is_escaped_into_paragraphs():
 def test_unknown_type_is_refused():
     with pytest.raises(SummaryError):
         render_summary(b"%PDF-1.7", "application/pdf")
+
+
+def test_a_summary_opening_with_its_title_gives_it_up_to_head_its_section():
+    title, body = split_title(render_summary((DEMO / "summary-technique.md").read_bytes(), "text/markdown"))
+    assert title == "Key clinical summary: measuring blood pressure at home"
+    assert "measuring blood pressure at home" not in body and "<h1>" not in body
+    assert body.startswith("<p><em>Demonstration content.") and "<h2>Before the reading</h2>" in body
+    # The summary's own words, even where the catalog's title says less (no "(fictional)" there).
+    title, _ = split_title(render_summary((DEMO / "summary-patina.html").read_bytes(), "text/html"))
+    assert title == "Key clinical summary: what the (fictional) PATINA trial illustrates"
+
+
+@pytest.mark.parametrize("summary", [
+    b"Start low.\n\n# Later\n",  # no opening heading
+    b"## Dosing\n\nStart low.\n",  # opens with a section, not a title
+    b"# Dosing\n\nStart low.\n\n# Monitoring\n\nWeekly.\n",  # level-1 headings as sections
+    b"#\n\nStart low.\n",  # an empty heading is no title
+])
+def test_a_summary_without_one_opening_title_is_left_whole(summary):
+    fragment = render_summary(summary, "text/markdown")
+    assert split_title(fragment) == (None, fragment)
+
+
+def test_an_opening_title_is_plain_text_and_what_it_held_stays_sanitised():
+    fragment = render_summary(b"# Dose *low* &amp; <script>alert(1)</script><img src=x onerror=y>slow\n\nText\n",
+                              "text/markdown")
+    title, body = split_title(fragment)
+    assert title == "Dose low & slow"  # the view escapes it again: it is text, never markup
+    assert body == "<p>Text</p>\n"

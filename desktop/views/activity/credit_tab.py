@@ -4,23 +4,24 @@ Four parts, top to bottom: where the claim stands (with the certificate once acc
 "Your commitments" once a reminder was asked for (activity/commitments_box.py), the
 evaluation (activity/evaluation_box.py) and the claim form (activity/claim_box.py).
 After Claim the tab says "Waiting to sync"; after a sync, "Accepted — certificate ready"
-with Open / Save / Print, or "Refused by the server: <reason>" — never silently.
+with the certificate's buttons (certificate_buttons.py, the same as on My credits), or
+"Refused by the server: <reason>" — never silently.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGroupBox, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.learning.claim_form import next_steps
-from desktop.views import certificate_actions
 from desktop.views.activity.claim_box import ClaimBox
 from desktop.views.activity.commitments_box import CommitmentsBox
 from desktop.views.activity.evaluation_box import EvaluationBox
 from cmecore.rules.wording import credits_text
 from desktop.errors import CERTIFICATE_NOT_HERE
+from desktop.views.certificate_buttons import CertificateButtons
 from desktop.views.learning_text import LOCKED, NOT_HERE_WORDS
-from desktop.views.widgets import plain_label, push_button
+from desktop.views.widgets import plain_label
 
 
 class CreditTab(QWidget):
@@ -47,22 +48,11 @@ class CreditTab(QWidget):
         self.cert_box = QGroupBox("Certificate", self)
         self.cert_box.setAccessibleName("Certificate")
         self.cert_box.setToolTip("Your certificate, kept on this computer for offline printing")
-        self.open_button = push_button(self, "Open certificate", "Open the certificate PDF in your PDF viewer",
-                                       self.open_certificate)
-        self.save_button = push_button(self, "Save PDF…", "Save the certificate PDF",
-                                       lambda: self._save(signed=False))
-        self.save_json_button = push_button(self, "Save signed certificate…",
-                                            "Save the signed certificate (JSON) that anyone can verify",
-                                            lambda: self._save(signed=True))
-        self.print_button = push_button(self, "Print…", "Print the certificate", self.print_certificate)
+        self.certificate = CertificateButtons(self.cert_box, lambda text: self.cert_note.setText(text))
+        self.open_button, self.save_button, self.save_json_button, self.print_button = self.certificate.buttons
         self.cert_note = plain_label("", self.cert_box, name="Certificate message")
         cb = QVBoxLayout(self.cert_box)
-        row = QHBoxLayout()
-        for b in (self.open_button, self.save_button, self.save_json_button, self.print_button):
-            b.setParent(self.cert_box)
-            row.addWidget(b)
-        row.addStretch(1)
-        cb.addLayout(row)
+        cb.addLayout(self.certificate.row)
         cb.addWidget(self.cert_note)
 
         body = QWidget()
@@ -113,7 +103,10 @@ class CreditTab(QWidget):
 
     def _show_completion(self, state) -> None:
         c = state.completion
-        self.cert_box.setVisible(c is not None and c.state == "accepted")
+        accepted = c is not None and c.state == "accepted"
+        self.cert_box.setVisible(accepted)
+        self.certificate.show(self.services, c.certificate_id if accepted else None,
+                              pdf_here=accepted and c.certificate_here)
         if c is None:
             self.status_label.setText("")
             self.note_label.setText(LOCKED if state.acknowledged_at is None else next_steps(state))
@@ -125,41 +118,12 @@ class CreditTab(QWidget):
             self.note_label.setText(f"Your claim for {amount} is saved on this computer and goes to the credit "
                                     f"server at the next sync (Sync now, Ctrl+R).{extra}")
         elif c.state == "accepted":
-            ready = c.certificate_id and self.services.certificate_pdf(c.certificate_id) is not None
+            ready = bool(c.certificate_id) and c.certificate_here
             self.status_label.setText("Accepted — certificate ready" if ready else NOT_HERE_WORDS)
             self.note_label.setText(f"The credit server accepted your claim for {amount}."
                                     + ("" if ready else f" {CERTIFICATE_NOT_HERE}"))
-            for b in (self.open_button, self.save_button, self.print_button):
-                b.setEnabled(bool(ready))
-            # The signed form may be here before the PDF (kept during a rush); saving says so if not.
-            self.save_json_button.setEnabled(bool(c.certificate_id))
         else:
             self.status_label.setText(f"Refused by the server: {c.reason or 'no reason given'}")
             self.note_label.setText(
                 "Your claim was not accepted. " + ("You can claim again below." if state.can_claim else
                                                    state.claim_reason))
-
-    # -------------------------------------------------------------- certificate
-
-    def _certificate_id(self) -> str | None:
-        c = self.state.completion if self.state else None
-        return c.certificate_id if c is not None else None
-
-    def open_certificate(self):
-        cert = self._certificate_id()
-        if cert is None:
-            return None
-        path, message = certificate_actions.open_certificate(self.services, cert)
-        self.cert_note.setText(message)
-        return path
-
-    def _save(self, *, signed: bool) -> None:
-        cert = self._certificate_id()
-        if cert is not None:
-            certificate_actions.save_certificate_as(self, self.services, cert, signed=signed,
-                                                    on_message=self.cert_note.setText)
-
-    def print_certificate(self) -> None:
-        cert = self._certificate_id()
-        if cert is not None:
-            self.cert_note.setText(certificate_actions.print_certificate(self, self.services, cert))

@@ -119,10 +119,12 @@ class SummariesTab(QWidget):
             self.summaries_shown.emit()
 
     def show_summaries(self, summaries: list[tuple[str, str]], *, note: str = "") -> None:
-        """(title, sanitised HTML) pairs, one section each."""
+        """(title, sanitised HTML) pairs, one section each, headed by its title at level 1 (the
+        level a summary's own title has, its sections below it): the HTML no longer holds the
+        summary's own opening title (`split_title`), so it shows once."""
         self.titles = [title for title, _ in summaries]
         parts = [
-            f"<h2>{html.escape(title)}</h2>\n{body}\n" + ("<hr>" if i < len(summaries) - 1 else "")
+            f"<h1>{html.escape(title)}</h1>\n{body}\n" + ("<hr>" if i < len(summaries) - 1 else "")
             for i, (title, body) in enumerate(summaries)
         ]
         self.browser.setHtml("".join(parts))
