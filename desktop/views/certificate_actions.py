@@ -26,8 +26,9 @@ from PySide6.QtGui import QDesktopServices, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from cmecore.private_files import open_private, private_dir
-from desktop.errors import CERTIFICATE_NOT_HERE
+from desktop.errors import CERTIFICATE_NOT_HERE, CmeError
 from desktop.views.tasks import run_task
+from desktop.views.text import error_text
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,13 @@ def write_temp_pdf(services, certificate_id: str) -> Path | None:
     return path
 
 
+def _failure(action: str, exc: BaseException) -> str:
+    """Words for a failed open or print (the cause in the log when the services did not name it)."""
+    if not isinstance(exc, CmeError):
+        log.error("could not %s a certificate", action, exc_info=exc)
+    return f"Could not {action} the certificate. {error_text(exc)}"
+
+
 NO_VIEWER_QUESTION = ("Nothing on this computer can open PDF files, so the certificate was not shown. "
                       "Save it somewhere to keep or send it?")
 OPENING = "Opening the certificate…"
@@ -129,7 +137,7 @@ def open_or_offer_save(parent: QWidget, services, certificate_id: str, on_messag
     on_message(OPENING)
     run_task(parent, lambda: write_temp_pdf(services, certificate_id),
              lambda path: _hand_over(parent, services, certificate_id, path, on_message),
-             lambda exc: on_message(f"Could not open the certificate: {exc}"))
+             lambda exc: on_message(_failure("open", exc)))
 
 
 def _hand_over(parent: QWidget, services, certificate_id: str, path: Path | None, on_message) -> None:
@@ -149,7 +157,7 @@ def print_certificate(parent: QWidget, services, certificate_id: str, on_message
     `on_message` gets what happened, in words for the learner."""
     run_task(parent, lambda: services.certificate_pdf(certificate_id),
              lambda pdf: on_message(print_document(parent, certificate_id, pdf)),
-             lambda exc: on_message(f"Could not print the certificate: {exc}"))
+             lambda exc: on_message(_failure("print", exc)))
 
 
 def print_document(parent: QWidget, certificate_id: str, pdf: bytes | None) -> str:
