@@ -242,13 +242,15 @@ def fetch_missing_certificates(
     key = server_key(db, api, server_url)
     fetched = preparing = 0
     retry_after: float | None = None
+    busy: CertificateNotReady | None = None  # the server said it is still preparing PDFs: ask no more this time
     for _completion_id, cert_id in missing:
         record = records.get(cert_id)
         if record is None:
             continue
         try:
-            pdf, key = _fetch_certificate(db, api, account, server_url, learner_id, record, key, now)
+            pdf, key = _fetch_certificate(db, api, account, server_url, learner_id, record, key, now, busy)
         except CertificateNotReady as exc:  # its signed credential is kept (_fetch_certificate)
+            busy = exc
             preparing += 1
             if exc.retry_after is not None:
                 retry_after = max(retry_after or 0.0, exc.retry_after)
@@ -261,20 +263,27 @@ def fetch_missing_certificates(
 
 def _fetch_certificate(db: Database, api: CreditServerApi, account: Account, server_url: str, learner_id: str,
                        record: protocol.CertificateRecord, key: tuple[str, str] | None,
-                       now: Callable[[], datetime]) -> tuple[bytes | None, tuple[str, str] | None]:
+                       now: Callable[[], datetime], busy: CertificateNotReady | None = None,
+                       ) -> tuple[bytes | None, tuple[str, str] | None]:
     """Fetch one certificate (its PDF, and its signed credential unless kept verified) and keep
     it; (the PDF, the server's key as last read). A PDF the server is still preparing: the
-    credential is kept and CertificateNotReady raised after."""
+    credential is kept and CertificateNotReady raised after. `busy`: the server already said
+    so for another certificate in this run (a rush: its Retry-After holds for all), so its
+    PDF is not asked for now, only its credential if not kept."""
     from cmecore.credentials import check_credential  # memory: PyLD (~170 modules, ~18 MB) only when one is checked
 
     cert_id = record.id
-    not_ready: CertificateNotReady | None = None
-    try:
-        pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
-    except CertificateNotReady as exc:
-        pdf, not_ready = None, exc
+    not_ready: CertificateNotReady | None = busy
+    pdf = None
+    if busy is None:
+        try:
+            pdf = account.authorized(lambda token: api.certificate_pdf(token, cert_id), learner_id)
+        except CertificateNotReady as exc:
+            not_ready = exc
     kept = credit_store.get_certificate(db, learner_id, cert_id)
     if kept is not None and kept.credential is not None and kept.verified:
+        if busy is not None:
+            raise busy  # nothing new to keep
         credential = kept.credential  # kept at a sync that had to leave the PDF for later
     else:
         credential = account.authorized(lambda token: api.certificate_credential(token, cert_id), learner_id)

@@ -87,12 +87,15 @@ def main() -> int:
             flush=True,
         )
 
+        server.request_log.clear()
         started = time.perf_counter()
-        deliver(services.db, services.connection.api(), services.connection.account(), server.url)
+        report = deliver(services.db, services.connection.api(), services.connection.account(), server.url)
         wall = time.perf_counter() - started
         missing = len(credit_store.missing_certificates(services.db, learner.id))
         print(f"certificates: {N - missing} fetched (PDF + signed JSON, signature verified) in {wall:.2f} s "
-              f"over ~{1 + 2 * (N - missing)} requests; {missing} missing", flush=True)
+              f"over {len(server.request_log.matching('/api/v1/'))} requests; {report.certificates_preparing} PDFs "
+              f"the server is still preparing (503 + Retry-After: after the first, this run asks for their signed "
+              f"credentials only, each verified here)", flush=True)
 
         server.request_log.clear()
         started = time.perf_counter()

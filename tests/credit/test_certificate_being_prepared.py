@@ -97,3 +97,32 @@ def test_a_certificate_being_prepared_does_not_hold_back_the_others_of_the_same_
         assert learner.certificate_pdf(waiting_id) is None
         rows = {r.certificate_id: r.certificate_here for r in learner.my_credits().rows}
         assert rows == {ready_id: True, waiting_id: False}
+
+
+def test_once_the_server_says_it_is_preparing_pdfs_a_sync_asks_for_no_more_of_them(server, learner, tmp_path):
+    """A rush's Retry-After holds for every PDF: a sync with several certificates waiting asks
+    for one PDF, keeps every signed credential, and leaves the PDFs to a later sync (a backlog
+    of 1,000 took 42 s of 503s per sync before, bench_outbox)."""
+    publish(server, tmp_path, activity_doc(SECOND))
+    learner.sync()
+    with server.app.state.finisher.while_issuing():
+        claim(learner)
+        claim(learner, SECOND)
+        server.request_log.clear()
+        report = learner.sync().completions
+        assert (report.accepted, report.certificates, report.certificates_preparing) == (2, 0, 2)
+        ids = [learner.learning_state(a).completion.certificate_id for a in (DEMO_ID, SECOND)]
+        pdf_requests = [r for r in server.request_log.matching("/api/v1/certificates/", method="GET")
+                        if not r.path.endswith(".json")]
+        assert [r.status for r in pdf_requests] == [503]
+        for cert_id in ids:  # each signed credential kept and verifiable offline already
+            assert learner.verify_certificate_file(learner.export_certificate(cert_id, tmp_path / f"{cert_id}.json")).valid
+
+        server.request_log.clear()
+        again = learner.sync().completions  # still busy: one question, nothing fetched again
+        assert again.certificates_preparing == 2
+        assert len(server.request_log.matching("/api/v1/certificates/", method="GET")) == 1
+
+    finished = learner.sync().completions  # the rush is over: both PDFs come
+    assert (finished.certificates, finished.certificates_preparing) == (2, 0)
+    assert all(learner.certificate_pdf(cert_id) == _stored_pdf(server, cert_id) for cert_id in ids)

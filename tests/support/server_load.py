@@ -339,7 +339,8 @@ class _Learner:
 
     async def fetch_certificates(self, deadline: float) -> None:
         """As the desktop's sync after delivery (module docstring): every certificate's PDF
-        and credential; the PDFs the server is still preparing again after Retry-After (the
+        and credential, no more PDFs after the first the server is still preparing (its
+        Retry-After holds for all); those PDFs again after Retry-After (the
         courier's next sync, which asks for the learner's completions again), until all are
         here or `deadline` (time.monotonic()) passes."""
         started = time.perf_counter()
@@ -353,8 +354,10 @@ class _Learner:
             ids = [c["certificate"]["id"] for c in mine.json()["completions"] if c.get("certificate")]
             retry_after: float | None = None
             for cert_id in (i for i in ids if i not in pdfs):
-                pdf = await self.request("certificate PDF", "GET", f"/certificates/{cert_id}", headers=self.auth,
-                                         not_ready_ok=True)
+                pdf = None
+                if retry_after is None:  # after the first 503 of a run the desktop asks for no more PDFs in it
+                    pdf = await self.request("certificate PDF", "GET", f"/certificates/{cert_id}", headers=self.auth,
+                                             not_ready_ok=True)
                 if cert_id not in credentials:  # the desktop keeps the credential of a PDF not ready yet
                     if await self.request("credential", "GET", f"/certificates/{cert_id}.json") is not None:
                         credentials.add(cert_id)
