@@ -350,8 +350,9 @@ def test_cues_wrap_to_show_every_word_at_any_width(qtbot, page):
         for row in range(panel.model.rowCount()):
             index = panel.model.index(row)
             rect = view.visualRect(index)
-            # Room for every word even while the line is spoken (drawn bold), inside the row's margins.
-            needed = QFontMetrics(panel.model.bold_font).boundingRect(
+            # Room for every word in the font it is drawn in (bold while spoken), inside the row's margins.
+            font = index.data(Qt.ItemDataRole.FontRole) or view.font()
+            needed = QFontMetrics(font).boundingRect(
                 QRect(0, 0, rect.width() - 2 * MARGIN, 10_000), Qt.TextFlag.TextWordWrap, index.data()).height()
             if needed + 2 * MARGIN > rect.height():
                 cut.append(row)
@@ -365,7 +366,46 @@ def test_cues_wrap_to_show_every_word_at_any_width(qtbot, page):
         # The line being spoken is drawn bold (wider): it too keeps every word, wherever it is.
         for cue in panel.index.cues:
             tab.seek(cue.start_ms)
-            assert panel.current_row not in cut_rows(), (transcript_width, panel.current_row)
+            qtbot.waitUntil(lambda: panel.current_row not in cut_rows(), timeout=2_000)
+
+
+def test_no_blank_gap_opens_under_a_cue_once_it_was_spoken(qtbot, page):
+    """A row is as tall as its text in the font it is drawn in now: the line being spoken
+    (bold, wider) may take a line more, and gives it back when the highlight moves on."""
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QFontMetrics
+
+    from desktop.views.activity.cue_delegate import MARGIN
+
+    tab = page.watch_tab
+    panel = tab.transcript_panel
+    view = panel.view
+    total = sum(tab.splitter.sizes())
+    tab.splitter.setSizes([total - 260, 260])  # narrow: bold wraps sooner than plain text
+
+    def gaps():
+        """Rows taller than their text needs, with the fonts they are drawn in."""
+        tall = []
+        for row in range(panel.model.rowCount()):
+            index = panel.model.index(row)
+            rect = view.visualRect(index)
+            font = index.data(Qt.ItemDataRole.FontRole) or view.font()
+            needed = QFontMetrics(font).boundingRect(
+                QRect(0, 0, rect.width() - 2 * MARGIN, 10_000), Qt.TextFlag.TextWordWrap, index.data()).height()
+            if rect.height() > needed + 2 * MARGIN + 1:
+                tall.append(row)
+        return tall
+
+    taller_when_bold = 0
+    for cue in panel.index.cues:
+        tab.seek(cue.start_ms)
+        qtbot.waitUntil(lambda: not gaps(), timeout=2_000)
+        row = panel.current_row
+        plain = QFontMetrics(view.font()).boundingRect(
+            QRect(0, 0, view.visualRect(panel.model.index(row)).width() - 2 * MARGIN, 10_000),
+            Qt.TextFlag.TextWordWrap, panel.model.index(row).data()).height()
+        taller_when_bold += view.visualRect(panel.model.index(row)).height() > plain + 2 * MARGIN + 1
+    assert taller_when_bold, "at this width some spoken line needs a line more in bold (else nothing was tested)"
 
 
 def test_on_resume_the_transcript_shows_the_current_cue(qtbot, make_services):
