@@ -459,3 +459,17 @@ def test_the_fullscreen_button_has_an_icon_and_a_name(page):
     button = page.watch_tab.video_column.fullscreen_button
     assert not button.icon().isNull() and button.accessibleName() == "Fullscreen"
     assert button.text() == "Fullscreen"
+
+
+def test_the_transcript_column_is_wide_enough_to_read_by_default(qtbot, page):
+    """The transcript takes two fifths of the Watch tab beside the video (it was ~200 px,
+    four lines a cue), and the learner can still drag the divider."""
+    tab = page.watch_tab
+    panel = tab.transcript_panel
+    qtbot.waitUntil(lambda: panel.width() > 0, timeout=2_000)
+    share = panel.width() / sum(tab.splitter.sizes())
+    assert 0.35 <= share <= 0.45, (panel.width(), tab.splitter.sizes())
+    assert panel.view.viewport().width() >= 30 * panel.view.fontMetrics().averageCharWidth()
+    total = sum(tab.splitter.sizes())
+    tab.splitter.setSizes([total - 300, 300])  # still resizable
+    qtbot.waitUntil(lambda: abs(panel.width() - 300) <= 2, timeout=2_000)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from desktop.cache.library import ActivityDetail
 
 SAVE_EVERY_MS = 5_000
+VIDEO_WEIGHTS = [3000, 2000]  # the video and its transcript side by side: three fifths, two fifths
 
 
 def watched_text(share: float, needed: float | None) -> str:
@@ -75,7 +76,7 @@ def arrange(splitter: QSplitter, column: VideoColumn, audio_only: bool) -> None:
     weights = (0, 1) if audio_only else (3, 2)
     for index, weight in enumerate(weights):
         splitter.setStretchFactor(index, weight)
-    splitter.setSizes([1, 1000] if audio_only else [3000, 2000])
+    splitter.setSizes([1, 1000] if audio_only else VIDEO_WEIGHTS)
 
 
 class WatchTab(QWidget):
@@ -119,6 +120,8 @@ class WatchTab(QWidget):
         self.splitter.addWidget(self.transcript_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        # 3:2 from the start: laid out by size hints, the transcript got ~200 px (four lines a cue).
+        self.splitter.setSizes(VIDEO_WEIGHTS)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
