@@ -473,3 +473,42 @@ def test_the_transcript_column_is_wide_enough_to_read_by_default(qtbot, page):
     total = sum(tab.splitter.sizes())
     tab.splitter.setSizes([total - 300, 300])  # still resizable
     qtbot.waitUntil(lambda: abs(panel.width() - 300) <= 2, timeout=2_000)
+
+
+def test_the_video_area_says_what_play_does_while_there_is_no_picture(qtbot, make_services):
+    """Before Play and after the end libvlc shows no picture: the area says what Play does
+    (drawn on the surface, and read as its description), never a silent black box."""
+    from desktop.learning.progress import WatchedIntervals
+    from desktop.views.activity.page import WATCH_TAB, ActivityPage
+
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    tab, surface = page.watch_tab, page.watch_tab.video_column.surface
+    with qtbot.waitSignal(tab.transcript_shown, timeout=5_000):
+        page.show_activity(services.activity_detail(activity_id), "physician")
+    page.tabs.setCurrentIndex(WATCH_TAB)
+    try:
+        assert surface.poster == "Press Play to start the video."  # its length is not known yet
+        assert surface.accessibleDescription() == surface.poster
+        image = surface.grab().toImage()
+        inks = {image.pixelColor(x, y).lightness() for x in range(0, image.width(), 2)
+                for y in range(0, image.height(), 2)}
+        assert max(inks) > 150, "the words are drawn on the black surface"
+
+        services.save_watch_progress(activity_id, 40_000, 60_000, WatchedIntervals([(0, 40_000)]))
+        with qtbot.waitSignal(tab.transcript_shown, timeout=5_000):
+            page.show_activity(services.activity_detail(activity_id), "physician")  # resumes
+        assert surface.poster == "Press Play to go on from 0:40.", surface.poster
+
+        tab.seek(57_000)
+        with qtbot.waitSignal(tab.finished, timeout=20_000):  # 3 s to the end
+            with qtbot.waitSignal(tab.player.playing_changed, timeout=5_000):
+                tab.play()
+            assert surface.poster == ""  # the picture now
+        assert surface.poster == "The video has ended. Press Play to watch it again."
+    finally:
+        tab.shutdown()
