@@ -12,11 +12,12 @@ Red errors and amber warnings are drawn in a shade for each scheme (`set_tone`):
 scheme's dark red on the dark window was unreadable (contrast 1.7:1). A theme switch
 re-tones every toned widget.
 
-Check boxes and radio buttons get a palette of their own (`indicator_palette`). Fusion
-draws their outline from the Window colour made darker (`Window.darker(140).lighter(110)`),
-not from Mid or Dark, so on the dark window an empty box was 1.2:1 and on the light one
-1.6:1; WCAG 1.4.11 asks 3:1 for a control's outline. Their own Window colour is unused
-otherwise (they fill no background), so it is chosen to make that outline contrast.
+Check boxes, radio buttons and the fields (line edits, spin boxes, combo boxes) get a
+palette of their own (`indicator_palette`). Fusion draws their outline from the Window
+colour made darker (`Window.darker(140)`), not from Mid or Dark, so on the dark window an
+empty box was 1.2:1 and on the light one 1.6:1; WCAG 1.4.11 asks 3:1 for a control's
+outline. Their own Window colour is unused otherwise (they fill no background with it),
+so it is chosen to make that outline contrast.
 The highlight colours are chosen so selected text is 4.5:1 on them and the focus ring
 (drawn in the highlight colour) is 3:1 on the window.
 """
@@ -58,7 +59,8 @@ _LIGHT_DISABLED = {Role.WindowText: "#8c8c8c", Role.Text: "#8c8c8c", Role.Button
 
 
 OUTLINE_CONTRAST = 3.2  # a control's outline against the window and the box (WCAG 1.4.11: 3:1, and a margin)
-INDICATORS = ("QCheckBox", "QRadioButton")  # drawn with `indicator_palette`
+# Drawn with `indicator_palette`: Fusion outlines them from their own Window colour.
+INDICATORS = ("QCheckBox", "QRadioButton", "QLineEdit", "QAbstractSpinBox", "QComboBox")
 
 
 # tone: (on a light window, on a dark window); each ≥ 4.5:1 against its window and base
@@ -118,10 +120,12 @@ def contrast(a: QColor, b: QColor) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-def fusion_outline(window: QColor) -> QColor:
-    """The colour Fusion outlines an empty check box or radio button with, from the Window
-    colour of the widget's palette (qfusionstyle.cpp: outline().lighter(110))."""
-    return window.darker(140).lighter(110)
+def fusion_outlines(window: QColor) -> tuple[QColor, QColor]:
+    """The colours Fusion outlines controls with, from the Window colour of the widget's
+    palette (qfusionstyle.cpp `outline()`): as is for fields, `lighter(110)` for check boxes
+    and radio buttons."""
+    outline = window.darker(140)
+    return outline, outline.lighter(110)
 
 
 def indicator_palette(palette: QPalette) -> QPalette:
@@ -136,7 +140,7 @@ def indicator_palette(palette: QPalette) -> QPalette:
         step = 1 if is_dark(palette) else -1
         candidate = QColor(window)
         while 0 <= lightness <= 255 and min(
-            contrast(fusion_outline(candidate), window), contrast(fusion_outline(candidate), base)
+            contrast(outline, ground) for outline in fusion_outlines(candidate) for ground in (window, base)
         ) < OUTLINE_CONTRAST:
             lightness += step
             candidate = QColor.fromHsl(max(hue, 0), saturation, min(255, max(0, lightness)))
