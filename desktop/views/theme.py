@@ -190,13 +190,15 @@ class Theme(QObject):
         else:
             palette = dark_palette() if dark else light_palette()
         apply_palette(self.app, palette)
-        for widget in QApplication.allWidgets():
-            if widget.property("tone") in TONES:
-                _paint_tone(widget)
-            elif widget.styleSheet():
+        widgets = QApplication.allWidgets()
+        for widget in widgets:
+            if widget.styleSheet():
                 # Under a style sheet (the window's focus ring) children keep the old
                 # palette on a switch while running; setting the sheet again re-resolves them.
                 widget.setStyleSheet(widget.styleSheet())
+        for widget in widgets:  # after: a sheet set again polishes its children anew
+            if widget.property("tone") in TONES:
+                _paint_tone(widget)
         log.debug("theme %s: %s palette", self.choice, "dark" if dark else "light")
 
     def _tell_style_hints(self) -> None:

@@ -28,6 +28,17 @@ def format_time(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def idle_poster(*, ended: bool = False, resume_ms: int = 0, length_ms: int = 0) -> str:
+    """What the video area says while there is no picture: what Play does now."""
+    if ended:
+        return "The video has ended. Press Play to watch it again."
+    if resume_ms:
+        return f"Press Play to go on from {format_time(resume_ms)}."
+    if length_ms:
+        return f"Press Play to start the video ({format_time(length_ms)})."
+    return "Press Play to start the video."
+
+
 def can_embed_video() -> bool:
     return QGuiApplication.platformName() not in HEADLESS_PLATFORMS
 

@@ -307,17 +307,6 @@ class VideoColumn(QWidget):
             self.continue_button.setVisible(False)
             self.surface.set_poster("")  # the picture from now on (a pause keeps its frame)
 
-    def show_idle(self, *, ended: bool = False, resume_ms: int = 0, length_ms: int = 0) -> None:
-        """No picture yet (before Play) or any more (after the end): say what Play does."""
-        if ended:
-            text = "The video has ended. Press Play to watch it again."
-        elif resume_ms:
-            text = f"Press Play to go on from {format_time(resume_ms)}."
-        else:
-            text = f"Press Play to start the video ({format_time(length_ms)})." if length_ms else \
-                "Press Play to start the video."
-        self.surface.set_poster(text)
-
     def offer_continue(self, offered: bool) -> None:
         """At the end of the video, with the post-test unlocked: offer to go on to it."""
         self.continue_button.setVisible(offered)

@@ -31,7 +31,7 @@ from desktop.errors import CmeError
 from desktop.learning.progress import WatchedIntervals, WatchTracker
 from desktop.media.player import probe_libvlc
 from desktop.media.qt_player import QtPlayer
-from desktop.views.activity.player_widget import format_time
+from desktop.views.activity.player_widget import format_time, idle_poster
 from desktop.views.activity.transcript_panel import TranscriptPanel
 from desktop.views.activity.video_column import VideoColumn
 from desktop.views.activity.watch_place import Place, PlaceKeeper, resume_at
@@ -159,7 +159,7 @@ class WatchTab(QWidget):
         self.transcript_panel.load(services, detail, self.locked_reason)
         self._show_video_state()
         column.set_length(length)
-        column.show_idle(resume_ms=start, length_ms=length)
+        column.surface.set_poster(idle_poster(resume_ms=start, length_ms=length))
         column.status_label.setText(f"Resuming at {format_time(start)}" if start and start_ms is None else "")
         if self.video_path is not None and probe_libvlc() is None:
             player = self._ensure_player()
@@ -357,7 +357,7 @@ class WatchTab(QWidget):
     def _on_ended(self) -> None:
         self.tracker.interrupt()
         self.at_end = True
-        self.video_column.show_idle(ended=True)  # libvlc closed its picture
+        self.video_column.surface.set_poster(idle_poster(ended=True))  # libvlc closed its picture
         self._show_watched()
         if not self.save_progress(then=self.finished.emit):
             # Queued already (on pause): the one writer runs in order, so this comes after it.
