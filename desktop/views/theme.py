@@ -13,7 +13,7 @@ scheme's dark red on the dark window was unreadable (contrast 1.7:1). A theme sw
 re-tones every toned widget.
 
 Check boxes, radio buttons and the fields (line edits, spin boxes, combo boxes) get a
-palette of their own (`indicator_palette`). Fusion draws their outline from the Window
+palette of their own (`outlined_palette`). Fusion draws their outline from the Window
 colour made darker (`Window.darker(140)`), not from Mid or Dark, so on the dark window an
 empty box was 1.2:1 and on the light one 1.6:1; WCAG 1.4.11 asks 3:1 for a control's
 outline. Their own Window colour is unused otherwise (they fill no background with it),
@@ -59,8 +59,8 @@ _LIGHT_DISABLED = {Role.WindowText: "#8c8c8c", Role.Text: "#8c8c8c", Role.Button
 
 
 OUTLINE_CONTRAST = 3.2  # a control's outline against the window and the box (WCAG 1.4.11: 3:1, and a margin)
-# Drawn with `indicator_palette`: Fusion outlines them from their own Window colour.
-INDICATORS = ("QCheckBox", "QRadioButton", "QLineEdit", "QAbstractSpinBox", "QComboBox")
+# Drawn with `outlined_palette`: Fusion outlines them from their own Window colour.
+OUTLINED = ("QCheckBox", "QRadioButton", "QLineEdit", "QAbstractSpinBox", "QComboBox")
 
 
 # tone: (on a light window, on a dark window); each ≥ 4.5:1 against its window and base
@@ -128,11 +128,11 @@ def fusion_outlines(window: QColor) -> tuple[QColor, QColor]:
     return outline, outline.lighter(110)
 
 
-def indicator_palette(palette: QPalette) -> QPalette:
-    """`palette` for check boxes and radio buttons: its Window colour moved (lighter on a
-    dark window, darker on a light one) until Fusion's outline is OUTLINE_CONTRAST against
-    the window around the box and the base inside it; on a dark window the tick and the
-    chosen radio's dot (Fusion: Text, darker) are drawn from white."""
+def outlined_palette(palette: QPalette) -> QPalette:
+    """`palette` for the OUTLINED controls: its Window colour moved (lighter on a dark
+    window, darker on a light one) until Fusion's outlines are OUTLINE_CONTRAST against the
+    window around the control and the base inside it; on a dark window the tick and the
+    chosen radio's dot (Fusion: Text, darker) are drawn from white, as is a field's text."""
     result = QPalette(palette)
     for group in (Group.Active, Group.Inactive, Group.Disabled):
         window, base = palette.color(group, Role.Window), palette.color(group, Role.Base)
@@ -153,8 +153,8 @@ def indicator_palette(palette: QPalette) -> QPalette:
 def apply_palette(app: QApplication, palette: QPalette) -> None:
     """Make `palette` the application's, with outlines that show on check boxes and radios."""
     app.setPalette(palette)
-    for class_name in INDICATORS:  # after the application's: setting that one may reset these
-        QApplication.setPalette(indicator_palette(palette), class_name)
+    for class_name in OUTLINED:  # after the application's: setting that one may reset these
+        QApplication.setPalette(outlined_palette(palette), class_name)
 
 
 class Theme(QObject):

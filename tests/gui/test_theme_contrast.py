@@ -18,7 +18,7 @@ from desktop.views.theme import (
     contrast,
     dark_palette,
     fusion_outlines,
-    indicator_palette,
+    outlined_palette,
     light_palette,
 )
 from tests.support.clients import dead_url
@@ -49,7 +49,7 @@ def test_text_and_control_outlines_contrast_in_light_and_dark(qapp, scheme):
     # Fusion outlines an empty check box, a radio or a field from its palette's Window colour.
     window, base = palette.color(Role.Window), palette.color(Role.Base)
     for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled):
-        for outline in fusion_outlines(indicator_palette(palette).color(group, Role.Window)):
+        for outline in fusion_outlines(outlined_palette(palette).color(group, Role.Window)):
             assert contrast(outline, window) >= 3.0, (scheme, group.name, outline.name())
             assert contrast(outline, base) >= 3.0, (scheme, group.name, outline.name())
 
