@@ -137,7 +137,7 @@ def outlined_palette(palette: QPalette) -> QPalette:
     for group in (Group.Active, Group.Inactive, Group.Disabled):
         window, base = palette.color(group, Role.Window), palette.color(group, Role.Base)
         hue, saturation, lightness = window.hslHue(), window.hslSaturation(), window.lightness()
-        step = 1 if is_dark(palette) else -1
+        step = 4 if is_dark(palette) else -4  # lightness steps: a few, at start-up
         candidate = QColor(window)
         while 0 <= lightness <= 255 and min(
             contrast(outline, ground) for outline in fusion_outlines(candidate) for ground in (window, base)
@@ -151,10 +151,11 @@ def outlined_palette(palette: QPalette) -> QPalette:
 
 
 def apply_palette(app: QApplication, palette: QPalette) -> None:
-    """Make `palette` the application's, with outlines that show on check boxes and radios."""
+    """Make `palette` the application's, with outlines that show on check boxes, radios and fields."""
     app.setPalette(palette)
+    outlined = outlined_palette(palette)
     for class_name in OUTLINED:  # after the application's: setting that one may reset these
-        QApplication.setPalette(outlined_palette(palette), class_name)
+        QApplication.setPalette(outlined, class_name)
 
 
 class Theme(QObject):
