@@ -350,8 +350,9 @@ def test_cues_wrap_to_show_every_word_at_any_width(qtbot, page):
         for row in range(panel.model.rowCount()):
             index = panel.model.index(row)
             rect = view.visualRect(index)
-            # Room for every word even while the line is spoken (drawn bold), inside the row's margins.
-            needed = QFontMetrics(panel.model.bold_font).boundingRect(
+            # Room for every word in the font it is drawn in (bold while spoken), inside the row's margins.
+            font = index.data(Qt.ItemDataRole.FontRole) or view.font()
+            needed = QFontMetrics(font).boundingRect(
                 QRect(0, 0, rect.width() - 2 * MARGIN, 10_000), Qt.TextFlag.TextWordWrap, index.data()).height()
             if needed + 2 * MARGIN > rect.height():
                 cut.append(row)
@@ -365,7 +366,46 @@ def test_cues_wrap_to_show_every_word_at_any_width(qtbot, page):
         # The line being spoken is drawn bold (wider): it too keeps every word, wherever it is.
         for cue in panel.index.cues:
             tab.seek(cue.start_ms)
-            assert panel.current_row not in cut_rows(), (transcript_width, panel.current_row)
+            qtbot.waitUntil(lambda: panel.current_row not in cut_rows(), timeout=2_000)
+
+
+def test_no_blank_gap_opens_under_a_cue_once_it_was_spoken(qtbot, page):
+    """A row is as tall as its text in the font it is drawn in now: the line being spoken
+    (bold, wider) may take a line more, and gives it back when the highlight moves on."""
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QFontMetrics
+
+    from desktop.views.activity.cue_delegate import MARGIN
+
+    tab = page.watch_tab
+    panel = tab.transcript_panel
+    view = panel.view
+    total = sum(tab.splitter.sizes())
+    tab.splitter.setSizes([total - 260, 260])  # narrow: bold wraps sooner than plain text
+
+    def gaps():
+        """Rows taller than their text needs, with the fonts they are drawn in."""
+        tall = []
+        for row in range(panel.model.rowCount()):
+            index = panel.model.index(row)
+            rect = view.visualRect(index)
+            font = index.data(Qt.ItemDataRole.FontRole) or view.font()
+            needed = QFontMetrics(font).boundingRect(
+                QRect(0, 0, rect.width() - 2 * MARGIN, 10_000), Qt.TextFlag.TextWordWrap, index.data()).height()
+            if rect.height() > needed + 2 * MARGIN + 1:
+                tall.append(row)
+        return tall
+
+    taller_when_bold = 0
+    for cue in panel.index.cues:
+        tab.seek(cue.start_ms)
+        qtbot.waitUntil(lambda: not gaps(), timeout=2_000)
+        row = panel.current_row
+        plain = QFontMetrics(view.font()).boundingRect(
+            QRect(0, 0, view.visualRect(panel.model.index(row)).width() - 2 * MARGIN, 10_000),
+            Qt.TextFlag.TextWordWrap, panel.model.index(row).data()).height()
+        taller_when_bold += view.visualRect(panel.model.index(row)).height() > plain + 2 * MARGIN + 1
+    assert taller_when_bold, "at this width some spoken line needs a line more in bold (else nothing was tested)"
 
 
 def test_on_resume_the_transcript_shows_the_current_cue(qtbot, make_services):
@@ -419,3 +459,56 @@ def test_the_fullscreen_button_has_an_icon_and_a_name(page):
     button = page.watch_tab.video_column.fullscreen_button
     assert not button.icon().isNull() and button.accessibleName() == "Fullscreen"
     assert button.text() == "Fullscreen"
+
+
+def test_the_transcript_column_is_wide_enough_to_read_by_default(qtbot, page):
+    """The transcript takes two fifths of the Watch tab beside the video (it was ~200 px,
+    four lines a cue), and the learner can still drag the divider."""
+    tab = page.watch_tab
+    panel = tab.transcript_panel
+    qtbot.waitUntil(lambda: panel.width() > 0, timeout=2_000)
+    share = panel.width() / sum(tab.splitter.sizes())
+    assert 0.35 <= share <= 0.45, (panel.width(), tab.splitter.sizes())
+    assert panel.view.viewport().width() >= 30 * panel.view.fontMetrics().averageCharWidth()
+    total = sum(tab.splitter.sizes())
+    tab.splitter.setSizes([total - 300, 300])  # still resizable
+    qtbot.waitUntil(lambda: abs(panel.width() - 300) <= 2, timeout=2_000)
+
+
+def test_the_video_area_says_what_play_does_while_there_is_no_picture(qtbot, make_services):
+    """Before Play and after the end libvlc shows no picture: the area says what Play does
+    (drawn on the surface, and read as its description), never a silent black box."""
+    from desktop.learning.progress import WatchedIntervals
+    from desktop.views.activity.page import WATCH_TAB, ActivityPage
+
+    services = make_services(SERVER_URL)
+    activity_id = install_demo(services)
+    page = ActivityPage(services=services)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    tab, surface = page.watch_tab, page.watch_tab.video_column.surface
+    with qtbot.waitSignal(tab.transcript_shown, timeout=5_000):
+        page.show_activity(services.activity_detail(activity_id), "physician")
+    page.tabs.setCurrentIndex(WATCH_TAB)
+    try:
+        assert surface.poster == "Press Play to start the video."  # its length is not known yet
+        assert surface.accessibleDescription() == surface.poster
+        image = surface.grab().toImage()
+        inks = {image.pixelColor(x, y).lightness() for x in range(0, image.width(), 2)
+                for y in range(0, image.height(), 2)}
+        assert max(inks) > 150, "the words are drawn on the black surface"
+
+        services.save_watch_progress(activity_id, 40_000, 60_000, WatchedIntervals([(0, 40_000)]))
+        with qtbot.waitSignal(tab.transcript_shown, timeout=5_000):
+            page.show_activity(services.activity_detail(activity_id), "physician")  # resumes
+        assert surface.poster == "Press Play to go on from 0:40.", surface.poster
+
+        tab.seek(57_000)
+        with qtbot.waitSignal(tab.finished, timeout=20_000):  # 3 s to the end
+            with qtbot.waitSignal(tab.player.playing_changed, timeout=5_000):
+                tab.play()
+            assert surface.poster == ""  # the picture now
+        assert surface.poster == "The video has ended. Press Play to watch it again."
+    finally:
+        tab.shutdown()

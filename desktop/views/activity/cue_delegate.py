@@ -1,16 +1,18 @@
 """How one transcript cue is drawn: its whole text, wrapped, never cut off with "…".
 
 Qt's own item drawing elides the last line when its height check comes out a few pixels
-short (a cue ending in "light-headedness" showed "light-…" over an empty line), and a
-row laid out in the regular font can be too short once the line being spoken is drawn
-bold. So rows are sized for the bold text at the list's width, and the text is drawn
-with plain word wrap over the style's own background, highlight and focus frame.
+short (a cue ending in "light-headedness" showed "light-…" over an empty line). So each
+row is sized for its text in the font it is drawn in (bold for the line being spoken,
+the model's FontRole) at the list's width, and the text is drawn with plain word wrap
+over the style's own background, highlight and focus frame. Sizing every row for bold
+left blank gaps under the plain ones; so when the spoken line moves on, the view is told
+the two rows' sizes changed (`sizeHintChanged`) and lays the rows out again.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPalette
+from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import QApplication, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 MARGIN = 3  # pixels around the text inside a row
@@ -26,11 +28,10 @@ class CueDelegate(QStyledItemDelegate):
         return max(40, self.view.viewport().width() - 2 * self.view.spacing() - 2 * MARGIN)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        bold = QFont(self.view.font())
-        bold.setBold(True)  # room for the cue as it looks while it is spoken
+        font = index.data(Qt.ItemDataRole.FontRole) or self.view.font()  # bold while spoken
         width = self._text_width()
         text = str(index.data() or "")
-        height = QFontMetrics(bold).boundingRect(QRect(0, 0, width, 1_000_000), WRAP, text).height()
+        height = QFontMetrics(font).boundingRect(QRect(0, 0, width, 1_000_000), WRAP, text).height()
         return QSize(width + 2 * MARGIN, height + 2 * MARGIN)
 
     def paint(self, painter, option: QStyleOptionViewItem, index: QModelIndex) -> None:

@@ -4,6 +4,10 @@ libvlc draws straight into a native window we hand it (`set_xwindow`/`set_hwnd`/
 `set_nsobject`), before play and again whenever Qt recreates that window (reparenting
 for fullscreen does). Under the offscreen or minimal platforms there is no window to
 draw into: nothing is attached (tests use libvlc's dummy video output).
+
+When libvlc shows no picture (before Play, and after the end, when it closes its video
+window) the surface is not a blank black box: it says what to do (`set_poster`:
+"Press Play to start the video (1:00)"). libvlc's own window covers it while it plays.
 """
 
 from __future__ import annotations
@@ -24,16 +28,32 @@ def format_time(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def idle_poster(*, ended: bool = False, resume_ms: int = 0, length_ms: int = 0) -> str:
+    """What the video area says while there is no picture: what Play does now."""
+    if ended:
+        return "The video has ended. Press Play to watch it again."
+    if resume_ms:
+        return f"Press Play to go on from {format_time(resume_ms)}."
+    if length_ms:
+        return f"Press Play to start the video ({format_time(length_ms)})."
+    return "Press Play to start the video."
+
+
 def can_embed_video() -> bool:
     return QGuiApplication.platformName() not in HEADLESS_PLATFORMS
 
 
+POSTER_INK = "#d8d8d8"  # the poster's words on the black surface (13:1)
+
+
 class VideoSurface(QWidget):
-    """A black 16:9 native window for libvlc; keeps the player attached to it."""
+    """A black 16:9 native window for libvlc; keeps the player attached to it, and shows a
+    line saying what to do while libvlc shows no picture."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._player: QtPlayer | None = None
+        self.poster = ""
         self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow, True)
         self.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors, True)
         self.setAutoFillBackground(True)
@@ -55,6 +75,27 @@ class VideoSurface(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(640, 360)
+
+    def set_poster(self, text: str) -> None:
+        """The words shown while libvlc shows no picture ("" for none)."""
+        if text != self.poster:
+            self.poster = text
+            self.setAccessibleDescription(text)
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self.poster:
+            return
+        painter = QPainter(self)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        painter.setFont(font)
+        painter.setPen(QColor(POSTER_INK))
+        margin = self.width() // 10
+        painter.drawText(self.rect().adjusted(margin, 0, -margin, 0),
+                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.poster)
+        painter.end()
 
     def attach(self, player: QtPlayer) -> None:
         """Draw `player`'s video here (call before it plays)."""

@@ -65,6 +65,8 @@ SKIPS_DESCRIBED = 5  # the skipped-lines note's tooltip names the first few, the
 
 
 class CueModel(QAbstractListModel):
+    font_changed = Signal(QModelIndex)  # a row became, or stopped being, the spoken (bold) line
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.index_ = CueIndex(())
@@ -87,6 +89,7 @@ class CueModel(QAbstractListModel):
             if r is not None:
                 i = self.index(r)
                 self.dataChanged.emit(i, i)
+                self.font_changed.emit(i)
 
     def set_matches(self, rows: list[int]) -> None:
         changed = self.matches.symmetric_difference(rows)
@@ -237,7 +240,9 @@ class TranscriptPanel(QWidget):
         self.view = QListView(self)
         self.view.setModel(self.model)
         self.view.setWordWrap(True)
-        self.view.setItemDelegate(CueDelegate(self.view))  # every word shown (cue_delegate.py)
+        delegate = CueDelegate(self.view)  # every word shown (cue_delegate.py)
+        self.view.setItemDelegate(delegate)
+        self.model.font_changed.connect(delegate.sizeHintChanged)  # the spoken line is bold: taller
         self.view.setResizeMode(QListView.ResizeMode.Adjust)  # rows wrap again at every new width
         # The scroll bar's coming and going would change the width rows were wrapped for.
         self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)

@@ -305,6 +305,7 @@ class VideoColumn(QWidget):
         if playing:
             self.status_label.setText("")
             self.continue_button.setVisible(False)
+            self.surface.set_poster("")  # the picture from now on (a pause keeps its frame)
 
     def offer_continue(self, offered: bool) -> None:
         """At the end of the video, with the post-test unlocked: offer to go on to it."""

@@ -31,7 +31,7 @@ from desktop.errors import CmeError
 from desktop.learning.progress import WatchedIntervals, WatchTracker
 from desktop.media.player import probe_libvlc
 from desktop.media.qt_player import QtPlayer
-from desktop.views.activity.player_widget import format_time
+from desktop.views.activity.player_widget import format_time, idle_poster
 from desktop.views.activity.transcript_panel import TranscriptPanel
 from desktop.views.activity.video_column import VideoColumn
 from desktop.views.activity.watch_place import Place, PlaceKeeper, resume_at
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from desktop.cache.library import ActivityDetail
 
 SAVE_EVERY_MS = 5_000
+VIDEO_WEIGHTS = [3000, 2000]  # the video and its transcript side by side: three fifths, two fifths
 
 
 def watched_text(share: float, needed: float | None) -> str:
@@ -75,7 +76,7 @@ def arrange(splitter: QSplitter, column: VideoColumn, audio_only: bool) -> None:
     weights = (0, 1) if audio_only else (3, 2)
     for index, weight in enumerate(weights):
         splitter.setStretchFactor(index, weight)
-    splitter.setSizes([1, 1000] if audio_only else [3000, 2000])
+    splitter.setSizes([1, 1000] if audio_only else VIDEO_WEIGHTS)
 
 
 class WatchTab(QWidget):
@@ -119,6 +120,8 @@ class WatchTab(QWidget):
         self.splitter.addWidget(self.transcript_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        # 3:2 from the start: laid out by size hints, the transcript got ~200 px (four lines a cue).
+        self.splitter.setSizes(VIDEO_WEIGHTS)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -156,6 +159,7 @@ class WatchTab(QWidget):
         self.transcript_panel.load(services, detail, self.locked_reason)
         self._show_video_state()
         column.set_length(length)
+        column.surface.set_poster(idle_poster(resume_ms=start, length_ms=length))
         column.status_label.setText(f"Resuming at {format_time(start)}" if start and start_ms is None else "")
         if self.video_path is not None and probe_libvlc() is None:
             player = self._ensure_player()
@@ -353,6 +357,7 @@ class WatchTab(QWidget):
     def _on_ended(self) -> None:
         self.tracker.interrupt()
         self.at_end = True
+        self.video_column.surface.set_poster(idle_poster(ended=True))  # libvlc closed its picture
         self._show_watched()
         if not self.save_progress(then=self.finished.emit):
             # Queued already (on pause): the one writer runs in order, so this comes after it.
