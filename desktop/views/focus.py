@@ -1,0 +1,87 @@
+"""Where the keyboard focus goes when the control that held it goes away, and Tab in reading order.
+
+When a focused button hides or is disabled (Download, "I have read the disclosures — start",
+Submit evaluation, Claim credit), Qt hands the focus to the next widget of the window's
+focus chain, which is often outside the page: the status bar's "Switch learner", where
+Space then opens the learner menu instead of pausing the video. The views call
+`pass_focus` *before* they hide or disable such a control, naming where the learner's
+next step is; `focus_text` makes a result line ("Evaluation submitted.") the place when
+there is no next control yet. Both give the focus with the Tab reason, so the style
+draws the focus ring (Fusion draws it only after a keyboard focus change).
+
+`order_tab_chain` sets Tab to follow the layout (top to bottom, left to right) for pages
+whose widgets are created after the page (a form rebuilt per activity would otherwise be
+appended at the end of the window's chain, after the status bar).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QLayout, QScrollArea, QWidget
+
+KEYBOARD = Qt.FocusReason.TabFocusReason  # the reason that makes the focus ring show
+
+
+def holds_focus(widget: QWidget) -> bool:
+    """`widget` or one of its children has the keyboard focus."""
+    focused = widget.window().focusWidget() if widget.window() is not None else None
+    return focused is not None and (focused is widget or widget.isAncestorOf(focused))
+
+
+def can_take_focus(widget: QWidget | None) -> bool:
+    return (widget is not None and widget.isVisible() and widget.isEnabled()
+            and widget.focusPolicy() != Qt.FocusPolicy.NoFocus)
+
+
+def pass_focus(leaving: QWidget, *candidates: QWidget | None) -> bool:
+    """Call before hiding or disabling `leaving`: if it holds the focus, the first candidate
+    that can take it gets it (with a visible ring). True if the focus was passed."""
+    if not holds_focus(leaving):
+        return False
+    for widget in candidates:
+        if widget is not leaving and can_take_focus(widget):
+            widget.setFocus(KEYBOARD)
+            return True
+    return False
+
+
+def focus_text(label: QLabel) -> None:
+    """Put the focus on a line of text (a result, what happens next): it becomes keyboard
+    selectable, so it can hold the focus, shows a caret and is read by a screen reader."""
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    label.setFocus(KEYBOARD)
+
+
+def in_reading_order(root: QWidget) -> list[QWidget]:
+    """The widgets that take Tab under `root`, in the order its layouts show them."""
+    found: list[QWidget] = []
+
+    def visit_widget(w: QWidget) -> None:
+        if w.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            found.append(w)
+        if isinstance(w, QScrollArea):
+            if w.widget() is not None:
+                visit_widget(w.widget())
+        elif w.layout() is not None and not isinstance(w, QAbstractScrollArea):
+            visit_layout(w.layout())
+
+    def visit_layout(layout: QLayout) -> None:
+        for i in range(layout.count()):
+            item = layout.itemAt(i)
+            if item.widget() is not None:
+                visit_widget(item.widget())
+            elif item.layout() is not None:
+                visit_layout(item.layout())
+
+    if root.layout() is not None:
+        visit_layout(root.layout())
+    return found
+
+
+def order_tab_chain(root: QWidget) -> None:
+    """Tab through `root`'s controls in reading order, right after `root` itself."""
+    previous = root
+    for widget in in_reading_order(root):
+        QWidget.setTabOrder(previous, widget)
+        previous = widget
