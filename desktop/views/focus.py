@@ -45,11 +45,14 @@ def pass_focus(leaving: QWidget, *candidates: QWidget | None) -> bool:
     return False
 
 
-def focus_text(label: QLabel) -> None:
+def focus_text(label: QLabel, after: QWidget | None = None) -> None:
     """Put the focus on a line of text (a result, what happens next): it becomes keyboard
-    selectable, so it can hold the focus, shows a caret and is read by a screen reader."""
+    selectable, so it can hold the focus, shows a caret and is read by a screen reader; Tab
+    goes on from it as from `after` (the control drawn before it)."""
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                   | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    if after is not None:
+        QWidget.setTabOrder(after, label)
     label.setFocus(KEYBOARD)
 
 
@@ -79,9 +82,21 @@ def in_reading_order(root: QWidget) -> list[QWidget]:
     return found
 
 
-def order_tab_chain(root: QWidget) -> None:
-    """Tab through `root`'s controls in reading order, right after `root` itself."""
-    previous = root
-    for widget in in_reading_order(root):
-        QWidget.setTabOrder(previous, widget)
+def tab_anchor(widget: QWidget) -> QWidget | None:
+    """`widget` if it can be placed in the Tab chain, else the nearest one before it that can
+    (Qt's setTabOrder ignores a widget with no focus policy, such as a plain page)."""
+    at = widget
+    while at.focusPolicy() == Qt.FocusPolicy.NoFocus:
+        at = at.previousInFocusChain()
+        if at is widget or at is None:
+            return None
+    return at
+
+
+def order_tab_chain(root: QWidget, controls: list[QWidget] | None = None) -> None:
+    """Tab through `controls` (default: `root`'s, in reading order) right where `root` is."""
+    previous = tab_anchor(root)
+    for widget in in_reading_order(root) if controls is None else controls:
+        if previous is not None:
+            QWidget.setTabOrder(previous, widget)
         previous = widget

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.views.activity.question_page import QuestionPage
 from desktop.views.activity.result_page import ResultPage
+from desktop.views.focus import focus_text, holds_focus
 from desktop.views.accessibility import announce
 from desktop.views.learning_text import LOCKED, attempts_text, local_time, locked_text, percent
 from desktop.views.tasks import discard_writes, pending_writes, run_write
@@ -258,8 +259,11 @@ class AssessmentTab(QWidget):
     def _submit(self) -> None:
         page = self.question_page
         view, services, gen = page.view, self.services, self._generation
-        page.submit_button.setEnabled(False)
         page.save_note.setText("Grading…")
+        keep_focus = holds_focus(page)
+        if keep_focus:
+            focus_text(page.save_note, after=page.submit_button)  # until the result shows, not the status bar's Switch learner
+        page.submit_button.setEnabled(False)
 
         def done(result) -> None:
             page.submit_button.setEnabled(True)
@@ -269,7 +273,9 @@ class AssessmentTab(QWidget):
             self.result_page.show_result(result, view)
             self.stack.setCurrentWidget(self.result_page)
             self.result_page.show_next_steps(self.state)
-            self.changed.emit()
+            self.changed.emit()  # the page re-reads the state: the result's next steps follow it
+            if keep_focus:
+                self.result_page.focus_next_step()
             self.submitted.emit(result)
 
         def failed(exc) -> None:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.views.focus import KEYBOARD, can_take_focus, focus_text, holds_focus, order_tab_chain
 from desktop.views.learning_text import ACK_BUTTON, download_refusal, local_time
 from desktop.views.quality_choice import forms_text, switch_button
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
@@ -56,6 +57,9 @@ class Overview(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName("Overview")
+        # Not a Tab stop of its own (an invisible one, with no ring): Tab goes to the controls
+        # in it; PageUp/PageDown still scroll, as the focused control passes them on.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.statement_boxes: list[QGroupBox] = []
         self.disclosures_table: QTableWidget | None = None
         self.objectives_tree: QTreeWidget | None = None
@@ -77,17 +81,15 @@ class Overview(QScrollArea):
         self.forms = list(forms or [])
         content = self._build_overview(detail, profession)
         self.setWidget(content)
-        previous = self  # Tab goes on into this activity's controls, in reading order
-        for control in content.findChildren(QWidget):
-            if control.focusPolicy() & Qt.FocusPolicy.TabFocus:
-                QWidget.setTabOrder(previous, control)
-                previous = control
+        # Tab goes on into this activity's controls, in reading order, where the Overview is.
+        order_tab_chain(self, [c for c in content.findChildren(QWidget) if c.focusPolicy() & Qt.FocusPolicy.TabFocus])
         self.verticalScrollBar().setValue(0)
 
     def show_gate(self, state, note: str) -> None:
         if self.ack_button is None or self.gate_label is None:
             return  # no activity shown yet
         button, label, banner = self.ack_button, self.gate_label, self.availability_label
+        pressed = holds_focus(button)  # the learner just pressed it: keep the focus on this page
         if state is None:
             label.setText(note)
             button.setVisible(True)
@@ -106,6 +108,12 @@ class Overview(QScrollArea):
             button.setVisible(True)
             button.setEnabled(True)
         self._show_download_refusal(download_refusal(state))
+        if pressed and not button.isVisible():
+            # Next: the Download button if it is offered, else the line saying what opened.
+            if can_take_focus(self.download_button):
+                self.download_button.setFocus(KEYBOARD)
+            else:
+                focus_text(label)
         if banner is not None:
             over = state is not None and not state.available
             if over:

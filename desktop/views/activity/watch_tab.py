@@ -253,6 +253,7 @@ class WatchTab(QWidget):
         if self.services is None or self.detail is None:
             return
         activity_id, column = self.detail.id, self.video_column
+        column.pass_download_focus()
         column.download_button.setEnabled(False)
 
         def done(_jobs=None) -> None:
