@@ -137,7 +137,8 @@ class AssessmentTab(QWidget):
             self.attempts_label.setText("")
         else:
             self.pass_label.setText(f"Pass mark: {state.passing_score}%")
-            self.attempts_label.setText(attempts_text(state.attempts_allowed, len(submitted)))
+            # Once passed there is no limit to tell (the attempts are listed below).
+            self.attempts_label.setText("" if state.passed else attempts_text(state.attempts_allowed, len(submitted)))
         reason = self._lock_reason(state)
         self.lock_label.setText(reason)
         self.lock_label.setVisible(bool(reason))
@@ -175,9 +176,9 @@ class AssessmentTab(QWidget):
 
     def _fill_intro(self, state, submitted) -> None:
         lines = []
-        if state.has_assessment:
-            lines.append(f"You need {state.passing_score}% or more to pass. One question per page; your answers "
-                         "are saved as you choose them, so you can stop and come back.")
+        if state.has_assessment and not state.passed:  # the pass mark is the heading above
+            lines.append("One question per page; your answers are saved as you choose them, so you can stop and "
+                         "come back.")
         if state.passed:
             best = next((a for a in submitted if a.local_passed), None)
             lines.append(f"You passed on attempt {best.number} with {best.local_score:g}%." if best else

@@ -213,7 +213,7 @@ class EvaluationBox(QGroupBox):
     def _edited(self, *_args) -> None:
         if self._loading:
             return
-        self.eval_note.setText("Editing…")
+        self.eval_note.setText("")  # nothing to say until it is saved ("Draft saved.")
         self._save_timer.start()
 
 

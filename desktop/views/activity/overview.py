@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmecore.rules.wording import credit_amount_text
 from desktop.views.focus import KEYBOARD, can_take_focus, focus_text, holds_focus, order_tab_chain
 from desktop.views.learning_text import ACK_BUTTON, download_refusal, local_time
 from desktop.views.quality_choice import forms_text, switch_button
@@ -283,7 +284,7 @@ class Overview(QScrollArea):
     def _statement_box(self, s: StatementInfo, parent: QWidget, *, own: bool) -> QGroupBox:
         who = profession_name(s.profession)
         amount = s.contact_hours if s.contact_hours is not None else s.max_credits
-        box = QGroupBox(f"{'Your credit — ' if own else ''}{who}: {amount:g} × {s.credit_type}", parent)
+        box = QGroupBox(f"{'Your credit — ' if own else ''}{who}: {credit_amount_text(amount, s.credit_type)}", parent)
         box.setProperty("profession", s.profession)
         box.setAccessibleName(f"Accreditation for {who}")
         box.setToolTip(f"Accreditation statement for {who}")
