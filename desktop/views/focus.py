@@ -33,15 +33,19 @@ def can_take_focus(widget: QWidget | None) -> bool:
             and widget.focusPolicy() != Qt.FocusPolicy.NoFocus)
 
 
-def pass_focus(leaving: QWidget, *candidates: QWidget | None) -> bool:
+def pass_focus(leaving: QWidget, *candidates: QWidget | None, text: QLabel | None = None) -> bool:
     """Call before hiding or disabling `leaving`: if it holds the focus, the first candidate
-    that can take it gets it (with a visible ring). True if the focus was passed."""
+    that can take it gets it (with a visible ring), else the line `text` (`focus_text`).
+    True if the focus was passed."""
     if not holds_focus(leaving):
         return False
     for widget in candidates:
         if widget is not leaving and can_take_focus(widget):
             widget.setFocus(KEYBOARD)
             return True
+    if text is not None:
+        focus_text(text)
+        return True
     return False
 
 

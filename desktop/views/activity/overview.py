@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmecore.rules.wording import credit_amount_text
-from desktop.views.focus import KEYBOARD, can_take_focus, focus_text, holds_focus, order_tab_chain
+from desktop.views.focus import order_tab_chain, pass_focus
 from desktop.views.learning_text import ACK_BUTTON, download_refusal, local_time
 from desktop.views.quality_choice import forms_text, switch_button
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
@@ -58,9 +58,7 @@ class Overview(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName("Overview")
-        # Not a Tab stop of its own (an invisible one, with no ring): Tab goes to the controls
-        # in it; PageUp/PageDown still scroll, as the focused control passes them on.
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no invisible Tab stop; PageDown still scrolls
         self.statement_boxes: list[QGroupBox] = []
         self.disclosures_table: QTableWidget | None = None
         self.objectives_tree: QTreeWidget | None = None
@@ -90,7 +88,7 @@ class Overview(QScrollArea):
         if self.ack_button is None or self.gate_label is None:
             return  # no activity shown yet
         button, label, banner = self.ack_button, self.gate_label, self.availability_label
-        pressed = holds_focus(button)  # the learner just pressed it: keep the focus on this page
+        self._show_download_refusal(download_refusal(state))
         if state is None:
             label.setText(note)
             button.setVisible(True)
@@ -98,6 +96,7 @@ class Overview(QScrollArea):
         elif state.acknowledged_at is not None:
             label.setText(f"✓ You acknowledged the disclosures on {local_time(state.acknowledged_at)}. "
                           "The video, summaries, post-test and credit are open.")
+            pass_focus(button, self.download_button, text=label)  # pressed: the next step, on this page
             button.setVisible(False)
         elif not state.can_acknowledge:
             label.setText(f"{state.availability_reason} You can read the front matter, but not start the activity.")
@@ -108,13 +107,6 @@ class Overview(QScrollArea):
                           f"press “{ACK_BUTTON}”; the time is recorded.")
             button.setVisible(True)
             button.setEnabled(True)
-        self._show_download_refusal(download_refusal(state))
-        if pressed and not button.isVisible():
-            # Next: the Download button if it is offered, else the line saying what opened.
-            if can_take_focus(self.download_button):
-                self.download_button.setFocus(KEYBOARD)
-            else:
-                focus_text(label)
         if banner is not None:
             over = state is not None and not state.available
             if over:

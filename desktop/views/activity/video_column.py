@@ -55,6 +55,18 @@ DOWNLOADING = ("queued", "partial")
 DOWNLOAD_TIP = "Queue the video, transcript and summaries for download"
 
 
+def click_takes_focus(*buttons: QWidget) -> None:
+    """A click keeps the focus on the page, so Space and F then act on the video (not on
+    whatever had the focus before, such as the status bar's Switch learner)."""
+    for button in buttons:
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+
+def pass_download_focus(column: VideoColumn) -> None:
+    """The column's Download button is about to go: the focus it holds goes to Play or the video area."""
+    pass_focus(column.download_button, column.play_button, column.video_stack)
+
+
 class AudioPage(QWidget):
     """Audio only, in the video's place: a quiet line saying so, and the line being spoken, large."""
 
@@ -162,10 +174,7 @@ class VideoColumn(QWidget):
         # An icon every style draws (a glyph may be missing from the font); the text stays its name.
         self.fullscreen_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarMaxButton))
         self.fullscreen_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for button in (self.play_button, self.back_button, self.forward_button, self.fullscreen_button):
-            # A click keeps the focus here, so Space and F then act on the video (not on
-            # whatever last had the focus, such as the status bar's Switch learner).
-            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        click_takes_focus(self.play_button, self.back_button, self.forward_button, self.fullscreen_button)
         self.status_label = QLabel("", self)
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.status_label.setAccessibleName("Playback note")
@@ -224,7 +233,7 @@ class VideoColumn(QWidget):
                    has_transcript: bool) -> None:
         """The video surface, or the words saying why there is no video (and a Download button)."""
         if locked_reason is not None:
-            self.pass_download_focus()
+            pass_download_focus(self)
             self.download_button.setVisible(False)
             self._blocked = locked_reason
             self._show_stack()
@@ -246,7 +255,7 @@ class VideoColumn(QWidget):
             lines.append("The transcript is below." if self.audio_only else "The transcript is on the right.")
         offered = not has_video and video is not None and video.state not in DOWNLOADING
         if not offered:
-            self.pass_download_focus()
+            pass_download_focus(self)
         self.download_button.setVisible(offered)
         self._show_download_refusal()
         self._blocked = "\n\n".join(lines) or None
@@ -274,10 +283,6 @@ class VideoColumn(QWidget):
         """Audio only: the line being spoken now ("" between lines)."""
         if text != self.spoken_label.text():
             self.spoken_label.setText(text)
-
-    def pass_download_focus(self) -> None:
-        """The Download button is about to go: the focus it holds goes to Play or the video area."""
-        pass_focus(self.download_button, self.play_button, self.video_stack)
 
     def download_pending(self) -> bool:
         """A Download click is being handled (its button is disabled meanwhile)."""
