@@ -16,8 +16,8 @@ appended at the end of the window's chain, after the status bar).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QLayout, QScrollArea, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QLabel, QLayout, QScrollArea, QWidget
 
 KEYBOARD = Qt.FocusReason.TabFocusReason  # the reason that makes the focus ring show
 
@@ -49,10 +49,27 @@ def pass_focus(leaving: QWidget, *candidates: QWidget | None, text: QLabel | Non
     return False
 
 
+class _TextRing(QObject):
+    """A label given the focus by `focus_text` is framed while it has it (a caret alone is hard to see)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(watched, QLabel) and event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            watched.setFrameShape(QFrame.Shape.Box if event.type() == QEvent.Type.FocusIn else QFrame.Shape.NoFrame)
+        return False
+
+
+_text_ring: _TextRing | None = None
+
+
 def focus_text(label: QLabel, after: QWidget | None = None) -> None:
     """Put the focus on a line of text (a result, what happens next): it becomes keyboard
-    selectable, so it can hold the focus, shows a caret and is read by a screen reader; Tab
-    goes on from it as from `after` (the control drawn before it)."""
+    selectable, so it can hold the focus, shows a caret (and a frame) and is read by a screen
+    reader; Tab goes on from it as from `after` (the control drawn before it)."""
+    global _text_ring
+    if _text_ring is None:
+        _text_ring = _TextRing()
+    if not label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByKeyboard:
+        label.installEventFilter(_text_ring)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                   | Qt.TextInteractionFlag.TextSelectableByKeyboard)
     if after is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea
+from PySide6.QtWidgets import QApplication, QFrame, QPushButton, QScrollArea
 
 from desktop.views.activity.page import ASSESSMENT_TAB, CREDIT_TAB, OVERVIEW_TAB, WATCH_TAB
 from desktop.views.main_window import SETTINGS
@@ -161,6 +161,7 @@ def test_the_post_test_evaluation_and_claim_by_keyboard_keep_the_focus_on_their_
         press(Key.Key_Space)
     qtbot.waitUntil(lambda: evaluation.eval_note.text().startswith("Evaluation submitted"), timeout=T)
     assert QApplication.focusWidget() is evaluation.eval_note
+    assert evaluation.eval_note.frameShape() == QFrame.Shape.Box, "the focused line is framed, not only a caret"
     on_the_page(window, credit)
     nxt = press(Key.Key_Tab)
     assert nxt is claim.credits_combo, "the next Tab goes on to the claim"
