@@ -263,7 +263,7 @@ class AssessmentTab(QWidget):
         page.save_note.setText("Grading…")
         keep_focus = holds_focus(page)
         if keep_focus:
-            focus_text(page.save_note, after=page.submit_button)  # until the result shows, not the status bar's Switch learner
+            focus_text(page.save_note, after=page.submit_button)  # until the result shows (not the status bar)
         page.submit_button.setEnabled(False)
 
         def done(result) -> None:

@@ -276,7 +276,8 @@ class Overview(QScrollArea):
     def _statement_box(self, s: StatementInfo, parent: QWidget, *, own: bool) -> QGroupBox:
         who = profession_name(s.profession)
         amount = s.contact_hours if s.contact_hours is not None else s.max_credits
-        box = QGroupBox(f"{'Your credit — ' if own else ''}{who}: {credit_amount_text(amount, s.credit_type)}", parent)
+        title = f"{'Your credit — ' if own else ''}{who}: {credit_amount_text(amount, s.credit_type)}"
+        box = QGroupBox(title, parent)
         box.setProperty("profession", s.profession)
         box.setAccessibleName(f"Accreditation for {who}")
         box.setToolTip(f"Accreditation statement for {who}")
