@@ -122,6 +122,7 @@ class SettingsPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setAccessibleName("Settings")
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no invisible Tab stop; PageDown still scrolls
         page = QVBoxLayout(self)
         page.addWidget(plain_label("Settings", self, name="Settings", heading=True, selectable=False))
         page.addWidget(scroll, 1)

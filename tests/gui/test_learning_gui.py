@@ -91,7 +91,8 @@ def take_attempt(qtbot, tab, key: dict) -> object:
     for i in range(n):
         q = questions.view.questions[questions.index]
         assert questions.progress_label.text() == f"Question {i + 1} of {n}"
-        assert (q.kind == "single") == questions.group.exclusive()
+        # One answer: exclusive radio buttons; several: check boxes.
+        assert all(b.autoExclusive() == (q.kind == "single") for _oid, b in questions.option_buttons)
         for oid, button in questions.option_buttons:
             if oid in key[q.id]:
                 with qtbot.waitSignal(tab.answer_saved, timeout=T):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.views.activity.question_page import QuestionPage
 from desktop.views.activity.result_page import ResultPage
+from desktop.views.focus import focus_text, holds_focus
 from desktop.views.accessibility import announce
 from desktop.views.learning_text import LOCKED, attempts_text, local_time, locked_text, percent
 from desktop.views.tasks import discard_writes, pending_writes, run_write
@@ -136,7 +137,8 @@ class AssessmentTab(QWidget):
             self.attempts_label.setText("")
         else:
             self.pass_label.setText(f"Pass mark: {state.passing_score}%")
-            self.attempts_label.setText(attempts_text(state.attempts_allowed, len(submitted)))
+            # Once passed there is no limit to tell (the attempts are listed below).
+            self.attempts_label.setText("" if state.passed else attempts_text(state.attempts_allowed, len(submitted)))
         reason = self._lock_reason(state)
         self.lock_label.setText(reason)
         self.lock_label.setVisible(bool(reason))
@@ -174,9 +176,9 @@ class AssessmentTab(QWidget):
 
     def _fill_intro(self, state, submitted) -> None:
         lines = []
-        if state.has_assessment:
-            lines.append(f"You need {state.passing_score}% or more to pass. One question per page; your answers "
-                         "are saved as you choose them, so you can stop and come back.")
+        if state.has_assessment and not state.passed:  # the pass mark is the heading above
+            lines.append("One question per page; your answers are saved as you choose them, so you can stop and "
+                         "come back.")
         if state.passed:
             best = next((a for a in submitted if a.local_passed), None)
             lines.append(f"You passed on attempt {best.number} with {best.local_score:g}%." if best else
@@ -258,8 +260,11 @@ class AssessmentTab(QWidget):
     def _submit(self) -> None:
         page = self.question_page
         view, services, gen = page.view, self.services, self._generation
-        page.submit_button.setEnabled(False)
         page.save_note.setText("Grading…")
+        keep_focus = holds_focus(page)
+        if keep_focus:
+            focus_text(page.save_note, after=page.submit_button)  # until the result shows (not the status bar)
+        page.submit_button.setEnabled(False)
 
         def done(result) -> None:
             page.submit_button.setEnabled(True)
@@ -269,7 +274,9 @@ class AssessmentTab(QWidget):
             self.result_page.show_result(result, view)
             self.stack.setCurrentWidget(self.result_page)
             self.result_page.show_next_steps(self.state)
-            self.changed.emit()
+            self.changed.emit()  # the page re-reads the state: the result's next steps follow it
+            if keep_focus:
+                self.result_page.focus_next_step()
             self.submitted.emit(result)
 
         def failed(exc) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.learning.claim_form import ATTEST_AMA, claim_amount, claim_form, unsupported_credits
+from desktop.views.focus import focus_text, holds_focus
 from desktop.views.learning_text import locked_text
 from desktop.views.tasks import discard_writes, run_write
 from desktop.views.widgets import plain_label
@@ -197,8 +198,10 @@ class ClaimBox(QGroupBox):
             return
         credits, minutes, consent = self.claim_values()
         services, activity_id, gen = self.services, self.activity_id, self._generation
-        self.claim_button.setEnabled(False)
         self.claim_note.setText("Recording your claim…")
+        if holds_focus(self.claim_button):
+            focus_text(self.claim_note, after=self.claim_button)  # then the tab's status ("Waiting to sync"): CreditTab
+        self.claim_button.setEnabled(False)
 
         def done(info) -> None:
             if gen == self._generation:

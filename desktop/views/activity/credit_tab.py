@@ -10,7 +10,7 @@ with the certificate's buttons (certificate_buttons.py, the same as on My credit
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGroupBox, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.learning.claim_form import next_steps
@@ -20,6 +20,7 @@ from desktop.views.activity.evaluation_box import EvaluationBox
 from cmecore.rules.wording import credits_text
 from desktop.errors import CERTIFICATE_NOT_HERE
 from desktop.views.certificate_buttons import CertificateButtons
+from desktop.views.focus import focus_text, holds_focus, order_tab_chain
 from desktop.views.learning_text import LOCKED, NOT_HERE_WORDS
 from desktop.views.widgets import plain_label
 
@@ -34,13 +35,14 @@ class CreditTab(QWidget):
         self.services = None
         self.activity_id: str | None = None
         self.state = None
+        self._status_takes_focus = False  # a claim was just made by keyboard: say its status there
 
         self.status_label = plain_label("", self, name="Credit status", heading=True)
         self.note_label = plain_label("", self, name="What to do next")
         self.evaluation = EvaluationBox(self)
         self.evaluation.submitted.connect(self.changed)
         self.claim = ClaimBox(self)
-        self.claim.claimed.connect(self.changed)
+        self.claim.claimed.connect(self._claimed)
         self.claim.claim_finished.connect(self.claim_finished)
         self.commitments = CommitmentsBox(self)  # rule 5: the commitments and their reminder
 
@@ -70,6 +72,7 @@ class CreditTab(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         scroll.setAccessibleName("Evaluation and credit")
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no invisible Tab stop; PageDown still scrolls
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
@@ -82,6 +85,11 @@ class CreditTab(QWidget):
         self.services, self.activity_id = services, activity_id
         self.evaluation.set_activity(services, activity_id)
         self.claim.set_activity(services, activity_id)
+        order_tab_chain(self)  # the evaluation's form is new: Tab in reading order, Submit after it
+
+    def _claimed(self) -> None:
+        self._status_takes_focus = holds_focus(self.claim)
+        self.changed.emit()
 
     def show_state(self, services, activity_id: str | None, state, note: str = "") -> None:
         if activity_id != self.activity_id or services is not self.services:
@@ -100,6 +108,10 @@ class CreditTab(QWidget):
         self.status_label.setVisible(bool(self.status_label.text()))
         self.claim.show_state(state)
         self.commitments.show_reminder(services, activity_id)
+        order_tab_chain(self)  # the commitments box may have new controls
+        if self._status_takes_focus and self.status_label.isVisible():
+            self._status_takes_focus = False
+            focus_text(self.status_label)  # "Waiting to sync", and what happens next
 
     def _show_completion(self, state) -> None:
         c = state.completion

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.views.focus import focus_text, holds_focus
 from desktop.views.learning_text import local_time, locked_text
 from desktop.views.tasks import discard_writes, run_write
 from desktop.views.widgets import line_edit, plain_label
@@ -212,7 +213,7 @@ class EvaluationBox(QGroupBox):
     def _edited(self, *_args) -> None:
         if self._loading:
             return
-        self.eval_note.setText("Editing…")
+        self.eval_note.setText("")  # nothing to say until it is saved ("Draft saved.")
         self._save_timer.start()
 
 
@@ -240,6 +241,9 @@ class EvaluationBox(QGroupBox):
         self._save_timer.stop()
         services, activity_id, gen = self.services, self.activity_id, self._generation
         ratings, texts, commitments, weeks = self.responses()
+        self.eval_note.setText("Submitting your evaluation…")
+        if holds_focus(self.eval_submit):
+            focus_text(self.eval_note, after=self.eval_submit)  # the result is said here; Tab goes on to the claim
         self.eval_submit.setEnabled(False)
 
         def done(draft) -> None:

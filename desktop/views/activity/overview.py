@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmecore.rules.wording import credit_amount_text
+from desktop.views.focus import order_tab_chain, pass_focus
 from desktop.views.learning_text import ACK_BUTTON, download_refusal, local_time
 from desktop.views.quality_choice import forms_text, switch_button
 from desktop.views.text import format_date, format_minutes, human_bytes, media_text, profession_name
@@ -56,6 +58,7 @@ class Overview(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName("Overview")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no invisible Tab stop; PageDown still scrolls
         self.statement_boxes: list[QGroupBox] = []
         self.disclosures_table: QTableWidget | None = None
         self.objectives_tree: QTreeWidget | None = None
@@ -77,17 +80,15 @@ class Overview(QScrollArea):
         self.forms = list(forms or [])
         content = self._build_overview(detail, profession)
         self.setWidget(content)
-        previous = self  # Tab goes on into this activity's controls, in reading order
-        for control in content.findChildren(QWidget):
-            if control.focusPolicy() & Qt.FocusPolicy.TabFocus:
-                QWidget.setTabOrder(previous, control)
-                previous = control
+        # Tab goes on into this activity's controls, in reading order, where the Overview is.
+        order_tab_chain(self, [c for c in content.findChildren(QWidget) if c.focusPolicy() & Qt.FocusPolicy.TabFocus])
         self.verticalScrollBar().setValue(0)
 
     def show_gate(self, state, note: str) -> None:
         if self.ack_button is None or self.gate_label is None:
             return  # no activity shown yet
         button, label, banner = self.ack_button, self.gate_label, self.availability_label
+        self._show_download_refusal(download_refusal(state))
         if state is None:
             label.setText(note)
             button.setVisible(True)
@@ -95,6 +96,7 @@ class Overview(QScrollArea):
         elif state.acknowledged_at is not None:
             label.setText(f"✓ You acknowledged the disclosures on {local_time(state.acknowledged_at)}. "
                           "The video, summaries, post-test and credit are open.")
+            pass_focus(button, self.download_button, text=label)  # pressed: the next step, on this page
             button.setVisible(False)
         elif not state.can_acknowledge:
             label.setText(f"{state.availability_reason} You can read the front matter, but not start the activity.")
@@ -105,7 +107,6 @@ class Overview(QScrollArea):
                           f"press “{ACK_BUTTON}”; the time is recorded.")
             button.setVisible(True)
             button.setEnabled(True)
-        self._show_download_refusal(download_refusal(state))
         if banner is not None:
             over = state is not None and not state.available
             if over:
@@ -275,7 +276,8 @@ class Overview(QScrollArea):
     def _statement_box(self, s: StatementInfo, parent: QWidget, *, own: bool) -> QGroupBox:
         who = profession_name(s.profession)
         amount = s.contact_hours if s.contact_hours is not None else s.max_credits
-        box = QGroupBox(f"{'Your credit — ' if own else ''}{who}: {amount:g} × {s.credit_type}", parent)
+        title = f"{'Your credit — ' if own else ''}{who}: {credit_amount_text(amount, s.credit_type)}"
+        box = QGroupBox(title, parent)
         box.setProperty("profession", s.profession)
         box.setAccessibleName(f"Accreditation for {who}")
         box.setToolTip(f"Accreditation statement for {who}")

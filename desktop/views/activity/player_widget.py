@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
-from PySide6.QtWidgets import QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QWidget
+from PySide6.QtWidgets import QSizePolicy, QSlider, QStackedWidget, QStyle, QStyleOptionSlider, QWidget
 
 from desktop.media.qt_player import QtPlayer
 
@@ -110,6 +110,40 @@ class VideoSurface(QWidget):
         if event.type() == QEvent.Type.WinIdChange:
             self._attach_window()  # the native window was recreated: hand libvlc the new one
         return super().event(event)
+
+
+class VideoArea(QStackedWidget):
+    """The place of the video (the surface, or the words saying why there is none): it takes
+    the keyboard focus on a click or Tab, so Space and F reach the player's keys, and draws
+    a ring in its margin while it has it (libvlc paints over the surface itself)."""
+
+    RING = 2  # px
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setContentsMargins(self.RING, self.RING, self.RING, self.RING)
+        self.setAccessibleName("Video")
+        self.setToolTip("The video (Space plays or pauses, ←/→ skip 10 s, F for fullscreen)")
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.hasFocus():
+            painter = QPainter(self)
+            pen = painter.pen()
+            pen.setColor(self.palette().color(QPalette.ColorRole.Highlight))
+            pen.setWidth(self.RING)
+            painter.setPen(pen)
+            painter.drawRect(self.rect().adjusted(1, 1, -1, -1))
+            painter.end()
 
 
 class SeekSlider(QSlider):

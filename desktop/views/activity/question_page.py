@@ -6,14 +6,20 @@ with Back/Next; it announces each choice (`answer_chosen`) and a confirmed Submi
 the tab reports back through `save_note`.
 
 Catalog text is shown literally (plain-text labels; "&" escaped on buttons).
+
+Keys, the whole post-test by keyboard alone (the page says how, once, under the question):
+one answer (radio buttons) is one Tab stop where the arrows move *and* choose, as in a
+radio group; several answers (check boxes) are each a Tab stop, the arrows move between
+them too, and Space ticks. The check boxes are in no button group: Qt keeps only one
+button of a group in the Tab chain, which made Tab jump from the first answer to Back.
+Enter goes on to the next question (Submit on the last).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QButtonGroup,
     QCheckBox,
     QHBoxLayout,
     QMessageBox,
@@ -33,6 +39,24 @@ def confirm(parent: QWidget, title: str, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+ONE_HOW = "Choose one answer."
+ONE_KEYS = "The arrow keys move between the answers and choose one."
+EVERY_HOW = "Choose every answer that applies."
+EVERY_KEYS = "Tab or the arrow keys move between the answers; Space ticks or clears one."
+ARROWS = {Qt.Key.Key_Up: -1, Qt.Key.Key_Left: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_Right: 1}
+
+
+def how_to_answer(question_text: str, kind: str) -> str:
+    """The line under a question: how many answers to choose (unless the question already
+    says it, as in "Select all that apply.") and which keys do it."""
+    words = question_text.lower()
+    if kind == "single":
+        said = "one answer" in words or "select one" in words or "choose one" in words
+        return ONE_KEYS if said else f"{ONE_HOW} {ONE_KEYS}"
+    said = "that apply" in words or "that applies" in words
+    return EVERY_KEYS if said else f"{EVERY_HOW} {EVERY_KEYS}"
+
+
 def button_text(text: str) -> str:
     return text.replace("&", "&&")  # "&" on a button would be a mnemonic
 
@@ -48,7 +72,6 @@ class QuestionPage(QWidget):
         self.index = 0
         self.answers: dict[str, list[str]] = {}
         self.option_buttons: list[tuple[str, QAbstractButton]] = []
-        self.group: QButtonGroup | None = None
 
         self.progress_label = plain_label("", self, name="Question number", selectable=False)
         self.progress_bar = QProgressBar(self)
@@ -107,67 +130,64 @@ class QuestionPage(QWidget):
         self.progress_bar.setRange(0, n)
         self.progress_bar.setValue(self.index + 1)
         self.question_label.setText(q.text)
-        self.kind_label.setText("Choose one answer." if q.kind == "single" else "Choose every answer that applies.")
+        self.kind_label.setText(how_to_answer(q.text, q.kind))
         for _oid, b in self.option_buttons:
             b.setParent(None)
             b.deleteLater()
         self.option_buttons = []
-        if self.group is not None:
-            self.group.deleteLater()
-        self.group = QButtonGroup(self)
-        self.group.setExclusive(q.kind == "single")
         chosen = set(self.answers.get(q.id, []))
-        for i, (oid, text) in enumerate(q.options):
+        for oid, text in q.options:
+            # Radio buttons of one parent are exclusive by themselves (autoExclusive).
             b: QAbstractButton = QRadioButton(button_text(text)) if q.kind == "single" else QCheckBox(button_text(text))
             b.setParent(self.options_box)
             b.setAccessibleName(text)
             b.setToolTip("Choose this answer" if q.kind == "single" else "Tick every answer that applies")
             b.setChecked(oid in chosen)
             b.setProperty("option_id", oid)
-            self.group.addButton(b, i)
+            b.clicked.connect(lambda _checked: self._chosen())
+            b.installEventFilter(self)  # the arrow keys (see eventFilter)
             self.options_layout.addWidget(b)
             b.show()  # now, not when the layout gets to it: the first answer takes the focus below
             self.option_buttons.append((oid, b))
-        self.group.buttonClicked.connect(lambda _b: self._chosen())
         self.back_button.setEnabled(self.index > 0)
         self.next_button.setEnabled(self.index < n - 1)
         self.next_button.setDefault(self.index < n - 1)
         self.submit_button.setDefault(self.index == n - 1)
         self._order_focus()
         if self.option_buttons:
-            self.option_buttons[0][1].setFocus()
+            buttons = [b for _oid, b in self.option_buttons]
+            # A radio group is entered at its chosen answer; check boxes at the first.
+            first = next((b for b in buttons if b.isChecked()), buttons[0]) if q.kind == "single" else buttons[0]
+            first.setFocus(Qt.FocusReason.TabFocusReason)
 
     def _order_focus(self) -> None:
-        """Tab: the answers right after the question, then Next (or Submit), Back."""
-        chain = [b for _oid, b in self.option_buttons]
-        chain += [self.next_button if self.index < len(self.view.questions) - 1 else self.submit_button,
-                  self.back_button, self.next_button, self.submit_button]
-        ordered = list(dict.fromkeys(chain))
+        """Tab: the answers right after the question, then the buttons as drawn (Back, Next, Submit)."""
+        ordered = [b for _oid, b in self.option_buttons] + [self.back_button, self.next_button, self.submit_button]
         QWidget.setTabOrder(self, ordered[0])
         for first, second in zip(ordered, ordered[1:], strict=False):
             QWidget.setTabOrder(first, second)
 
     def keyPressEvent(self, event) -> None:
-        """Enter (on an answer) goes on: Next, or Submit on the last question. Arrows move
-        between the answers (a radio group does this itself; a check box list did not)."""
-        key = event.key()
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view is not None:
+        """Enter (on an answer) goes on: Next, or Submit on the last question."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view is not None:
             event.accept()
             (self.next_button if self.next_button.isEnabled() else self.submit_button).click()
             return
-        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right) and self._move_between_answers(
-                -1 if key in (Qt.Key.Key_Up, Qt.Key.Key_Left) else 1):
-            event.accept()
-            return
         super().keyPressEvent(event)
 
-    def _move_between_answers(self, step: int) -> bool:
-        buttons = [b for _oid, b in self.option_buttons]
-        focused = next((i for i, b in enumerate(buttons) if b.hasFocus()), None)
-        if focused is None:
-            return False
-        buttons[(focused + step) % len(buttons)].setFocus(Qt.FocusReason.TabFocusReason)
-        return True
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The arrow keys on an answer move to the next or previous one (round), and on a
+        one-answer question choose it too (Qt's radio buttons choose only once one is chosen)."""
+        if (event.type() == QEvent.Type.KeyPress and event.key() in ARROWS
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier):
+            buttons = [b for _oid, b in self.option_buttons]
+            if watched in buttons:
+                target = buttons[(buttons.index(watched) + ARROWS[event.key()]) % len(buttons)]
+                target.setFocus(Qt.FocusReason.TabFocusReason)
+                if isinstance(target, QRadioButton) and not target.isChecked():
+                    target.click()
+                return True
+        return super().eventFilter(watched, event)
 
     def _chosen(self) -> None:
         q = self.view.questions[self.index]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
+from desktop.views.focus import KEYBOARD, can_take_focus
 from desktop.views.widgets import plain_label, push_button
 
 
@@ -87,6 +88,14 @@ class ResultPage(QWidget):
         self.retake_button.setVisible(not self.result.passed and can_retake)
         self.retake_button.setEnabled(can_retake)
         self.to_credit_button.setVisible(bool(state and state.passed))
+
+    def focus_next_step(self) -> None:
+        """After Submit: the focus (with its ring) on the way on: Evaluation & credit once
+        passed, else Retake, else Done."""
+        for button in (self.to_credit_button, self.retake_button, self.back_to_intro_button):
+            if can_take_focus(button):
+                button.setFocus(KEYBOARD)
+                return
 
     def _close(self) -> None:
         self.result = None

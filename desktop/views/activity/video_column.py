@@ -14,7 +14,9 @@ splitter into a window of its own and puts it back.
 
 Keys: Space play/pause · ←/→ ±10 s (Shift ±30 s) · [ / ] speed · F fullscreen · Esc
 leaves fullscreen. One set of shortcuts lives on the page the column sits in, one on the
-column for while it is a fullscreen window; only one set is enabled at a time.
+column for while it is a fullscreen window; only one set is enabled at a time. The keys
+work while the focus is on the page, so the controls and the video area take the focus on
+a click, and a Download click hands it to Play or the video area (views/focus.py).
 """
 
 from __future__ import annotations
@@ -32,14 +34,14 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.media.player import no_picture_message, probe_libvlc
 from desktop.media.qt_player import RATES
-from desktop.views.activity.player_widget import SeekSlider, VideoSurface, format_time
+from desktop.views.activity.player_widget import SeekSlider, VideoArea, VideoSurface, format_time
+from desktop.views.focus import pass_focus
 from desktop.views.widgets import tool_button
 
 if TYPE_CHECKING:
@@ -51,6 +53,18 @@ SURFACE, MESSAGE, AUDIO = range(3)  # the pages of the video stack
 SPOKEN_SCALE = 1.8  # the line being spoken, audio only: this much larger than the text around it
 DOWNLOADING = ("queued", "partial")
 DOWNLOAD_TIP = "Queue the video, transcript and summaries for download"
+
+
+def click_takes_focus(*buttons: QWidget) -> None:
+    """A click keeps the focus on the page, so Space and F then act on the video (not on
+    whatever had the focus before, such as the status bar's Switch learner)."""
+    for button in buttons:
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+
+def pass_download_focus(column: VideoColumn) -> None:
+    """The column's Download button is about to go: the focus it holds goes to Play or the video area."""
+    pass_focus(column.download_button, column.play_button, column.video_stack)
 
 
 class AudioPage(QWidget):
@@ -119,7 +133,7 @@ class VideoColumn(QWidget):
         mv.addWidget(self.message)
         mv.addWidget(self.download_button, 0, Qt.AlignmentFlag.AlignCenter)
         mv.addStretch(1)
-        self.video_stack = QStackedWidget(self)
+        self.video_stack = VideoArea(self)
         self.video_stack.addWidget(self.surface)
         self.video_stack.addWidget(message_page)
         self.audio_page = AudioPage(self)
@@ -160,6 +174,7 @@ class VideoColumn(QWidget):
         # An icon every style draws (a glyph may be missing from the font); the text stays its name.
         self.fullscreen_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarMaxButton))
         self.fullscreen_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        click_takes_focus(self.play_button, self.back_button, self.forward_button, self.fullscreen_button)
         self.status_label = QLabel("", self)
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.status_label.setAccessibleName("Playback note")
@@ -218,6 +233,7 @@ class VideoColumn(QWidget):
                    has_transcript: bool) -> None:
         """The video surface, or the words saying why there is no video (and a Download button)."""
         if locked_reason is not None:
+            pass_download_focus(self)
             self.download_button.setVisible(False)
             self._blocked = locked_reason
             self._show_stack()
@@ -237,7 +253,10 @@ class VideoColumn(QWidget):
             lines.append(problem)
         if lines and has_transcript:
             lines.append("The transcript is below." if self.audio_only else "The transcript is on the right.")
-        self.download_button.setVisible(not has_video and video is not None and video.state not in DOWNLOADING)
+        offered = not has_video and video is not None and video.state not in DOWNLOADING
+        if not offered:
+            pass_download_focus(self)
+        self.download_button.setVisible(offered)
         self._show_download_refusal()
         self._blocked = "\n\n".join(lines) or None
         self._show_stack()

@@ -33,7 +33,7 @@ from desktop.media.player import probe_libvlc
 from desktop.media.qt_player import QtPlayer
 from desktop.views.activity.player_widget import format_time, idle_poster
 from desktop.views.activity.transcript_panel import TranscriptPanel
-from desktop.views.activity.video_column import VideoColumn
+from desktop.views.activity.video_column import VideoColumn, pass_download_focus
 from desktop.views.activity.watch_place import Place, PlaceKeeper, resume_at
 from desktop.views.learning_text import download_refusal, locked_text
 from desktop.views.tasks import run_write
@@ -257,6 +257,7 @@ class WatchTab(QWidget):
         if self.services is None or self.detail is None:
             return
         activity_id, column = self.detail.id, self.video_column
+        pass_download_focus(column)
         column.download_button.setEnabled(False)
 
         def done(_jobs=None) -> None:
