@@ -3,7 +3,8 @@
 Typing starts a search 200 ms after the last key, on the task pool (`Services.search`);
 an answer to an older query than the field now holds is dropped. Results are a tree:
 one item per activity, its hits below it, each with where it is ("Title", "Description",
-"Summary: <its title>", or the time in the video for a transcript hit) and its snippet
+"Summary: <its title>", the time in the video for a transcript hit, or "Not open yet" for
+a transcript or summary the learner may not read before the disclosures) and its snippet
 (the matched words in bold: the text is HTML-escaped first, then the cache's `[`/`]`
 markers become <b>). Near spellings of a typed word come after exact matches and say so
 in their tooltip. Enter or double-click opens the activity —
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmecore.transcripts.cues import clock
 from desktop.views.accessibility import announce
 from desktop.views.tasks import run_task
 
@@ -48,7 +50,10 @@ TIME_ROLE = Qt.ItemDataRole.UserRole + 21
 HTML_ROLE = Qt.ItemDataRole.UserRole + 22
 KIND_ROLE = Qt.ItemDataRole.UserRole + 23
 
-KIND_LABELS = {"title": "Title", "description": "Description", "summary": "Summary", "transcript": "Transcript"}
+# "locked": a transcript or summary match the learner may not read yet (services/library.py
+# KIND_LOCKED, rule 1); its snippet is the sentence saying when it opens, never the text.
+KIND_LABELS = {"title": "Title", "description": "Description", "summary": "Summary", "transcript": "Transcript",
+               "locked": "Not open yet"}
 
 
 def hit_place(hit) -> str:
@@ -61,13 +66,8 @@ def hit_place(hit) -> str:
 
 
 def format_time(ms: int | None) -> str:
-    """mm:ss (h:mm:ss past an hour) for a transcript hit's start."""
-    if ms is None:
-        return ""
-    seconds = max(0, int(ms)) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    """A transcript hit's start as the transcript writes it (m:ss; `clock`); "" for none."""
+    return "" if ms is None else clock(ms)
 
 
 def snippet_html(snippet: str) -> str:
@@ -294,6 +294,7 @@ class SearchPanel(QObject):
             similar = " (a similar spelling of what you typed)" if hit.near else ""
             item.setToolTip(
                 f"Transcript at {when}{similar} — Enter opens the video there" if when
+                else "Enter opens the activity, where its disclosures are" if hit.kind == "locked"
                 else f"{place}{similar} — Enter opens the activity"
             )
             item.setAccessibleText(f"{place}{similar}: {snippet_plain(hit.snippet)}")

@@ -68,7 +68,7 @@ def test_patina_finds_a_transcript_hit_and_enter_opens_the_activity_at_that_mome
     assert len(groups) == 1 and "PATINA" in next(iter(groups))  # grouped under the activity title
     transcript = [i for _, i in hits if i.data(TIME_ROLE) is not None]
     assert transcript, [i.data() for _, i in hits]
-    assert transcript[0].data().startswith("00:")
+    assert re.match(r"\d:\d\d · ", transcript[0].data())  # the time as the transcript writes it (0:42)
     assert "<b>PATINA</b>" in transcript[0].data(HTML_ROLE)
     assert "[" not in transcript[0].data()  # markers are not shown as text
     panel.popup.tree.grab()  # the HTML delegate paints
@@ -135,9 +135,16 @@ def test_each_hit_says_where_it_is_summaries_by_their_own_title(qtbot, window):
     texts = [i.data() for _, i in _hits(panel)]
     assert any(t.startswith("Title — ") for t in texts), texts
     summaries = {t.split(" — ")[0] for t in texts if t.startswith("Summary")}
-    assert summaries == {"Summary: Key clinical summary: measuring blood pressure at home",
-                         "Summary: Key clinical summary: what the PATINA trial illustrates"}, texts
-    assert any(t[:2].isdigit() and " · " in t for t in texts)  # transcript hits: their time
+    # Named as the Summaries tab names them: by the heading each summary opens with.
+    assert summaries == {f"Summary: {title}" for title, _ in window.services.summaries(DEMO_ID)} == {
+        "Summary: Key clinical summary: measuring blood pressure at home",
+        "Summary: Key clinical summary: what the (fictional) PATINA trial illustrates"}, texts
+    assert any(re.match(r"\d:\d\d · ", t) for t in texts)  # transcript hits: their time
+    # The place names the summary; the text after it does not say its title again.
+    for t in texts:
+        if t.startswith("Summary"):
+            place, shown = t.split(" — ", 1)
+            assert "Key clinical summary" not in shown, t
     for _, item in _hits(panel):
         bold = re.findall(r"<b>(.*?)</b>", item.data(HTML_ROLE))
         assert bold and {b.casefold() for b in bold} == {"patina"}, item.data(HTML_ROLE)
@@ -146,6 +153,42 @@ def test_each_hit_says_where_it_is_summaries_by_their_own_title(qtbot, window):
 def test_snippet_markup_is_escaped_before_bolding():
     assert snippet_html("a <script>x</script> [hit] & b") == "a &lt;script&gt;x&lt;/script&gt; <b>hit</b> &amp; b"
     assert snippet_html("[open") == "<b>open</b>"
-    assert format_time(0) == "00:00"
-    assert format_time(75_500) == "01:15"
+    # The transcript's format (cmecore's clock), one for the player, the transcript and search.
+    assert format_time(0) == "0:00"
+    assert format_time(75_500) == "1:15"
     assert format_time(3_725_000) == "1:02:05"
+    assert format_time(None) == ""
+
+
+@pytest.fixture
+def locked_window(qtbot, downloaded):
+    """Dana acknowledged and downloaded; Pat signs in on the same computer and has not."""
+    downloaded.sign_in("pharm", "demo")
+    w = MainWindow(downloaded)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.sync_finished, timeout=20_000):
+        w.show()
+    yield w
+    w.close()
+
+
+def test_before_the_disclosures_a_transcript_match_shows_no_text_and_says_when_it_opens(qtbot, locked_window):
+    """Rule 1: Pat types a word from the talk; the result names the activity and says the
+    content opens after the disclosures, with no snippet and no time; Enter opens the activity."""
+    window = locked_window
+    panel = window.search_panel
+    window.search_edit.setFocus()
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClicks(window.search_edit, "orthostatic")
+    hits = _hits(panel)
+    assert [i.data() for _, i in hits] == [
+        "Not open yet — Found in its transcript or summaries, which open after you read and "
+        "acknowledge the disclosures on the Overview tab."]
+    (_, item), = hits
+    shown = " ".join(str(item.data(role)) for role in (Qt.ItemDataRole.DisplayRole, HTML_ROLE,
+                                                       Qt.ItemDataRole.AccessibleTextRole))
+    assert "orthostatic" not in shown.casefold() and item.data(TIME_ROLE) is None
+    panel.popup.tree.grab()  # the delegate paints it
+    with qtbot.waitSignal(panel.open_hit) as opened:
+        qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    assert opened.args == [DEMO_ID, None]  # the activity, at its disclosures, not the moment
