@@ -6,8 +6,9 @@ loopback, real downloads, real SQLite (FTS5)."""
 
 from __future__ import annotations
 
-from desktop.services.library import KIND_LOCKED
+from desktop.services.library import KIND_LOCKED, LOCKED_SNIPPET
 from tests.support.activities import DEMO_ID
+from tests.support.cli import run_cli
 
 WORD = "orthostatic"  # said in the demo talk (0:42) and written in its key clinical summary
 
@@ -82,3 +83,23 @@ def test_a_summary_hit_does_not_repeat_the_summary_title_its_place_shows(server,
         assert hit.label in titles, hit
         assert not hit.snippet.replace("[", "").replace("]", "").startswith("Key clinical summary"), hit
         assert hit.label.casefold() not in hit.snippet.replace("[", "").replace("]", "").casefold(), hit
+
+
+def test_the_cli_search_obeys_the_same_gate(server, make_services, data_dir, monkeypatch, capsys):
+    services = make_services(server.url)
+    pat = services.sign_in("pharm", "demo")
+    services.sign_in("demo", "demo")
+    services.sync()
+    services.acknowledge_disclosures(DEMO_ID)
+    services.enqueue_downloads([DEMO_ID])
+    assert services.run_downloads().ok
+    d = ["--data-dir", str(data_dir), "--server", server.url]
+
+    code, out, err = run_cli(monkeypatch, capsys, "search", WORD, *d)
+    assert code == 0, err
+    assert f"[0:42] Check [{WORD}] readings" in out  # Dana's: the cue, at the transcript's time
+
+    services.switch_learner(pat.id, "demo")
+    code, out, err = run_cli(monkeypatch, capsys, "search", WORD, *d)
+    assert code == 0, err
+    assert out.strip() == f"{DEMO_ID} [{KIND_LOCKED}] {LOCKED_SNIPPET}" and WORD not in out.casefold()
