@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import logging
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPalette, QStandardItem, QStandardItemModel, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -136,7 +136,22 @@ class HtmlDelegate(QStyledItemDelegate):
         doc = self._document(opt, index)
         if doc is None:
             return super().sizeHint(option, index)
+        doc.setTextWidth(self._text_width(opt, index))  # wrap as paint will, or a last line is cut
         return QSize(int(doc.idealWidth()), int(doc.size().height()))
+
+    @staticmethod
+    def _text_width(opt: QStyleOptionViewItem, index) -> int:
+        """The width paint lays the text out in: the tree's row, less its indentation and the
+        style's text margins (a tree asks sizeHint without the row's rectangle)."""
+        view = opt.widget
+        if not isinstance(view, QTreeView):
+            return opt.rect.width() if opt.rect.width() > 0 else 480
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        row = QStyleOptionViewItem(opt)
+        row.rect = QRect(0, 0, view.viewport().width() - depth * view.indentation(), 1000)
+        return view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, row, view).width()
 
 
 class SearchPopup(QFrame):
@@ -329,6 +344,7 @@ class SearchPanel(QObject):
         self.popup.setGeometry(pos.x(), pos.y(), width, 360)
         self.popup.show()
         self.popup.raise_()
+        self.popup.tree.doItemsLayout()  # rows' heights for the width they now have (they wrap)
 
     def hide_popup(self) -> None:
         self.popup.hide()

@@ -192,3 +192,31 @@ def test_before_the_disclosures_a_transcript_match_shows_no_text_and_says_when_i
     with qtbot.waitSignal(panel.open_hit) as opened:
         qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
     assert opened.args == [DEMO_ID, None]  # the activity, at its disclosures, not the moment
+
+
+def test_every_result_row_is_tall_enough_for_its_wrapped_text(qtbot, window):
+    """A result that wraps shows its last line: each row is as tall as its text laid out in
+    the width the row paints it in (was: measured at 480 px, so the last line was cut)."""
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    panel = window.search_panel
+    window.search_edit.setFocus()
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClicks(window.search_edit, "orthostatic")
+    tree = panel.popup.tree
+    qtbot.waitUntil(lambda: tree.viewport().width() > 300)
+    rows = [item for _, item in _hits(panel)]
+    assert rows
+    for index in rows:
+        rect = tree.visualRect(index)
+        opt = QStyleOptionViewItem()
+        opt.initFrom(tree)
+        opt.rect = rect
+        text_width = tree.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, tree).width()
+        doc = QTextDocument()
+        doc.setDefaultFont(tree.font())
+        doc.setDocumentMargin(2)
+        doc.setHtml(index.data(HTML_ROLE))
+        doc.setTextWidth(text_width)
+        assert rect.height() >= doc.size().height() - 1, (index.data(), rect.height(), doc.size().height())
