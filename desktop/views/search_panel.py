@@ -196,7 +196,7 @@ class SearchPanel(QObject):
     open_hit = Signal(str, object)  # activity id, time in ms (None: not a transcript hit)
     results_shown = Signal(str, int)  # the query, how many hits
 
-    def __init__(self, services, edit: QLineEdit, parent: QWidget):
+    def __init__(self, services, edit: QLineEdit, parent: QWidget, events=None):
         super().__init__(parent)
         self.services = services
         self.edit = edit
@@ -215,10 +215,20 @@ class SearchPanel(QObject):
         edit.textEdited.connect(self._typed)
         edit.textChanged.connect(self._changed)
         edit.installEventFilter(self)
+        if events is not None:  # another learner: what the last one found is theirs (rule 1)
+            events.learner_changed.connect(lambda _source: self.forget_results())
 
     def set_services(self, services) -> None:
         self.services = services
         self._generation += 1
+        self.hide_popup()
+
+    def forget_results(self) -> None:
+        """Drop the results shown and any search on its way: they were found for the learner
+        who was current then, whose acknowledged disclosures opened transcripts to them."""
+        self.timer.stop()
+        self._generation += 1
+        self._clear()
         self.hide_popup()
 
     # -------------------------------------------------------------- focus

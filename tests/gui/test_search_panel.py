@@ -220,3 +220,23 @@ def test_every_result_row_is_tall_enough_for_its_wrapped_text(qtbot, window):
         doc.setHtml(index.data(HTML_ROLE))
         doc.setTextWidth(text_width)
         assert rect.height() >= doc.size().height() - 1, (index.data(), rect.height(), doc.size().height())
+
+
+def test_results_found_for_one_learner_are_gone_when_another_signs_in(qtbot, window):
+    """Dana's results show her transcript; Pat signs in on the same computer: Ctrl+K shows
+    none of them, and searching again shows Pat only where the content will open (rule 1)."""
+    panel = window.search_panel
+    window.search_edit.setFocus()
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClicks(window.search_edit, "orthostatic")
+    assert any(i.data(TIME_ROLE) is not None for _, i in _hits(panel))  # Dana's: the cue at 0:42
+
+    window.services.sign_in("pharm", "demo")
+    window.events.learner_changed.emit(None)  # as the sign-in dialog announces it
+    assert not panel.popup.isVisible() and panel.hits == []
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert not panel.popup.isVisible() and panel.popup.model.rowCount() == 0
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)  # Enter searches what the field holds
+    texts = [i.data() for _, i in _hits(panel)]
+    assert texts and all(t.startswith("Not open yet") for t in texts), texts
