@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cmecore.transcripts.cues import clock
 from desktop.errors import CmeError, ConfigError
 from desktop.logs import redact
 
@@ -306,14 +307,9 @@ def cmd_search(args, services: Services) -> int:
     if not hits:
         print(f"No matches for {args.query!r}")
     for h in hits:
-        where = _clock(h.time_ms) if h.time_ms is not None else f"{h.kind}: {h.label}" if h.label else h.kind
+        where = clock(h.time_ms) if h.time_ms is not None else f"{h.kind}: {h.label}" if h.label else h.kind
         print(f"  {h.activity_id} [{where}] {h.snippet}")
     return 0
-
-
-def _clock(ms: int) -> str:
-    minutes, seconds = divmod(ms // 1000, 60)
-    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"{minutes}:{seconds:02d}"
 
 
 def cmd_download(args, services: Services) -> int:

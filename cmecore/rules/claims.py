@@ -78,6 +78,15 @@ def supported_by_minutes(attested_minutes: int) -> float:
     return round(attested_minutes / 15) / 4
 
 
+def minutes_to_support(credits: float) -> int:
+    """The fewest whole attested minutes that support `credits` of AMA PRA credit under
+    `supported_by_minutes` (its inverse, for telling a learner how long a claim needs)."""
+    minutes = max(0, int(credits * 60) - 8)
+    while supported_by_minutes(minutes) + _EPS < credits:
+        minutes += 1
+    return minutes
+
+
 def claim_kind(profession: str | Profession, statement: AccreditationStatement | None) -> str | None:
     """'pharmacy', 'ama' or 'participation' (None: no credit for this profession)."""
     if statement is None:
@@ -199,6 +208,12 @@ def check_claim(
         if not attested_minutes:
             raise ClaimRefused("claim", "Say how many minutes you actually spent on the activity (attested time).")
         supported = supported_by_minutes(int(attested_minutes))
+        if credits > supported + _EPS and supported < STEP:  # nothing smaller to claim: say what it needs
+            raise ClaimRefused(
+                "claim",
+                f"You attested {attested_minutes} minutes, which supports no credit: the smallest claim, "
+                f"{STEP:g} credits, needs {minutes_to_support(STEP)} minutes or more.",
+            )
         if credits > supported + _EPS:
             raise ClaimRefused(
                 "claim",

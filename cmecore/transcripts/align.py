@@ -21,7 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from cmecore.transcripts.cues import Cue
+from cmecore.transcripts.cues import Cue, clock  # clock: re-exported for the server's messages
 from cmecore.transcripts.estimate import SpokenChunk, share_out, spoken_chunks
 
 # Lectures run at about 120–180 words a minute; outside these the text and the speech disagree.
@@ -171,8 +171,3 @@ def rate_warnings(alignment: Alignment, timeline: SpeechTimeline) -> tuple[Timin
     return ()
 
 
-def clock(ms: int) -> str:
-    """m:ss, or h:mm:ss from an hour."""
-    seconds = ms // 1000
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

@@ -20,6 +20,14 @@ from dataclasses import dataclass
 MAX_CUE_MS = 2**53 - 1
 
 
+def clock(ms: int) -> str:
+    """A moment in the video as the transcript shows it: m:ss, or h:mm:ss from an hour (a
+    time before 0 is 0:00). The one format: the player, the transcript, search and the CLI."""
+    seconds = max(0, int(ms)) // 1000
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
 @dataclass(frozen=True, slots=True)  # no __dict__: a long talk's cues cost what tuples would (bench_rss)
 class Cue:
     start_ms: int

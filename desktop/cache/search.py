@@ -19,7 +19,8 @@ How a search runs, and why (tests/bench/bench_search.py has the figures):
    titles, then descriptions, then summaries, then transcript cues, then by score. An activity whose title matched shows no description hit.
 
 Snippets mark matched words with `[` and `]` (SNIPPET_OPEN / SNIPPET_CLOSE) and elide
-with `…`; the UI turns the brackets into bold.
+with `…`; the UI turns the brackets into bold. A summary's text opens with its own title,
+which is indexed (its words are found) but left out of the snippet: the hit's label shows it.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from desktop.cache.search_index import (
     remove_orphans,
     fold,
 )
-from desktop.cache.search_marks import SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN, Marked, mark, snippet
+from desktop.cache.search_marks import SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN, Marked, after_label, mark, snippet
 from desktop.cache.search_terms import MAX_QUERY_WORDS, MIN_PREFIX_CHARS, Query, build_query, fts_query
 
 # One import for callers: reading here, the index's writers and the snippet markers re-exported.
@@ -74,7 +75,7 @@ CORPUS_ROWS = 1_000_000
 class SearchHit:
     activity_id: str
     activity_title: str
-    kind: str  # title | description | summary | transcript
+    kind: str  # title | description | summary | transcript (services.library adds `locked`)
     time_ms: int | None  # the cue's start for transcript hits, else None
     snippet: str  # matched words between SNIPPET_OPEN and SNIPPET_CLOSE
     label: str | None = None  # summary hits: that summary's title (None if it has none)
@@ -151,7 +152,7 @@ def search(db: Database, query: str, limit: int = 50) -> list[SearchHit]:
             activity_title=title,
             kind=row.kind,
             time_ms=int(row.time_ms) if row.time_ms is not None else None,
-            snippet=snippet(marked.body),
+            snippet=snippet(after_label(marked.body, row.label) if row.kind == KIND_SUMMARY else marked.body),
             label=row.label,
             near=not marked.exact,
         ))

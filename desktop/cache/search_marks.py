@@ -93,6 +93,35 @@ def snippet(marked_body: str, width: int = SNIPPET_TOKENS) -> str:
     return text
 
 
+def after_label(marked_body: str, label: str | None) -> str:
+    """The marked body without its opening `label` (a summary's text starts with its own
+    title, which the result already shows as its place), so the snippet does not say it twice.
+    The body unchanged when it does not start with the label, or would be left empty."""
+    if not label:
+        return marked_body
+    wanted = " ".join(label.split()).casefold()
+    at, n, inside = 0, 0, False
+    while n < len(wanted) and at < len(marked_body):
+        ch = marked_body[at]
+        if ch in (_OPEN, _CLOSE):
+            inside = ch == _OPEN
+        elif ch.casefold() == wanted[n] or (ch.isspace() and wanted[n] == " "):
+            n += 1
+            if ch.isspace():  # a run of spaces in the body is one in the label
+                while at + 1 < len(marked_body) and marked_body[at + 1].isspace():
+                    at += 1
+        else:
+            return marked_body
+        at += 1
+    while at < len(marked_body) and marked_body[at] == _CLOSE:
+        inside, at = False, at + 1
+    rest = marked_body[at:]
+    if n < len(wanted) or inside or (rest[:1].isalnum()):  # not the whole label, or it ends mid-word
+        return marked_body
+    rest = rest.lstrip(" \t\n:—–-.")
+    return rest if rest.strip(_OPEN + _CLOSE).strip() else marked_body
+
+
 def _scratch() -> sqlite3.Connection:
     conn = getattr(_local, "conn", None)
     if conn is None:

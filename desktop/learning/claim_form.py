@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cmecore.rules.claims import ClaimOptions, reported_ids, supported_by_minutes
+from cmecore.rules.claims import STEP, ClaimOptions, minutes_to_support, reported_ids, supported_by_minutes
 from cmecore.rules.wording import contact_hours_text, credits_text, minutes_text
 
 AMA, PARTICIPATION, PHARMACY = "ama", "participation", "pharmacy"
@@ -101,12 +101,19 @@ def claim_amount(o: ClaimOptions, chosen: float | None, minutes: int) -> tuple[f
 
 
 def unsupported_credits(minutes: int, credits: float) -> str:
-    """AMA PRA credit: why the attested time does not support the credits chosen ("" if it does)."""
+    """AMA PRA credit: why the attested time does not support the credits chosen ("" if it does).
+    Below the smallest claim (STEP) there is nothing less to claim, so it says how long that
+    needs instead of offering "0 credits"."""
     supported = supported_by_minutes(minutes)
-    if credits > supported + 1e-9:
-        return (f"⚠ {minutes_text(minutes)} support at most {supported:g} credits: enter the time you actually "
-                "spent, or claim less.")
-    return ""
+    if credits <= supported + 1e-9:
+        return ""
+    if supported < STEP:
+        return (f"⚠ {minutes_text(minutes)} support no credit yet: the smallest claim, {credits_text(STEP)} "
+                f"credits, needs {minutes_text(minutes_to_support(STEP))} or more. Enter the time you actually "
+                "spent on the activity, reading and the post-test included; if it is less, claim when you have "
+                "spent that long.")
+    return (f"⚠ {minutes_text(minutes)} support at most {supported:g} credits: enter the time you actually "
+            "spent, or claim less.")
 
 
 def next_steps(state) -> str:

@@ -60,9 +60,9 @@ class Services:
         self.db: Database = open_database(paths.database)
         self.blobs = BlobStore(paths.blobs)
         self.connection = Connection(self.db, self.config)
-        self.library = LibraryService(self.db, self.blobs, self.connection)
         self.account = AccountService(self.db, self.connection)
         self.content = ContentService(self.db, self.blobs, self.account)
+        self.library = LibraryService(self.db, self.blobs, self.connection, self.content.is_open)
         # `syncing`, not `sync`: `services.sync()` is the verb the views and tests call today.
         self.syncing = SyncService(self.db, self.blobs, self.connection, self.account)
         self.downloads = DownloadsService(self.db, self.blobs, self.connection, self.config)

@@ -25,7 +25,7 @@ from desktop.cache.progress_store import (
     save_watch_progress,
 )
 from desktop.cache.video_forms import form_here, video_choice, video_forms
-from desktop.errors import ContentLocked, SummaryError
+from desktop.errors import ContentLocked, NotSignedIn, SummaryError
 from desktop.learning.progress import WatchedIntervals
 from cmecore.transcripts.cues import Transcript
 from desktop.services.account import AccountService
@@ -129,6 +129,15 @@ class ContentService:
         forms = video_forms(self.db, activity_id)
         catalog = forms[0].duration_ms if forms else None
         return catalog if catalog else found_ms
+
+    def is_open(self, activity_id: str) -> bool:
+        """Whether the content may be shown now (the gate below, asked instead of raising):
+        False while no learner is signed in or the learner has not acknowledged this version's
+        disclosures. Search asks it before it shows a word of a transcript or summary."""
+        try:
+            return self._unlocked(activity_id)
+        except (ContentLocked, NotSignedIn):  # not acknowledged, or no one (or a locked session) here
+            return False
 
     def _unlocked(self, activity_id: str) -> bool:
         """The disclosure gate: False for an activity not in the library (nothing to show);

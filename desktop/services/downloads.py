@@ -277,12 +277,14 @@ class DownloadsService:
             refresh_transcript_index(self.db, self.blobs, done.activity_id)
         elif done.kind == "summary":
             # memory: markdown-it and nh3 load when a summary arrives or is shown, not for playing
-            from desktop.media.summary import render_summary
+            from desktop.media.summary import render_summary, split_title
 
-            # Every summary of the activity present so far, in catalog order, a row each.
-            summaries = [
-                (asset.title, render_summary(path.read_bytes(), asset.media_type))
-                for asset in activity_assets(self.db, done.activity_id, "summary")
-                if (path := self.blobs.path_for(asset.sha256)).is_file()
-            ]
+            # Every summary of the activity present so far, in catalog order, a row each,
+            # labelled as the Summaries tab titles it (its own heading, else the catalog's).
+            # The text keeps the heading, so its words are found; search shows it once.
+            summaries = []
+            for asset in activity_assets(self.db, done.activity_id, "summary"):
+                if (path := self.blobs.path_for(asset.sha256)).is_file():
+                    fragment = render_summary(path.read_bytes(), asset.media_type)
+                    summaries.append((split_title(fragment)[0] or asset.title, fragment))
             index_summaries(self.db, done.activity_id, summaries)

@@ -183,7 +183,7 @@ class MainWindow(WindowPages, WindowSession, WindowFrame, QMainWindow):
         self.library.describe_download = self.quality_asker.describe
         self.download_runner = p.DownloadRunner(services, self)
         self._connect_downloads()
-        self.search_panel = p.SearchPanel(services, self.search_edit, self)
+        self.search_panel = p.SearchPanel(services, self.search_edit, self, events=events)
         self.search_panel.open_hit.connect(self.open_search_hit)
         self.learner_button = p.LearnerButton(services, self, events=events)
         self.learner_button.about_to_switch.connect(self.activity_page.watch_tab.close_activity)

@@ -3,7 +3,8 @@
 Typing starts a search 200 ms after the last key, on the task pool (`Services.search`);
 an answer to an older query than the field now holds is dropped. Results are a tree:
 one item per activity, its hits below it, each with where it is ("Title", "Description",
-"Summary: <its title>", or the time in the video for a transcript hit) and its snippet
+"Summary: <its title>", the time in the video for a transcript hit, or "Not open yet" for
+a transcript or summary the learner may not read before the disclosures) and its snippet
 (the matched words in bold: the text is HTML-escaped first, then the cache's `[`/`]`
 markers become <b>). Near spellings of a typed word come after exact matches and say so
 in their tooltip. Enter or double-click opens the activity —
@@ -18,7 +19,7 @@ from __future__ import annotations
 import html
 import logging
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPalette, QStandardItem, QStandardItemModel, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmecore.transcripts.cues import clock
 from desktop.views.accessibility import announce
 from desktop.views.tasks import run_task
 
@@ -48,7 +50,10 @@ TIME_ROLE = Qt.ItemDataRole.UserRole + 21
 HTML_ROLE = Qt.ItemDataRole.UserRole + 22
 KIND_ROLE = Qt.ItemDataRole.UserRole + 23
 
-KIND_LABELS = {"title": "Title", "description": "Description", "summary": "Summary", "transcript": "Transcript"}
+# "locked": a transcript or summary match the learner may not read yet (services/library.py
+# KIND_LOCKED, rule 1); its snippet is the sentence saying when it opens, never the text.
+KIND_LABELS = {"title": "Title", "description": "Description", "summary": "Summary", "transcript": "Transcript",
+               "locked": "Not open yet"}
 
 
 def hit_place(hit) -> str:
@@ -61,13 +66,8 @@ def hit_place(hit) -> str:
 
 
 def format_time(ms: int | None) -> str:
-    """mm:ss (h:mm:ss past an hour) for a transcript hit's start."""
-    if ms is None:
-        return ""
-    seconds = max(0, int(ms)) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    """A transcript hit's start as the transcript writes it (m:ss; `clock`); "" for none."""
+    return "" if ms is None else clock(ms)
 
 
 def snippet_html(snippet: str) -> str:
@@ -136,7 +136,22 @@ class HtmlDelegate(QStyledItemDelegate):
         doc = self._document(opt, index)
         if doc is None:
             return super().sizeHint(option, index)
+        doc.setTextWidth(self._text_width(opt, index))  # wrap as paint will, or a last line is cut
         return QSize(int(doc.idealWidth()), int(doc.size().height()))
+
+    @staticmethod
+    def _text_width(opt: QStyleOptionViewItem, index) -> int:
+        """The width paint lays the text out in: the tree's row, less its indentation and the
+        style's text margins (a tree asks sizeHint without the row's rectangle)."""
+        view = opt.widget
+        if not isinstance(view, QTreeView):
+            return opt.rect.width() if opt.rect.width() > 0 else 480
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        row = QStyleOptionViewItem(opt)
+        row.rect = QRect(0, 0, view.viewport().width() - depth * view.indentation(), 1000)
+        return view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, row, view).width()
 
 
 class SearchPopup(QFrame):
@@ -181,7 +196,7 @@ class SearchPanel(QObject):
     open_hit = Signal(str, object)  # activity id, time in ms (None: not a transcript hit)
     results_shown = Signal(str, int)  # the query, how many hits
 
-    def __init__(self, services, edit: QLineEdit, parent: QWidget):
+    def __init__(self, services, edit: QLineEdit, parent: QWidget, events=None):
         super().__init__(parent)
         self.services = services
         self.edit = edit
@@ -200,10 +215,20 @@ class SearchPanel(QObject):
         edit.textEdited.connect(self._typed)
         edit.textChanged.connect(self._changed)
         edit.installEventFilter(self)
+        if events is not None:  # another learner: what the last one found is theirs (rule 1)
+            events.learner_changed.connect(lambda _source: self.forget_results())
 
     def set_services(self, services) -> None:
         self.services = services
         self._generation += 1
+        self.hide_popup()
+
+    def forget_results(self) -> None:
+        """Drop the results shown and any search on its way: they were found for the learner
+        who was current then, whose acknowledged disclosures opened transcripts to them."""
+        self.timer.stop()
+        self._generation += 1
+        self._clear()
         self.hide_popup()
 
     # -------------------------------------------------------------- focus
@@ -294,6 +319,7 @@ class SearchPanel(QObject):
             similar = " (a similar spelling of what you typed)" if hit.near else ""
             item.setToolTip(
                 f"Transcript at {when}{similar} — Enter opens the video there" if when
+                else "Enter opens the activity, where its disclosures are" if hit.kind == "locked"
                 else f"{place}{similar} — Enter opens the activity"
             )
             item.setAccessibleText(f"{place}{similar}: {snippet_plain(hit.snippet)}")
@@ -328,6 +354,7 @@ class SearchPanel(QObject):
         self.popup.setGeometry(pos.x(), pos.y(), width, 360)
         self.popup.show()
         self.popup.raise_()
+        self.popup.tree.doItemsLayout()  # rows' heights for the width they now have (they wrap)
 
     def hide_popup(self) -> None:
         self.popup.hide()

@@ -198,7 +198,11 @@ def test_the_whole_learner_path_in_the_gui(qtbot, server, make_services, opened)
     assert "PARS" in credit.claim.consent_label.text() and "board ID" in credit.claim.consent_label.text()
     assert not credit.claim.claim_button.isEnabled()  # attestation first
     credit.claim.credits_combo.setCurrentIndex(credit.claim.credits_combo.findData(0.5))
+    # 1 minute supports nothing, and there is nothing below 0.25 to claim: how long it needs.
+    told = credit.claim.supported_label.text()
+    assert "needs 8 minutes or more" in told and "0 credits" not in told and "claim less" not in told, told
     credit.claim.minutes_spin.setValue(30)
+    assert credit.claim.supported_label.text() == ""
     click(qtbot, credit.claim.attest_check)
     click(qtbot, credit.claim.consent_check)
     assert credit.claim.attest_check.text().startswith("I claim only the credit commensurate")

@@ -68,7 +68,7 @@ def test_patina_finds_a_transcript_hit_and_enter_opens_the_activity_at_that_mome
     assert len(groups) == 1 and "PATINA" in next(iter(groups))  # grouped under the activity title
     transcript = [i for _, i in hits if i.data(TIME_ROLE) is not None]
     assert transcript, [i.data() for _, i in hits]
-    assert transcript[0].data().startswith("00:")
+    assert re.match(r"\d:\d\d · ", transcript[0].data())  # the time as the transcript writes it (0:42)
     assert "<b>PATINA</b>" in transcript[0].data(HTML_ROLE)
     assert "[" not in transcript[0].data()  # markers are not shown as text
     panel.popup.tree.grab()  # the HTML delegate paints
@@ -135,9 +135,16 @@ def test_each_hit_says_where_it_is_summaries_by_their_own_title(qtbot, window):
     texts = [i.data() for _, i in _hits(panel)]
     assert any(t.startswith("Title — ") for t in texts), texts
     summaries = {t.split(" — ")[0] for t in texts if t.startswith("Summary")}
-    assert summaries == {"Summary: Key clinical summary: measuring blood pressure at home",
-                         "Summary: Key clinical summary: what the PATINA trial illustrates"}, texts
-    assert any(t[:2].isdigit() and " · " in t for t in texts)  # transcript hits: their time
+    # Named as the Summaries tab names them: by the heading each summary opens with.
+    assert summaries == {f"Summary: {title}" for title, _ in window.services.summaries(DEMO_ID)} == {
+        "Summary: Key clinical summary: measuring blood pressure at home",
+        "Summary: Key clinical summary: what the (fictional) PATINA trial illustrates"}, texts
+    assert any(re.match(r"\d:\d\d · ", t) for t in texts)  # transcript hits: their time
+    # The place names the summary; the text after it does not say its title again.
+    for t in texts:
+        if t.startswith("Summary"):
+            place, shown = t.split(" — ", 1)
+            assert "Key clinical summary" not in shown, t
     for _, item in _hits(panel):
         bold = re.findall(r"<b>(.*?)</b>", item.data(HTML_ROLE))
         assert bold and {b.casefold() for b in bold} == {"patina"}, item.data(HTML_ROLE)
@@ -146,6 +153,90 @@ def test_each_hit_says_where_it_is_summaries_by_their_own_title(qtbot, window):
 def test_snippet_markup_is_escaped_before_bolding():
     assert snippet_html("a <script>x</script> [hit] & b") == "a &lt;script&gt;x&lt;/script&gt; <b>hit</b> &amp; b"
     assert snippet_html("[open") == "<b>open</b>"
-    assert format_time(0) == "00:00"
-    assert format_time(75_500) == "01:15"
+    # The transcript's format (cmecore's clock), one for the player, the transcript and search.
+    assert format_time(0) == "0:00"
+    assert format_time(75_500) == "1:15"
     assert format_time(3_725_000) == "1:02:05"
+    assert format_time(None) == ""
+
+
+@pytest.fixture
+def locked_window(qtbot, downloaded):
+    """Dana acknowledged and downloaded; Pat signs in on the same computer and has not."""
+    downloaded.sign_in("pharm", "demo")
+    w = MainWindow(downloaded)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.sync_finished, timeout=20_000):
+        w.show()
+    yield w
+    w.close()
+
+
+def test_before_the_disclosures_a_transcript_match_shows_no_text_and_says_when_it_opens(qtbot, locked_window):
+    """Rule 1: Pat types a word from the talk; the result names the activity and says the
+    content opens after the disclosures, with no snippet and no time; Enter opens the activity."""
+    window = locked_window
+    panel = window.search_panel
+    window.search_edit.setFocus()
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClicks(window.search_edit, "orthostatic")
+    hits = _hits(panel)
+    assert [i.data() for _, i in hits] == [
+        "Not open yet — Found in its transcript or summaries, which open after you read and "
+        "acknowledge the disclosures on the Overview tab."]
+    (_, item), = hits
+    shown = " ".join(str(item.data(role)) for role in (Qt.ItemDataRole.DisplayRole, HTML_ROLE,
+                                                       Qt.ItemDataRole.AccessibleTextRole))
+    assert "orthostatic" not in shown.casefold() and item.data(TIME_ROLE) is None
+    panel.popup.tree.grab()  # the delegate paints it
+    with qtbot.waitSignal(panel.open_hit) as opened:
+        qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    assert opened.args == [DEMO_ID, None]  # the activity, at its disclosures, not the moment
+
+
+def test_every_result_row_is_tall_enough_for_its_wrapped_text(qtbot, window):
+    """A result that wraps shows its last line: each row is as tall as its text laid out in
+    the width the row paints it in (was: measured at 480 px, so the last line was cut)."""
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    panel = window.search_panel
+    window.search_edit.setFocus()
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClicks(window.search_edit, "orthostatic")
+    tree = panel.popup.tree
+    qtbot.waitUntil(lambda: tree.viewport().width() > 300)
+    rows = [item for _, item in _hits(panel)]
+    assert rows
+    for index in rows:
+        rect = tree.visualRect(index)
+        opt = QStyleOptionViewItem()
+        opt.initFrom(tree)
+        opt.rect = rect
+        text_width = tree.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, tree).width()
+        doc = QTextDocument()
+        doc.setDefaultFont(tree.font())
+        doc.setDocumentMargin(2)
+        doc.setHtml(index.data(HTML_ROLE))
+        doc.setTextWidth(text_width)
+        assert rect.height() >= doc.size().height() - 1, (index.data(), rect.height(), doc.size().height())
+
+
+def test_results_found_for_one_learner_are_gone_when_another_signs_in(qtbot, window):
+    """Dana's results show her transcript; Pat signs in on the same computer: Ctrl+K shows
+    none of them, and searching again shows Pat only where the content will open (rule 1)."""
+    panel = window.search_panel
+    window.search_edit.setFocus()
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClicks(window.search_edit, "orthostatic")
+    assert any(i.data(TIME_ROLE) is not None for _, i in _hits(panel))  # Dana's: the cue at 0:42
+
+    window.services.sign_in("pharm", "demo")
+    window.events.learner_changed.emit(None)  # as the sign-in dialog announces it
+    assert not panel.popup.isVisible() and panel.hits == []
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert not panel.popup.isVisible() and panel.popup.model.rowCount() == 0
+    with qtbot.waitSignal(panel.results_shown, timeout=5_000):
+        qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)  # Enter searches what the field holds
+    texts = [i.data() for _, i in _hits(panel)]
+    assert texts and all(t.startswith("Not open yet") for t in texts), texts

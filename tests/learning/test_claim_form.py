@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cmecore.rules.claims import ClaimOptions
+from cmecore.rules.claims import ClaimOptions, minutes_to_support, supported_by_minutes
 from cmecore.rules.wording import ceu, contact_hours_text, credits_text, minutes_text
 from desktop.learning.claim_form import (
     ATTEST_AMA,
@@ -84,7 +84,25 @@ def test_rule6_attested_minutes_must_support_the_ama_pra_credits_chosen():
     assert unsupported_credits(30, 0.5) == ""
     assert unsupported_credits(20, 0.5) == ("⚠ 20 minutes support at most 0.25 credits: enter the time you actually "
                                             "spent, or claim less.")
-    assert unsupported_credits(1, 0.25).startswith("⚠ 1 minute support at most 0 credits")
+
+
+def test_time_below_the_smallest_claim_says_how_long_it_needs_not_claim_less():
+    """The demo's 1-minute video: 2 minutes support no credit, and there is nothing smaller
+    than 0.25 to claim, so the form says how long 0.25 needs (the rule's own inverse)."""
+    text = unsupported_credits(2, 0.25)
+    assert text == ("⚠ 2 minutes support no credit yet: the smallest claim, 0.25 credits, needs 8 minutes or more. "
+                    "Enter the time you actually spent on the activity, reading and the post-test included; if it is "
+                    "less, claim when you have spent that long.")
+    assert "0 credits" not in text and "claim less" not in text
+    assert unsupported_credits(1, 0.5).startswith("⚠ 1 minute support no credit yet")
+    assert unsupported_credits(minutes_to_support(0.25), 0.25) == ""
+    assert unsupported_credits(minutes_to_support(0.25) - 1, 0.25) != ""
+
+
+def test_minutes_to_support_is_the_fewest_minutes_the_rule_accepts():
+    for credits in (0.25, 0.5, 0.75, 1.0, 2.5):
+        need = minutes_to_support(credits)
+        assert supported_by_minutes(need) >= credits > supported_by_minutes(need - 1)
 
 
 @dataclass

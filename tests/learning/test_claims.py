@@ -24,6 +24,7 @@ def test_rule6_physician_claims_in_quarter_steps_up_to_max_and_attested_time(dem
     assert check_claim("physician", s, 0.25, 8, False)  # 8 min → 0.25 (nearest quarter hour)
     for credits, minutes, words in [
         (0.3, 30, "steps of 0.25"), (0.75, 60, "maximum of 0.5"), (0.5, 20, "supports at most 0.25"),
+        (0.25, 2, "supports no credit: the smallest claim, 0.25 credits, needs 8 minutes or more"),
         (0.5, None, "attested time"), (0, 30, "at least 0.25"),
     ]:
         with pytest.raises(ClaimRefused, match=words) as err:

@@ -19,9 +19,9 @@ def test_media_file_transcript_and_summaries(make_services):
     assert transcript.timed and not transcript.estimated
     assert transcript.cues[0].start_ms == 0 and transcript.cues[-1].end_ms <= 60_000
     summaries = services.summaries(activity_id)
-    assert [t for t, _ in summaries] == [
+    assert [t for t, _ in summaries] == [  # each by the heading it opens with (media/summary.py split_title)
         "Key clinical summary: measuring blood pressure at home",
-        "Key clinical summary: what the PATINA trial illustrates",
+        "Key clinical summary: what the (fictional) PATINA trial illustrates",
     ]
     assert all("<script" not in html for _, html in summaries)
 

@@ -16,16 +16,10 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QSlider, QStackedWidget, QStyle, QStyleOptionSlider, QWidget
 
+from cmecore.transcripts.cues import clock as format_time  # the one m:ss (re-exported for the views)
 from desktop.media.qt_player import QtPlayer
 
 HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
-
-
-def format_time(ms: int) -> str:
-    seconds = max(0, int(ms)) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def idle_poster(*, ended: bool = False, resume_ms: int = 0, length_ms: int = 0) -> str:
