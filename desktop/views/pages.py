@@ -69,6 +69,30 @@ def _spin(parent: QWidget, name: str, tip: str, low: int, high: int, suffix: str
     return spin
 
 
+def ask_to_change_server(parent: QWidget, learner: str, url: str) -> bool:
+    """Change the server though it signs `learner` out? Cancel is the default (a seam: tests
+    replace it instead of clicking a modal box)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Change the server?",
+                      f"Changing the server to {url} signs {learner} out of this app. You will need to "
+                      f"sign in to {url} to sync and claim credit there.",
+                      QMessageBox.StandardButton.Cancel, parent)
+    change = box.addButton("Change server and sign out", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is change
+
+
+def saved_note(before, after, new_server: str | None) -> str:
+    """What saving did, in a line: above all, whether it signed someone out."""
+    if new_server is None:
+        return "Saved."
+    if after is not None:
+        return f"Saved. Signed in to {new_server} as {after.display_name or after.username}."
+    if before is not None:
+        return f"Saved. You are signed out: sign in to {new_server}."
+    return f"Saved. Sign in to {new_server} to sync."
+
+
 class SettingsPage(QWidget):
     sign_in_requested = Signal()
     settings_changed = Signal()  # server, CA bundle or interval changed
@@ -339,8 +363,13 @@ class SettingsPage(QWidget):
             changes["download_quality"] = quality  # unchanged: the policy's default keeps applying
         for name in locked:  # set by policy: never sent back as a change
             changes.pop(name, None)
+        new_server = "server_url" not in locked and url and url != s.server_url
+        learner = s.current_learner() if new_server else None
+        if learner is not None and not ask_to_change_server(self, learner.display_name or learner.username, url):
+            self._connection_note(f"Not saved. You are still signed in to {s.server_url}.")
+            return False
         try:
-            if "server_url" not in locked and url and url != s.server_url:
+            if new_server:
                 s.set_server_url(url)
             s.update_settings(**changes)
         except (OSError, ValueError, CmeError) as exc:  # ValueError: pydantic's, for a value out of range
@@ -348,7 +377,7 @@ class SettingsPage(QWidget):
             self._connection_note(f"The settings could not be saved: {exc}")
             return False
         self._load_fields()
-        self._connection_note("Saved.")
+        self._connection_note(saved_note(learner, s.current_learner(), url if new_server else None))
         self.refresh()
         self.settings_changed.emit()
         return True
