@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QProxyStyle, QStyle, QTableView
 from cmecore.renditions import Quality
 from desktop.cache.video_forms import video_forms
 from desktop.errors import VideoNotRemoved
+from desktop.views.download_queue import NOTHING_TO_DOWNLOAD
 from desktop.views.download_widgets import ProgressDelegate, bandwidth_text, format_eta
 from desktop.views.downloads_page import DownloadsModel
 from desktop.views.main_window import CREDITS, DOWNLOADS, SETTINGS, MainWindow
@@ -99,6 +100,24 @@ def test_download_button_fills_the_jobs_table_and_ends_with_everything_present(q
     assert window.downloads_page.storage_model.rowCount() == 1
     assert window.downloads_page.storage_label.text().startswith("Storage used: ")
     assert "pending" not in window.status_text()
+
+
+def test_with_everything_downloaded_no_download_button_is_a_silent_no_op(qtbot, signed_in, open_window):
+    window = open_window(signed_in)
+    assert window.library.select_id(DEMO_ID)
+    with qtbot.waitSignal(window.notified, timeout=20_000):
+        window.library.download_button.click()
+    qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Downloaded")
+    # Library: nothing left to fetch for the selected activity, as on its Overview.
+    assert window.library.select_id(DEMO_ID)
+    qtbot.waitUntil(lambda: not window.library.download_button.isEnabled())
+    assert window.library.download_button.toolTip().startswith("Already downloaded")
+    # Downloads: "Download all" says there is nothing to fetch.
+    window.show_section(DOWNLOADS)
+    page = window.downloads_page
+    page.download_all_button.click()
+    qtbot.waitUntil(lambda: page.message_label.text() == NOTHING_TO_DOWNLOAD)
+    assert page.message_label.isVisible()
 
 
 def test_pause_and_resume_a_throttled_video(qtbot, signed_in, open_window):
