@@ -15,7 +15,7 @@ from cmecore.renditions import Quality
 from desktop.cache.video_forms import video_forms
 from desktop.errors import VideoNotRemoved
 from desktop.views.download_queue import NOTHING_TO_DOWNLOAD
-from desktop.views.download_widgets import ProgressDelegate, bandwidth_text, format_eta
+from desktop.views.download_widgets import JobsTable, ProgressDelegate, bandwidth_text, format_eta
 from desktop.views.downloads_page import DownloadsModel
 from desktop.views.main_window import CREDITS, DOWNLOADS, SETTINGS, MainWindow
 from tests.support.activities import DEMO_ID
@@ -357,3 +357,26 @@ def test_the_app_process_exits_cleanly_mid_download(signed_in, data_dir):
         assert after.blobs.part_path_for(video.sha256).stat().st_size == video.bytes_done
     finally:
         after.close()
+
+
+def test_the_activity_column_takes_the_space_an_empty_error_column_does_not_need(qtbot):
+    title = "Home Blood-Pressure Monitoring in Older Adults"
+
+    def job(job_id, error=None):
+        return SimpleNamespace(id=job_id, activity_id=DEMO_ID, kind="video", size=1000, bytes_done=1000,
+                               state="failed" if error else "done", error=error, quality=None)  # JobInfo's fields
+
+    model = DownloadsModel()
+    model.set_jobs([job(1), job(2)], {DEMO_ID: title})
+    table = JobsTable(model)
+    qtbot.addWidget(table)
+    table.resize(1000, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    fm = table.fontMetrics()
+    error_width = table.columnWidth(DownloadsModel.ERROR)
+    assert error_width < fm.horizontalAdvance("Server not reachable")  # as narrow as its heading
+    qtbot.waitUntil(lambda: table.columnWidth(DownloadsModel.ACTIVITY) > fm.horizontalAdvance(title))  # not "Home Bloo…"
+
+    model.set_jobs([job(1, "Server not reachable"), job(2)], {DEMO_ID: title})
+    assert table.columnWidth(DownloadsModel.ERROR) >= fm.horizontalAdvance("Server not reachable")  # a problem: room to read it
