@@ -50,7 +50,8 @@ class Connection:
 
     @property
     def online(self) -> bool | None:
-        """Whether the last request to the server got through (None: none made since start)."""
+        """Whether the last request to the server got through (None: none made to this server
+        since start or since its address changed)."""
         return self._online
 
     def reached(self, reached: bool) -> None:
@@ -117,10 +118,16 @@ class Connection:
                 raise
 
     def reset(self, changed: set[str] | None = None) -> None:
-        """Drop the HTTP client, API and account (a new server or new settings): rebuilt on next use."""
+        """Drop the HTTP client, API and account (a new server or new settings): rebuilt on next use.
+        A new server address also forgets `online` (None until a request to it answers): what
+        the old server did says nothing about the new one. No listener is told of that: None
+        is not a flip, and the next request's outcome is (from None, either way)."""
         if self._http is not None:
             self._http.close()
         self._http = self._api = self._account = None
+        if changed and "server_url" in changed:
+            with self._online_lock:
+                self._online = None
 
     close = reset
 

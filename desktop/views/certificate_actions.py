@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from cmecore.private_files import open_private, private_dir
 from desktop.errors import CERTIFICATE_NOT_HERE, CmeError
+from desktop.views.file_dialogs import start_path
 from desktop.views.tasks import run_task
 from desktop.views.text import error_text
 
@@ -78,14 +79,15 @@ def ask_save_instead(parent: QWidget, text: str) -> bool:
 
 
 def ask_save_path(parent: QWidget, title: str, suggested: str, filters: str) -> str:
-    """A save-file dialog; '' when cancelled (tests replace this)."""
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    """A save-file dialog, opening in Documents with `suggested` as the name; '' when
+    cancelled (tests replace this)."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, start_path(suggested), filters)
     return path
 
 
 def ask_open_path(parent: QWidget, title: str, filters: str) -> str:
-    """An open-file dialog; '' when cancelled (tests replace this)."""
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
+    """An open-file dialog, opening in Documents; '' when cancelled (tests replace this)."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, start_path(), filters)
     return path
 
 

@@ -73,9 +73,11 @@ class CreditsPage(QWidget):
         self.services = services
         self.events = events if events is not None else AppEvents(self)
         # Everything here is the current learner's: redraw when the learner or their records change.
-        self.events.learner_changed.connect(lambda _source: self.refresh())
+        self.events.learner_changed.connect(lambda _source: self.learner_changed())
         self.events.learning_changed.connect(lambda _source: self.refresh())
         self.credits = None
+        self.last_verify = None  # the last "Verify a certificate file…" result, this learner's
+        self._learner_turn = 0  # +1 on each change of learner: a late answer for the last one is dropped
         self.setAccessibleName("My credits")
 
         self.totals_label = plain_label("", self, name="Credit totals")
@@ -132,7 +134,22 @@ class CreditsPage(QWidget):
 
     def set_services(self, services) -> None:
         self.services = services
+        self.learner_changed()
+
+    def learner_changed(self) -> None:
+        """Another learner, or none (a switch, a sign-out, the idle lock): nothing of the last
+        one's stays on screen (the message, a verify result, the selection), and an export or
+        a check still running for them says nothing when it ends."""
+        self._learner_turn += 1
+        self.message.setText("")
+        self.last_verify = None
+        self.table.clearSelection()
         self.refresh()
+
+    def _this_learners(self, show):
+        """`show`, called only while the learner who asked is still the current one."""
+        turn = self._learner_turn
+        return lambda result: show(result) if turn == self._learner_turn else None
 
     # -------------------------------------------------------------- data
 
@@ -207,8 +224,8 @@ class CreditsPage(QWidget):
         services = self.services
         self.message.setText("Exporting…")
         run_task(self, lambda: services.export_credit_transcript(path, fmt),
-                 lambda p: self.message.setText(f"Saved your credit transcript to {p}."),
-                 lambda exc: self.message.setText(f"Could not export: {locked_text(exc)}"))
+                 self._this_learners(lambda p: self.message.setText(f"Saved your credit transcript to {p}.")),
+                 self._this_learners(lambda exc: self.message.setText(f"Could not export: {locked_text(exc)}")))
 
     def verify_file(self) -> None:
         path = certificate_actions.ask_open_path(self, "Verify a signed certificate",
@@ -222,5 +239,5 @@ class CreditsPage(QWidget):
             self.last_verify = result
             self.message.setText(("✓ " if result.valid else "✗ ") + result.message)
 
-        run_task(self, lambda: services.verify_certificate_file(path), done,
-                 lambda exc: self.message.setText(f"Could not check the file: {locked_text(exc)}"))
+        run_task(self, lambda: services.verify_certificate_file(path), self._this_learners(done),
+                 self._this_learners(lambda exc: self.message.setText(f"Could not check the file: {locked_text(exc)}")))

@@ -31,6 +31,7 @@ from desktop.views.text import error_text, human_bytes
 log = logging.getLogger(__name__)
 
 REFRESH_DELAY_MS = 150  # changes of state arriving together reload the queue once
+NOTHING_TO_DOWNLOAD = "Nothing to download: every file of every activity is already here or in the list."
 
 
 class DownloadQueue(QObject):
@@ -135,7 +136,9 @@ class DownloadQueue(QObject):
         self._change(lambda: self.services.resume_download(None), start=True)
 
     def download_all(self) -> None:
-        self._change(lambda: self.services.enqueue_downloads(None), start=True)
+        """Queue every missing file; when nothing is missing, say so (a click is never met with silence)."""
+        self._change(lambda: self.services.enqueue_downloads(None), start=True,
+                     done_text=lambda jobs: "" if jobs else NOTHING_TO_DOWNLOAD)
 
     def download_activities(self, activity_ids: list[str], quality=None) -> None:
         """Queue these activities' files; the video in `quality` (None: the preferred one)."""

@@ -94,9 +94,21 @@ class JobsTable(QTableView):
         fm = self.fontMetrics()
         for col, sample in ((model.ASSET, "Video · Small"), (model.PROGRESS, "████████████"),
                             (model.BYTES, "999.9 MB / 999.9 MB"), (model.SPEED, "999.9 KB/s"),
-                            (model.ETA, "0:00:00"), (model.STATE, "Downloading"),
-                            (model.ERROR, "Server not reachable")):
+                            (model.ETA, "0:00:00"), (model.STATE, "Downloading")):
             self.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
+        # The Error column is as narrow as its heading until a job has an error: the space
+        # goes to the activity's title (the full error is in the cell's tooltip).
+        self._error_widths = (fm.horizontalAdvance(model.HEADERS[model.ERROR]) + 24,
+                              fm.horizontalAdvance("Server not reachable") + 24)
+        model.modelReset.connect(self._fit_error_column)
+        model.dataChanged.connect(self._fit_error_column)
+        self._fit_error_column()
+
+    def _fit_error_column(self, *_changed) -> None:
+        model = self.model()
+        width = self._error_widths[any(r.error for r in model.rows())]
+        if self.columnWidth(model.ERROR) != width:
+            self.setColumnWidth(model.ERROR, width)
 
 
 class StorageTable(QTableView):

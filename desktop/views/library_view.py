@@ -37,6 +37,7 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 DOWNLOAD_TIP = "Fetch the video, transcript and summaries of the selected activities"
 DOWNLOAD_TEXT = "⬇ Download"
+ALL_HERE_TIP = "Already downloaded: everything the selected activities need is on this computer"
 
 _MEDIA_ORDER = {"present": 0, "partial": 1, "queued": 2, "absent": 3}
 TITLE_LINES = 3  # the most lines a row takes for its title
@@ -316,6 +317,7 @@ class LibraryView(QWidget):
         self._update_state()
         if selected:
             self.select_id(selected)
+        self._selection_changed()  # the files here may have changed: what Download would fetch
 
     def set_profession(self, profession: str | None) -> None:
         self.model.set_profession(profession)
@@ -425,14 +427,17 @@ class LibraryView(QWidget):
 
     def _selection_changed(self, *_args) -> None:
         ids = self.selected_ids()
-        ended = [self.model.row_of(a).ended for a in ids if self.model.row_of(a) is not None]
+        rows = [row for a in ids if (row := self.model.row_of(a)) is not None]
+        ended = [row.ended for row in rows]
         over = bool(ids) and len(ended) == len(ids) and all(ended)
-        self.download_button.setEnabled(bool(ids) and not over)
+        # As on the Overview: nothing to fetch when every file is here (never a silent no-op).
+        here = bool(ids) and len(rows) == len(ids) and all(str(row.media_state) == "present" for row in rows)
+        self.download_button.setEnabled(bool(ids) and not over and not here)
         plan, tip = self.describe_download(ids) if self.describe_download is not None and ids else ("", DOWNLOAD_TIP)
         # What a click fetches, with its size; an activity that is over (rule 3) can no
         # longer be started: its media is not fetched.
-        self.download_button.setText(f"{DOWNLOAD_TEXT} ({plan})" if plan and not over else DOWNLOAD_TEXT)
-        self.download_button.setToolTip(f"Not downloaded: {ended[0]}" if over else tip)
+        self.download_button.setText(f"{DOWNLOAD_TEXT} ({plan})" if plan and not over and not here else DOWNLOAD_TEXT)
+        self.download_button.setToolTip(f"Not downloaded: {ended[0]}" if over else ALL_HERE_TIP if here else tip)
 
     def refresh_download_plan(self) -> None:
         """The preferred quality or "ask" changed: say again what a Download fetches."""

@@ -35,6 +35,7 @@ from cmecore.renditions import QUALITY_LABELS, RANK, Quality
 from desktop.config import normalise_server_url
 from desktop.errors import BadServerAddress, CmeError
 from desktop.views.events import AppEvents
+from desktop.views.file_dialogs import start_path
 from desktop.views.quality_choice import QUALITY_TIPS, maximum_note
 from desktop.views.settings_boxes import AccountBox, AppearanceBox, HelpBox
 from desktop.views.text import error_text
@@ -67,6 +68,38 @@ def _spin(parent: QWidget, name: str, tip: str, low: int, high: int, suffix: str
     spin.setAccessibleName(name)
     spin.setToolTip(tip)
     return spin
+
+
+def ask_to_change_server(parent: QWidget, learner: str, url: str) -> bool:
+    """Change the server though it signs `learner` out? Cancel is the default (a seam: tests
+    replace it instead of clicking a modal box)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Change the server?",
+                      f"Changing the server to {url} signs {learner} out of this app. You will need to "
+                      f"sign in to {url} to sync and claim credit there.",
+                      QMessageBox.StandardButton.Cancel, parent)
+    change = box.addButton("Change server and sign out", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is change
+
+
+def choose_ca_bundle(parent: QWidget, edit: QLineEdit) -> None:
+    """The file dialog for the CA bundle, from the one typed (else Documents) into `edit`."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Choose a CA bundle", start_path(edit.text().strip()),
+                                          "Certificates (*.pem *.crt *.cer);;All files (*)")
+    if path:
+        edit.setText(path)
+
+
+def saved_note(before, after, new_server: str | None) -> str:
+    """What saving did, in a line: above all, whether it signed someone out."""
+    if new_server is None:
+        return "Saved."
+    if after is not None:
+        return f"Saved. Signed in to {new_server} as {after.display_name or after.username}."
+    if before is not None:
+        return f"Saved. You are signed out: sign in to {new_server}."
+    return f"Saved. Sign in to {new_server} to sync."
 
 
 class SettingsPage(QWidget):
@@ -141,7 +174,8 @@ class SettingsPage(QWidget):
                                  "A PEM file added to the system's trusted certificates, for networks that "
                                  "inspect HTTPS. Leave empty unless IT gave you one.",
                                  placeholder="Optional: a PEM file with your organisation's certificate authority")
-        self.ca_browse = push_button(connection, "Browse…", "Pick the certificate file IT gave you", self._browse_ca,
+        self.ca_browse = push_button(connection, "Browse…", "Pick the certificate file IT gave you",
+                                     lambda: choose_ca_bundle(self, self.ca_edit),
                                      name="Browse for the CA bundle file")
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_edit, 1)
@@ -340,8 +374,13 @@ class SettingsPage(QWidget):
             changes["download_quality"] = quality  # unchanged: the policy's default keeps applying
         for name in locked:  # set by policy: never sent back as a change
             changes.pop(name, None)
+        new_server = url if "server_url" not in locked and url and url != s.server_url else None
+        learner = s.current_learner() if new_server else None
+        if learner is not None and not ask_to_change_server(self, learner.display_name or learner.username, url):
+            self._connection_note(f"Not saved. You are still signed in to {s.server_url}.")
+            return False
         try:
-            if "server_url" not in locked and url and url != s.server_url:
+            if new_server:
                 s.set_server_url(url)
             s.update_settings(**changes)
         except (OSError, ValueError, CmeError) as exc:  # ValueError: pydantic's, for a value out of range
@@ -349,7 +388,7 @@ class SettingsPage(QWidget):
             self._connection_note(f"The settings could not be saved: {exc}")
             return False
         self._load_fields()
-        self._connection_note("Saved.")
+        self._connection_note(saved_note(learner, s.current_learner(), new_server))
         self.refresh()
         self.settings_changed.emit()
         return True
@@ -357,13 +396,6 @@ class SettingsPage(QWidget):
     def _connection_note(self, text: str) -> None:
         self.connection_message.setText(text)
         self.connection_message.setVisible(True)
-
-    def _browse_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a CA bundle", self.ca_edit.text(), "Certificates (*.pem *.crt *.cer);;All files (*)"
-        )
-        if path:
-            self.ca_edit.setText(path)
 
     def _signed_out(self) -> None:
         self.signed_out.emit()

@@ -5,7 +5,8 @@ Only text from a `Status` (Services.status) and what the window knows (a sync ru
 this session's failure); the short form of a problem comes from views/text.short_error.
 
 Online/offline follows the app's `connection_changed` at once (the last request to the
-server, whoever made it), without waiting for the window to read a whole new Status; and
+server, whoever made it; "Not yet contacted" before any request to the current server),
+without waiting for the window to read a whole new Status; and
 a failure to reach the server is not shown beside "● Online": once a request gets through
 it is no longer true.
 """
@@ -68,6 +69,8 @@ class StatusLine:
             parts.append("● Online")
         elif st.online is False:
             parts.append("○ Offline")
+        elif st.server_url is not None:  # no request to this server yet (since start, or since its address changed)
+            parts.append("Not yet contacted")
         if syncing:
             parts.append("Syncing…")
         elif st.last_sync_at is None:

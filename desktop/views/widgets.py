@@ -91,8 +91,26 @@ class ErrorBox(QLabel):
         self.setVisible(False)
 
     def show_text(self, text: str) -> None:
+        """Show `text`; the dialog grows to fit it, so the fields above keep their height."""
         self.setText(text)
         self.setVisible(True)
+        fit_height(self.window())
+
+
+def fit_height(window: QWidget) -> None:
+    """Make `window` at least as tall as its layout needs at its current width. Qt's own
+    minimum ignores a word-wrapped label's height-for-width, so a message shown later would
+    squash the fields instead of growing the window."""
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    width = window.width()
+    needed = window.heightForWidth(width)
+    if needed < 0:  # nothing in it wraps
+        needed = layout.totalMinimumSize().height()
+    if window.height() < needed:
+        window.resize(width, needed)
 
 
 def dialog_column(dialog: QWidget, *parts: QWidget | QLayout, width: int = 440) -> QVBoxLayout:

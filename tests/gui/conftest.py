@@ -1,6 +1,7 @@
 """GUI test fixtures: every test here is marked `gui`, leaves no background task behind,
 sees what the app hands to the system (links, certificates) in `opened`, and answers the
-Settings page's "unsaved changes" question without a modal box (`unsaved_settings`)."""
+Settings page's "unsaved changes" and "this signs you out" questions without a modal box
+(`unsaved_settings`, `server_change`)."""
 
 from __future__ import annotations
 
@@ -57,4 +58,24 @@ class UnsavedSettingsAnswer:
 def unsaved_settings(monkeypatch) -> UnsavedSettingsAnswer:
     answer = UnsavedSettingsAnswer()
     monkeypatch.setattr(pages, "ask_about_unsaved_changes", answer)
+    return answer
+
+
+class ServerChangeAnswer:
+    """What the learner answers when a new server address would sign them out (cancel, the
+    dialog's default, unless a test says otherwise), and the addresses they were asked about."""
+
+    def __init__(self):
+        self.answer = False
+        self.asked: list[str] = []
+
+    def __call__(self, _parent, _learner: str, url: str) -> bool:
+        self.asked.append(url)
+        return self.answer
+
+
+@pytest.fixture(autouse=True)
+def server_change(monkeypatch) -> ServerChangeAnswer:
+    answer = ServerChangeAnswer()
+    monkeypatch.setattr(pages, "ask_to_change_server", answer)
     return answer

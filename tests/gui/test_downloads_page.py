@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QProxyStyle, QStyle, QTableView
 from cmecore.renditions import Quality
 from desktop.cache.video_forms import video_forms
 from desktop.errors import VideoNotRemoved
-from desktop.views.download_widgets import ProgressDelegate, bandwidth_text, format_eta
+from desktop.views.download_queue import NOTHING_TO_DOWNLOAD
+from desktop.views.download_widgets import JobsTable, ProgressDelegate, bandwidth_text, format_eta
 from desktop.views.downloads_page import DownloadsModel
 from desktop.views.main_window import CREDITS, DOWNLOADS, SETTINGS, MainWindow
 from tests.support.activities import DEMO_ID
@@ -99,6 +100,24 @@ def test_download_button_fills_the_jobs_table_and_ends_with_everything_present(q
     assert window.downloads_page.storage_model.rowCount() == 1
     assert window.downloads_page.storage_label.text().startswith("Storage used: ")
     assert "pending" not in window.status_text()
+
+
+def test_with_everything_downloaded_no_download_button_is_a_silent_no_op(qtbot, signed_in, open_window):
+    window = open_window(signed_in)
+    assert window.library.select_id(DEMO_ID)
+    with qtbot.waitSignal(window.notified, timeout=20_000):
+        window.library.download_button.click()
+    qtbot.waitUntil(lambda: window.library.media_text_of(DEMO_ID) == "● Downloaded")
+    # Library: nothing left to fetch for the selected activity, as on its Overview.
+    assert window.library.select_id(DEMO_ID)
+    qtbot.waitUntil(lambda: not window.library.download_button.isEnabled())
+    assert window.library.download_button.toolTip().startswith("Already downloaded")
+    # Downloads: "Download all" says there is nothing to fetch.
+    window.show_section(DOWNLOADS)
+    page = window.downloads_page
+    page.download_all_button.click()
+    qtbot.waitUntil(lambda: page.message_label.text() == NOTHING_TO_DOWNLOAD)
+    assert page.message_label.isVisible()
 
 
 def test_pause_and_resume_a_throttled_video(qtbot, signed_in, open_window):
@@ -338,3 +357,26 @@ def test_the_app_process_exits_cleanly_mid_download(signed_in, data_dir):
         assert after.blobs.part_path_for(video.sha256).stat().st_size == video.bytes_done
     finally:
         after.close()
+
+
+def test_the_activity_column_takes_the_space_an_empty_error_column_does_not_need(qtbot):
+    title = "Home Blood-Pressure Monitoring in Older Adults"
+
+    def job(job_id, error=None):
+        return SimpleNamespace(id=job_id, activity_id=DEMO_ID, kind="video", size=1000, bytes_done=1000,
+                               state="failed" if error else "done", error=error, quality=None)  # JobInfo's fields
+
+    model = DownloadsModel()
+    model.set_jobs([job(1), job(2)], {DEMO_ID: title})
+    table = JobsTable(model)
+    qtbot.addWidget(table)
+    table.resize(1000, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    fm = table.fontMetrics()
+    error_width = table.columnWidth(DownloadsModel.ERROR)
+    assert error_width < fm.horizontalAdvance("Server not reachable")  # as narrow as its heading
+    qtbot.waitUntil(lambda: table.columnWidth(DownloadsModel.ACTIVITY) > fm.horizontalAdvance(title))  # not "Home Bloo…"
+
+    model.set_jobs([job(1, "Server not reachable"), job(2)], {DEMO_ID: title})
+    assert table.columnWidth(DownloadsModel.ERROR) >= fm.horizontalAdvance("Server not reachable")  # a problem: room to read it

@@ -14,6 +14,15 @@ def _dialog(qtbot, services) -> SignInDialog:
     return dialog
 
 
+def assert_fully_shown(dialog, *fields) -> None:
+    """The error box and every field are as tall as they need: the dialog grew to fit the
+    message instead of squashing the fields (password dots cut in half)."""
+    box = dialog.error_label
+    assert box.isVisible() and box.height() >= box.heightForWidth(box.width())
+    for field in fields:
+        assert field.height() >= field.sizeHint().height(), field.accessibleName()
+
+
 def _sign_in(qtbot, dialog, username, password, server=None):
     if server is not None:
         dialog.server_edit.setText(server)
@@ -46,6 +55,7 @@ def test_server_down_shows_the_unreachable_message(qtbot, make_services):
     _sign_in(qtbot, dialog, "demo", "demo")
     assert dialog.isVisible()
     assert "cannot be reached" in dialog.error_label.text()
+    assert_fully_shown(dialog, dialog.server_edit, dialog.username_edit, dialog.password_edit)
 
 
 def test_a_bad_address_is_explained_not_raised(qtbot, make_services):

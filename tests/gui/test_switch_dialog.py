@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.views.switch_dialog import SwitchLearnerDialog  # noqa: E402
+from tests.gui.test_sign_in import assert_fully_shown  # noqa: E402
 
 T = 20_000  # the conftest drains the task pool after each test
 
@@ -41,6 +42,7 @@ def test_the_switch_dialog_works_by_keyboard_and_refuses_a_wrong_password(qtbot,
     with qtbot.waitSignal(dialog.attempt_finished, timeout=T):
         qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
     assert dialog.isVisible() and dialog.error_label.isVisible()
+    assert_fully_shown(dialog, dialog.password_edit)
     assert services.current_learner().username == "bob"
     assert dialog.password_edit.text() == "" and dialog.password_edit.hasFocus()
 
