@@ -308,9 +308,10 @@ def main() -> None:
     print(f"  the libraries the app holds (floor - Qt floor): +{held / mb:.0f} MB. Moved to a second process (the "
           f"cache, protocol and network there; not built, docs/architecture.md \"One process\"), the GUI process "
           f"would hold ~{gui_only / mb:.0f} MB ({gui_only / bare:.2f}x, a lower bound) and that process, importing "
-          f"them alone, {store_kb / mb:.0f} MB: together ~{(gui_only + store_kb) / mb:.0f} MB, "
-          f"{(gui_only + store_kb) / bare:.2f}x the bare player, more than the one process ({ratio:.2f}x). With the "
-          f"fixed libraries, 1.3x is out of reach in one process or two: the floor ({floor_ratio:.2f}x) is the mark")
+          f"them alone, {store_kb / mb:.0f} MB: together ~{(gui_only + store_kb) / mb:.0f} MB by RSS, "
+          f"{(gui_only + store_kb) / bare:.2f}x the bare player (the interpreter's shared pages counted twice: "
+          f"about what the one process holds, {ratio:.2f}x, not less). With the fixed libraries, 1.3x is out of "
+          f"reach in one process or two: the floor ({floor_ratio:.2f}x) is the mark")
     print("  the floor's third-party packages, and why the GUI process holds them:")
     for line in floor_reasons(floor_modules(app_modules)):
         print(f"    {line}")
