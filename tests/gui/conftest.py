@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtGui import QDesktopServices
 
 from desktop.views import certificate_actions, pages
+from desktop.views.theme import app_theme
 
 pytestmark = pytest.mark.gui
 
@@ -79,3 +80,10 @@ def server_change(monkeypatch) -> ServerChangeAnswer:
     answer = ServerChangeAnswer()
     monkeypatch.setattr(pages, "ask_to_change_server", answer)
     return answer
+
+
+@pytest.fixture
+def theme(qapp):
+    """The app's Theme, put back to the system's colours after the test."""
+    yield app_theme(qapp)
+    app_theme(qapp).apply("system")

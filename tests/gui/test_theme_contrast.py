@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QLineEdit, QRadioButton, 
 
 from desktop.views.main_window import SETTINGS, MainWindow
 from desktop.views.theme import (
-    app_theme,
     contrast,
     dark_palette,
     fusion_outlines,
@@ -29,13 +28,6 @@ TEXT_ON = [  # (text, what it is drawn on)
     (Role.ButtonText, Role.Button), (Role.PlaceholderText, Role.Base), (Role.HighlightedText, Role.Highlight),
     (Role.Link, Role.Base), (Role.Link, Role.Window), (Role.ToolTipText, Role.ToolTipBase),
 ]
-
-
-@pytest.fixture
-def theme(qapp):
-    """The app's Theme, put back to the system's colours after the test."""
-    yield app_theme(qapp)
-    app_theme(qapp).apply("system")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -14,16 +14,9 @@ from desktop import demo
 from desktop.demo import DemoLauncher
 from desktop.views import pages
 from desktop.views.main_window import LIBRARY, SETTINGS, MainWindow, end_session, open_window
-from desktop.views.theme import app_theme, is_dark
+from desktop.views.theme import is_dark
 from desktop.views.window_prefs import DEFAULT_SIZE, MINIMUM_SIZE, WindowPrefs, fit_rect
 from tests.support.clients import dead_url
-
-
-@pytest.fixture
-def theme(qapp):
-    """The app's Theme, put back to the system's colours after the test."""
-    yield app_theme(qapp)
-    app_theme(qapp).apply("system")
 
 
 def test_the_demo_window_shows_before_its_server_is_ready(qtbot, data_dir, monkeypatch):
