@@ -94,10 +94,19 @@ class Connection:
         """A fresh HTTP client for the current server with the effective CA bundle and proxy
         (downloads and prefetch use their own, with their own timeouts); the caller closes it."""
         settings = self.config.settings
+        server = self.require_server()
         return build_client(
-            self.require_server(), extra_ca_bundle=settings.extra_ca_bundle, proxy=settings.proxy, timeout=timeout,
-            on_reach=self.reached,
+            server, extra_ca_bundle=settings.extra_ca_bundle, proxy=settings.proxy, timeout=timeout,
+            on_reach=self.reached_for(server),
         )
+
+    def reached_for(self, server: str) -> Callable[[bool], None]:
+        """`reached`, for requests to `server` only: a request to an address the app has since
+        left (a sync still finishing after the server was changed) says nothing about the new one."""
+        def reached(ok: bool) -> None:
+            if server == self.server_url:
+                self.reached(ok)
+        return reached
 
     def use_http_client(self, client: httpx.Client) -> None:
         """Talk to the server through `client` from now on (e.g. one with other timeouts)."""
@@ -111,10 +120,11 @@ class Connection:
         """Run one network operation (sync, sign-in, delivery) while no other runs. `online`
         follows its requests by itself; a ServerUnreachable it raises says offline too."""
         with self.lock:
+            server = self.server_url
             try:
                 return call()
             except ServerUnreachable:
-                self.reached(False)
+                self.reached_for(server)(False)
                 raise
 
     def reset(self, changed: set[str] | None = None) -> None:

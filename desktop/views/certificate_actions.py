@@ -128,21 +128,35 @@ def _failure(action: str, exc: BaseException) -> str:
     return f"Could not {action} the certificate. {error_text(exc)}"
 
 
+def _save_failure(path: str, exc: BaseException) -> str:
+    """A folder the learner chose may refuse the file: say where and why in the OS's words."""
+    if isinstance(exc, OSError):
+        return f"Could not save to {path}: {exc.strerror or exc}."
+    return _failure("save", exc)
+
+
 NO_VIEWER_QUESTION = ("Nothing on this computer can open PDF files, so the certificate was not shown. "
                       "Save it somewhere to keep or send it?")
 OPENING = "Opening the certificate…"
 
 
-def open_or_offer_save(parent: QWidget, services, certificate_id: str, on_message) -> None:
+def _always() -> bool:
+    return True
+
+
+def open_or_offer_save(parent: QWidget, services, certificate_id: str, on_message, still=_always) -> None:
     """Write the PDF out on the task pool, then hand it to the system viewer; when nothing here
-    can open it, say so and offer "Save as…". `on_message` gets what happened, in words."""
+    can open it, say so and offer "Save as…". `on_message` gets what happened, in words;
+    nothing is shown or said when it is done unless `still()` (e.g. the same learner is here)."""
     on_message(OPENING)
     run_task(parent, lambda: write_temp_pdf(services, certificate_id),
-             lambda path: _hand_over(parent, services, certificate_id, path, on_message),
-             lambda exc: on_message(_failure("open", exc)))
+             lambda path: _hand_over(parent, services, certificate_id, path, on_message, still),
+             lambda exc: still() and on_message(_failure("open", exc)))
 
 
-def _hand_over(parent: QWidget, services, certificate_id: str, path: Path | None, on_message) -> None:
+def _hand_over(parent: QWidget, services, certificate_id: str, path: Path | None, on_message, still) -> None:
+    if not still():  # another learner is here now: their screen shows nothing of this one's
+        return
     if path is None:
         on_message(CERTIFICATE_NOT_HERE)
         return
@@ -151,15 +165,15 @@ def _hand_over(parent: QWidget, services, certificate_id: str, path: Path | None
         return
     on_message(NO_VIEWER)
     if ask_save_instead(parent, NO_VIEWER_QUESTION):
-        save_certificate_as(parent, services, certificate_id, signed=False, on_message=on_message)
+        save_certificate_as(parent, services, certificate_id, signed=False, on_message=on_message, still=still)
 
 
-def print_certificate(parent: QWidget, services, certificate_id: str, on_message) -> None:
+def print_certificate(parent: QWidget, services, certificate_id: str, on_message, still=_always) -> None:
     """Read the PDF on the task pool, then print it through the system print dialog;
-    `on_message` gets what happened, in words for the learner."""
+    `on_message` gets what happened, in words for the learner (nothing unless `still()`)."""
     run_task(parent, lambda: services.certificate_pdf(certificate_id),
-             lambda pdf: on_message(print_document(parent, certificate_id, pdf)),
-             lambda exc: on_message(_failure("print", exc)))
+             lambda pdf: still() and on_message(print_document(parent, certificate_id, pdf)),
+             lambda exc: still() and on_message(_failure("print", exc)))
 
 
 def print_document(parent: QWidget, certificate_id: str, pdf: bytes | None) -> str:
@@ -229,8 +243,10 @@ def _fitted(area, size) -> QRectF:
     return QRectF((area.width() - w) / 2, (area.height() - h) / 2, w, h)
 
 
-def save_certificate_as(parent: QWidget, services, certificate_id: str, *, signed: bool, on_message) -> None:
-    """Ask where, then write the PDF (or the signed JSON credential) off the GUI thread."""
+def save_certificate_as(parent: QWidget, services, certificate_id: str, *, signed: bool, on_message,
+                        still=_always) -> None:
+    """Ask where, then write the PDF (or the signed JSON credential) off the GUI thread (what
+    happened said only if `still()`)."""
     if signed:
         path = ask_save_path(parent, "Save the signed certificate", f"certificate-{certificate_id}.json",
                              "Signed certificate (*.json)")
@@ -244,5 +260,5 @@ def save_certificate_as(parent: QWidget, services, certificate_id: str, *, signe
         path += ".pdf"
     on_message("Saving…")
     run_task(parent, lambda: services.export_certificate(certificate_id, path),
-             lambda p: on_message(f"Saved to {p}."),
-             lambda exc: on_message(f"Could not save: {exc}"))
+             lambda p: still() and on_message(f"Saved to {p}."),
+             lambda exc: still() and on_message(_save_failure(path, exc)))

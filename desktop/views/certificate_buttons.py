@@ -68,18 +68,34 @@ class CertificateButtons:
             return None
         return self.certificate_id
 
+    def _still(self, certificate_id: str):
+        """Whether what was asked for this certificate may still be shown: the same services,
+        certificate and learner (not switched, signed out or locked since) — the PDF is read
+        on the task pool, and one learner's certificate never opens on another's screen."""
+        services = self.services
+        asked_by = services.current_learner()
+        learner_id = asked_by.id if asked_by is not None else None
+
+        def still() -> bool:
+            now = services.current_learner()
+            return (self.services is services and self.certificate_id == certificate_id
+                    and now is not None and now.id == learner_id)
+        return still
+
     def open(self) -> None:
         certificate_id = self._chosen()
         if certificate_id is not None:
-            certificate_actions.open_or_offer_save(self.parent, self.services, certificate_id, self.on_message)
+            certificate_actions.open_or_offer_save(self.parent, self.services, certificate_id, self.on_message,
+                                                   self._still(certificate_id))
 
     def save(self, *, signed: bool) -> None:
         certificate_id = self._chosen()
         if certificate_id is not None:
             certificate_actions.save_certificate_as(self.parent, self.services, certificate_id, signed=signed,
-                                                    on_message=self.on_message)
+                                                    on_message=self.on_message, still=self._still(certificate_id))
 
     def print_certificate(self) -> None:
         certificate_id = self._chosen()
         if certificate_id is not None:
-            certificate_actions.print_certificate(self.parent, self.services, certificate_id, self.on_message)
+            certificate_actions.print_certificate(self.parent, self.services, certificate_id, self.on_message,
+                                                  self._still(certificate_id))

@@ -70,14 +70,15 @@ def _spin(parent: QWidget, name: str, tip: str, low: int, high: int, suffix: str
     return spin
 
 
-def ask_to_change_server(parent: QWidget, learner: str, url: str) -> bool:
-    """Change the server though it signs `learner` out? Cancel is the default (a seam: tests
-    replace it instead of clicking a modal box)."""
+def ask_to_change_server(parent: QWidget, learner: str, url: str, old: str) -> bool:
+    """Change the server, which leaves `learner` signed in to `old` only? Cancel is the
+    default (a seam: tests replace it instead of clicking a modal box)."""
     box = QMessageBox(QMessageBox.Icon.Warning, "Change the server?",
-                      f"Changing the server to {url} signs {learner} out of this app. You will need to "
-                      f"sign in to {url} to sync and claim credit there.",
+                      f"{learner} is signed in to {old}, not to {url}: after the change no one is signed in "
+                      f"here until you sign in to {url}. {learner} stays signed in to {old} on this computer "
+                      "(changing back needs no password; use Sign out first if others use this computer).",
                       QMessageBox.StandardButton.Cancel, parent)
-    change = box.addButton("Change server and sign out", QMessageBox.ButtonRole.AcceptRole)
+    change = box.addButton("Change server", QMessageBox.ButtonRole.AcceptRole)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.exec()
     return box.clickedButton() is change
@@ -91,14 +92,15 @@ def choose_ca_bundle(parent: QWidget, edit: QLineEdit) -> None:
         edit.setText(path)
 
 
-def saved_note(before, after, new_server: str | None) -> str:
-    """What saving did, in a line: above all, whether it signed someone out."""
+def saved_note(before, after, new_server: str | None, old_server: str | None = None) -> str:
+    """What saving did, in a line: above all, who is signed in now."""
     if new_server is None:
         return "Saved."
     if after is not None:
         return f"Saved. Signed in to {new_server} as {after.display_name or after.username}."
     if before is not None:
-        return f"Saved. You are signed out: sign in to {new_server}."
+        return (f"Saved. No one is signed in to {new_server}: sign in there to sync. "
+                f"{before.display_name or before.username} is still signed in to {old_server}.")
     return f"Saved. Sign in to {new_server} to sync."
 
 
@@ -376,19 +378,21 @@ class SettingsPage(QWidget):
             changes.pop(name, None)
         new_server = url if "server_url" not in locked and url and url != s.server_url else None
         learner = s.current_learner() if new_server else None
-        if learner is not None and not ask_to_change_server(self, learner.display_name or learner.username, url):
-            self._connection_note(f"Not saved. You are still signed in to {s.server_url}.")
+        old_server = s.server_url
+        if learner is not None and not ask_to_change_server(self, learner.display_name or learner.username, url,
+                                                            old_server):
+            self._connection_note(f"Not saved. The app still uses {old_server}.")
             return False
-        try:
+        try:  # the other settings first: one they refuse leaves the server as it was
+            s.update_settings(**changes)
             if new_server:
                 s.set_server_url(url)
-            s.update_settings(**changes)
         except (OSError, ValueError, CmeError) as exc:  # ValueError: pydantic's, for a value out of range
             log.warning("saving settings failed: %s", exc)
             self._connection_note(f"The settings could not be saved: {exc}")
             return False
         self._load_fields()
-        self._connection_note(saved_note(learner, s.current_learner(), new_server))
+        self._connection_note(saved_note(learner, s.current_learner(), new_server, old_server))
         self.refresh()
         self.settings_changed.emit()
         return True

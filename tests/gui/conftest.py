@@ -70,7 +70,7 @@ class ServerChangeAnswer:
         self.answer = False
         self.asked: list[str] = []
 
-    def __call__(self, _parent, _learner: str, url: str) -> bool:
+    def __call__(self, _parent, _learner: str, url: str, _old: str) -> bool:
         self.asked.append(url)
         return self.answer
 

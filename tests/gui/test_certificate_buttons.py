@@ -126,6 +126,39 @@ def test_a_certificate_not_kept_here_at_all_shows_the_same_state_on_both_pages_w
     assert on_gui_thread == []
     monkeypatch.setattr(certificate_actions, "ask_save_path", lambda *a: str(tmp_path / "signed.json"))
     credit.save_json_button.click()
-    qtbot.waitUntil(lambda: credit.cert_note.text() == f"Could not save: {CERTIFICATE_NOT_HERE}", timeout=T)
+    qtbot.waitUntil(lambda: credit.cert_note.text() == f"Could not save the certificate. {CERTIFICATE_NOT_HERE}", timeout=T)
     mine.certificate.open()  # as a double click on the row does
     qtbot.waitUntil(lambda: mine.message.text() == CERTIFICATE_NOT_HERE, timeout=T)
+
+
+def test_a_certificate_opened_just_before_the_learner_leaves_does_not_open_for_the_next(
+        qtbot, server, make_services, monkeypatch, opened):
+    """The PDF is read on the task pool: if the learner is locked out (idle lock, a switch)
+    before it is read, nothing of theirs opens or is said on the screen the next person sees."""
+    services = claimed_and_synced(make_services, server)
+    _window, credit, mine = both_pages(qtbot, services)
+    reading, go_on = threading.Event(), threading.Event()
+    write = certificate_actions.write_temp_pdf
+
+    def held(*args):  # the PDF read while the learner is here, handed back after they left
+        path = write(*args)
+        reading.set()
+        assert go_on.wait(T / 1000)
+        return path
+
+    handed_back = []
+    hand_over = certificate_actions._hand_over
+
+    def watched(*args):
+        handed_back.append(True)
+        return hand_over(*args)
+
+    monkeypatch.setattr(certificate_actions, "write_temp_pdf", held)
+    monkeypatch.setattr(certificate_actions, "_hand_over", watched)
+    mine.open_button.click()
+    assert reading.wait(T / 1000)
+    services.lock()  # the learner walked away; the idle lock took the screen
+    go_on.set()
+    qtbot.waitUntil(lambda: bool(handed_back), timeout=T)  # the read came back to the GUI thread
+    assert opened == []
+    assert mine.message.text() != certificate_actions.OPENED

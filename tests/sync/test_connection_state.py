@@ -151,3 +151,20 @@ def test_only_requests_to_the_credit_server_tell_whether_it_can_be_reached(serve
         assert told == []
         client.get("/api/v1/info")
         assert told == [True]
+
+
+def test_after_the_server_address_changes_a_request_still_going_to_the_old_one_says_nothing_of_the_new(
+        server, make_services):
+    services = signed_in(make_services, server.url)
+    assert services.connection.online is True
+    old_client = services.connection.new_client()  # e.g. a download or sync still running
+    try:
+        services.set_server_url(dead_url())
+        assert services.connection.online is None  # the new server: not contacted yet
+        assert old_client.get(f"{server.url}/api/v1/info").status_code == 200
+        assert services.connection.online is None  # the old server's answer is not the new one's
+        with pytest.raises(ServerUnreachable):
+            services.syncing.probe()  # a request to the new server: it decides
+        assert services.connection.online is False
+    finally:
+        old_client.close()
