@@ -34,6 +34,7 @@ from desktop.views.activity.page import OVERVIEW_TAB as OVERVIEW
 from desktop.views.activity.page import SUMMARIES_TAB as SUMMARIES
 from desktop.views.activity.page import WATCH_TAB as WATCH
 from desktop.views.main_window import CREDITS, DOWNLOADS, LIBRARY, SETTINGS
+from desktop.views.text import human_bytes
 from tests.credit.conftest import evaluate, take_test
 from tests.support.activities import CORRECT, DEMO_ID
 from tests.support.demo_app import DemoApp
@@ -127,6 +128,8 @@ class Driver(DemoApp):
         self.wait(lambda: tab.player.is_playing() and tab.player.position_ms() > start + 1_000)
         tab.pause()  # once libvlc really plays (a pause before that is not heard)
         self.wait(lambda: not tab.player.is_playing())  # the time stands still while the tree is read
+        # the status line has caught up with the removed video (storage used) before it is read
+        self.wait(lambda: human_bytes(self.services.status().storage_bytes) in self.window.status_text())
         yield "watch-audio"
         tab.close_activity()
         self.services.downloads.switch_quality(DEMO_ID, Quality.best)  # the pages after it as before
