@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmecore.transcripts.cues import clock
+from desktop.errors import ContentLocked
 from desktop.views.accessibility import announce
 from desktop.views.tasks import run_task
 
@@ -50,10 +51,10 @@ TIME_ROLE = Qt.ItemDataRole.UserRole + 21
 HTML_ROLE = Qt.ItemDataRole.UserRole + 22
 KIND_ROLE = Qt.ItemDataRole.UserRole + 23
 
-# "locked": a transcript or summary match the learner may not read yet (services/library.py
-# KIND_LOCKED, rule 1); its snippet is the sentence saying when it opens, never the text.
+# ContentLocked.code (services/library.py KIND_LOCKED): a transcript or summary match the learner
+# may not read yet (rule 1); its snippet is the sentence saying when it opens, never the text.
 KIND_LABELS = {"title": "Title", "description": "Description", "summary": "Summary", "transcript": "Transcript",
-               "locked": "Not open yet"}
+               ContentLocked.code: "Not open yet"}
 
 
 def hit_place(hit) -> str:
@@ -319,7 +320,7 @@ class SearchPanel(QObject):
             similar = " (a similar spelling of what you typed)" if hit.near else ""
             item.setToolTip(
                 f"Transcript at {when}{similar} — Enter opens the video there" if when
-                else "Enter opens the activity, where its disclosures are" if hit.kind == "locked"
+                else "Enter opens the activity, where its disclosures are" if hit.kind == ContentLocked.code
                 else f"{place}{similar} — Enter opens the activity"
             )
             item.setAccessibleText(f"{place}{similar}: {snippet_plain(hit.snippet)}")

@@ -50,13 +50,19 @@ def test_search_shows_transcript_and_summary_text_only_to_the_learner_who_acknow
     assert {"transcript", "summary"} <= {h.kind for h in services.search(WORD)}
 
 
-def test_no_one_signed_in_finds_titles_but_no_content(server, make_services):
+def downloaded_and_read(make_services, server):
+    """The demo learner signed in, the demo downloaded and its disclosures acknowledged."""
     services = make_services(server.url)
     services.sign_in("demo", "demo")
     services.sync()
     services.acknowledge_disclosures(DEMO_ID)
     services.enqueue_downloads([DEMO_ID])
     assert services.run_downloads().ok
+    return services
+
+
+def test_no_one_signed_in_finds_titles_but_no_content(server, make_services):
+    services = downloaded_and_read(make_services, server)
     services.sign_out()
 
     hits = services.search("PATINA")
@@ -65,12 +71,7 @@ def test_no_one_signed_in_finds_titles_but_no_content(server, make_services):
 
 
 def test_a_summary_hit_does_not_repeat_the_summary_title_its_place_shows(server, make_services):
-    services = make_services(server.url)
-    services.sign_in("demo", "demo")
-    services.sync()
-    services.acknowledge_disclosures(DEMO_ID)
-    services.enqueue_downloads([DEMO_ID])
-    assert services.run_downloads().ok
+    services = downloaded_and_read(make_services, server)
     titles = {title for title, _body in services.summaries(DEMO_ID)}  # as the Summaries tab titles them
 
     (hit,) = [h for h in services.search(WORD) if h.kind == "summary"]

@@ -335,28 +335,29 @@ def test_at_the_end_play_is_back_and_the_post_test_is_offered(qtbot, make_servic
         tab.shutdown()
 
 
-def test_cues_wrap_to_show_every_word_at_any_width(qtbot, page):
+def text_height(view, index, font=None) -> int:
+    """The height a cue's words need at its row's width, in `font` (default: the one it is
+    drawn in now, bold while spoken), with the delegate's margins."""
     from PySide6.QtCore import QRect, Qt
     from PySide6.QtGui import QFontMetrics
 
     from desktop.views.activity.cue_delegate import MARGIN
 
+    font = font or index.data(Qt.ItemDataRole.FontRole) or view.font()
+    width = view.visualRect(index).width() - 2 * MARGIN
+    return QFontMetrics(font).boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap,
+                                           index.data()).height() + 2 * MARGIN
+
+
+def test_cues_wrap_to_show_every_word_at_any_width(qtbot, page):
     tab = page.watch_tab
     panel = tab.transcript_panel
     view = panel.view
 
     def cut_rows():
-        cut = []
-        for row in range(panel.model.rowCount()):
-            index = panel.model.index(row)
-            rect = view.visualRect(index)
-            # Room for every word in the font it is drawn in (bold while spoken), inside the row's margins.
-            font = index.data(Qt.ItemDataRole.FontRole) or view.font()
-            needed = QFontMetrics(font).boundingRect(
-                QRect(0, 0, rect.width() - 2 * MARGIN, 10_000), Qt.TextFlag.TextWordWrap, index.data()).height()
-            if needed + 2 * MARGIN > rect.height():
-                cut.append(row)
-        return cut
+        """Rows without room for every word in the font they are drawn in (bold while spoken)."""
+        rows = (panel.model.index(row) for row in range(panel.model.rowCount()))
+        return [i.row() for i in rows if text_height(view, i) > view.visualRect(i).height()]
 
     for transcript_width in (420, 260, 520, 300):
         total = sum(tab.splitter.sizes())
@@ -372,11 +373,6 @@ def test_cues_wrap_to_show_every_word_at_any_width(qtbot, page):
 def test_no_blank_gap_opens_under_a_cue_once_it_was_spoken(qtbot, page):
     """A row is as tall as its text in the font it is drawn in now: the line being spoken
     (bold, wider) may take a line more, and gives it back when the highlight moves on."""
-    from PySide6.QtCore import QRect, Qt
-    from PySide6.QtGui import QFontMetrics
-
-    from desktop.views.activity.cue_delegate import MARGIN
-
     tab = page.watch_tab
     panel = tab.transcript_panel
     view = panel.view
@@ -385,26 +381,15 @@ def test_no_blank_gap_opens_under_a_cue_once_it_was_spoken(qtbot, page):
 
     def gaps():
         """Rows taller than their text needs, with the fonts they are drawn in."""
-        tall = []
-        for row in range(panel.model.rowCount()):
-            index = panel.model.index(row)
-            rect = view.visualRect(index)
-            font = index.data(Qt.ItemDataRole.FontRole) or view.font()
-            needed = QFontMetrics(font).boundingRect(
-                QRect(0, 0, rect.width() - 2 * MARGIN, 10_000), Qt.TextFlag.TextWordWrap, index.data()).height()
-            if rect.height() > needed + 2 * MARGIN + 1:
-                tall.append(row)
-        return tall
+        rows = (panel.model.index(row) for row in range(panel.model.rowCount()))
+        return [i.row() for i in rows if view.visualRect(i).height() > text_height(view, i) + 1]
 
     taller_when_bold = 0
     for cue in panel.index.cues:
         tab.seek(cue.start_ms)
         qtbot.waitUntil(lambda: not gaps(), timeout=2_000)
-        row = panel.current_row
-        plain = QFontMetrics(view.font()).boundingRect(
-            QRect(0, 0, view.visualRect(panel.model.index(row)).width() - 2 * MARGIN, 10_000),
-            Qt.TextFlag.TextWordWrap, panel.model.index(row).data()).height()
-        taller_when_bold += view.visualRect(panel.model.index(row)).height() > plain + 2 * MARGIN + 1
+        spoken = panel.model.index(panel.current_row)
+        taller_when_bold += view.visualRect(spoken).height() > text_height(view, spoken, view.font()) + 1
     assert taller_when_bold, "at this width some spoken line needs a line more in bold (else nothing was tested)"
 
 
